@@ -1,0 +1,64 @@
+# Local Partnerships: the two commands are `make run` and `make test`.
+# Every target sets up what it needs, so both work from a clean clone.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi:app
+
+.PHONY: run test setup assets db demo lint bench clean help
+
+help:
+	@echo "make run   - set everything up, load the demo data and serve on http://127.0.0.1:$(PORT)"
+	@echo "make test  - set everything up and run the whole test suite"
+	@echo "make lint  - ruff check"
+	@echo "make bench - benchmarks (bench/)"
+
+run: setup db demo
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(BIN)/.installed assets
+
+# Python: a virtualenv with the package, its pinned ranges, and the test extras.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+# Front end: npm ci from the lockfile, then copy and build into static/vendor/.
+assets: static/vendor/.built
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/.built: node_modules/.installed $(wildcard static/scss/*.scss)
+	rm -rf static/vendor && mkdir -p static/vendor/govuk
+	cp -R node_modules/govuk-frontend/dist/govuk/assets static/vendor/govuk/assets
+	rm -rf static/vendor/govuk/assets/fonts
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk/
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	node_modules/.bin/sass --pkg-importer=node --style=compressed --no-source-map --quiet-deps \
+		static/scss/app.scss static/vendor/app.css
+	touch $@
+
+db: setup
+	$(BIN)/flask db upgrade
+
+demo: db
+	$(BIN)/flask seed demo
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup db
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,152 @@
+"""Local Partnerships: the application factory.
+
+``create_app`` wires configuration, extensions, templates (our own first, then the
+GOV.UK Frontend Jinja macros and govuk-frontend-wtf widgets), blueprints, error
+handlers and CLI commands. Nothing at import time touches the database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from .config import Config, _dev_secret_key
+
+__all__ = ["create_app"]
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    """Build and return a configured Flask application."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        static_url_path="/assets",
+        instance_relative_config=True,
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.from_mapping(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    _finish_config(app)
+    _configure_templates(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import errors, security
+
+    errors.register(app)
+    security.register(app)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    """Fill defaults that depend on the instance folder, and refuse unsafe production."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'partnerships.sqlite'}"
+    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):  # Heroku-style URLs
+        app.config["SQLALCHEMY_DATABASE_URI"] = uri.replace(
+            "postgres://", "postgresql+psycopg://", 1
+        )
+    app.config.setdefault("UPLOAD_FOLDER", os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")))
+    is_production = app.config.get("ENV_NAME") == "production"
+    if not app.config.get("SECRET_KEY"):
+        if is_production:
+            raise RuntimeError(
+                "SECRET_KEY must be set in production. Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        app.config["SECRET_KEY"] = _dev_secret_key(instance)
+
+
+def _configure_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(Path(app.root_path).parent / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    WTFormsHelpers(app)
+
+    from . import template_helpers
+
+    template_helpers.register(app)
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    _configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from . import models  # noqa: F401  (register every model with the metadata)
+    from .accounts.loader import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite: enforce foreign keys, use WAL and wait instead of failing when busy."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            if ":memory:" not in str(engine.url) and engine.url.database:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .accounts import bp as accounts_bp
+    from .admin import bp as admin_bp
+    from .organisations import bp as organisations_bp
+    from .pages import bp as pages_bp
+    from .places import bp as places_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(accounts_bp, url_prefix="/account")
+    app.register_blueprint(organisations_bp, url_prefix="/organisations")
+    app.register_blueprint(places_bp, url_prefix="/partnerships")
+    app.register_blueprint(admin_bp, url_prefix="/admin")

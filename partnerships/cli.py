@@ -1,0 +1,41 @@
+"""Command-line tasks: ``flask seed demo``, ``flask outbox send``, ``flask admin create``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+
+seed_cli = AppGroup("seed", help="Load demo data.")
+outbox_cli = AppGroup("outbox", help="Send queued email.")
+
+
+@seed_cli.command("demo")
+def seed_demo() -> None:
+    """Load the Northbridge demo (safe to run again: it updates rather than duplicates)."""
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("Refusing to load demo data: APP_ENV is production.")
+    from .seed import load_demo
+
+    summary = load_demo()
+    db.session.commit()
+    click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=200, show_default=True, help="Most messages to send this run.")
+def outbox_send(limit: int) -> None:
+    """Send unsent email over SMTP (SMTP_HOST, SMTP_PORT, ...)."""
+    from .mail import send_pending
+
+    sent, failed = send_pending(limit=limit)
+    click.echo(f"Sent {sent} message(s); {failed} failed.")
+    if failed:
+        raise SystemExit(1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(outbox_cli)

@@ -1,0 +1,90 @@
+"""Configuration, read from the environment.
+
+Development gets a generated secret key kept in ``instance/`` so sessions survive
+restarts; production refuses to start without ``SECRET_KEY`` (see ``create_app``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """Return a per-checkout development key, creating it on first use."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "dev-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Settings for running the app; every value can come from the environment."""
+
+    ENV_NAME = os.environ.get("APP_ENV", "development")
+    TESTING = False
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+    SERVICE_NAME = os.environ.get("SERVICE_NAME", "Local Partnerships")
+    # Absolute base URL used in emails and calendar feeds, e.g. https://partnerships.example.org
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not the clock
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_BYTES", str(21 * 1024 * 1024)))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", ENV_NAME == "production")
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = "https" if ENV_NAME == "production" else "http"
+
+    # Rate limits (Flask-Limiter). memory:// is per process: use redis:// in production.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    # Email
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Local Partnerships <no-reply@localhost>")
+    SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", False)
+    SMTP_SSL = _bool("SMTP_SSL", False)
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    # Print each email to the console when it is queued (the demo works with no mail server).
+    MAIL_PRINT = _bool("MAIL_PRINT", ENV_NAME != "production")
+
+    # Token lifetimes, in seconds
+    CONFIRM_TOKEN_MAX_AGE = 3 * 24 * 3600
+    RESET_TOKEN_MAX_AGE = 3600
+
+
+class TestConfig(Config):
+    """Settings for the test suite: in-memory database, no CSRF unless a test asks."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    MAIL_PRINT = False
+    SERVER_NAME = None
+    BASE_URL = "http://localhost"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False

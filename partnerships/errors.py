@@ -1,0 +1,97 @@
+"""Domain errors raised by services, and the styled (htmx-aware) error pages.
+
+Services raise ``PermissionDenied``, ``NotFound``, ``Conflict`` or
+``ValidationError``; views either let them through (403/404/409 pages) or catch
+``ValidationError`` to show it against the right form field.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+
+class DomainError(Exception):
+    """Base class for errors that services raise for views to turn into responses."""
+
+    status_code = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class ValidationError(DomainError):
+    status_code = 422
+
+
+ERROR_TITLES = {
+    400: "Sorry, there is a problem with that request",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    409: "That has already changed",
+    413: "That file is too big",
+    422: "There is a problem with what you sent",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def render_error(status: int, message: str | None = None) -> tuple[str, int] | Response:
+    """Render the error page (or a short fragment for htmx, or JSON for the API)."""
+    title = ERROR_TITLES.get(status, "Sorry, there is a problem")
+    if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
+        return jsonify({"error": title, "message": message or ""}), status
+    template = "errors/_fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
+    return render_template(template, status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    """Attach error handlers for HTTP errors and domain errors."""
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[str, int] | Response:
+        status = error.code or 500
+        if status in (404, 405, 500):
+            message = None
+        else:
+            message = error.description if status == 400 else None
+        response = render_error(status, message)
+        if status == 405 and isinstance(error, HTTPException):
+            resp = app.make_response(response)
+            for key, value in error.get_headers():
+                if key.lower() == "allow":
+                    resp.headers[key] = value
+            return resp
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError) -> tuple[str, int] | Response:
+        db.session.rollback()
+        return render_error(error.status_code, error.message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[str, int] | Response:
+        if isinstance(error, HTTPException):  # pragma: no cover - handled above
+            return _http(error)
+        app.logger.exception("Unhandled error")
+        db.session.rollback()
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_EXCEPTIONS") is not False:
+            raise error
+        return render_error(500)

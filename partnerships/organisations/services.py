@@ -1,0 +1,310 @@
+"""Organisation rules: create and edit profiles, join requests, admins.
+
+The creator of an organisation becomes its first admin. Colleagues ask to join;
+an admin approves or declines with a reason. An organisation always keeps at
+least one admin while it has members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import audit, mail, permissions
+from ..accounts.models import User
+from ..errors import Conflict, PermissionDenied, ValidationError
+from ..extensions import db
+from ..modelbase import utcnow
+from ..slugs import unique_slug
+from .models import (
+    IncomeBand,
+    MemberRole,
+    Organisation,
+    OrganisationMember,
+    OrgType,
+    RequestStatus,
+    Sector,
+    ORG_TYPE_SECTORS,
+)
+from .numbers import (
+    CHARITY_FORMAT_HELP,
+    COMPANY_FORMAT_HELP,
+    normalise_charity_number,
+    normalise_company_number,
+)
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class OrganisationDetails:
+    """What a person enters about an organisation (validated by the service)."""
+
+    name: str
+    org_type: OrgType
+    income_band: IncomeBand
+    charity_number: str = ""
+    company_number: str = ""
+    website: str = ""
+    description: str = ""
+
+
+def _require_confirmed(actor: User) -> None:
+    if not actor.is_confirmed:
+        raise PermissionDenied(
+            "Confirm your email address first: follow the link we sent you."
+        )
+
+
+def _clean(details: OrganisationDetails, exclude_id: int | None = None) -> dict[str, object]:
+    name = details.name.strip()
+    if not name:
+        raise ValidationError("Enter the organisation's name", field="name")
+    duplicate = db.session.scalar(
+        select(Organisation.id).where(
+            func.lower(Organisation.name) == name.lower(),
+            *([Organisation.id != exclude_id] if exclude_id else []),
+        )
+    )
+    if duplicate is not None:
+        raise ValidationError(
+            "An organisation with this name is already registered. Find it in the list of "
+            "organisations and ask to join it instead.",
+            field="name",
+        )
+    charity = None
+    if details.charity_number.strip():
+        charity = normalise_charity_number(details.charity_number)
+        if charity is None:
+            raise ValidationError(CHARITY_FORMAT_HELP, field="charity_number")
+    company = None
+    if details.company_number.strip():
+        company = normalise_company_number(details.company_number)
+        if company is None:
+            raise ValidationError(COMPANY_FORMAT_HELP, field="company_number")
+    website = details.website.strip() or None
+    if website and not website.startswith(("http://", "https://")):
+        website = "https://" + website
+    return {
+        "name": name,
+        "org_type": details.org_type,
+        "income_band": details.income_band,
+        "charity_number": charity,
+        "company_number": company,
+        "website": website,
+        "description": details.description.strip(),
+    }
+
+
+def create_organisation(actor: User, details: OrganisationDetails) -> Organisation:
+    """Create an organisation with ``actor`` as its first admin."""
+    _require_confirmed(actor)
+    values = _clean(details)
+    org = Organisation(slug=unique_slug(Organisation, str(values["name"])),
+                       created_by_id=actor.id, **values)
+    db.session.add(org)
+    db.session.flush()
+    db.session.add(
+        OrganisationMember(
+            organisation_id=org.id, user_id=actor.id, role=MemberRole.ADMIN,
+            status=RequestStatus.ACTIVE, decided_at=utcnow(), decided_by_id=actor.id,
+        )
+    )
+    audit.record(actor, "organisation.created", "organisation", org.id, name=org.name)
+    db.session.flush()
+    return org
+
+
+def update_organisation(actor: User, org: Organisation, details: OrganisationDetails) -> None:
+    if not permissions.can_edit_organisation(actor, org):
+        raise PermissionDenied("Only an admin of this organisation can change its profile.")
+    values = _clean(details, exclude_id=org.id)
+    changed = [key for key, value in values.items() if getattr(org, key) != value]
+    for key in changed:
+        setattr(org, key, values[key])
+    if changed:
+        audit.record(actor, "organisation.updated", "organisation", org.id, fields=changed)
+
+
+def search(
+    query: str = "", org_type: OrgType | None = None, sector: Sector | None = None,
+    small_only: bool = False, page: int = 1,
+) -> tuple[list[Organisation], int]:
+    """Organisations matching the filters, by name, one page at a time; and the total."""
+    conditions = []
+    if query:
+        like = f"%{query.strip().lower()}%"
+        conditions.append(
+            or_(func.lower(Organisation.name).like(like),
+                func.lower(Organisation.description).like(like))
+        )
+    if org_type is not None:
+        conditions.append(Organisation.org_type == org_type)
+    if sector is not None:
+        types = [t for t, s in ORG_TYPE_SECTORS.items() if s is sector]
+        conditions.append(Organisation.org_type.in_(types))
+    if small_only:
+        conditions.append(
+            Organisation.income_band.in_(
+                [IncomeBand.UP_TO_10K, IncomeBand.UP_TO_100K, IncomeBand.UP_TO_500K]
+            )
+        )
+    total = db.session.scalar(select(func.count(Organisation.id)).where(*conditions)) or 0
+    rows = db.session.scalars(
+        select(Organisation).where(*conditions).order_by(func.lower(Organisation.name))
+        .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+    ).all()
+    return list(rows), total
+
+
+def get_by_id_or_slug(key: str) -> Organisation | None:
+    if key.isdigit():
+        return db.session.get(Organisation, int(key))
+    return db.session.scalar(select(Organisation).where(Organisation.slug == key))
+
+
+def active_members(org: Organisation) -> list[OrganisationMember]:
+    return list(
+        db.session.scalars(
+            select(OrganisationMember)
+            .where(OrganisationMember.organisation_id == org.id,
+                   OrganisationMember.status == RequestStatus.ACTIVE)
+            .join(User, User.id == OrganisationMember.user_id)
+            .order_by(OrganisationMember.role.desc(), func.lower(User.name))
+            .options(joinedload(OrganisationMember.user))
+        )
+    )
+
+
+def pending_requests(org: Organisation) -> list[OrganisationMember]:
+    return list(
+        db.session.scalars(
+            select(OrganisationMember)
+            .where(OrganisationMember.organisation_id == org.id,
+                   OrganisationMember.status == RequestStatus.PENDING)
+            .order_by(OrganisationMember.created_at)
+            .options(joinedload(OrganisationMember.user))
+        )
+    )
+
+
+def _admins(org: Organisation) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).join(OrganisationMember, OrganisationMember.user_id == User.id).where(
+                OrganisationMember.organisation_id == org.id,
+                OrganisationMember.status == RequestStatus.ACTIVE,
+                OrganisationMember.role == MemberRole.ADMIN,
+                User.deleted_at.is_(None),
+            )
+        )
+    )
+
+
+def request_to_join(actor: User, org: Organisation, job_title: str, message: str) -> OrganisationMember:
+    """Ask to join an organisation; its admins are emailed."""
+    _require_confirmed(actor)
+    link = permissions.organisation_membership(actor, org)
+    if link is not None and link.status is RequestStatus.ACTIVE:
+        raise Conflict(f"You are already a member of {org.name}.")
+    if link is not None and link.status is RequestStatus.PENDING:
+        raise Conflict(f"You have already asked to join {org.name}. An admin will decide soon.")
+    if len(message) > 500:
+        raise ValidationError("Your message must be 500 characters or fewer", field="message")
+    if link is None:
+        link = OrganisationMember(organisation_id=org.id, user_id=actor.id)
+        db.session.add(link)
+    link.status = RequestStatus.PENDING
+    link.role = MemberRole.MEMBER
+    link.job_title = job_title.strip()
+    link.message = message.strip()
+    link.decided_at = None
+    link.decided_by_id = None
+    link.decline_reason = ""
+    db.session.flush()
+    audit.record(actor, "organisation.join_requested", "organisation", org.id, user_id=actor.id)
+    review = url_for("organisations.members", key=org.slug, _external=True)
+    for admin in _admins(org):
+        mail.queue(admin.email, f"{actor.name} has asked to join {org.name}", "org_join_requested",
+                   admin=admin, requester=actor, organisation=org, link=link, review_url=review)
+    return link
+
+
+def decide_join_request(
+    actor: User, link: OrganisationMember, approve: bool, reason: str = ""
+) -> None:
+    """Approve or decline a pending request. Refuses one already decided by someone else."""
+    org = link.organisation
+    if not permissions.can_manage_organisation_members(actor, org):
+        raise PermissionDenied("Only an admin of this organisation can decide on requests.")
+    if link.status is not RequestStatus.PENDING:
+        raise Conflict("This request has already been decided, perhaps by another admin.")
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError("Enter a reason for declining, so the person knows why",
+                              field="reason")
+    link.status = RequestStatus.ACTIVE if approve else RequestStatus.DECLINED
+    link.decided_at = utcnow()
+    link.decided_by_id = actor.id
+    link.decline_reason = "" if approve else reason
+    action = "organisation.join_approved" if approve else "organisation.join_declined"
+    audit.record(actor, action, "organisation", org.id, reason=reason, user_id=link.user_id)
+    mail.queue(
+        link.user.email,
+        f"Your request to join {org.name}",
+        "org_join_decided",
+        user=link.user, organisation=org, approved=approve, reason=reason,
+        org_url=url_for("organisations.show", key=org.slug, _external=True),
+    )
+
+
+def set_role(actor: User, link: OrganisationMember, role: MemberRole) -> None:
+    """Promote a member to admin, or make an admin a member again (never the last admin)."""
+    org = link.organisation
+    if not permissions.can_manage_organisation_members(actor, org):
+        raise PermissionDenied("Only an admin of this organisation can change roles.")
+    if link.status is not RequestStatus.ACTIVE:
+        raise Conflict("Only current members can be made admins.")
+    if link.role is role:
+        return
+    if role is MemberRole.MEMBER and len(_admins(org)) <= 1:
+        raise ValidationError("An organisation needs at least one admin. Make someone else an "
+                              "admin first.")
+    link.role = role
+    audit.record(actor, f"organisation.role_{role.value}", "organisation", org.id,
+                 user_id=link.user_id)
+
+
+def remove_member(actor: User, link: OrganisationMember) -> None:
+    """An admin removes a colleague, or a member leaves (never the last admin)."""
+    org = link.organisation
+    leaving = link.user_id == actor.id
+    if not leaving and not permissions.can_manage_organisation_members(actor, org):
+        raise PermissionDenied("Only an admin of this organisation can remove members.")
+    if link.status is not RequestStatus.ACTIVE:
+        raise Conflict("This person is not a current member.")
+    if link.is_admin and len(_admins(org)) <= 1 and len(active_members(org)) > 1:
+        raise ValidationError("An organisation needs at least one admin. Make someone else an "
+                              "admin first.")
+    link.status = RequestStatus.LEFT
+    link.role = MemberRole.MEMBER
+    link.decided_at = utcnow()
+    link.decided_by_id = actor.id
+    audit.record(actor, "organisation.member_left" if leaving else "organisation.member_removed",
+                 "organisation", org.id, user_id=link.user_id)
+
+
+def memberships_of(user: User) -> list[OrganisationMember]:
+    """All of a user's organisation links (pending, active, declined), newest first."""
+    return list(
+        db.session.scalars(
+            select(OrganisationMember)
+            .where(OrganisationMember.user_id == user.id,
+                   OrganisationMember.status != RequestStatus.LEFT)
+            .order_by(OrganisationMember.updated_at.desc())
+            .options(joinedload(OrganisationMember.organisation))
+        )
+    )

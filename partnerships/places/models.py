@@ -1,0 +1,158 @@
+"""Place-based partnerships, their officers and their member organisations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..extensions import db
+from ..modelbase import TimestampMixin, UTCDateTime, str_enum
+from ..organisations.models import Organisation, RequestStatus
+
+
+class Principle(StrEnum):
+    """The Civil Society Covenant's principles a partnership can commit to."""
+
+    RECOGNITION = "recognition"
+    PARTNERSHIP = "partnership"
+    PARTICIPATION = "participation"
+    TRANSPARENCY = "transparency"
+
+    @property
+    def label(self) -> str:
+        return PRINCIPLE_LABELS[self][0]
+
+    @property
+    def hint(self) -> str:
+        return PRINCIPLE_LABELS[self][1]
+
+
+PRINCIPLE_LABELS: dict[Principle, tuple[str, str]] = {
+    Principle.RECOGNITION: (
+        "Recognition and respect",
+        "A strong and independent civil society, respected when it challenges.",
+    ),
+    Principle.PARTNERSHIP: (
+        "Partnership and collaboration",
+        "Effective services and policy made together, sharing what works.",
+    ),
+    Principle.PARTICIPATION: (
+        "Participation and inclusion",
+        "People and communities can be heard and make a difference.",
+    ),
+    Principle.TRANSPARENCY: (
+        "Transparency and data",
+        "Open information, data and reporting, so partners can hold each other to account.",
+    ),
+}
+
+
+class Partnership(TimestampMixin, db.Model):
+    """A place-based partnership, e.g. a borough or an integrated care system footprint."""
+
+    __tablename__ = "partnerships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(160), nullable=False)
+    place: Mapped[str] = mapped_column(String(160), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    principle_rows: Mapped[list[PartnershipPrinciple]] = relationship(
+        cascade="all, delete-orphan", order_by="PartnershipPrinciple.principle"
+    )
+    officers: Mapped[list[PartnershipOfficer]] = relationship(
+        back_populates="partnership", cascade="all, delete-orphan"
+    )
+    members: Mapped[list[PartnershipMember]] = relationship(
+        back_populates="partnership", cascade="all, delete-orphan"
+    )
+
+    @property
+    def principles(self) -> list[Principle]:
+        order = list(Principle)
+        return sorted((row.principle for row in self.principle_rows), key=order.index)
+
+    def __repr__(self) -> str:
+        return f"<Partnership {self.slug}>"
+
+
+class PartnershipPrinciple(db.Model):
+    """One Covenant principle that a partnership commits to."""
+
+    __tablename__ = "partnership_principles"
+
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True
+    )
+    principle: Mapped[Principle] = mapped_column(str_enum(Principle), primary_key=True)
+
+
+class PartnershipOfficer(TimestampMixin, db.Model):
+    """A person appointed by the site administrator to run a partnership."""
+
+    __tablename__ = "partnership_officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    role_title: Mapped[str] = mapped_column(String(120), nullable=False)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    appointed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    partnership: Mapped[Partnership] = relationship(back_populates="officers")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "user_id"),
+        Index("ix_partnership_officers_user_id", "user_id"),
+    )
+
+
+class PartnershipMember(TimestampMixin, db.Model):
+    """An organisation's membership of a partnership, from request to decision."""
+
+    __tablename__ = "partnership_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    status: Mapped[RequestStatus] = mapped_column(
+        str_enum(RequestStatus), nullable=False, default=RequestStatus.PENDING
+    )
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    partnership: Mapped[Partnership] = relationship(back_populates="members")
+    organisation: Mapped[Organisation] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "organisation_id"),
+        Index("ix_partnership_members_partnership_status", "partnership_id", "status"),
+        Index("ix_partnership_members_organisation_id", "organisation_id"),
+    )

@@ -1,0 +1,316 @@
+"""Partnership rules: create and edit partnerships, appoint officers, and decide
+which organisations become members.
+
+Only the site administrator creates partnerships and appoints officers. An admin of
+an organisation asks for it to join; an officer approves, or declines with a reason
+that the organisation's admins see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import audit, mail, permissions
+from ..accounts.models import User
+from ..accounts.services import find_by_email
+from ..errors import Conflict, PermissionDenied, ValidationError
+from ..extensions import db
+from ..modelbase import utcnow
+from ..organisations.models import (
+    MemberRole,
+    Organisation,
+    OrganisationMember,
+    RequestStatus,
+)
+from ..slugs import is_valid_slug
+from .models import (
+    Partnership,
+    PartnershipMember,
+    PartnershipOfficer,
+    PartnershipPrinciple,
+    Principle,
+)
+
+
+@dataclass
+class PartnershipDetails:
+    name: str
+    slug: str
+    place: str
+    description: str = ""
+    contact_email: str = ""
+    principles: list[Principle] = field(default_factory=list)
+
+
+def list_partnerships(limit: int | None = None) -> list[Partnership]:
+    """Every partnership by name, with principles loaded (one extra query in all)."""
+    stmt = (
+        select(Partnership)
+        .order_by(func.lower(Partnership.name))
+        .options(selectinload(Partnership.principle_rows))
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def member_counts() -> dict[int, int]:
+    """Active member organisations per partnership id, in one query."""
+    rows = db.session.execute(
+        select(PartnershipMember.partnership_id, func.count(PartnershipMember.id))
+        .where(PartnershipMember.status == RequestStatus.ACTIVE)
+        .group_by(PartnershipMember.partnership_id)
+    )
+    return {pid: count for pid, count in rows}
+
+
+def get_by_slug(slug: str) -> Partnership | None:
+    return db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+
+
+def active_members(partnership: Partnership) -> list[PartnershipMember]:
+    return list(
+        db.session.scalars(
+            select(PartnershipMember)
+            .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
+            .where(PartnershipMember.partnership_id == partnership.id,
+                   PartnershipMember.status == RequestStatus.ACTIVE)
+            .order_by(func.lower(Organisation.name))
+            .options(joinedload(PartnershipMember.organisation))
+        )
+    )
+
+
+def officers(partnership: Partnership) -> list[PartnershipOfficer]:
+    return list(
+        db.session.scalars(
+            select(PartnershipOfficer)
+            .join(User, User.id == PartnershipOfficer.user_id)
+            .where(PartnershipOfficer.partnership_id == partnership.id)
+            .order_by(func.lower(User.name))
+            .options(joinedload(PartnershipOfficer.user),
+                     joinedload(PartnershipOfficer.organisation))
+        )
+    )
+
+
+def pending_requests(partnership: Partnership) -> list[PartnershipMember]:
+    return list(
+        db.session.scalars(
+            select(PartnershipMember)
+            .where(PartnershipMember.partnership_id == partnership.id,
+                   PartnershipMember.status == RequestStatus.PENDING)
+            .order_by(PartnershipMember.requested_at)
+            .options(joinedload(PartnershipMember.organisation),
+                     joinedload(PartnershipMember.requested_by))
+        )
+    )
+
+
+def _clean(details: PartnershipDetails, exclude_id: int | None = None) -> dict[str, object]:
+    name = details.name.strip()
+    slug = details.slug.strip().lower()
+    place = details.place.strip()
+    if not name:
+        raise ValidationError("Enter the partnership's name", field="name")
+    if not is_valid_slug(slug):
+        raise ValidationError(
+            "Web address must be lower-case letters, numbers and hyphens, like northbridge-together",
+            field="slug",
+        )
+    taken = db.session.scalar(
+        select(Partnership.id).where(
+            Partnership.slug == slug, *([Partnership.id != exclude_id] if exclude_id else [])
+        )
+    )
+    if taken is not None:
+        raise ValidationError("Another partnership already uses this web address", field="slug")
+    if not place:
+        raise ValidationError("Enter the place the partnership covers", field="place")
+    return {
+        "name": name,
+        "slug": slug,
+        "place": place,
+        "description": details.description.strip(),
+        "contact_email": details.contact_email.strip().lower() or None,
+    }
+
+
+def _set_principles(partnership: Partnership, principles: Iterable[Principle]) -> None:
+    wanted = set(principles)
+    current = {row.principle: row for row in partnership.principle_rows}
+    for principle, row in current.items():
+        if principle not in wanted:
+            partnership.principle_rows.remove(row)
+    for principle in wanted - set(current):
+        partnership.principle_rows.append(PartnershipPrinciple(principle=principle))
+
+
+def create_partnership(actor: User, details: PartnershipDetails) -> Partnership:
+    if not permissions.can_create_partnership(actor):
+        raise PermissionDenied("Only a site administrator can create partnerships.")
+    partnership = Partnership(created_by_id=actor.id, **_clean(details))
+    _set_principles(partnership, details.principles)
+    db.session.add(partnership)
+    db.session.flush()
+    audit.record(actor, "partnership.created", "partnership", partnership.id,
+                 name=partnership.name)
+    return partnership
+
+
+def update_partnership(actor: User, partnership: Partnership, details: PartnershipDetails) -> None:
+    if not permissions.can_manage_partnership(actor, partnership):
+        raise PermissionDenied("Only the partnership's officers can change its details.")
+    values = _clean(details, exclude_id=partnership.id)
+    if values["slug"] != partnership.slug and not permissions.is_site_admin(actor):
+        raise ValidationError("Only a site administrator can change the web address",
+                              field="slug")
+    for key, value in values.items():
+        setattr(partnership, key, value)
+    _set_principles(partnership, details.principles)
+    audit.record(actor, "partnership.updated", "partnership", partnership.id)
+
+
+def appoint_officer(
+    actor: User, partnership: Partnership, email: str, role_title: str,
+    organisation: Organisation | None = None,
+) -> PartnershipOfficer:
+    """Make an existing account an officer of the partnership."""
+    if not permissions.can_appoint_officers(actor, partnership):
+        raise PermissionDenied("Only a site administrator can appoint partnership officers.")
+    user = find_by_email(email)
+    if user is None or not user.is_active:
+        raise ValidationError(
+            "There is no account with this email address. Ask the person to create an account "
+            "first.", field="email",
+        )
+    role_title = role_title.strip()
+    if not role_title:
+        raise ValidationError("Enter the officer's role, like Partnership officer",
+                              field="role_title")
+    if permissions.is_partnership_officer(user, partnership):
+        raise ValidationError(f"{user.name} is already an officer of this partnership",
+                              field="email")
+    officer = PartnershipOfficer(
+        partnership_id=partnership.id, user_id=user.id, role_title=role_title,
+        organisation_id=organisation.id if organisation else None, appointed_by_id=actor.id,
+    )
+    db.session.add(officer)
+    db.session.flush()
+    audit.record(actor, "partnership.officer_appointed", "partnership", partnership.id,
+                 user_id=user.id, role_title=role_title)
+    mail.queue(user.email, f"You are now an officer of {partnership.name}", "officer_appointed",
+               user=user, partnership=partnership, role_title=role_title,
+               url=url_for("places.show", slug=partnership.slug, _external=True))
+    return officer
+
+
+def remove_officer(actor: User, officer: PartnershipOfficer) -> None:
+    if not permissions.can_appoint_officers(actor, officer.partnership):
+        raise PermissionDenied("Only a site administrator can remove partnership officers.")
+    audit.record(actor, "partnership.officer_removed", "partnership", officer.partnership_id,
+                 user_id=officer.user_id)
+    db.session.delete(officer)
+
+
+def membership_of(partnership: Partnership, organisation: Organisation) -> PartnershipMember | None:
+    return db.session.scalar(
+        select(PartnershipMember).where(
+            PartnershipMember.partnership_id == partnership.id,
+            PartnershipMember.organisation_id == organisation.id,
+        )
+    )
+
+
+def request_membership(
+    actor: User, partnership: Partnership, organisation: Organisation, message: str = ""
+) -> PartnershipMember:
+    """An organisation admin asks for the organisation to join; officers are emailed."""
+    if not permissions.can_request_partnership_membership(actor, partnership, organisation):
+        raise PermissionDenied(
+            f"Only an admin of {organisation.name} can ask for it to join a partnership."
+        )
+    message = message.strip()
+    if len(message) > 1000:
+        raise ValidationError("Your message must be 1000 characters or fewer", field="message")
+    existing = membership_of(partnership, organisation)
+    if existing is not None and existing.status is RequestStatus.ACTIVE:
+        raise Conflict(f"{organisation.name} is already a member of {partnership.name}.")
+    if existing is not None and existing.status is RequestStatus.PENDING:
+        raise Conflict(f"{organisation.name} has already asked to join. An officer will decide.")
+    member = existing or PartnershipMember(
+        partnership_id=partnership.id, organisation_id=organisation.id
+    )
+    member.status = RequestStatus.PENDING
+    member.message = message
+    member.requested_by_id = actor.id
+    member.requested_at = utcnow()
+    member.decided_at = None
+    member.decided_by_id = None
+    member.decline_reason = ""
+    db.session.add(member)
+    db.session.flush()
+    audit.record(actor, "partnership.membership_requested", "partnership", partnership.id,
+                 organisation_id=organisation.id)
+    review_url = url_for("places.requests", slug=partnership.slug, _external=True)
+    for officer in officers(partnership):
+        mail.queue(officer.user.email,
+                   f"{organisation.name} has asked to join {partnership.name}",
+                   "partnership_membership_requested", officer=officer.user,
+                   organisation=organisation, partnership=partnership, message=message,
+                   requester=actor, review_url=review_url)
+    return member
+
+
+def decide_membership(
+    actor: User, member: PartnershipMember, approve: bool, reason: str = ""
+) -> None:
+    """An officer approves or declines (with a reason). Decided requests are refused."""
+    partnership = member.partnership
+    if not permissions.can_manage_partnership(actor, partnership):
+        raise PermissionDenied("Only this partnership's officers can decide on requests.")
+    if member.status is not RequestStatus.PENDING:
+        raise Conflict("This request has already been decided, perhaps by another officer.")
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError("Enter a reason for declining, so the organisation knows why",
+                              field="reason")
+    member.status = RequestStatus.ACTIVE if approve else RequestStatus.DECLINED
+    member.decided_by_id = actor.id
+    member.decided_at = utcnow()
+    member.decline_reason = "" if approve else reason
+    audit.record(actor, "partnership.membership_approved" if approve
+                 else "partnership.membership_declined", "partnership", partnership.id,
+                 reason=reason, organisation_id=member.organisation_id)
+    admins = db.session.scalars(
+        select(User).join(OrganisationMember, OrganisationMember.user_id == User.id).where(
+            OrganisationMember.organisation_id == member.organisation_id,
+            OrganisationMember.status == RequestStatus.ACTIVE,
+            OrganisationMember.role == MemberRole.ADMIN,
+        )
+    ).all()
+    for admin in admins:
+        mail.queue(admin.email, f"{partnership.name}: your request to join",
+                   "partnership_membership_decided", admin=admin, partnership=partnership,
+                   organisation=member.organisation, approved=approve, reason=reason,
+                   url=url_for("places.show", slug=partnership.slug, _external=True))
+
+
+def memberships_for_organisations(org_ids: list[int]) -> list[PartnershipMember]:
+    """Partnership links of these organisations (for an admin's "your organisations" page)."""
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(PartnershipMember)
+            .where(PartnershipMember.organisation_id.in_(org_ids),
+                   PartnershipMember.status != RequestStatus.LEFT)
+            .options(joinedload(PartnershipMember.partnership))
+            .order_by(PartnershipMember.updated_at.desc())
+        )
+    )

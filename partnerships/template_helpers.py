@@ -1,0 +1,54 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+
+from . import permissions
+from .text import render_markdown
+from .timeutil import format_uk
+
+
+def _nav_items() -> list[dict[str, Any]]:
+    """Service navigation, with the current section marked for screen readers."""
+    path = request.path
+    items = [
+        {"href": url_for("places.index"), "text": "Partnerships", "prefix": "/partnerships"},
+        {"href": url_for("organisations.index"), "text": "Organisations",
+         "prefix": "/organisations"},
+    ]
+    if permissions.is_site_admin(current_user):
+        items.append({"href": url_for("admin.index"), "text": "Admin", "prefix": "/admin"})
+    if current_user.is_authenticated:
+        items.append({"href": url_for("accounts.profile"), "text": "Your account",
+                      "prefix": "/account"})
+        items.append({"href": url_for("accounts.sign_out_confirm"), "text": "Sign out",
+                      "prefix": "/account/sign-out"})
+    else:
+        items.append({"href": url_for("accounts.sign_in"), "text": "Sign in",
+                      "prefix": "/account/sign-in"})
+    best = max(
+        (item for item in items if path.startswith(item["prefix"])),
+        key=lambda item: len(item["prefix"]),
+        default=None,
+    )
+    for item in items:
+        item["active"] = item is best
+        item.pop("prefix")
+    return items
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["uk_datetime"] = lambda v: format_uk(v, "datetime")
+    app.jinja_env.filters["uk_date"] = lambda v: format_uk(v, "date")
+    app.jinja_env.filters["uk_time"] = lambda v: format_uk(v, "time")
+    app.jinja_env.globals["permissions"] = permissions
+    app.jinja_env.globals["nav_items"] = _nav_items
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"service_name": current_app.config["SERVICE_NAME"]}

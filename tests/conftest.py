@@ -1,0 +1,239 @@
+"""Shared fixtures: a fresh app and database per test, a test client that submits
+forms with their CSRF token, a sign-in helper, factories and a query counter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, select
+
+from partnerships import create_app
+from partnerships.accounts.models import User
+from partnerships.accounts.passwords import hash_password
+from partnerships.config import TestConfig
+from partnerships.extensions import db
+from partnerships.mail import OutboxMessage
+from partnerships.modelbase import utcnow
+from partnerships.organisations.models import (
+    IncomeBand,
+    MemberRole,
+    Organisation,
+    OrganisationMember,
+    OrgType,
+    RequestStatus,
+)
+from partnerships.places.models import (
+    Partnership,
+    PartnershipMember,
+    PartnershipOfficer,
+    PartnershipPrinciple,
+    Principle,
+)
+from partnerships.slugs import slugify
+
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@cache
+def _password_hash() -> str:
+    """scrypt is slow on purpose: hash the shared test password once per run."""
+    return hash_password(PASSWORD)
+
+
+class AppClient(FlaskClient):
+    """A test client that can submit a form the way a browser does, CSRF token included."""
+
+    def csrf_token(self, page: str) -> str:
+        response = self.get(page)
+        match = CSRF_RE.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page} (status {response.status_code})"
+        return match.group(1)
+
+    def submit(
+        self, url: str, data: dict[str, Any] | None = None, *, page: str | None = None, **kwargs: Any
+    ) -> Any:
+        """GET ``page`` (default ``url``) for a CSRF token, then POST ``data`` to ``url``."""
+        payload = dict(data or {})
+        payload["csrf_token"] = self.csrf_token(page or url)
+        return self.post(url, data=payload, **kwargs)
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app = create_app(TestConfig)
+    app.test_client_class = AppClient
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture
+def client(app: Flask) -> AppClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@dataclass
+class Auth:
+    client: AppClient
+
+    def login(self, user: User) -> None:
+        """Sign in as ``user`` (the session a real sign-in would create)."""
+        with self.client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+
+    def logout(self) -> None:
+        with self.client.session_transaction() as session:
+            session.clear()
+
+
+@pytest.fixture
+def auth(client: AppClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = {"n": 0}
+
+    def make(
+        name: str | None = None, email: str | None = None, *, confirmed: bool = True,
+        site_admin: bool = False, password: str | None = None,
+    ) -> User:
+        counter["n"] += 1
+        n = counter["n"]
+        user = User(
+            name=name or f"Test Person {n}",
+            email=(email or f"person{n}@example.org").lower(),
+            password_hash=hash_password(password) if password else _password_hash(),
+            email_confirmed_at=utcnow() if confirmed else None,
+            is_site_admin=site_admin,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_organisation(app: Flask) -> Callable[..., Organisation]:
+    def make(
+        name: str = "Eastside Food Bank", *, org_type: OrgType = OrgType.COMMUNITY_GROUP,
+        income_band: IncomeBand = IncomeBand.UP_TO_10K, admin: User | None = None,
+        members: list[User] | None = None, **extra: Any,
+    ) -> Organisation:
+        org = Organisation(
+            name=name, slug=slugify(name), org_type=org_type, income_band=income_band, **extra
+        )
+        db.session.add(org)
+        db.session.flush()
+        if admin is not None:
+            db.session.add(OrganisationMember(
+                organisation_id=org.id, user_id=admin.id, role=MemberRole.ADMIN,
+                status=RequestStatus.ACTIVE,
+            ))
+        for member in members or []:
+            db.session.add(OrganisationMember(
+                organisation_id=org.id, user_id=member.id, role=MemberRole.MEMBER,
+                status=RequestStatus.ACTIVE,
+            ))
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_partnership(app: Flask) -> Callable[..., Partnership]:
+    def make(
+        name: str = "Northbridge Together", *, slug: str | None = None,
+        place: str = "Northbridge", officers: list[User] | None = None,
+        members: list[Organisation] | None = None, description: str = "",
+        principles: list[Principle] | None = None,
+    ) -> Partnership:
+        partnership = Partnership(
+            name=name, slug=slug or slugify(name), place=place, description=description
+        )
+        for principle in principles or [Principle.PARTNERSHIP]:
+            partnership.principle_rows.append(PartnershipPrinciple(principle=principle))
+        db.session.add(partnership)
+        db.session.flush()
+        for officer in officers or []:
+            db.session.add(PartnershipOfficer(
+                partnership_id=partnership.id, user_id=officer.id, role_title="Partnership officer"
+            ))
+        for org in members or []:
+            db.session.add(PartnershipMember(
+                partnership_id=partnership.id, organisation_id=org.id,
+                status=RequestStatus.ACTIVE, requested_at=utcnow(),
+            ))
+        db.session.commit()
+        return partnership
+
+    return make
+
+
+@dataclass
+class QueryLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """``with count_queries() as log: ...`` then ``assert log.count <= budget``."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryLog]:
+        log = QueryLog()
+
+        def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            log.statements.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield log
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Callable[..., list[OutboxMessage]]:
+    """Messages queued so far, optionally only those to one address."""
+
+    def messages(to: str | None = None) -> list[OutboxMessage]:
+        stmt = select(OutboxMessage).order_by(OutboxMessage.id)
+        if to:
+            stmt = stmt.where(OutboxMessage.to == to.lower())
+        return list(db.session.scalars(stmt))
+
+    return messages
+
+
+LINK_RE = re.compile(r"https?://\S+")
+
+
+def link_in(message: OutboxMessage) -> str:
+    """The first link in an email, as a path the test client can follow."""
+    match = LINK_RE.search(message.body)
+    assert match, f"no link in email {message.subject!r}"
+    return re.sub(r"^https?://[^/]+", "", match.group(0))
