@@ -61,7 +61,8 @@ def _finish_config(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = uri.replace(
             "postgres://", "postgresql+psycopg://", 1
         )
-    app.config.setdefault("UPLOAD_FOLDER", os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")))
+    uploads = os.environ.get("UPLOAD_FOLDER", str(instance / "uploads"))
+    app.config.setdefault("UPLOAD_FOLDER", uploads)
     is_production = app.config.get("ENV_NAME") == "production"
     if not app.config.get("SECRET_KEY"):
         if is_production:

@@ -8,6 +8,7 @@ Services raise ``PermissionDenied``, ``NotFound``, ``Conflict`` or
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -65,20 +66,25 @@ def render_error(status: int, message: str | None = None) -> tuple[str, int] | R
 def register(app: Flask) -> None:
     """Attach error handlers for HTTP errors and domain errors."""
 
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> tuple[str, int] | Response:
+        return render_error(
+            400,
+            "This form has expired, or was sent from somewhere other than this site. "
+            "Go back, refresh the page and try again.",
+        )
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int] | Response:
         status = error.code or 500
-        if status in (404, 405, 500):
-            message = None
-        else:
-            message = error.description if status == 400 else None
-        response = render_error(status, message)
-        if status == 405 and isinstance(error, HTTPException):
-            resp = app.make_response(response)
-            for key, value in error.get_headers():
-                if key.lower() == "allow":
-                    resp.headers[key] = value
-            return resp
+        # Show a description only when a view gave its own (abort(403, "why")),
+        # never Werkzeug's generic technical text.
+        custom = error.description != type(error).description
+        response = app.make_response(render_error(status, error.description if custom else None))
+        if status == 405:
+            allow = dict(error.get_headers()).get("Allow")
+            if allow:
+                response.headers["Allow"] = allow
         return response
 
     @app.errorhandler(DomainError)

@@ -51,7 +51,16 @@ def _password_hash() -> str:
 
 
 class AppClient(FlaskClient):
-    """A test client that can submit a form the way a browser does, CSRF token included."""
+    """A test client that can submit a form the way a browser does, CSRF token included.
+
+    Each request runs in its own app context (so its own ``g`` and database session),
+    as in production. Without this, Flask would reuse the test's app context and
+    leak ``g`` (e.g. Flask-Login's cached user) from one request into the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def csrf_token(self, page: str) -> str:
         response = self.get(page)
@@ -60,7 +69,12 @@ class AppClient(FlaskClient):
         return match.group(1)
 
     def submit(
-        self, url: str, data: dict[str, Any] | None = None, *, page: str | None = None, **kwargs: Any
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        page: str | None = None,
+        **kwargs: Any,
     ) -> Any:
         """GET ``page`` (default ``url``) for a CSRF token, then POST ``data`` to ``url``."""
         payload = dict(data or {})

@@ -101,7 +101,8 @@ def user_for_reset_token(token: str) -> User:
     """The user a reset link belongs to, if it is still valid. Raises ``TokenError``."""
     user_id, fingerprint = tokens.read_reset_token(token)
     user = db.session.get(User, user_id)
-    if user is None or not user.is_active or not tokens.reset_fingerprint_matches(user, fingerprint):
+    valid = user is not None and user.is_active
+    if not valid or not tokens.reset_fingerprint_matches(user, fingerprint):
         raise tokens.TokenError(
             "This link has already been used or is out of date. Ask for a new one."
         )

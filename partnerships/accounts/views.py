@@ -226,8 +226,11 @@ def delete() -> str | Response | tuple[str, int]:
         else:
             db.session.commit()
             logout_user()
-            flash("Your account has been deleted. What you wrote stays, shown as by a former member.",
-                  "success")
+            flash(
+                "Your account has been deleted. What you wrote stays, shown as by a former "
+                "member.",
+                "success",
+            )
             return _see_other("pages.home")
     status = 422 if form.errors else 200
     return render_template("accounts/delete.html", form=form, blockers=blockers), status
