@@ -7,7 +7,7 @@ Services raise ``PermissionDenied``, ``NotFound``, ``Conflict`` or
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -54,20 +54,24 @@ ERROR_TITLES = {
 }
 
 
-def render_error(status: int, message: str | None = None) -> tuple[str, int] | Response:
+def render_error(status: int, message: str | None = None) -> tuple[Response, int] | Response:
     """Render the error page (or a short fragment for htmx, or JSON for the API)."""
     title = ERROR_TITLES.get(status, "Sorry, there is a problem")
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
         return jsonify({"error": title, "message": message or ""}), status
     template = "errors/_fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
-    return render_template(template, status=status, title=title, message=message), status
+    response = make_response(
+        render_template(template, status=status, title=title, message=message), status
+    )
+    response.headers.add("Vary", "HX-Request")
+    return response
 
 
 def register(app: Flask) -> None:
     """Attach error handlers for HTTP errors and domain errors."""
 
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError) -> tuple[str, int] | Response:
+    def _csrf(error: CSRFError) -> tuple[Response, int] | Response:
         return render_error(
             400,
             "This form has expired, or was sent from somewhere other than this site. "
@@ -75,7 +79,7 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException) -> tuple[str, int] | Response:
+    def _http(error: HTTPException) -> tuple[Response, int] | Response:
         status = error.code or 500
         # Show a description only when a view gave its own (abort(403, "why")),
         # never Werkzeug's generic technical text.
@@ -88,12 +92,12 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(DomainError)
-    def _domain(error: DomainError) -> tuple[str, int] | Response:
+    def _domain(error: DomainError) -> tuple[Response, int] | Response:
         db.session.rollback()
         return render_error(error.status_code, error.message)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception) -> tuple[str, int] | Response:
+    def _unexpected(error: Exception) -> tuple[Response, int] | Response:
         if isinstance(error, HTTPException):  # pragma: no cover - handled above
             return _http(error)
         app.logger.exception("Unhandled error")
