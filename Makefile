@@ -57,7 +57,7 @@ demo: db
 lint: setup
 	$(BIN)/ruff check .
 
-bench: setup db
+bench: setup
 	$(BIN)/python -m bench
 
 clean:

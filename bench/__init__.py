@@ -1,0 +1,1 @@
+"""Benchmarks for Local Partnerships (``make bench``). See __main__.py."""

@@ -1,0 +1,111 @@
+"""Scale benchmarks: how page cost grows with data, reported as ratios.
+
+Machines here are noisy, so absolute times mean little. Each benchmark renders the
+same page with a small and a large data set (in-memory SQLite, Flask test client)
+and reports the median time and the query count of each, and the ratio large/small.
+A page without N+1 queries keeps the same query count; its time ratio should stay
+far below the data ratio.
+
+Run: ``make bench`` (or ``.venv/bin/python -m bench``).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+
+from partnerships import create_app
+from partnerships.accounts.models import User
+from partnerships.config import TestConfig
+from partnerships.extensions import db
+from partnerships.modelbase import utcnow
+from partnerships.organisations.models import IncomeBand, Organisation, OrgType, RequestStatus
+from partnerships.places.models import Partnership, PartnershipMember, PartnershipOfficer
+
+REPEATS = 15
+
+
+def _build(members: int, partnerships: int) -> Any:
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings["RATELIMIT_ENABLED"] = False
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+        types = list(OrgType)
+        bands = list(IncomeBand)
+        orgs = [
+            Organisation(name=f"Organisation {i:04d}", slug=f"organisation-{i:04d}",
+                         org_type=types[i % len(types)], income_band=bands[i % len(bands)])
+            for i in range(members)
+        ]
+        db.session.add_all(orgs)
+        for p in range(partnerships):
+            db.session.add(Partnership(name=f"Partnership {p:04d}", slug=f"p-{p:04d}",
+                                       place="Northbridge"))
+        db.session.flush()
+        main = db.session.scalar(db.select(Partnership).where(Partnership.slug == "p-0000"))
+        for i in range(3):
+            user = User(name=f"Officer {i}", email=f"officer{i}@example.org",
+                        password_hash="x", email_confirmed_at=utcnow())
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(PartnershipOfficer(partnership_id=main.id, user_id=user.id,
+                                              role_title="Officer"))
+        for org in orgs:
+            db.session.add(PartnershipMember(partnership_id=main.id, organisation_id=org.id,
+                                             status=RequestStatus.ACTIVE, requested_at=utcnow()))
+        db.session.commit()
+    return app
+
+
+def _measure(app: Any, path: str) -> tuple[float, int]:
+    client = app.test_client()
+    with app.app_context():
+        queries: list[str] = []
+
+        def count(*_args: Any) -> None:
+            queries.append("q")
+
+        client.get(path)  # warm up templates and caches
+        event.listen(db.engine, "before_cursor_execute", count)
+        timings = []
+        for _ in range(REPEATS):
+            queries.clear()
+            start = time.perf_counter()
+            response = client.get(path)
+            timings.append(time.perf_counter() - start)
+            assert response.status_code == 200, (path, response.status_code)
+        event.remove(db.engine, "before_cursor_execute", count)
+    return statistics.median(timings), len(queries)
+
+
+def _compare(name: str, path: str, small: Callable[[], Any], large: Callable[[], Any],
+             data_ratio: float) -> None:
+    small_time, small_queries = _measure(small(), path)
+    large_time, large_queries = _measure(large(), path)
+    print(
+        f"{name:<28} small {small_time * 1000:7.1f} ms {small_queries:3d} queries | "
+        f"large {large_time * 1000:7.1f} ms {large_queries:3d} queries | "
+        f"time x{large_time / small_time:5.2f} for data x{data_ratio:g}"
+    )
+
+
+def main() -> None:
+    print(f"median of {REPEATS} requests each; in-memory SQLite; Flask test client")
+    _compare("partnership page (members)", "/partnerships/p-0000/",
+             lambda: _build(members=10, partnerships=1),
+             lambda: _build(members=400, partnerships=1), 40)
+    _compare("partnership list", "/partnerships/",
+             lambda: _build(members=5, partnerships=10),
+             lambda: _build(members=5, partnerships=400), 40)
+    _compare("organisation directory", "/organisations/",
+             lambda: _build(members=10, partnerships=1),
+             lambda: _build(members=2000, partnerships=1), 200)
+
+
+if __name__ == "__main__":
+    main()
