@@ -21,7 +21,9 @@ def seed_demo() -> None:
 
     summary = load_demo()
     db.session.commit()
-    click.echo("Demo data loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+    click.echo("Demo data loaded:")
+    for what, n in summary.items():
+        click.echo(f"  {what}: {n}")
 
 
 @outbox_cli.command("send")
