@@ -1,12 +1,158 @@
-"""Site administration pages (to be completed)."""
+"""Site administration: the dashboard, creating partnerships, appointing officers and
+finding accounts. Every route is for site administrators only (one guard below).
+"""
 
 from __future__ import annotations
 
-from flask import abort
+from typing import Any
 
-from . import bp
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from ..errors import ValidationError
+from ..extensions import db, login_manager
+from ..places import services as place_services
+from ..places.forms import ButtonForm, PartnershipForm
+from ..places.models import Partnership
+from . import bp, services
+from .forms import OfficerForm, UserSearchForm
+
+Page = str | Response | tuple[str, int]
+
+
+@bp.before_request
+def _site_admins_only() -> Response | None:
+    """Anonymous visitors go to sign in; signed-in people who are not site admins get 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not permissions.can_view_admin(current_user):
+        abort(403)
+    return None
+
+
+def _load_partnership(slug: str) -> Partnership:
+    partnership = place_services.get_by_slug(slug)
+    if partnership is None:
+        abort(404)
+    return partnership
 
 
 @bp.get("/")
 def index() -> str:
-    abort(404)
+    return render_template(
+        "admin/index.html",
+        counts=services.dashboard_counts(),
+        partnerships=place_services.list_partnerships(),
+        pending=place_services.pending_counts(),
+        members=place_services.member_counts(),
+    )
+
+
+@bp.route("/partnerships/new", methods=["GET", "POST"])
+def new_partnership() -> Page:
+    form = PartnershipForm()
+    form.submit.label.text = "Create partnership"
+    if form.validate_on_submit():
+        try:
+            partnership = place_services.create_partnership(current_user, form.details())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(
+                f"{partnership.name} has been created. Next, appoint its officers.", "success"
+            )
+            return redirect(url_for("places.show", slug=partnership.slug), code=303)
+    status = 422 if form.errors else 200
+    return render_template("admin/new_partnership.html", form=form), status
+
+
+@bp.route("/partnerships/<slug>/officers", methods=["GET", "POST"])
+def officers(slug: str) -> Page:
+    partnership = _load_partnership(slug)
+    form = OfficerForm()
+    form.set_organisations(services.organisation_choices())
+    if form.validate_on_submit():
+        org_id = form.organisation_id
+        organisation = services.get_organisation(org_id) if org_id else None
+        try:
+            officer = place_services.appoint_officer(
+                current_user, partnership, form.email.data, form.role_title.data, organisation
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            name = officer.user.name
+            db.session.commit()
+            flash(f"{name} is now an officer of {partnership.name}. We have emailed them.",
+                  "success")
+            return redirect(url_for("admin.officers", slug=partnership.slug), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/officers.html", partnership=partnership, form=form,
+        officers=place_services.officers(partnership), remove_form=ButtonForm(),
+    ), status
+
+
+@bp.post("/partnerships/<slug>/officers/<int:officer_id>/remove")
+def remove_officer(slug: str, officer_id: int) -> Response:
+    partnership = _load_partnership(slug)
+    officer = place_services.get_officer(partnership, officer_id)
+    if officer is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    name = officer.user.name
+    place_services.remove_officer(current_user, officer)
+    db.session.commit()
+    flash(f"{name} is no longer an officer of {partnership.name}.", "success")
+    return redirect(url_for("admin.officers", slug=partnership.slug), code=303)
+
+
+@bp.get("/users")
+def users() -> Page:
+    form = UserSearchForm(request.args)
+    query = (form.q.data or "") if form.validate() else ""
+    page = request.args.get("page", 1, type=int) or 1
+    found, total = services.search_users(query, page)
+    return render_template(
+        "admin/users.html", form=form, users=found, total=total, query=query,
+        pagination=_pagination(page, total, query),
+    ), (422 if form.errors else 200)
+
+
+def _pagination(page: int, total: int, query: str) -> dict[str, Any] | None:
+    """Params for govukPagination (previous/next and numbered pages), or None for one page."""
+    pages = max(1, -(-total // services.PAGE_SIZE))
+    if pages <= 1:
+        return None
+
+    def href(number: int) -> str:
+        args: dict[str, Any] = {"page": number}
+        if query:
+            args["q"] = query
+        return url_for("admin.users", **args)
+
+    params: dict[str, Any] = {
+        "items": [
+            {"number": number, "href": href(number), "current": number == page}
+            for number in range(1, pages + 1)
+            if number in (1, pages) or abs(number - page) <= 2
+        ]
+    }
+    # Mark gaps with ellipses, as GOV.UK pagination does.
+    items: list[dict[str, Any]] = []
+    for item in params["items"]:
+        if items and item["number"] - items[-1].get("number", 0) > 1:
+            items.append({"ellipsis": True})
+        items.append(item)
+    params["items"] = items
+    if page > 1:
+        params["previous"] = {"href": href(page - 1)}
+    if page < pages:
+        params["next"] = {"href": href(page + 1)}
+    return params

@@ -9,7 +9,7 @@ that the organisation's admins see.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import url_for
 from sqlalchemy import func, select
@@ -26,8 +26,9 @@ from ..organisations.models import (
     Organisation,
     OrganisationMember,
     RequestStatus,
+    Sector,
 )
-from ..slugs import is_valid_slug
+from ..slugs import MAX_SLUG, is_valid_slug, unique_slug
 from .models import (
     Partnership,
     PartnershipMember,
@@ -35,6 +36,9 @@ from .models import (
     PartnershipPrinciple,
     Principle,
 )
+
+MAX_MESSAGE = 1000
+MAX_REASON = 1000
 
 
 @dataclass
@@ -45,6 +49,30 @@ class PartnershipDetails:
     description: str = ""
     contact_email: str = ""
     principles: list[Principle] = field(default_factory=list)
+
+
+@dataclass
+class SectorGroup:
+    """Member organisations of one sector, for the public page's "who takes part"."""
+
+    key: str
+    label: str
+    members: list[PartnershipMember]
+
+    @property
+    def small_count(self) -> int:
+        return sum(1 for member in self.members if member.organisation.is_small)
+
+
+# Public sector, VCSE, then everyone else (private sector and "other" together).
+SECTOR_GROUPS: list[tuple[str, str]] = [
+    ("public", "Public sector"),
+    ("vcse", "Voluntary, community and social enterprise (VCSE)"),
+    ("other", "Other organisations"),
+]
+
+
+# --- Reading ---------------------------------------------------------------------
 
 
 def list_partnerships(limit: int | None = None) -> list[Partnership]:
@@ -66,11 +94,39 @@ def member_counts() -> dict[int, int]:
         .where(PartnershipMember.status == RequestStatus.ACTIVE)
         .group_by(PartnershipMember.partnership_id)
     )
-    return {pid: count for pid, count in rows}
+    return dict(rows.tuples().all())
+
+
+def pending_counts() -> dict[int, int]:
+    """Requests waiting for a decision per partnership id, in one query (admin dashboard)."""
+    rows = db.session.execute(
+        select(PartnershipMember.partnership_id, func.count(PartnershipMember.id))
+        .where(PartnershipMember.status == RequestStatus.PENDING)
+        .group_by(PartnershipMember.partnership_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def pending_count(partnership: Partnership) -> int:
+    return db.session.scalar(
+        select(func.count(PartnershipMember.id)).where(
+            PartnershipMember.partnership_id == partnership.id,
+            PartnershipMember.status == RequestStatus.PENDING,
+        )
+    ) or 0
 
 
 def get_by_slug(slug: str) -> Partnership | None:
-    return db.session.scalar(select(Partnership).where(Partnership.slug == slug))
+    """The partnership with its principles, in one query (every page shows them)."""
+    return (
+        db.session.execute(
+            select(Partnership)
+            .where(Partnership.slug == slug)
+            .options(joinedload(Partnership.principle_rows))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def active_members(partnership: Partnership) -> list[PartnershipMember]:
@@ -86,16 +142,36 @@ def active_members(partnership: Partnership) -> list[PartnershipMember]:
     )
 
 
+def members_by_sector(members: Iterable[PartnershipMember]) -> list[SectorGroup]:
+    """Group members as the public page shows them: public sector, VCSE, other."""
+    groups = {key: SectorGroup(key, label, []) for key, label in SECTOR_GROUPS}
+    for member in members:
+        sector = member.organisation.sector
+        key = sector.value if sector in (Sector.PUBLIC, Sector.VCSE) else "other"
+        groups[key].members.append(member)
+    return list(groups.values())
+
+
 def officers(partnership: Partnership) -> list[PartnershipOfficer]:
     return list(
         db.session.scalars(
             select(PartnershipOfficer)
             .join(User, User.id == PartnershipOfficer.user_id)
-            .where(PartnershipOfficer.partnership_id == partnership.id)
+            .where(PartnershipOfficer.partnership_id == partnership.id,
+                   User.deleted_at.is_(None))
             .order_by(func.lower(User.name))
             .options(joinedload(PartnershipOfficer.user),
                      joinedload(PartnershipOfficer.organisation))
         )
+    )
+
+
+def get_officer(partnership: Partnership, officer_id: int) -> PartnershipOfficer | None:
+    return db.session.scalar(
+        select(PartnershipOfficer)
+        .where(PartnershipOfficer.id == officer_id,
+               PartnershipOfficer.partnership_id == partnership.id)
+        .options(joinedload(PartnershipOfficer.user))
     )
 
 
@@ -105,22 +181,101 @@ def pending_requests(partnership: Partnership) -> list[PartnershipMember]:
             select(PartnershipMember)
             .where(PartnershipMember.partnership_id == partnership.id,
                    PartnershipMember.status == RequestStatus.PENDING)
-            .order_by(PartnershipMember.requested_at)
+            .order_by(PartnershipMember.requested_at, PartnershipMember.id)
             .options(joinedload(PartnershipMember.organisation),
                      joinedload(PartnershipMember.requested_by))
         )
     )
 
 
+def decided_requests(partnership: Partnership) -> list[PartnershipMember]:
+    """Requests already approved or declined, newest decision first (the officers' history)."""
+    return list(
+        db.session.scalars(
+            select(PartnershipMember)
+            .where(PartnershipMember.partnership_id == partnership.id,
+                   PartnershipMember.status.in_([RequestStatus.ACTIVE, RequestStatus.DECLINED]),
+                   PartnershipMember.decided_at.is_not(None))
+            .order_by(PartnershipMember.decided_at.desc(), PartnershipMember.id.desc())
+            .options(joinedload(PartnershipMember.organisation),
+                     joinedload(PartnershipMember.requested_by),
+                     joinedload(PartnershipMember.decided_by))
+        )
+    )
+
+
+def get_request(partnership: Partnership, member_id: int) -> PartnershipMember | None:
+    """One membership row of this partnership (any state), for approve/decline."""
+    return db.session.scalar(
+        select(PartnershipMember)
+        .where(PartnershipMember.id == member_id,
+               PartnershipMember.partnership_id == partnership.id)
+        .options(joinedload(PartnershipMember.organisation))
+    )
+
+
+def membership_of(partnership: Partnership, organisation: Organisation) -> PartnershipMember | None:
+    return db.session.scalar(
+        select(PartnershipMember).where(
+            PartnershipMember.partnership_id == partnership.id,
+            PartnershipMember.organisation_id == organisation.id,
+        )
+    )
+
+
+def memberships_in(
+    partnership: Partnership, organisations: Iterable[Organisation]
+) -> dict[int, PartnershipMember]:
+    """These organisations' links to the partnership by organisation id, in one query."""
+    org_ids = [org.id for org in organisations]
+    if not org_ids:
+        return {}
+    rows = db.session.scalars(
+        select(PartnershipMember).where(
+            PartnershipMember.partnership_id == partnership.id,
+            PartnershipMember.organisation_id.in_(org_ids),
+        )
+    )
+    return {row.organisation_id: row for row in rows}
+
+
+def can_still_ask(link: PartnershipMember | None) -> bool:
+    """An organisation may ask to join unless it is a member or already waiting."""
+    return link is None or link.status in (RequestStatus.DECLINED, RequestStatus.LEFT)
+
+
+def memberships_for_organisations(org_ids: list[int]) -> list[PartnershipMember]:
+    """Partnership links of these organisations (for an admin's "your organisations" page)."""
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(PartnershipMember)
+            .where(PartnershipMember.organisation_id.in_(org_ids),
+                   PartnershipMember.status != RequestStatus.LEFT)
+            .options(joinedload(PartnershipMember.partnership),
+                     joinedload(PartnershipMember.organisation))
+            .order_by(PartnershipMember.updated_at.desc())
+        )
+    )
+
+
+# --- Creating and editing --------------------------------------------------------
+
+
 def _clean(details: PartnershipDetails, exclude_id: int | None = None) -> dict[str, object]:
     name = details.name.strip()
     slug = details.slug.strip().lower()
     place = details.place.strip()
+    contact_email = details.contact_email.strip().lower()
     if not name:
         raise ValidationError("Enter the partnership's name", field="name")
+    if len(name) > 160:
+        raise ValidationError("Name must be 160 characters or fewer", field="name")
     if not is_valid_slug(slug):
         raise ValidationError(
-            "Web address must be lower-case letters, numbers and hyphens, like northbridge-together",
+            "Web address must be lower-case letters, numbers and hyphens, like "
+            f"northbridge-together, and {MAX_SLUG} characters or fewer",
             field="slug",
         )
     taken = db.session.scalar(
@@ -132,12 +287,19 @@ def _clean(details: PartnershipDetails, exclude_id: int | None = None) -> dict[s
         raise ValidationError("Another partnership already uses this web address", field="slug")
     if not place:
         raise ValidationError("Enter the place the partnership covers", field="place")
+    if len(place) > 160:
+        raise ValidationError("Place must be 160 characters or fewer", field="place")
+    if contact_email and ("@" not in contact_email or len(contact_email) > 254):
+        raise ValidationError(
+            "Enter a contact email address in the correct format, like forum@example.org",
+            field="contact_email",
+        )
     return {
         "name": name,
         "slug": slug,
         "place": place,
         "description": details.description.strip(),
-        "contact_email": details.contact_email.strip().lower() or None,
+        "contact_email": contact_email or None,
     }
 
 
@@ -151,9 +313,16 @@ def _set_principles(partnership: Partnership, principles: Iterable[Principle]) -
         partnership.principle_rows.append(PartnershipPrinciple(principle=principle))
 
 
+def suggest_slug(name: str) -> str:
+    """A free web address made from the name (used when the administrator leaves it blank)."""
+    return unique_slug(Partnership, name)
+
+
 def create_partnership(actor: User, details: PartnershipDetails) -> Partnership:
     if not permissions.can_create_partnership(actor):
         raise PermissionDenied("Only a site administrator can create partnerships.")
+    if not details.slug.strip() and details.name.strip():
+        details = replace(details, slug=suggest_slug(details.name))
     partnership = Partnership(created_by_id=actor.id, **_clean(details))
     _set_principles(partnership, details.principles)
     db.session.add(partnership)
@@ -170,10 +339,18 @@ def update_partnership(actor: User, partnership: Partnership, details: Partnersh
     if values["slug"] != partnership.slug and not permissions.is_site_admin(actor):
         raise ValidationError("Only a site administrator can change the web address",
                               field="slug")
-    for key, value in values.items():
-        setattr(partnership, key, value)
+    changed = [key for key, value in values.items() if getattr(partnership, key) != value]
+    for key in changed:
+        setattr(partnership, key, values[key])
+    if set(details.principles) != set(partnership.principles):
+        changed.append("principles")
     _set_principles(partnership, details.principles)
-    audit.record(actor, "partnership.updated", "partnership", partnership.id)
+    db.session.flush()
+    if changed:
+        audit.record(actor, "partnership.updated", "partnership", partnership.id, fields=changed)
+
+
+# --- Officers --------------------------------------------------------------------
 
 
 def appoint_officer(
@@ -193,6 +370,8 @@ def appoint_officer(
     if not role_title:
         raise ValidationError("Enter the officer's role, like Partnership officer",
                               field="role_title")
+    if len(role_title) > 120:
+        raise ValidationError("Role must be 120 characters or fewer", field="role_title")
     if permissions.is_partnership_officer(user, partnership):
         raise ValidationError(f"{user.name} is already an officer of this partnership",
                               field="email")
@@ -216,13 +395,16 @@ def remove_officer(actor: User, officer: PartnershipOfficer) -> None:
     audit.record(actor, "partnership.officer_removed", "partnership", officer.partnership_id,
                  user_id=officer.user_id)
     db.session.delete(officer)
+    db.session.flush()
 
 
-def membership_of(partnership: Partnership, organisation: Organisation) -> PartnershipMember | None:
-    return db.session.scalar(
-        select(PartnershipMember).where(
-            PartnershipMember.partnership_id == partnership.id,
-            PartnershipMember.organisation_id == organisation.id,
+# --- Membership ------------------------------------------------------------------
+
+
+def _site_admins() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.is_site_admin, User.deleted_at.is_(None)).order_by(User.id)
         )
     )
 
@@ -230,14 +412,19 @@ def membership_of(partnership: Partnership, organisation: Organisation) -> Partn
 def request_membership(
     actor: User, partnership: Partnership, organisation: Organisation, message: str = ""
 ) -> PartnershipMember:
-    """An organisation admin asks for the organisation to join; officers are emailed."""
+    """An organisation admin asks for the organisation to join; officers are emailed.
+
+    A partnership with no officers yet would leave the request unseen, so the site
+    administrators are told instead.
+    """
     if not permissions.can_request_partnership_membership(actor, partnership, organisation):
         raise PermissionDenied(
             f"Only an admin of {organisation.name} can ask for it to join a partnership."
         )
     message = message.strip()
-    if len(message) > 1000:
-        raise ValidationError("Your message must be 1000 characters or fewer", field="message")
+    if len(message) > MAX_MESSAGE:
+        raise ValidationError(f"Your message must be {MAX_MESSAGE} characters or fewer",
+                              field="message")
     existing = membership_of(partnership, organisation)
     if existing is not None and existing.status is RequestStatus.ACTIVE:
         raise Conflict(f"{organisation.name} is already a member of {partnership.name}.")
@@ -258,10 +445,11 @@ def request_membership(
     audit.record(actor, "partnership.membership_requested", "partnership", partnership.id,
                  organisation_id=organisation.id)
     review_url = url_for("places.requests", slug=partnership.slug, _external=True)
-    for officer in officers(partnership):
-        mail.queue(officer.user.email,
+    recipients = [officer.user for officer in officers(partnership)] or _site_admins()
+    for recipient in recipients:
+        mail.queue(recipient.email,
                    f"{organisation.name} has asked to join {partnership.name}",
-                   "partnership_membership_requested", officer=officer.user,
+                   "partnership_membership_requested", officer=recipient,
                    organisation=organisation, partnership=partnership, message=message,
                    requester=actor, review_url=review_url)
     return member
@@ -280,10 +468,14 @@ def decide_membership(
     if not approve and not reason:
         raise ValidationError("Enter a reason for declining, so the organisation knows why",
                               field="reason")
+    if len(reason) > MAX_REASON:
+        raise ValidationError(f"The reason must be {MAX_REASON} characters or fewer",
+                              field="reason")
     member.status = RequestStatus.ACTIVE if approve else RequestStatus.DECLINED
     member.decided_by_id = actor.id
     member.decided_at = utcnow()
     member.decline_reason = "" if approve else reason
+    db.session.flush()
     audit.record(actor, "partnership.membership_approved" if approve
                  else "partnership.membership_declined", "partnership", partnership.id,
                  reason=reason, organisation_id=member.organisation_id)
@@ -292,6 +484,7 @@ def decide_membership(
             OrganisationMember.organisation_id == member.organisation_id,
             OrganisationMember.status == RequestStatus.ACTIVE,
             OrganisationMember.role == MemberRole.ADMIN,
+            User.deleted_at.is_(None),
         )
     ).all()
     for admin in admins:
@@ -299,18 +492,3 @@ def decide_membership(
                    "partnership_membership_decided", admin=admin, partnership=partnership,
                    organisation=member.organisation, approved=approve, reason=reason,
                    url=url_for("places.show", slug=partnership.slug, _external=True))
-
-
-def memberships_for_organisations(org_ids: list[int]) -> list[PartnershipMember]:
-    """Partnership links of these organisations (for an admin's "your organisations" page)."""
-    if not org_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(PartnershipMember)
-            .where(PartnershipMember.organisation_id.in_(org_ids),
-                   PartnershipMember.status != RequestStatus.LEFT)
-            .options(joinedload(PartnershipMember.partnership))
-            .order_by(PartnershipMember.updated_at.desc())
-        )
-    )

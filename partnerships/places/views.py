@@ -1,25 +1,203 @@
-"""Partnership pages (to be completed)."""
+"""Partnership pages: the public list and page, asking to join, deciding on requests
+and editing the details. Thin: load -> authorise -> validate -> service -> commit ->
+flash -> redirect (303).
+"""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
+from .. import permissions
+from ..errors import ValidationError
+from ..extensions import db
 from . import bp, services
+from .forms import ButtonForm, DeclineForm, JoinForm, PartnershipForm
+from .models import Partnership, PartnershipMember
+
+Page = str | Response | tuple[str, int]
+
+
+def _load(slug: str) -> Partnership:
+    partnership = services.get_by_slug(slug)
+    if partnership is None:
+        abort(404)
+    return partnership
+
+
+def _require_manager(partnership: Partnership) -> None:
+    """Officers of this partnership and site administrators only (403 for anyone else)."""
+    if not permissions.can_manage_partnership(current_user, partnership):
+        abort(403)
+
+
+def _load_request(partnership: Partnership, member_id: int) -> PartnershipMember:
+    member = services.get_request(partnership, member_id)
+    if member is None:
+        abort(404)
+    return member
 
 
 @bp.get("/")
 def index() -> str:
-    return render_template("places/index.html", partnerships=services.list_partnerships())
+    return render_template(
+        "places/index.html",
+        partnerships=services.list_partnerships(),
+        counts=services.member_counts(),
+    )
 
 
 @bp.get("/<slug>/")
 def show(slug: str) -> str:
-    partnership = services.get_by_slug(slug)
-    if partnership is None:
-        abort(404)
-    return render_template("places/show.html", partnership=partnership)
+    partnership = _load(slug)
+    members = services.active_members(partnership)
+    can_manage = permissions.can_manage_partnership(current_user, partnership)
+    my_organisations = permissions.admin_organisations(current_user)
+    my_links = services.memberships_in(partnership, my_organisations)
+    return render_template(
+        "places/show.html",
+        partnership=partnership,
+        officers=services.officers(partnership),
+        members=members,
+        groups=services.members_by_sector(members),
+        small_count=sum(1 for member in members if member.organisation.is_small),
+        can_manage=can_manage,
+        pending_count=services.pending_count(partnership) if can_manage else 0,
+        my_organisations=my_organisations,
+        my_links=my_links,
+        can_ask=any(services.can_still_ask(my_links.get(org.id)) for org in my_organisations),
+    )
+
+
+@bp.route("/<slug>/join", methods=["GET", "POST"])
+@login_required
+def join(slug: str) -> Page:
+    partnership = _load(slug)
+    my_organisations = permissions.admin_organisations(current_user)
+    if not my_organisations:
+        return render_template("places/join_not_admin.html", partnership=partnership), 403
+    links = services.memberships_in(partnership, my_organisations)
+    form = JoinForm()
+    # Accept any of the user's organisations, so a second "ask" for one already waiting
+    # gets the service's clear explanation (409) rather than "not a valid choice".
+    form.set_organisations(my_organisations)
+    if form.validate_on_submit():
+        organisation = next(o for o in my_organisations if str(o.id) == form.organisation.data)
+        try:
+            services.request_membership(
+                current_user, partnership, organisation, form.message.data or ""
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(
+                f"You have asked for {organisation.name} to join {partnership.name}. The "
+                "partnership officers will decide, and we will email you when they do.",
+                "success",
+            )
+            return redirect(url_for("places.show", slug=partnership.slug), code=303)
+    eligible = [org for org in my_organisations if services.can_still_ask(links.get(org.id))]
+    form.set_organisations(eligible)
+    status = 422 if form.errors else 200
+    return render_template(
+        "places/join.html", partnership=partnership, form=form, eligible=eligible,
+        my_organisations=my_organisations, links=links,
+    ), status
 
 
 @bp.get("/<slug>/requests")
+@login_required
 def requests(slug: str) -> str:
-    abort(404)
+    partnership = _load(slug)
+    if not permissions.can_see_partnership_requests(current_user, partnership):
+        abort(403)
+    return render_template(
+        "places/requests.html",
+        partnership=partnership,
+        pending=services.pending_requests(partnership),
+        decided=services.decided_requests(partnership),
+        approve_form=ButtonForm(),
+        decline_form=DeclineForm(),
+    )
+
+
+@bp.post("/<slug>/requests/<int:member_id>/approve")
+@login_required
+def approve(slug: str, member_id: int) -> Response:
+    partnership = _load(slug)
+    _require_manager(partnership)
+    member = _load_request(partnership, member_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.decide_membership(current_user, member, approve=True)
+    db.session.commit()
+    flash(
+        f"{member.organisation.name} is now a member of {partnership.name}. We have emailed "
+        "its admins.",
+        "success",
+    )
+    return redirect(url_for("places.requests", slug=partnership.slug), code=303)
+
+
+@bp.route("/<slug>/requests/<int:member_id>/decline", methods=["GET", "POST"])
+@login_required
+def decline(slug: str, member_id: int) -> Page:
+    partnership = _load(slug)
+    _require_manager(partnership)
+    member = _load_request(partnership, member_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            services.decide_membership(
+                current_user, member, approve=False, reason=form.reason.data or ""
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(
+                f"You have declined {member.organisation.name}'s request. We have emailed its "
+                "admins with your reason.",
+                "success",
+            )
+            return redirect(url_for("places.requests", slug=partnership.slug), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "places/decline.html", partnership=partnership, member=member, form=form
+    ), status
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str) -> Page:
+    partnership = _load(slug)
+    _require_manager(partnership)
+    can_change_slug = permissions.is_site_admin(current_user)
+    form = PartnershipForm(obj=partnership)
+    form.submit.label.text = "Save changes"
+    if can_change_slug:
+        form.slug.description = (
+            "The end of the partnership's web address: lower-case letters, numbers and "
+            "hyphens. Changing it breaks links and calendar subscriptions people already have."
+        )
+    else:
+        del form.slug
+    if form.validate_on_submit():
+        details = form.details(slug=None if can_change_slug else partnership.slug)
+        try:
+            services.update_partnership(current_user, partnership, details)
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Your changes are saved.", "success")
+            return redirect(url_for("places.show", slug=partnership.slug), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "places/edit.html", partnership=partnership, form=form, can_change_slug=can_change_slug
+    ), status
