@@ -70,6 +70,16 @@ def can_see_organisation_members(user: Any, organisation: Organisation) -> bool:
     return is_site_admin(user) or is_organisation_member(user, organisation)
 
 
+def has_confirmed_email(user: Any) -> bool:
+    """Signed in with a confirmed address, so admins and partners can reach the person."""
+    return _signed_in(user) and bool(user.is_confirmed)
+
+
+def can_create_organisation(user: Any) -> bool:
+    """Anyone with a confirmed email address may add their group or organisation."""
+    return has_confirmed_email(user)
+
+
 def can_ask_to_join_organisation(user: Any, organisation: Organisation) -> bool:
     if not _signed_in(user):
         return False

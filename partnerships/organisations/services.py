@@ -8,9 +8,10 @@ least one admin while it has members.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, mail, permissions
@@ -20,6 +21,8 @@ from ..extensions import db
 from ..modelbase import utcnow
 from ..slugs import unique_slug
 from .models import (
+    ORG_TYPE_SECTORS,
+    SMALL_BANDS,
     IncomeBand,
     MemberRole,
     Organisation,
@@ -27,7 +30,6 @@ from .models import (
     OrgType,
     RequestStatus,
     Sector,
-    ORG_TYPE_SECTORS,
 )
 from .numbers import (
     CHARITY_FORMAT_HELP,
@@ -36,7 +38,20 @@ from .numbers import (
     normalise_company_number,
 )
 
+if TYPE_CHECKING:
+    from ..places.models import PartnershipMember
+
 PAGE_SIZE = 25
+
+# Limits match the columns, so PostgreSQL never refuses what SQLite would accept.
+NAME_MAX = 160
+WEBSITE_MAX = 300
+DESCRIPTION_MAX = 1000
+JOB_TITLE_MAX = 120
+MESSAGE_MAX = 500
+
+# Slugs that would be confused with the blueprint's own pages.
+_RESERVED_SLUGS = frozenset({"new", "mine"})
 
 
 @dataclass
@@ -60,9 +75,11 @@ def _require_confirmed(actor: User) -> None:
 
 
 def _clean(details: OrganisationDetails, exclude_id: int | None = None) -> dict[str, object]:
-    name = details.name.strip()
+    name = " ".join(details.name.split())
     if not name:
-        raise ValidationError("Enter the organisation's name", field="name")
+        raise ValidationError("Enter the name of your organisation or group", field="name")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"Name must be {NAME_MAX} characters or fewer", field="name")
     duplicate = db.session.scalar(
         select(Organisation.id).where(
             func.lower(Organisation.name) == name.lower(),
@@ -85,26 +102,56 @@ def _clean(details: OrganisationDetails, exclude_id: int | None = None) -> dict[
         company = normalise_company_number(details.company_number)
         if company is None:
             raise ValidationError(COMPANY_FORMAT_HELP, field="company_number")
-    website = details.website.strip() or None
-    if website and not website.startswith(("http://", "https://")):
-        website = "https://" + website
+    website = _clean_website(details.website)
+    description = details.description.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationError(
+            f"Description must be {DESCRIPTION_MAX} characters or fewer", field="description"
+        )
     return {
         "name": name,
-        "org_type": details.org_type,
-        "income_band": details.income_band,
+        "org_type": OrgType(details.org_type),
+        "income_band": IncomeBand(details.income_band),
         "charity_number": charity,
         "company_number": company,
         "website": website,
-        "description": details.description.strip(),
+        "description": description,
     }
+
+
+def _clean_website(value: str) -> str | None:
+    """A web address people can follow: https:// added when missing, spaces refused."""
+    website = value.strip()
+    if not website:
+        return None
+    if not website.lower().startswith(("http://", "https://")):
+        website = "https://" + website
+    host = website.split("://", 1)[1].split("/", 1)[0]
+    if any(ch.isspace() for ch in website) or "." not in host or host.startswith("."):
+        raise ValidationError(
+            "Enter a website address in the correct format, like www.example.org.uk",
+            field="website",
+        )
+    if len(website) > WEBSITE_MAX:
+        raise ValidationError(
+            f"Website address must be {WEBSITE_MAX} characters or fewer", field="website"
+        )
+    return website
+
+
+def _new_slug(name: str) -> str:
+    """A unique slug that is never all digits (those are ids) nor one of our page names."""
+    slug = unique_slug(Organisation, name)
+    if slug.isdigit() or slug in _RESERVED_SLUGS:
+        slug = unique_slug(Organisation, f"organisation {name}")
+    return slug
 
 
 def create_organisation(actor: User, details: OrganisationDetails) -> Organisation:
     """Create an organisation with ``actor`` as its first admin."""
     _require_confirmed(actor)
     values = _clean(details)
-    org = Organisation(slug=unique_slug(Organisation, str(values["name"])),
-                       created_by_id=actor.id, **values)
+    org = Organisation(slug=_new_slug(str(values["name"])), created_by_id=actor.id, **values)
     db.session.add(org)
     db.session.flush()
     db.session.add(
@@ -135,11 +182,11 @@ def search(
 ) -> tuple[list[Organisation], int]:
     """Organisations matching the filters, by name, one page at a time; and the total."""
     conditions = []
+    query = query.strip().lower()
     if query:
-        like = f"%{query.strip().lower()}%"
         conditions.append(
-            or_(func.lower(Organisation.name).like(like),
-                func.lower(Organisation.description).like(like))
+            or_(func.lower(Organisation.name).contains(query, autoescape=True),
+                func.lower(Organisation.description).contains(query, autoescape=True))
         )
     if org_type is not None:
         conditions.append(Organisation.org_type == org_type)
@@ -147,33 +194,34 @@ def search(
         types = [t for t, s in ORG_TYPE_SECTORS.items() if s is sector]
         conditions.append(Organisation.org_type.in_(types))
     if small_only:
-        conditions.append(
-            Organisation.income_band.in_(
-                [IncomeBand.UP_TO_10K, IncomeBand.UP_TO_100K, IncomeBand.UP_TO_500K]
-            )
-        )
+        conditions.append(Organisation.income_band.in_(sorted(SMALL_BANDS)))
     total = db.session.scalar(select(func.count(Organisation.id)).where(*conditions)) or 0
     rows = db.session.scalars(
-        select(Organisation).where(*conditions).order_by(func.lower(Organisation.name))
+        select(Organisation).where(*conditions)
+        .order_by(func.lower(Organisation.name), Organisation.id)
         .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
     ).all()
     return list(rows), total
 
 
 def get_by_id_or_slug(key: str) -> Organisation | None:
+    """Slugs are never all digits (see ``_new_slug``), so a number is always an id."""
     if key.isdigit():
         return db.session.get(Organisation, int(key))
     return db.session.scalar(select(Organisation).where(Organisation.slug == key))
 
 
 def active_members(org: Organisation) -> list[OrganisationMember]:
+    """Current members, admins first, with their accounts loaded (one query)."""
     return list(
         db.session.scalars(
             select(OrganisationMember)
             .where(OrganisationMember.organisation_id == org.id,
                    OrganisationMember.status == RequestStatus.ACTIVE)
             .join(User, User.id == OrganisationMember.user_id)
-            .order_by(OrganisationMember.role.desc(), func.lower(User.name))
+            # Admins first (the enum's values sort the wrong way round), then by name.
+            .order_by(case((OrganisationMember.role == MemberRole.ADMIN, 0), else_=1),
+                      func.lower(User.name))
             .options(joinedload(OrganisationMember.user))
         )
     )
@@ -185,7 +233,7 @@ def pending_requests(org: Organisation) -> list[OrganisationMember]:
             select(OrganisationMember)
             .where(OrganisationMember.organisation_id == org.id,
                    OrganisationMember.status == RequestStatus.PENDING)
-            .order_by(OrganisationMember.created_at)
+            .order_by(OrganisationMember.updated_at, OrganisationMember.id)
             .options(joinedload(OrganisationMember.user))
         )
     )
@@ -204,7 +252,9 @@ def _admins(org: Organisation) -> list[User]:
     )
 
 
-def request_to_join(actor: User, org: Organisation, job_title: str, message: str) -> OrganisationMember:
+def request_to_join(
+    actor: User, org: Organisation, job_title: str, message: str
+) -> OrganisationMember:
     """Ask to join an organisation; its admins are emailed."""
     _require_confirmed(actor)
     link = permissions.organisation_membership(actor, org)
@@ -212,15 +262,20 @@ def request_to_join(actor: User, org: Organisation, job_title: str, message: str
         raise Conflict(f"You are already a member of {org.name}.")
     if link is not None and link.status is RequestStatus.PENDING:
         raise Conflict(f"You have already asked to join {org.name}. An admin will decide soon.")
-    if len(message) > 500:
-        raise ValidationError("Your message must be 500 characters or fewer", field="message")
+    job_title, message = job_title.strip(), message.strip()
+    if len(job_title) > JOB_TITLE_MAX:
+        raise ValidationError(f"Job title must be {JOB_TITLE_MAX} characters or fewer",
+                              field="job_title")
+    if len(message) > MESSAGE_MAX:
+        raise ValidationError(f"Your message must be {MESSAGE_MAX} characters or fewer",
+                              field="message")
     if link is None:
         link = OrganisationMember(organisation_id=org.id, user_id=actor.id)
         db.session.add(link)
     link.status = RequestStatus.PENDING
     link.role = MemberRole.MEMBER
-    link.job_title = job_title.strip()
-    link.message = message.strip()
+    link.job_title = job_title
+    link.message = message
     link.decided_at = None
     link.decided_by_id = None
     link.decline_reason = ""
@@ -258,6 +313,7 @@ def decide_join_request(
         "org_join_decided",
         user=link.user, organisation=org, approved=approve, reason=reason,
         org_url=url_for("organisations.show", key=org.slug, _external=True),
+        mine_url=url_for("organisations.mine", _external=True),
     )
 
 
@@ -306,5 +362,31 @@ def memberships_of(user: User) -> list[OrganisationMember]:
                    OrganisationMember.status != RequestStatus.LEFT)
             .order_by(OrganisationMember.updated_at.desc())
             .options(joinedload(OrganisationMember.organisation))
+        )
+    )
+
+
+def get_member_link(org: Organisation, member_id: int) -> OrganisationMember | None:
+    """One person's link to this organisation (None if it belongs to another one)."""
+    return db.session.scalar(
+        select(OrganisationMember)
+        .where(OrganisationMember.id == member_id,
+               OrganisationMember.organisation_id == org.id)
+        .options(joinedload(OrganisationMember.user))
+    )
+
+
+def active_partnerships(org: Organisation) -> list[PartnershipMember]:
+    """The partnerships this organisation is an active member of, by name, in one query."""
+    from ..places.models import Partnership, PartnershipMember
+
+    return list(
+        db.session.scalars(
+            select(PartnershipMember)
+            .join(Partnership, Partnership.id == PartnershipMember.partnership_id)
+            .where(PartnershipMember.organisation_id == org.id,
+                   PartnershipMember.status == RequestStatus.ACTIVE)
+            .order_by(func.lower(Partnership.name))
+            .options(joinedload(PartnershipMember.partnership))
         )
     )

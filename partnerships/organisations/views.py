@@ -1,34 +1,352 @@
-"""Organisation pages (to be completed)."""
+"""Organisation pages. Thin: load, authorise, validate, call the service, commit, redirect.
+
+The public sees the directory and each organisation's profile; colleagues see who
+else is a member; admins approve requests to join and manage roles. Every action is
+a POST to its own URL and answers 303, so each works without JavaScript.
+"""
 
 from __future__ import annotations
 
-from flask import abort, render_template
-from flask_login import login_required
+from collections.abc import Callable
+from typing import Any
 
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from ..errors import Conflict, ValidationError
+from ..extensions import db
+from ..places import services as places_services
 from . import bp, services
+from .forms import ActionForm, DeclineForm, FilterForm, JoinForm, OrganisationForm
+from .models import MemberRole, Organisation, OrganisationMember, RequestStatus
+
+Page = str | Response | tuple[str, int]
+
+
+def _see_other(endpoint: str, **values: object) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _load(key: str) -> Organisation:
+    org = services.get_by_id_or_slug(key)
+    if org is None:
+        abort(404)
+    return org
+
+
+def _confirm_first(what: str) -> tuple[str, int]:
+    """Unconfirmed accounts are told how to confirm, rather than shown a bare 403."""
+    return render_template("organisations/confirm_first.html", what=what), 403
+
+
+# --- The public directory -----------------------------------------------------------
+
+
+def _pagination(page: int, pages: int, args: dict[str, str]) -> dict[str, Any]:
+    """Parameters for govukPagination: previous, next and numbered links with ellipses."""
+
+    def href(number: int) -> str:
+        return url_for("organisations.index", **{**args, "page": number})
+
+    shown = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
+    items: list[dict[str, Any]] = []
+    for i, number in enumerate(shown):
+        if i and number - shown[i - 1] > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": href(number), "current": number == page})
+    params: dict[str, Any] = {"items": items, "landmarkLabel": "Pages of organisations"}
+    if page > 1:
+        params["previous"] = {"href": href(page - 1)}
+    if page < pages:
+        params["next"] = {"href": href(page + 1)}
+    return params
 
 
 @bp.get("/")
 def index() -> str:
-    orgs, total = services.search()
-    return render_template("organisations/index.html", organisations=orgs, total=total)
+    form = FilterForm(formdata=request.args)
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and int(page) > 0 else 1
+    org_type, sector, small = form.org_type(), form.sector_value(), bool(form.small.data)
+    query = (form.q.data or "")[:200]
+    organisations, total = services.search(query, org_type, sector, small, page_number)
+    pages = max(1, -(-total // services.PAGE_SIZE))
+    if page_number > pages:  # a stale link past the end: show the last page instead
+        page_number = pages
+        organisations, total = services.search(query, org_type, sector, small, page_number)
+    args = {key: value for key, value in {
+        "q": query, "type": org_type.value if org_type else "",
+        "sector": sector.value if sector else "", "small": "y" if small else "",
+    }.items() if value}
+    return render_template(
+        "organisations/index.html", form=form, organisations=organisations, total=total,
+        page=page_number, pages=pages, filtered=bool(args),
+        pagination=_pagination(page_number, pages, args) if pages > 1 else None,
+    )
+
+
+# --- Create and edit ----------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> Page:
+    if not permissions.can_create_organisation(current_user):
+        return _confirm_first("add an organisation")
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(current_user, form.details())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"{org.name} has been added. You are its admin.", "success")
+            return _see_other("organisations.show", key=org.slug)
+    status = 422 if form.errors else 200
+    return render_template("organisations/form.html", form=form, organisation=None), status
+
+
+@bp.route("/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit(key: str) -> Page:
+    org = _load(key)
+    if not permissions.can_edit_organisation(current_user, org):
+        abort(403)
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(current_user, org, form.details())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Your changes have been saved.", "success")
+            return _see_other("organisations.show", key=org.slug)
+    status = 422 if form.errors else 200
+    return render_template("organisations/form.html", form=form, organisation=org), status
+
+
+# --- The profile page ---------------------------------------------------------------
+
+
+def _render_show(org: Organisation, problem: str | None = None, status: int = 200) -> Page:
+    """The profile, with what this viewer may see; ``problem`` shows an error summary."""
+    link = permissions.organisation_membership(current_user, org)
+    can_see_members = permissions.can_see_organisation_members(current_user, org)
+    return render_template(
+        "organisations/show.html",
+        organisation=org,
+        partnerships=services.active_partnerships(org),
+        link=link,
+        members=services.active_members(org) if can_see_members else None,
+        can_edit=permissions.can_edit_organisation(current_user, org),
+        can_ask_to_join=permissions.can_ask_to_join_organisation(current_user, org),
+        action_form=ActionForm(),
+        problem=problem,
+    ), status
 
 
 @bp.get("/<key>/")
-def show(key: str) -> str:
-    org = services.get_by_id_or_slug(key)
-    if org is None:
-        abort(404)
-    return render_template("organisations/show.html", organisation=org)
+def show(key: str) -> Page:
+    return _render_show(_load(key))
+
+
+@bp.post("/<key>/leave")
+@login_required
+def leave(key: str) -> Page:
+    org = _load(key)
+    link = permissions.organisation_membership(current_user, org)
+    if link is None or link.status is not RequestStatus.ACTIVE:
+        abort(403)
+    try:
+        services.remove_member(current_user, link)
+    except ValidationError as error:
+        db.session.rollback()
+        return _render_show(org, problem=error.message, status=422)
+    db.session.commit()
+    flash(f"You have left {org.name}.", "success")
+    return _see_other("organisations.mine")
+
+
+# --- Asking to join -----------------------------------------------------------------
+
+
+@bp.route("/<key>/join", methods=["GET", "POST"])
+@login_required
+def join(key: str) -> Page:
+    org = _load(key)
+    if not permissions.has_confirmed_email(current_user):
+        return _confirm_first(f"ask to join {org.name}")
+    if not permissions.can_ask_to_join_organisation(current_user, org):
+        link = permissions.organisation_membership(current_user, org)
+        if link is not None and link.status is RequestStatus.PENDING:
+            flash(f"You have already asked to join {org.name}. An admin will decide soon.")
+        else:
+            flash(f"You are already a member of {org.name}.")
+        return _see_other("organisations.show", key=org.slug)
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            services.request_to_join(
+                current_user, org, form.job_title.data or "", form.message.data or ""
+            )
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        except Conflict as error:  # e.g. the same request sent twice from two tabs
+            db.session.rollback()
+            flash(error.message)
+            return _see_other("organisations.show", key=org.slug)
+        else:
+            db.session.commit()
+            flash(f"You have asked to join {org.name}. We will email you when an admin "
+                  "decides.", "success")
+            return _see_other("organisations.show", key=org.slug)
+    status = 422 if form.errors else 200
+    return render_template("organisations/join.html", form=form, organisation=org), status
+
+
+# --- Members and requests -----------------------------------------------------------
+
+
+def _render_members(org: Organisation, problem: str | None = None, status: int = 200) -> Page:
+    can_manage = permissions.can_manage_organisation_members(current_user, org)
+    return render_template(
+        "organisations/members.html",
+        organisation=org,
+        members=services.active_members(org),
+        pending=services.pending_requests(org) if can_manage else [],
+        can_manage=can_manage,
+        action_form=ActionForm(),
+        problem=problem,
+    ), status
 
 
 @bp.get("/<key>/members")
 @login_required
-def members(key: str) -> str:
-    abort(404)
+def members(key: str) -> Page:
+    org = _load(key)
+    if not permissions.can_see_organisation_members(current_user, org):
+        abort(403)
+    return _render_members(org)
+
+
+def _managed_link(key: str, member_id: int) -> tuple[Organisation, OrganisationMember]:
+    """The organisation and one of its member links, if this user may manage members."""
+    org = _load(key)
+    if not permissions.can_manage_organisation_members(current_user, org):
+        abort(403)
+    link = services.get_member_link(org, member_id)
+    if link is None:
+        abort(404)
+    return org, link
+
+
+def _member_action(
+    key: str, member_id: int, act: Callable[[OrganisationMember], None], done: str
+) -> Page:
+    """Run one admin action from the members page, then go back to it (303)."""
+    org, link = _managed_link(key, member_id)
+    name = link.user.display_name
+    try:
+        act(link)
+    except ValidationError as error:
+        db.session.rollback()
+        return _render_members(org, problem=error.message, status=422)
+    db.session.commit()
+    flash(done.format(name=name, org=org.name), "success")
+    return _see_other("organisations.members", key=org.slug)
+
+
+@bp.post("/<key>/members/<int:member_id>/approve")
+@login_required
+def approve(key: str, member_id: int) -> Page:
+    return _member_action(
+        key, member_id,
+        lambda link: services.decide_join_request(current_user, link, approve=True),
+        "{name} is now a member of {org}. We have emailed them.",
+    )
+
+
+@bp.route("/<key>/members/<int:member_id>/decline", methods=["GET", "POST"])
+@login_required
+def decline(key: str, member_id: int) -> Page:
+    org, link = _managed_link(key, member_id)
+    if link.status is not RequestStatus.PENDING:
+        raise Conflict("This request has already been decided, perhaps by another admin.")
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            services.decide_join_request(current_user, link, approve=False,
+                                         reason=form.reason.data or "")
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"You declined {link.user.display_name}'s request. We have emailed them "
+                  "your reason.", "success")
+            return _see_other("organisations.members", key=org.slug)
+    status = 422 if form.errors else 200
+    return render_template(
+        "organisations/decline.html", form=form, organisation=org, link=link
+    ), status
+
+
+@bp.post("/<key>/members/<int:member_id>/make-admin")
+@login_required
+def make_admin(key: str, member_id: int) -> Page:
+    return _member_action(
+        key, member_id,
+        lambda link: services.set_role(current_user, link, MemberRole.ADMIN),
+        "{name} is now an admin of {org}.",
+    )
+
+
+@bp.post("/<key>/members/<int:member_id>/remove-admin")
+@login_required
+def remove_admin(key: str, member_id: int) -> Page:
+    return _member_action(
+        key, member_id,
+        lambda link: services.set_role(current_user, link, MemberRole.MEMBER),
+        "{name} is no longer an admin of {org}.",
+    )
+
+
+@bp.post("/<key>/members/<int:member_id>/remove")
+@login_required
+def remove(key: str, member_id: int) -> Page:
+    return _member_action(
+        key, member_id,
+        lambda link: services.remove_member(current_user, link),
+        "{name} has been removed from {org}.",
+    )
+
+
+# --- The signed-in user's own organisations -----------------------------------------
 
 
 @bp.get("/mine")
 @login_required
 def mine() -> str:
-    abort(404)
+    links = services.memberships_of(current_user)
+    active = sorted((link for link in links if link.status is RequestStatus.ACTIVE),
+                    key=lambda link: link.organisation.name.lower())
+    admin_org_ids = [link.organisation_id for link in active if link.is_admin]
+    partnership_links = places_services.memberships_for_organisations(admin_org_ids)
+    by_org: dict[int, list[Any]] = {}
+    for member in partnership_links:
+        by_org.setdefault(member.organisation_id, []).append(member)
+    return render_template(
+        "organisations/mine.html",
+        active=active,
+        pending=[link for link in links if link.status is RequestStatus.PENDING],
+        declined=[link for link in links if link.status is RequestStatus.DECLINED],
+        admin_links=[link for link in active if link.is_admin],
+        partnership_links=by_org,
+    )

@@ -1,0 +1,210 @@
+"""Organisation forms: plain-English labels and hints a volunteer can follow on a phone.
+
+These forms check presence, length and the format of charity and company numbers, so
+every problem shows at once; the service checks again (it is the rule) and also refuses
+duplicate names and web addresses it cannot use, naming the field that is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired
+from wtforms.validators import ValidationError as WTFValidationError
+
+from ..forms import BaseForm, MaxLength, submit
+from .models import INCOME_BAND_LABELS, ORG_TYPE_LABELS, IncomeBand, OrgType, Sector
+from .numbers import (
+    CHARITY_FORMAT_HELP,
+    COMPANY_FORMAT_HELP,
+    normalise_charity_number,
+    normalise_company_number,
+)
+from .services import (
+    DESCRIPTION_MAX,
+    JOB_TITLE_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    WEBSITE_MAX,
+    OrganisationDetails,
+)
+
+TYPE_CHOICES = [SelectChoice(t.value, ORG_TYPE_LABELS[t]) for t in OrgType]
+INCOME_CHOICES = [SelectChoice(b.value, INCOME_BAND_LABELS[b]) for b in IncomeBand]
+SECTOR_CHOICES = [SelectChoice("", "Any sector"), *(SelectChoice(s.value, s.label) for s in Sector)]
+TYPE_FILTER_CHOICES = [SelectChoice("", "Any type"), *TYPE_CHOICES]
+
+
+def _format_check(normalise: Callable[[str], str | None], message: str) -> Callable[..., None]:
+    """Check a number's format in the form too, so every problem shows at once."""
+
+    def check(_form: BaseForm, field: Field) -> None:
+        if field.data and normalise(field.data) is None:
+            raise WTFValidationError(message)
+
+    return check
+
+
+class OrganisationForm(BaseForm):
+    """Create or edit an organisation's public profile."""
+
+    name = StringField(
+        "Name of your organisation or group",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the name of your organisation or group"),
+            MaxLength(NAME_MAX, "Name"),
+        ],
+    )
+    org_type = RadioField(
+        "What kind of organisation is it?",
+        description=(
+            "Choose the closest. A group of volunteers without a charity or company "
+            "registration is an unincorporated community group."
+        ),
+        choices=TYPE_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select what kind of organisation it is")],
+    )
+    income_band = RadioField(
+        "Roughly how much money does it receive in a year?",
+        description=(
+            "Use your last year's accounts or a rough guess. Organisations with £500,000 or "
+            "less are counted as small, so partnerships can check small groups are included."
+        ),
+        choices=INCOME_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select how much money it receives in a year, or "
+                                  "'Prefer not to say'")],
+    )
+    charity_number = StringField(
+        "Charity number (optional)",
+        description=(
+            "Only if you are a registered charity. For example, 1123456 (England and Wales), "
+            "SC012345 (Scotland) or NIC100002 (Northern Ireland)."
+        ),
+        widget=GovTextInput(),
+        validators=[MaxLength(20, "Charity number"),
+                    _format_check(normalise_charity_number, CHARITY_FORMAT_HELP)],
+    )
+    company_number = StringField(
+        "Company number (optional)",
+        description=(
+            "Only if you are registered with Companies House. 8 characters, for example "
+            "01234567 or SC123456."
+        ),
+        widget=GovTextInput(),
+        validators=[MaxLength(20, "Company number"),
+                    _format_check(normalise_company_number, COMPANY_FORMAT_HELP)],
+    )
+    website = StringField(
+        "Website (optional)",
+        description="For example, www.eastsidefoodbank.org.uk",
+        widget=GovTextInput(),
+        validators=[MaxLength(WEBSITE_MAX, "Website address")],
+    )
+    description = TextAreaField(
+        "Short description (optional)",
+        description="What you do and where. Everyone can see this.",
+        widget=GovCharacterCount(),
+        validators=[MaxLength(DESCRIPTION_MAX, "Description")],
+    )
+    submit = submit("Save")
+
+    def details(self) -> OrganisationDetails:
+        """What was entered, for the service to check and save."""
+        return OrganisationDetails(
+            name=self.name.data or "",
+            org_type=OrgType(self.org_type.data),
+            income_band=IncomeBand(self.income_band.data),
+            charity_number=self.charity_number.data or "",
+            company_number=self.company_number.data or "",
+            website=self.website.data or "",
+            description=self.description.data or "",
+        )
+
+
+class JoinForm(BaseForm):
+    """Ask to join an organisation as a colleague."""
+
+    job_title = StringField(
+        "Your job title or role (optional)",
+        description="For example, Volunteer coordinator or Trustee",
+        widget=GovTextInput(),
+        validators=[MaxLength(JOB_TITLE_MAX, "Job title")],
+    )
+    message = TextAreaField(
+        "Message to the organisation's admins (optional)",
+        description="Say who you are, so they know it is you.",
+        widget=GovCharacterCount(),
+        validators=[MaxLength(MESSAGE_MAX, "Your message")],
+    )
+    submit = submit("Ask to join")
+
+
+class DeclineForm(BaseForm):
+    """Decline a request to join, with a reason the person will read."""
+
+    reason = TextAreaField(
+        "Why are you declining this request?",
+        description="We will send this to the person and show it in their account.",
+        widget=GovCharacterCount(),
+        validators=[
+            InputRequired("Enter a reason for declining, so the person knows why"),
+            MaxLength(1000, "Reason"),
+        ],
+    )
+    submit = submit("Decline request")
+
+
+class ActionForm(BaseForm):
+    """A button-only form (approve, make admin, remove, leave): CSRF and nothing else."""
+
+    submit = submit("Continue")
+
+
+class FilterForm(BaseForm):
+    """The directory's search and filters, sent by GET so results can be bookmarked."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search by name or description", widget=GovTextInput())
+    type = SelectField("Type", choices=TYPE_FILTER_CHOICES, widget=GovSelect(),
+                       validate_choice=False)
+    sector = SelectField("Sector", choices=SECTOR_CHOICES, widget=GovSelect(),
+                         validate_choice=False)
+    small = BooleanField("Small organisations only",
+                         description="Income of £500,000 a year or less",
+                         widget=GovCheckboxInput())
+    submit = submit("Search")
+
+    def org_type(self) -> OrgType | None:
+        """The chosen type, or None for any (unknown values are ignored, not errors)."""
+        try:
+            return OrgType(self.type.data) if self.type.data else None
+        except ValueError:
+            return None
+
+    def sector_value(self) -> Sector | None:
+        try:
+            return Sector(self.sector.data) if self.sector.data else None
+        except ValueError:
+            return None
