@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Run tests on every core (pytest-xdist); override with PYTEST_ARGS= for a serial run.
+PYTEST_ARGS ?= -n auto
 export FLASK_APP := wsgi:app
 
 .PHONY: run test setup assets db demo lint bench clean help

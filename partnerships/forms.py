@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+)
 from wtforms import SubmitField
 from wtforms.validators import ValidationError as WTFValidationError
 
@@ -50,3 +55,27 @@ class MaxLength:
         data = getattr(field, "data", None) or ""
         if len(data) > self.limit:
             raise WTFValidationError(f"{self.what} must be {self.limit} characters or fewer")
+
+
+class _NoEmptyHint:
+    """govuk-frontend-wtf gives radios and checkboxes a hint even when the field has no
+    description, which renders an empty hint that screen readers announce. Drop it."""
+
+    def map_gov_params(self, field, **kwargs):  # type: ignore[no-untyped-def]
+        params = super().map_gov_params(field, **kwargs)  # type: ignore[misc]
+        hint = params.get("hint")
+        if isinstance(hint, dict) and not (hint.get("text") or hint.get("html")):
+            params.pop("hint")
+        return params
+
+
+class Radios(_NoEmptyHint, GovRadioInput):
+    """GOV.UK radios without an empty hint."""
+
+
+class Checkboxes(_NoEmptyHint, GovCheckboxesInput):
+    """GOV.UK checkboxes without an empty hint."""
+
+
+class Checkbox(_NoEmptyHint, GovCheckboxInput):
+    """A single GOV.UK checkbox (BooleanField) without an empty hint."""

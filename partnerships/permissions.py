@@ -4,8 +4,9 @@ Views, templates, services, feeds, search and the JSON API all ask these
 predicates, so a rule changes in one place. Every predicate accepts an anonymous
 user (Flask-Login's ``AnonymousUserMixin``) or ``None`` and answers False for them
 where signing in is needed. Predicates that need data beyond the objects passed in
-run one small query; pages that list many objects should load the facts once
-(see ``organisation_roles``) rather than calling a predicate per row.
+run one small query; pages that list many objects should load the facts once in a
+service query (e.g. ``places.services.memberships_in``) rather than calling a
+predicate per row.
 """
 
 from __future__ import annotations

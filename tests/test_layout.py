@@ -123,3 +123,9 @@ def test_front_end_scripts_are_served_as_javascript(client: AppClient) -> None:
         status, content_type, _ = _asset(client, path)
         assert status == 200, path
         assert "javascript" in content_type, (path, content_type)
+
+
+def test_single_checkbox_has_no_empty_hint(client):
+    page = client.get("/account/sign-in").get_data(as_text=True)
+    assert 'id="remember"' in page
+    assert "remember-hint" not in page

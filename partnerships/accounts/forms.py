@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput,
     GovPasswordInput,
     GovTextInput,
 )
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired
 
-from ..forms import BaseForm, MaxLength, submit
+from ..forms import BaseForm, Checkbox, MaxLength, submit
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
 
@@ -55,7 +54,7 @@ class SignInForm(BaseForm):
         widget=GovPasswordInput(),
         validators=[InputRequired("Enter your password")],
     )
-    remember = BooleanField("Keep me signed in on this device", widget=GovCheckboxInput())
+    remember = BooleanField("Keep me signed in on this device", widget=Checkbox())
     submit = submit("Sign in")
 
 

@@ -11,8 +11,6 @@ from collections.abc import Callable
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
-    GovCheckboxInput,
-    GovRadioInput,
     GovSelect,
     GovTextInput,
 )
@@ -29,7 +27,7 @@ from wtforms import (
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, MaxLength, submit
+from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
 from .models import INCOME_BAND_LABELS, ORG_TYPE_LABELS, IncomeBand, OrgType, Sector
 from .numbers import (
     CHARITY_FORMAT_HELP,
@@ -80,7 +78,7 @@ class OrganisationForm(BaseForm):
             "registration is an unincorporated community group."
         ),
         choices=TYPE_CHOICES,
-        widget=GovRadioInput(),
+        widget=Radios(),
         validators=[InputRequired("Select what kind of organisation it is")],
     )
     income_band = RadioField(
@@ -90,7 +88,7 @@ class OrganisationForm(BaseForm):
             "less are counted as small, so partnerships can check small groups are included."
         ),
         choices=INCOME_CHOICES,
-        widget=GovRadioInput(),
+        widget=Radios(),
         validators=[InputRequired("Select how much money it receives in a year, or "
                                   "'Prefer not to say'")],
     )
@@ -193,7 +191,7 @@ class FilterForm(BaseForm):
                          validate_choice=False)
     small = BooleanField("Small organisations only",
                          description="Income of £500,000 a year or less",
-                         widget=GovCheckboxInput())
+                         widget=Checkbox())
     submit = submit("Search")
 
     def org_type(self) -> OrgType | None:

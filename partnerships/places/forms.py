@@ -6,8 +6,6 @@ from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
-    GovCheckboxesInput,
-    GovRadioInput,
     GovTextArea,
     GovTextInput,
 )
@@ -22,7 +20,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Optional
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, MaxLength, submit
+from ..forms import BaseForm, Checkboxes, MaxLength, Radios, submit
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
 from .models import Principle
@@ -77,7 +75,7 @@ class PartnershipForm(BaseForm):
         "Civil Society Covenant principles it commits to",
         description="Select all that apply.",
         choices=[SelectChoice(principle.value, principle.label) for principle in Principle],
-        widget=GovCheckboxesInput(),
+        widget=Checkboxes(),
         invalid_choice_message="Select principles from the list",
     )
     contact_email = EmailField(
@@ -116,7 +114,7 @@ class JoinForm(BaseForm):
     organisation = RadioField(
         "Which organisation wants to join?",
         description="Only organisations you are an admin of are listed.",
-        widget=GovRadioInput(),
+        widget=Radios(),
         choices=[],
         invalid_choice_message="Select the organisation that wants to join",
     )
