@@ -363,3 +363,12 @@ def test_users_list_is_paginated(client, site_admin, make_user, count_queries):
     assert "Person 00" in page and "Person 29" not in page
     assert 'href="/admin/users?page=2"' in page
     assert "Person 29" in second and "Person 00" not in second
+
+
+def test_the_guard_tests_cover_every_admin_route(app):
+    """A new admin route must be added to ``_admin_routes`` so the guard tests see it."""
+    covered = {url.replace("/99", "/<int:officer_id>").replace("northbridge-together", "<slug>")
+               for _method, url in _admin_routes(99)}
+    registered = {rule.rule for rule in app.url_map.iter_rules()
+                  if rule.endpoint.startswith("admin.")}
+    assert registered <= covered, registered - covered
