@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import Config, _dev_secret_key
+from .config import Config, _dev_secret_key, normalise_database_url
 
 __all__ = ["create_app"]
 
@@ -56,11 +56,9 @@ def _finish_config(app: Flask) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'partnerships.sqlite'}"
-    uri: str = app.config["SQLALCHEMY_DATABASE_URI"]
-    if uri.startswith("postgres://"):  # Heroku-style URLs
-        app.config["SQLALCHEMY_DATABASE_URI"] = uri.replace(
-            "postgres://", "postgresql+psycopg://", 1
-        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
     uploads = os.environ.get("UPLOAD_FOLDER", str(instance / "uploads"))
     app.config.setdefault("UPLOAD_FOLDER", uploads)
     is_production = app.config.get("ENV_NAME") == "production"

@@ -7,7 +7,7 @@ from flask import abort
 from sqlalchemy.exc import OperationalError
 
 from partnerships import create_app
-from partnerships.config import TestConfig
+from partnerships.config import normalise_database_url
 from partnerships.extensions import db
 
 
@@ -30,13 +30,17 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path, monkeypatch):
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
 
 
-def test_heroku_style_postgres_url_uses_psycopg_driver():
-    app = create_app({**_test_settings(), "SQLALCHEMY_DATABASE_URI": "postgres://u:p@db/x"})
-    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
-
-
-def _test_settings() -> dict:
-    return {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p@db/x", "postgresql+psycopg://u:p@db/x"),
+        ("postgresql://u:p@db/x", "postgresql+psycopg://u:p@db/x"),
+        ("postgresql+psycopg://u:p@db/x", "postgresql+psycopg://u:p@db/x"),
+        ("sqlite:///instance/x.sqlite", "sqlite:///instance/x.sqlite"),
+    ],
+)
+def test_postgres_urls_use_the_psycopg_driver(given, used):
+    assert normalise_database_url(given) == used
 
 
 def test_sqlite_runs_with_foreign_keys_on(app):
