@@ -199,6 +199,8 @@ class OrganisationMember(TimestampMixin, db.Model):
     )
     job_title: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # When the person last asked to join (None for members added by the creator or seed).
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -233,7 +233,7 @@ def pending_requests(org: Organisation) -> list[OrganisationMember]:
             select(OrganisationMember)
             .where(OrganisationMember.organisation_id == org.id,
                    OrganisationMember.status == RequestStatus.PENDING)
-            .order_by(OrganisationMember.updated_at, OrganisationMember.id)
+            .order_by(OrganisationMember.requested_at, OrganisationMember.id)
             .options(joinedload(OrganisationMember.user))
         )
     )
@@ -273,6 +273,7 @@ def request_to_join(
         link = OrganisationMember(organisation_id=org.id, user_id=actor.id)
         db.session.add(link)
     link.status = RequestStatus.PENDING
+    link.requested_at = utcnow()
     link.role = MemberRole.MEMBER
     link.job_title = job_title
     link.message = message
