@@ -140,6 +140,7 @@ def _configure_sqlite(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
+    from .forums import bp as forums_bp
     from .organisations import bp as organisations_bp
     from .pages import bp as pages_bp
     from .places import bp as places_bp
@@ -149,3 +150,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisations_bp, url_prefix="/organisations")
     app.register_blueprint(places_bp, url_prefix="/partnerships")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(forums_bp)  # /partnerships/<slug>/forums/..., /my/forums

@@ -2,12 +2,27 @@
 
 from .accounts.models import User
 from .audit import AuditEvent
+from .forums.models import (
+    Forum,
+    ForumBan,
+    ForumConvenor,
+    ForumInvitation,
+    ForumMember,
+    Post,
+    Thread,
+    ThreadState,
+)
 from .mail import OutboxMessage
 from .organisations.models import Organisation, OrganisationMember
 from .places.models import Partnership, PartnershipMember, PartnershipOfficer, PartnershipPrinciple
 
 __all__ = [
     "AuditEvent",
+    "Forum",
+    "ForumBan",
+    "ForumConvenor",
+    "ForumInvitation",
+    "ForumMember",
     "Organisation",
     "OrganisationMember",
     "OutboxMessage",
@@ -15,5 +30,8 @@ __all__ = [
     "PartnershipMember",
     "PartnershipOfficer",
     "PartnershipPrinciple",
+    "Post",
+    "Thread",
+    "ThreadState",
     "User",
 ]

@@ -11,6 +11,7 @@ predicate per row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -158,3 +159,150 @@ def can_view_admin(user: Any) -> bool:
 def user_facts(user: User | None) -> dict[str, Any]:
     """Small summary used by the layout (e.g. whether to show the admin link)."""
     return {"is_site_admin": is_site_admin(user)}
+
+
+# --- Forums ----------------------------------------------------------------------------
+#
+# A forum page asks many questions about one person and one forum; ``forum_access``
+# answers them all with at most three small queries, and every forum predicate below
+# goes through it, so views, templates and services agree.
+
+
+@dataclass(frozen=True)
+class ForumAccess:
+    """What one person may do in one forum."""
+
+    signed_in: bool
+    membership: Any  # ForumMember | None
+    is_convenor: bool
+    is_officer: bool
+    is_site_admin: bool
+    is_banned: bool
+    forum_is_public: bool
+
+    @property
+    def is_member(self) -> bool:
+        from .forums.models import ForumMemberStatus
+
+        return self.membership is not None and self.membership.status is ForumMemberStatus.ACTIVE
+
+    @property
+    def is_pending(self) -> bool:
+        from .forums.models import ForumMemberStatus
+
+        return (self.membership is not None
+                and self.membership.status is ForumMemberStatus.PENDING)
+
+    @property
+    def can_manage(self) -> bool:
+        """Convenors, the partnership's officers and site admins run the forum."""
+        return self.is_convenor or self.is_officer or self.is_site_admin
+
+    @property
+    def can_read(self) -> bool:
+        """Threads, member list and members-only meetings: public forums, or insiders."""
+        return self.forum_is_public or self.is_member or self.can_manage
+
+    @property
+    def can_see_member_emails(self) -> bool:
+        return self.is_member or self.can_manage
+
+    @property
+    def can_post(self) -> bool:
+        return self.signed_in and not self.is_banned and (self.is_member or self.can_manage)
+
+
+_NO_ACCESS = ForumAccess(False, None, False, False, False, False, False)
+
+
+def forum_access(user: Any, forum: Any) -> ForumAccess:
+    """Everything about ``user`` in ``forum``, cached for the rest of the request."""
+    from flask import g, has_app_context
+
+    from .forums.models import ForumBan, ForumConvenor, ForumMember
+
+    if not _signed_in(user):
+        return ForumAccess(False, None, False, False, False, False, forum.is_public)
+    cache: dict[tuple[int, int], ForumAccess] | None = None
+    if has_app_context():
+        cache = g.setdefault("_forum_access", {})
+        key = (user.id, forum.id)
+        if key in cache:
+            return cache[key]
+    membership = db.session.scalar(
+        select(ForumMember).where(ForumMember.forum_id == forum.id,
+                                  ForumMember.user_id == user.id)
+    )
+    convenor_or_banned = db.session.execute(
+        select(
+            select(ForumConvenor.id).where(ForumConvenor.forum_id == forum.id,
+                                           ForumConvenor.user_id == user.id).exists(),
+            select(ForumBan.id).where(ForumBan.forum_id == forum.id,
+                                      ForumBan.user_id == user.id).exists(),
+        )
+    ).one()
+    access = ForumAccess(
+        signed_in=True,
+        membership=membership,
+        is_convenor=bool(convenor_or_banned[0]),
+        is_officer=is_partnership_officer(user, forum.partnership),
+        is_site_admin=is_site_admin(user),
+        is_banned=bool(convenor_or_banned[1]),
+        forum_is_public=forum.is_public,
+    )
+    if cache is not None:
+        cache[(user.id, forum.id)] = access
+    return access
+
+
+def forget_forum_access() -> None:
+    """Drop cached answers after a service changed membership within this request."""
+    from flask import g, has_app_context
+
+    if has_app_context():
+        g.pop("_forum_access", None)
+
+
+def can_read_forum(user: Any, forum: Any) -> bool:
+    return forum_access(user, forum).can_read
+
+
+def can_manage_forum(user: Any, forum: Any) -> bool:
+    return forum_access(user, forum).can_manage
+
+
+def can_post_in_forum(user: Any, forum: Any) -> bool:
+    return forum_access(user, forum).can_post
+
+
+def can_create_forum(user: Any, partnership: Partnership) -> bool:
+    """Officers and site admins, and convenors of another forum of the same partnership."""
+    from .forums.models import Forum, ForumConvenor
+
+    if not _signed_in(user):
+        return False
+    if can_manage_partnership(user, partnership):
+        return True
+    return db.session.scalar(
+        select(ForumConvenor.id).join(Forum, Forum.id == ForumConvenor.forum_id).where(
+            Forum.partnership_id == partnership.id, ForumConvenor.user_id == user.id
+        ).limit(1)
+    ) is not None
+
+
+POST_EDIT_WINDOW_MINUTES = 30
+
+
+def can_edit_post(user: Any, post: Any, now: Any = None) -> bool:
+    """Authors edit their own visible post for 30 minutes, while they may still post."""
+    from datetime import timedelta
+
+    from .modelbase import utcnow
+
+    if not _signed_in(user) or post.author_id != user.id or post.is_hidden:
+        return False
+    if post.thread.locked:
+        return False
+    if (now or utcnow()) - post.created_at > timedelta(minutes=POST_EDIT_WINDOW_MINUTES):
+        return False
+    return can_post_in_forum(user, post.thread.forum)

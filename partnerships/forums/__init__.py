@@ -1,0 +1,7 @@
+"""Forums: standing groups inside a partnership, their membership and discussions."""
+
+from flask import Blueprint
+
+bp = Blueprint("forums", __name__)
+
+from . import views  # noqa: E402,F401

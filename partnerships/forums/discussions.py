@@ -1,0 +1,274 @@
+"""Discussion rules: threads, replies, editing, moderation, following and unread.
+
+Thread counters (``reply_count``, ``last_post_id``, ``last_post_at``) are updated
+here, in the same transaction as the post, so thread lists and "unread" need no
+aggregate queries however long a thread grows.
+"""
+
+from __future__ import annotations
+
+from flask import url_for
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import audit, mail, permissions
+from ..accounts.models import User
+from ..errors import Conflict, PermissionDenied, ValidationError
+from ..extensions import db
+from ..modelbase import utcnow
+from .models import (
+    Forum,
+    ForumMember,
+    ForumMemberStatus,
+    Post,
+    Subscription,
+    Thread,
+    ThreadState,
+)
+
+TITLE_MAX = 160
+BODY_MAX = 10_000
+REASON_MAX = 1000
+THREADS_PER_PAGE = 20
+POSTS_PER_PAGE = 25
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def threads_page(forum: Forum, page: int = 1) -> tuple[list[Thread], int]:
+    """Pinned threads first, then the most recently active; one page and the total."""
+    total = db.session.scalar(
+        select(func.count(Thread.id)).where(Thread.forum_id == forum.id)
+    ) or 0
+    rows = db.session.scalars(
+        select(Thread)
+        .where(Thread.forum_id == forum.id)
+        .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+        .limit(THREADS_PER_PAGE).offset((max(page, 1) - 1) * THREADS_PER_PAGE)
+        .options(joinedload(Thread.author))
+    ).all()
+    return list(rows), total
+
+
+def get_thread(forum: Forum, thread_id: int) -> Thread | None:
+    return db.session.scalar(
+        select(Thread).where(Thread.id == thread_id, Thread.forum_id == forum.id)
+        .options(joinedload(Thread.author))
+    )
+
+
+def posts_page(thread: Thread, page: int = 1) -> tuple[list[Post], int]:
+    """One page of a thread's posts, oldest first, authors loaded; and the total."""
+    total = thread.reply_count + 1
+    rows = db.session.scalars(
+        select(Post).where(Post.thread_id == thread.id).order_by(Post.id)
+        .limit(POSTS_PER_PAGE).offset((max(page, 1) - 1) * POSTS_PER_PAGE)
+        .options(joinedload(Post.author))
+    ).all()
+    return list(rows), total
+
+
+def page_of_post(thread: Thread, post: Post) -> int:
+    position = db.session.scalar(
+        select(func.count(Post.id)).where(Post.thread_id == thread.id, Post.id <= post.id)
+    ) or 1
+    return (position - 1) // POSTS_PER_PAGE + 1
+
+
+def states_for(user: User | None, thread_ids: list[int]) -> dict[int, ThreadState]:
+    """The person's read/follow state for these threads, in one query."""
+    if user is None or not getattr(user, "is_authenticated", False) or not thread_ids:
+        return {}
+    rows = db.session.scalars(
+        select(ThreadState).where(ThreadState.user_id == user.id,
+                                  ThreadState.thread_id.in_(thread_ids))
+    )
+    return {state.thread_id: state for state in rows}
+
+
+def unread_threads(user: User, limit: int = 50) -> list[Thread]:
+    """Threads with posts the person has not read, in forums they belong to (not muted)."""
+    state = ThreadState
+    rows = db.session.scalars(
+        select(Thread)
+        .join(ForumMember, and_(ForumMember.forum_id == Thread.forum_id,
+                                ForumMember.user_id == user.id,
+                                ForumMember.status == ForumMemberStatus.ACTIVE))
+        .outerjoin(state, and_(state.thread_id == Thread.id, state.user_id == user.id))
+        .where(Thread.last_post_id.is_not(None),
+               # With no record of reading it: unread only if active since they joined.
+               or_(and_(state.user_id.is_(None), Thread.last_post_at > ForumMember.decided_at),
+                   and_(Thread.last_post_id > state.last_read_post_id,
+                        state.subscription != Subscription.MUTED)))
+        .order_by(Thread.last_post_at.desc())
+        .limit(limit)
+        .options(joinedload(Thread.forum).joinedload(Forum.partnership))
+    )
+    return list(rows)
+
+
+# --- Writing ---------------------------------------------------------------------------
+
+
+def _check_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise ValidationError("Enter your message", field="body")
+    if len(body) > BODY_MAX:
+        raise ValidationError(f"Your message must be {BODY_MAX:,} characters or fewer "
+                              f"(it has {len(body):,})", field="body")
+    return body
+
+
+def _state(user: User, thread: Thread) -> ThreadState:
+    state = db.session.get(ThreadState, (user.id, thread.id))
+    if state is None:
+        state = ThreadState(user_id=user.id, thread_id=thread.id, last_read_post_id=0,
+                            subscription=Subscription.NORMAL)
+        db.session.add(state)
+    return state
+
+
+def create_thread(actor: User, forum: Forum, title: str, body: str) -> Thread:
+    """Start a discussion; the author follows it."""
+    if not permissions.can_post_in_forum(actor, forum):
+        raise PermissionDenied("Only members of this forum can start discussions.")
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError("Enter a title for the discussion", field="title")
+    if len(title) > TITLE_MAX:
+        raise ValidationError(f"Title must be {TITLE_MAX} characters or fewer", field="title")
+    body = _check_body(body)
+    now = utcnow()
+    thread = Thread(forum_id=forum.id, title=title, author_id=actor.id, last_post_at=now)
+    db.session.add(thread)
+    db.session.flush()
+    post = Post(thread_id=thread.id, author_id=actor.id, body=body, created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    thread.last_post_id = post.id
+    state = _state(actor, thread)
+    state.subscription = Subscription.FOLLOWING
+    state.last_read_post_id = post.id
+    audit.record(actor, "forum.thread_started", "forum", forum.id, thread_id=thread.id)
+    return thread
+
+
+def reply(actor: User, thread: Thread, body: str) -> Post:
+    """Add a reply; followers (not the author, not those who muted) are emailed."""
+    forum = thread.forum
+    if not permissions.can_post_in_forum(actor, forum):
+        raise PermissionDenied("Only members of this forum can reply.")
+    if thread.locked:
+        raise Conflict("This discussion is locked: no more replies can be added.")
+    body = _check_body(body)
+    now = utcnow()
+    post = Post(thread_id=thread.id, author_id=actor.id, body=body, created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    thread.reply_count = Thread.reply_count + 1
+    thread.last_post_id = post.id
+    thread.last_post_at = now
+    state = _state(actor, thread)
+    if state.subscription is Subscription.NORMAL:
+        state.subscription = Subscription.FOLLOWING
+    state.last_read_post_id = post.id
+    _notify_followers(actor, thread, post)
+    return post
+
+
+def _notify_followers(actor: User, thread: Thread, post: Post) -> None:
+    followers = db.session.scalars(
+        select(User)
+        .join(ThreadState, ThreadState.user_id == User.id)
+        .join(ForumMember, and_(ForumMember.user_id == User.id,
+                                ForumMember.forum_id == thread.forum_id,
+                                ForumMember.status == ForumMemberStatus.ACTIVE))
+        .where(ThreadState.thread_id == thread.id,
+               ThreadState.subscription == Subscription.FOLLOWING,
+               User.id != actor.id, User.deleted_at.is_(None))
+    ).all()
+    if not followers:
+        return
+    forum = thread.forum
+    link = url_for("forums.thread", slug=forum.partnership.slug, forum_slug=forum.slug,
+                   thread_id=thread.id, _external=True) + f"#post-{post.id}"
+    for user in followers:
+        mail.queue(user.email, f"New reply: {thread.title}", "forum_reply", user=user,
+                   author=actor, thread=thread, forum=forum, post=post, link=link)
+
+
+def edit_post(actor: User, post: Post, body: str) -> None:
+    if not permissions.can_edit_post(actor, post):
+        raise PermissionDenied(
+            f"You can only edit your own posts, for {permissions.POST_EDIT_WINDOW_MINUTES} "
+            "minutes after posting."
+        )
+    body = _check_body(body)
+    if body != post.body:
+        post.body = body
+        post.edited_at = utcnow()
+
+
+def hide_post(actor: User, post: Post, reason: str) -> None:
+    forum = post.thread.forum
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can hide posts.")
+    if post.is_hidden:
+        raise Conflict("This post is already hidden.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Enter a reason. The author will see it.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
+    post.hidden_at = utcnow()
+    post.hidden_by_id = actor.id
+    post.hidden_reason = reason
+    audit.record(actor, "forum.post_hidden", "forum", forum.id, reason=reason, post_id=post.id)
+
+
+def unhide_post(actor: User, post: Post) -> None:
+    forum = post.thread.forum
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can show hidden posts.")
+    if not post.is_hidden:
+        raise Conflict("This post is not hidden.")
+    post.hidden_at = None
+    post.hidden_by_id = None
+    post.hidden_reason = ""
+    audit.record(actor, "forum.post_unhidden", "forum", forum.id, post_id=post.id)
+
+
+def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
+    if not permissions.can_manage_forum(actor, thread.forum):
+        raise PermissionDenied("Only the forum's convenors can pin discussions.")
+    if thread.pinned != pinned:
+        thread.pinned = pinned
+        audit.record(actor, "forum.thread_pinned" if pinned else "forum.thread_unpinned",
+                     "forum", thread.forum_id, thread_id=thread.id)
+
+
+def set_locked(actor: User, thread: Thread, locked: bool) -> None:
+    if not permissions.can_manage_forum(actor, thread.forum):
+        raise PermissionDenied("Only the forum's convenors can lock discussions.")
+    if thread.locked != locked:
+        thread.locked = locked
+        audit.record(actor, "forum.thread_locked" if locked else "forum.thread_unlocked",
+                     "forum", thread.forum_id, thread_id=thread.id)
+
+
+def set_subscription(actor: User, thread: Thread, subscription: Subscription) -> None:
+    """Follow (email on replies), mute (never unread, no email) or go back to normal."""
+    if not permissions.can_read_forum(actor, thread.forum) or not actor.is_authenticated:
+        raise PermissionDenied("You cannot follow this discussion.")
+    _state(actor, thread).subscription = Subscription(subscription)
+
+
+def mark_read(user: User, thread: Thread, up_to_post_id: int) -> None:
+    """Remember the newest post the person has seen (never moves backwards)."""
+    if not getattr(user, "is_authenticated", False):
+        return
+    state = _state(user, thread)
+    if up_to_post_id > (state.last_read_post_id or 0):
+        state.last_read_post_id = up_to_post_id

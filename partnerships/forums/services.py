@@ -1,0 +1,660 @@
+"""Forum rules: creating forums, convenors, joining, requests, invitations, removal, bans.
+
+Every membership decision (request, approve, decline, withdraw, leave, remove, ban,
+invite, accept) is written to the audit log against the forum, so convenors can see
+who did what, when and why. Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import audit, mail, permissions
+from ..accounts.models import User
+from ..accounts.services import find_by_email, normalise_email
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
+from ..extensions import db
+from ..modelbase import utcnow
+from ..organisations.models import Organisation
+from ..places.models import Partnership
+from ..slugs import is_valid_slug, slugify
+from .models import (
+    Forum,
+    ForumBan,
+    ForumConvenor,
+    ForumInvitation,
+    ForumMember,
+    ForumMemberStatus,
+    MembershipPolicy,
+    Visibility,
+)
+
+NAME_MAX = 160
+THEME_MAX = 160
+TAGS_MAX = 300
+PURPOSE_MAX = 5000
+INTRODUCTION_MAX = 500
+REASON_MAX = 1000
+MEMBERS_PER_PAGE = 50
+INVITATION_DAYS = 14
+_RESERVED_SLUGS = frozenset({"new"})
+
+
+@dataclass
+class ForumDetails:
+    """What a convenor or officer enters about a forum."""
+
+    name: str
+    slug: str
+    purpose: str
+    membership_policy: MembershipPolicy
+    visibility: Visibility
+    theme: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def list_forums(partnership: Partnership) -> list[Forum]:
+    """The partnership's forums by name, convenors loaded."""
+    return list(
+        db.session.scalars(
+            select(Forum)
+            .where(Forum.partnership_id == partnership.id)
+            .order_by(func.lower(Forum.name))
+            .options(selectinload(Forum.convenors).joinedload(ForumConvenor.user),
+                     selectinload(Forum.convenors).joinedload(ForumConvenor.organisation))
+        )
+    )
+
+
+def member_counts(forum_ids: list[int]) -> dict[int, int]:
+    """Active members per forum, in one query."""
+    if not forum_ids:
+        return {}
+    rows = db.session.execute(
+        select(ForumMember.forum_id, func.count(ForumMember.id))
+        .where(ForumMember.forum_id.in_(forum_ids),
+               ForumMember.status == ForumMemberStatus.ACTIVE)
+        .group_by(ForumMember.forum_id)
+    )
+    return dict(rows.tuples())
+
+
+def get_forum(partnership: Partnership, slug: str) -> Forum | None:
+    return db.session.scalar(
+        select(Forum)
+        .where(Forum.partnership_id == partnership.id, Forum.slug == slug)
+        .options(selectinload(Forum.convenors).joinedload(ForumConvenor.user),
+                 selectinload(Forum.convenors).joinedload(ForumConvenor.organisation))
+    )
+
+
+def members_page(forum: Forum, page: int = 1) -> tuple[list[ForumMember], int]:
+    """Active members, grouped by organisation name then person, one page; and the total."""
+    conditions = [ForumMember.forum_id == forum.id,
+                  ForumMember.status == ForumMemberStatus.ACTIVE]
+    total = db.session.scalar(select(func.count(ForumMember.id)).where(*conditions)) or 0
+    rows = db.session.scalars(
+        select(ForumMember)
+        .join(User, User.id == ForumMember.user_id)
+        .outerjoin(Organisation, Organisation.id == ForumMember.organisation_id)
+        .where(*conditions)
+        .order_by(Organisation.name.is_(None), func.lower(Organisation.name),
+                  func.lower(User.name), ForumMember.id)
+        .limit(MEMBERS_PER_PAGE).offset((max(page, 1) - 1) * MEMBERS_PER_PAGE)
+        .options(joinedload(ForumMember.user), joinedload(ForumMember.organisation))
+    ).all()
+    return list(rows), total
+
+
+def pending_requests(forum: Forum) -> list[ForumMember]:
+    return list(
+        db.session.scalars(
+            select(ForumMember)
+            .where(ForumMember.forum_id == forum.id,
+                   ForumMember.status == ForumMemberStatus.PENDING)
+            .order_by(ForumMember.requested_at, ForumMember.id)
+            .options(joinedload(ForumMember.user), joinedload(ForumMember.organisation))
+        )
+    )
+
+
+def pending_counts(forum_ids: list[int]) -> dict[int, int]:
+    if not forum_ids:
+        return {}
+    rows = db.session.execute(
+        select(ForumMember.forum_id, func.count(ForumMember.id))
+        .where(ForumMember.forum_id.in_(forum_ids),
+               ForumMember.status == ForumMemberStatus.PENDING)
+        .group_by(ForumMember.forum_id)
+    )
+    return dict(rows.tuples())
+
+
+def get_membership(forum: Forum, member_id: int) -> ForumMember | None:
+    return db.session.scalar(
+        select(ForumMember)
+        .where(ForumMember.id == member_id, ForumMember.forum_id == forum.id)
+        .options(joinedload(ForumMember.user), joinedload(ForumMember.organisation))
+    )
+
+
+def bans(forum: Forum) -> list[ForumBan]:
+    return list(
+        db.session.scalars(
+            select(ForumBan).where(ForumBan.forum_id == forum.id)
+            .order_by(ForumBan.created_at.desc())
+            .options(joinedload(ForumBan.user))
+        )
+    )
+
+
+def open_invitations(forum: Forum) -> list[ForumInvitation]:
+    return list(
+        db.session.scalars(
+            select(ForumInvitation)
+            .where(ForumInvitation.forum_id == forum.id,
+                   ForumInvitation.accepted_at.is_(None),
+                   ForumInvitation.revoked_at.is_(None),
+                   ForumInvitation.expires_at > utcnow())
+            .order_by(ForumInvitation.created_at.desc())
+            .options(joinedload(ForumInvitation.organisation))
+        )
+    )
+
+
+def history(forum: Forum) -> list[audit.AuditEvent]:
+    """Membership decisions about this forum, newest first, with who made them."""
+    return list(
+        db.session.scalars(
+            select(audit.AuditEvent)
+            .where(audit.AuditEvent.subject_type == "forum",
+                   audit.AuditEvent.subject_id == forum.id,
+                   audit.AuditEvent.action.like("forum.member_%"))
+            .order_by(audit.AuditEvent.at.desc(), audit.AuditEvent.id.desc())
+            .options(joinedload(audit.AuditEvent.actor))
+        )
+    )
+
+
+def my_memberships(user: User) -> list[ForumMember]:
+    """The person's active and pending forum memberships, forums and partnerships loaded."""
+    return list(
+        db.session.scalars(
+            select(ForumMember)
+            .join(Forum, Forum.id == ForumMember.forum_id)
+            .where(ForumMember.user_id == user.id,
+                   ForumMember.status.in_([ForumMemberStatus.ACTIVE, ForumMemberStatus.PENDING]))
+            .order_by(func.lower(Forum.name))
+            .options(joinedload(ForumMember.forum).joinedload(Forum.partnership),
+                     joinedload(ForumMember.organisation))
+        )
+    )
+
+
+def convened_forums(user: User) -> list[Forum]:
+    return list(
+        db.session.scalars(
+            select(Forum)
+            .join(ForumConvenor, ForumConvenor.forum_id == Forum.id)
+            .where(ForumConvenor.user_id == user.id)
+            .order_by(func.lower(Forum.name))
+            .options(joinedload(Forum.partnership))
+        )
+    )
+
+
+# --- Creating and editing --------------------------------------------------------------
+
+
+def _clean(partnership: Partnership, details: ForumDetails,
+           exclude_id: int | None = None) -> dict[str, object]:
+    name = " ".join(details.name.split())
+    if not name:
+        raise ValidationError("Enter the forum's name", field="name")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"Name must be {NAME_MAX} characters or fewer", field="name")
+    slug = (details.slug.strip().lower() or slugify(name))
+    if not is_valid_slug(slug) or slug in _RESERVED_SLUGS:
+        raise ValidationError(
+            "Web address must be lower-case letters, numbers and hyphens, like health-wellbeing",
+            field="slug",
+        )
+    taken = db.session.scalar(
+        select(Forum.id).where(Forum.partnership_id == partnership.id, Forum.slug == slug,
+                               *([Forum.id != exclude_id] if exclude_id else []))
+    )
+    if taken is not None:
+        raise ValidationError("Another forum in this partnership already uses this web address",
+                              field="slug")
+    purpose = details.purpose.strip()
+    if not purpose:
+        raise ValidationError("Enter the forum's purpose: what it is for and who should join",
+                              field="purpose")
+    if len(purpose) > PURPOSE_MAX:
+        raise ValidationError(f"Purpose must be {PURPOSE_MAX} characters or fewer",
+                              field="purpose")
+    theme = details.theme.strip()
+    if len(theme) > THEME_MAX:
+        raise ValidationError(f"Theme must be {THEME_MAX} characters or fewer", field="theme")
+    tags = sorted({" ".join(t.lower().split()) for t in details.tags if t.strip()})
+    tag_text = ",".join(tags)
+    if len(tag_text) > TAGS_MAX:
+        raise ValidationError("Use fewer or shorter tags", field="tags")
+    return {
+        "name": name, "slug": slug, "purpose": purpose, "theme": theme, "tags": tag_text,
+        "membership_policy": MembershipPolicy(details.membership_policy),
+        "visibility": Visibility(details.visibility),
+    }
+
+
+def _users_by_email(emails: list[str], field_name: str) -> list[User]:
+    users: list[User] = []
+    for raw in emails:
+        email = normalise_email(raw)
+        if not email:
+            continue
+        user = find_by_email(email)
+        if user is None or not user.is_active:
+            raise ValidationError(
+                f"There is no account with the email address {email}. Ask them to create an "
+                "account first.", field=field_name,
+            )
+        if user not in users:
+            users.append(user)
+    return users
+
+
+def create_forum(
+    actor: User, partnership: Partnership, details: ForumDetails,
+    convenor_emails: list[str] | None = None, convene_myself: bool = True,
+) -> Forum:
+    """Create a forum; the convenors named (and the creator, if they say so) run it."""
+    if not permissions.can_create_forum(actor, partnership):
+        raise PermissionDenied("Only the partnership's officers and forum convenors can "
+                               "create forums.")
+    values = _clean(partnership, details)
+    convenors = _users_by_email(convenor_emails or [], "convenors")
+    if convene_myself and actor not in convenors:
+        convenors.insert(0, actor)
+    if not convenors:
+        raise ValidationError("A forum needs at least one convenor. Tick the box to convene "
+                              "it yourself, or name someone.", field="convenors")
+    forum = Forum(partnership_id=partnership.id, created_by_id=actor.id, **values)
+    db.session.add(forum)
+    db.session.flush()
+    for user in convenors:
+        _add_convenor(forum, user)
+    audit.record(actor, "forum.created", "forum", forum.id, name=forum.name,
+                 partnership_id=partnership.id)
+    permissions.forget_forum_access()
+    return forum
+
+
+def update_forum(actor: User, forum: Forum, details: ForumDetails) -> None:
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can change it.")
+    values = _clean(forum.partnership, details, exclude_id=forum.id)
+    changed = [key for key, value in values.items() if getattr(forum, key) != value]
+    for key in changed:
+        setattr(forum, key, values[key])
+    if changed:
+        audit.record(actor, "forum.updated", "forum", forum.id, fields=changed)
+    permissions.forget_forum_access()
+
+
+def _default_organisation(user: User) -> Organisation | None:
+    """The organisation a convenor is shown with: the first they administer, if any."""
+    orgs = permissions.admin_organisations(user)
+    return orgs[0] if orgs else None
+
+
+def _add_convenor(forum: Forum, user: User, organisation: Organisation | None = None) -> None:
+    org = organisation or _default_organisation(user)
+    db.session.add(ForumConvenor(forum_id=forum.id, user_id=user.id,
+                                 organisation_id=org.id if org else None))
+    membership = _membership(forum, user)
+    if membership is None:
+        membership = ForumMember(forum_id=forum.id, user_id=user.id)
+        db.session.add(membership)
+    if membership.status is not ForumMemberStatus.ACTIVE:
+        membership.status = ForumMemberStatus.ACTIVE
+        membership.organisation_id = org.id if org else membership.organisation_id
+        membership.decided_at = utcnow()
+
+
+def add_convenor(actor: User, forum: Forum, email: str) -> ForumConvenor:
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can add convenors.")
+    [user] = _users_by_email([email], "email") or [None]
+    if user is None:
+        raise ValidationError("Enter the email address of the new convenor", field="email")
+    if any(c.user_id == user.id for c in forum.convenors):
+        raise ValidationError(f"{user.name} is already a convenor of this forum", field="email")
+    if _banned(forum, user):
+        raise ValidationError(f"{user.name} is banned from this forum", field="email")
+    _add_convenor(forum, user)
+    db.session.flush()
+    audit.record(actor, "forum.convenor_added", "forum", forum.id, user_id=user.id)
+    permissions.forget_forum_access()
+    return next(c for c in forum.convenors if c.user_id == user.id)
+
+
+def remove_convenor(actor: User, convenor: ForumConvenor) -> None:
+    forum = convenor.forum
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can remove convenors.")
+    if len(forum.convenors) <= 1:
+        raise ValidationError("A forum needs at least one convenor. Add another first.")
+    audit.record(actor, "forum.convenor_removed", "forum", forum.id, user_id=convenor.user_id)
+    forum.convenors.remove(convenor)
+    db.session.delete(convenor)
+    permissions.forget_forum_access()
+
+
+# --- Joining ---------------------------------------------------------------------------
+
+
+def _membership(forum: Forum, user: User) -> ForumMember | None:
+    return db.session.scalar(
+        select(ForumMember).where(ForumMember.forum_id == forum.id, ForumMember.user_id == user.id)
+    )
+
+
+def _banned(forum: Forum, user: User) -> bool:
+    return db.session.scalar(
+        select(ForumBan.id).where(ForumBan.forum_id == forum.id, ForumBan.user_id == user.id)
+    ) is not None
+
+
+def _convenor_users(forum: Forum) -> list[User]:
+    return [c.user for c in forum.convenors if c.user.is_active]
+
+
+def _check_organisation(actor: User, organisation: Organisation | None) -> None:
+    if organisation is not None and not permissions.is_organisation_admin(actor, organisation):
+        raise PermissionDenied(
+            f"Only an admin of {organisation.name} can join on its behalf."
+        )
+
+
+def join(
+    actor: User, forum: Forum, organisation: Organisation | None = None, introduction: str = ""
+) -> ForumMember:
+    """Join an open forum at once, or ask to join a by-request forum (convenors emailed)."""
+    if not actor.is_confirmed:
+        raise PermissionDenied("Confirm your email address first: follow the link we sent you.")
+    if _banned(forum, actor):
+        raise PermissionDenied("You cannot join this forum. A convenor has barred you from it.")
+    if forum.membership_policy is MembershipPolicy.BY_INVITATION:
+        raise PermissionDenied("This forum is by invitation only. Ask a convenor to invite you.")
+    _check_organisation(actor, organisation)
+    introduction = introduction.strip()
+    if len(introduction) > INTRODUCTION_MAX:
+        raise ValidationError(
+            f"Your introduction must be {INTRODUCTION_MAX} characters or fewer",
+            field="introduction",
+        )
+    membership = _membership(forum, actor)
+    if membership is not None and membership.status is ForumMemberStatus.ACTIVE:
+        raise Conflict(f"You are already a member of {forum.name}.")
+    if membership is not None and membership.status is ForumMemberStatus.PENDING:
+        raise Conflict(f"You have already asked to join {forum.name}. A convenor will decide.")
+    if membership is None:
+        membership = ForumMember(forum_id=forum.id, user_id=actor.id)
+        db.session.add(membership)
+    membership.organisation_id = organisation.id if organisation else None
+    membership.introduction = introduction
+    membership.requested_at = utcnow()
+    membership.reason = ""
+    if forum.membership_policy is MembershipPolicy.OPEN:
+        membership.status = ForumMemberStatus.ACTIVE
+        membership.decided_at = utcnow()
+        membership.decided_by_id = actor.id
+        action = "forum.member_joined"
+    else:
+        membership.status = ForumMemberStatus.PENDING
+        membership.decided_at = None
+        membership.decided_by_id = None
+        action = "forum.member_requested"
+    db.session.flush()
+    audit.record(actor, action, "forum", forum.id, user_id=actor.id,
+                 organisation_id=organisation.id if organisation else None)
+    if membership.status is ForumMemberStatus.PENDING:
+        review_url = url_for("forums.requests", slug=forum.partnership.slug,
+                             forum_slug=forum.slug, _external=True)
+        for convenor in _convenor_users(forum):
+            mail.queue(convenor.email, f"{actor.name} has asked to join {forum.name}",
+                       "forum_join_requested", convenor=convenor, requester=actor,
+                       organisation=organisation, forum=forum, introduction=introduction,
+                       review_url=review_url)
+    permissions.forget_forum_access()
+    return membership
+
+
+def withdraw(actor: User, forum: Forum) -> None:
+    membership = _membership(forum, actor)
+    if membership is None or membership.status is not ForumMemberStatus.PENDING:
+        raise Conflict("You have no request waiting for this forum.")
+    membership.status = ForumMemberStatus.WITHDRAWN
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor.id
+    audit.record(actor, "forum.member_withdrew", "forum", forum.id, user_id=actor.id)
+    permissions.forget_forum_access()
+
+
+def leave(actor: User, forum: Forum) -> None:
+    membership = _membership(forum, actor)
+    if membership is None or membership.status is not ForumMemberStatus.ACTIVE:
+        raise Conflict("You are not a member of this forum.")
+    if any(c.user_id == actor.id for c in forum.convenors):
+        raise ValidationError("You convene this forum. Ask another convenor to remove you as "
+                              "convenor first.")
+    membership.status = ForumMemberStatus.LEFT
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor.id
+    audit.record(actor, "forum.member_left", "forum", forum.id, user_id=actor.id)
+    permissions.forget_forum_access()
+
+
+def decide(actor: User, membership: ForumMember, approve: bool, reason: str = "") -> None:
+    """Approve or decline a request; someone else may already have decided it."""
+    forum = membership.forum
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can decide on requests.")
+    if membership.status is not ForumMemberStatus.PENDING:
+        raise Conflict("This request has already been decided or withdrawn, perhaps by "
+                       "another convenor.")
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError("Enter a reason for declining. The person will see it.",
+                              field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
+    membership.status = ForumMemberStatus.ACTIVE if approve else ForumMemberStatus.DECLINED
+    membership.decided_at = utcnow()
+    membership.decided_by_id = actor.id
+    membership.reason = "" if approve else reason
+    audit.record(actor, "forum.member_approved" if approve else "forum.member_declined",
+                 "forum", forum.id, reason=reason, user_id=membership.user_id)
+    mail.queue(membership.user.email, f"Your request to join {forum.name}", "forum_join_decided",
+               user=membership.user, forum=forum, approved=approve, reason=reason,
+               forum_url=url_for("forums.show", slug=forum.partnership.slug,
+                                 forum_slug=forum.slug, _external=True))
+    permissions.forget_forum_access()
+
+
+def remove_member(actor: User, membership: ForumMember, reason: str, ban: bool = False) -> None:
+    """Remove a member (and optionally ban them from rejoining), with a reason they see."""
+    forum = membership.forum
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can remove members.")
+    if membership.user_id == actor.id:
+        raise ValidationError("You cannot remove yourself. Leave the forum instead.")
+    if any(c.user_id == membership.user_id for c in forum.convenors):
+        raise ValidationError("Remove them as a convenor first.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Enter a reason. The person will see it.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
+    if membership.status not in (ForumMemberStatus.ACTIVE, ForumMemberStatus.PENDING) and not ban:
+        raise Conflict("This person is no longer a member.")
+    was_member = membership.status is ForumMemberStatus.ACTIVE
+    if membership.status in (ForumMemberStatus.ACTIVE, ForumMemberStatus.PENDING):
+        membership.status = ForumMemberStatus.REMOVED
+        membership.decided_at = utcnow()
+        membership.decided_by_id = actor.id
+        membership.reason = reason
+    if ban and not _banned(forum, membership.user):
+        db.session.add(ForumBan(forum_id=forum.id, user_id=membership.user_id, reason=reason,
+                                banned_by_id=actor.id))
+    audit.record(actor, "forum.member_banned" if ban else "forum.member_removed", "forum",
+                 forum.id, reason=reason, user_id=membership.user_id)
+    if was_member or ban:
+        mail.queue(membership.user.email, f"You have been removed from {forum.name}",
+                   "forum_member_removed", user=membership.user, forum=forum, reason=reason,
+                   banned=ban)
+    permissions.forget_forum_access()
+
+
+def lift_ban(actor: User, ban: ForumBan) -> None:
+    forum = db.session.get(Forum, ban.forum_id)
+    if forum is None or not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can lift a ban.")
+    audit.record(actor, "forum.member_unbanned", "forum", forum.id, user_id=ban.user_id)
+    db.session.delete(ban)
+    permissions.forget_forum_access()
+
+
+# --- Invitations -----------------------------------------------------------------------
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(
+    actor: User, forum: Forum, email: str, organisation: Organisation | None = None,
+    message: str = "",
+) -> tuple[ForumInvitation, str]:
+    """Email a single-use, expiring invitation. Returns the invitation and the raw token.
+
+    Inviting the same address again replaces the earlier link (which stops working).
+    """
+    if not permissions.can_manage_forum(actor, forum):
+        raise PermissionDenied("Only the forum's convenors can invite people.")
+    email = normalise_email(email)
+    if not email:
+        raise ValidationError("Enter the email address of the person to invite", field="email")
+    message = message.strip()
+    if len(message) > INTRODUCTION_MAX:
+        raise ValidationError(f"Message must be {INTRODUCTION_MAX} characters or fewer",
+                              field="message")
+    existing = find_by_email(email)
+    if existing is not None:
+        current = _membership(forum, existing)
+        if current is not None and current.status is ForumMemberStatus.ACTIVE:
+            raise ValidationError(f"{existing.name} is already a member of this forum",
+                                  field="email")
+        if _banned(forum, existing):
+            raise ValidationError(f"{existing.name} is banned from this forum. Lift the ban "
+                                  "first.", field="email")
+    now = utcnow()
+    for old in db.session.scalars(
+        select(ForumInvitation).where(ForumInvitation.forum_id == forum.id,
+                                      ForumInvitation.email == email,
+                                      ForumInvitation.accepted_at.is_(None),
+                                      ForumInvitation.revoked_at.is_(None))
+    ):
+        old.revoked_at = now
+    token = secrets.token_urlsafe(24)
+    invitation = ForumInvitation(
+        forum_id=forum.id, email=email, organisation_id=organisation.id if organisation else None,
+        token_hash=_hash_token(token), message=message, invited_by_id=actor.id,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record(actor, "forum.member_invited", "forum", forum.id, email=email,
+                 organisation_id=organisation.id if organisation else None)
+    mail.queue(email, f"You are invited to join {forum.name}", "forum_invitation",
+               forum=forum, inviter=actor, organisation=organisation, message=message,
+               link=url_for("forums.invitation", token=token, _external=True),
+               expires_at=invitation.expires_at, has_account=existing is not None)
+    return invitation, token
+
+
+def invitation_for_token(token: str, now: datetime | None = None) -> ForumInvitation:
+    """The invitation behind a link, if it can still be used. Raises NotFound/Conflict."""
+    invitation = db.session.scalar(
+        select(ForumInvitation).where(ForumInvitation.token_hash == _hash_token(token))
+        .options(joinedload(ForumInvitation.forum).joinedload(Forum.partnership),
+                 joinedload(ForumInvitation.organisation))
+    )
+    if invitation is None:
+        raise NotFound("This invitation link is not valid. Check you copied the whole link.")
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation has already been used.")
+    if invitation.revoked_at is not None:
+        raise Conflict("This invitation was replaced or withdrawn. Ask the convenor for a new "
+                       "one.")
+    if invitation.expires_at <= (now or utcnow()):
+        raise Conflict("This invitation has expired. Ask the convenor for a new one.")
+    return invitation
+
+
+def accept_invitation(actor: User, token: str) -> ForumMember:
+    """Accept an invitation sent to the actor's own email address; it then stops working."""
+    invitation = invitation_for_token(token)
+    forum = invitation.forum
+    if normalise_email(actor.email) != invitation.email:
+        raise PermissionDenied(
+            f"This invitation was sent to {invitation.email}. Sign in with that email address "
+            "to accept it."
+        )
+    if _banned(forum, actor):
+        raise PermissionDenied("You cannot join this forum. A convenor has barred you from it.")
+    organisation = invitation.organisation
+    if organisation is not None and not permissions.is_organisation_admin(actor, organisation):
+        organisation = None  # join as themselves; they cannot speak for the organisation
+    membership = _membership(forum, actor)
+    if membership is None:
+        membership = ForumMember(forum_id=forum.id, user_id=actor.id)
+        db.session.add(membership)
+    if membership.status is not ForumMemberStatus.ACTIVE:
+        membership.status = ForumMemberStatus.ACTIVE
+        membership.organisation_id = organisation.id if organisation else None
+        membership.requested_at = membership.requested_at or utcnow()
+        membership.decided_at = utcnow()
+        membership.decided_by_id = invitation.invited_by_id
+        membership.reason = ""
+    now = utcnow()
+    invitation.accepted_at = now
+    invitation.accepted_by_id = actor.id
+    # Following the emailed link proves the address.
+    if actor.email_confirmed_at is None:
+        actor.email_confirmed_at = now
+    db.session.flush()
+    audit.record(actor, "forum.member_accepted_invitation", "forum", forum.id, user_id=actor.id)
+    permissions.forget_forum_access()
+    return membership
+
+
+def revoke_invitation(actor: User, invitation: ForumInvitation) -> None:
+    if not permissions.can_manage_forum(actor, invitation.forum):
+        raise PermissionDenied("Only the forum's convenors can withdraw invitations.")
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise Conflict("This invitation has already been used or withdrawn.")
+    invitation.revoked_at = utcnow()
+    audit.record(actor, "forum.member_invitation_withdrawn", "forum", invitation.forum_id,
+                 email=invitation.email)

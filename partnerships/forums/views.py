@@ -1,0 +1,1 @@
+"""Forum pages (being built)."""
