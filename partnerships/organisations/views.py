@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions
+from .. import pagination, permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..places import services as places_services
@@ -44,35 +44,14 @@ def _confirm_first(what: str) -> tuple[str, int]:
 # --- The public directory -----------------------------------------------------------
 
 
-def _pagination(page: int, pages: int, args: dict[str, str]) -> dict[str, Any]:
-    """Parameters for govukPagination: previous, next and numbered links with ellipses."""
-
-    def href(number: int) -> str:
-        return url_for("organisations.index", **{**args, "page": number})
-
-    shown = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
-    items: list[dict[str, Any]] = []
-    for i, number in enumerate(shown):
-        if i and number - shown[i - 1] > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == page})
-    params: dict[str, Any] = {"items": items, "landmarkLabel": "Pages of organisations"}
-    if page > 1:
-        params["previous"] = {"href": href(page - 1)}
-    if page < pages:
-        params["next"] = {"href": href(page + 1)}
-    return params
-
-
 @bp.get("/")
 def index() -> str:
     form = FilterForm(formdata=request.args)
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and int(page) > 0 else 1
+    page_number = pagination.page_number()
     org_type, sector, small = form.org_type(), form.sector_value(), bool(form.small.data)
     query = (form.q.data or "")[:200]
     organisations, total = services.search(query, org_type, sector, small, page_number)
-    pages = max(1, -(-total // services.PAGE_SIZE))
+    pages = pagination.page_count(total, services.PAGE_SIZE)
     if page_number > pages:  # a stale link past the end: show the last page instead
         page_number = pages
         organisations, total = services.search(query, org_type, sector, small, page_number)
@@ -83,7 +62,9 @@ def index() -> str:
     return render_template(
         "organisations/index.html", form=form, organisations=organisations, total=total,
         page=page_number, pages=pages, filtered=bool(args),
-        pagination=_pagination(page_number, pages, args) if pages > 1 else None,
+        pagination=pagination.govuk_pagination(
+            "organisations.index", page_number, pages, "Pages of organisations", **args
+        ),
     )
 
 
