@@ -1,0 +1,1 @@
+"""Discussion pages (being built)."""
