@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .forums import bp as forums_bp
+    from .mous import bp as mous_bp
     from .organisations import bp as organisations_bp
     from .pages import bp as pages_bp
     from .places import bp as places_bp
@@ -151,3 +152,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(places_bp, url_prefix="/partnerships")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(forums_bp)  # /partnerships/<slug>/forums/..., /my/forums
+    app.register_blueprint(mous_bp)  # /partnerships/<slug>/mous/...

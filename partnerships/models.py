@@ -13,6 +13,18 @@ from .forums.models import (
     ThreadState,
 )
 from .mail import OutboxMessage
+from .mous.models import (
+    Mou,
+    MouAttachment,
+    MouClause,
+    MouComment,
+    MouForumLink,
+    MouParty,
+    MouPrinciple,
+    MouReminder,
+    MouSignature,
+    MouVersion,
+)
 from .organisations.models import Organisation, OrganisationMember
 from .places.models import Partnership, PartnershipMember, PartnershipOfficer, PartnershipPrinciple
 
@@ -23,6 +35,16 @@ __all__ = [
     "ForumConvenor",
     "ForumInvitation",
     "ForumMember",
+    "Mou",
+    "MouAttachment",
+    "MouClause",
+    "MouComment",
+    "MouForumLink",
+    "MouParty",
+    "MouPrinciple",
+    "MouReminder",
+    "MouSignature",
+    "MouVersion",
     "Organisation",
     "OrganisationMember",
     "OutboxMessage",

@@ -290,6 +290,21 @@ def can_create_forum(user: Any, partnership: Partnership) -> bool:
     ) is not None
 
 
+def can_create_forum_among(
+    user: Any, partnership: Partnership, forums: list[Any],
+    manages_partnership: bool | None = None,
+) -> bool:
+    """``can_create_forum`` for a page that has already loaded the partnership's forums
+    with their convenors (and perhaps asked ``can_manage_partnership``): no extra query."""
+    if not _signed_in(user):
+        return False
+    if any(c.user_id == user.id for forum in forums for c in forum.convenors):
+        return True
+    if manages_partnership is not None:
+        return manages_partnership
+    return can_manage_partnership(user, partnership)
+
+
 POST_EDIT_WINDOW_MINUTES = 30
 
 
@@ -306,3 +321,149 @@ def can_edit_post(user: Any, post: Any, now: Any = None) -> bool:
     if (now or utcnow()) - post.created_at > timedelta(minutes=POST_EDIT_WINDOW_MINUTES):
         return False
     return can_post_in_forum(user, post.thread.forum)
+
+
+# --- MoUs ------------------------------------------------------------------------------
+#
+# An MoU page asks many questions about one person; ``mou_access`` answers them all with
+# two small queries (is the person an officer of the partnership; which organisations do
+# they belong to, and administer), and every MoU predicate goes through it. Versions
+# must come with their parties loaded (the MoU services load them), so no predicate
+# queries per party or per row of the register.
+
+
+@dataclass(frozen=True)
+class MouAccess:
+    """What one person may do with the MoUs of one partnership."""
+
+    user_id: int | None
+    is_site_admin: bool
+    is_officer: bool
+    admin_org_ids: frozenset[int]
+    member_org_ids: frozenset[int]
+
+    @property
+    def manages(self) -> bool:
+        """Officers of the partnership and site admins draft and run its MoUs."""
+        return self.is_site_admin or self.is_officer
+
+    def is_party_admin(self, version: Any) -> bool:
+        return any(p.organisation_id in self.admin_org_ids for p in version.parties)
+
+    def is_party_member(self, version: Any) -> bool:
+        return any(p.organisation_id in self.member_org_ids for p in version.parties)
+
+    def is_nominee(self, version: Any) -> bool:
+        return self.user_id is not None and any(
+            p.nominated_signatory_id == self.user_id for p in version.parties
+        )
+
+    def can_view_mou(self, mou: Any) -> bool:
+        """Published MoUs that have been in force: everyone. Members-only ones: also
+        the members of its parties. Before it is in force (draft, comments, signing):
+        officers, site admins, the parties' admins and nominated signatories."""
+        if self.manages:
+            return True
+        current = mou.current_version
+        if current is not None and (mou.publish or self.is_party_member(current)):
+            return True
+        pending = mou.draft_version
+        return pending is not None and (self.is_party_admin(pending) or self.is_nominee(pending))
+
+    def can_view_version(self, version: Any) -> bool:
+        """Signed versions follow the MoU; anything else is for the insiders."""
+        from .mous.models import VersionStatus
+
+        if version.status in (VersionStatus.SIGNED, VersionStatus.SUPERSEDED):
+            return self.can_view_mou(version.mou)
+        return self.manages or self.is_party_admin(version) or self.is_nominee(version)
+
+    def can_see_comments(self, version: Any) -> bool:
+        """Comments are the parties' working conversation, never public."""
+        return self.manages or self.is_party_admin(version)
+
+    def can_comment(self, version: Any) -> bool:
+        from .mous.models import VersionStatus
+
+        return version.status is VersionStatus.COMMENTS and self.can_see_comments(version)
+
+    def is_authorised_signatory(self, version: Any, organisation_id: int) -> bool:
+        """An active admin of the party's organisation, or the person it nominated."""
+        party = version.party_for(organisation_id)
+        if party is None or self.user_id is None:
+            return False
+        return (organisation_id in self.admin_org_ids
+                or party.nominated_signatory_id == self.user_id)
+
+    def can_sign(self, version: Any, organisation_id: int) -> bool:
+        """Authorised, the version is out for signature, and the party has not yet
+        signed or declined."""
+        from .mous.models import VersionStatus
+
+        return (version.status is VersionStatus.SIGNING
+                and self.is_authorised_signatory(version, organisation_id)
+                and version.signature_for(organisation_id) is None)
+
+    def can_nominate(self, party: Any) -> bool:
+        """An admin of the party's organisation, while the version is not yet signed."""
+        return (party.organisation_id in self.admin_org_ids
+                and party.version.status.is_in_progress
+                and party.version.signature_for(party.organisation_id) is None)
+
+    def signable_organisation_ids(self, version: Any) -> list[int]:
+        return [p.organisation_id for p in version.parties
+                if self.can_sign(version, p.organisation_id)]
+
+
+def mou_access(user: Any, partnership: Partnership) -> MouAccess:
+    """Everything the MoU predicates need to know about ``user`` (two small queries)."""
+    if not _signed_in(user):
+        return MouAccess(None, False, False, frozenset(), frozenset())
+    rows = db.session.execute(
+        select(OrganisationMember.organisation_id, OrganisationMember.role).where(
+            OrganisationMember.user_id == user.id,
+            OrganisationMember.status == RequestStatus.ACTIVE,
+        )
+    ).all()
+    return MouAccess(
+        user_id=user.id,
+        is_site_admin=is_site_admin(user),
+        is_officer=is_partnership_officer(user, partnership),
+        admin_org_ids=frozenset(org_id for org_id, role in rows if role is MemberRole.ADMIN),
+        member_org_ids=frozenset(org_id for org_id, _role in rows),
+    )
+
+
+def can_draft_mou(user: Any, partnership: Partnership) -> bool:
+    return can_manage_partnership(user, partnership)
+
+
+def can_manage_mou(user: Any, mou: Any) -> bool:
+    """Edit drafts, send them round, open them for signature, amend, publish."""
+    return can_manage_partnership(user, mou.partnership)
+
+
+def can_view_mou(user: Any, mou: Any) -> bool:
+    return mou_access(user, mou.partnership).can_view_mou(mou)
+
+
+def can_view_version(user: Any, version: Any) -> bool:
+    return mou_access(user, version.mou.partnership).can_view_version(version)
+
+
+def can_comment(user: Any, version: Any) -> bool:
+    return mou_access(user, version.mou.partnership).can_comment(version)
+
+
+def can_sign(user: Any, version: Any, organisation: Organisation) -> bool:
+    return mou_access(user, version.mou.partnership).can_sign(version, organisation.id)
+
+
+def is_authorised_signatory(user: Any, version: Any, organisation: Organisation) -> bool:
+    return mou_access(user, version.mou.partnership).is_authorised_signatory(
+        version, organisation.id
+    )
+
+
+def can_nominate_signatory(user: Any, party: Any) -> bool:
+    return mou_access(user, party.version.mou.partnership).can_nominate(party)

@@ -24,6 +24,23 @@ Why it works the way it does:
 - **Nothing is audited.** The audit log answers "who did what"; the seed is not a
   person's action and only runs outside production (``load_demo`` refuses there as
   well as the CLI). An audit event per run would also make two runs differ.
+- **Forum times are fixed, not "now".** Posts say how long ago they were written
+  (``minutes_ago``, ``hours_ago`` or ``days_ago``), counted back from an anchor
+  that never moves: the moment the forum's partnership was first loaded (its
+  ``created_at``, which no run changes). A fresh demo therefore reads as recent,
+  and every later run computes exactly the same times, so it changes nothing. A
+  fixed date in the file would not do: the demo would look months old, or have
+  posts from the future. The forum itself started ``created_days_ago`` before the
+  anchor, and members joined then (or ``joined_days_ago``), so threads show as
+  unread to demo members who have not read them yet.
+- **Forum walkthroughs are reset too.** In a forum the file declares, demo
+  accounts' memberships, convenor roles, bans, invitations, posts and thread
+  read/follow states that the file does not list are removed or put back (say the
+  volunteer joined Health and Wellbeing, or the convenor hid a post). Declared
+  threads are matched by title and their posts by author and text, in order; a
+  thread a demo account started during a walkthrough is removed unless someone
+  else has replied to it. Forums not in the file, and everything people outside the
+  demo wrote or joined, are left alone. Thread counters count every post.
 - The caller commits (the ``flask seed demo`` command does); this module flushes.
 """
 
@@ -31,17 +48,44 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 
 from .accounts.models import User, new_session_token
 from .accounts.passwords import hash_password, verify_password
 from .accounts.services import normalise_email
 from .extensions import db
+from .forums.discussions import BODY_MAX, TITLE_MAX
+from .forums.discussions import REASON_MAX as HIDE_REASON_MAX
+from .forums.models import (
+    Forum,
+    ForumBan,
+    ForumConvenor,
+    ForumInvitation,
+    ForumMember,
+    ForumMemberStatus,
+    MembershipPolicy,
+    Post,
+    Subscription,
+    Thread,
+    ThreadState,
+    Visibility,
+)
+from .forums.services import (
+    _RESERVED_SLUGS as RESERVED_FORUM_SLUGS,  # the same rule as the "create a forum" form
+)
+from .forums.services import (
+    INTRODUCTION_MAX,
+    NAME_MAX,
+    PURPOSE_MAX,
+    TAGS_MAX,
+    THEME_MAX,
+)
 from .modelbase import utcnow
 from .organisations.models import (
     IncomeBand,
@@ -80,6 +124,7 @@ class SeedContext:
     users: dict[str, User] = field(default_factory=dict)
     organisations: dict[str, Organisation] = field(default_factory=dict)
     partnerships: dict[str, Partnership] = field(default_factory=dict)
+    forums: dict[tuple[str, str], Forum] = field(default_factory=dict)  # (partnership, forum)
     counts: dict[str, int] = field(default_factory=dict)
     _hash: str | None = None
     _verified: dict[str, bool] = field(default_factory=dict)
@@ -98,6 +143,12 @@ class SeedContext:
         if org is None:
             raise SeedError(f"{where}: no organisation with slug {slug!r} in the seed file")
         return org
+
+    def partnership(self, slug: Any, where: str) -> Partnership:
+        partnership = self.partnerships.get(str(slug))
+        if partnership is None:
+            raise SeedError(f"{where}: no partnership with slug {slug!r} in the seed file")
+        return partnership
 
     @property
     def site_admin(self) -> User | None:
@@ -420,6 +471,388 @@ def _load_partnerships(section: Any, ctx: SeedContext) -> None:
     db.session.flush()
 
 
+# --- Forums -------------------------------------------------------------------------------
+
+_FORUM_FIELDS = {"theme", "tags", "created_days_ago", "convenors", "members", "pending",
+                 "threads"}
+_POST_FIELDS = {"author", "minutes_ago", "hours_ago", "days_ago", "hidden_reason", "hidden_by"}
+
+
+@dataclass
+class _Roster:
+    """Who is in a declared forum, for checking that posts come from its members."""
+
+    joined: dict[int, datetime] = field(default_factory=dict)  # active members (and convenors)
+    convenors: list[User] = field(default_factory=list)
+
+
+@dataclass
+class _PostSpec:
+    author: User
+    body: str
+    at: datetime
+    hidden_at: datetime | None = None
+    hidden_by: User | None = None
+    hidden_reason: str = ""
+
+
+def _days(entry: dict[str, Any], key: str, default: float, where: str) -> timedelta:
+    value = entry.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise SeedError(f"{where}: {key} should be a number of days (0 or more)")
+    return timedelta(days=value)
+
+
+def _ago(entry: dict[str, Any], where: str) -> timedelta:
+    """Exactly one of ``minutes_ago``, ``hours_ago`` or ``days_ago``, as a timedelta."""
+    given = [key for key in ("minutes_ago", "hours_ago", "days_ago") if entry.get(key) is not None]
+    if len(given) != 1:
+        raise SeedError(f"{where}: say when it was written with one of minutes_ago, "
+                        "hours_ago or days_ago")
+    value = entry[given[0]]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise SeedError(f"{where}: {given[0]} should be a number (0 or more)")
+    return timedelta(**{given[0].removesuffix("_ago"): value})
+
+
+def _forum_values(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    """The forum's own fields, checked against the same limits as the forum form."""
+    tags = entry.get("tags") or []
+    if not isinstance(tags, list) or any("," in str(tag) for tag in tags):
+        raise SeedError(f"{where}: tags should be a list of words or phrases, without commas")
+    clean_tags = {" ".join(str(tag).lower().split()) for tag in tags if str(tag).strip()}
+    values = {
+        "name": " ".join(str(entry["name"]).split()),
+        "purpose": _text(entry["purpose"]),
+        "theme": _text(entry.get("theme")),
+        "tags": ",".join(sorted(clean_tags)),
+        "membership_policy": _enum(MembershipPolicy, entry["membership_policy"], where),
+        "visibility": _enum(Visibility, entry["visibility"], where),
+    }
+    for key, limit in (("name", NAME_MAX), ("purpose", PURPOSE_MAX), ("theme", THEME_MAX),
+                       ("tags", TAGS_MAX)):
+        if len(values[key]) > limit:
+            raise SeedError(f"{where}: {key} is longer than {limit} characters")
+    return values
+
+
+def _represented(entry: dict[str, Any], user: User, ctx: SeedContext, where: str,
+                 *, admin: bool) -> Organisation | None:
+    """The organisation a convenor is shown with (they must belong to it) or a member
+    represents (they must be its admin, as when joining through the site)."""
+    if not entry.get("organisation"):
+        return None
+    org = ctx.organisation(entry["organisation"], where)
+    link = db.session.scalar(
+        select(OrganisationMember).where(OrganisationMember.organisation_id == org.id,
+                                         OrganisationMember.user_id == user.id)
+    )
+    if (link is None or link.status is not RequestStatus.ACTIVE
+            or (admin and link.role is not MemberRole.ADMIN)):
+        needed = "an admin" if admin else "an active member"
+        raise SeedError(f"{where}: {user.email} is not {needed} of {org.slug}, "
+                        "so cannot represent it")
+    return org
+
+
+def _load_forum_people(
+    forum: Forum, entry: dict[str, Any], ctx: SeedContext, where: str,
+    started: datetime, anchor: datetime,
+) -> _Roster:
+    """Convenors (also active members, as the services make them), members and pending
+    requests; demo accounts' other memberships, convenor roles, bans and invitations
+    in this forum are walkthrough leftovers and go."""
+    declared = {user.id for user in ctx.users.values()}
+    existing = {
+        row.user_id: row
+        for row in db.session.scalars(select(ForumMember).where(ForumMember.forum_id == forum.id))
+    }
+    listed: set[int] = set()
+    roster = _Roster()
+
+    def row_for(user: User, pwhere: str) -> ForumMember:
+        if user.id in listed:
+            raise SeedError(f"{pwhere}: listed twice (convenors are members already)")
+        listed.add(user.id)
+        row = existing.get(user.id)
+        if row is None:
+            row = ForumMember(forum_id=forum.id, user_id=user.id)
+            db.session.add(row)
+        return row
+
+    convenor_rows = {row.user_id: row for row in forum.convenors}
+    for item in _entries(entry.get("convenors"), f"{where}: convenors"):
+        cwhere = f"{where}: convenor {item.get('email', '?')}"
+        _check_fields(item, {"email"}, {"organisation"}, cwhere)
+        user = ctx.user(item["email"], cwhere)
+        org = _represented(item, user, ctx, cwhere, admin=False)
+        row = row_for(user, cwhere)
+        _assign(row, status=ForumMemberStatus.ACTIVE, organisation_id=org.id if org else None,
+                introduction="", requested_at=started, decided_at=started, decided_by_id=None,
+                reason="")
+        convenor = convenor_rows.get(user.id)
+        if convenor is None:
+            convenor = ForumConvenor(user_id=user.id)
+            forum.convenors.append(convenor)
+        _assign(convenor, organisation_id=org.id if org else None)
+        roster.joined[user.id] = started
+        roster.convenors.append(user)
+        ctx.count("forum members")
+    wanted = {user.id for user in roster.convenors}
+    for convenor in list(forum.convenors):
+        if convenor.user_id in declared and convenor.user_id not in wanted:
+            forum.convenors.remove(convenor)
+
+    # Who let members in: themselves in an open forum, otherwise the first convenor.
+    open_forum = forum.membership_policy is MembershipPolicy.OPEN
+    for item in _entries(entry.get("members"), f"{where}: members"):
+        mwhere = f"{where}: member {item.get('email', '?')}"
+        _check_fields(item, {"email"}, {"organisation", "joined_days_ago"}, mwhere)
+        user = ctx.user(item["email"], mwhere)
+        org = _represented(item, user, ctx, mwhere, admin=True)
+        joined = started
+        if item.get("joined_days_ago") is not None:
+            joined = anchor - _days(item, "joined_days_ago", 0, mwhere)
+            if joined < started:
+                raise SeedError(f"{mwhere}: joined before the forum started (created_days_ago)")
+        row = row_for(user, mwhere)
+        _assign(row, status=ForumMemberStatus.ACTIVE, organisation_id=org.id if org else None,
+                introduction="", requested_at=joined, decided_at=joined,
+                decided_by_id=user.id if open_forum else roster.convenors[0].id, reason="")
+        roster.joined[user.id] = joined
+        ctx.count("forum members")
+
+    for item in _entries(entry.get("pending"), f"{where}: pending"):
+        pwhere = f"{where}: pending {item.get('email', '?')}"
+        _check_fields(item, {"email"}, {"organisation", "introduction", "days_ago"}, pwhere)
+        if forum.membership_policy is not MembershipPolicy.BY_REQUEST:
+            raise SeedError(f"{pwhere}: only by_request forums have requests to join")
+        user = ctx.user(item["email"], pwhere)
+        org = _represented(item, user, ctx, pwhere, admin=True)
+        introduction = _text(item.get("introduction"))
+        if len(introduction) > INTRODUCTION_MAX:
+            raise SeedError(f"{pwhere}: introduction is longer than {INTRODUCTION_MAX} characters")
+        asked = anchor - _days(item, "days_ago", 1, pwhere)
+        if asked < started:
+            raise SeedError(f"{pwhere}: asked before the forum started (created_days_ago)")
+        row = row_for(user, pwhere)
+        _assign(row, status=ForumMemberStatus.PENDING, organisation_id=org.id if org else None,
+                introduction=introduction, requested_at=asked, decided_at=None,
+                decided_by_id=None, reason="")
+        ctx.count("requests to join forums")
+
+    _delete_undeclared(existing, declared, listed)
+    for leftover in (
+        *db.session.scalars(select(ForumBan).where(ForumBan.forum_id == forum.id,
+                                                   ForumBan.user_id.in_(declared))),
+        *db.session.scalars(select(ForumInvitation).where(
+            ForumInvitation.forum_id == forum.id, ForumInvitation.invited_by_id.in_(declared))),
+    ):
+        db.session.delete(leftover)
+    return roster
+
+
+def _post_specs(
+    entry: dict[str, Any], author: User, ctx: SeedContext, where: str,
+    roster: _Roster, anchor: datetime,
+) -> list[_PostSpec]:
+    """A thread's posts, checked: members only, in the order written, none before joining."""
+    posts = _entries(entry["posts"], f"{where}: posts")
+    if not posts:
+        raise SeedError(f"{where}: a discussion needs at least its opening post")
+    convenor_ids = {user.id for user in roster.convenors}
+    specs: list[_PostSpec] = []
+    for n, post in enumerate(posts, 1):
+        pwhere = f"{where}: post {n}"
+        _check_fields(post, {"body"}, _POST_FIELDS, pwhere)
+        if n == 1:
+            who = ctx.user(post.get("author") or author.email, pwhere)
+            if who.id != author.id:
+                raise SeedError(f"{pwhere}: the opening post is by the discussion's author")
+        elif not post.get("author"):
+            raise SeedError(f"{pwhere}: missing author")
+        else:
+            who = ctx.user(post["author"], pwhere)
+        joined = roster.joined.get(who.id)
+        if joined is None:
+            raise SeedError(f"{pwhere}: {who.email} is not a member of the forum, so cannot post")
+        at = anchor - _ago(post, pwhere)
+        if at < joined:
+            raise SeedError(f"{pwhere}: written before {who.email} joined the forum")
+        if specs and at < specs[-1].at:
+            raise SeedError(f"{pwhere}: written before the post above it; list posts in order")
+        body = _text(post["body"])
+        if len(body) > BODY_MAX:
+            raise SeedError(f"{pwhere}: body is longer than {BODY_MAX:,} characters")
+        spec = _PostSpec(author=who, body=body, at=at)
+        reason = _text(post.get("hidden_reason"))
+        if post.get("hidden_by") and not reason:
+            raise SeedError(f"{pwhere}: hidden_by needs a hidden_reason (the author sees it)")
+        if reason:
+            hider = (ctx.user(post["hidden_by"], pwhere) if post.get("hidden_by")
+                     else roster.convenors[0])
+            if hider.id not in convenor_ids:
+                raise SeedError(f"{pwhere}: only the forum's convenors hide posts")
+            if len(reason) > HIDE_REASON_MAX:
+                raise SeedError(f"{pwhere}: hidden_reason is longer than {HIDE_REASON_MAX} "
+                                "characters")
+            spec.hidden_at = min(at + timedelta(hours=2), anchor)
+            spec.hidden_by, spec.hidden_reason = hider, reason
+        specs.append(spec)
+    return specs
+
+
+def _sync_posts(thread: Thread, specs: list[_PostSpec], declared: set[int]) -> list[Post]:
+    """Bring the demo accounts' posts in a declared thread back to the file, in order.
+
+    The demo posts are walked in id order and kept while they match the next post in
+    the file; any that do not (a walkthrough reply, or text since changed in the file)
+    are removed and the rest of the file's posts added after them, so ids stay in
+    the order the posts were written. Posts by anyone else are left alone.
+    """
+    matched: list[Post] = []
+    for post in db.session.scalars(
+        select(Post).where(Post.thread_id == thread.id, Post.author_id.in_(declared))
+        .order_by(Post.id)
+    ):
+        n = len(matched)
+        if n < len(specs) and (post.author_id, post.body) == (specs[n].author.id, specs[n].body):
+            matched.append(post)
+        else:
+            db.session.delete(post)
+    for spec in specs[len(matched):]:
+        post = Post(thread_id=thread.id, author_id=spec.author.id, body=spec.body)
+        db.session.add(post)
+        matched.append(post)
+    for post, spec in zip(matched, specs, strict=True):
+        _assign(post, created_at=spec.at, edited_at=None, hidden_at=spec.hidden_at,
+                hidden_by_id=spec.hidden_by.id if spec.hidden_by else None,
+                hidden_reason=spec.hidden_reason)
+    db.session.flush()
+    # The counters the thread lists rely on, over every post (including other people's).
+    count, last_id = db.session.execute(
+        select(func.count(Post.id), func.max(Post.id)).where(Post.thread_id == thread.id)
+    ).one()
+    last_at = db.session.scalar(select(Post.created_at).where(Post.id == last_id))
+    _assign(thread, reply_count=count - 1, last_post_id=last_id, last_post_at=last_at)
+    return matched
+
+
+def _sync_thread_states(
+    thread: Thread, specs: list[_PostSpec], posts: list[Post], declared: set[int]
+) -> None:
+    """Authors follow the thread and have read up to their own last post, as after
+    posting through the site; other demo accounts have no state (so it reads as unread)."""
+    last_own: dict[int, int] = {}
+    for post, spec in zip(posts, specs, strict=True):
+        last_own[spec.author.id] = post.id
+    existing = {
+        state.user_id: state
+        for state in db.session.scalars(
+            select(ThreadState).where(ThreadState.thread_id == thread.id)
+        )
+    }
+    for user_id, post_id in last_own.items():
+        state = existing.get(user_id)
+        if state is None:
+            state = ThreadState(user_id=user_id, thread_id=thread.id)
+            db.session.add(state)
+        _assign(state, subscription=Subscription.FOLLOWING, last_read_post_id=post_id)
+    _delete_undeclared(existing, declared, set(last_own))
+
+
+def _delete_walkthrough_threads(forum: Forum, kept: set[int], declared: set[int]) -> None:
+    """Threads demo accounts started in a declared forum that the file does not list,
+    unless someone outside the demo (or a deleted account) has posted in them."""
+    others_posted = (
+        select(Post.id)
+        .where(Post.thread_id == Thread.id,
+               or_(Post.author_id.is_(None), Post.author_id.not_in(declared)))
+        .exists()
+    )
+    ids = list(db.session.scalars(
+        select(Thread.id).where(Thread.forum_id == forum.id, Thread.id.not_in(kept),
+                                Thread.author_id.in_(declared), ~others_posted)
+    ))
+    if ids:
+        db.session.execute(delete(ThreadState).where(ThreadState.thread_id.in_(ids)))
+        db.session.execute(delete(Post).where(Post.thread_id.in_(ids)))
+        db.session.execute(delete(Thread).where(Thread.id.in_(ids)))
+
+
+def _load_threads(
+    forum: Forum, section: Any, ctx: SeedContext, where: str, roster: _Roster,
+    anchor: datetime,
+) -> None:
+    declared = {user.id for user in ctx.users.values()}
+    existing: dict[str, Thread] = {}
+    for thread in db.session.scalars(
+        select(Thread).where(Thread.forum_id == forum.id).order_by(Thread.id)
+    ):
+        existing.setdefault(thread.title, thread)
+    kept: set[int] = set()
+    for entry in _entries(section, f"{where}: threads"):
+        twhere = f"{where}: thread {entry.get('title', '?')!r}"
+        _check_fields(entry, {"title", "author", "posts"}, {"pinned", "locked"}, twhere)
+        title = " ".join(str(entry["title"]).split())
+        if len(title) > TITLE_MAX:
+            raise SeedError(f"{twhere}: title is longer than {TITLE_MAX} characters")
+        author = ctx.user(entry["author"], twhere)
+        specs = _post_specs(entry, author, ctx, twhere, roster, anchor)
+        thread = existing.get(title)
+        if thread is None:
+            thread = Thread(forum_id=forum.id, title=title)
+            db.session.add(thread)
+        _assign(thread, author_id=author.id, pinned=bool(entry.get("pinned")),
+                locked=bool(entry.get("locked")), created_at=specs[0].at)
+        db.session.flush()
+        if thread.id in kept:
+            raise SeedError(f"{twhere}: listed twice")
+        kept.add(thread.id)
+        posts = _sync_posts(thread, specs, declared)
+        _sync_thread_states(thread, specs, posts, declared)
+        ctx.count("discussions")
+        ctx.count("posts", len(specs))
+    _delete_walkthrough_threads(forum, kept, declared)
+
+
+def _load_forums(section: Any, ctx: SeedContext) -> None:
+    for entry in _entries(section, "forums"):
+        where = f"forums: {entry.get('slug', '?')}"
+        _check_fields(
+            entry, {"partnership", "slug", "name", "purpose", "membership_policy", "visibility"},
+            _FORUM_FIELDS, where,
+        )
+        partnership = ctx.partnership(entry["partnership"], where)
+        slug = str(entry["slug"])
+        if not is_valid_slug(slug) or slug in RESERVED_FORUM_SLUGS:
+            raise SeedError(f"{where}: slugs are lower-case words joined by hyphens (not 'new')")
+        if (partnership.slug, slug) in ctx.forums:
+            raise SeedError(f"{where}: listed twice")
+        convenors = _entries(entry.get("convenors"), f"{where}: convenors")
+        if not convenors:
+            raise SeedError(f"{where}: a forum needs at least one convenor")
+        values = _forum_values(entry, where)
+        # See the module docstring: times count back from when the partnership was loaded.
+        anchor = partnership.created_at
+        started = anchor - _days(entry, "created_days_ago", 180, where)
+        forum = db.session.scalar(
+            select(Forum).where(Forum.partnership_id == partnership.id, Forum.slug == slug)
+        )
+        if forum is None:
+            creator = ctx.user(convenors[0].get("email"), f"{where}: convenors")
+            forum = Forum(partnership_id=partnership.id, slug=slug, created_by_id=creator.id)
+            db.session.add(forum)
+        _assign(forum, created_at=started, **values)
+        db.session.flush()
+        ctx.forums[(partnership.slug, slug)] = forum
+        ctx.count("forums")
+        roster = _load_forum_people(forum, entry, ctx, where, started, anchor)
+        db.session.flush()
+        _load_threads(forum, entry.get("threads"), ctx, where, roster, anchor)
+    db.session.flush()
+
+
 SeedLoader = Callable[[Any, SeedContext], None]
 
 # In load order: each section may refer to what the sections before it loaded.
@@ -427,6 +860,7 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
     ("accounts", _load_accounts),
     ("organisations", _load_organisations),
     ("partnerships", _load_partnerships),
+    ("forums", _load_forums),
 ]
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from . import permissions
 from .text import render_markdown
-from .timeutil import format_uk
+from .timeutil import format_day, format_uk
 
 
 def _nav_items() -> list[dict[str, Any]]:
@@ -23,6 +23,8 @@ def _nav_items() -> list[dict[str, Any]]:
     if permissions.is_site_admin(current_user):
         items.append({"href": url_for("admin.index"), "text": "Admin", "prefix": "/admin"})
     if current_user.is_authenticated:
+        items.append({"href": url_for("forums.mine"), "text": "Your forums",
+                      "prefix": "/my/forums"})
         items.append({"href": url_for("accounts.profile"), "text": "Your account",
                       "prefix": "/account"})
         items.append({"href": url_for("accounts.sign_out_confirm"), "text": "Sign out",
@@ -46,6 +48,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["uk_datetime"] = lambda v: format_uk(v, "datetime")
     app.jinja_env.filters["uk_date"] = lambda v: format_uk(v, "date")
     app.jinja_env.filters["uk_time"] = lambda v: format_uk(v, "time")
+    app.jinja_env.filters["uk_day"] = format_day
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.globals["nav_items"] = _nav_items
 

@@ -77,6 +77,13 @@ def format_uk(value: datetime | None, fmt: str = "datetime") -> str:
     return f"{day} at {clock}"
 
 
+def format_day(value: date | None) -> str:
+    """A calendar date (no time of day, so no time zone) as '3 March 2027'."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%B %Y}"
+
+
 @lru_cache(maxsize=1)
 def _bank_holidays() -> frozenset[date]:
     data = BankHolidays(use_cached_holidays=True)

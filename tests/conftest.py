@@ -83,8 +83,9 @@ class AppClient(FlaskClient):
 
 
 @pytest.fixture
-def app() -> Iterator[Flask]:
+def app(tmp_path: Any) -> Iterator[Flask]:
     app = create_app(TestConfig)
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")  # never the real instance/
     app.test_client_class = AppClient
     with app.app_context():
         db.create_all()

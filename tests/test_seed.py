@@ -4,7 +4,9 @@ signs in with the published password, and refuses to run in production.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -17,7 +19,21 @@ from partnerships.accounts.models import User
 from partnerships.accounts.services import authenticate
 from partnerships.audit import AuditEvent
 from partnerships.extensions import db
+from partnerships.forums.models import (
+    Forum,
+    ForumBan,
+    ForumConvenor,
+    ForumMember,
+    ForumMemberStatus,
+    MembershipPolicy,
+    Post,
+    Subscription,
+    Thread,
+    ThreadState,
+    Visibility,
+)
 from partnerships.mail import OutboxMessage
+from partnerships.modelbase import utcnow
 from partnerships.organisations.models import (
     MemberRole,
     Organisation,
@@ -49,8 +65,10 @@ DEMO_ACCOUNTS = [
 ]
 TABLES = [
     User, Organisation, OrganisationMember, Partnership, PartnershipPrinciple,
-    PartnershipOfficer, PartnershipMember,
+    PartnershipOfficer, PartnershipMember, Forum, ForumConvenor, ForumMember, ForumBan,
+    Thread, Post, ThreadState,
 ]
+VOLUNTEER = "volunteer@eastside-food.example.org"
 
 
 def _row_counts() -> dict[str, int]:
@@ -58,6 +76,17 @@ def _row_counts() -> dict[str, int]:
         model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) or 0
         for model in TABLES
     }
+
+
+def _dump(*, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in primary key order: "nothing changed" means this.
+    ``ignore`` leaves out columns by name (a reset row is as it was, but was updated)."""
+    dump = {}
+    for table in db.metadata.sorted_tables:
+        columns = [column for column in table.columns if column.name not in ignore]
+        query = select(*columns).order_by(*table.primary_key.columns)
+        dump[table.name] = [tuple(row) for row in db.session.execute(query)]
+    return dump
 
 
 def _user(email: str) -> User:
@@ -87,6 +116,36 @@ def _membership(partnership: Partnership, org: Organisation) -> PartnershipMembe
     )
 
 
+def _forum(slug: str, partnership: str = "northbridge-together") -> Forum:
+    forum = db.session.scalar(
+        select(Forum).join(Partnership, Partnership.id == Forum.partnership_id)
+        .where(Partnership.slug == partnership, Forum.slug == slug)
+    )
+    assert forum is not None, slug
+    return forum
+
+
+def _forum_member(forum: Forum, email: str) -> ForumMember | None:
+    return db.session.scalar(
+        select(ForumMember).where(ForumMember.forum_id == forum.id,
+                                  ForumMember.user_id == _user(email).id)
+    )
+
+
+def _thread(forum: Forum, title: str) -> Thread:
+    thread = db.session.scalar(
+        select(Thread).where(Thread.forum_id == forum.id, Thread.title == title)
+    )
+    assert thread is not None, title
+    return thread
+
+
+def _posts(thread: Thread) -> list[Post]:
+    return list(db.session.scalars(
+        select(Post).where(Post.thread_id == thread.id).order_by(Post.id)
+    ))
+
+
 @pytest.fixture
 def seeded(app: Flask) -> dict[str, int]:
     summary = load_demo()
@@ -109,6 +168,22 @@ def test_loading_twice_gives_the_same_counts_and_no_duplicate_rows(app: Flask) -
     assert first["accounts"] == rows_after_first["users"]
     assert first["organisations"] == rows_after_first["organisations"]
     assert first["partnerships"] == rows_after_first["partnerships"] == 2
+    assert first["forums"] == rows_after_first["forums"] == 3
+    assert first["discussions"] == rows_after_first["forum_threads"]
+    assert first["posts"] == rows_after_first["forum_posts"]
+    assert (first["forum members"] + first["requests to join forums"]
+            == rows_after_first["forum_members"])
+
+
+def test_a_second_run_leaves_every_table_exactly_as_it_was(seeded: dict[str, int]) -> None:
+    before = _dump()
+    assert before["forum_posts"] and before["forum_thread_states"]
+
+    load_demo()
+    db.session.commit()
+    db.session.expire_all()
+
+    assert _dump() == before
 
 
 def test_a_second_run_changes_nothing_at_all(seeded: dict[str, int]) -> None:
@@ -284,6 +359,267 @@ def test_the_public_partnership_page_shows_the_demo(client: AppClient, seeded: d
     assert "Northbridge Refugee Welcome" not in page  # a pending request is not public
 
 
+# --- The forums -------------------------------------------------------------------------
+
+
+def test_health_and_wellbeing_is_by_request_members_only_and_co_convened_by_cvs_and_icb(
+    seeded: dict[str, int],
+) -> None:
+    forum = _forum("health-wellbeing")
+    assert forum.name == "Health and Wellbeing VCSE Forum"
+    assert forum.membership_policy is MembershipPolicy.BY_REQUEST
+    assert forum.visibility is Visibility.MEMBERS
+    assert forum.purpose.count("\n\n") >= 2 and forum.theme and forum.tag_list
+    convenors = {c.user.email: c.organisation.slug for c in forum.convenors if c.organisation}
+    assert convenors == {
+        "convenor@northbridge-cvs.example.org": "northbridge-cvs",
+        "manager@northbridge-icb.example.org": "northbridge-riverside-icb",
+    }
+    assert {_org(slug).sector for slug in convenors.values()} == {Sector.VCSE, Sector.PUBLIC}
+    for email in convenors:  # convenors are members, as when a forum is created on the site
+        membership = _forum_member(forum, email)
+        assert membership is not None and membership.status is ForumMemberStatus.ACTIVE
+        assert membership.decided_at is not None
+        assert permissions.can_manage_forum(_user(email), forum)
+
+    active = db.session.scalars(
+        select(ForumMember).where(ForumMember.forum_id == forum.id,
+                                  ForumMember.status == ForumMemberStatus.ACTIVE)
+    ).all()
+    assert len(active) >= 8
+    assert sum(1 for m in active if m.organisation and m.organisation.is_vcse) >= 5
+    assert _forum_member(forum, "staff@northbridge-icb.example.org") is not None
+    for member in active:  # anyone who represents an organisation may act for it
+        if member.organisation is not None:
+            assert permissions.is_organisation_admin(member.user, member.organisation)
+
+
+def test_the_volunteer_is_not_in_health_and_wellbeing_but_someone_elses_request_waits(
+    seeded: dict[str, int],
+) -> None:
+    forum = _forum("health-wellbeing")
+    volunteer = _user(VOLUNTEER)
+    assert _forum_member(forum, VOLUNTEER) is None
+    access = permissions.forum_access(volunteer, forum)
+    assert not access.is_member and not access.is_pending and not access.is_banned
+    assert not access.can_read  # members only: the join journey starts from the outside
+
+    pending = db.session.scalars(
+        select(ForumMember).where(ForumMember.forum_id == forum.id,
+                                  ForumMember.status == ForumMemberStatus.PENDING)
+    ).all()
+    assert len(pending) == 1
+    request = pending[0]
+    assert request.user.email != VOLUNTEER
+    assert request.organisation is not None and request.organisation.is_vcse
+    assert 20 < len(request.introduction) <= 500
+    assert request.requested_at is not None and request.decided_at is None
+
+
+def test_community_safety_is_open_public_and_co_convened_by_the_council_and_the_pcc(
+    seeded: dict[str, int],
+) -> None:
+    forum = _forum("community-safety")
+    assert forum.name == "Community Safety Forum"
+    assert forum.membership_policy is MembershipPolicy.OPEN
+    assert forum.visibility is Visibility.PUBLIC
+    assert forum.purpose.count("\n\n") >= 2
+    assert {c.organisation.org_type for c in forum.convenors if c.organisation} == {
+        OrgType.LOCAL_AUTHORITY, OrgType.POLICE,
+    }
+    assert "officer@northbridge.example.org" in {c.user.email for c in forum.convenors}
+    types = {
+        m.organisation.org_type
+        for m in db.session.scalars(select(ForumMember).where(ForumMember.forum_id == forum.id))
+        if m.organisation
+    }
+    assert OrgType.FIRE in types and OrgType.CHARITY in types
+    assert _forum_member(forum, VOLUNTEER) is None  # so joining an open forum can be tried too
+
+
+def test_every_discussion_has_replies_and_counters_that_match_its_posts(
+    seeded: dict[str, int],
+) -> None:
+    threads = list(db.session.scalars(select(Thread)))
+    assert len(threads) == seeded["discussions"] >= 5
+    now = utcnow()
+    for thread in threads:
+        posts = _posts(thread)
+        assert len(posts) >= 3, thread.title
+        assert thread.reply_count == len(posts) - 1, thread.title
+        assert thread.last_post_id == posts[-1].id, thread.title
+        assert thread.last_post_at == posts[-1].created_at, thread.title
+        assert thread.author_id == posts[0].author_id, thread.title
+        times = [post.created_at for post in posts]
+        assert times == sorted(times) and times[-1] <= now, thread.title
+        assert thread.forum.created_at < times[0], thread.title
+        for post in posts:  # only members write, and only after they joined
+            membership = _forum_member(thread.forum, post.author.email)  # type: ignore[union-attr]
+            assert membership is not None and membership.status is ForumMemberStatus.ACTIVE
+            assert membership.decided_at <= post.created_at  # type: ignore[operator]
+
+    wellbeing = _forum("health-wellbeing")
+    assert _thread(wellbeing, "Agenda ideas for the next meeting").pinned
+    assert any(t.locked for t in threads)
+    assert len([t for t in threads if t.forum_id == wellbeing.id]) >= 3
+
+
+def test_authors_follow_their_discussions_and_have_read_up_to_their_own_last_post(
+    seeded: dict[str, int],
+) -> None:
+    thread = _thread(_forum("health-wellbeing"), "Winter pressures: what are you seeing?")
+    posts = _posts(thread)
+    states = {s.user_id: s for s in db.session.scalars(
+        select(ThreadState).where(ThreadState.thread_id == thread.id)
+    )}
+    assert set(states) == {post.author_id for post in posts}
+    for user_id, state in states.items():
+        assert state.subscription is Subscription.FOLLOWING
+        assert state.last_read_post_id == max(p.id for p in posts if p.author_id == user_id)
+    # So a convenor who wrote earlier sees the newer replies as unread.
+    assert any(state.last_read_post_id < thread.last_post_id  # type: ignore[operator]
+               for state in states.values())
+
+
+def test_a_hidden_post_keeps_its_text_and_says_why_and_which_convenor_hid_it(
+    seeded: dict[str, int],
+) -> None:
+    forum = _forum("community-safety")
+    hidden = db.session.scalars(select(Post).where(Post.hidden_at.is_not(None))).all()
+    assert len(hidden) == 1
+    post = hidden[0]
+    assert post.thread.forum_id == forum.id
+    assert post.body and post.hidden_reason
+    assert post.hidden_by_id in {c.user_id for c in forum.convenors}
+    assert post.created_at < post.hidden_at <= utcnow()  # type: ignore[operator]
+
+
+def test_forum_times_count_back_from_when_the_partnership_was_first_loaded(
+    seeded: dict[str, int],
+) -> None:
+    together = _partnership("northbridge-together")
+    forum = _forum("health-wellbeing")
+    assert forum.created_at == together.created_at - timedelta(days=240)
+    agenda = _posts(_thread(forum, "Agenda ideas for the next meeting"))
+    assert agenda[0].created_at == together.created_at - timedelta(days=6)
+    assert agenda[-1].created_at == together.created_at - timedelta(hours=20)
+
+
+# --- Re-running resets a forum walkthrough ----------------------------------------------
+
+
+def test_a_rerun_resets_a_forum_walkthrough_by_the_demo_accounts(
+    seeded: dict[str, int],
+) -> None:
+    forum = _forum("health-wellbeing")
+    safety = _forum("community-safety")
+    volunteer = _user(VOLUNTEER)
+    convenor = _user("convenor@northbridge-cvs.example.org")
+    chloe = _user("chloe@northbridge-minds.example.org")
+    winter = _thread(forum, "Winter pressures: what are you seeing?")
+    winter_before = (winter.reply_count, winter.last_post_id, winter.last_post_at)
+    agenda = _thread(forum, "Agenda ideas for the next meeting")
+    first_post = _posts(agenda)[0]
+    request = db.session.scalar(select(ForumMember).where(
+        ForumMember.forum_id == forum.id, ForumMember.status == ForumMemberStatus.PENDING))
+    assert request is not None
+    before = _dump(ignore=("updated_at",))
+
+    # The walkthrough: the volunteer joins and replies, starts a discussion elsewhere;
+    # the convenor approves the waiting request, hides a post, unpins, bans Chloe.
+    db.session.add(ForumMember(forum_id=forum.id, user_id=volunteer.id,
+                               organisation_id=_org("eastside-food-bank").id,
+                               status=ForumMemberStatus.ACTIVE, requested_at=utcnow(),
+                               decided_at=utcnow(), decided_by_id=convenor.id))
+    reply = Post(thread_id=winter.id, author_id=volunteer.id, body="We see it too.")
+    db.session.add(reply)
+    db.session.flush()
+    winter.reply_count += 1
+    winter.last_post_id, winter.last_post_at = reply.id, utcnow()
+    db.session.add(ThreadState(user_id=volunteer.id, thread_id=winter.id,
+                               last_read_post_id=reply.id,
+                               subscription=Subscription.FOLLOWING))
+    db.session.merge(ThreadState(user_id=convenor.id, thread_id=winter.id,
+                                 last_read_post_id=reply.id, subscription=Subscription.MUTED))
+    db.session.add(ForumMember(forum_id=safety.id, user_id=volunteer.id,
+                               status=ForumMemberStatus.ACTIVE, decided_at=utcnow()))
+    db.session.add(ForumConvenor(forum_id=safety.id, user_id=volunteer.id))
+    started = Thread(forum_id=safety.id, title="Food bank collection point", pinned=False,
+                     author_id=volunteer.id, last_post_at=utcnow())
+    db.session.add(started)
+    db.session.flush()
+    db.session.add(Post(thread_id=started.id, author_id=volunteer.id, body="Hello all"))
+    request.status = ForumMemberStatus.ACTIVE
+    request.decided_at, request.decided_by_id = utcnow(), convenor.id
+    first_post.hidden_at, first_post.hidden_by_id = utcnow(), convenor.id
+    first_post.hidden_reason = "Testing"
+    agenda.pinned = False
+    db.session.add(ForumBan(forum_id=forum.id, user_id=chloe.id, reason="Testing",
+                            banned_by_id=convenor.id))
+    _forum_member(forum, chloe.email).status = ForumMemberStatus.REMOVED  # type: ignore[union-attr]
+    db.session.commit()
+
+    load_demo()
+    db.session.commit()
+    db.session.expire_all()
+
+    assert _forum_member(forum, VOLUNTEER) is None
+    assert _forum_member(safety, VOLUNTEER) is None
+    assert db.session.get(Post, reply.id) is None
+    assert db.session.get(Thread, started.id) is None
+    winter = _thread(forum, "Winter pressures: what are you seeing?")
+    assert (winter.reply_count, winter.last_post_id, winter.last_post_at) == winter_before
+    after = _dump(ignore=("updated_at",))
+    for table in ("forum_members", "forum_bans", "forum_convenors", "forum_thread_states",
+                  "forum_threads", "forum_posts"):  # ids and all: the same rows as before
+        assert after[table] == before[table], table
+    assert _forum_member(forum, chloe.email).status is ForumMemberStatus.ACTIVE  # type: ignore[union-attr]
+    assert db.session.get(Post, first_post.id).hidden_at is None  # type: ignore[union-attr]
+    assert _thread(forum, "Agenda ideas for the next meeting").pinned
+
+
+def test_a_rerun_keeps_what_people_outside_the_demo_did_in_the_forums(
+    seeded: dict[str, int], make_user
+) -> None:
+    forum = _forum("community-safety")
+    together = _partnership("northbridge-together")
+    someone = make_user("Real Person", "real.person@example.net")
+    officer = _user("officer@northbridge.example.org")
+    db.session.add(ForumMember(forum_id=forum.id, user_id=someone.id,
+                               status=ForumMemberStatus.ACTIVE, decided_at=utcnow()))
+    thread = _thread(forum, "Safer Streets Fund: questions and answers")
+    replies_before = thread.reply_count
+    their_reply = Post(thread_id=thread.id, author_id=someone.id, body="Is there a deadline?")
+    db.session.add(their_reply)
+    db.session.flush()
+    thread.reply_count += 1
+    thread.last_post_id, thread.last_post_at = their_reply.id, utcnow()
+    # A discussion a demo account started that a real person answered, and a new forum.
+    started = Thread(forum_id=forum.id, title="Street lighting survey", author_id=officer.id)
+    db.session.add(started)
+    db.session.flush()
+    db.session.add_all([
+        Post(thread_id=started.id, author_id=officer.id, body="Please fill it in."),
+        Post(thread_id=started.id, author_id=someone.id, body="Done!"),
+    ])
+    their_forum = Forum(partnership_id=together.id, slug="allotments", name="Allotments",
+                        purpose="Growing food together.", created_by_id=someone.id)
+    db.session.add(their_forum)
+    db.session.commit()
+
+    load_demo()
+    db.session.commit()
+    db.session.expire_all()
+
+    assert _forum_member(forum, "real.person@example.net") is not None
+    assert db.session.get(Post, their_reply.id) is not None
+    thread = _thread(forum, "Safer Streets Fund: questions and answers")
+    assert thread.reply_count == replies_before + 1
+    assert thread.last_post_id == their_reply.id
+    assert len(_posts(_thread(forum, "Street lighting survey"))) == 2
+    assert _forum("allotments").created_by_id == someone.id
+
+
 # --- Re-running resets a walkthrough, and leaves other data alone -------------------------
 
 
@@ -357,6 +693,7 @@ def test_the_cli_loads_the_demo_and_commits(app: Flask) -> None:
     assert result.exit_code == 0, result.output
     assert "Demo data loaded:" in result.output
     assert "accounts" in result.output
+    assert "forums: 3" in result.output
     db.session.expire_all()
     assert _user("admin@example.org").is_site_admin
     assert app.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
@@ -394,7 +731,7 @@ def test_the_seed_file_is_found_next_to_the_package(app: Flask) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"forums": []}, "unknown section"),
+        ({"meetings": []}, "unknown section"),
         ({"accounts": [{"name": "A", "email": "a@example.org", "admin": True}]}, "unknown field"),
         ({"accounts": [{"name": "A"}]}, "missing email"),
         ({"organisations": [{"name": "X", "slug": "x", "type": "charity",
@@ -413,5 +750,82 @@ def test_the_seed_file_is_found_next_to_the_package(app: Flask) -> None:
 def test_mistakes_in_the_seed_file_are_reported_clearly(
     app: Flask, tmp_path: Path, data: dict, message: str
 ) -> None:
+    with pytest.raises(SeedError, match=message):
+        load_demo(_write(tmp_path, data))
+
+
+def _forum_file() -> dict[str, Any]:
+    """The smallest seed file with a forum in it; each mistake below changes one thing."""
+    return {
+        "accounts": [{"name": "A", "email": "a@example.org"},
+                     {"name": "B", "email": "b@example.org"},
+                     {"name": "C", "email": "c@example.org"}],
+        "organisations": [{"name": "X", "slug": "x", "type": "community_group",
+                           "income_band": "up_to_10k",
+                           "members": [{"email": "a@example.org", "role": "admin"},
+                                       {"email": "b@example.org", "role": "member"}]}],
+        "partnerships": [{"name": "P", "slug": "p", "place": "Q"}],
+        "forums": [{
+            "partnership": "p", "slug": "f", "name": "F", "purpose": "Why we meet.",
+            "membership_policy": "by_request", "visibility": "members",
+            "convenors": [{"email": "a@example.org", "organisation": "x"}],
+            "members": [{"email": "b@example.org"}],
+            "pending": [{"email": "c@example.org", "introduction": "Hello"}],
+            "threads": [{"title": "T", "author": "a@example.org", "posts": [
+                {"days_ago": 2, "body": "Hi"},
+                {"author": "b@example.org", "days_ago": 1, "body": "Hello"},
+            ]}],
+        }],
+    }
+
+
+def test_the_smallest_forum_file_loads(app: Flask, tmp_path: Path) -> None:
+    summary = load_demo(_write(tmp_path, _forum_file()))
+    assert (summary["forums"], summary["forum members"], summary["requests to join forums"],
+            summary["discussions"], summary["posts"]) == (1, 2, 1, 1, 2)
+
+
+def _set(path: str, value: Any) -> Any:
+    """A change to the forum file: ``path`` like "threads.0.posts.1.author"."""
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data["forums"][0]
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[int(last) if last.isdigit() else last] = value
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_set("partnership", "nope"), "no partnership with slug 'nope'"),
+        (_set("slug", "new"), "slugs are lower-case"),
+        (_set("visibility", "secret"), "'secret' is not one of"),
+        (_set("convenors", []), "at least one convenor"),
+        (_set("members", [{"email": "b@example.org", "organisation": "x"}]),
+         "not an admin of x"),
+        (_set("members", [{"email": "b@example.org"}, {"email": "b@example.org"}]),
+         "listed twice"),
+        (_set("members", [{"email": "a@example.org"}]), "convenors are members already"),
+        (_set("membership_policy", "open"), "only by_request forums have requests"),
+        (_set("threads.0.posts.1.author", "c@example.org"), "not a member of the forum"),
+        (_set("threads.0.posts.1.days_ago", 3), "list posts in order"),
+        (_set("threads.0.posts.0.author", "b@example.org"), "opening post is by the"),
+        (_set("threads.0.posts.1", {"author": "b@example.org", "body": "Hi"}),
+         "one of minutes_ago, hours_ago or days_ago"),
+        (_set("threads.0.posts.1.hidden_by", "b@example.org"), "needs a hidden_reason"),
+        (_set("threads.0.posts.1", {"author": "b@example.org", "body": "Hi", "days_ago": 1,
+                                    "hidden_reason": "Rude", "hidden_by": "b@example.org"}),
+         "only the forum's convenors hide posts"),
+        (_set("threads.0.posts", []), "at least its opening post"),
+        (_set("created_days_ago", 1), "written before a@example.org joined"),
+    ],
+)
+def test_mistakes_in_the_forums_section_are_reported_clearly(
+    app: Flask, tmp_path: Path, change: Any, message: str
+) -> None:
+    data = _forum_file()
+    change(data)
     with pytest.raises(SeedError, match=message):
         load_demo(_write(tmp_path, data))

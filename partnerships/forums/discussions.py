@@ -8,7 +8,7 @@ aggregate queries however long a thread grows.
 from __future__ import annotations
 
 from flask import url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from .. import audit, mail, permissions
@@ -16,8 +16,11 @@ from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
+from ..places.models import PartnershipOfficer
 from .models import (
     Forum,
+    ForumBan,
+    ForumConvenor,
     ForumMember,
     ForumMemberStatus,
     Post,
@@ -52,6 +55,7 @@ def threads_page(forum: Forum, page: int = 1) -> tuple[list[Thread], int]:
 
 
 def get_thread(forum: Forum, thread_id: int) -> Thread | None:
+    """A thread of this forum only (a thread id from another forum is not found)."""
     return db.session.scalar(
         select(Thread).where(Thread.id == thread_id, Thread.forum_id == forum.id)
         .options(joinedload(Thread.author))
@@ -69,7 +73,16 @@ def posts_page(thread: Thread, page: int = 1) -> tuple[list[Post], int]:
     return list(rows), total
 
 
+def get_post(thread: Thread, post_id: int) -> Post | None:
+    """A post of this thread only, author loaded."""
+    return db.session.scalar(
+        select(Post).where(Post.id == post_id, Post.thread_id == thread.id)
+        .options(joinedload(Post.author))
+    )
+
+
 def page_of_post(thread: Thread, post: Post) -> int:
+    """The page of the thread that shows ``post`` (for links to #post-<id>)."""
     position = db.session.scalar(
         select(func.count(Post.id)).where(Post.thread_id == thread.id, Post.id <= post.id)
     ) or 1
@@ -97,8 +110,11 @@ def unread_threads(user: User, limit: int = 50) -> list[Thread]:
                                 ForumMember.status == ForumMemberStatus.ACTIVE))
         .outerjoin(state, and_(state.thread_id == Thread.id, state.user_id == user.id))
         .where(Thread.last_post_id.is_not(None),
-               # With no record of reading it: unread only if active since they joined.
-               or_(and_(state.user_id.is_(None), Thread.last_post_at > ForumMember.decided_at),
+               # With no record of reading it: unread only if active since they joined
+               # (a membership with no decision date counts from the start).
+               or_(and_(state.user_id.is_(None),
+                        or_(ForumMember.decided_at.is_(None),
+                            Thread.last_post_at > ForumMember.decided_at)),
                    and_(Thread.last_post_id > state.last_read_post_id,
                         state.subscription != Subscription.MUTED)))
         .order_by(Thread.last_post_at.desc())
@@ -112,7 +128,8 @@ def unread_threads(user: User, limit: int = 50) -> list[Thread]:
 
 
 def _check_body(body: str) -> str:
-    body = body.strip()
+    # Browsers send line breaks as CRLF: count them as one character, as the page does.
+    body = body.replace("\r\n", "\n").strip()
     if not body:
         raise ValidationError("Enter your message", field="body")
     if len(body) > BODY_MAX:
@@ -179,21 +196,34 @@ def reply(actor: User, thread: Thread, body: str) -> Post:
 
 
 def _notify_followers(actor: User, thread: Thread, post: Post) -> None:
+    """Email everyone following the thread who may still read it: in a members-only
+    forum only active members and those who run it; never banned people or the author."""
+    forum = thread.forum
+    is_member = exists().where(ForumMember.user_id == User.id,
+                               ForumMember.forum_id == forum.id,
+                               ForumMember.status == ForumMemberStatus.ACTIVE)
+    is_convenor = exists().where(ForumConvenor.user_id == User.id,
+                                 ForumConvenor.forum_id == forum.id)
+    is_officer = exists().where(PartnershipOfficer.user_id == User.id,
+                                PartnershipOfficer.partnership_id == forum.partnership_id)
+    is_banned = exists().where(ForumBan.user_id == User.id, ForumBan.forum_id == forum.id)
+    may_read = (true() if forum.is_public
+                else or_(is_member, is_convenor, is_officer, User.is_site_admin.is_(True)))
     followers = db.session.scalars(
         select(User)
         .join(ThreadState, ThreadState.user_id == User.id)
-        .join(ForumMember, and_(ForumMember.user_id == User.id,
-                                ForumMember.forum_id == thread.forum_id,
-                                ForumMember.status == ForumMemberStatus.ACTIVE))
         .where(ThreadState.thread_id == thread.id,
                ThreadState.subscription == Subscription.FOLLOWING,
-               User.id != actor.id, User.deleted_at.is_(None))
+               User.id != actor.id, User.deleted_at.is_(None),
+               not_(is_banned), may_read)
+        .order_by(User.id)
     ).all()
     if not followers:
         return
-    forum = thread.forum
+    page = page_of_post(thread, post)
     link = url_for("forums.thread", slug=forum.partnership.slug, forum_slug=forum.slug,
-                   thread_id=thread.id, _external=True) + f"#post-{post.id}"
+                   thread_id=thread.id, _external=True, **({"page": page} if page > 1 else {})
+                   ) + f"#post-{post.id}"
     for user in followers:
         mail.queue(user.email, f"New reply: {thread.title}", "forum_reply", user=user,
                    author=actor, thread=thread, forum=forum, post=post, link=link)
@@ -260,15 +290,24 @@ def set_locked(actor: User, thread: Thread, locked: bool) -> None:
 
 def set_subscription(actor: User, thread: Thread, subscription: Subscription) -> None:
     """Follow (email on replies), mute (never unread, no email) or go back to normal."""
-    if not permissions.can_read_forum(actor, thread.forum) or not actor.is_authenticated:
+    access = permissions.forum_access(actor, thread.forum)
+    if not access.signed_in or not access.can_read or access.is_banned:
         raise PermissionDenied("You cannot follow this discussion.")
     _state(actor, thread).subscription = Subscription(subscription)
 
 
-def mark_read(user: User, thread: Thread, up_to_post_id: int) -> None:
-    """Remember the newest post the person has seen (never moves backwards)."""
+def reading_state(user: User, thread: Thread) -> ThreadState:
+    """The person's state for the thread, created (not yet saved) if they have none: one
+    query, shared by the thread page (follow or mute) and ``mark_read``."""
+    return _state(user, thread)
+
+
+def mark_read(user: User, thread: Thread, up_to_post_id: int,
+              state: ThreadState | None = None) -> None:
+    """Remember the newest post the person has seen (never moves backwards). Pass the
+    ``state`` from ``reading_state`` if you have it, to save looking it up again."""
     if not getattr(user, "is_authenticated", False):
         return
-    state = _state(user, thread)
+    state = state if state is not None else _state(user, thread)
     if up_to_post_id > (state.last_read_post_id or 0):
         state.last_read_post_id = up_to_post_id

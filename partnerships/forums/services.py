@@ -86,7 +86,22 @@ def member_counts(forum_ids: list[int]) -> dict[int, int]:
                ForumMember.status == ForumMemberStatus.ACTIVE)
         .group_by(ForumMember.forum_id)
     )
-    return dict(rows.tuples())
+    return dict(rows.all())  # not dict(rows): a Result has .keys(), so dict() misreads it
+
+
+def find_forum(partnership_slug: str, forum_slug: str, convenors: bool = True) -> Forum | None:
+    """A forum by its partnership's slug and its own, partnership loaded in the same query
+    (so forum pages stay within their query budgets)."""
+    options = [joinedload(Forum.partnership)]
+    if convenors:
+        options += [selectinload(Forum.convenors).joinedload(ForumConvenor.user),
+                    selectinload(Forum.convenors).joinedload(ForumConvenor.organisation)]
+    return db.session.scalar(
+        select(Forum)
+        .join(Partnership, Partnership.id == Forum.partnership_id)
+        .where(Partnership.slug == partnership_slug, Forum.slug == forum_slug)
+        .options(*options)
+    )
 
 
 def get_forum(partnership: Partnership, slug: str) -> Forum | None:
@@ -137,7 +152,7 @@ def pending_counts(forum_ids: list[int]) -> dict[int, int]:
                ForumMember.status == ForumMemberStatus.PENDING)
         .group_by(ForumMember.forum_id)
     )
-    return dict(rows.tuples())
+    return dict(rows.all())  # not dict(rows): a Result has .keys(), so dict() misreads it
 
 
 def get_membership(forum: Forum, member_id: int) -> ForumMember | None:
@@ -182,6 +197,45 @@ def history(forum: Forum) -> list[audit.AuditEvent]:
                    audit.AuditEvent.action.like("forum.member_%"))
             .order_by(audit.AuditEvent.at.desc(), audit.AuditEvent.id.desc())
             .options(joinedload(audit.AuditEvent.actor))
+        )
+    )
+
+
+def users_by_id(user_ids: set[int]) -> dict[int, User]:
+    """People named in a history, in one query."""
+    if not user_ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+
+
+def get_invitation(forum: Forum, invitation_id: int) -> ForumInvitation | None:
+    return db.session.scalar(
+        select(ForumInvitation).where(ForumInvitation.id == invitation_id,
+                                      ForumInvitation.forum_id == forum.id)
+    )
+
+
+def get_ban(forum: Forum, ban_id: int) -> ForumBan | None:
+    return db.session.scalar(
+        select(ForumBan).where(ForumBan.id == ban_id, ForumBan.forum_id == forum.id)
+    )
+
+
+def invitable_organisations() -> list[Organisation]:
+    """Organisations a convenor may invite someone to represent, by name."""
+    return list(db.session.scalars(select(Organisation).order_by(func.lower(Organisation.name))))
+
+
+def my_decisions(user: User) -> list[ForumMember]:
+    """The person's declined requests and removals, with the reasons given (theirs to see)."""
+    return list(
+        db.session.scalars(
+            select(ForumMember)
+            .where(ForumMember.user_id == user.id,
+                   ForumMember.status.in_([ForumMemberStatus.DECLINED,
+                                           ForumMemberStatus.REMOVED]))
+            .order_by(ForumMember.decided_at.desc(), ForumMember.id.desc())
+            .options(joinedload(ForumMember.forum).joinedload(Forum.partnership))
         )
     )
 
@@ -320,8 +374,10 @@ def _default_organisation(user: User) -> Organisation | None:
 
 def _add_convenor(forum: Forum, user: User, organisation: Organisation | None = None) -> None:
     org = organisation or _default_organisation(user)
-    db.session.add(ForumConvenor(forum_id=forum.id, user_id=user.id,
-                                 organisation_id=org.id if org else None))
+    # Through the relationship, so ``forum.convenors`` (often already loaded) includes it.
+    forum.convenors.append(ForumConvenor(user_id=user.id, user=user,
+                                         organisation_id=org.id if org else None,
+                                         organisation=org))
     membership = _membership(forum, user)
     if membership is None:
         membership = ForumMember(forum_id=forum.id, user_id=user.id)

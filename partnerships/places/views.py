@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from .. import permissions
 from ..errors import ValidationError
 from ..extensions import db
+from ..forums import services as forum_services
 from . import bp, services
 from .forms import ButtonForm, DeclineForm, JoinForm, PartnershipForm
 from .models import Partnership, PartnershipMember
@@ -55,9 +56,12 @@ def show(slug: str) -> str:
     can_manage = permissions.can_manage_partnership(current_user, partnership)
     my_organisations = permissions.admin_organisations(current_user)
     my_links = services.memberships_in(partnership, my_organisations)
+    forums = forum_services.list_forums(partnership)
     return render_template(
         "places/show.html",
         partnership=partnership,
+        forums=forums,
+        forum_counts=forum_services.member_counts([forum.id for forum in forums]),
         officers=services.officers(partnership),
         members=members,
         groups=services.members_by_sector(members),

@@ -1,0 +1,272 @@
+"""Uploaded files: checked by what they contain, stored outside ``static/``, served
+only as downloads after the view has checked permission.
+
+A file's name says nothing about what it is, so each upload is identified from its
+bytes (a PDF starts with ``%PDF-``; DOCX, XLSX and PPTX are zip packages with
+``[Content_Types].xml`` and a ``word/``, ``xl/`` or ``ppt/`` folder; an ODT is a zip
+whose ``mimetype`` entry says so; CSV is UTF-8 text with no NUL bytes). Files are
+saved under ``UPLOAD_FOLDER`` (``instance/uploads``) with a random name, never the
+one the user gave, and are always sent as attachments with ``nosniff``.
+
+Used by MoU attachments and (next) meeting papers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app, send_file
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from .errors import ValidationError
+
+MB = 1024 * 1024
+# Largest file accepted (the request limit, MAX_CONTENT_LENGTH, is a little higher so
+# that a file just over this size gets this clear message rather than a 413 page).
+MAX_FILE_BYTES = 20 * MB
+ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+_CHUNK = 64 * 1024
+
+
+class FileKind(StrEnum):
+    PDF = "pdf"
+    DOCX = "docx"
+    XLSX = "xlsx"
+    PPTX = "pptx"
+    ODT = "odt"
+    CSV = "csv"
+
+    @property
+    def label(self) -> str:
+        return self.value.upper()
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self]
+
+    @property
+    def extension(self) -> str:
+        return f".{self.value}"
+
+
+CONTENT_TYPES: dict[FileKind, str] = {
+    FileKind.PDF: "application/pdf",
+    FileKind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    FileKind.PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    FileKind.ODT: "application/vnd.oasis.opendocument.text",
+    FileKind.CSV: "text/csv",
+}
+_OOXML_FOLDERS = {FileKind.DOCX: "word/", FileKind.XLSX: "xl/", FileKind.PPTX: "ppt/"}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What the caller records about a saved upload."""
+
+    stored_name: str
+    original_filename: str
+    kind: FileKind
+    content_type: str
+    size: int
+    sha256: str
+
+
+def kinds_text(kinds: Sequence[FileKind]) -> str:
+    """'a PDF, DOCX or ODT' style list for messages and hints."""
+    labels = [kind.label for kind in kinds]
+    if len(labels) == 1:
+        return labels[0]
+    return ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def size_text(size: int) -> str:
+    """20MB, 500KB or 10 bytes: the limit as people write it."""
+    if size >= MB:
+        return f"{size / MB:g}MB"
+    if size >= 1024:
+        return f"{size / 1024:g}KB"
+    return f"{size} bytes"
+
+
+# --- Identifying a file by its content --------------------------------------------
+
+
+def _zip_kind(data: bytes) -> FileKind | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "mimetype" in names:
+                info = archive.getinfo("mimetype")
+                # Read only a small entry (a zip bomb cannot hide here).
+                if info.file_size <= 200 and archive.read("mimetype").strip() == ODT_MIMETYPE:
+                    return FileKind.ODT
+            if "[Content_Types].xml" in names:
+                for kind, folder in _OOXML_FOLDERS.items():
+                    if any(name.startswith(folder) for name in names):
+                        return kind
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError):
+        return None
+    return None
+
+
+def _is_csv(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_kind(data: bytes, allowed: Sequence[FileKind] = tuple(FileKind)) -> FileKind | None:
+    """What the bytes are, among ``allowed`` (CSV is only considered when allowed, since
+    almost any text would pass as CSV)."""
+    if data.startswith(b"%PDF-"):
+        return FileKind.PDF
+    if data.startswith(b"PK\x03\x04"):
+        kind = _zip_kind(data)
+        if kind is not None:
+            return kind
+    if FileKind.CSV in allowed and _is_csv(data):
+        return FileKind.CSV
+    return None
+
+
+def _kind_from_name(filename: str) -> FileKind | None:
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    try:
+        return FileKind(suffix)
+    except ValueError:
+        return None
+
+
+def clean_filename(filename: str) -> str:
+    """The name to show and to offer on download: no folders, no control characters."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name)
+                   if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if len(name) > 200:
+        stem, suffix = os.path.splitext(name)
+        name = stem[: 200 - len(suffix)] + suffix
+    return name or "file"
+
+
+def download_name(original_filename: str, kind_or_type: FileKind | str) -> str:
+    """The original name, with the right extension for what the file really is."""
+    kind = kind_or_type if isinstance(kind_or_type, FileKind) else next(
+        (k for k, t in CONTENT_TYPES.items() if t == kind_or_type), None
+    )
+    name = clean_filename(original_filename)
+    if kind is not None and not name.lower().endswith(kind.extension):
+        name += kind.extension
+    return name
+
+
+# --- Checking and saving --------------------------------------------------------------
+
+
+def _read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """Read at most ``limit + 1`` bytes, enough to tell that a file is too big."""
+    buffer = io.BytesIO()
+    while buffer.tell() <= limit:
+        chunk = stream.read(min(_CHUNK, limit + 1 - buffer.tell()))
+        if not chunk:
+            break
+        buffer.write(chunk)
+    return buffer.getvalue()
+
+
+def check(
+    upload: FileStorage | None, allowed: Sequence[FileKind], field: str = "file"
+) -> tuple[bytes, FileKind, str]:
+    """Read and identify an upload; raise ``ValidationError(field=...)`` saying what is
+    wrong. Returns the bytes, the kind and a clean original filename."""
+    limit = MAX_FILE_BYTES
+    if upload is None or not upload.filename:
+        raise ValidationError("Select a file", field=field)
+    filename = clean_filename(upload.filename)
+    data = _read_limited(upload.stream, limit)
+    if not data:
+        raise ValidationError("The selected file is empty", field=field)
+    if len(data) > limit:
+        raise ValidationError(f"The selected file must be smaller than {size_text(limit)}",
+                              field=field)
+    kind = detect_kind(data, allowed)
+    named_as = _kind_from_name(filename)
+    if named_as is not None and named_as in allowed and kind is not named_as:
+        raise ValidationError(
+            f"The file is called {named_as.extension} but is not a {named_as.label}",
+            field=field,
+        )
+    if kind is None or kind not in allowed:
+        raise ValidationError(f"The selected file must be a {kinds_text(allowed)}", field=field)
+    return data, kind, filename
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save(upload: FileStorage | None, allowed: Sequence[FileKind],
+         field: str = "file") -> StoredFile:
+    """Check an upload and store it under a new random name. The caller records the
+    returned metadata in the same transaction as the change it belongs to."""
+    data, kind, filename = check(upload, allowed, field)
+    stored_name = f"{secrets.token_hex(16)}{kind.extension}"
+    folder = upload_folder()
+    temporary = folder / f".{stored_name}.part"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, folder / stored_name)
+    return StoredFile(
+        stored_name=stored_name,
+        original_filename=filename,
+        kind=kind,
+        content_type=kind.content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def path_for(stored_name: str) -> Path:
+    """Where a stored file lives; refuses any name that is not one we generated."""
+    if not stored_name or "/" in stored_name or "\\" in stored_name or \
+            stored_name.startswith("."):
+        raise NotFound()
+    return upload_folder() / stored_name
+
+
+def delete(stored_name: str) -> None:
+    """Remove a stored file (only when no record points at it any more)."""
+    path_for(stored_name).unlink(missing_ok=True)
+
+
+def send(stored_name: str, original_filename: str, content_type: str) -> Response:
+    """Send a stored file as a download. Call only after the view's permission check."""
+    path = path_for(stored_name)
+    if not path.is_file():
+        raise NotFound()
+    response = send_file(
+        path, mimetype=content_type, as_attachment=True,
+        download_name=download_name(original_filename, content_type),
+        conditional=True, etag=True, max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
