@@ -139,3 +139,18 @@ def test_session_cookie_is_httponly_and_samesite(client, make_user):
     cookies = response.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookies if c.startswith("session="))
     assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+
+
+def test_the_wsgi_app_imports_in_a_fresh_interpreter(tmp_path):
+    """Import order differs outside the test suite: catch circular imports here."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.sqlite"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from wsgi import app; print(sorted(app.blueprints))"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "forums" in result.stdout

@@ -11,7 +11,7 @@ its members nor its management pages reveal anything. Discussion threads are in
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -22,7 +22,6 @@ from ..accounts.services import find_by_email
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..organisations.models import Organisation
-from ..permissions import ForumAccess
 from ..places import services as places_services
 from ..places.models import Partnership
 from ..redirects import safe_next_url
@@ -37,6 +36,9 @@ from .forms import (
     RemoveForm,
 )
 from .models import Forum, ForumMember, ForumMemberStatus, MembershipPolicy
+
+if TYPE_CHECKING:
+    from ..permissions import ForumAccess
 
 Page = str | Response | tuple[str, int]
 
