@@ -15,6 +15,7 @@ Who gets what, applied to every route here:
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -23,10 +24,12 @@ from .. import pagination, permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db, htmx
 from ..htmx import hx_redirect, wants_fragment
-from ..permissions import ForumAccess
 from . import bp, discussions, services
 from .models import Forum, Post, Subscription, Thread
 from .thread_forms import EditPostForm, HidePostForm, ReplyForm, ThreadForm
+
+if TYPE_CHECKING:
+    from ..permissions import ForumAccess
 
 Page = str | Response | tuple[str, int]
 
