@@ -300,6 +300,26 @@ def test_long_thread_is_paginated_and_a_late_page_past_the_end_shows_the_last(cl
     assert beyond.status_code == 200 and "Reply number 29" in html(beyond)
 
 
+def test_forum_page_lists_discussions_with_tags_and_who_may_start_one(client, auth, world):
+    locked = make_thread(world.public, world.member, title="Closed topic")
+    locked.locked = True
+    make_thread(world.public, world.other_member, title="Open topic",
+                replies=[(world.member, "Yes")])
+    world.other_member.deleted_at = utcnow()
+    db.session.commit()
+    start = world.url(world.public, "threads/new")
+
+    anonymous = html(client.get(world.url(world.public)))
+    assert "Closed topic" in anonymous and "Open topic" in anonymous
+    assert "Locked" in anonymous and "1 reply" in anonymous
+    assert "Started by Former member" in anonymous
+    assert start not in anonymous
+    auth.login(world.outsider)
+    assert start not in html(client.get(world.url(world.public)))
+    auth.login(world.member)
+    assert start in html(client.get(world.url(world.public)))
+
+
 # --- Replying without JavaScript ------------------------------------------------------------
 
 

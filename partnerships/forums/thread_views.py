@@ -22,7 +22,7 @@ from flask_login import current_user
 
 from .. import pagination, permissions
 from ..errors import Conflict, ValidationError
-from ..extensions import db, htmx
+from ..extensions import db
 from ..htmx import hx_redirect, wants_fragment
 from . import bp, discussions, services
 from .models import Forum, Post, Subscription, Thread
@@ -78,9 +78,10 @@ def _post(thread: Thread, post_id: int) -> Post:
 
 
 def _sign_in(next_url: str) -> Response:
-    """Anonymous readers of a public forum sign in first, then come back here."""
+    """Anonymous readers of a public forum sign in first, then come back here. (For htmx
+    the whole page goes to sign in, rather than the sign-in page landing in the thread.)"""
     flash("Sign in to take part in discussions.", "info")
-    return redirect(url_for("accounts.sign_in", next=next_url), code=303)
+    return hx_redirect(url_for("accounts.sign_in", next=next_url))
 
 
 def _thread_url(forum: Forum, thread: Thread, page: int = 1, post: Post | None = None) -> str:
@@ -243,11 +244,9 @@ def _replied(forum: Forum, access: ForumAccess, thread: Thread, post: Post, page
     """After a reply: the new post and a fresh form for htmx when the post belongs on the
     page being shown; otherwise go to the page that shows it, at the post."""
     url = _thread_url(forum, thread, page, post)
-    if not wants_fragment():
+    if not wants_fragment() or page != shown_page:
         flash("Your reply has been posted.", "success")
-        return _vary(hx_redirect(url) if htmx else _see_other(url))
-    if page != shown_page:
-        return _vary(hx_redirect(url))
+        return _vary(hx_redirect(url))  # HX-Redirect for htmx, else 303 See Other
     response = make_response(render_template(
         "forums/_post_added.html", forum=forum, access=access, thread=thread, post=post,
         editable={post.id} if permissions.can_edit_post(current_user, post) else set(),
