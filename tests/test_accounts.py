@@ -420,3 +420,20 @@ def test_failed_registration_leaves_no_outbox_message(client, make_user):
 def test_request_status_enum_values_are_stable():
     # Stored in the database: renaming a value needs a data migration.
     assert [s.value for s in RequestStatus] == ["pending", "active", "declined", "left"]
+
+
+def test_register_returns_to_a_safe_next_page_with_the_email_prefilled(client):
+    page = client.get("/account/register?next=/partnerships/&email=ada@example.org")
+    assert 'value="ada@example.org"' in page.get_data(as_text=True)
+    response = client.submit("/account/register?next=/partnerships/",
+                             {"name": "Ada Okafor", "email": "ada@example.org",
+                              "password": GOOD_PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/partnerships/"
+
+
+def test_register_ignores_a_next_page_on_another_site(client):
+    response = client.submit("/account/register?next=https://evil.example/",
+                             {"name": "Ada Okafor", "email": "ada@example.org",
+                              "password": GOOD_PASSWORD}, page="/account/register")
+    assert response.headers["Location"].endswith("/account/check-your-email")

@@ -932,8 +932,20 @@ def test_invitation_for_someone_without_an_account_explains_how_to_register(
     page = text(client.get(link))
 
     assert "Create an account with newbie@example.org" in page
-    assert "come back to this link" in page
-    assert "/account/register" in page
+    assert "come straight back here" in page
+    assert "/account/register?" in page
+
+    # Registering from that link comes straight back to the invitation, then accepts it.
+    register = page.split('href="/account/register?', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    form_page = text(client.get("/account/register?" + register))
+    assert 'value="newbie@example.org"' in form_page
+    response = client.submit("/account/register?" + register,
+                             {"name": "Nia Newbie", "email": "newbie@example.org",
+                              "password": "maple lantern orbit 42"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == link
+    accepted = client.submit(link, {})
+    assert accepted.status_code == 303
 
 
 def test_invitation_accepted_by_another_account_is_refused(client, auth, people, outbox):

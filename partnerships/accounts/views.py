@@ -39,9 +39,14 @@ def _see_other(endpoint: str, **values: object) -> Response:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def register() -> str | Response | tuple[str, int]:
+    """Create an account. A safe ``next`` (e.g. a forum invitation) is where the person
+    goes afterwards; ``email`` pre-fills the address an invitation was sent to."""
+    next_url = safe_next_url(request.args.get("next"), "")
     if current_user.is_authenticated:
-        return _see_other("accounts.profile")
+        return redirect(next_url or url_for("accounts.profile"), code=303)
     form = RegisterForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
         try:
             user = services.register(form.name.data, form.email.data, form.password.data)
@@ -51,6 +56,10 @@ def register() -> str | Response | tuple[str, int]:
         else:
             db.session.commit()
             login_user(user)
+            if next_url:
+                flash(f"Your account is ready. We have sent a link to {user.email} to confirm "
+                      "your email address.", "success")
+                return redirect(next_url, code=303)
             return _see_other("accounts.check_email")
     status = 422 if form.errors else 200
     return render_template("accounts/register.html", form=form), status
