@@ -1,7 +1,8 @@
-"""The volunteer's joining journey in real Chromium on a phone: find the forum, sign in,
-ask to join (with a mistake first), a convenor approves, and the volunteer sees the
-members. axe-core checks the forum page, the join form (also with its error) and the
-requests page.
+"""The volunteer's journey in real Chromium on a phone, as the Forums issue tells it:
+find the forum, register (and confirm the email), ask to join (with a mistake first),
+a convenor approves, and the volunteer replies to a discussion with htmx. axe-core
+checks the forum page, the join form (also with its error), the requests page, the
+member list and the thread.
 
 Uses the live server, factories and axe check from ``tests/browser/conftest.py``.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from partnerships.accounts.models import User
 from partnerships.extensions import db
@@ -19,6 +21,8 @@ from partnerships.forums.models import (
     ForumMember,
     ForumMemberStatus,
     MembershipPolicy,
+    Post,
+    Thread,
     Visibility,
 )
 from partnerships.modelbase import utcnow
@@ -33,6 +37,7 @@ from tests.browser.conftest import (
     errors_on,
     sign_in,
 )
+from tests.conftest import link_in
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
@@ -55,6 +60,15 @@ def _forum(live: Data, partnership: Partnership, convenor: User, cvs: Organisati
         db.session.add(ForumMember(forum_id=forum.id, user_id=convenor.id,
                                    organisation_id=cvs.id, status=ForumMemberStatus.ACTIVE,
                                    decided_at=utcnow()))
+        thread = Thread(forum_id=forum.id, title="Tuesday volunteers", author_id=convenor.id,
+                        last_post_at=utcnow())
+        db.session.add(thread)
+        db.session.flush()
+        post = Post(thread_id=thread.id, author_id=convenor.id,
+                    body="Who can help at the **Tuesday** drop-in?")
+        db.session.add(post)
+        db.session.flush()
+        thread.last_post_id = post.id
         db.session.commit()
         return f"/partnerships/{partnership.slug}/forums/{forum.slug}/"
 
@@ -66,20 +80,33 @@ def test_volunteer_asks_to_join_and_a_convenor_approves_on_accessible_pages(
     chromium: Browser = request.getfixturevalue("browser")
     server: LiveServer = request.getfixturevalue("live_server")
     convenor = live.user("Carla Convenor")
-    volunteer = live.user("Vera Volunteer")
     cvs = live.organisation("Northbridge CVS", admin=convenor)
-    food_bank = live.organisation("Eastside Food Bank", admin=volunteer)
     partnership = live.partnership("Northbridge Together")
     path = _forum(live, partnership, convenor, cvs)
 
-    # Found from the partnership's page, before signing in.
+    # Found from the partnership's page, before having an account.
     page.goto(f"/partnerships/{partnership.slug}/")
     page.get_by_role("link", name="Health and Wellbeing VCSE Forum").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Health and Wellbeing VCSE Forum")
     expect(page.get_by_role("link", name="Sign in to join")).to_be_visible()
     axe_check(page)
 
-    sign_in(page, volunteer.email)
+    # Register from the forum page, come straight back, and confirm the email by its link.
+    email = f"vera.{next(live.counter)}@eastside-food.example.org"
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Full name").fill("Vera Volunteer")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Create a password").fill("maple lantern orbit 42")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Health and Wellbeing VCSE Forum")
+    [confirmation] = live.outbox(to=email)
+    page.goto(link_in(confirmation))
+    # The food bank's profile is already on the site, with Vera as its admin.
+    with live.app.app_context():
+        volunteer = db.session.scalar(select(User).where(User.email == email))
+        db.session.expunge(volunteer)
+    food_bank = live.organisation("Eastside Food Bank", admin=volunteer)
+
     page.goto(path)
     page.get_by_role("link", name="Ask to join").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -122,5 +149,16 @@ def test_volunteer_asks_to_join_and_a_convenor_approves_on_accessible_pages(
     expect(page.get_by_text("You are a member of this forum")).to_be_visible()
     page.get_by_role("link", name="See who belongs to this forum").click()
     expect(page.get_by_role("link", name=food_bank.name)).to_be_visible()
+    axe_check(page)
+
+    # Now a member, Vera replies to a discussion: htmx adds it without loading a page.
+    page.goto(path)
+    page.get_by_role("link", name="Tuesday volunteers").click()
+    page.evaluate("() => { window.stillTheSamePage = true }")
+    page.get_by_label("Your reply").fill("Count **Eastside** in for Tuesdays.")
+    page.get_by_role("button", name="Post reply").click()
+    expect(page.locator("#posts > li")).to_have_count(2)
+    expect(page.locator("#posts > li").last).to_contain_text("Count Eastside in for Tuesdays.")
+    assert page.evaluate("() => window.stillTheSamePage") is True
     axe_check(page)
     assert not errors_on(page).messages, errors_on(page).messages
