@@ -142,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .forums import bp as forums_bp
     from .mous import bp as mous_bp
+    from .opportunities import bp as opportunities_bp
     from .organisations import bp as organisations_bp
     from .pages import bp as pages_bp
     from .places import bp as places_bp
@@ -153,3 +154,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(forums_bp)  # /partnerships/<slug>/forums/..., /my/forums
     app.register_blueprint(mous_bp)  # /partnerships/<slug>/mous/...
+    app.register_blueprint(opportunities_bp)  # /opportunities/..., /my/..., /placements/...

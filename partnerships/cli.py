@@ -10,6 +10,7 @@ from .extensions import db
 
 seed_cli = AppGroup("seed", help="Load demo data.")
 outbox_cli = AppGroup("outbox", help="Send queued email.")
+reminders_cli = AppGroup("reminders", help="Send due reminders (run daily by cron).")
 
 
 @seed_cli.command("demo")
@@ -38,6 +39,22 @@ def outbox_send(limit: int) -> None:
         raise SystemExit(1)
 
 
+@reminders_cli.command("send")
+def reminders_send() -> None:
+    """Email MoU review reminders due today (60, 30 and 7 days before, and overdue).
+    Safe to run more than once a day: each reminder is sent once."""
+    from .mous.reviews import send_review_reminders
+    from .timeutil import today_uk
+
+    # Links in the emails need a host: BASE_URL, as a request to it would have.
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        sent = send_review_reminders(today_uk())
+        db.session.commit()
+    emails = sum(len(reminder.recipients) for reminder in sent)
+    click.echo(f"Sent {len(sent)} MoU review reminder(s) in {emails} email(s).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(reminders_cli)

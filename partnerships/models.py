@@ -25,10 +25,18 @@ from .mous.models import (
     MouSignature,
     MouVersion,
 )
+from .opportunities.models import (
+    Application,
+    Opportunity,
+    Placement,
+    PlacementObjective,
+    Reflection,
+)
 from .organisations.models import Organisation, OrganisationMember
 from .places.models import Partnership, PartnershipMember, PartnershipOfficer, PartnershipPrinciple
 
 __all__ = [
+    "Application",
     "AuditEvent",
     "Forum",
     "ForumBan",
@@ -45,6 +53,7 @@ __all__ = [
     "MouReminder",
     "MouSignature",
     "MouVersion",
+    "Opportunity",
     "Organisation",
     "OrganisationMember",
     "OutboxMessage",
@@ -52,7 +61,10 @@ __all__ = [
     "PartnershipMember",
     "PartnershipOfficer",
     "PartnershipPrinciple",
+    "Placement",
+    "PlacementObjective",
     "Post",
+    "Reflection",
     "Thread",
     "ThreadState",
     "User",

@@ -467,3 +467,71 @@ def is_authorised_signatory(user: Any, version: Any, organisation: Organisation)
 
 def can_nominate_signatory(user: Any, party: Any) -> bool:
     return mou_access(user, party.version.mou.partnership).can_nominate(party)
+
+
+# --- Secondments -----------------------------------------------------------------------
+#
+# Hosts are the admins of the host organisation and whoever posted the opportunity (and
+# site admins). An applicant's statement is for the applicant, their line manager (who
+# sees it through the emailed link, not through these predicates) and the host, and the
+# host sees an application only once the line manager approved it (or approval is not
+# needed). Each predicate runs at most one small query.
+
+
+def _is_admin_of(user: Any, organisation_id: int) -> bool:
+    if not _signed_in(user):
+        return False
+    return db.session.scalar(
+        select(OrganisationMember.id).where(
+            OrganisationMember.organisation_id == organisation_id,
+            OrganisationMember.user_id == user.id,
+            OrganisationMember.status == RequestStatus.ACTIVE,
+            OrganisationMember.role == MemberRole.ADMIN,
+        )
+    ) is not None
+
+
+def can_post_opportunity(user: Any, organisation: Organisation) -> bool:
+    """Admins of the host organisation (and site admins) offer its opportunities."""
+    return is_site_admin(user) or _is_admin_of(user, organisation.id)
+
+
+def can_manage_opportunity(user: Any, opportunity: Any) -> bool:
+    """Edit, publish, close, withdraw, see applications and decide: the host's admins,
+    the person who posted it, and site admins."""
+    if not _signed_in(user):
+        return False
+    return (is_site_admin(user) or opportunity.posted_by_id == user.id
+            or _is_admin_of(user, opportunity.organisation_id))
+
+
+def can_view_opportunity(user: Any, opportunity: Any) -> bool:
+    """Drafts are for the host; published opportunities (even closed ones) are public."""
+    from .opportunities.models import OpportunityStatus
+
+    if opportunity.status is OpportunityStatus.DRAFT:
+        return can_manage_opportunity(user, opportunity)
+    return True
+
+
+def is_applicant(user: Any, application: Any) -> bool:
+    return _signed_in(user) and application.applicant_id == user.id
+
+
+def can_view_application(user: Any, application: Any) -> bool:
+    """The applicant; and the host once the line manager approved (or need not)."""
+    if is_applicant(user, application):
+        return True
+    return application.host_can_see and can_manage_opportunity(user, application.opportunity)
+
+
+def can_decide_application(user: Any, application: Any) -> bool:
+    return application.host_can_see and can_manage_opportunity(user, application.opportunity)
+
+
+def can_view_placement(user: Any, placement: Any) -> bool:
+    """The participant and the host only."""
+    application = placement.application
+    return is_applicant(user, application) or can_manage_opportunity(
+        user, application.opportunity
+    )

@@ -853,6 +853,22 @@ def _load_forums(section: Any, ctx: SeedContext) -> None:
     db.session.flush()
 
 
+def _load_mous(section: Any, ctx: SeedContext) -> None:
+    """MoUs: the loader lives with its domain (``partnerships/mous/seed.py``) and uses
+    this module's helpers, so it is imported when the section runs."""
+    from .mous.seed import load_mous
+
+    load_mous(section, ctx)
+
+
+def _load_opportunities(section: Any, ctx: SeedContext) -> None:
+    """Secondments and shadowing: the loader lives with its domain
+    (``partnerships/opportunities/seed.py``), imported when the section runs."""
+    from .opportunities.seed import load_opportunities
+
+    load_opportunities(section, ctx)
+
+
 SeedLoader = Callable[[Any, SeedContext], None]
 
 # In load order: each section may refer to what the sections before it loaded.
@@ -861,6 +877,8 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
     ("organisations", _load_organisations),
     ("partnerships", _load_partnerships),
     ("forums", _load_forums),
+    ("mous", _load_mous),
+    ("opportunities", _load_opportunities),
 ]
 
 

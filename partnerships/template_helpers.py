@@ -19,6 +19,8 @@ def _nav_items() -> list[dict[str, Any]]:
         {"href": url_for("places.index"), "text": "Partnerships", "prefix": "/partnerships"},
         {"href": url_for("organisations.index"), "text": "Organisations",
          "prefix": "/organisations"},
+        {"href": url_for("opportunities.index"), "text": "Secondments",
+         "prefix": "/opportunities"},
     ]
     if permissions.is_site_admin(current_user):
         items.append({"href": url_for("admin.index"), "text": "Admin", "prefix": "/admin"})

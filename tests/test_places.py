@@ -667,3 +667,12 @@ def test_edit_with_bad_input_keeps_what_was_typed(client, auth, make_user, make_
     assert 'value="Somewhere new"' in page
     db.session.expire_all()
     assert db.session.get(Partnership, partnership.id).place == "Northbridge"
+
+
+def test_partnership_page_links_to_its_forums_mous_and_secondments(client, make_partnership):
+    partnership = make_partnership(slug="northbridge-together")
+    page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert f"/partnerships/{partnership.slug}/mous/" in page
+    assert "/opportunities/?partnership=northbridge-together" in page
+    assert "/opportunities/figures?partnership=northbridge-together" in page
+    assert 'href="/opportunities/"' in page  # "Secondments" in the menu

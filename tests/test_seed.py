@@ -34,6 +34,18 @@ from partnerships.forums.models import (
 )
 from partnerships.mail import OutboxMessage
 from partnerships.modelbase import utcnow
+from partnerships.mous.models import (
+    EndKind,
+    Mou,
+    MouClause,
+    MouForumLink,
+    MouParty,
+    MouPrinciple,
+    MouSignature,
+    MouStatus,
+    MouVersion,
+    VersionStatus,
+)
 from partnerships.organisations.models import (
     MemberRole,
     Organisation,
@@ -53,6 +65,7 @@ from partnerships.places.models import (
     PartnershipPrinciple,
 )
 from partnerships.seed import DEMO_PASSWORD, SeedError, load_demo, seed_path
+from partnerships.timeutil import today_uk
 from tests.conftest import AppClient
 
 DEMO_ACCOUNTS = [
@@ -67,6 +80,7 @@ TABLES = [
     User, Organisation, OrganisationMember, Partnership, PartnershipPrinciple,
     PartnershipOfficer, PartnershipMember, Forum, ForumConvenor, ForumMember, ForumBan,
     Thread, Post, ThreadState,
+    Mou, MouVersion, MouParty, MouClause, MouSignature, MouPrinciple, MouForumLink,
 ]
 VOLUNTEER = "volunteer@eastside-food.example.org"
 
@@ -173,11 +187,15 @@ def test_loading_twice_gives_the_same_counts_and_no_duplicate_rows(app: Flask) -
     assert first["posts"] == rows_after_first["forum_posts"]
     assert (first["forum members"] + first["requests to join forums"]
             == rows_after_first["forum_members"])
+    assert first["MoUs"] == rows_after_first["mous"] == 4
+    assert first["MoU versions"] == rows_after_first["mou_versions"]
+    assert first["MoU signatures"] == rows_after_first["mou_signatures"]
 
 
 def test_a_second_run_leaves_every_table_exactly_as_it_was(seeded: dict[str, int]) -> None:
     before = _dump()
     assert before["forum_posts"] and before["forum_thread_states"]
+    assert before["mou_versions"] and before["mou_signatures"] and before["mou_clause_parties"]
 
     load_demo()
     db.session.commit()
@@ -826,6 +844,457 @@ def test_mistakes_in_the_forums_section_are_reported_clearly(
     app: Flask, tmp_path: Path, change: Any, message: str
 ) -> None:
     data = _forum_file()
+    change(data)
+    with pytest.raises(SeedError, match=message):
+        load_demo(_write(tmp_path, data))
+
+
+# --- The MoUs ----------------------------------------------------------------------------
+
+
+def _mou(number: int, partnership: str = "northbridge-together") -> Mou:
+    mou = db.session.scalar(
+        select(Mou).join(Partnership, Partnership.id == Mou.partnership_id)
+        .where(Partnership.slug == partnership, Mou.number == number)
+    )
+    assert mou is not None, number
+    return mou
+
+
+def test_the_demo_has_an_mou_in_force_with_two_versions_between_council_icb_and_cvs(
+    seeded: dict[str, int], client: AppClient,
+) -> None:
+    mou = _mou(1)
+    assert mou.status is MouStatus.ACTIVE and mou.publish
+    assert [(v.number, v.status) for v in mou.versions] == [
+        (1, VersionStatus.SUPERSEDED), (2, VersionStatus.SIGNED)]
+    current = mou.current_version
+    assert current is not None and current.number == 2 and mou.draft_version_id is None
+    assert [p.organisation.slug for p in current.parties] == [
+        "northbridge-borough-council", "northbridge-riverside-icb", "northbridge-cvs"]
+    assert {p.organisation.org_type for p in current.parties} == {
+        OrgType.LOCAL_AUTHORITY, OrgType.NHS_BODY, OrgType.CHARITY}
+    assert current.data_sharing and current.based_on_version_id == mou.versions[0].id
+    assert mou.review_date == current.review_date > today_uk()
+    assert current.signed_at == max(s.signed_at for s in current.signatures)
+    assert [f.slug for f in mou.forums] == ["health-wellbeing"]
+
+    compared = client.get(f"/partnerships/northbridge-together/mous/{mou.id}/"
+                          "compare?from=1&to=2")
+    html = compared.get_data(as_text=True)
+    assert compared.status_code == 200
+    assert "Clause 4: added" in html and "Clause 3: changed" in html
+
+
+def test_the_demo_has_an_mou_out_for_signature_that_the_cvs_convenor_can_sign(
+    seeded: dict[str, int],
+) -> None:
+    mou = _mou(2)
+    version = mou.draft_version
+    assert mou.status is MouStatus.SIGNING and mou.current_version_id is None
+    assert version is not None and version.status is VersionStatus.SIGNING
+    assert [s.organisation.slug for s in version.signatures] == ["northbridge-borough-council"]
+    assert len(version.parties) == 3
+    convenor = _user("convenor@northbridge-cvs.example.org")
+    assert permissions.can_sign(convenor, version, _org("northbridge-cvs"))
+    assert not permissions.can_sign(convenor, version, _org("northbridge-pcc"))
+
+
+def test_the_demo_has_an_mou_overdue_for_review_and_one_that_has_ended(
+    seeded: dict[str, int], client: AppClient,
+) -> None:
+    overdue = _mou(3)
+    assert overdue.status is MouStatus.ACTIVE
+    assert overdue.review_date is not None and overdue.review_date < today_uk()
+    ended = _mou(4)
+    assert ended.status is MouStatus.ENDED and ended.end_kind is EndKind.EXPIRED
+    assert ended.end_date is not None and ended.ended_reason and ended.ended_at is not None
+    assert ended.current_version is not None  # it stays readable as agreed
+
+    register = client.get("/partnerships/northbridge-together/mous/").get_data(as_text=True)
+    assert "Volunteering across health and care" in register and "Review overdue" in register
+    assert "Warm spaces for the winter" in register and "<dd>Expired</dd>" in register
+    assert "Safer streets" not in register  # never in force, so not public yet
+    data = client.get("/partnerships/northbridge-together/mous.json").get_json()
+    assert [m["reference"] for m in data["mous"]] == ["MOU-004", "MOU-003", "MOU-001"]
+
+
+def test_every_demo_signature_is_by_an_admin_of_the_party_it_signs_for(
+    seeded: dict[str, int],
+) -> None:
+    signatures = list(db.session.scalars(select(MouSignature)))
+    assert len(signatures) == seeded["MoU signatures"] >= 10
+    for signature in signatures:
+        version = signature.version
+        assert version.party_for(signature.organisation_id) is not None
+        assert signature.signer is not None
+        assert permissions.is_organisation_admin(signature.signer, signature.organisation)
+        assert signature.statement == f"I agree on behalf of {signature.organisation.name}"
+        assert version.opened_for_signature_at <= signature.signed_at  # type: ignore[operator]
+    for version in db.session.scalars(select(MouVersion)):
+        for clause in version.clauses:
+            assert {o.id for o in clause.responsible} <= {p.organisation_id
+                                                          for p in version.parties}
+
+
+def _sign_in(app: Flask, email: str) -> AppClient:
+    client: AppClient = app.test_client()  # type: ignore[assignment]
+    client.submit("/account/sign-in", {"email": email, "password": DEMO_PASSWORD})
+    return client
+
+
+def test_a_rerun_resets_an_mou_walkthrough(app: Flask, seeded: dict[str, int]) -> None:
+    base = "/partnerships/northbridge-together/mous"
+    first, signing, overdue = _mou(1).id, _mou(2), _mou(3).id
+    cvs = _org("northbridge-cvs")
+    before = _dump(ignore=("updated_at",))
+
+    # The CVS convenor signs MOU-002; the officer amends MOU-001, continues MOU-003
+    # with a new review date and makes MOU-002 members only.
+    convenor = _sign_in(app, "convenor@northbridge-cvs.example.org")
+    signed = convenor.submit(f"{base}/{signing.id}/sign/{cvs.id}", {
+        "version": "1", "name": "Tom Okonkwo", "role": "Networks lead",
+        "statement": "I agree on behalf of Northbridge CVS"})
+    assert signed.status_code == 303
+    officer = _sign_in(app, "officer@northbridge.example.org")
+    assert officer.submit(f"{base}/{first}/amend",
+                          {"changelog": "A walkthrough change"}).status_code == 303
+    later = today_uk() + timedelta(days=200)
+    reviewed = officer.submit(f"{base}/{overdue}/review", {
+        "outcome": "continue",
+        "continue-review_date": [str(later.day), str(later.month), str(later.year)]})
+    assert reviewed.status_code == 303
+    assert officer.submit(f"{base}/{signing.id}/publication",
+                          {"publish": "no", "reason": "Testing"}).status_code == 303
+    db.session.expire_all()
+    assert len(_mou(1).versions) == 3 and _mou(3).review_date == later
+
+    load_demo()
+    db.session.commit()
+    db.session.expire_all()
+
+    after = _dump(ignore=("updated_at",))
+    for table in ("mous", "mou_versions", "mou_parties", "mou_clauses", "mou_clause_parties",
+                  "mou_signatures", "mou_principles", "mou_forum_links", "mou_comments"):
+        assert after[table] == before[table], table
+    assert len(_mou(2).draft_version.signatures) == 1  # type: ignore[union-attr]
+
+
+def _mou_file() -> dict[str, Any]:
+    """The smallest seed file with an MoU in it; each mistake below changes one thing."""
+    return {
+        "accounts": [{"name": "A", "email": "a@example.org"},
+                     {"name": "B", "email": "b@example.org"}],
+        "organisations": [
+            {"name": "X", "slug": "x", "type": "local_authority", "income_band": "over_100m",
+             "members": [{"email": "a@example.org", "role": "admin"}]},
+            {"name": "Y", "slug": "y", "type": "charity", "income_band": "up_to_10k",
+             "members": [{"email": "b@example.org", "role": "admin"}]},
+            {"name": "Z", "slug": "z", "type": "charity", "income_band": "up_to_10k"},
+        ],
+        "partnerships": [{"name": "P", "slug": "p", "place": "Q", "members": ["x", "y"]}],
+        "mous": [{
+            "partnership": "p", "number": 1,
+            "versions": [{
+                "status": "signed", "title": "T", "purpose": "Why.", "start_day": -10,
+                "review_day": 100,
+                "parties": [{"organisation": "x", "role": "Lead"},
+                            {"organisation": "y", "role": "Helps"}],
+                "clauses": [{"text": "We meet.", "responsible": ["x", "y"]}],
+                "signatures": [
+                    {"organisation": "x", "by": "a@example.org", "role": "CEO",
+                     "signed_day": -20},
+                    {"organisation": "y", "by": "b@example.org", "role": "Chair",
+                     "signed_day": -19}],
+            }],
+        }],
+    }
+
+
+def test_the_smallest_mou_file_loads(app: Flask, tmp_path: Path) -> None:
+    summary = load_demo(_write(tmp_path, _mou_file()))
+    assert (summary["MoUs"], summary["MoU versions"], summary["MoU signatures"]) == (1, 1, 2)
+    mou = db.session.scalar(select(Mou))
+    assert mou is not None and mou.status is MouStatus.ACTIVE
+    assert mou.current_version.changelog == "First version"  # type: ignore[union-attr]
+
+
+def _mou_change(path: str, value: Any) -> Any:
+    """A change to the MoU file: ``path`` like "versions.0.signatures.1.by"."""
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data["mous"][0]
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[int(last) if last.isdigit() else last] = value
+    return change
+
+
+def _second_version(status: str) -> Any:
+    def change(data: dict[str, Any]) -> None:
+        version = dict(data["mous"][0]["versions"][0], status=status, changelog="Second")
+        data["mous"][0]["versions"].append(version)
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_mou_change("partnership", "nope"), "no partnership with slug 'nope'"),
+        (_mou_change("number", 0), "number should be 1, 2, 3"),
+        (_mou_change("colour", "red"), "unknown field"),
+        (_mou_change("versions.0.parties.1.organisation", "z"), "not an active member"),
+        (_mou_change("versions.0.parties", [{"organisation": "x", "role": "Lead"}]),
+         "at least two parties"),
+        (_mou_change("versions.0.review_day", -10), "review date must be after the start"),
+        (_mou_change("versions.0.start_day", "yesterday"), "whole number of days"),
+        (_mou_change("versions.0.clauses.0.responsible", ["z"]), "'z' is not a party"),
+        (_mou_change("versions.0.signatures.1.by", "a@example.org"), "not an admin of y"),
+        (_mou_change("versions.0.signatures", []), "signed by every party"),
+        (_mou_change("versions.0.status", "signing"), "every party has signed"),
+        (_mou_change("versions.0.status", "draft"), "has no signatures yet"),
+        (_mou_change("versions.0.opened_day", -19.5), "whole number of days"),
+        (_mou_change("versions.0.opened_day", -5), "signed before it was opened"),
+        (_second_version("superseded"), "superseded version comes before the signed one"),
+        (_second_version("signed"), "only one version can be in force"),
+        (_second_version("signing"), "every party has signed, so the status is signed"),
+        (_mou_change("ended", {"kind": "withdrawn", "end_day": -1, "reason": "R"}),
+         "kind is expired or terminated"),
+        (_mou_change("ended", {"kind": "expired", "end_day": 5, "reason": "R"}),
+         "not after the day"),
+        (_mou_change("publish", False), "not_published_reason"),
+        (_mou_change("forums", ["nope"]), "no forum 'nope'"),
+        (_mou_change("principles", ["kindness"]), "'kindness' is not one of"),
+    ],
+)
+def test_mistakes_in_the_mous_section_are_reported_clearly(
+    app: Flask, tmp_path: Path, change: Any, message: str
+) -> None:
+    data = _mou_file()
+    change(data)
+    with pytest.raises(SeedError, match=message):
+        load_demo(_write(tmp_path, data))
+
+
+# --- Secondments and shadowing -----------------------------------------------------------
+
+
+def _opportunity(title: str) -> Any:
+    from partnerships.opportunities.models import Opportunity
+
+    opportunity = db.session.scalar(select(Opportunity).where(Opportunity.title == title))
+    assert opportunity is not None, title
+    return opportunity
+
+
+def test_the_demo_offers_opportunities_of_every_type_from_many_hosts(
+    seeded: dict[str, int],
+) -> None:
+    from partnerships.opportunities.models import (
+        ApplicationStatus,
+        Opportunity,
+        OpportunityKind,
+        OpportunityStatus,
+    )
+    from partnerships.timeutil import to_uk
+
+    opportunities = list(db.session.scalars(select(Opportunity)))
+    assert seeded["opportunities"] == len(opportunities) >= 10
+    open_ones = [o for o in opportunities if o.status is OpportunityStatus.OPEN]
+    assert len(open_ones) >= 10
+    assert {o.kind for o in open_ones} == set(OpportunityKind)
+    assert len({o.organisation_id for o in open_ones}) >= 8
+    assert {o.organisation.sector for o in open_ones} == {Sector.PUBLIC, Sector.VCSE}
+    anchor = to_uk(_partnership("northbridge-together").created_at).date()
+    assert sum(1 for o in open_ones if (o.closing_date - anchor).days <= 14) >= 2
+    [filled] = [o for o in open_ones if o.is_filled]
+    statuses = sorted(a.status.value for a in filled.applications)
+    assert statuses == [ApplicationStatus.ACCEPTED.value, ApplicationStatus.RESERVE.value]
+    assert filled.places_taken == filled.places == 1
+
+
+def test_the_demo_staff_member_waits_for_a_manager_and_has_a_completed_placement(
+    app: Flask, seeded: dict[str, int],
+) -> None:
+    from partnerships.opportunities.models import (
+        Application,
+        ApplicationStatus,
+        ManagerDecision,
+        PlacementStatus,
+    )
+    from tests.conftest import link_in
+
+    staff = _user("staff@northbridge-icb.example.org")
+    applications = list(db.session.scalars(
+        select(Application).where(Application.applicant_id == staff.id)))
+    [waiting] = [a for a in applications if a.manager_decision is ManagerDecision.PENDING]
+    assert waiting.manager_email == "manager@northbridge-icb.example.org"
+    assert waiting.status is ApplicationStatus.SUBMITTED
+    [done] = [a for a in applications if a.placement is not None]
+    placement = done.placement
+    assert placement.status is PlacementStatus.COMPLETED and placement.checklist_done
+    assert 1 <= len(placement.objectives) <= 5
+    assert {r.role.value for r in placement.reflections} == {"participant", "host"}
+    assert all(r.learned and r.changes for r in placement.reflections)
+
+    # The walkthrough: the staff member sends a reminder and the manager gets a link.
+    client: AppClient = app.test_client()  # type: ignore[assignment]
+    client.submit("/account/sign-in", {"email": staff.email, "password": DEMO_PASSWORD})
+    page = client.get("/my/applications").get_data(as_text=True)
+    assert "Reverse mentoring on disability and access" in page
+    assert "Shadow the CVS funding team" in page and "Placement: completed" in page
+    url = f"/applications/{waiting.id}/"
+    response = client.submit(f"{url}remind", page=url)
+    assert response.status_code == 303
+    [email] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.to == "manager@northbridge-icb.example.org"))
+    manager = app.test_client()
+    assert "Jamie Patel" in manager.get(link_in(email)).get_data(as_text=True)
+    assert "Public sector to VCSE" in client.get("/opportunities/figures").get_data(
+        as_text=True)
+
+
+def test_a_rerun_resets_an_opportunities_walkthrough_and_keeps_outsiders(
+    seeded: dict[str, int], make_user
+) -> None:
+    from partnerships.opportunities.models import (
+        Application,
+        ApplicationStatus,
+        ManagerDecision,
+        Opportunity,
+        OpportunityKind,
+        Placement,
+        PlacementStatus,
+    )
+
+    tables = ("opportunities", "opportunity_applications", "placements",
+              "placement_objectives", "placement_reflections")
+    before = _dump(ignore=("updated_at",))
+    survey = _opportunity("Data analysis for the carers' survey")
+    accepted = next(a for a in survey.applications if a.status is ApplicationStatus.ACCEPTED)
+    reserve = next(a for a in survey.applications if a.status is ApplicationStatus.RESERVE)
+    # The accepted person withdraws, the host accepts the reserve, the staff member
+    # withdraws and applies elsewhere, reflections change, an ICB admin posts a new one.
+    accepted.status = ApplicationStatus.WITHDRAWN
+    accepted.placement.status = PlacementStatus.CANCELLED
+    reserve.status = ApplicationStatus.ACCEPTED
+    db.session.add(Placement(application_id=reserve.id))
+    staff = _user("staff@northbridge-icb.example.org")
+    waiting = db.session.scalar(select(Application).where(
+        Application.applicant_id == staff.id,
+        Application.manager_decision == ManagerDecision.PENDING))
+    waiting.status = ApplicationStatus.WITHDRAWN
+    board = _opportunity("Board observer at Northbridge CVS")
+    db.session.add(Application(opportunity_id=board.id, applicant_id=staff.id,
+                               organisation_id=_org("northbridge-riverside-icb").id,
+                               statement="Walkthrough", manager_name="R",
+                               manager_email="manager@northbridge-icb.example.org"))
+    done = _opportunity("Shadow the CVS funding team").applications[0].placement
+    done.reflections[0].learned = "Changed in a walkthrough"
+    done.objectives[0].text = "Changed too"
+    helen = _user("helen.carter@northbridge-icb.example.org")
+    walkthrough = Opportunity(
+        organisation_id=_org("northbridge-riverside-icb").id, posted_by_id=helen.id,
+        kind=OpportunityKind.SHADOWING, title="Posted in a walkthrough", description="d",
+        location_kind=survey.location_kind, time_commitment="1 day", total_days=1,
+        starts_earliest=survey.starts_earliest, starts_latest=survey.starts_latest,
+        closing_date=survey.closing_date, contact_name="H", contact_email="h@example.org")
+    db.session.add(walkthrough)
+    # Someone outside the demo applies for a demo opportunity: that stays.
+    someone = make_user("Real Person", "real.person@example.net")
+    theirs = Application(opportunity_id=board.id, applicant_id=someone.id,
+                         organisation_id=_org("northbridge-borough-council").id,
+                         statement="Mine", manager_name="M", manager_email="m@example.net")
+    db.session.add(theirs)
+    survey.places_taken = 1
+    db.session.commit()
+    theirs_id = theirs.id
+
+    load_demo()
+    db.session.commit()
+    db.session.expire_all()
+
+    after = _dump(ignore=("updated_at",))
+    for table in tables:
+        if table == "opportunity_applications":
+            kept = [row for row in after[table] if row[0] != theirs_id]
+            assert kept == before[table], table
+        else:
+            assert after[table] == before[table], table
+    assert db.session.get(Application, theirs_id) is not None
+
+
+def _opportunity_file() -> dict[str, Any]:
+    """The smallest seed file with an opportunity; each mistake below changes one thing."""
+    return {
+        "accounts": [{"name": "A", "email": "a@example.org"},
+                     {"name": "B", "email": "b@example.org"}],
+        "organisations": [
+            {"name": "Host", "slug": "host", "type": "charity", "income_band": "up_to_10k",
+             "members": [{"email": "a@example.org", "role": "admin"}]},
+            {"name": "Council", "slug": "council", "type": "local_authority",
+             "income_band": "over_100m",
+             "members": [{"email": "b@example.org", "role": "member"}]},
+        ],
+        "partnerships": [{"name": "P", "slug": "p", "place": "Q", "members": ["host"]}],
+        "opportunities": [{
+            "host": "host", "posted_by": "a@example.org", "partnership": "p",
+            "title": "Shadow us", "type": "shadowing", "description": "Come and see.",
+            "location": "remote", "time_commitment": "1 day", "total_days": 1,
+            "start_days": [10, 20], "closing_day": 5, "contact_name": "A",
+            "contact_email": "a@example.org",
+            "applications": [{
+                "applicant": "b@example.org", "organisation": "council",
+                "statement": "Please", "availability": "Mondays", "applied_day": -1,
+                "manager_name": "M", "manager_email": "m@example.org",
+                "manager_decision": "approved", "manager_decided_day": 0,
+                "status": "accepted", "decided_day": 0,
+                "placement": {"status": "agreed", "start_day": 10},
+            }],
+        }],
+    }
+
+
+def test_the_smallest_opportunity_file_loads(app: Flask, tmp_path: Path) -> None:
+    summary = load_demo(_write(tmp_path, _opportunity_file()))
+    assert (summary["opportunities"], summary["applications"], summary["placements"]) == (
+        1, 1, 1)
+
+
+def _opp(path: str, value: Any) -> Any:
+    """A change to the opportunity file: ``path`` like "applications.0.status"."""
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data["opportunities"][0]
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[int(last) if last.isdigit() else last] = value
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_opp("posted_by", "b@example.org"), "not an admin of host"),
+        (_opp("type", "holiday"), "'holiday' is not one of"),
+        (_opp("closing_day", "soon"), "closing_day should be a whole number of days"),
+        (_opp("start_days", [20, 10]), "latest start date must be"),
+        (_opp("manager_approval_required", False), "manager_decision not_needed"),
+        (_opp("open_to", "vcse"), "council cannot apply"),
+        (_opp("applications.0.applicant", "a@example.org"), "does not belong to council"),
+        (_opp("applications.0.manager_decision", "pending"), "before the line manager"),
+        (_opp("applications.0.status", "submitted"), "only an accepted application"),
+        (_opp("applications.0.applied_day", 3), "in the future"),
+        (_opp("places", 0), "Number of places must be between"),
+        (_opp("applications.0.placement", {"status": "completed", "start_day": 10}),
+         "the whole checklist"),
+        (_opp("title", ""), "missing title"),
+    ],
+)
+def test_mistakes_in_the_opportunities_section_are_reported_clearly(
+    app: Flask, tmp_path: Path, change: Any, message: str
+) -> None:
+    data = _opportunity_file()
     change(data)
     with pytest.raises(SeedError, match=message):
         load_demo(_write(tmp_path, data))

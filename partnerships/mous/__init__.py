@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("mous", __name__)
 
 
-from . import views  # noqa: E402,F401
+from . import register_views, review_views, version_views, views  # noqa: E402,F401

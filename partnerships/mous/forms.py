@@ -18,6 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovDateInput,
     GovFileInput,
+    GovSelect,
     GovTextArea,
     GovTextInput,
 )
@@ -31,6 +32,7 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -43,7 +45,8 @@ from ..organisations.models import Organisation
 from ..places.models import Principle
 from ..uploads import MAX_FILE_BYTES, size_text
 from . import services
-from .models import MouVersion
+from .models import EndKind, MouStatus, MouVersion, VersionStatus
+from .register import StatusFilter
 from .services import ClauseDetails, MouDetails, PartyDetails
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
@@ -62,6 +65,8 @@ class UKDateField(DateField):
         self.what = what
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        # The widget needs exactly three boxes back, even if a client sent none.
+        self.raw_data = [*valuelist[:3], *[""] * (3 - len(valuelist[:3]))]
         parts = [value.strip() for value in valuelist[:3]]
         if not any(parts):
             self.data = None
@@ -481,3 +486,133 @@ class ForumsForm(BaseForm):
         widget=Checkboxes(), invalid_choice_message="Select forums from the list",
     )
     submit = submit("Save")
+
+
+# --- The register's filters, comparing versions, reviews -----------------------------------
+
+
+class RegisterFilterForm(BaseForm):
+    """The register's filters, sent by GET so a filtered register can be bookmarked.
+    Unknown values are ignored (``RegisterFilters.from_args``), never an error."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status", widget=GovSelect(), validate_choice=False,
+        choices=[SelectChoice("", "Any status"),
+                 *(SelectChoice(s.value, s.label) for s in StatusFilter)],
+    )
+    party = SelectField("Party", widget=GovSelect(), validate_choice=False, choices=[])
+    principle = SelectField(
+        "Covenant principle", widget=GovSelect(), validate_choice=False,
+        choices=[SelectChoice("", "Any principle"),
+                 *(SelectChoice(p.value, p.label) for p in Principle)],
+    )
+    submit = submit("Show MoUs")
+
+    def set_parties(self, organisations: list[Organisation]) -> None:
+        self.party.choices = [SelectChoice("", "Any party"),
+                              *(SelectChoice(str(org.id), org.name) for org in organisations)]
+
+
+def _status(version: MouVersion) -> str:
+    if version.status is VersionStatus.SIGNED and version.mou.status is MouStatus.ENDED:
+        return "in force until the MoU ended"
+    return version.status.label.lower()
+
+
+class CompareForm(BaseForm):
+    """Choose two versions to compare (GET; the view checks the numbers)."""
+
+    class Meta:
+        csrf = False
+
+    from_version = SelectField("From version", name="from", widget=GovSelect(),
+                               validate_choice=False, choices=[])
+    to_version = SelectField("To version", name="to", widget=GovSelect(),
+                             validate_choice=False, choices=[])
+    submit = submit("Compare")
+
+    def set_versions(self, versions: list[MouVersion]) -> None:
+        choices = [SelectChoice(str(v.number), f"Version {v.number} ({_status(v)})")
+                   for v in versions]
+        self.from_version.choices = choices
+        self.to_version.choices = list(choices)
+
+
+class _ReviewPart(BaseForm):
+    """One of the three outcomes of a review, each its own form on the review page (no
+    conditional reveals: every page works the same with or without JavaScript). Each
+    has a prefix so the fields' ids differ; CSRFProtect checks the page's one token."""
+
+    class Meta:
+        csrf = False
+
+
+class ContinueForm(_ReviewPart):
+    review_date = UKDateField(
+        "Next review date", "the date of the next review",
+        description="For example, 1 4 2028. It must be in the future. We remind the "
+        "officers and the parties' admins 60, 30 and 7 days before.",
+    )
+    note = TextAreaField(
+        "What the review found (optional)",
+        description="For the partnership's officers and the parties' admins.",
+        widget=GovTextArea(),
+        validators=[MaxLength(services.REASON_MAX, "What the review found")],
+    )
+    submit = submit("Continue with this review date")
+
+
+class AmendReviewForm(_ReviewPart):
+    changelog = StringField(
+        "What will the new version change?",
+        description="One line, shown in the list of versions. The version in force stays "
+        "in force until every party signs the new one.",
+        widget=GovTextInput(),
+        validators=[InputRequired("Say in one line what the new version will change"),
+                    MaxLength(services.CHANGELOG_MAX, "What will change")],
+    )
+    note = TextAreaField(
+        "What the review found (optional)",
+        description="For the partnership's officers and the parties' admins.",
+        widget=GovTextArea(),
+        validators=[MaxLength(services.REASON_MAX, "What the review found")],
+    )
+    submit = submit("Start an amendment")
+
+
+class EndForm(_ReviewPart):
+    end_kind = RadioField(
+        "How is it ending?",
+        choices=[SelectChoice(EndKind.EXPIRED.value,
+                              "It has expired: it reached its end date or its work is done"),
+                 SelectChoice(EndKind.TERMINATED.value,
+                              "It is terminated: the parties have agreed to end it early")],
+        widget=Radios(),
+        validators=[InputRequired(
+            "Select whether the MoU has expired or is being terminated")],
+        invalid_choice_message="Select whether the MoU has expired or is being terminated",
+    )
+    end_date = UKDateField("Date it ended", "the date the MoU ended",
+                           description="Today or earlier. For example, 31 3 2027.")
+    reason = TextAreaField(
+        "Why is it ending?", description="Shown on the register with the end date.",
+        widget=GovTextArea(),
+        validators=[InputRequired("Enter why the MoU is ending"),
+                    MaxLength(services.REASON_MAX, "The reason")],
+    )
+    submit = submit("End the MoU")
+
+    @property
+    def end_kind_value(self) -> EndKind | None:
+        try:
+            return EndKind(self.end_kind.data) if self.end_kind.data else None
+        except ValueError:
+            return None
+
+
+REVIEW_FORMS: dict[str, type[_ReviewPart]] = {
+    "continue": ContinueForm, "amend": AmendReviewForm, "end": EndForm,
+}

@@ -163,26 +163,14 @@ def latest_version(mou: Mou) -> MouVersion | None:
     return get_version(mou, number) if number else None
 
 
-def version_numbers(mou: Mou) -> list[tuple[int, VersionStatus]]:
-    """Every version's number and status, oldest first (for the version list)."""
-    rows = db.session.execute(
-        select(MouVersion.number, MouVersion.status).where(MouVersion.mou_id == mou.id)
-        .order_by(MouVersion.number)
+def visible_versions(mou: Mou, access: permissions.MouAccess) -> list[MouVersion]:
+    """Every version this viewer may read, oldest first, with their parties (two
+    queries): the list of versions and the choices for comparing them."""
+    versions = db.session.scalars(
+        select(MouVersion).where(MouVersion.mou_id == mou.id).order_by(MouVersion.number)
+        .options(selectinload(MouVersion.parties).joinedload(MouParty.organisation))
     )
-    return [(number, status) for number, status in rows.tuples()]
-
-
-def list_mous(partnership: Partnership) -> list[Mou]:
-    """Every MoU of the partnership, newest first, with the versions the register shows
-    and their parties (three queries in all). Callers filter with ``MouAccess``."""
-    mous = list(db.session.scalars(
-        select(Mou).where(Mou.partnership_id == partnership.id).order_by(Mou.number.desc())
-    ))
-    versions = load_versions([vid for mou in mous for vid in (mou.current_version_id,
-                                                              mou.draft_version_id)],
-                             full=False)
-    _attach_versions(mous, versions)
-    return mous
+    return [version for version in versions if access.can_view_version(version)]
 
 
 def get_attachment(mou: Mou, attachment_id: int) -> MouAttachment | None:
@@ -753,6 +741,8 @@ def check_signable(access: permissions.MouAccess, version: MouVersion,
             f"Only an admin of {organisation.name}, or the person they nominated, can sign "
             "for it."
         )
+    if version.mou.status is MouStatus.ENDED:
+        raise Conflict("This MoU has ended, so it can no longer be signed.")
     if version.status is not VersionStatus.SIGNING:
         raise Conflict({
             VersionStatus.SUPERSEDED: f"Version {version.number} has been replaced by a later "

@@ -1,6 +1,8 @@
-"""MoU pages: the register, drafting, the comment round, signing, amendments and
-publication. Thin: load -> authorise (``permissions.mou_access``) -> validate ->
-service -> commit -> flash -> redirect (303).
+"""MoU pages: one MoU, drafting, the comment round, signing, amendments and
+publication (the register and exports are in ``register_views``, versions, comparison
+and the printable page in ``version_views``, reviews in ``review_views``).
+Thin: load -> authorise (``permissions.mou_access``) -> validate -> service -> commit
+-> flash -> redirect (303).
 
 An MoU that the viewer may not see answers 404 (its existence is not revealed); a
 signed-in viewer who may see it but not do the action gets 403.
@@ -19,7 +21,8 @@ from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..places import services as places_services
 from ..places.models import Partnership
-from . import bp, services
+from ..timeutil import today_uk
+from . import bp, register, reviews, services
 from .forms import (
     AmendForm,
     AttachmentForm,
@@ -85,37 +88,37 @@ def _forum_endpoint() -> str | None:
     return "forums.show" if "forums.show" in current_app.view_functions else None
 
 
-# --- The register -----------------------------------------------------------------------
-
-
-@bp.get(BASE + "/")
-def register(slug: str) -> str:
-    partnership = _partnership(slug)
-    access = permissions.mou_access(current_user, partnership)
-    mous = [mou for mou in services.list_mous(partnership) if access.can_view_mou(mou)]
-    return render_template(
-        "mous/register.html", partnership=partnership, mous=mous, access=access,
-        can_draft=access.manages,
-    )
-
-
 # --- One MoU ------------------------------------------------------------------------------
 
 
-def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAccess,
-                 version: MouVersion | None = None, problem: str | None = None,
-                 status: int = 200) -> Page:
-    shown = version or mou.current_version
+def _default_version(mou: Mou, access: permissions.MouAccess) -> MouVersion | None:
+    """The version the MoU page shows: the one in force, else the one in progress (for
+    those who may see it), else (for officers) the last one of a withdrawn MoU."""
+    shown = mou.current_version
     if shown is None and mou.draft_version is not None \
             and access.can_view_version(mou.draft_version):
         shown = mou.draft_version
     if shown is None and access.manages:
         shown = services.latest_version(mou)
+    return shown
+
+
+def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAccess,
+                 problem: str | None = None, status: int = 200) -> Page:
+    shown = _default_version(mou, access)
+    if shown is None:
+        abort(404)
     pending = mou.draft_version
+    today = today_uk()
+    current = mou.current_version
     return render_template(
         "mous/show.html", partnership=partnership, mou=mou, version=shown, access=access,
         pending=pending if pending is not None and access.can_view_version(pending) else None,
-        versions=services.version_numbers(mou) if access.manages else [],
+        versions=services.visible_versions(mou, access),
+        reviews=reviews.history(mou) if mou.has_been_in_force else [],
+        review_notes=access.manages or (current is not None and access.is_party_admin(current)),
+        due_for_review=register.is_due_for_review(mou, today),
+        overdue=register.is_overdue(mou, today),
         forum_endpoint=_forum_endpoint(), problem=problem, statuses=VersionStatus,
         mou_statuses=MouStatus,
     ), status
@@ -125,16 +128,6 @@ def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAcce
 def show(slug: str, mou_id: int) -> Page:
     partnership, mou, access = _viewable(slug, mou_id)
     return _render_show(partnership, mou, access)
-
-
-@bp.get(ONE + "/versions/<int:number>/")
-def version(slug: str, mou_id: int, number: int) -> Page:
-    """One version, as it was (or is being) agreed. Part 2 adds the list and comparison."""
-    partnership, mou, access = _viewable(slug, mou_id)
-    shown = services.get_version(mou, number)
-    if shown is None or not access.can_view_version(shown):
-        abort(404)
-    return _render_show(partnership, mou, access, version=shown)
 
 
 # --- Drafting ------------------------------------------------------------------------------
@@ -365,6 +358,8 @@ def open_for_signature(slug: str, mou_id: int) -> Page:
 @login_required
 def amend(slug: str, mou_id: int) -> Page:
     partnership, mou, _access = _managed(slug, mou_id)
+    if mou.status is MouStatus.ENDED:
+        raise Conflict("This MoU has ended, so it can no longer be amended.")
     form = AmendForm()
     if form.validate_on_submit():
         try:

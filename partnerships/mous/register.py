@@ -1,0 +1,290 @@
+"""The register of MoUs: what a viewer sees on it, its filters, and the open-data exports.
+
+Who sees which entry is decided by ``permissions.MouAccess`` only. The CSV and JSON
+exports are built from exactly the entries an anonymous visitor sees on the register
+(``public_entries``), whoever asks, so a draft or a members-only MoU can never reach
+open data through a signed-in officer's download.
+
+"In review" is an active MoU whose review date is within ``REVIEW_WINDOW_DAYS`` days or
+has passed; an MoU is overdue from the day after its review date.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import permissions
+from ..extensions import db
+from ..organisations.models import Organisation
+from ..places.models import Partnership, Principle
+from ..timeutil import now_utc
+from .models import Mou, MouParty, MouStatus, MouVersion
+from .services import _attach_versions, load_versions
+
+REVIEW_WINDOW_DAYS = 60
+# Spreadsheets run a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class StatusFilter(StrEnum):
+    ACTIVE = "active"
+    REVIEW = "review"
+    ENDED = "ended"
+
+    @property
+    def label(self) -> str:
+        return {
+            "active": "Active",
+            "review": f"In review (due within {REVIEW_WINDOW_DAYS} days, or overdue)",
+            "ended": "Ended",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    """What the register's filter form asked for (unknown values are ignored)."""
+
+    status: StatusFilter | None = None
+    party_id: int | None = None
+    principle: Principle | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> RegisterFilters:
+        """Read ``status``, ``party`` and ``principle`` from a query string, leniently:
+        a stale or mistyped value means "any", never an error page."""
+        status = args.get("status", "")
+        party = args.get("party", "")
+        principle = args.get("principle", "")
+        return cls(
+            status=StatusFilter(status) if status in set(StatusFilter) else None,
+            party_id=int(party) if party.isdigit() else None,
+            principle=Principle(principle) if principle in set(Principle) else None,
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.status or self.party_id or self.principle)
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as query arguments (for the export links)."""
+        args = {
+            "status": self.status.value if self.status else "",
+            "party": str(self.party_id) if self.party_id else "",
+            "principle": self.principle.value if self.principle else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+
+def is_due_for_review(mou: Mou, today: date) -> bool:
+    """Active, with its review date at most ``REVIEW_WINDOW_DAYS`` days away or passed."""
+    return (mou.status is MouStatus.ACTIVE and mou.review_date is not None
+            and mou.review_date <= today + timedelta(days=REVIEW_WINDOW_DAYS))
+
+
+def is_overdue(mou: Mou, today: date) -> bool:
+    return (mou.status is MouStatus.ACTIVE and mou.review_date is not None
+            and mou.review_date < today)
+
+
+@dataclass
+class Entry:
+    """One MoU as the register shows it, with the version it describes."""
+
+    mou: Mou
+    version: MouVersion | None
+    due_for_review: bool
+    overdue: bool
+
+    @property
+    def title(self) -> str:
+        return self.version.title if self.version else self.mou.reference
+
+    @property
+    def parties(self) -> list[MouParty]:
+        return list(self.version.parties) if self.version else []
+
+    @property
+    def start_date(self) -> date | None:
+        return self.version.start_date if self.version else None
+
+    @property
+    def review_date(self) -> date | None:
+        if self.mou.review_date is not None:
+            return self.mou.review_date
+        return self.version.review_date if self.version else None
+
+    @property
+    def end_date(self) -> date | None:
+        if self.mou.end_date is not None:
+            return self.mou.end_date
+        return self.version.end_date if self.version else None
+
+    @property
+    def is_ended(self) -> bool:
+        return self.mou.status is MouStatus.ENDED
+
+    def matches(self, filters: RegisterFilters) -> bool:
+        status = filters.status
+        if status is StatusFilter.ACTIVE and self.mou.status is not MouStatus.ACTIVE:
+            return False
+        if status is StatusFilter.REVIEW and not self.due_for_review:
+            return False
+        if status is StatusFilter.ENDED and not self.is_ended:
+            return False
+        if filters.party_id and all(p.organisation_id != filters.party_id
+                                    for p in self.parties):
+            return False
+        return not (filters.principle and filters.principle not in self.mou.principles)
+
+
+def _load(partnership: Partnership, with_unfinished: bool) -> list[tuple[Mou, MouVersion | None]]:
+    """Every MoU of the partnership, newest first, with principles, the versions the
+    register shows and their parties (four queries). ``with_unfinished`` also loads the
+    last version of MoUs withdrawn before they came into force (only officers see those).
+    """
+    mous = list(db.session.scalars(
+        select(Mou).where(Mou.partnership_id == partnership.id)
+        .order_by(Mou.number.desc())
+        .options(selectinload(Mou.principle_rows))
+    ))
+    wanted = [vid for mou in mous for vid in (mou.current_version_id, mou.draft_version_id)]
+    orphans = [mou.id for mou in mous
+               if mou.current_version_id is None and mou.draft_version_id is None]
+    last: dict[int, int] = {}
+    if with_unfinished and orphans:
+        latest = (select(MouVersion.mou_id, func.max(MouVersion.id))
+                  .where(MouVersion.mou_id.in_(orphans)).group_by(MouVersion.mou_id))
+        last = dict(db.session.execute(latest).tuples().all())
+    versions = load_versions([*wanted, *last.values()], full=False)
+    _attach_versions(mous, versions)
+    by_id = {version.id: version for version in versions}
+    return [(mou, mou.shown_version or by_id.get(last.get(mou.id, 0))) for mou in mous]
+
+
+def register_entries(
+    partnership: Partnership, access: permissions.MouAccess, today: date
+) -> list[Entry]:
+    """Every entry this viewer may see, newest first (filter with ``filter_entries``)."""
+    return [
+        Entry(mou, version, is_due_for_review(mou, today), is_overdue(mou, today))
+        for mou, version in _load(partnership, with_unfinished=access.manages)
+        if access.can_view_mou(mou)
+    ]
+
+
+def filter_entries(entries: Iterable[Entry], filters: RegisterFilters) -> list[Entry]:
+    return [entry for entry in entries if entry.matches(filters)]
+
+
+def party_choices(entries: Iterable[Entry]) -> list[Organisation]:
+    """The organisations that are parties to entries the viewer can see, by name (so the
+    filter never names a party to a draft the viewer cannot see)."""
+    organisations: dict[int, Organisation] = {}
+    for entry in entries:
+        for party in entry.parties:
+            organisations.setdefault(party.organisation_id, party.organisation)
+    return sorted(organisations.values(), key=lambda org: org.name.lower())
+
+
+def due_for_review(entries: Iterable[Entry]) -> list[Entry]:
+    """Active MoUs due for review within the window or overdue, soonest first."""
+    due = [entry for entry in entries if entry.due_for_review]
+    return sorted(due, key=lambda entry: (entry.review_date or date.max, entry.mou.number))
+
+
+# --- Exports ---------------------------------------------------------------------------
+
+
+def public_entries(partnership: Partnership, filters: RegisterFilters,
+                   today: date) -> list[Entry]:
+    """Exactly what an anonymous visitor sees on the register (with these filters)."""
+    anonymous = permissions.mou_access(None, partnership)
+    return filter_entries(register_entries(partnership, anonymous, today), filters)
+
+
+def export_record(entry: Entry) -> dict[str, Any]:
+    """One entry of the open-data export: the fields the register shows, and links."""
+    mou, version = entry.mou, entry.version
+    slug = mou.partnership.slug
+    return {
+        "reference": mou.reference,
+        "title": entry.title,
+        "url": url_for("mous.show", slug=slug, mou_id=mou.id, _external=True),
+        "status": mou.status.value,
+        "status_label": mou.status.label,
+        "version": version.number if version else None,
+        "version_signed_at": (version.signed_at.isoformat()
+                              if version and version.signed_at else None),
+        "parties": [{"name": party.organisation.name, "role": party.role,
+                     "url": url_for("organisations.show", key=party.organisation.slug,
+                                    _external=True)}
+                    for party in entry.parties],
+        "start_date": _iso(entry.start_date),
+        "review_date": None if entry.is_ended else _iso(entry.review_date),
+        "due_for_review": entry.due_for_review,
+        "review_overdue": entry.overdue,
+        "end_date": _iso(entry.end_date),
+        "end_kind": mou.end_kind.value if entry.is_ended and mou.end_kind else None,
+        "ended_reason": mou.ended_reason if entry.is_ended else "",
+        "principles": [principle.label for principle in mou.principles],
+        "data_sharing": bool(version.data_sharing) if version else False,
+    }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_json(partnership: Partnership, entries: list[Entry]) -> dict[str, Any]:
+    return {
+        "partnership": {
+            "name": partnership.name,
+            "slug": partnership.slug,
+            "url": url_for("places.show", slug=partnership.slug, _external=True),
+            "register_url": url_for("mous.register", slug=partnership.slug, _external=True),
+        },
+        "generated_at": now_utc().replace(microsecond=0).isoformat(),
+        "mous": [export_record(entry) for entry in entries],
+    }
+
+
+# The JSON export's fields, in this order, as the CSV header row.
+CSV_COLUMNS = [
+    "reference", "title", "status", "status_label", "parties", "start_date", "review_date",
+    "due_for_review", "review_overdue", "end_date", "end_kind", "ended_reason", "version",
+    "version_signed_at", "principles", "data_sharing", "url",
+]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    # Stop a title such as "=HYPERLINK(...)" running as a formula when opened.
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def export_csv(entries: list[Entry]) -> str:
+    """The register as CSV with a header row: the JSON export's fields, flattened (the
+    caller encodes it as UTF-8)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        record = export_record(entry)
+        record["parties"] = "; ".join(f"{p['name']} ({p['role']})" for p in record["parties"])
+        record["principles"] = "; ".join(record["principles"])
+        writer.writerow([_cell(record[key]) for key in CSV_COLUMNS])
+    return out.getvalue()

@@ -1,0 +1,111 @@
+"""Versions of an MoU: one version as agreed, a comparison of any two the viewer may
+read, and a printable page (clean A4 with the print stylesheet).
+
+Which versions a viewer may read is ``MouAccess.can_view_version``: signed and
+superseded versions follow the MoU; drafts, versions out for signature and withdrawn
+ones are for the officers and the parties' admins. A version the viewer may not read
+is answered exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from ..modelbase import utcnow
+from . import bp, services
+from .compare import compare as compare_versions
+from .forms import CompareForm
+from .models import MouVersion
+from .views import ONE, Page, _default_version, _forum_endpoint, _viewable
+
+
+@bp.get(ONE + "/versions/<int:number>/")
+def version(slug: str, mou_id: int, number: int) -> Page:
+    """One version in full: its text, parties, clauses, who signed it and when."""
+    partnership, mou, access = _viewable(slug, mou_id)
+    shown = services.get_version(mou, number)
+    if shown is None or not access.can_view_version(shown):
+        abort(404)
+    versions = services.visible_versions(mou, access)
+    return render_template(
+        "mous/version.html", partnership=partnership, mou=mou, version=shown, access=access,
+        versions=versions, based_on=next((v for v in versions
+                                          if v.id == shown.based_on_version_id), None),
+        forum_endpoint=_forum_endpoint(),
+    )
+
+
+def _chosen(raw: str | None, visible: dict[int, MouVersion], what: str) -> tuple[
+        MouVersion | None, str | None]:
+    """The version a parameter names, or the message that says what is wrong with it."""
+    if raw is None or not raw.strip():
+        return None, f"Choose the version to compare {what}"
+    if not raw.strip().isdigit():
+        return None, f"Choose a version number to compare {what}, like 1 or 2"
+    version = visible.get(int(raw))
+    if version is None:
+        return None, f"There is no version {int(raw)} of this MoU that you can read"
+    return version, None
+
+
+@bp.get(ONE + "/compare")
+def compare(slug: str, mou_id: int) -> Page:
+    """Compare two versions (``?from=<n>&to=<m>``). Without parameters, the two latest
+    versions the viewer may read; with a bad one, the form again with the problem (400)."""
+    partnership, mou, access = _viewable(slug, mou_id)
+    versions = services.visible_versions(mou, access)
+    visible = {v.number: v for v in versions}
+    form = CompareForm(formdata=None)
+    form.set_versions(versions)
+    status = 200
+    old = new = None
+    if "from" not in request.args and "to" not in request.args:
+        if len(versions) >= 2:
+            old, new = versions[-2], versions[-1]
+    else:
+        old, from_problem = _chosen(request.args.get("from"), visible, "from")
+        new, to_problem = _chosen(request.args.get("to"), visible, "with")
+        if from_problem:
+            form.from_version.errors = [from_problem]
+        if to_problem:
+            form.to_version.errors = [to_problem]
+        if old is not None and new is not None and old.number == new.number:
+            form.to_version.errors = ["Choose two different versions to compare"]
+        if form.errors:
+            status = 400
+            old = new = None
+    if old is not None and new is not None:
+        form.from_version.data, form.to_version.data = str(old.number), str(new.number)
+    else:
+        form.from_version.data = request.args.get("from", "")
+        form.to_version.data = request.args.get("to", "")
+    comparison = None
+    if old is not None and new is not None:
+        # The version in force and the one in progress came with the MoU, in full.
+        loaded = {mou.current_version_id, mou.draft_version_id}
+        services.load_versions(v.id for v in (old, new) if v.id not in loaded)
+        comparison = compare_versions(old, new)
+    return render_template(
+        "mous/compare.html", partnership=partnership, mou=mou, access=access, form=form,
+        versions=versions, comparison=comparison,
+    ), status
+
+
+@bp.get(ONE + "/print", endpoint="print")
+def print_page(slug: str, mou_id: int) -> Page:
+    """The MoU (or ``?version=<n>``) laid out for paper: parties, clauses, signatures
+    and version, with the print stylesheet's A4 page."""
+    partnership, mou, access = _viewable(slug, mou_id)
+    number = request.args.get("version", "")
+    if number:
+        shown = services.get_version(mou, int(number)) if number.isdigit() else None
+        if shown is None or not access.can_view_version(shown):
+            abort(404)
+    else:
+        shown = _default_version(mou, access)  # loaded in full with the MoU
+        if shown is None:
+            abort(404)
+    return render_template(
+        "mous/print.html", partnership=partnership, mou=mou, version=shown, access=access,
+        printed_at=utcnow(),
+    )

@@ -1,0 +1,228 @@
+"""Application pages: applying, the application's own page (for the applicant and the
+host), the host's decision, reminders, withdrawing, the line manager's page reached
+by the emailed link, and "My applications".
+
+An application's page answers 404 to anyone who may not see it, so its existence
+(and the statement in it) is never revealed to other people.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from ..errors import ValidationError
+from ..extensions import db
+from ..modelbase import utcnow
+from ..timeutil import today_uk
+from . import applications as rules
+from . import bp, services
+from .forms import ApplyForm, ButtonForm, DecisionForm, ManagerForm, WithdrawApplicationForm
+from .models import Application
+from .views import _visible
+
+Page = str | Response | tuple[str, int]
+
+OUTCOME_MESSAGES = {
+    "shortlisted": "{name} is on the shortlist. We have emailed them.",
+    "accepted": "{name} has been offered a place. We have emailed them, and their placement "
+                "is ready to plan.",
+    "declined": "You have declined {name}'s application. We have emailed them.",
+    "reserve": "There are no places left, so {name} is on the reserve list. If a place comes "
+               "free you can accept them then.",
+}
+
+
+def _see_other(endpoint: str, **values: object) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _application(application_id: int) -> Application:
+    """An application this person may see (the applicant, or the host once the line
+    manager approved); 404 for everyone else."""
+    application = rules.get(application_id)
+    if application is None or not permissions.can_view_application(current_user, application):
+        abort(404)
+    return application
+
+
+# --- Applying ------------------------------------------------------------------------------
+
+
+@bp.route("/opportunities/<int:opportunity_id>/apply", methods=["GET", "POST"])
+@login_required
+def apply(opportunity_id: int) -> Page:
+    opportunity = _visible(opportunity_id)
+    note = services.closing_note(opportunity, today_uk())
+    if note:
+        return render_template("opportunities/apply_closed.html", opportunity=opportunity,
+                               note=note), 409
+    existing = rules.find_for(current_user, opportunity)
+    if existing is not None and existing.status.value != "withdrawn":
+        flash("You have already applied for this opportunity.", "info")
+        return _see_other("opportunities.application", application_id=existing.id)
+    if not permissions.has_confirmed_email(current_user):
+        abort(403, "Confirm your email address before you apply: follow the link we sent "
+                   "you.")
+    organisations = rules.applicant_organisations(current_user)
+    form = ApplyForm()
+    form.set_organisations(organisations)
+    if not form.is_submitted() and len(organisations) == 1:
+        form.organisation_id.data = str(organisations[0].id)
+    if not opportunity.manager_approval_required:
+        form.without_manager()
+    if organisations and form.validate_on_submit():
+        try:
+            application = rules.apply(current_user, opportunity, form.details())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            if application.status.value == "reserve":
+                flash("Your application has been sent. Every place is taken, so you are on "
+                      "the reserve list.", "success")
+            elif application.manager_decision.value == "pending":
+                flash("Your application has been sent. We have emailed your line manager to "
+                      "approve it.", "success")
+            else:
+                flash("Your application has been sent to the host.", "success")
+            return _see_other("opportunities.application", application_id=application.id)
+    status = 422 if form.errors else 200
+    return render_template("opportunities/apply.html", form=form, opportunity=opportunity,
+                           organisations=organisations), status
+
+
+# --- The application's page ------------------------------------------------------------------
+
+
+def _render_application(application: Application, decision_form: DecisionForm | None = None,
+                        status: int = 200) -> Page:
+    is_applicant = permissions.is_applicant(current_user, application)
+    can_decide = permissions.can_decide_application(current_user, application)
+    if decision_form is None and can_decide and application.status.is_open:
+        decision_form = DecisionForm()
+    return render_template(
+        "opportunities/application.html",
+        application=application,
+        opportunity=application.opportunity,
+        is_applicant=is_applicant,
+        can_decide=can_decide,
+        decision_form=decision_form if can_decide else None,
+        form=decision_form if can_decide else ButtonForm(),
+        button_form=ButtonForm(),
+        next_reminder=rules.next_reminder_at(application) if is_applicant else None,
+        now=utcnow(),
+    ), status
+
+
+@bp.get("/applications/<int:application_id>/")
+@login_required
+def application(application_id: int) -> Page:
+    return _render_application(_application(application_id))
+
+
+@bp.post("/applications/<int:application_id>/decision")
+@login_required
+def decide(application_id: int) -> Page:
+    application = _application(application_id)
+    if not permissions.can_decide_application(current_user, application):
+        abort(403)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        name = application.applicant.display_name
+        try:
+            outcome = rules.decide(current_user, application, form.decision.data or "",
+                                   form.message.data or "")
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(OUTCOME_MESSAGES[outcome].format(name=name),
+                  "info" if outcome == "reserve" else "success")
+            return _see_other("opportunities.application", application_id=application_id)
+    return _render_application(application, form, 422)
+
+
+@bp.post("/applications/<int:application_id>/remind")
+@login_required
+def remind(application_id: int) -> Response:
+    application = _application(application_id)
+    if not permissions.is_applicant(current_user, application):
+        abort(403)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    rules.send_reminder(current_user, application)
+    db.session.commit()
+    flash(f"We have sent {application.manager_name} a reminder with a new link. The link in "
+          "the earlier email no longer works.", "success")
+    return _see_other("opportunities.application", application_id=application_id)
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_application(application_id: int) -> Page:
+    application = _application(application_id)
+    if not permissions.is_applicant(current_user, application):
+        abort(403)
+    form = WithdrawApplicationForm()
+    if form.validate_on_submit():
+        rules.withdraw(current_user, application)
+        db.session.commit()
+        flash("Your application has been withdrawn.", "success")
+        return _see_other("opportunities.my_applications")
+    return render_template("opportunities/withdraw_application.html", form=form,
+                           application=application, opportunity=application.opportunity)
+
+
+@bp.get("/my/applications")
+@login_required
+def my_applications() -> str:
+    return render_template("opportunities/my_applications.html",
+                           applications=rules.mine(current_user))
+
+
+# --- The line manager's page (no account needed) ----------------------------------------------
+
+
+def _link_problem(problem: rules.LinkProblem) -> tuple[str, int]:
+    return render_template("opportunities/manager_link_problem.html",
+                           problem=problem), problem.status
+
+
+@bp.route("/opportunities/manager/<token>", methods=["GET", "POST"])
+def manager(token: str) -> Page:
+    try:
+        application = rules.application_for_manager(token)
+    except rules.LinkProblem as problem:
+        return _link_problem(problem)
+    form = ManagerForm()
+    if form.validate_on_submit():
+        approve = form.decision.data == "approve"
+        try:
+            rules.manager_decide(token, approve, form.comment.data or "")
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        except rules.LinkProblem as problem:
+            db.session.rollback()
+            return _link_problem(problem)
+        else:
+            db.session.commit()
+            name = application.applicant.display_name
+            flash(f"Thank you. We have told {name} that you "
+                  f"{'approved' if approve else 'did not approve'} their application.",
+                  "success")
+            return _see_other("opportunities.manager_done")
+    status = 422 if form.errors else 200
+    return render_template("opportunities/manager.html", form=form, application=application,
+                           opportunity=application.opportunity, token=token), status
+
+
+@bp.get("/opportunities/manager-decision-sent")
+def manager_done() -> str:
+    """Where the manager lands after deciding (the link itself no longer works)."""
+    return render_template("opportunities/manager_done.html")

@@ -1,0 +1,514 @@
+"""Application rules: applying, the line manager's signed link, reminders, the host's
+decisions (places are never overbooked) and withdrawing.
+
+**The line manager's link.** The email carries a token signed with the app's secret
+key (``itsdangerous``, its own salt) holding the application's id and a random
+secret. Only a SHA-256 of the secret is stored, compared in constant time. The link
+is bound to its application (the id is inside the signature and the secret must
+match that application's hash), lasts 14 days, and stops working once the manager
+decides (the hash is cleared) or the applicant sends a reminder (a new secret
+replaces the old). The page it opens shows only that one application.
+
+**Places.** Accepting raises ``places_taken`` with a conditional UPDATE
+(``... WHERE places_taken < places``) in the same transaction that creates the
+placement; when it changes no row, the application goes on the reserve list
+instead. The application's own status change is conditional too, so two hosts
+deciding the same application at once cannot both win. On SQLite the first write
+takes the database's write lock (the driver begins the transaction just before it),
+so a second acceptance waits, then sees the new count; on PostgreSQL the row lock
+does the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from .. import audit, mail, permissions
+from ..accounts.models import User
+from ..accounts.services import normalise_email
+from ..errors import Conflict, PermissionDenied, ValidationError
+from ..extensions import db
+from ..modelbase import utcnow
+from ..organisations.models import Organisation, OrganisationMember, RequestStatus
+from ..timeutil import format_uk, today_uk
+from .models import (
+    Application,
+    ApplicationStatus,
+    ManagerDecision,
+    Opportunity,
+    OpportunityStatus,
+    Placement,
+    PlacementStatus,
+)
+from .services import closing_note
+
+STATEMENT_MAX = 3000
+AVAILABILITY_MAX = 1000
+NAME_MAX = 120
+EMAIL_MAX = 254
+COMMENT_MAX = 2000
+MESSAGE_MAX = 2000
+LINK_DAYS = 14
+REMINDER_DAYS = 3
+MANAGER_SALT = "opportunity-manager-approval"
+
+
+@dataclass
+class ApplicationDetails:
+    """What an applicant enters."""
+
+    organisation_id: int | None
+    statement: str
+    availability: str
+    manager_name: str = ""
+    manager_email: str = ""
+
+
+# --- Loading ------------------------------------------------------------------------------
+
+
+def applicant_organisations(user: User) -> list[Organisation]:
+    """Organisations the person belongs to (they apply as staff of one of them)."""
+    return list(db.session.scalars(
+        select(Organisation).join(OrganisationMember).where(
+            OrganisationMember.user_id == user.id,
+            OrganisationMember.status == RequestStatus.ACTIVE,
+        ).order_by(Organisation.name)
+    ))
+
+
+def get(application_id: int) -> Application | None:
+    """An application with everything its page shows (one query, plus the placement)."""
+    return db.session.scalar(
+        select(Application).where(Application.id == application_id).options(
+            joinedload(Application.opportunity).joinedload(Opportunity.organisation),
+            joinedload(Application.applicant),
+            joinedload(Application.organisation),
+            joinedload(Application.placement),
+        )
+    )
+
+
+def find_for(user: User, opportunity: Opportunity) -> Application | None:
+    """The person's application for this opportunity, if they made one."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        select(Application).where(Application.opportunity_id == opportunity.id,
+                                  Application.applicant_id == user.id)
+    )
+
+
+def mine(user: User) -> list[Application]:
+    """The person's applications, newest first, with their opportunities and hosts."""
+    return list(db.session.scalars(
+        select(Application).where(Application.applicant_id == user.id).options(
+            joinedload(Application.opportunity).joinedload(Opportunity.organisation),
+            joinedload(Application.organisation),
+            joinedload(Application.placement),
+        ).order_by(Application.created_at.desc(), Application.id.desc())
+    ))
+
+
+def for_host(opportunity: Opportunity) -> tuple[list[Application], int]:
+    """Applications the host may see (the manager approved, or need not), and how many
+    more are waiting for a line manager (a number only: the host sees nothing else)."""
+    rows = list(db.session.scalars(
+        select(Application).where(Application.opportunity_id == opportunity.id).options(
+            joinedload(Application.applicant), joinedload(Application.organisation),
+            joinedload(Application.placement),
+        ).order_by(Application.created_at, Application.id)
+    ))
+    visible = [a for a in rows if a.host_can_see]
+    waiting = sum(1 for a in rows if a.manager_decision is ManagerDecision.PENDING
+                  and a.status.is_open)
+    return visible, waiting
+
+
+# --- Applying ------------------------------------------------------------------------------
+
+
+def _text(value: str, limit: int, field: str, missing: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(missing, field=field)
+    if len(value) > limit:
+        raise ValidationError(f"{what} must be {limit} characters or fewer", field=field)
+    return value
+
+
+def apply(actor: User, opportunity: Opportunity, details: ApplicationDetails,
+          today: date | None = None) -> Application:
+    """Apply for an opportunity as staff of one of the actor's organisations.
+
+    When every place is taken the application goes on the reserve list. When the
+    opportunity needs it, the line manager is emailed a link to approve or decline.
+    """
+    if not permissions.has_confirmed_email(actor):
+        raise PermissionDenied("Confirm your email address before you apply.")
+    note = closing_note(opportunity, today or today_uk())
+    if note:
+        raise Conflict(note)
+    organisations = {org.id: org for org in applicant_organisations(actor)}
+    organisation = organisations.get(details.organisation_id or 0)
+    if organisation is None:
+        raise ValidationError("Select the organisation you work for", field="organisation_id")
+    if organisation.id == opportunity.organisation_id:
+        raise ValidationError(f"This opportunity is offered by {organisation.name}: choose "
+                              "another organisation you work for", field="organisation_id")
+    if not opportunity.open_to.accepts(organisation.sector):
+        raise ValidationError(f"This opportunity is for {opportunity.open_to.label.lower()} "
+                              f"only, and {organisation.name} is not in that sector",
+                              field="organisation_id")
+    existing = find_for(actor, opportunity)
+    if existing is not None and existing.status is not ApplicationStatus.WITHDRAWN:
+        raise Conflict("You have already applied for this opportunity. See your "
+                       "application under My applications.")
+    statement = _text(details.statement, STATEMENT_MAX, "statement",
+                      "Say why you want to do this and what you would bring", "Your statement")
+    availability = _text(details.availability, AVAILABILITY_MAX, "availability",
+                         "Say when you are available", "Availability")
+    manager_name = manager_email = ""
+    if opportunity.manager_approval_required:
+        manager_name = _text(details.manager_name, NAME_MAX, "manager_name",
+                             "Enter your line manager's name", "Line manager's name")
+        manager_email = normalise_email(_text(
+            details.manager_email, EMAIL_MAX, "manager_email",
+            "Enter your line manager's email address", "Line manager's email address"))
+        if "@" not in manager_email:
+            raise ValidationError("Enter an email address in the correct format, like "
+                                  "name@example.org", field="manager_email")
+        if manager_email == normalise_email(actor.email):
+            raise ValidationError("Enter your line manager's email address, not your own",
+                                  field="manager_email")
+    application = existing or Application(opportunity_id=opportunity.id,
+                                          applicant_id=actor.id)
+    application.organisation_id = organisation.id
+    application.statement = statement
+    application.availability = availability
+    application.manager_name = manager_name
+    application.manager_email = manager_email
+    application.manager_comment = ""
+    application.manager_decided_at = None
+    application.manager_token_hash = None
+    application.last_reminder_at = None
+    application.host_message = ""
+    application.decided_at = None
+    application.decided_by_id = None
+    application.withdrawn_at = None
+    application.status = (ApplicationStatus.RESERVE if opportunity.is_filled
+                          else ApplicationStatus.SUBMITTED)
+    application.manager_decision = (ManagerDecision.PENDING
+                                    if opportunity.manager_approval_required
+                                    else ManagerDecision.NOT_NEEDED)
+    if existing is None:
+        db.session.add(application)
+    db.session.flush()
+    application.opportunity = opportunity
+    application.organisation = organisation
+    application.applicant = actor
+    audit.record(actor, "application.submitted", "application", application.id,
+                 opportunity_id=opportunity.id, reserve=opportunity.is_filled)
+    mail.queue(actor.email, f"Your application: {opportunity.title}", "application_submitted",
+               application=application, opportunity=opportunity,
+               url=_application_url(application))
+    if application.manager_decision is ManagerDecision.PENDING:
+        _send_manager_link(application, reminder=False)
+    else:
+        _tell_host(application)
+    return application
+
+
+def _application_url(application: Application) -> str:
+    return url_for("opportunities.application", application_id=application.id, _external=True)
+
+
+def _host_recipients(opportunity: Opportunity) -> list[str]:
+    """The opportunity's contact and the person who posted it (once each)."""
+    emails = [opportunity.contact_email]
+    if opportunity.posted_by is not None and opportunity.posted_by.is_active:
+        emails.append(opportunity.posted_by.email)
+    return list(dict.fromkeys(normalise_email(e) for e in emails if e))
+
+
+def _tell_host(application: Application) -> None:
+    """A new application the host can now see."""
+    opportunity = application.opportunity
+    for email in _host_recipients(opportunity):
+        mail.queue(email, f"New application: {opportunity.title}", "application_received",
+                   application=application, opportunity=opportunity,
+                   url=_application_url(application))
+
+
+# --- The line manager's link -------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=MANAGER_SALT)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _send_manager_link(application: Application, reminder: bool) -> str:
+    """Make a new link (the old one stops working) and email it. Returns the token."""
+    secret = secrets.token_urlsafe(32)
+    application.manager_token_hash = _hash(secret)
+    application.manager_link_sent_at = utcnow()
+    token = _serializer().dumps({"a": application.id, "k": secret})
+    expires = application.manager_link_sent_at + timedelta(days=LINK_DAYS)
+    applicant = application.applicant
+    subject = (f"Reminder: {applicant.name} asks for your approval" if reminder
+               else f"{applicant.name} asks for your approval")
+    mail.queue(application.manager_email, subject, "application_manager_request",
+               application=application, opportunity=application.opportunity,
+               applicant=applicant, reminder=reminder, expires=format_uk(expires, "date"),
+               url=url_for("opportunities.manager", token=token, _external=True))
+    return token
+
+
+class LinkProblem(Exception):
+    """A line manager's link that cannot be used; ``status`` is 404, or 410 when it
+    worked once (used, replaced or expired)."""
+
+    def __init__(self, title: str, message: str, status: int = 410) -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
+        self.status = status
+
+
+def application_for_manager(token: str, now: datetime | None = None) -> Application:
+    """The one application a manager's link is for, if the link can still be used."""
+    invalid = LinkProblem("This link is not valid",
+                          "Check you copied the whole link from the email.", status=404)
+    try:
+        data = _serializer().loads(token, max_age=LINK_DAYS * 24 * 3600)
+    except SignatureExpired as exc:
+        raise LinkProblem("This link has expired",
+                          f"Links to approve an application last {LINK_DAYS} days. Ask the "
+                          "applicant to send you a reminder, which has a new link.") from exc
+    except BadSignature as exc:
+        raise invalid from exc
+    if not (isinstance(data, dict) and isinstance(data.get("a"), int)
+            and isinstance(data.get("k"), str)):
+        raise invalid
+    application = get(data["a"])
+    if application is None:
+        raise invalid
+    stored = application.manager_token_hash or ""
+    if not hmac.compare_digest(stored.encode(), _hash(data["k"]).encode()) or not stored:
+        raise LinkProblem("This link has already been used or replaced",
+                          "Each link works once. If the applicant sent you a reminder, use "
+                          "the link in the newest email.")
+    if application.manager_decision is not ManagerDecision.PENDING:
+        raise LinkProblem("This application has already been decided",
+                          "Each link works once.")
+    sent = application.manager_link_sent_at or application.created_at
+    if (now or utcnow()) > sent + timedelta(days=LINK_DAYS):
+        raise LinkProblem("This link has expired",
+                          f"Links to approve an application last {LINK_DAYS} days. Ask the "
+                          "applicant to send you a reminder, which has a new link.")
+    if application.status is ApplicationStatus.WITHDRAWN:
+        raise LinkProblem("This application has been withdrawn",
+                          "The applicant withdrew it, so there is nothing to decide.")
+    return application
+
+
+def manager_decide(token: str, approve: bool, comment: str) -> Application:
+    """The line manager approves or declines; the link then stops working."""
+    application = application_for_manager(token)
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError("Say why you are declining: we pass this to the applicant",
+                              field="comment")
+    if len(comment) > COMMENT_MAX:
+        raise ValidationError(f"Comment must be {COMMENT_MAX} characters or fewer",
+                              field="comment")
+    application.manager_decision = (ManagerDecision.APPROVED if approve
+                                    else ManagerDecision.DECLINED)
+    application.manager_comment = comment
+    application.manager_decided_at = utcnow()
+    application.manager_token_hash = None
+    db.session.flush()
+    audit.record(None, "application.manager_approved" if approve
+                 else "application.manager_declined", "application", application.id,
+                 manager_email=application.manager_email)
+    opportunity = application.opportunity
+    mail.queue(application.applicant.email,
+               f"Your line manager {'approved' if approve else 'declined'} your application",
+               "application_manager_decided", application=application,
+               opportunity=opportunity, approved=approve, url=_application_url(application))
+    if approve:
+        _tell_host(application)
+    return application
+
+
+def next_reminder_at(application: Application) -> datetime | None:
+    """When the applicant may next remind their manager (None: no reminder applies)."""
+    if (application.manager_decision is not ManagerDecision.PENDING
+            or not application.status.is_open):
+        return None
+    sent = application.manager_link_sent_at or application.created_at
+    return sent + timedelta(days=REMINDER_DAYS)
+
+
+def send_reminder(actor: User, application: Application, now: datetime | None = None) -> None:
+    """Email the manager again with a new link (the old one stops working)."""
+    if not permissions.is_applicant(actor, application):
+        raise PermissionDenied("Only the applicant can send a reminder.")
+    allowed_from = next_reminder_at(application)
+    if allowed_from is None:
+        raise Conflict("Your line manager has already decided, so there is nothing to remind "
+                       "them about.")
+    if (now or utcnow()) < allowed_from:
+        raise Conflict("You can send one reminder every 3 days. You can send the next one "
+                       f"from {format_uk(allowed_from)}.")
+    application.last_reminder_at = now or utcnow()
+    _send_manager_link(application, reminder=True)
+    audit.record(actor, "application.reminder_sent", "application", application.id)
+
+
+# --- The host's decisions ------------------------------------------------------------------
+
+
+class Decision:
+    SHORTLIST = "shortlist"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+def decide(actor: User, application: Application, decision: str, message: str) -> str:
+    """Shortlist, accept or decline. Returns what happened: "shortlisted", "accepted",
+    "declined", or "reserve" when the last place went to someone else first."""
+    if not permissions.can_decide_application(actor, application):
+        raise PermissionDenied("Only the host can decide on this application.")
+    opportunity = application.opportunity
+    if opportunity.status in (OpportunityStatus.WITHDRAWN, OpportunityStatus.DRAFT):
+        raise Conflict("This opportunity is not open, so its applications cannot be decided.")
+    message = (message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise ValidationError(f"Message must be {MESSAGE_MAX} characters or fewer",
+                              field="message")
+    if decision == Decision.DECLINE and not message:
+        raise ValidationError("Tell the applicant why you are not accepting them",
+                              field="message")
+    if decision not in (Decision.SHORTLIST, Decision.ACCEPT, Decision.DECLINE):
+        raise ValidationError("Select what to do with this application", field="decision")
+    if decision == Decision.SHORTLIST and application.status is ApplicationStatus.SHORTLISTED:
+        raise Conflict("This application is already on the shortlist.")
+    new_status = {Decision.SHORTLIST: ApplicationStatus.SHORTLISTED,
+                  Decision.ACCEPT: ApplicationStatus.ACCEPTED,
+                  Decision.DECLINE: ApplicationStatus.DECLINED}[decision]
+    now = utcnow()
+    # Claim the application: only one decision can move it out of an open state.
+    claimed = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id,
+               Application.status.in_([s for s in ApplicationStatus if s.is_open]))
+        .values(status=new_status, host_message=message, decided_at=now,
+                decided_by_id=actor.id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("This application has already been decided.")
+    outcome = new_status.value
+    if decision == Decision.ACCEPT:
+        if _take_place(opportunity):
+            db.session.add(Placement(application_id=application.id,
+                                     status=PlacementStatus.AGREED))
+        else:
+            db.session.execute(
+                update(Application).where(Application.id == application.id)
+                .values(status=ApplicationStatus.RESERVE)
+                .execution_options(synchronize_session=False)
+            )
+            outcome = "reserve"
+    db.session.flush()
+    db.session.refresh(application)
+    db.session.refresh(opportunity)
+    audit.record(actor, f"application.{outcome}", "application", application.id,
+                 opportunity_id=opportunity.id)
+    if outcome != "reserve" or message:
+        mail.queue(application.applicant.email, _decision_subject(outcome, opportunity),
+                   "application_decided", application=application, opportunity=opportunity,
+                   outcome=outcome, url=_application_url(application))
+    return outcome
+
+
+def _decision_subject(outcome: str, opportunity: Opportunity) -> str:
+    return {
+        "shortlisted": f"You are on the shortlist: {opportunity.title}",
+        "accepted": f"You have been accepted: {opportunity.title}",
+        "declined": f"Your application was not accepted: {opportunity.title}",
+        "reserve": f"You are on the reserve list: {opportunity.title}",
+    }[outcome]
+
+
+def _take_place(opportunity: Opportunity) -> bool:
+    """Take one place if one is left (a conditional UPDATE: safe when hosts race)."""
+    taken = db.session.execute(
+        update(Opportunity)
+        .where(Opportunity.id == opportunity.id,
+               Opportunity.places_taken < Opportunity.places)
+        .values(places_taken=Opportunity.places_taken + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return taken == 1
+
+
+def _free_place(opportunity: Opportunity) -> None:
+    db.session.execute(
+        update(Opportunity)
+        .where(Opportunity.id == opportunity.id, Opportunity.places_taken > 0)
+        .values(places_taken=Opportunity.places_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- Withdrawing ---------------------------------------------------------------------------
+
+
+def withdraw(actor: User, application: Application) -> None:
+    """The applicant withdraws, at any time. An accepted place is freed (and its placement
+    cancelled), the manager's link stops working, and the host is told."""
+    if not permissions.is_applicant(actor, application):
+        raise PermissionDenied("Only the applicant can withdraw an application.")
+    if application.status in (ApplicationStatus.WITHDRAWN, ApplicationStatus.DECLINED):
+        raise Conflict("This application is no longer open, so there is nothing to withdraw.")
+    was = application.status
+    placement = application.placement
+    if placement is not None and placement.status is PlacementStatus.COMPLETED:
+        raise Conflict("This placement has been completed, so it cannot be withdrawn.")
+    now = utcnow()
+    application.status = ApplicationStatus.WITHDRAWN
+    application.withdrawn_at = now
+    application.manager_token_hash = None
+    opportunity = application.opportunity
+    if was is ApplicationStatus.ACCEPTED:
+        _free_place(opportunity)
+        if placement is not None:
+            placement.status = PlacementStatus.CANCELLED
+            placement.cancelled_at = now
+    db.session.flush()
+    db.session.refresh(opportunity)
+    audit.record(actor, "application.withdrawn", "application", application.id,
+                 was=was.value)
+    if application.host_can_see:
+        for email in _host_recipients(opportunity):
+            mail.queue(email, f"Application withdrawn: {opportunity.title}",
+                       "application_withdrawn", application=application,
+                       opportunity=opportunity, freed_place=was is ApplicationStatus.ACCEPTED,
+                       url=url_for("opportunities.applications",
+                                   opportunity_id=opportunity.id, _external=True))
+

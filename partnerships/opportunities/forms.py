@@ -1,0 +1,497 @@
+"""Opportunity forms. They check presence, format and length so every problem shows at
+once; the services check again (they hold the rules) and name the field that is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    Form,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Optional, StopValidation
+
+from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, submit
+from ..organisations.models import Organisation, Sector
+from ..places.models import Partnership
+from . import applications as application_rules
+from . import placements as placement_rules
+from . import services
+from .models import MAX_OBJECTIVES, LocationKind, OpenTo, OpportunityKind, Placement
+from .services import BrowseFilters, OpportunityDetails
+
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
+MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
+                 "[text](https://example.org).")
+
+
+# --- Field types -------------------------------------------------------------------------
+
+
+class UKDateField(DateField):
+    """Day, month and year boxes (GOV.UK date input) with plain-English errors."""
+
+    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", GovDateInput())
+        validators = list(kwargs.pop("validators", []))
+        if required:
+            validators.insert(0, _DateRequired(f"Enter {what}"))
+        super().__init__(label, validators=validators, format="%d %m %Y", **kwargs)
+        self.what = what
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = [value.strip() for value in valuelist[:3]]
+        if not any(parts):
+            self.data = None
+            return
+        name = self.label.text.split(" (")[0]
+        if len(parts) != 3 or not all(parts):
+            self.data = None
+            raise ValueError(f"{name} must include a day, month and year")
+        try:
+            day, month, year = (int(part) for part in parts)
+            if not 1900 <= year <= 2200:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{name} must be a real date, like 27 3 2027") from None
+
+
+class _DateRequired:
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, form: Form, field: UKDateField) -> None:
+        if field.process_errors:
+            raise StopValidation()
+        if field.data is None:
+            raise StopValidation(self.message)
+
+
+class WholeNumberField(StringField):
+    """A whole number typed into a text box (GOV.UK asks for inputmode, not type=number),
+    keeping what was typed when it is not a number."""
+
+    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", GovTextInput())
+        validators = list(kwargs.pop("validators", []))
+        validators.insert(0, InputRequired(f"Enter {what}") if required else Optional())
+        super().__init__(label, validators=validators, **kwargs)
+        self.what = what
+
+    def number(self) -> int | None:
+        value = (self.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+    def post_validate(self, form: Form, validation_stopped: bool) -> None:
+        value = (self.data or "").strip()
+        if value and not validation_stopped and not value.isdigit():
+            name = self.label.text.split(" (")[0]
+            self.errors.append(f"{name} must be a whole number, like 3")
+
+
+def _text(label: str, what: str, limit: int, hint: str | None = None,
+          required: bool = True) -> StringField:
+    validators: list[Any] = [MaxLength(limit, what[0].upper() + what[1:])]
+    if required:
+        validators.insert(0, InputRequired(f"Enter {what}"))
+    return StringField(label, description=hint, widget=GovTextInput(), validators=validators)
+
+
+def _area(label: str, missing: str | None, limit: int, what: str,
+          hint: str | None = None) -> TextAreaField:
+    validators: list[Any] = [MaxLength(limit, what)]
+    if missing:
+        validators.insert(0, InputRequired(missing))
+    return TextAreaField(label, description=hint, widget=GovTextArea(), validators=validators)
+
+
+class ButtonForm(BaseForm):
+    """A button-only form (publish, close, reopen, remind, start, complete): CSRF only."""
+
+    submit = submit("Continue")
+
+
+# --- Posting an opportunity ----------------------------------------------------------------
+
+
+class OpportunityForm(BaseForm):
+    organisation_id = SelectField("Host organisation", widget=GovSelect(), choices=[],
+                                  validate_choice=False)
+    kind = RadioField(
+        "Type of opportunity", widget=Radios(),
+        choices=[SelectChoice(k.value, k.label) for k in OpportunityKind],
+        validators=[InputRequired("Select the type of opportunity")],
+        invalid_choice_message="Select the type of opportunity",
+    )
+    title = _text("Title", "a title", services.TITLE_MAX,
+                  hint="For example, Shadow the director of public health for two days.")
+    description = _area("What the person will do and gain", "Say what the person will do "
+                        "and gain", services.DESCRIPTION_MAX, "What they will do",
+                        hint=MARKDOWN_HINT)
+    skills_sought = _area("Skills or experience sought (optional)", None,
+                          services.SKILLS_MAX, "Skills sought")
+    host_team = _text("Host team (optional)", "the host team", services.TEAM_MAX,
+                      required=False, hint="For example, Population health team.")
+    location_kind = RadioField(
+        "Where", widget=Radios(),
+        choices=[SelectChoice(k.value, k.label) for k in LocationKind],
+        validators=[InputRequired("Select in person, hybrid or remote")],
+        invalid_choice_message="Select in person, hybrid or remote",
+    )
+    place = _text("Place (not needed for remote)", "the place", services.PLACE_MAX,
+                  required=False, hint="For example, Northbridge Civic Centre.")
+    time_commitment = _text("Time commitment", "the time commitment",
+                            services.COMMITMENT_MAX,
+                            hint="For example, 1 day a week, or 2 days in total.")
+    total_days = WholeNumberField(
+        "Total days (needed for shadowing)", "the total days", required=False,
+        description="How many days in all, if you know. Used by the \"up to 5 days\" "
+                    "filter.",
+    )
+    duration = _text("Duration (optional)", "the duration", services.DURATION_MAX,
+                     required=False, hint="For example, 6 months.")
+    starts_earliest = UKDateField("Earliest start date", "the earliest start date",
+                                  description="For example, 1 9 2027")
+    starts_latest = UKDateField("Latest start date", "the latest start date",
+                                description="For example, 31 10 2027")
+    places = WholeNumberField("Number of places", "the number of places")
+    open_to = RadioField(
+        "Who can apply", widget=Radios(),
+        choices=[SelectChoice(o.value, o.label) for o in OpenTo],
+        validators=[InputRequired("Select who can apply")],
+        invalid_choice_message="Select who can apply",
+    )
+    seniority = _text("Seniority (optional)", "the seniority", services.SENIORITY_MAX,
+                      required=False, hint="For example, senior leaders, or any level.")
+    pay_and_backfill = _area("Pay and backfill (needed for secondments)", None,
+                             services.PAY_MAX, "Pay and backfill",
+                             hint="Who pays the salary, and how the home team covers the "
+                                  "work.")
+    closing_date = UKDateField(
+        "Closing date", "the closing date",
+        description="Applications close at the end of this day (UK time). For example, "
+                    "30 6 2027",
+    )
+    contact_name = _text("Contact name", "the contact's name", services.NAME_MAX)
+    contact_email = EmailField(
+        "Contact email address", widget=GovTextInput(),
+        description="Shown to signed-in people only. We also email new applications here.",
+        validators=[InputRequired("Enter the contact's email address"),
+                    MaxLength(services.EMAIL_MAX, "Contact email address"),
+                    Email(EMAIL_FORMAT, check_deliverability=False)],
+    )
+    no_manager_approval = BooleanField(
+        "Applicants do not need their line manager's approval",
+        description="Only for shadowing of under 3 days.", widget=Checkbox(),
+    )
+    partnership_id = SelectField("Partnership (optional)", widget=GovSelect(), choices=[],
+                                 validate_choice=False)
+    submit = submit("Save")
+
+    def set_choices(self, organisations: list[Organisation] | None,
+                    partnerships: list[Partnership]) -> None:
+        """Host organisations (on a new opportunity) and partnerships to choose from."""
+        if organisations is None:
+            del self.organisation_id
+        else:
+            self.organisation_id.choices = [SelectChoice("", "Select an organisation")] + [
+                SelectChoice(str(org.id), org.name) for org in organisations]
+        self.partnership_id.choices = [SelectChoice("", "Not within a partnership")] + [
+            SelectChoice(str(p.id), p.name) for p in partnerships]
+
+    def kind_items(self) -> list[dict[str, Any]]:
+        """A hint under each type of opportunity."""
+        return [{"hint": {"text": kind.hint}} for kind in OpportunityKind]
+
+    def chosen_organisation(self, organisations: list[Organisation]) -> Organisation | None:
+        value = self.organisation_id.data or ""
+        return next((o for o in organisations if str(o.id) == value), None)
+
+    def validate_organisation_id(self, field: Field) -> None:
+        if not field.data:
+            raise StopValidation("Select the host organisation")
+        if field.data not in {choice.value for choice in field.choices}:
+            raise StopValidation("Select the host organisation")
+
+    def fill(self, opportunity: Any) -> None:
+        """Put an opportunity's values into the form (GET on the edit page)."""
+        self.kind.data = opportunity.kind.value
+        self.location_kind.data = opportunity.location_kind.value
+        self.open_to.data = opportunity.open_to.value
+        self.total_days.data = str(opportunity.total_days or "")
+        self.places.data = str(opportunity.places)
+        self.no_manager_approval.data = not opportunity.manager_approval_required
+        self.partnership_id.data = str(opportunity.partnership_id or "")
+
+    def details(self) -> OpportunityDetails:
+        partnership = self.partnership_id.data or ""
+        return OpportunityDetails(
+            kind=OpportunityKind(self.kind.data),
+            title=self.title.data or "",
+            description=self.description.data or "",
+            skills_sought=self.skills_sought.data or "",
+            host_team=self.host_team.data or "",
+            location_kind=LocationKind(self.location_kind.data),
+            place=self.place.data or "",
+            time_commitment=self.time_commitment.data or "",
+            total_days=self.total_days.number(),
+            duration=self.duration.data or "",
+            starts_earliest=self.starts_earliest.data,
+            starts_latest=self.starts_latest.data,
+            places=self.places.number(),
+            open_to=OpenTo(self.open_to.data),
+            seniority=self.seniority.data or "",
+            pay_and_backfill=self.pay_and_backfill.data or "",
+            closing_date=self.closing_date.data,
+            contact_name=self.contact_name.data or "",
+            contact_email=self.contact_email.data or "",
+            manager_approval_required=not self.no_manager_approval.data,
+            partnership_id=int(partnership) if partnership.isdigit() else None,
+        )
+
+
+class WithdrawOpportunityForm(BaseForm):
+    reason = _area("Why are you withdrawing it?", "Say why you are withdrawing it: we tell "
+                   "the applicants", services.REASON_MAX, "Reason",
+                   hint="We send this to everyone whose application is still open.")
+    submit = submit("Withdraw the opportunity")
+
+
+# --- Browsing ------------------------------------------------------------------------------
+
+COMMITMENT_CHOICES = [SelectChoice("", "Any"),
+                      SelectChoice("short", f"Up to {services.SHORT_DAYS} days in total"),
+                      SelectChoice("long", f"More than {services.SHORT_DAYS} days, or ongoing")]
+
+
+class FilterForm(BaseForm):
+    """The browse page's filters, sent by GET so results can be bookmarked and shared."""
+
+    class Meta:
+        csrf = False
+
+    type = SelectField("Type", widget=GovSelect(), validate_choice=False,
+                       choices=[SelectChoice("", "Any type")]
+                       + [SelectChoice(k.value, k.label) for k in OpportunityKind])
+    sector = SelectField("Host sector", widget=GovSelect(), validate_choice=False,
+                         choices=[SelectChoice("", "Any sector"),
+                                  SelectChoice(Sector.PUBLIC.value, "Public sector"),
+                                  SelectChoice(Sector.VCSE.value, "VCSE")])
+    partnership = SelectField("Partnership", widget=GovSelect(), validate_choice=False,
+                              choices=[])
+    location = SelectField("Where", widget=GovSelect(), validate_choice=False,
+                           choices=[SelectChoice("", "Anywhere")]
+                           + [SelectChoice(k.value, k.label) for k in LocationKind])
+    commitment = SelectField("Time commitment", widget=GovSelect(), validate_choice=False,
+                             choices=COMMITMENT_CHOICES)
+    closing_soon = BooleanField(f"Closing in the next {services.CLOSING_SOON_DAYS} days",
+                                widget=Checkbox())
+    submit = submit("Apply filters")
+
+    def set_partnerships(self, partnerships: list[Partnership]) -> None:
+        self.partnership.choices = [SelectChoice("", "Any partnership")] + [
+            SelectChoice(p.slug, p.name) for p in partnerships]
+
+    def filters(self, partnerships: list[Partnership]) -> BrowseFilters:
+        """What was asked for; unknown values are ignored rather than errors."""
+        def pick(enum_cls: Any, value: str | None) -> Any:
+            try:
+                return enum_cls(value) if value else None
+            except ValueError:
+                return None
+
+        sector = pick(Sector, self.sector.data)
+        partnership = next((p for p in partnerships if p.slug == self.partnership.data), None)
+        return BrowseFilters(
+            kind=pick(OpportunityKind, self.type.data),
+            sector=sector if sector in (Sector.PUBLIC, Sector.VCSE) else None,
+            partnership_id=partnership.id if partnership else None,
+            location_kind=pick(LocationKind, self.location.data),
+            commitment=self.commitment.data if self.commitment.data in ("short", "long")
+            else None,
+            closing_soon=bool(self.closing_soon.data),
+        )
+
+    def query_args(self, filters: BrowseFilters) -> dict[str, str]:
+        """The filters as query arguments (for pagination links), without empty ones."""
+        args = {
+            "type": filters.kind.value if filters.kind else "",
+            "sector": filters.sector.value if filters.sector else "",
+            "partnership": self.partnership.data if filters.partnership_id else "",
+            "location": filters.location_kind.value if filters.location_kind else "",
+            "commitment": filters.commitment or "",
+            "closing_soon": "y" if filters.closing_soon else "",
+        }
+        return {key: value for key, value in args.items() if value}
+
+
+# --- Applying ------------------------------------------------------------------------------
+
+
+class ApplyForm(BaseForm):
+    organisation_id = RadioField(
+        "Which organisation do you work for?", widget=Radios(), choices=[],
+        validators=[InputRequired("Select the organisation you work for")],
+        invalid_choice_message="Select the organisation you work for",
+    )
+    statement = _area("Why do you want to do this, and what would you bring?",
+                      "Say why you want to do this and what you would bring",
+                      application_rules.STATEMENT_MAX, "Your statement",
+                      hint="Only you, your line manager and the host will see this.")
+    availability = _area("When are you available?", "Say when you are available",
+                         application_rules.AVAILABILITY_MAX, "Availability",
+                         hint="For example, Tuesdays from September, or any two days in "
+                              "October.")
+    manager_name = _text("Your line manager's name", "your line manager's name",
+                         application_rules.NAME_MAX)
+    manager_email = EmailField(
+        "Your line manager's email address", widget=GovTextInput(),
+        description="We email them a link to approve or decline your application. They do "
+                    "not need an account.",
+        validators=[InputRequired("Enter your line manager's email address"),
+                    MaxLength(application_rules.EMAIL_MAX, "Line manager's email address"),
+                    Email(EMAIL_FORMAT, check_deliverability=False)],
+    )
+    submit = submit("Send application")
+
+    def set_organisations(self, organisations: list[Organisation]) -> None:
+        self.organisation_id.choices = [SelectChoice(str(o.id), o.name)
+                                        for o in organisations]
+
+    def without_manager(self) -> None:
+        """The opportunity needs no line manager's approval: drop those questions."""
+        del self.manager_name
+        del self.manager_email
+
+    def details(self) -> application_rules.ApplicationDetails:
+        value = self.organisation_id.data or ""
+        manager_name = getattr(self, "manager_name", None)
+        manager_email = getattr(self, "manager_email", None)
+        return application_rules.ApplicationDetails(
+            organisation_id=int(value) if value.isdigit() else None,
+            statement=self.statement.data or "",
+            availability=self.availability.data or "",
+            manager_name=(manager_name.data or "") if manager_name else "",
+            manager_email=(manager_email.data or "") if manager_email else "",
+        )
+
+
+class ManagerForm(BaseForm):
+    decision = RadioField(
+        "Do you approve this application?", widget=Radios(),
+        choices=[SelectChoice("approve", "Yes, I approve"),
+                 SelectChoice("decline", "No, I do not approve")],
+        validators=[InputRequired("Select yes if you approve the application")],
+        invalid_choice_message="Select yes if you approve the application",
+    )
+    comment = _area("Comment (needed if you do not approve)", None,
+                    application_rules.COMMENT_MAX, "Comment",
+                    hint="We pass this to the applicant.")
+    submit = submit("Send your decision")
+
+
+class DecisionForm(BaseForm):
+    decision = RadioField(
+        "What do you want to do?", widget=Radios(),
+        choices=[SelectChoice("shortlist", "Shortlist"),
+                 SelectChoice("accept", "Accept: offer a place"),
+                 SelectChoice("decline", "Decline")],
+        validators=[InputRequired("Select what to do with this application")],
+        invalid_choice_message="Select what to do with this application",
+    )
+    message = _area("Message to the applicant (needed if you decline)", None,
+                    application_rules.MESSAGE_MAX, "Message",
+                    hint="We email this to the applicant.")
+    submit = submit("Send decision")
+
+
+class WithdrawApplicationForm(BaseForm):
+    submit = submit("Withdraw my application")
+
+
+# --- Placements ----------------------------------------------------------------------------
+
+
+class PlanForm(BaseForm):
+    starts_on = UKDateField("Agreed start date", "the agreed start date",
+                            description="For example, 1 9 2027")
+    ends_on = UKDateField("Agreed end date (optional)", "the agreed end date", required=False,
+                          description="For example, 28 2 2028")
+    objective_1 = _text("Objective 1", "objective 1", placement_rules.OBJECTIVE_MAX,
+                        required=False)
+    objective_2 = _text("Objective 2", "objective 2", placement_rules.OBJECTIVE_MAX,
+                        required=False)
+    objective_3 = _text("Objective 3", "objective 3", placement_rules.OBJECTIVE_MAX,
+                        required=False)
+    objective_4 = _text("Objective 4", "objective 4", placement_rules.OBJECTIVE_MAX,
+                        required=False)
+    objective_5 = _text("Objective 5", "objective 5", placement_rules.OBJECTIVE_MAX,
+                        required=False)
+    submit = submit("Save the plan")
+
+    def objective_fields(self) -> list[StringField]:
+        return [getattr(self, f"objective_{i}") for i in range(1, MAX_OBJECTIVES + 1)]
+
+    def fill(self, placement: Placement) -> None:
+        self.starts_on.data = placement.starts_on
+        self.ends_on.data = placement.ends_on
+        texts = [o.text for o in placement.objectives]
+        for i, field in enumerate(self.objective_fields()):
+            field.data = texts[i] if i < len(texts) else ""
+
+    def objectives(self) -> list[str]:
+        return [field.data or "" for field in self.objective_fields()]
+
+
+class ChecklistForm(BaseForm):
+    agreed = SelectMultipleField(
+        "What have you agreed?", widget=Checkboxes(),
+        choices=[SelectChoice(name, label) for name, label, _hint in Placement.CHECKLIST],
+        invalid_choice_message="Select items from the checklist",
+    )
+    submit = submit("Save the checklist")
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "items": [{"hint": {"text": hint}} for _name, _label, hint in Placement.CHECKLIST],
+            "fieldset": {"legend": {"text": "What have you agreed?",
+                                    "classes": "govuk-fieldset__legend--s"}},
+        }
+
+
+class ReflectionForm(BaseForm):
+    learned = _area("What did you learn?", "Say what you learned",
+                    placement_rules.REFLECTION_MAX, "What you learned")
+    changes = _area("What changes as a result?", "Say what changes as a result",
+                    placement_rules.REFLECTION_MAX, "What changes",
+                    hint="In your work, your team or your organisation.")
+    would_recommend = RadioField(
+        "Would you recommend it to a colleague?", widget=Radios(),
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+        validators=[InputRequired("Select yes if you would recommend it")],
+        invalid_choice_message="Select yes if you would recommend it",
+    )
+    submit = submit("Save my reflection")
+
+    def recommend(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.would_recommend.data or "")

@@ -1,0 +1,436 @@
+"""Secondments, shadowing and other cross-sector exchanges.
+
+An ``Opportunity`` is offered by a host organisation. Staff send an ``Application``,
+which their line manager approves by a signed, single-use emailed link (only a hash
+of the link's secret is stored); the host then shortlists, accepts or declines it.
+Accepting takes one of the opportunity's places: ``places_taken`` is raised by a
+conditional UPDATE in the same transaction that creates the ``Placement``, and the
+database refuses ``places_taken > places``, so two hosts accepting at once can never
+overbook. A placement has up to five objectives, a checklist agreed before starting,
+and one reflection each from the participant and the host.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..extensions import db
+from ..modelbase import TimestampMixin, UTCDateTime, str_enum
+from ..organisations.models import Organisation, Sector
+from ..places.models import Partnership
+
+# Shadowing this short may be offered without the line manager's approval.
+NO_APPROVAL_MAX_DAYS = 2
+MAX_OBJECTIVES = 5
+
+
+class OpportunityKind(StrEnum):
+    SECONDMENT = "secondment"
+    SHADOWING = "shadowing"
+    PLACEMENT = "placement"
+    REVERSE_MENTORING = "reverse_mentoring"
+    BOARD_OBSERVER = "board_observer"
+
+    @property
+    def label(self) -> str:
+        return {
+            "secondment": "Secondment",
+            "shadowing": "Shadowing",
+            "placement": "Placement",
+            "reverse_mentoring": "Reverse mentoring",
+            "board_observer": "Board observer",
+        }[self.value]
+
+    @property
+    def hint(self) -> str:
+        return {
+            "secondment": "Working in the host's team for a period, usually part-time or "
+                          "full-time for months.",
+            "shadowing": "Spending a few days alongside someone to see how they work.",
+            "placement": "A fixed piece of work in the host's team, such as a project.",
+            "reverse_mentoring": "A more junior colleague from the host mentors a senior "
+                                 "leader.",
+            "board_observer": "Attending the host's board or committee meetings as an "
+                              "observer.",
+        }[self.value]
+
+
+class LocationKind(StrEnum):
+    IN_PERSON = "in_person"
+    HYBRID = "hybrid"
+    REMOTE = "remote"
+
+    @property
+    def label(self) -> str:
+        return {"in_person": "In person", "hybrid": "Hybrid", "remote": "Remote"}[self.value]
+
+
+class OpenTo(StrEnum):
+    """Whose staff may apply, by the sector of the applicant's organisation."""
+
+    PUBLIC = "public"
+    VCSE = "vcse"
+    BOTH = "both"
+
+    @property
+    def label(self) -> str:
+        return {
+            "public": "Public-sector staff",
+            "vcse": "Voluntary and community sector (VCSE) staff",
+            "both": "Public-sector and VCSE staff",
+        }[self.value]
+
+    def accepts(self, sector: Sector) -> bool:
+        if self is OpenTo.BOTH:
+            return sector in (Sector.PUBLIC, Sector.VCSE)
+        return sector.value == self.value
+
+
+class OpportunityStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft", "open": "Open", "closed": "Closed",
+                "withdrawn": "Withdrawn"}[self.value]
+
+
+class ManagerDecision(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    NOT_NEEDED = "not_needed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "Waiting for line manager",
+            "approved": "Line manager approved",
+            "declined": "Line manager declined",
+            "not_needed": "No line manager approval needed",
+        }[self.value]
+
+    @property
+    def lets_host_see(self) -> bool:
+        """The host sees an application only once the manager approved (or need not)."""
+        return self in (ManagerDecision.APPROVED, ManagerDecision.NOT_NEEDED)
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    SHORTLISTED = "shortlisted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    RESERVE = "reserve"
+
+    @property
+    def label(self) -> str:
+        return {
+            "submitted": "Submitted",
+            "shortlisted": "Shortlisted",
+            "accepted": "Accepted",
+            "declined": "Not accepted",
+            "withdrawn": "Withdrawn",
+            "reserve": "On the reserve list",
+        }[self.value]
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for the host's decision."""
+        return self in (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED,
+                        ApplicationStatus.RESERVE)
+
+
+class PlacementStatus(StrEnum):
+    AGREED = "agreed"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"agreed": "Agreed, not started", "in_progress": "In progress",
+                "completed": "Completed", "cancelled": "Cancelled"}[self.value]
+
+
+class ReflectionRole(StrEnum):
+    PARTICIPANT = "participant"
+    HOST = "host"
+
+    @property
+    def label(self) -> str:
+        return {"participant": "Participant", "host": "Host"}[self.value]
+
+
+class Opportunity(TimestampMixin, db.Model):
+    """An offer of a secondment, shadowing or similar from a host organisation."""
+
+    __tablename__ = "opportunities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The partnership it is offered within (for the browse filter and the figures).
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="SET NULL")
+    )
+    kind: Mapped[OpportunityKind] = mapped_column(str_enum(OpportunityKind), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")  # Markdown
+    skills_sought: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    host_team: Mapped[str] = mapped_column(String(160), nullable=False, default="")
+    location_kind: Mapped[LocationKind] = mapped_column(str_enum(LocationKind), nullable=False)
+    place: Mapped[str] = mapped_column(String(160), nullable=False, default="")
+    time_commitment: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    # Days in all, when known (always for short shadowing): the "up to 5 days" filter.
+    total_days: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    starts_earliest: Mapped[date] = mapped_column(Date, nullable=False)
+    starts_latest: Mapped[date] = mapped_column(Date, nullable=False)
+    places: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    places_taken: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    open_to: Mapped[OpenTo] = mapped_column(str_enum(OpenTo), nullable=False,
+                                            default=OpenTo.BOTH)
+    seniority: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    pay_and_backfill: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Applications close at the end of this day, UK time.
+    closing_date: Mapped[date] = mapped_column(Date, nullable=False)
+    contact_name: Mapped[str] = mapped_column(String(120), nullable=False)
+    contact_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    status: Mapped[OpportunityStatus] = mapped_column(
+        str_enum(OpportunityStatus), nullable=False, default=OpportunityStatus.DRAFT
+    )
+    manager_approval_required: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                            default=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    organisation: Mapped[Organisation] = relationship()
+    partnership: Mapped[Partnership | None] = relationship()
+    posted_by: Mapped[User | None] = relationship()
+    applications: Mapped[list[Application]] = relationship(
+        back_populates="opportunity", cascade="all, delete-orphan",
+        order_by="Application.id",
+    )
+
+    __table_args__ = (
+        CheckConstraint("places >= 1", name="places_positive"),
+        CheckConstraint("places_taken >= 0 AND places_taken <= places",
+                        name="never_overbooked"),
+        CheckConstraint("starts_latest >= starts_earliest", name="start_window"),
+        CheckConstraint("total_days IS NULL OR total_days >= 1", name="total_days_positive"),
+        CheckConstraint(
+            f"manager_approval_required OR (kind = 'shadowing' AND total_days IS NOT NULL "
+            f"AND total_days <= {NO_APPROVAL_MAX_DAYS})",
+            name="approval_only_optional_for_short_shadowing",
+        ),
+        Index("ix_opportunities_status_closing", "status", "closing_date"),
+        Index("ix_opportunities_organisation_id", "organisation_id"),
+        Index("ix_opportunities_partnership_id", "partnership_id"),
+        Index("ix_opportunities_posted_by_id", "posted_by_id"),
+        Index("ix_opportunities_kind", "kind"),
+    )
+
+    @property
+    def is_filled(self) -> bool:
+        return self.places_taken >= self.places
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.places - self.places_taken)
+
+    def is_accepting(self, today: date) -> bool:
+        """Open, and the closing date (the end of that day in the UK) has not passed."""
+        return self.status is OpportunityStatus.OPEN and self.closing_date >= today
+
+    def __repr__(self) -> str:
+        return f"<Opportunity {self.id} {self.status.value}>"
+
+
+class Application(TimestampMixin, db.Model):
+    """Someone's application for an opportunity, for one of their organisations."""
+
+    __tablename__ = "opportunity_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), nullable=False
+    )
+    applicant_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    # The organisation the applicant works for (one they belong to): gives the direction.
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    statement: Mapped[str] = mapped_column(Text, nullable=False)
+    availability: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    manager_name: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    manager_email: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    manager_decision: Mapped[ManagerDecision] = mapped_column(
+        str_enum(ManagerDecision), nullable=False, default=ManagerDecision.PENDING
+    )
+    manager_comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    manager_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # SHA-256 of the current link's secret; None once used (or no longer needed).
+    manager_token_hash: Mapped[str | None] = mapped_column(String(64))
+    manager_link_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[ApplicationStatus] = mapped_column(
+        str_enum(ApplicationStatus), nullable=False, default=ApplicationStatus.SUBMITTED
+    )
+    host_message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    opportunity: Mapped[Opportunity] = relationship(back_populates="applications")
+    applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])
+    organisation: Mapped[Organisation] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    placement: Mapped[Placement | None] = relationship(
+        back_populates="application", uselist=False, cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    __table_args__ = (
+        # One application per person per opportunity (applying again reuses it).
+        UniqueConstraint("opportunity_id", "applicant_id"),
+        Index("ix_opportunity_applications_opportunity_status", "opportunity_id", "status"),
+        Index("ix_opportunity_applications_applicant_id", "applicant_id"),
+        Index("ix_opportunity_applications_organisation_id", "organisation_id"),
+        Index("ix_opportunity_applications_manager_token_hash", "manager_token_hash"),
+    )
+
+    @property
+    def host_can_see(self) -> bool:
+        return self.manager_decision.lets_host_see
+
+    def __repr__(self) -> str:
+        return f"<Application {self.id} {self.status.value}>"
+
+
+class Placement(TimestampMixin, db.Model):
+    """An accepted application: agreed dates, objectives, a checklist and reflections."""
+
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunity_applications.id", ondelete="CASCADE"), nullable=False,
+        unique=True,
+    )
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[PlacementStatus] = mapped_column(
+        str_enum(PlacementStatus), nullable=False, default=PlacementStatus.AGREED
+    )
+    confidentiality_agreed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    expenses_agreed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    insurance_agreed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    data_access_agreed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    supervision_agreed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    application: Mapped[Application] = relationship(back_populates="placement")
+    objectives: Mapped[list[PlacementObjective]] = relationship(
+        back_populates="placement", cascade="all, delete-orphan",
+        order_by="PlacementObjective.position",
+    )
+    reflections: Mapped[list[Reflection]] = relationship(
+        back_populates="placement", cascade="all, delete-orphan", order_by="Reflection.role",
+    )
+
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
+                        name="ends_after_start"),
+        Index("ix_placements_status", "status"),
+    )
+
+    CHECKLIST = (
+        ("confidentiality_agreed", "Confidentiality",
+         "What the participant may and may not share, during and after."),
+        ("expenses_agreed", "Expenses", "What is paid, by whom, and how to claim."),
+        ("insurance_agreed", "Insurance",
+         "Whose insurance covers the participant while with the host."),
+        ("data_access_agreed", "Data access",
+         "Which systems and personal data the participant may see, and on what terms."),
+        ("supervision_agreed", "Supervision",
+         "Who supervises the participant day to day, and how often you meet."),
+    )
+
+    @property
+    def checklist_done(self) -> bool:
+        return all(getattr(self, name) for name, _label, _hint in self.CHECKLIST)
+
+    def reflection_by(self, role: ReflectionRole) -> Reflection | None:
+        return next((r for r in self.reflections if r.role is role), None)
+
+    def __repr__(self) -> str:
+        return f"<Placement {self.id} {self.status.value}>"
+
+
+class PlacementObjective(TimestampMixin, db.Model):
+    """One of up to five things the participant means to achieve."""
+
+    __tablename__ = "placement_objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(
+        ForeignKey("placements.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    text: Mapped[str] = mapped_column(String(300), nullable=False)
+
+    placement: Mapped[Placement] = relationship(back_populates="objectives")
+
+    __table_args__ = (
+        UniqueConstraint("placement_id", "position"),
+        CheckConstraint(f"position >= 1 AND position <= {MAX_OBJECTIVES}",
+                        name="position_in_range"),
+    )
+
+
+class Reflection(TimestampMixin, db.Model):
+    """What the participant (or the host) learned, and would they recommend it."""
+
+    __tablename__ = "placement_reflections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(
+        ForeignKey("placements.id", ondelete="CASCADE"), nullable=False
+    )
+    role: Mapped[ReflectionRole] = mapped_column(str_enum(ReflectionRole), nullable=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    learned: Mapped[str] = mapped_column(Text, nullable=False)
+    changes: Mapped[str] = mapped_column(Text, nullable=False)
+    would_recommend: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    placement: Mapped[Placement] = relationship(back_populates="reflections")
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("placement_id", "role"),)

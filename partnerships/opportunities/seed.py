@@ -1,0 +1,455 @@
+"""The ``opportunities`` section of the demo (``flask seed demo``): secondments and
+shadowing offered by the demo organisations, with applications, placements, their
+objectives, checklists and reflections.
+
+It follows the rules in ``partnerships/seed.py``:
+
+- **Idempotent, and a reset.** An opportunity is matched by its host and title, an
+  application by its opportunity and applicant, a placement by its application, an
+  objective by its position and a reflection by its role. A declared opportunity is
+  brought back to the file: the demo accounts' applications the file does not list
+  (say one made in a walkthrough) are removed with their placements, and
+  ``places_taken`` is recounted from the accepted applications. Opportunities that
+  demo accounts posted for demo organisations but the file does not list are removed
+  too, unless someone outside the demo has applied. Everything else is left alone.
+- **Times do not move.** Every date and time is a whole number of days from the day
+  the opportunity's partnership (or, without one, the first partnership in the file)
+  was first loaded: ``closing_day: 6`` closes six days after it, ``applied_day: -5``
+  was five days before it. Every later run computes the same values and changes
+  nothing, and a fresh demo has opportunities closing soon.
+- **The same rules as the site.** An opportunity is checked by the same function as
+  the "offer an opportunity" form (against the anchor day, not today), applicants
+  belong to the organisation they apply from, in a sector the opportunity is open
+  to, the host sees only what the line manager approved, a placement belongs to an
+  accepted application, places are never overbooked, and a host's reflection is by
+  an admin of the host or the person who posted it. Nothing is audited and no email
+  is queued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, true
+
+from ..accounts.models import User
+from ..errors import ValidationError
+from ..extensions import db
+from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
+from ..places.models import Partnership
+from ..seed import SeedContext, SeedError, _assign, _check_fields, _entries, _enum, _text
+from ..timeutil import to_uk
+from . import applications as application_rules
+from . import placements as placement_rules
+from . import services
+from .models import (
+    MAX_OBJECTIVES,
+    Application,
+    ApplicationStatus,
+    LocationKind,
+    ManagerDecision,
+    OpenTo,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStatus,
+    Placement,
+    PlacementObjective,
+    PlacementStatus,
+    Reflection,
+    ReflectionRole,
+)
+
+_OPPORTUNITY_REQUIRED = {"host", "posted_by", "title", "type", "description", "location",
+                         "time_commitment", "start_days", "closing_day", "contact_name",
+                         "contact_email"}
+_OPPORTUNITY_OPTIONAL = {"partnership", "skills_sought", "host_team", "place", "total_days",
+                         "duration", "places", "open_to", "seniority", "pay_and_backfill",
+                         "status", "manager_approval_required", "published_day",
+                         "withdrawn_reason", "applications"}
+_APPLICATION_OPTIONAL = {"manager_name", "manager_email", "manager_decision",
+                         "manager_comment", "manager_decided_day", "status", "host_message",
+                         "decided_day", "placement"}
+_PLACEMENT_OPTIONAL = {"start_day", "end_day", "checklist", "objectives", "started_day",
+                       "completed_day", "reflections"}
+_REFLECTION_FIELDS = {"learned", "changes", "would_recommend"}
+_CHECKLIST = [name for name, _label, _hint in Placement.CHECKLIST]
+_DAYS_MESSAGE = ("should be a whole number of days from the day the partnership was first "
+                 "loaded (negative for before it)")
+
+
+@dataclass
+class _Anchor:
+    """The moment the partnership was first loaded, and that day in the UK."""
+
+    moment: datetime
+    day: date
+
+    def date(self, entry: dict[str, Any], key: str, where: str) -> date:
+        return self.day + timedelta(days=_whole(entry.get(key), key, where))
+
+    def time(self, entry: dict[str, Any], key: str, where: str,
+             default: int | None = None) -> datetime:
+        value = entry.get(key, default)
+        days = _whole(value, key, where)
+        if days > 0:
+            raise SeedError(f"{where}: {key} is in the future (it must be 0 or less)")
+        return self.moment + timedelta(days=days)
+
+
+def _whole(value: Any, key: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SeedError(f"{where}: {key} {_DAYS_MESSAGE}")
+    return value
+
+
+def _anchor(partnership: Partnership | None, ctx: SeedContext, where: str) -> _Anchor:
+    chosen = partnership or next(iter(ctx.partnerships.values()), None)
+    if chosen is None:
+        raise SeedError(f"{where}: opportunities count their days from a partnership, and "
+                        "the file has none")
+    return _Anchor(chosen.created_at, to_uk(chosen.created_at).date())
+
+
+def _is_admin(user: User, organisation: Organisation) -> bool:
+    return db.session.scalar(select(OrganisationMember.id).where(
+        OrganisationMember.organisation_id == organisation.id,
+        OrganisationMember.user_id == user.id,
+        OrganisationMember.status == RequestStatus.ACTIVE,
+        OrganisationMember.role == MemberRole.ADMIN,
+    )) is not None
+
+
+def _is_member(user: User, organisation: Organisation) -> bool:
+    return db.session.scalar(select(OrganisationMember.id).where(
+        OrganisationMember.organisation_id == organisation.id,
+        OrganisationMember.user_id == user.id,
+        OrganisationMember.status == RequestStatus.ACTIVE,
+    )) is not None
+
+
+# --- Opportunities ------------------------------------------------------------------------
+
+
+def _details(entry: dict[str, Any], host: Organisation, partnership: Partnership | None,
+             anchor: _Anchor, where: str) -> services.OpportunityDetails:
+    """The opportunity's fields, checked by the same rules as the form (at the anchor)."""
+    start_days = entry["start_days"]
+    if not (isinstance(start_days, list) and len(start_days) == 2):
+        raise SeedError(f"{where}: start_days should be [earliest, latest]")
+    total_days = entry.get("total_days")
+    if total_days is not None and (isinstance(total_days, bool)
+                                   or not isinstance(total_days, int)):
+        raise SeedError(f"{where}: total_days should be a whole number")
+    places = entry.get("places", 1)
+    if isinstance(places, bool) or not isinstance(places, int):
+        raise SeedError(f"{where}: places should be a whole number")
+    details = services.OpportunityDetails(
+        kind=_enum(OpportunityKind, entry["type"], where),
+        title=" ".join(str(entry["title"]).split()),
+        description=_text(entry["description"]),
+        skills_sought=_text(entry.get("skills_sought")),
+        host_team=_text(entry.get("host_team")),
+        location_kind=_enum(LocationKind, entry["location"], where),
+        place=_text(entry.get("place")),
+        time_commitment=_text(entry["time_commitment"]),
+        total_days=total_days,
+        duration=_text(entry.get("duration")),
+        starts_earliest=anchor.date({"d": start_days[0]}, "d", f"{where}: start_days"),
+        starts_latest=anchor.date({"d": start_days[1]}, "d", f"{where}: start_days"),
+        places=places,
+        open_to=_enum(OpenTo, entry.get("open_to", "both"), where),
+        seniority=_text(entry.get("seniority")),
+        pay_and_backfill=_text(entry.get("pay_and_backfill")),
+        closing_date=anchor.date(entry, "closing_day", where),
+        contact_name=_text(entry["contact_name"]),
+        contact_email=_text(entry["contact_email"]),
+        manager_approval_required=bool(entry.get("manager_approval_required", True)),
+        partnership_id=partnership.id if partnership else None,
+    )
+    assert details.closing_date is not None
+    check_day = min(anchor.day, details.closing_date)  # a closed demo may have closed
+    try:
+        return services._check(details, host, None, check_day)
+    except ValidationError as error:
+        raise SeedError(f"{where}: {error.message} ({error.field})") from None
+
+
+def _load_opportunity(entry: dict[str, Any], ctx: SeedContext,
+                      seen: set[tuple[int, str]]) -> Opportunity:
+    where = f"opportunities: {entry.get('title', '?')!r}"
+    _check_fields(entry, _OPPORTUNITY_REQUIRED, _OPPORTUNITY_OPTIONAL, where)
+    host = ctx.organisation(entry["host"], where)
+    poster = ctx.user(entry["posted_by"], where)
+    if not _is_admin(poster, host):
+        raise SeedError(f"{where}: {poster.email} is not an admin of {host.slug}, so cannot "
+                        "post for it")
+    partnership = ctx.partnership(entry["partnership"], where) if entry.get(
+        "partnership") else None
+    anchor = _anchor(partnership, ctx, where)
+    details = _details(entry, host, partnership, anchor, where)
+    if (host.id, details.title) in seen:
+        raise SeedError(f"{where}: listed twice for {host.slug}")
+    seen.add((host.id, details.title))
+    status = _enum(OpportunityStatus, entry.get("status", "open"), where)
+    withdrawn_reason = _text(entry.get("withdrawn_reason"))
+    if (status is OpportunityStatus.WITHDRAWN) != bool(withdrawn_reason):
+        raise SeedError(f"{where}: a withdrawn opportunity, and only one, has a "
+                        "withdrawn_reason")
+    opportunity = db.session.scalar(select(Opportunity).where(
+        Opportunity.organisation_id == host.id, Opportunity.title == details.title))
+    if opportunity is None:
+        opportunity = Opportunity(organisation_id=host.id, title=details.title,
+                                  places_taken=0)
+        db.session.add(opportunity)
+    published = (None if status is OpportunityStatus.DRAFT
+                 else anchor.time(entry, "published_day", where, default=-14))
+    values = {name: getattr(details, name) for name in (
+        "kind", "description", "skills_sought", "host_team", "location_kind", "place",
+        "time_commitment", "total_days", "duration", "starts_earliest", "starts_latest",
+        "places", "open_to", "seniority", "pay_and_backfill", "closing_date",
+        "contact_name", "contact_email", "manager_approval_required", "partnership_id")}
+    _assign(opportunity, posted_by_id=poster.id, status=status, published_at=published,
+            withdrawn_reason=withdrawn_reason,
+            created_at=published or anchor.moment - timedelta(days=1), **values)
+    db.session.flush()
+    ctx.count("opportunities")
+    _load_applications(opportunity, entry.get("applications"), ctx, anchor, where)
+    return opportunity
+
+
+# --- Applications -------------------------------------------------------------------------
+
+
+def _load_applications(opportunity: Opportunity, section: Any, ctx: SeedContext,
+                       anchor: _Anchor, where: str) -> None:
+    declared = {user.id for user in ctx.users.values()}
+    existing = {a.applicant_id: a for a in db.session.scalars(
+        select(Application).where(Application.opportunity_id == opportunity.id))}
+    listed: set[int] = set()
+    host = db.session.get(Organisation, opportunity.organisation_id)
+    assert host is not None
+    for item in _entries(section, f"{where}: applications"):
+        awhere = f"{where}: application by {item.get('applicant', '?')}"
+        _check_fields(item, {"applicant", "organisation", "statement", "availability",
+                             "applied_day"}, _APPLICATION_OPTIONAL, awhere)
+        applicant = ctx.user(item["applicant"], awhere)
+        if applicant.id in listed:
+            raise SeedError(f"{awhere}: listed twice")
+        listed.add(applicant.id)
+        home = ctx.organisation(item["organisation"], awhere)
+        if not _is_member(applicant, home):
+            raise SeedError(f"{awhere}: {applicant.email} does not belong to {home.slug}")
+        if home.id == host.id or not opportunity.open_to.accepts(home.sector):
+            raise SeedError(f"{awhere}: {home.slug} cannot apply: the opportunity is open to "
+                            f"{opportunity.open_to.label.lower()}, from other organisations")
+        application = existing.get(applicant.id)
+        if application is None:
+            application = Application(opportunity_id=opportunity.id,
+                                      applicant_id=applicant.id)
+            db.session.add(application)
+        _sync_application(application, opportunity, home, item, anchor, awhere)
+        ctx.count("applications")
+        db.session.flush()
+        _load_placement(application, opportunity, host, item.get("placement"), ctx, anchor,
+                        awhere)
+    for applicant_id in declared - listed:
+        if applicant_id in existing:
+            db.session.delete(existing[applicant_id])
+    db.session.flush()
+    accepted = db.session.scalar(
+        select(func.count(Application.id)).where(
+            Application.opportunity_id == opportunity.id,
+            Application.status == ApplicationStatus.ACCEPTED)) or 0
+    if accepted > opportunity.places:
+        raise SeedError(f"{where}: {accepted} accepted applications for {opportunity.places} "
+                        "places: never overbook")
+    _assign(opportunity, places_taken=accepted)
+
+
+def _sync_application(application: Application, opportunity: Opportunity,
+                      home: Organisation, item: dict[str, Any], anchor: _Anchor,
+                      where: str) -> None:
+    applied = anchor.time(item, "applied_day", where)
+    status = _enum(ApplicationStatus, item.get("status", "submitted"), where)
+    default_decision = ("pending" if opportunity.manager_approval_required else "not_needed")
+    decision = _enum(ManagerDecision, item.get("manager_decision", default_decision), where)
+    if (decision is ManagerDecision.NOT_NEEDED) == opportunity.manager_approval_required:
+        raise SeedError(f"{where}: manager_decision not_needed goes with "
+                        "manager_approval_required: false, and only with it")
+    manager_name = _text(item.get("manager_name"))
+    manager_email = _text(item.get("manager_email")).lower()
+    if opportunity.manager_approval_required and not (manager_name and "@" in manager_email):
+        raise SeedError(f"{where}: needs manager_name and manager_email")
+    if status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.RESERVE,
+                      ApplicationStatus.WITHDRAWN) and not decision.lets_host_see:
+        raise SeedError(f"{where}: the host cannot decide before the line manager approves")
+    for key, limit in (("statement", application_rules.STATEMENT_MAX),
+                       ("availability", application_rules.AVAILABILITY_MAX)):
+        if not _text(item[key]) or len(_text(item[key])) > limit:
+            raise SeedError(f"{where}: {key} should be 1 to {limit} characters")
+    manager_decided = (anchor.time(item, "manager_decided_day", where)
+                       if decision in (ManagerDecision.APPROVED, ManagerDecision.DECLINED)
+                       else None)
+    decided = (anchor.time(item, "decided_day", where)
+               if status in (ApplicationStatus.SHORTLISTED, ApplicationStatus.ACCEPTED,
+                             ApplicationStatus.DECLINED) else None)
+    for moment, key in ((manager_decided, "manager_decided_day"), (decided, "decided_day")):
+        if moment is not None and moment < applied:
+            raise SeedError(f"{where}: {key} is before applied_day")
+    pending = decision is ManagerDecision.PENDING and status.is_open
+    # A pending application's first link is not known to anyone (no email is sent):
+    # the applicant sends a reminder from their application's page to get a new one.
+    token_hash = (hashlib.sha256(f"demo:{opportunity.id}:{application.applicant_id}".encode())
+                  .hexdigest() if pending else None)
+    _assign(application, organisation_id=home.id, statement=_text(item["statement"]),
+            availability=_text(item["availability"]), manager_name=manager_name,
+            manager_email=manager_email, manager_decision=decision,
+            manager_comment=_text(item.get("manager_comment")),
+            manager_decided_at=manager_decided, manager_token_hash=token_hash,
+            manager_link_sent_at=applied if opportunity.manager_approval_required else None,
+            last_reminder_at=None, status=status, host_message=_text(item.get("host_message")),
+            decided_at=decided,
+            decided_by_id=opportunity.posted_by_id if decided else None,
+            withdrawn_at=applied if status is ApplicationStatus.WITHDRAWN else None,
+            created_at=applied)
+
+
+# --- Placements ---------------------------------------------------------------------------
+
+
+def _load_placement(application: Application, opportunity: Opportunity, host: Organisation,
+                    item: Any, ctx: SeedContext, anchor: _Anchor, where: str) -> None:
+    existing = db.session.scalar(select(Placement).where(
+        Placement.application_id == application.id))
+    if application.status is not ApplicationStatus.ACCEPTED:
+        if item is not None:
+            raise SeedError(f"{where}: only an accepted application has a placement")
+        if existing is not None:
+            db.session.delete(existing)
+        return
+    item = item or {}
+    pwhere = f"{where}: placement"
+    if not isinstance(item, dict):
+        raise SeedError(f"{pwhere}: expected fields such as status and start_day")
+    _check_fields(item, {"status"}, _PLACEMENT_OPTIONAL, pwhere)
+    status = _enum(PlacementStatus, item["status"], pwhere)
+    if status is PlacementStatus.CANCELLED:
+        raise SeedError(f"{pwhere}: a cancelled placement belongs to a withdrawn application")
+    starts = anchor.date(item, "start_day", pwhere) if "start_day" in item else None
+    ends = anchor.date(item, "end_day", pwhere) if "end_day" in item else None
+    if ends is not None and (starts is None or ends < starts):
+        raise SeedError(f"{pwhere}: end_day is before start_day")
+    checklist = item.get("checklist", [])
+    if checklist == "all":
+        checklist = _CHECKLIST
+    if not isinstance(checklist, list) or set(checklist) - set(_CHECKLIST):
+        raise SeedError(f"{pwhere}: checklist should be 'all' or a list of "
+                        f"{', '.join(_CHECKLIST)}")
+    started = completed = None
+    if status is not PlacementStatus.AGREED:
+        if starts is None or set(checklist) != set(_CHECKLIST):
+            raise SeedError(f"{pwhere}: a placement starts once the dates and the whole "
+                            "checklist are agreed")
+        started = anchor.time(item, "started_day", pwhere)
+    if status is PlacementStatus.COMPLETED:
+        completed = anchor.time(item, "completed_day", pwhere)
+        if started is not None and completed < started:
+            raise SeedError(f"{pwhere}: completed_day is before started_day")
+    placement = existing
+    if placement is None:
+        placement = Placement(application_id=application.id)
+        db.session.add(placement)
+    _assign(placement, status=status, starts_on=starts, ends_on=ends, started_at=started,
+            completed_at=completed, cancelled_at=None,
+            created_at=application.decided_at or anchor.moment,
+            **{name: name in checklist for name in _CHECKLIST})
+    db.session.flush()
+    ctx.count("placements")
+    _sync_objectives(placement, item.get("objectives") or [], pwhere)
+    _sync_reflections(placement, application, opportunity, host, item.get("reflections"),
+                      ctx, completed or anchor.moment, pwhere)
+
+
+def _sync_objectives(placement: Placement, objectives: Any, where: str) -> None:
+    if not isinstance(objectives, list) or len(objectives) > MAX_OBJECTIVES:
+        raise SeedError(f"{where}: objectives should be a list of up to {MAX_OBJECTIVES}")
+    wanted = [_text(text) for text in objectives]
+    if any(not text or len(text) > placement_rules.OBJECTIVE_MAX for text in wanted):
+        raise SeedError(f"{where}: each objective should be 1 to "
+                        f"{placement_rules.OBJECTIVE_MAX} characters")
+    if [o.text for o in placement.objectives] != wanted:
+        placement.objectives.clear()
+        db.session.flush()
+        for position, text in enumerate(wanted, start=1):
+            placement.objectives.append(PlacementObjective(position=position, text=text))
+        db.session.flush()
+    for objective in placement.objectives:
+        _assign(objective, created_at=placement.created_at)
+
+
+def _sync_reflections(placement: Placement, application: Application,
+                      opportunity: Opportunity, host: Organisation, section: Any,
+                      ctx: SeedContext, at: datetime, where: str) -> None:
+    section = section or {}
+    if not isinstance(section, dict) or set(section) - {"participant", "host"}:
+        raise SeedError(f"{where}: reflections should have participant and/or host")
+    if section and not placement_rules.can_reflect(placement):
+        raise SeedError(f"{where}: reflections come once the placement has started")
+    kept: set[ReflectionRole] = set()
+    for role_name, item in section.items():
+        role = ReflectionRole(role_name)
+        rwhere = f"{where}: {role_name} reflection"
+        required = _REFLECTION_FIELDS | ({"author"} if role is ReflectionRole.HOST else set())
+        _check_fields(item, required, set(), rwhere)
+        if role is ReflectionRole.HOST:
+            author = ctx.user(item["author"], rwhere)
+            if not (_is_admin(author, host) or author.id == opportunity.posted_by_id):
+                raise SeedError(f"{rwhere}: {author.email} is not an admin of {host.slug}")
+        else:
+            author = db.session.get(User, application.applicant_id)
+        if not isinstance(item["would_recommend"], bool):
+            raise SeedError(f"{rwhere}: would_recommend should be true or false")
+        reflection = placement.reflection_by(role)
+        if reflection is None:
+            reflection = Reflection(role=role)
+            placement.reflections.append(reflection)
+        _assign(reflection, author_id=author.id if author else None,
+                learned=_text(item["learned"]), changes=_text(item["changes"]),
+                would_recommend=item["would_recommend"], submitted_at=at, created_at=at)
+        kept.add(role)
+        ctx.count("reflections")
+    for reflection in list(placement.reflections):
+        if reflection.role not in kept:
+            placement.reflections.remove(reflection)
+    db.session.flush()
+
+
+# --- The section --------------------------------------------------------------------------
+
+
+def load_opportunities(section: Any, ctx: SeedContext) -> None:
+    seen: set[tuple[int, str]] = set()
+    kept: set[int] = set()
+    for entry in _entries(section, "opportunities"):
+        kept.add(_load_opportunity(entry, ctx, seen).id)
+    _delete_walkthrough_opportunities(ctx, kept)
+    db.session.flush()
+
+
+def _delete_walkthrough_opportunities(ctx: SeedContext, kept: set[int]) -> None:
+    """Opportunities demo accounts posted for demo organisations that the file does not
+    list, unless someone outside the demo has applied."""
+    declared_users = {user.id for user in ctx.users.values()}
+    declared_orgs = {org.id for org in ctx.organisations.values()}
+    if not declared_users or not declared_orgs:
+        return
+    for opportunity in db.session.scalars(select(Opportunity).where(
+        Opportunity.organisation_id.in_(declared_orgs),
+        Opportunity.posted_by_id.in_(declared_users),
+        Opportunity.id.not_in(kept) if kept else true(),
+    )):
+        if all(a.applicant_id in declared_users for a in opportunity.applications):
+            db.session.delete(opportunity)

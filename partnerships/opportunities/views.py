@@ -1,0 +1,265 @@
+"""Opportunity pages: browse with filters, each opportunity's page, posting and editing,
+publishing, closing, reopening and withdrawing, the host's list of applications,
+"My opportunities" and the figures by direction.
+
+Thin: load -> authorise (``permissions``) -> validate -> service -> commit -> flash ->
+redirect (303). Drafts are 404 to everyone but the host, so they reveal nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import pagination, permissions
+from ..errors import ValidationError
+from ..extensions import db
+from ..htmx import render_page_or_partial
+from ..timeutil import today_uk
+from . import applications as application_rules
+from . import bp, placements, services
+from .forms import ButtonForm, FilterForm, OpportunityForm, WithdrawOpportunityForm
+from .models import Opportunity, OpportunityStatus
+
+Page = str | Response | tuple[str, int]
+
+
+# --- Loading and authorising -------------------------------------------------------------
+
+
+def _see_other(endpoint: str, **values: object) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _to_opportunity(opportunity: Opportunity) -> Response:
+    return _see_other("opportunities.show", opportunity_id=opportunity.id)
+
+
+def _visible(opportunity_id: int) -> Opportunity:
+    """An opportunity this person may see; 404 otherwise (drafts are the host's)."""
+    opportunity = services.get(opportunity_id)
+    if opportunity is None or not permissions.can_view_opportunity(current_user, opportunity):
+        abort(404)
+    return opportunity
+
+
+def _managed(opportunity_id: int) -> Opportunity:
+    """An opportunity this person hosts: anonymous people sign in first, others get 403."""
+    opportunity = _visible(opportunity_id)
+    if not current_user.is_authenticated:
+        abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
+    if not permissions.can_manage_opportunity(current_user, opportunity):
+        abort(403)
+    return opportunity
+
+
+def _button_pressed() -> None:
+    """A button-only form must carry a valid CSRF token (checked by Flask-WTF)."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+
+
+# --- Browse -------------------------------------------------------------------------------
+
+
+@bp.get("/opportunities/")
+def index() -> Response:
+    partnerships = services.all_partnerships()
+    form = FilterForm(formdata=request.args)
+    form.set_partnerships(partnerships)
+    filters = form.filters(partnerships)
+    page = pagination.page_number()
+    today = today_uk()
+    opportunities, total = services.browse(filters, page, today)
+    pages = pagination.page_count(total, services.PAGE_SIZE)
+    if page > pages:  # a stale link past the end: show the last page instead
+        page = pages
+        opportunities, total = services.browse(filters, page, today)
+    args = form.query_args(filters)
+    return render_page_or_partial(
+        "opportunities/index.html", "opportunities/_results_fragment.html",
+        form=form, opportunities=opportunities, total=total, page_number=page, pages=pages,
+        filtered=filters.any, today=today,
+        closing_soon_days=services.CLOSING_SOON_DAYS,
+        pagination=pagination.govuk_pagination(
+            "opportunities.index", page, pages, "Pages of opportunities", **args
+        ),
+    )
+
+
+# --- Posting and editing -------------------------------------------------------------------
+
+
+@bp.route("/opportunities/new", methods=["GET", "POST"])
+@login_required
+def new() -> Page:
+    organisations = services.host_organisations(current_user)
+    if not organisations:
+        abort(403, "Only admins of an organisation can post opportunities for it. Ask an "
+                   "admin of your organisation to post it, or to make you an admin.")
+    form = OpportunityForm()
+    if not form.is_submitted() and len(organisations) == 1:
+        form.organisation_id.data = str(organisations[0].id)
+    form.set_choices(organisations,
+                     services.partnerships_of([org.id for org in organisations]))
+    if form.validate_on_submit():
+        organisation = form.chosen_organisation(organisations)
+        assert organisation is not None  # checked by the form
+        try:
+            opportunity = services.create_opportunity(current_user, organisation,
+                                                      form.details())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Your opportunity has been saved as a draft. Publish it when it is ready.",
+                  "success")
+            return _to_opportunity(opportunity)
+    status = 422 if form.errors else 200
+    return render_template("opportunities/form.html", form=form, opportunity=None), status
+
+
+@bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(opportunity_id: int) -> Page:
+    opportunity = _managed(opportunity_id)
+    if opportunity.status is OpportunityStatus.WITHDRAWN:
+        abort(409, "This opportunity has been withdrawn, so it cannot be changed.")
+    form = OpportunityForm(obj=opportunity)
+    if not form.is_submitted():
+        form.fill(opportunity)
+    form.set_choices(None, services.partnerships_of([opportunity.organisation_id]))
+    if form.validate_on_submit():
+        try:
+            services.update_opportunity(current_user, opportunity, form.details())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Your changes have been saved.", "success")
+            return _to_opportunity(opportunity)
+    status = 422 if form.errors else 200
+    return render_template("opportunities/form.html", form=form,
+                           opportunity=opportunity), status
+
+
+# --- An opportunity's page -----------------------------------------------------------------
+
+
+@bp.get("/opportunities/<int:opportunity_id>/")
+def show(opportunity_id: int) -> Page:
+    opportunity = _visible(opportunity_id)
+    manages = permissions.can_manage_opportunity(current_user, opportunity)
+    today = today_uk()
+    context: dict[str, Any] = {}
+    if manages:
+        context["counts"] = services.host_counts([opportunity.id])[opportunity.id]
+    return render_template(
+        "opportunities/show.html",
+        opportunity=opportunity,
+        manages=manages,
+        closed_note=services.closing_note(opportunity, today),
+        application=application_rules.find_for(current_user, opportunity),
+        today=today,
+        form=ButtonForm(),
+        **context,
+    )
+
+
+@bp.post("/opportunities/<int:opportunity_id>/publish")
+@login_required
+def publish(opportunity_id: int) -> Response:
+    opportunity = _managed(opportunity_id)
+    _button_pressed()
+    services.publish(current_user, opportunity)
+    db.session.commit()
+    flash("Your opportunity is published. Anyone can now find it and apply.", "success")
+    return _to_opportunity(opportunity)
+
+
+@bp.post("/opportunities/<int:opportunity_id>/close")
+@login_required
+def close(opportunity_id: int) -> Response:
+    opportunity = _managed(opportunity_id)
+    _button_pressed()
+    services.close(current_user, opportunity)
+    db.session.commit()
+    flash("The opportunity is closed. It takes no more applications; you can still decide "
+          "on the ones you have.", "success")
+    return _to_opportunity(opportunity)
+
+
+@bp.post("/opportunities/<int:opportunity_id>/reopen")
+@login_required
+def reopen(opportunity_id: int) -> Response:
+    opportunity = _managed(opportunity_id)
+    _button_pressed()
+    services.reopen(current_user, opportunity)
+    db.session.commit()
+    flash("The opportunity is open for applications again.", "success")
+    return _to_opportunity(opportunity)
+
+
+@bp.route("/opportunities/<int:opportunity_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(opportunity_id: int) -> Page:
+    opportunity = _managed(opportunity_id)
+    if opportunity.status is OpportunityStatus.WITHDRAWN:
+        abort(409, "This opportunity has already been withdrawn.")
+    form = WithdrawOpportunityForm()
+    if form.validate_on_submit():
+        try:
+            told = services.withdraw(current_user, opportunity, form.reason.data or "")
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            people = "1 applicant" if told == 1 else f"{told} applicants"
+            flash(f"The opportunity has been withdrawn. We have told {people}.", "success")
+            return _to_opportunity(opportunity)
+    status = 422 if form.errors else 200
+    return render_template("opportunities/withdraw.html", form=form,
+                           opportunity=opportunity), status
+
+
+# --- The host's applications ----------------------------------------------------------------
+
+
+@bp.get("/opportunities/<int:opportunity_id>/applications")
+@login_required
+def applications(opportunity_id: int) -> Page:
+    opportunity = _managed(opportunity_id)
+    visible, waiting = application_rules.for_host(opportunity)
+    return render_template("opportunities/applications.html", opportunity=opportunity,
+                           applications=visible, waiting=waiting)
+
+
+@bp.get("/my/opportunities")
+@login_required
+def mine() -> str:
+    opportunities = services.managed_opportunities(current_user)
+    return render_template(
+        "opportunities/mine.html", opportunities=opportunities,
+        counts=services.host_counts([o.id for o in opportunities]),
+        can_post=bool(services.host_organisations(current_user)), today=today_uk(),
+    )
+
+
+# --- Figures ------------------------------------------------------------------------------
+
+
+@bp.get("/opportunities/figures")
+def figures() -> str:
+    partnerships = services.all_partnerships()
+    slug = request.args.get("partnership", "")
+    partnership = next((p for p in partnerships if p.slug == slug), None)
+    counts, other = placements.direction_counts(partnership.id if partnership else None)
+    return render_template("opportunities/figures.html", partnerships=partnerships,
+                           partnership=partnership, counts=counts, other=other,
+                           total=sum(counts.values()) + other)
