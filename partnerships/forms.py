@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
+    GovDateInput,
     GovRadioInput,
     GovSubmitInput,
 )
-from wtforms import SubmitField
+from wtforms import DateField, Form, SubmitField
+from wtforms.validators import StopValidation
 from wtforms.validators import ValidationError as WTFValidationError
 
 
@@ -79,3 +84,54 @@ class Checkboxes(_NoEmptyHint, GovCheckboxesInput):
 
 class Checkbox(_NoEmptyHint, GovCheckboxInput):
     """A single GOV.UK checkbox (BooleanField) without an empty hint."""
+
+
+class UKDateField(DateField):
+    """Day, month and year boxes (GOV.UK date input) with plain-English errors.
+
+    ``what`` names the date in messages ("Enter the closing date"); ``error_name``, if
+    given, starts the format errors ("Closing date must be a real date"), otherwise
+    ``what`` with a capital letter does.
+    """
+
+    def __init__(self, label: str, what: str, required: bool = True,
+                 error_name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", GovDateInput())
+        validators = list(kwargs.pop("validators", []))
+        if required:
+            validators.insert(0, _DateRequired(f"Enter {what}"))
+        super().__init__(label, validators=validators, format="%d %m %Y", **kwargs)
+        self.what = what
+        self.error_name = error_name or what[0].upper() + what[1:]
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        # The widget needs exactly three boxes back, even if a client sent none.
+        self.raw_data = [*valuelist[:3], *[""] * (3 - len(valuelist[:3]))]
+        parts = [value.strip() for value in valuelist[:3]]
+        if not any(parts):
+            self.data = None
+            return
+        name = self.error_name
+        if len(parts) != 3 or not all(parts):
+            self.data = None
+            raise ValueError(f"{name} must include a day, month and year")
+        try:
+            day, month, year = (int(part) for part in parts)
+            if not 1900 <= year <= 2200:
+                raise ValueError
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{name} must be a real date, like 27 3 2027") from None
+
+
+class _DateRequired:
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, form: Form, field: UKDateField) -> None:
+        if field.process_errors:
+            raise StopValidation()
+        if field.data is None:
+            raise StopValidation(self.message)

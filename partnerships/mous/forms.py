@@ -9,14 +9,12 @@ work without JavaScript.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import render_template, request
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
-    GovDateInput,
     GovFileInput,
     GovSelect,
     GovTextArea,
@@ -24,7 +22,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     FieldList,
     Form,
@@ -37,10 +34,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, StopValidation
+from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, submit
+from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, UKDateField, submit
 from ..organisations.models import Organisation
 from ..places.models import Principle
 from ..uploads import MAX_FILE_BYTES, size_text
@@ -51,50 +48,6 @@ from .services import ClauseDetails, MouDetails, PartyDetails
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")
-
-
-class UKDateField(DateField):
-    """Day, month and year boxes (GOV.UK date input) with plain-English errors."""
-
-    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", GovDateInput())
-        validators = list(kwargs.pop("validators", []))
-        if required:
-            validators.insert(0, _DateRequired(f"Enter {what}"))
-        super().__init__(label, validators=validators, format="%d %m %Y", **kwargs)
-        self.what = what
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        # The widget needs exactly three boxes back, even if a client sent none.
-        self.raw_data = [*valuelist[:3], *[""] * (3 - len(valuelist[:3]))]
-        parts = [value.strip() for value in valuelist[:3]]
-        if not any(parts):
-            self.data = None
-            return
-        name = self.what[0].upper() + self.what[1:]
-        if len(parts) != 3 or not all(parts):
-            self.data = None
-            raise ValueError(f"{name} must include a day, month and year")
-        try:
-            day, month, year = (int(part) for part in parts)
-            if not 1900 <= year <= 2200:
-                raise ValueError
-            self.data = date(year, month, day)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{name} must be a real date, like 27 3 2027") from None
-
-
-class _DateRequired:
-    def __init__(self, message: str) -> None:
-        self.message = message
-        self.field_flags = {"required": True}
-
-    def __call__(self, form: Form, field: UKDateField) -> None:
-        if field.process_errors:
-            raise StopValidation()
-        if field.data is None:
-            raise StopValidation(self.message)
 
 
 # --- Details and parties ---------------------------------------------------------------

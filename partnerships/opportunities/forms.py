@@ -4,18 +4,15 @@ once; the services check again (they hold the rules) and name the field that is 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
 )
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     Field,
     Form,
@@ -28,7 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Optional, StopValidation
 
-from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, submit
+from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, UKDateField, submit
 from ..organisations.models import Organisation, Sector
 from ..places.models import Partnership
 from . import applications as application_rules
@@ -43,48 +40,6 @@ MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
 
 
 # --- Field types -------------------------------------------------------------------------
-
-
-class UKDateField(DateField):
-    """Day, month and year boxes (GOV.UK date input) with plain-English errors."""
-
-    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", GovDateInput())
-        validators = list(kwargs.pop("validators", []))
-        if required:
-            validators.insert(0, _DateRequired(f"Enter {what}"))
-        super().__init__(label, validators=validators, format="%d %m %Y", **kwargs)
-        self.what = what
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        parts = [value.strip() for value in valuelist[:3]]
-        if not any(parts):
-            self.data = None
-            return
-        name = self.label.text.split(" (")[0]
-        if len(parts) != 3 or not all(parts):
-            self.data = None
-            raise ValueError(f"{name} must include a day, month and year")
-        try:
-            day, month, year = (int(part) for part in parts)
-            if not 1900 <= year <= 2200:
-                raise ValueError
-            self.data = date(year, month, day)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{name} must be a real date, like 27 3 2027") from None
-
-
-class _DateRequired:
-    def __init__(self, message: str) -> None:
-        self.message = message
-        self.field_flags = {"required": True}
-
-    def __call__(self, form: Form, field: UKDateField) -> None:
-        if field.process_errors:
-            raise StopValidation()
-        if field.data is None:
-            raise StopValidation(self.message)
 
 
 class WholeNumberField(StringField):
@@ -171,8 +126,10 @@ class OpportunityForm(BaseForm):
     duration = _text("Duration (optional)", "the duration", services.DURATION_MAX,
                      required=False, hint="For example, 6 months.")
     starts_earliest = UKDateField("Earliest start date", "the earliest start date",
+                                  error_name="Earliest start date",
                                   description="For example, 1 9 2027")
     starts_latest = UKDateField("Latest start date", "the latest start date",
+                                error_name="Latest start date",
                                 description="For example, 31 10 2027")
     places = WholeNumberField("Number of places", "the number of places")
     open_to = RadioField(
@@ -188,7 +145,7 @@ class OpportunityForm(BaseForm):
                              hint="Who pays the salary, and how the home team covers the "
                                   "work.")
     closing_date = UKDateField(
-        "Closing date", "the closing date",
+        "Closing date", "the closing date", error_name="Closing date",
         description="Applications close at the end of this day (UK time). For example, "
                     "30 6 2027",
     )
@@ -434,8 +391,10 @@ class WithdrawApplicationForm(BaseForm):
 
 class PlanForm(BaseForm):
     starts_on = UKDateField("Agreed start date", "the agreed start date",
+                            error_name="Agreed start date",
                             description="For example, 1 9 2027")
     ends_on = UKDateField("Agreed end date (optional)", "the agreed end date", required=False,
+                          error_name="Agreed end date",
                           description="For example, 28 2 2028")
     objective_1 = _text("Objective 1", "objective 1", placement_rules.OBJECTIVE_MAX,
                         required=False)
