@@ -471,38 +471,56 @@ def can_nominate_signatory(user: Any, party: Any) -> bool:
 
 # --- Secondments -----------------------------------------------------------------------
 #
-# Hosts are the admins of the host organisation and whoever posted the opportunity (and
-# site admins). An applicant's statement is for the applicant, their line manager (who
-# sees it through the emailed link, not through these predicates) and the host, and the
-# host sees an application only once the line manager approved it (or approval is not
-# needed). Each predicate runs at most one small query.
+# Hosts are the host organisation's active admins, the active members its admins allow
+# to post opportunities (``OpportunityPoster``: say, the HR lead), and site admins. The
+# right follows the person's membership: whoever leaves the organisation, stops being
+# an admin, or has the right withdrawn, stops hosting at once, including opportunities
+# they posted themselves. An applicant's statement is for the applicant, their line
+# manager (who sees it through the emailed link, not through these predicates) and the
+# host, and the host sees an application only once the line manager approved it (or
+# approval is not needed). Each predicate runs at most one small query.
 
 
-def _is_admin_of(user: Any, organisation_id: int) -> bool:
+def _hosts_for(user: Any, organisation_id: int) -> bool:
+    """An active admin of the organisation, or an active member its admins allowed to
+    post (one query: the allowance counts only alongside an active membership)."""
+    from sqlalchemy import or_
+
+    from .opportunities.models import OpportunityPoster
+
     if not _signed_in(user):
         return False
+    allowed = select(OpportunityPoster.id).where(
+        OpportunityPoster.organisation_id == organisation_id,
+        OpportunityPoster.user_id == user.id,
+    ).exists()
     return db.session.scalar(
         select(OrganisationMember.id).where(
             OrganisationMember.organisation_id == organisation_id,
             OrganisationMember.user_id == user.id,
             OrganisationMember.status == RequestStatus.ACTIVE,
-            OrganisationMember.role == MemberRole.ADMIN,
+            or_(OrganisationMember.role == MemberRole.ADMIN, allowed),
         )
     ) is not None
 
 
 def can_post_opportunity(user: Any, organisation: Organisation) -> bool:
-    """Admins of the host organisation (and site admins) offer its opportunities."""
-    return is_site_admin(user) or _is_admin_of(user, organisation.id)
+    """The host organisation's admins, the members they allow, and site admins."""
+    return is_site_admin(user) or _hosts_for(user, organisation.id)
+
+
+def can_manage_opportunity_posters(user: Any, organisation: Organisation) -> bool:
+    """Allow members to post the organisation's opportunities, or withdraw it: its
+    admins (and site admins), never the allowed posters themselves."""
+    return can_edit_organisation(user, organisation)
 
 
 def can_manage_opportunity(user: Any, opportunity: Any) -> bool:
-    """Edit, publish, close, withdraw, see applications and decide: the host's admins,
-    the person who posted it, and site admins."""
+    """Edit, publish, close, withdraw, see applications and decide, and run placements:
+    whoever may post for the host organisation now (see ``can_post_opportunity``)."""
     if not _signed_in(user):
         return False
-    return (is_site_admin(user) or opportunity.posted_by_id == user.id
-            or _is_admin_of(user, opportunity.organisation_id))
+    return is_site_admin(user) or _hosts_for(user, opportunity.organisation_id)
 
 
 def can_view_opportunity(user: Any, opportunity: Any) -> bool:
@@ -535,3 +553,112 @@ def can_view_placement(user: Any, placement: Any) -> bool:
     return is_applicant(user, application) or can_manage_opportunity(
         user, application.opportunity
     )
+
+
+# --- Meetings --------------------------------------------------------------------------
+#
+# A meeting belongs to a forum and takes its people from ``forum_access`` (cached per
+# request). A public meeting is for everyone; a members-only meeting, its joining link,
+# papers and minutes are for the forum's members and those who run the forum, whatever
+# the forum's own visibility. Organisers are the forum's convenors, the partnership's
+# officers and site admins. Lists of meetings are filtered in SQL by
+# ``meetings.queries.visible_to`` which encodes the same rule.
+
+
+def _meeting_insider(user: Any, meeting: Any) -> bool:
+    access = forum_access(user, meeting.forum)
+    return access.is_member or access.can_manage
+
+
+def can_view_meeting(user: Any, meeting: Any) -> bool:
+    return meeting.is_public or _meeting_insider(user, meeting)
+
+
+def can_manage_meeting(user: Any, meeting: Any) -> bool:
+    """Edit, cancel, build the agenda, decide item requests, see registrations and
+    access requirements, record attendance and minutes."""
+    return forum_access(user, meeting.forum).can_manage
+
+
+def can_schedule_meeting(user: Any, forum: Any) -> bool:
+    return forum_access(user, forum).can_manage
+
+
+def can_see_joining_link(user: Any, meeting: Any, registration: Any = None) -> bool:
+    """Organisers and forum members; anyone else only once registered to attend, not
+    waiting and not sending apologies (``registration`` is the person's own, if the
+    page has loaded it)."""
+    if not _signed_in(user) or not can_view_meeting(user, meeting):
+        return False
+    if _meeting_insider(user, meeting):
+        return True
+    from .meetings.models import RegistrationStatus, Response
+
+    return (registration is not None and registration.user_id == user.id
+            and registration.status is RegistrationStatus.CONFIRMED
+            and registration.response is not Response.APOLOGIES)
+
+
+def can_register_for_meeting(user: Any, meeting: Any) -> bool:
+    """Anyone signed in who can see the meeting, unless barred from its forum."""
+    if not _signed_in(user) or not can_view_meeting(user, meeting):
+        return False
+    return not forum_access(user, meeting.forum).is_banned
+
+
+def can_request_agenda_item(user: Any, meeting: Any) -> bool:
+    """Members of the forum (and its organisers) may ask for an item."""
+    access = forum_access(user, meeting.forum)
+    return access.signed_in and not access.is_banned and (access.is_member or access.can_manage)
+
+
+def can_view_draft_agenda(user: Any, meeting: Any) -> bool:
+    return can_manage_meeting(user, meeting)
+
+
+def can_view_draft_minutes(user: Any, meeting: Any) -> bool:
+    return can_manage_meeting(user, meeting)
+
+
+def can_update_action(user: Any, action: Any) -> bool:
+    """The action's owner, an admin of its owning organisation, or the organisers."""
+    if not _signed_in(user):
+        return False
+    if action.owner_id == user.id:
+        return True
+    if action.owner_organisation_id is not None and _is_admin_of(
+            user, action.owner_organisation_id):
+        return True
+    return can_manage_meeting(user, action.meeting)
+
+
+def _is_admin_of(user: Any, organisation_id: int) -> bool:
+    """An active admin of the organisation (one query). ``can_update_action`` lets the
+    admins of an owning organisation update its actions."""
+    if not _signed_in(user):
+        return False
+    return db.session.scalar(
+        select(OrganisationMember.id).where(
+            OrganisationMember.organisation_id == organisation_id,
+            OrganisationMember.user_id == user.id,
+            OrganisationMember.status == RequestStatus.ACTIVE,
+            OrganisationMember.role == MemberRole.ADMIN,
+        )
+    ) is not None
+
+
+def can_view_action(user: Any, action: Any) -> bool:
+    """An action's page: whoever may update it (its owner, an admin of the owning
+    organisation, the organisers), and whoever can read the minutes it belongs to
+    (draft minutes are for the organisers only)."""
+    meeting = action.meeting
+    if can_view_meeting(user, meeting) and (
+            meeting.minutes_published or can_view_draft_minutes(user, meeting)):
+        return True
+    return can_update_action(user, action)
+
+
+def can_view_attendance_list(user: Any, meeting: Any) -> bool:
+    """Who came, by name: the forum's members and organisers. Everyone else who can see
+    the meeting sees only the counts, in the published minutes."""
+    return _signed_in(user) and _meeting_insider(user, meeting)

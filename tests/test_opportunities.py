@@ -242,7 +242,8 @@ def test_only_admins_of_the_host_can_post_for_it(world, client, auth):
     auth.login(world.outsider)
     response = client.get("/opportunities/new")
     assert response.status_code == 403
-    assert "Only admins of an organisation can post" in response.get_data(as_text=True)
+    assert "Only admins of an organisation, and the members they allow, can post" in (
+        response.get_data(as_text=True))
     # A council admin cannot post for the ICB by changing the form.
     auth.login(world.council_admin)
     response = client.submit("/opportunities/new", opportunity_form(world.icb))
@@ -358,9 +359,15 @@ def test_only_the_host_may_publish_close_or_withdraw(world, client, auth):
     assert opportunity.status is OpportunityStatus.OPEN
 
 
-def test_the_poster_who_is_no_longer_an_admin_still_manages_it(world, client, auth):
+def test_the_poster_who_is_no_longer_a_host_stops_managing_it_and_the_admins_carry_on(
+        world, client, auth):
+    """Hosting follows the person's standing in the host organisation now, not who
+    once posted it (see tests/test_opportunities_delegation.py for allowed posters)."""
     opportunity = make_opportunity(world.icb, world.council_staff)
     auth.login(world.council_staff)
+    assert client.get(f"/opportunities/{opportunity.id}/edit").status_code == 403
+    assert opportunity.title not in client.get("/my/opportunities").get_data(as_text=True)
+    auth.login(world.icb_admin)
     assert client.get(f"/opportunities/{opportunity.id}/edit").status_code == 200
 
 

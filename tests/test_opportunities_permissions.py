@@ -15,10 +15,12 @@ from partnerships.opportunities.models import (
     Application,
     ApplicationStatus,
     ManagerDecision,
+    OpportunityPoster,
     OpportunityStatus,
     Placement,
     PlacementStatus,
 )
+from partnerships.organisations.models import OrganisationMember, RequestStatus
 from tests.test_opportunities import SIGN_IN, TOKEN_PAGE, build_world, make_opportunity
 
 # (method, url, what an anonymous visitor gets, what a signed-in outsider gets)
@@ -61,6 +63,12 @@ ROUTES: list[tuple[str, str, Any, int]] = [
     ("POST", "/placements/{placement}/complete", "signin", 404),
     ("GET", "/placements/{placement}/reflection", "signin", 404),
     ("POST", "/placements/{placement}/reflection", "signin", 404),
+    ("GET", "/placements/{placement}/cancel", "signin", 404),
+    ("POST", "/placements/{placement}/cancel", "signin", 404),
+    # Organisations are public, so their admins-only page answers 403 (not 404).
+    ("GET", "/organisations/{org}/opportunity-posters", "signin", 403),
+    ("POST", "/organisations/{org}/opportunity-posters", "signin", 403),
+    ("POST", "/organisations/{org}/opportunity-posters/{poster}/remove", "signin", 403),
 ]
 
 
@@ -70,12 +78,20 @@ class Ids:
     draft: int
     application: int
     placement: int
+    org: str
+    poster: int
     token: str = "not-a-real-token"
 
 
 @pytest.fixture
 def setup(app: Any, make_user: Any, make_organisation: Any, make_partnership: Any) -> Any:
     world = build_world(app, make_user, make_organisation, make_partnership)
+    lead = make_user("Hana HR Lead", "hana@cvs.example.org")
+    db.session.add(OrganisationMember(organisation_id=world.cvs.id, user_id=lead.id,
+                                      status=RequestStatus.ACTIVE))
+    poster = OpportunityPoster(organisation_id=world.cvs.id, user_id=lead.id,
+                               granted_by_id=world.cvs_admin.id)
+    db.session.add(poster)
     opportunity = make_opportunity(world.cvs, world.cvs_admin, places=2, places_taken=1)
     draft = make_opportunity(world.cvs, world.cvs_admin, status=OpportunityStatus.DRAFT)
     application = Application(opportunity_id=opportunity.id,
@@ -88,7 +104,8 @@ def setup(app: Any, make_user: Any, make_organisation: Any, make_partnership: An
     placement = Placement(application_id=application.id, status=PlacementStatus.IN_PROGRESS)
     db.session.add(placement)
     db.session.commit()
-    return world, Ids(opportunity.id, draft.id, application.id, placement.id)
+    return world, Ids(opportunity.id, draft.id, application.id, placement.id,
+                      world.cvs.slug, poster.id)
 
 
 def _call(client: Any, method: str, url: str, token_page: str) -> Any:
@@ -120,6 +137,8 @@ def test_the_permission_table_covers_every_opportunity_route(app):
                     .replace("{draft}", "<int:opportunity_id>")
                     .replace("{application}", "<int:application_id>")
                     .replace("{placement}", "<int:placement_id>")
+                    .replace("{org}", "<key>")
+                    .replace("{poster}", "<int:poster_id>")
                     .replace("{token}", "<token>"))
     registered = {rule.rule for rule in app.url_map.iter_rules()
                   if rule.endpoint.startswith("opportunities.")}
@@ -133,3 +152,4 @@ def test_people_inside_the_host_cannot_act_unless_admins(setup, client, auth):
     assert client.get(f"/opportunities/{ids.open}/edit").status_code == 403
     assert client.get(f"/applications/{ids.application}/").status_code == 404
     assert client.get(f"/placements/{ids.placement}/").status_code == 404
+    assert client.get(f"/organisations/{ids.org}/opportunity-posters").status_code == 403

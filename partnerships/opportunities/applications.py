@@ -16,7 +16,8 @@ instead. The application's own status change is conditional too, so two hosts
 deciding the same application at once cannot both win. On SQLite the first write
 takes the database's write lock (the driver begins the transaction just before it),
 so a second acceptance waits, then sees the new count; on PostgreSQL the row lock
-does the same.
+does the same. A place comes back when an accepted applicant withdraws or the host
+cancels the placement (``free_place``), and the reserve list is emailed.
 """
 
 from __future__ import annotations
@@ -232,18 +233,20 @@ def _application_url(application: Application) -> str:
     return url_for("opportunities.application", application_id=application.id, _external=True)
 
 
-def _host_recipients(opportunity: Opportunity) -> list[str]:
-    """The opportunity's contact and the person who posted it (once each)."""
+def host_recipients(opportunity: Opportunity) -> list[str]:
+    """The opportunity's contact and the person who posted it, while they may still
+    manage it (someone who left the host hears no more about its applicants)."""
     emails = [opportunity.contact_email]
-    if opportunity.posted_by is not None and opportunity.posted_by.is_active:
-        emails.append(opportunity.posted_by.email)
+    poster = opportunity.posted_by
+    if poster is not None and permissions.can_manage_opportunity(poster, opportunity):
+        emails.append(poster.email)
     return list(dict.fromkeys(normalise_email(e) for e in emails if e))
 
 
 def _tell_host(application: Application) -> None:
     """A new application the host can now see."""
     opportunity = application.opportunity
-    for email in _host_recipients(opportunity):
+    for email in host_recipients(opportunity):
         mail.queue(email, f"New application: {opportunity.title}", "application_received",
                    application=application, opportunity=opportunity,
                    url=_application_url(application))
@@ -467,13 +470,36 @@ def _take_place(opportunity: Opportunity) -> bool:
     return taken == 1
 
 
-def _free_place(opportunity: Opportunity) -> None:
+def free_place(opportunity: Opportunity) -> int:
+    """Give back a place taken by an accepted application (the participant withdrew, or
+    the host cancelled the placement), and tell the reserve list. Returns how many
+    people on the reserve list were emailed.
+
+    Nobody moves off the reserve list by themselves: the host still decides whom to
+    accept, as they do for any application. Those whose line manager declined cannot be
+    accepted, so they are not told.
+    """
     db.session.execute(
         update(Opportunity)
         .where(Opportunity.id == opportunity.id, Opportunity.places_taken > 0)
         .values(places_taken=Opportunity.places_taken - 1)
         .execution_options(synchronize_session=False)
     )
+    db.session.flush()
+    db.session.refresh(opportunity)
+    waiting = list(db.session.scalars(
+        select(Application).where(
+            Application.opportunity_id == opportunity.id,
+            Application.status == ApplicationStatus.RESERVE,
+            Application.manager_decision != ManagerDecision.DECLINED,
+        ).options(joinedload(Application.applicant))
+        .order_by(Application.created_at, Application.id)
+    ))
+    for application in waiting:
+        mail.queue(application.applicant.email, f"A place has come free: {opportunity.title}",
+                   "application_place_free", application=application,
+                   opportunity=opportunity, url=_application_url(application))
+    return len(waiting)
 
 
 # --- Withdrawing ---------------------------------------------------------------------------
@@ -495,17 +521,19 @@ def withdraw(actor: User, application: Application) -> None:
     application.withdrawn_at = now
     application.manager_token_hash = None
     opportunity = application.opportunity
+    reserve_told = 0
     if was is ApplicationStatus.ACCEPTED:
-        _free_place(opportunity)
         if placement is not None:
             placement.status = PlacementStatus.CANCELLED
             placement.cancelled_at = now
+        db.session.flush()
+        reserve_told = free_place(opportunity)
     db.session.flush()
     db.session.refresh(opportunity)
     audit.record(actor, "application.withdrawn", "application", application.id,
-                 was=was.value)
+                 was=was.value, reserve_told=reserve_told)
     if application.host_can_see:
-        for email in _host_recipients(opportunity):
+        for email in host_recipients(opportunity):
             mail.queue(email, f"Application withdrawn: {opportunity.title}",
                        "application_withdrawn", application=application,
                        opportunity=opportunity, freed_place=was is ApplicationStatus.ACCEPTED,

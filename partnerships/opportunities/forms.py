@@ -234,6 +234,30 @@ class WithdrawOpportunityForm(BaseForm):
     submit = submit("Withdraw the opportunity")
 
 
+class PosterForm(BaseForm):
+    """Allow a member to post the organisation's opportunities. The service checks the
+    person is a current member; the form only asks that someone was chosen."""
+
+    user_id = SelectField("Member", widget=GovSelect(), choices=[], validate_choice=False,
+                          description="Only current members who are not admins are listed: "
+                                      "admins can post already.")
+    submit = submit("Allow them to post opportunities")
+
+    def set_members(self, members: list[Any]) -> None:
+        self.user_id.choices = [SelectChoice("", "Select a member")] + [
+            SelectChoice(str(m.user_id), m.user.display_name
+                         + (f" ({m.job_title})" if m.job_title else ""))
+            for m in members]
+
+    def validate_user_id(self, field: Field) -> None:
+        if not (field.data or "").isdigit():
+            raise StopValidation("Select the member to allow")
+
+    def chosen_user_id(self) -> int | None:
+        value = self.user_id.data or ""
+        return int(value) if value.isdigit() else None
+
+
 # --- Browsing ------------------------------------------------------------------------------
 
 COMMITMENT_CHOICES = [SelectChoice("", "Any"),
@@ -436,6 +460,13 @@ class ChecklistForm(BaseForm):
             "fieldset": {"legend": {"text": "What have you agreed?",
                                     "classes": "govuk-fieldset__legend--s"}},
         }
+
+
+class CancelPlacementForm(BaseForm):
+    reason = _area("Why are you cancelling it?", "Say why you are cancelling the placement: "
+                   "we tell the participant", placement_rules.CANCEL_REASON_MAX, "Reason",
+                   hint="We send this to the participant and show it on the placement's page.")
+    submit = submit("Cancel the placement")
 
 
 class ReflectionForm(BaseForm):

@@ -7,7 +7,9 @@ Accepting takes one of the opportunity's places: ``places_taken`` is raised by a
 conditional UPDATE in the same transaction that creates the ``Placement``, and the
 database refuses ``places_taken > places``, so two hosts accepting at once can never
 overbook. A placement has up to five objectives, a checklist agreed before starting,
-and one reflection each from the participant and the host.
+and one reflection each from the participant and the host; the host may cancel it
+with a reason (it is kept, marked cancelled). An ``OpportunityPoster`` is a member
+an organisation's admins allow to post and manage its opportunities.
 """
 
 from __future__ import annotations
@@ -354,6 +356,8 @@ class Placement(TimestampMixin, db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The host's reason when they cancelled it ("" when the participant withdrew).
+    cancelled_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     application: Mapped[Application] = relationship(back_populates="placement")
     objectives: Mapped[list[PlacementObjective]] = relationship(
@@ -434,3 +438,38 @@ class Reflection(TimestampMixin, db.Model):
     author: Mapped[User | None] = relationship()
 
     __table_args__ = (UniqueConstraint("placement_id", "role"),)
+
+
+class OpportunityPoster(TimestampMixin, db.Model):
+    """A member whom the organisation's admins allow to post and manage its
+    opportunities (say, the HR or secondments lead) without making them an admin.
+
+    The row alone grants nothing: ``permissions`` also asks for the person's active
+    membership, so someone who leaves the organisation loses the right at once, and
+    it comes back only if they rejoin and the row is still there. Withdrawing the
+    right deletes the row (the audit log keeps who granted and withdrew it, and when).
+    """
+
+    __tablename__ = "opportunity_posters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         nullable=False)
+    granted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    organisation: Mapped[Organisation] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "user_id"),
+        Index("ix_opportunity_posters_user_id", "user_id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<OpportunityPoster {self.organisation_id}:{self.user_id}>"

@@ -1,5 +1,5 @@
 """Placement pages, for the participant and the host only: the plan (agreed dates and
-objectives), the checklist, starting and completing, and reflections.
+objectives), the checklist, starting, completing and cancelling, and reflections.
 
 Anyone else gets 404, so a placement's existence is not revealed.
 """
@@ -15,7 +15,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from . import bp
 from . import placements as rules
-from .forms import ButtonForm, ChecklistForm, PlanForm, ReflectionForm
+from .forms import ButtonForm, CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
 from .models import Placement, PlacementStatus, ReflectionRole
 
 Page = str | Response | tuple[str, int]
@@ -49,6 +49,7 @@ def _render(placement: Placement, checklist: ChecklistForm | None = None,
         is_host=permissions.can_manage_opportunity(current_user,
                                                    placement.application.opportunity),
         live=live,
+        can_cancel=rules.can_cancel(placement),
         form=checklist,
         button_form=ButtonForm(),
         can_reflect=rules.can_reflect(placement),
@@ -133,6 +134,35 @@ def start(placement_id: int) -> Response:
 @login_required
 def complete(placement_id: int) -> Response:
     return _host_action(placement_id, "complete")
+
+
+@bp.route("/placements/<int:placement_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(placement_id: int) -> Page:
+    placement = _placement(placement_id)
+    if not permissions.can_manage_opportunity(current_user, placement.application.opportunity):
+        abort(403)
+    if not rules.can_cancel(placement):
+        abort(409, f"This placement is {placement.status.label.lower()}, so it cannot be "
+                   "cancelled.")
+    form = CancelPlacementForm()
+    if form.validate_on_submit():
+        try:
+            told = rules.cancel(current_user, placement, form.reason.data or "")
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            reserve = (f" and the {told} people on the reserve list" if told > 1
+                       else " and the person on the reserve list" if told == 1 else "")
+            flash(f"The placement has been cancelled and its place is free. We have emailed "
+                  f"the participant{reserve}.", "success")
+            return _to_placement(placement)
+    status = 422 if form.errors else 200
+    return render_template("opportunities/cancel_placement.html", form=form,
+                           placement=placement, application=placement.application,
+                           opportunity=placement.application.opportunity), status
 
 
 @bp.route("/placements/<int:placement_id>/reflection", methods=["GET", "POST"])

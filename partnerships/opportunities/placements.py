@@ -1,10 +1,13 @@
 """Placement rules: agreed dates and objectives, the checklist agreed before starting,
-starting and completing, reflections, and the figures by direction.
+starting, completing and cancelling, reflections, and the figures by direction.
 
 The participant and the host (``permissions.can_view_placement``) both plan the
-placement; only the host starts and completes it. Each records one reflection once
-it has started. Completed placements count in the figures by the sectors of the
-participant's organisation and the host organisation.
+placement; only the host starts, completes or cancels it. Each records one reflection
+once it has started. When one side changes the plan, the checklist or their
+reflection, the other side gets one email for that save (none when nothing changed).
+A cancelled placement is kept, with the host's reason, and frees its place.
+Completed placements count in the figures by the sectors of the participant's
+organisation and the host organisation.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import audit, mail, permissions
 from ..accounts.models import User
+from ..accounts.services import normalise_email
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
 from ..organisations.models import Organisation, Sector
+from . import applications as application_rules
 from .models import (
     MAX_OBJECTIVES,
     Application,
+    ApplicationStatus,
     Opportunity,
     Placement,
     PlacementObjective,
@@ -35,6 +41,7 @@ from .models import (
 
 OBJECTIVE_MAX = 300
 REFLECTION_MAX = 3000
+CANCEL_REASON_MAX = 2000
 
 
 def get(placement_id: int) -> Placement | None:
@@ -79,10 +86,37 @@ def _require_live(placement: Placement) -> None:
                        "cannot change.")
 
 
+def _placement_url(placement: Placement) -> str:
+    return url_for("opportunities.placement", placement_id=placement.id, _external=True)
+
+
+def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
+                     what: str) -> None:
+    """One email per save to the other side: the host's contacts when the participant
+    changed something, the participant when the host did. ``what`` is "plan",
+    "checklist" or "reflection"."""
+    application = placement.application
+    opportunity = application.opportunity
+    if role is ReflectionRole.PARTICIPANT:
+        recipients = application_rules.host_recipients(opportunity)
+    else:
+        recipients = [application.applicant.email]
+    subjects = {"plan": "Placement plan changed", "checklist": "Placement checklist updated",
+                "reflection": "Reflection recorded"}
+    mine = normalise_email(actor.email)
+    for email in recipients:
+        if normalise_email(email) == mine:
+            continue
+        mail.queue(email, f"{subjects[what]}: {opportunity.title}", "placement_updated",
+                   actor=actor, by_participant=role is ReflectionRole.PARTICIPANT,
+                   what=what, placement=placement, opportunity=opportunity,
+                   url=_placement_url(placement))
+
+
 def update_plan(actor: User, placement: Placement, starts_on: date | None,
                 ends_on: date | None, objectives: list[str]) -> None:
     """The agreed dates and up to five objectives (blank ones are dropped)."""
-    _require_party(actor, placement)
+    role = _require_party(actor, placement)
     _require_live(placement)
     if starts_on is None:
         raise ValidationError("Enter the agreed start date", field="starts_on")
@@ -96,9 +130,10 @@ def update_plan(actor: User, placement: Placement, starts_on: date | None,
         if len(text) > OBJECTIVE_MAX:
             raise ValidationError(f"Objective {i} must be {OBJECTIVE_MAX} characters or fewer",
                                   field=f"objective_{i}")
+    kept = [text for text in texts if text]
+    before = (placement.starts_on, placement.ends_on, [o.text for o in placement.objectives])
     placement.starts_on = starts_on
     placement.ends_on = ends_on
-    kept = [text for text in texts if text]
     placement.objectives.clear()
     db.session.flush()  # delete the old rows before their positions are reused
     for position, text in enumerate(kept, start=1):
@@ -106,21 +141,26 @@ def update_plan(actor: User, placement: Placement, starts_on: date | None,
     db.session.flush()
     audit.record(actor, "placement.plan_updated", "placement", placement.id,
                  objectives=len(kept))
+    if before != (starts_on, ends_on, kept):
+        _tell_other_side(actor, placement, role, "plan")
 
 
 def update_checklist(actor: User, placement: Placement, agreed: set[str]) -> None:
     """Tick what has been agreed; unticked items are not agreed yet."""
-    _require_party(actor, placement)
+    role = _require_party(actor, placement)
     _require_live(placement)
     names = {name for name, _label, _hint in Placement.CHECKLIST}
     unknown = agreed - names
     if unknown:
         raise ValidationError("Select items from the checklist", field="agreed")
+    before = {name for name in names if getattr(placement, name)}
     for name in names:
         setattr(placement, name, name in agreed)
     db.session.flush()
     audit.record(actor, "placement.checklist_updated", "placement", placement.id,
                  agreed=sorted(agreed))
+    if before != agreed:
+        _tell_other_side(actor, placement, role, "checklist")
 
 
 def start(actor: User, placement: Placement) -> None:
@@ -179,6 +219,9 @@ def record_reflection(actor: User, placement: Placement, learned: str, changes: 
     if would_recommend is None:
         raise ValidationError("Select yes if you would recommend it", field="would_recommend")
     reflection = placement.reflection_by(role)
+    changed = reflection is None or (reflection.learned, reflection.changes,
+                                     reflection.would_recommend) != (learned, changes,
+                                                                     would_recommend)
     if reflection is None:
         reflection = Reflection(role=role)
         placement.reflections.append(reflection)
@@ -190,7 +233,57 @@ def record_reflection(actor: User, placement: Placement, learned: str, changes: 
     db.session.flush()
     audit.record(actor, "placement.reflection_recorded", "placement", placement.id,
                  role=role.value)
+    if changed:
+        _tell_other_side(actor, placement, role, "reflection")
     return reflection
+
+
+def can_cancel(placement: Placement) -> bool:
+    """Before or during the placement; a completed one stays completed."""
+    return placement.status in (PlacementStatus.AGREED, PlacementStatus.IN_PROGRESS)
+
+
+def cancel(actor: User, placement: Placement, reason: str) -> int:
+    """The host calls the placement off, before or during it, with a reason.
+
+    The placement is kept, marked cancelled with the reason; the application is no
+    longer accepted (declined, with the reason as the host's message), so the place
+    frees exactly as when an accepted applicant withdraws and the reserve list is
+    told; the participant is emailed. Returns how many on the reserve list were told.
+    """
+    _require_host(actor, placement)
+    if not can_cancel(placement):
+        raise Conflict(f"This placement is {placement.status.label.lower()}, so it cannot "
+                       "be cancelled.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why you are cancelling the placement: we tell the "
+                              "participant", field="reason")
+    if len(reason) > CANCEL_REASON_MAX:
+        raise ValidationError(f"Reason must be {CANCEL_REASON_MAX} characters or fewer",
+                              field="reason")
+    application = placement.application
+    opportunity = application.opportunity
+    now = utcnow()
+    was = placement.status
+    placement.status = PlacementStatus.CANCELLED
+    placement.cancelled_at = now
+    placement.cancelled_reason = reason
+    reserve_told = 0
+    if application.status is ApplicationStatus.ACCEPTED:
+        application.status = ApplicationStatus.DECLINED
+        application.host_message = f"The host cancelled the placement: {reason}"
+        application.decided_at = now
+        application.decided_by_id = actor.id
+        db.session.flush()
+        reserve_told = application_rules.free_place(opportunity)
+    db.session.flush()
+    audit.record(actor, "placement.cancelled", "placement", placement.id, reason=reason,
+                 was=was.value, application_id=application.id, reserve_told=reserve_told)
+    mail.queue(application.applicant.email, f"Placement cancelled: {opportunity.title}",
+               "placement_cancelled", placement=placement, application=application,
+               opportunity=opportunity, url=_placement_url(placement))
+    return reserve_told
 
 
 # --- Figures -------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ It follows the rules in ``partnerships/seed.py``:
   was five days before it. Every later run computes the same values and changes
   nothing, and a fresh demo has opportunities closing soon.
 - **The same rules as the site.** An opportunity is checked by the same function as
-  the "offer an opportunity" form (against the anchor day, not today), applicants
+  the "offer an opportunity" form (against the anchor day, not today), it is posted
+  by an admin of the host or by a member an admin allowed to post (``allowed_by``
+  names that admin, and the allowance is kept in ``opportunity_posters``), applicants
   belong to the organisation they apply from, in a sector the opportunity is open
   to, the host sees only what the line manager approved, a placement belongs to an
   accepted application, places are never overbooked, and a host's reflection is by
@@ -54,6 +56,7 @@ from .models import (
     OpenTo,
     Opportunity,
     OpportunityKind,
+    OpportunityPoster,
     OpportunityStatus,
     Placement,
     PlacementObjective,
@@ -68,7 +71,7 @@ _OPPORTUNITY_REQUIRED = {"host", "posted_by", "title", "type", "description", "l
 _OPPORTUNITY_OPTIONAL = {"partnership", "skills_sought", "host_team", "place", "total_days",
                          "duration", "places", "open_to", "seniority", "pay_and_backfill",
                          "status", "manager_approval_required", "published_day",
-                         "withdrawn_reason", "applications"}
+                         "withdrawn_reason", "applications", "allowed_by"}
 _APPLICATION_OPTIONAL = {"manager_name", "manager_email", "manager_decision",
                          "manager_comment", "manager_decided_day", "status", "host_message",
                          "decided_day", "placement"}
@@ -177,18 +180,41 @@ def _details(entry: dict[str, Any], host: Organisation, partnership: Partnership
         raise SeedError(f"{where}: {error.message} ({error.field})") from None
 
 
-def _load_opportunity(entry: dict[str, Any], ctx: SeedContext,
-                      seen: set[tuple[int, str]]) -> Opportunity:
+def _allow_poster(entry: dict[str, Any], host: Organisation, poster: User, ctx: SeedContext,
+                  anchor: _Anchor, allowed: set[tuple[int, int]], where: str) -> None:
+    """Check who may post for the host; keep the allowance of a member who is not an
+    admin (``allowed_by``: the admin who allowed them), a month before the anchor."""
+    if "allowed_by" not in entry:
+        if not _is_admin(poster, host):
+            raise SeedError(f"{where}: {poster.email} is not an admin of {host.slug}, so "
+                            "cannot post for it (unless allowed_by names the admin who "
+                            "allowed them)")
+        return
+    admin = ctx.user(entry["allowed_by"], where)
+    if not _is_admin(admin, host):
+        raise SeedError(f"{where}: allowed_by {admin.email} is not an admin of {host.slug}")
+    if _is_admin(poster, host) or not _is_member(poster, host):
+        raise SeedError(f"{where}: allowed_by is for a member of {host.slug} who is not an "
+                        f"admin, and {poster.email} is not one")
+    row = db.session.scalar(select(OpportunityPoster).where(
+        OpportunityPoster.organisation_id == host.id, OpportunityPoster.user_id == poster.id))
+    if row is None:
+        row = OpportunityPoster(organisation_id=host.id, user_id=poster.id)
+        db.session.add(row)
+    _assign(row, granted_by_id=admin.id, created_at=anchor.moment - timedelta(days=30))
+    allowed.add((host.id, poster.id))
+
+
+def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[int, str]],
+                      allowed: set[tuple[int, int]]) -> Opportunity:
     where = f"opportunities: {entry.get('title', '?')!r}"
     _check_fields(entry, _OPPORTUNITY_REQUIRED, _OPPORTUNITY_OPTIONAL, where)
     host = ctx.organisation(entry["host"], where)
     poster = ctx.user(entry["posted_by"], where)
-    if not _is_admin(poster, host):
-        raise SeedError(f"{where}: {poster.email} is not an admin of {host.slug}, so cannot "
-                        "post for it")
     partnership = ctx.partnership(entry["partnership"], where) if entry.get(
         "partnership") else None
     anchor = _anchor(partnership, ctx, where)
+    _allow_poster(entry, host, poster, ctx, anchor, allowed, where)
     details = _details(entry, host, partnership, anchor, where)
     if (host.id, details.title) in seen:
         raise SeedError(f"{where}: listed twice for {host.slug}")
@@ -363,7 +389,7 @@ def _load_placement(application: Application, opportunity: Opportunity, host: Or
         placement = Placement(application_id=application.id)
         db.session.add(placement)
     _assign(placement, status=status, starts_on=starts, ends_on=ends, started_at=started,
-            completed_at=completed, cancelled_at=None,
+            completed_at=completed, cancelled_at=None, cancelled_reason="",
             created_at=application.decided_at or anchor.moment,
             **{name: name in checklist for name in _CHECKLIST})
     db.session.flush()
@@ -433,10 +459,27 @@ def _sync_reflections(placement: Placement, application: Application,
 def load_opportunities(section: Any, ctx: SeedContext) -> None:
     seen: set[tuple[int, str]] = set()
     kept: set[int] = set()
+    allowed: set[tuple[int, int]] = set()
     for entry in _entries(section, "opportunities"):
-        kept.add(_load_opportunity(entry, ctx, seen).id)
+        kept.add(_load_opportunity(entry, ctx, seen, allowed).id)
     _delete_walkthrough_opportunities(ctx, kept)
+    _delete_walkthrough_posters(ctx, allowed)
     db.session.flush()
+
+
+def _delete_walkthrough_posters(ctx: SeedContext, allowed: set[tuple[int, int]]) -> None:
+    """Allowances to post for demo organisations, given to demo accounts, that the file
+    does not declare (say, granted in a walkthrough)."""
+    declared_users = {user.id for user in ctx.users.values()}
+    declared_orgs = {org.id for org in ctx.organisations.values()}
+    if not declared_users or not declared_orgs:
+        return
+    for row in db.session.scalars(select(OpportunityPoster).where(
+        OpportunityPoster.organisation_id.in_(declared_orgs),
+        OpportunityPoster.user_id.in_(declared_users),
+    )):
+        if (row.organisation_id, row.user_id) not in allowed:
+            db.session.delete(row)
 
 
 def _delete_walkthrough_opportunities(ctx: SeedContext, kept: set[int]) -> None:

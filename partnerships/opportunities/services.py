@@ -40,6 +40,7 @@ from .models import (
     OpenTo,
     Opportunity,
     OpportunityKind,
+    OpportunityPoster,
     OpportunityStatus,
 )
 
@@ -92,11 +93,30 @@ class OpportunityDetails:
 # --- Who can host, and where ------------------------------------------------------------
 
 
+def _hosted_by(user: User) -> Select[tuple[int]]:
+    """Ids of the organisations the user hosts for: an active admin, or an active member
+    its admins allowed to post (the same rule as ``permissions.can_post_opportunity``)."""
+    allowed = select(OpportunityPoster.id).where(
+        OpportunityPoster.organisation_id == OrganisationMember.organisation_id,
+        OpportunityPoster.user_id == user.id,
+    ).exists()
+    return select(OrganisationMember.organisation_id).where(
+        OrganisationMember.user_id == user.id,
+        OrganisationMember.status == RequestStatus.ACTIVE,
+        or_(OrganisationMember.role == MemberRole.ADMIN, allowed),
+    )
+
+
 def host_organisations(user: User) -> list[Organisation]:
     """Organisations the user may post opportunities for (site admins: every one)."""
     if permissions.is_site_admin(user):
         return list(db.session.scalars(select(Organisation).order_by(Organisation.name)))
-    return permissions.admin_organisations(user)
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(_hosted_by(user)))
+        .order_by(Organisation.name)
+    ))
 
 
 def partnerships_of(organisation_ids: list[int]) -> list[Partnership]:
@@ -231,8 +251,8 @@ def create_opportunity(actor: User, organisation: Organisation, details: Opportu
                        today: date | None = None) -> Opportunity:
     """A draft, seen only by the host until it is published."""
     if not permissions.can_post_opportunity(actor, organisation):
-        raise PermissionDenied(f"Only admins of {organisation.name} can post opportunities "
-                               "for it.")
+        raise PermissionDenied(f"Only admins of {organisation.name}, and the people they "
+                               "allow, can post opportunities for it.")
     d = _check(details, organisation, None, today or today_uk())
     opportunity = Opportunity(organisation_id=organisation.id, posted_by_id=actor.id,
                               status=OpportunityStatus.DRAFT)
@@ -257,7 +277,8 @@ def update_opportunity(actor: User, opportunity: Opportunity, details: Opportuni
 
 def _require_manager(actor: User, opportunity: Opportunity) -> None:
     if not permissions.can_manage_opportunity(actor, opportunity):
-        raise PermissionDenied("Only the host organisation's admins can do that.")
+        raise PermissionDenied("Only the host organisation's admins, and the people they "
+                               "allow to post its opportunities, can do that.")
 
 
 def publish(actor: User, opportunity: Opportunity, today: date | None = None) -> None:
@@ -430,16 +451,10 @@ class HostCounts:
 
 
 def managed_opportunities(user: User) -> list[Opportunity]:
-    """Opportunities the user posted or whose host they administer, newest first."""
-    admin_of = select(OrganisationMember.organisation_id).where(
-        OrganisationMember.user_id == user.id,
-        OrganisationMember.status == RequestStatus.ACTIVE,
-        OrganisationMember.role == MemberRole.ADMIN,
-    )
+    """Opportunities of the organisations the user hosts for, newest first (one query)."""
     return list(db.session.scalars(
         select(Opportunity)
-        .where(or_(Opportunity.posted_by_id == user.id,
-                   Opportunity.organisation_id.in_(admin_of)))
+        .where(Opportunity.organisation_id.in_(_hosted_by(user)))
         .options(joinedload(Opportunity.organisation))
         .order_by(Opportunity.created_at.desc(), Opportunity.id.desc())
     ))

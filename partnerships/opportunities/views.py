@@ -98,8 +98,9 @@ def index() -> Response:
 def new() -> Page:
     organisations = services.host_organisations(current_user)
     if not organisations:
-        abort(403, "Only admins of an organisation can post opportunities for it. Ask an "
-                   "admin of your organisation to post it, or to make you an admin.")
+        abort(403, "Only admins of an organisation, and the members they allow, can post "
+                   "opportunities for it. Ask an admin of your organisation to allow you to "
+                   "post opportunities, or to post it for you.")
     form = OpportunityForm()
     if not form.is_submitted() and len(organisations) == 1:
         form.organisation_id.data = str(organisations[0].id)
@@ -248,6 +249,7 @@ def mine() -> str:
         "opportunities/mine.html", opportunities=opportunities,
         counts=services.host_counts([o.id for o in opportunities]),
         can_post=bool(services.host_organisations(current_user)), today=today_uk(),
+        admin_of=permissions.admin_organisations(current_user),
     )
 
 
