@@ -15,7 +15,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
-    Form,
     RadioField,
     SelectChoice,
     SelectField,
@@ -23,9 +22,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Optional, StopValidation
+from wtforms.validators import Email, InputRequired, StopValidation
 
-from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, UKDateField, submit
+from ..forms import (
+    BaseForm,
+    Checkbox,
+    Checkboxes,
+    MaxLength,
+    Radios,
+    UKDateField,
+    WholeNumberField,
+    submit,
+)
 from ..organisations.models import Organisation, Sector
 from ..places.models import Partnership
 from . import applications as application_rules
@@ -40,28 +48,6 @@ MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
 
 
 # --- Field types -------------------------------------------------------------------------
-
-
-class WholeNumberField(StringField):
-    """A whole number typed into a text box (GOV.UK asks for inputmode, not type=number),
-    keeping what was typed when it is not a number."""
-
-    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", GovTextInput())
-        validators = list(kwargs.pop("validators", []))
-        validators.insert(0, InputRequired(f"Enter {what}") if required else Optional())
-        super().__init__(label, validators=validators, **kwargs)
-        self.what = what
-
-    def number(self) -> int | None:
-        value = (self.data or "").strip()
-        return int(value) if value.isdigit() else None
-
-    def post_validate(self, form: Form, validation_stopped: bool) -> None:
-        value = (self.data or "").strip()
-        if value and not validation_stopped and not value.isdigit():
-            name = self.label.text.split(" (")[0]
-            self.errors.append(f"{name} must be a whole number, like 3")
 
 
 def _text(label: str, what: str, limit: int, hint: str | None = None,
