@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, time
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -12,9 +13,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
     GovSubmitInput,
+    GovTextInput,
 )
-from wtforms import DateField, Form, SubmitField
-from wtforms.validators import StopValidation
+from wtforms import DateField, Form, StringField, SubmitField
+from wtforms.validators import InputRequired, Optional, StopValidation
 from wtforms.validators import ValidationError as WTFValidationError
 
 
@@ -135,3 +137,70 @@ class _DateRequired:
             raise StopValidation()
         if field.data is None:
             raise StopValidation(self.message)
+
+
+class WholeNumberField(StringField):
+    """A whole number typed into a text box (GOV.UK asks for inputmode, not
+    type=number), keeping what was typed when it is not a number."""
+
+    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", GovTextInput())
+        validators = list(kwargs.pop("validators", []))
+        validators.insert(0, InputRequired(f"Enter {what}") if required else Optional())
+        super().__init__(label, validators=validators, **kwargs)
+        self.what = what
+
+    def number(self) -> int | None:
+        value = (self.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+    def post_validate(self, form: Form, validation_stopped: bool) -> None:
+        value = (self.data or "").strip()
+        if value and not validation_stopped and not value.isdigit():
+            name = self.label.text.split(" (")[0]
+            self.errors.append(f"{name} must be a whole number, like 3")
+
+
+_TIME_RE = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$")
+
+
+def parse_time(text: str) -> time | None:
+    """'10:00', '14:30', '2pm', '2.30pm', 'midday' -> a time; None if not a time."""
+    value = text.strip().lower().replace(" ", "")
+    if value in ("midday", "noon", "12noon"):
+        return time(12, 0)
+    match = _TIME_RE.match(value)
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    suffix = match.group(3)
+    if suffix:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    elif match.group(2) is None:
+        return None  # a bare "10" could be morning or evening: ask for 10:00 or 10am
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+class UKTimeField(StringField):
+    """A UK wall-clock time typed as people write it ('10:00', '2:30pm')."""
+
+    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", GovTextInput())
+        kwargs.setdefault("description", "For example, 10:00 or 2:30pm")
+        validators = list(kwargs.pop("validators", []))
+        validators.insert(0, InputRequired(f"Enter {what}") if required else Optional())
+        super().__init__(label, validators=validators, **kwargs)
+        self.what = what
+
+    def time(self) -> time | None:
+        return parse_time(self.data or "")
+
+    def post_validate(self, form: Form, validation_stopped: bool) -> None:
+        value = (self.data or "").strip()
+        if value and not validation_stopped and parse_time(value) is None:
+            name = self.label.text.split(" (")[0]
+            self.errors.append(f"{name} must be a time, like 10:00 or 2:30pm")
