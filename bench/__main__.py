@@ -62,7 +62,8 @@ def _build(members: int, partnerships: int) -> Any:
     return app
 
 
-def _measure(app: Any, path: str) -> tuple[float, int]:
+def _measure(app: Any, path: str, headers: dict[str, str] | None = None,
+             status: int = 200) -> tuple[float, int]:
     client = app.test_client()
     with app.app_context():
         queries: list[str] = []
@@ -76,9 +77,9 @@ def _measure(app: Any, path: str) -> tuple[float, int]:
         for _ in range(REPEATS):
             queries.clear()
             start = time.perf_counter()
-            response = client.get(path)
+            response = client.get(path, headers=headers or {})
             timings.append(time.perf_counter() - start)
-            assert response.status_code == 200, (path, response.status_code)
+            assert response.status_code == status, (path, response.status_code)
         event.remove(db.engine, "before_cursor_execute", count)
     return statistics.median(timings), len(queries)
 
@@ -94,6 +95,52 @@ def _compare(name: str, path: str, small: Callable[[], Any], large: Callable[[],
     )
 
 
+def _with_meetings(count: int) -> Any:
+    """One partnership with a public forum holding ``count`` public hybrid meetings,
+    spread over the calendar window (about 18 months ahead)."""
+    from datetime import timedelta
+
+    from partnerships.forums.models import Forum, MembershipPolicy, Visibility
+    from partnerships.meetings.models import Meeting, MeetingFormat
+
+    app = _build(members=5, partnerships=1)
+    with app.app_context():
+        main = db.session.scalar(db.select(Partnership).where(Partnership.slug == "p-0000"))
+        forum = Forum(partnership_id=main.id, slug="vcse-alliance", name="VCSE Alliance",
+                      membership_policy=MembershipPolicy.BY_REQUEST,
+                      visibility=Visibility.PUBLIC)
+        db.session.add(forum)
+        db.session.flush()
+        now = utcnow().replace(minute=0, second=0, microsecond=0)
+        step = timedelta(days=500) / count
+        db.session.add_all(Meeting(
+            forum_id=forum.id, title=f"Neighbourhood working group {n}",
+            starts_at=now + step * (n + 1), ends_at=now + step * (n + 1) + timedelta(hours=2),
+            format=MeetingFormat.HYBRID, venue_name="Northbridge Civic Centre",
+            venue_address="1 Market Square, Northbridge NB1 1AA",
+            joining_url="https://meet.example.org/abc", visibility=Visibility.PUBLIC)
+            for n in range(count))
+        db.session.commit()
+    return app
+
+
+def _calendar_feed() -> None:
+    """A partnership feed of 1,000 meetings: the full build should stay well under a
+    second, and a 304 (fingerprint query only, no calendar built) far cheaper."""
+    path = "/partnerships/p-0000/calendar.ics"
+    _compare("calendar feed (meetings)", path, lambda: _with_meetings(10),
+             lambda: _with_meetings(1000), 100)
+    app = _with_meetings(1000)
+    build_time, build_queries = _measure(app, path)
+    etag = app.test_client().get(path).headers["ETag"]
+    cached_time, cached_queries = _measure(app, path, {"If-None-Match": etag}, 304)
+    print(
+        f"{'calendar feed 1,000: 304':<28} build {build_time * 1000:7.1f} ms "
+        f"{build_queries:3d} queries | 304   {cached_time * 1000:7.1f} ms "
+        f"{cached_queries:3d} queries | build/304 x{build_time / cached_time:5.1f}"
+    )
+
+
 def main() -> None:
     print(f"median of {REPEATS} requests each; in-memory SQLite; Flask test client")
     _compare("partnership page (members)", "/partnerships/p-0000/",
@@ -105,6 +152,7 @@ def main() -> None:
     _compare("organisation directory", "/organisations/",
              lambda: _build(members=10, partnerships=1),
              lambda: _build(members=2000, partnerships=1), 200)
+    _calendar_feed()
 
 
 if __name__ == "__main__":

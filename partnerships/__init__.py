@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .admin import bp as admin_bp
     from .forums import bp as forums_bp
+    from .meetings import bp as meetings_bp
     from .mous import bp as mous_bp
     from .opportunities import bp as opportunities_bp
     from .organisations import bp as organisations_bp
@@ -155,3 +156,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(forums_bp)  # /partnerships/<slug>/forums/..., /my/forums
     app.register_blueprint(mous_bp)  # /partnerships/<slug>/mous/...
     app.register_blueprint(opportunities_bp)  # /opportunities/..., /my/..., /placements/...
+    app.register_blueprint(meetings_bp)  # /meetings/..., /partnerships/<slug>/meetings/, /my/...

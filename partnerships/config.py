@@ -49,6 +49,11 @@ class Config:
     SERVICE_NAME = os.environ.get("SERVICE_NAME", "Local Partnerships")
     # Absolute base URL used in emails and calendar feeds, e.g. https://partnerships.example.org
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Host part of calendar UIDs (meeting-<id>@<host>). Calendars match events by UID, so
+    # it must never change: set it if BASE_URL might. Default: BASE_URL's host.
+    CALENDAR_UID_HOST = os.environ.get("CALENDAR_UID_HOST")
+    # Fetches of one personal calendar feed (Flask-Limiter syntax).
+    CALENDAR_FEED_RATE_LIMIT = os.environ.get("CALENDAR_FEED_RATE_LIMIT", "60 per hour")
     WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not the clock
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_BYTES", str(21 * 1024 * 1024)))
     SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,19 @@ from .forums.models import (
     ThreadState,
 )
 from .mail import OutboxMessage
+from .meetings.models import (
+    ActionItem,
+    ActionUpdate,
+    AgendaItem,
+    AgendaRevision,
+    CalendarToken,
+    Decision,
+    ItemRequest,
+    Meeting,
+    MeetingSeries,
+    Paper,
+    Registration,
+)
 from .mous.models import (
     Mou,
     MouAttachment,
@@ -36,13 +49,22 @@ from .organisations.models import Organisation, OrganisationMember
 from .places.models import Partnership, PartnershipMember, PartnershipOfficer, PartnershipPrinciple
 
 __all__ = [
+    "ActionItem",
+    "ActionUpdate",
+    "AgendaItem",
+    "AgendaRevision",
     "Application",
     "AuditEvent",
+    "CalendarToken",
+    "Decision",
     "Forum",
     "ForumBan",
     "ForumConvenor",
     "ForumInvitation",
     "ForumMember",
+    "ItemRequest",
+    "Meeting",
+    "MeetingSeries",
     "Mou",
     "MouAttachment",
     "MouClause",
@@ -57,6 +79,7 @@ __all__ = [
     "Organisation",
     "OrganisationMember",
     "OutboxMessage",
+    "Paper",
     "Partnership",
     "PartnershipMember",
     "PartnershipOfficer",
@@ -65,6 +88,7 @@ __all__ = [
     "PlacementObjective",
     "Post",
     "Reflection",
+    "Registration",
     "Thread",
     "ThreadState",
     "User",

@@ -869,6 +869,14 @@ def _load_opportunities(section: Any, ctx: SeedContext) -> None:
     load_opportunities(section, ctx)
 
 
+def _load_meetings(section: Any, ctx: SeedContext) -> None:
+    """Meetings: the loader lives with its domain (``partnerships/meetings/seed.py``),
+    imported when the section runs."""
+    from .meetings.seed import load_meetings
+
+    load_meetings(section, ctx)
+
+
 SeedLoader = Callable[[Any, SeedContext], None]
 
 # In load order: each section may refer to what the sections before it loaded.
@@ -877,6 +885,7 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
     ("organisations", _load_organisations),
     ("partnerships", _load_partnerships),
     ("forums", _load_forums),
+    ("meetings", _load_meetings),
     ("mous", _load_mous),
     ("opportunities", _load_opportunities),
 ]

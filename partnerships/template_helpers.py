@@ -27,6 +27,8 @@ def _nav_items() -> list[dict[str, Any]]:
     if current_user.is_authenticated:
         items.append({"href": url_for("forums.mine"), "text": "Your forums",
                       "prefix": "/my/forums"})
+        items.append({"href": url_for("meetings.mine"), "text": "Your meetings",
+                      "prefix": "/my/meetings"})
         items.append({"href": url_for("accounts.profile"), "text": "Your account",
                       "prefix": "/account"})
         items.append({"href": url_for("accounts.sign_out_confirm"), "text": "Sign out",

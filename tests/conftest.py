@@ -252,3 +252,66 @@ def link_in(message: OutboxMessage) -> str:
     match = LINK_RE.search(message.body)
     assert match, f"no link in email {message.subject!r}"
     return re.sub(r"^https?://[^/]+", "", match.group(0))
+
+
+@pytest.fixture
+def make_forum(app: Flask) -> Callable[..., Any]:
+    """A forum in ``partnership`` with active ``members`` and ``convenors``."""
+    from partnerships.forums.models import (
+        Forum,
+        ForumConvenor,
+        ForumMember,
+        ForumMemberStatus,
+        MembershipPolicy,
+        Visibility,
+    )
+
+    def make(partnership: Partnership, name: str = "VCSE Alliance", *, public: bool = True,
+             convenors: list[User] | None = None, members: list[User] | None = None,
+             policy: MembershipPolicy = MembershipPolicy.BY_REQUEST,
+             notice_days: int = 5) -> Forum:
+        forum = Forum(partnership_id=partnership.id, slug=slugify(name), name=name,
+                      purpose=f"The purpose of {name}.", membership_policy=policy,
+                      visibility=Visibility.PUBLIC if public else Visibility.MEMBERS,
+                      notice_days=notice_days)
+        db.session.add(forum)
+        db.session.flush()
+        for user in convenors or []:
+            db.session.add(ForumConvenor(forum_id=forum.id, user_id=user.id))
+            db.session.add(ForumMember(forum_id=forum.id, user_id=user.id,
+                                       status=ForumMemberStatus.ACTIVE))
+        for user in members or []:
+            db.session.add(ForumMember(forum_id=forum.id, user_id=user.id,
+                                       status=ForumMemberStatus.ACTIVE))
+        db.session.commit()
+        return forum
+
+    return make
+
+
+@pytest.fixture
+def make_meeting(app: Flask) -> Callable[..., Any]:
+    """A scheduled meeting of ``forum``, by default a public in-person meeting 14 days
+    from now lasting two hours. Keyword arguments set any other ``Meeting`` column."""
+    from datetime import timedelta
+
+    from partnerships.forums.models import Visibility
+    from partnerships.meetings.models import Meeting, MeetingFormat
+
+    def make(forum: Any, title: str = "Quarterly meeting", *,
+             starts_in: timedelta = timedelta(days=14), hours: float = 2,
+             public: bool = True, **columns: Any) -> Meeting:
+        starts_at = (utcnow() + starts_in).replace(second=0, microsecond=0)
+        values: dict[str, Any] = {
+            "format": MeetingFormat.IN_PERSON, "venue_name": "Northbridge Civic Centre",
+            "venue_address": "1 Market Square, Northbridge NB1 1AA",
+            "starts_at": starts_at, "ends_at": starts_at + timedelta(hours=hours),
+            "visibility": Visibility.PUBLIC if public else Visibility.MEMBERS,
+        }
+        values.update(columns)
+        meeting = Meeting(forum_id=forum.id, title=title, **values)
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting
+
+    return make

@@ -168,7 +168,8 @@ def test_page_with_40_members_and_3_officers_stays_within_query_budget(
         with count_queries() as log:
             response = client.get("/partnerships/northbridge-together/")
         assert response.status_code == 200
-        assert log.count <= 8, (user.name, log.statements)
+        # 8, plus one for the next meetings (a single query whatever their number).
+        assert log.count <= 9, (user.name, log.statements)
 
 
 def test_officer_sees_links_to_requests_with_pending_count_and_to_edit(

@@ -33,6 +33,17 @@ from partnerships.forums.models import (
     Visibility,
 )
 from partnerships.mail import OutboxMessage
+from partnerships.meetings.models import (
+    ActionItem,
+    ActionUpdate,
+    AgendaItem,
+    Decision,
+    ItemRequest,
+    Meeting,
+    MeetingSeries,
+    Paper,
+    Registration,
+)
 from partnerships.modelbase import utcnow
 from partnerships.mous.models import (
     EndKind,
@@ -81,6 +92,8 @@ TABLES = [
     PartnershipOfficer, PartnershipMember, Forum, ForumConvenor, ForumMember, ForumBan,
     Thread, Post, ThreadState,
     Mou, MouVersion, MouParty, MouClause, MouSignature, MouPrinciple, MouForumLink,
+    MeetingSeries, Meeting, AgendaItem, Paper, ItemRequest, Registration, Decision, ActionItem,
+    ActionUpdate,
 ]
 VOLUNTEER = "volunteer@eastside-food.example.org"
 
@@ -190,12 +203,21 @@ def test_loading_twice_gives_the_same_counts_and_no_duplicate_rows(app: Flask) -
     assert first["MoUs"] == rows_after_first["mous"] == 4
     assert first["MoU versions"] == rows_after_first["mou_versions"]
     assert first["MoU signatures"] == rows_after_first["mou_signatures"]
+    assert first["meetings"] == rows_after_first["meetings"] >= 15
+    assert first["meeting series"] == rows_after_first["meeting_series"] == 1
+    assert first["agenda items"] == rows_after_first["agenda_items"]
+    assert first["meeting papers"] == rows_after_first["meeting_papers"]
+    assert first["meeting registrations"] == rows_after_first["meeting_registrations"]
+    assert first["decisions"] == rows_after_first["meeting_decisions"]
+    assert first["actions"] == rows_after_first["meeting_actions"]
 
 
 def test_a_second_run_leaves_every_table_exactly_as_it_was(seeded: dict[str, int]) -> None:
     before = _dump()
     assert before["forum_posts"] and before["forum_thread_states"]
     assert before["mou_versions"] and before["mou_signatures"] and before["mou_clause_parties"]
+    assert before["meetings"] and before["meeting_papers"] and before["meeting_registrations"]
+    assert before["meeting_actions"] and before["meeting_action_updates"]
 
     load_demo()
     db.session.commit()
@@ -749,7 +771,7 @@ def test_the_seed_file_is_found_next_to_the_package(app: Flask) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"meetings": []}, "unknown section"),
+        ({"calendar": []}, "unknown section"),
         ({"accounts": [{"name": "A", "email": "a@example.org", "admin": True}]}, "unknown field"),
         ({"accounts": [{"name": "A"}]}, "missing email"),
         ({"organisations": [{"name": "X", "slug": "x", "type": "charity",
@@ -1296,5 +1318,476 @@ def test_mistakes_in_the_opportunities_section_are_reported_clearly(
 ) -> None:
     data = _opportunity_file()
     change(data)
+    with pytest.raises(SeedError, match=message):
+        load_demo(_write(tmp_path, data))
+
+
+# --- Meetings ----------------------------------------------------------------------------
+
+
+def _anchor(partnership: str = "northbridge-together") -> Any:
+    return _partnership(partnership).created_at
+
+
+def _meetings(forum: str, partnership: str = "northbridge-together") -> list[Meeting]:
+    return list(db.session.scalars(
+        select(Meeting).where(Meeting.forum_id == _forum(forum, partnership).id)
+        .order_by(Meeting.starts_at, Meeting.id)))
+
+
+def _upcoming(forum: str, partnership: str = "northbridge-together") -> list[Meeting]:
+    anchor = _anchor(partnership)
+    return [m for m in _meetings(forum, partnership) if m.starts_at > anchor]
+
+
+def _past(forum: str, partnership: str = "northbridge-together") -> list[Meeting]:
+    anchor = _anchor(partnership)
+    return [m for m in _meetings(forum, partnership) if m.ends_at <= anchor]
+
+
+def _registrations(meeting: Meeting) -> list[Registration]:
+    return list(db.session.scalars(select(Registration).where(
+        Registration.meeting_id == meeting.id).order_by(Registration.id)))
+
+
+def _actions(meeting: Meeting) -> list[ActionItem]:
+    return list(db.session.scalars(select(ActionItem).where(
+        ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)))
+
+
+DEMO_FORUMS = [("health-wellbeing", "northbridge-together"),
+               ("community-safety", "northbridge-together"),
+               ("home-from-hospital", "riverside-health-care")]
+
+
+@pytest.mark.parametrize(("forum", "partnership"), DEMO_FORUMS)
+def test_every_demo_forum_has_past_meetings_with_agenda_papers_attendance_and_minutes(
+    seeded: dict[str, int], forum: str, partnership: str
+) -> None:
+    from partnerships.meetings.models import (
+        ActionStatus,
+        AgendaStatus,
+        Attendance,
+        MinutesStatus,
+        StandardItem,
+    )
+
+    past = _past(forum, partnership)
+    assert len(past) >= 2
+    for meeting in past:
+        assert meeting.agenda_status is AgendaStatus.PUBLISHED
+        assert meeting.agenda_published_at <= meeting.starts_at  # type: ignore[operator]
+        assert meeting.notice_met is not None
+        assert meeting.minutes_status is MinutesStatus.PUBLISHED and meeting.minutes_summary
+        assert meeting.minutes_published_at is not None
+        assert meeting.starts_at < meeting.minutes_published_at <= _anchor(partnership)
+        items = list(meeting.items)
+        assert [item.position for item in items] == list(range(1, len(items) + 1))
+        assert items[0].standard is StandardItem.WELCOME
+        real = [item for item in items if item.standard is None]
+        assert real and all(item.presenter_id or item.presenter_name for item in real)
+        assert all(item.minutes for item in items)
+        marks = {r.attendance for r in _registrations(meeting)}
+        assert Attendance.PRESENT in marks and None not in marks
+        assert db.session.scalar(select(func.count(Decision.id)).where(
+            Decision.meeting_id == meeting.id))
+        assert _actions(meeting)
+    assert any(paper for meeting in past for item in meeting.items for paper in item.papers)
+    statuses = {action.status for meeting in past for action in _actions(meeting)}
+    assert {ActionStatus.OPEN, ActionStatus.DONE} <= statuses
+    assert any(r.user_id is None and r.walk_in_name
+               for meeting in past for r in _registrations(meeting)) or forum == (
+        "home-from-hospital")
+
+
+def test_the_demo_records_present_apologies_absent_and_walk_ins(seeded: dict[str, int]) -> None:
+    from partnerships.meetings.models import Attendance, RegistrationStatus
+
+    rows = list(db.session.scalars(select(Registration).where(
+        Registration.attendance.is_not(None))))
+    assert {row.attendance for row in rows} == set(Attendance)
+    walk_ins = [row for row in rows if row.user_id is None]
+    assert len(walk_ins) >= 2
+    assert all(w.attendance is Attendance.PRESENT and not w.holds_place
+               and w.status is RegistrationStatus.CONFIRMED for w in walk_ins)
+
+
+def test_demo_papers_are_real_pdfs_stored_under_names_from_their_hash(
+    app: Flask, seeded: dict[str, int]
+) -> None:
+    import hashlib
+    import re
+
+    from partnerships import uploads
+
+    papers = list(db.session.scalars(select(Paper)))
+    assert len(papers) >= 5
+    for paper in papers:
+        data = uploads.path_for(paper.stored_name).read_bytes()
+        assert uploads.detect_kind(data) is uploads.FileKind.PDF
+        assert paper.content_type == "application/pdf" and paper.kind_label == "PDF"
+        assert paper.size_bytes == len(data)
+        assert paper.sha256 == hashlib.sha256(data).hexdigest()
+        assert paper.stored_name == f"{paper.sha256[:32]}.pdf"
+        assert paper.original_filename.endswith(".pdf")
+        # A well-formed PDF: every cross-reference points at its object.
+        start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", data).group(1))  # type: ignore[union-attr]
+        table = re.match(rb"xref\n0 (\d+)\n0000000000 65535 f \n", data[start:])
+        assert table is not None
+        offsets = data[start + table.end():].split(b"\n")[: int(table.group(1)) - 1]
+        for number, line in enumerate(offsets, 1):
+            assert data[int(line[:10]):].startswith(f"{number} 0 obj".encode())
+    files = sorted(path.name for path in uploads.upload_folder().iterdir())
+
+    load_demo()
+    db.session.commit()
+
+    assert sorted(path.name for path in uploads.upload_folder().iterdir()) == files
+
+
+def test_a_published_paper_downloads_for_the_public_and_a_draft_one_does_not(
+    client: AppClient, seeded: dict[str, int]
+) -> None:
+    from partnerships.meetings.models import AgendaStatus
+
+    public = next(p for p in db.session.scalars(select(Paper))
+                  if p.item.meeting.is_public and p.item.meeting.agenda_published)
+    with client.get(f"/meetings/{public.item.meeting_id}/papers/{public.id}") as download:
+        assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    draft = next(p for p in db.session.scalars(select(Paper))
+                 if p.item.meeting.agenda_status is AgendaStatus.DRAFT)
+    assert client.get(f"/meetings/{draft.item.meeting_id}/papers/{draft.id}").status_code \
+        == 404
+
+
+def test_the_demo_has_a_monthly_series_at_the_same_uk_time_across_a_clock_change(
+    seeded: dict[str, int],
+) -> None:
+    from partnerships.meetings.models import RecurrenceKind
+    from partnerships.timeutil import to_uk
+
+    [series] = db.session.scalars(select(MeetingSeries))
+    assert series.kind is RecurrenceKind.MONTHLY_NTH_WEEKDAY
+    occurrences = list(db.session.scalars(select(Meeting).where(
+        Meeting.series_id == series.id).order_by(Meeting.starts_at)))
+    assert len(occurrences) == series.count == 12
+    assert [m.occurrence_date for m in occurrences] == [
+        to_uk(m.starts_at).date() for m in occurrences]
+    assert {to_uk(m.starts_at).time() for m in occurrences} == {series.local_start}
+    assert len({m.starts_at.hour for m in occurrences}) == 2  # BST and GMT
+    anchor = _anchor("riverside-health-care")
+    assert sum(m.starts_at > anchor for m in occurrences) >= 6
+    assert sum(m.ends_at <= anchor and m.minutes_published for m in occurrences) == 3
+
+
+def test_the_demo_has_an_upcoming_hybrid_meeting_whose_draft_agenda_is_due_soon(
+    app: Flask, seeded: dict[str, int]
+) -> None:
+    from partnerships.meetings.models import MeetingFormat
+    from partnerships.timeutil import latest_day_for_notice, to_uk
+
+    anchor_day = to_uk(_anchor()).date()
+    forum = _forum("health-wellbeing")
+    nxt = _upcoming("health-wellbeing")[0]
+    assert nxt.format is MeetingFormat.HYBRID and nxt.joining_url.startswith("https://")
+    assert nxt.venue_name and nxt.venue_address and not nxt.is_public
+    assert not nxt.agenda_published and len(nxt.items) >= 5
+    due = latest_day_for_notice(to_uk(nxt.starts_at).date(), forum.notice_days)
+    assert anchor_day < due <= anchor_day + timedelta(days=7)
+    assert to_uk(nxt.starts_at).strftime("%H:%M") == "10:00"
+    [request] = db.session.scalars(select(ItemRequest).where(ItemRequest.meeting_id == nxt.id))
+    assert request.requested_by_id == _user("kofi@northbridge-disability-rights.example.org").id
+
+    # The convenor sees when it is due; the staff member sees the joining link.
+    convenor = _sign_in(app, "convenor@northbridge-cvs.example.org")
+    page = convenor.get(f"/meetings/{nxt.id}/").get_data(as_text=True)
+    assert "The agenda is due by" in page
+    staff = _sign_in(app, "staff@northbridge-icb.example.org")
+    assert nxt.joining_url in staff.get(f"/meetings/{nxt.id}/").get_data(as_text=True)
+
+
+def test_open_actions_come_up_under_matters_arising_at_the_next_meeting(
+    app: Flask, seeded: dict[str, int]
+) -> None:
+    from partnerships.meetings.models import ActionStatus
+    from partnerships.meetings.queries import open_actions_before
+
+    last = _past("health-wellbeing")[-1]
+    nxt = _upcoming("health-wellbeing")[0]
+    open_ones = [a for a in _actions(last) if a.status is ActionStatus.OPEN]
+    assert open_ones and {a.id for a in open_ones} <= {a.id for a in open_actions_before(nxt)}
+    overdue = [a for a in open_ones if a.due_date and a.due_date < _anchor().date()]
+    assert overdue
+    convenor = _sign_in(app, "convenor@northbridge-cvs.example.org")
+    page = convenor.get(f"/meetings/{nxt.id}/").get_data(as_text=True)
+    assert overdue[0].description.split(",")[0] in page
+    # The demo staff member has an open action of their own.
+    staff = _sign_in(app, "staff@northbridge-icb.example.org")
+    mine = [a for a in open_ones if a.owner_id == _user("staff@northbridge-icb.example.org").id]
+    assert mine and mine[0].description[:40] in staff.get("/my/actions").get_data(as_text=True)
+
+
+def test_the_demo_has_a_cancelled_meeting_and_a_members_only_one_in_a_public_forum(
+    client: AppClient, seeded: dict[str, int]
+) -> None:
+    from partnerships.meetings.models import MeetingStatus
+
+    upcoming = _upcoming("community-safety")
+    [cancelled] = [m for m in upcoming if m.status is MeetingStatus.CANCELLED]
+    assert cancelled.status_reason and cancelled.status_changed_at <= _anchor()  # type: ignore[operator]
+    assert cancelled.changed_at == cancelled.status_changed_at
+    assert "Cancelled" in client.get(f"/meetings/{cancelled.id}/").get_data(as_text=True)
+    assert _forum("community-safety").visibility is Visibility.PUBLIC
+    [members_only] = [m for m in upcoming if not m.is_public]
+    assert members_only.joining_url
+    assert client.get(f"/meetings/{members_only.id}/").status_code == 404
+
+
+def test_the_demo_has_a_full_workshop_with_a_waiting_list(seeded: dict[str, int]) -> None:
+    from partnerships.meetings.models import RegistrationStatus
+
+    [full] = [m for m in _upcoming("community-safety") if m.capacity]
+    rows = _registrations(full)
+    holding = [r for r in rows if r.holds_place]
+    waiting = [r for r in rows if r.status is RegistrationStatus.WAITING]
+    assert full.places_taken == full.capacity == len(holding) and full.is_full
+    assert len(waiting) >= 2 and all(r.waiting_since and not r.holds_place for r in waiting)
+    assert max(r.created_at for r in holding) < min(r.waiting_since for r in waiting)  # type: ignore[type-var]
+    # The demo volunteer is free to try joining the waiting list.
+    assert _user(VOLUNTEER).id not in {r.user_id for r in rows}
+
+
+def test_every_demo_meeting_counts_its_places_and_has_settled_calendar_fields(
+    seeded: dict[str, int],
+) -> None:
+    from partnerships.meetings.registrations import takes_place
+
+    for meeting in db.session.scalars(select(Meeting)):
+        rows = _registrations(meeting)
+        assert meeting.places_taken == sum(r.holds_place for r in rows), meeting
+        for row in rows:
+            if row.user_id is not None:
+                assert row.holds_place == (row.status.value == "confirmed"
+                                           and takes_place(meeting, row.response)), row
+        assert meeting.sequence == 0
+        assert meeting.changed_at <= meeting.forum.partnership.created_at
+        assert meeting.created_at <= meeting.changed_at
+
+
+def test_a_rerun_resets_a_meetings_walkthrough_and_keeps_outsiders(
+    seeded: dict[str, int], make_user
+) -> None:
+    from partnerships import uploads
+    from partnerships.meetings.models import (
+        ActionStatus,
+        AgendaRevision,
+        ItemRequestStatus,
+        MeetingFormat,
+        MeetingStatus,
+        RegistrationStatus,
+        Response,
+    )
+
+    tables = ("meeting_series", "meetings", "agenda_items", "agenda_item_requests",
+              "meeting_registrations", "meeting_decisions", "meeting_actions",
+              "meeting_action_updates", "agenda_revisions")
+    before = _dump(ignore=("updated_at",))
+    convenor = _user("convenor@northbridge-cvs.example.org")
+    officer = _user("officer@northbridge.example.org")
+
+    # The convenor reorders, extends and cancels the next meeting, removes its paper
+    # and accepts Kofi's item; Chloe gives up her place.
+    nxt = _upcoming("health-wellbeing")[0]
+    items = list(nxt.items)
+    items[4].position, items[5].position = items[5].position, items[4].position
+    extra = AgendaItem(meeting_id=nxt.id, position=len(items) + 1, title="Walkthrough item")
+    db.session.add(extra)
+    paper = next(p for item in items for p in item.papers)
+    uploads.delete(paper.stored_name)
+    paper.item.papers.remove(paper)
+    db.session.flush()
+    request = db.session.scalar(select(ItemRequest).where(ItemRequest.meeting_id == nxt.id))
+    request.status, request.item_id = ItemRequestStatus.ACCEPTED, extra.id  # type: ignore[union-attr]
+    db.session.add(AgendaRevision(meeting_id=nxt.id, note="Item added", created_by_id=convenor.id))
+    chloe = next(r for r in _registrations(nxt)
+                 if r.user_id == _user("chloe@northbridge-minds.example.org").id)
+    chloe.status, chloe.holds_place = RegistrationStatus.CANCELLED, False
+    nxt.places_taken -= 1
+    nxt.status, nxt.status_reason, nxt.sequence = MeetingStatus.CANCELLED, "Testing", 1
+    nxt.changed_at = utcnow()
+
+    # At the workshop someone cancels, the first person waiting is promoted and the
+    # volunteer joins the list, as does someone outside the demo.
+    [workshop] = [m for m in _upcoming("community-safety") if m.capacity]
+    rows = _registrations(workshop)
+    rows[0].status, rows[0].holds_place = RegistrationStatus.CANCELLED, False
+    first_waiting = next(r for r in rows if r.status is RegistrationStatus.WAITING)
+    first_waiting.status, first_waiting.holds_place = RegistrationStatus.CONFIRMED, True
+    first_waiting.promoted_at, first_waiting.waiting_since = utcnow(), None
+    someone = make_user("Real Person", "real.person@example.net")
+    for person in (_user(VOLUNTEER), someone):
+        db.session.add(Registration(meeting_id=workshop.id, user_id=person.id,
+                                    response=Response.IN_PERSON,
+                                    status=RegistrationStatus.WAITING, waiting_since=utcnow()))
+
+    # After the last meeting: an action closed, the minutes corrected, a decision and a
+    # walk-in added.
+    last = _past("health-wellbeing")[-1]
+    action = next(a for a in _actions(last) if a.status is ActionStatus.OPEN)
+    action.status = ActionStatus.DONE
+    action.updates.append(ActionUpdate(body="Done in a walkthrough", status=ActionStatus.DONE,
+                                       created_by_id=action.owner_id))
+    last.minutes_summary = "Corrected in a walkthrough"
+    db.session.add(Decision(meeting_id=last.id, text="Walkthrough", created_by_id=convenor.id))
+    db.session.add(Registration(meeting_id=last.id, walk_in_name="Someone",
+                                response=Response.IN_PERSON))
+
+    # The officer schedules two meetings: one only demo accounts registered for, and
+    # one someone outside the demo did (that one stays).
+    forum = _forum("community-safety")
+    made = []
+    for title in ("Walkthrough meeting", "Real meeting"):
+        meeting = Meeting(forum_id=forum.id, title=title, starts_at=nxt.starts_at,
+                          ends_at=nxt.ends_at, format=MeetingFormat.ONLINE,
+                          created_by_id=officer.id)
+        db.session.add(meeting)
+        made.append(meeting)
+    db.session.flush()
+    db.session.add(Registration(meeting_id=made[0].id, user_id=_user(VOLUNTEER).id,
+                                response=Response.ONLINE))
+    db.session.add(Registration(meeting_id=made[1].id, user_id=someone.id,
+                                response=Response.ONLINE))
+    db.session.commit()
+    walkthrough_id, kept_id, someone_id = made[0].id, made[1].id, someone.id
+
+    load_demo()
+    db.session.commit()
+    db.session.expire_all()
+
+    after = _dump(ignore=("updated_at",))
+    theirs = {row[0] for row in after["meeting_registrations"]
+              if row[2] == someone_id}  # (id, meeting_id, user_id, ...)
+    assert len(theirs) == 2
+    for table in tables:
+        rows = after[table]
+        if table == "meetings":
+            rows = [row for row in rows if row[0] != kept_id]
+        if table == "meeting_registrations":
+            rows = [row for row in rows if row[0] not in theirs]
+        assert rows == before[table], table
+    # The removed paper is back, as a file too (with a new id).
+    assert sorted(row[1:] for row in after["meeting_papers"]) == sorted(
+        row[1:] for row in before["meeting_papers"])
+    assert uploads.path_for(paper.stored_name).is_file()
+    assert db.session.get(Meeting, walkthrough_id) is None
+    assert db.session.get(Meeting, kept_id) is not None
+    workshop = db.session.get(Meeting, workshop.id)
+    assert workshop.places_taken == workshop.capacity  # type: ignore[union-attr]
+
+
+def _meeting_file() -> dict[str, Any]:
+    """The smallest seed file with a meeting; each mistake below changes one thing."""
+    data = _forum_file()
+    data["meetings"] = [{
+        "partnership": "p", "forum": "f", "title": "M", "day": -10, "start": "10:00",
+        "end": "11:00", "format": "in_person", "created_by": "a@example.org", "capacity": 1,
+        "venue": {"name": "Hall", "address": "1 High Street"},
+        "agenda": {"published_days_before": 7, "items": [
+            {"standard": "welcome", "minutes": "Hello."},
+            {"title": "Plans", "presenter": "b@example.org",
+             "papers": [{"title": "Plan", "filename": "plan.pdf", "text": "Our plan."}]}]},
+        "registrations": [{"email": "b@example.org", "response": "in_person",
+                           "attendance": "present"}],
+        "walk_ins": [{"name": "Guest"}],
+        "minutes": {"published_days_after": 1, "summary": "We met.",
+                    "decisions": [{"text": "Agreed.", "item": 2}],
+                    "actions": [{"description": "Do it", "owner": "b@example.org",
+                                 "due_day": 5}]},
+    }]
+    return data
+
+
+def test_the_smallest_meeting_file_loads_and_reloads_unchanged(
+    app: Flask, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, _meeting_file())
+    summary = load_demo(path)
+    db.session.commit()
+    assert (summary["meetings"], summary["agenda items"], summary["meeting papers"],
+            summary["meeting registrations"], summary["actions"]) == (1, 2, 1, 2, 1)
+    before = _dump()
+    assert load_demo(path) == summary
+    db.session.commit()
+    db.session.expire_all()
+    assert _dump() == before
+    meeting = db.session.scalar(select(Meeting))
+    assert meeting is not None and not meeting.is_public  # the forum is members only
+    assert meeting.places_taken == 1 and meeting.minutes_published
+
+
+def _meet(path: str, value: Any) -> Any:
+    """A change to the meeting file: ``path`` like "agenda.items.1.presenter"."""
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data["meetings"][0]
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        if value is None:
+            del target[int(last) if last.isdigit() else last]
+        else:
+            target[int(last) if last.isdigit() else last] = value
+    return change
+
+
+def _online_with_a_venue(data: dict[str, Any]) -> None:
+    data["meetings"][0].update(format="online", joining_url="https://meet.example.org/m")
+    data["meetings"][0]["registrations"][0]["response"] = "online"
+
+
+def _extra_registration(status: str = "confirmed") -> Any:
+    def change(data: dict[str, Any]) -> None:
+        data["meetings"][0]["registrations"].append(
+            {"email": "a@example.org", "response": "in_person", "status": status})
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_meet("forum", "nope"), "no forum 'nope'"),
+        (_meet("colour", "red"), "unknown field"),
+        (_meet("start", 600), "put start in quotes"),
+        (_meet("end", "09:00"), "end time must be after the start"),
+        (_meet("weekday", "someday"), "weekday should be one of"),
+        (_meet("agenda_due_day", 3), "one of day or agenda_due_day"),
+        (_meet("created_by", "b@example.org"), "does not organise the forum"),
+        (_meet("format", "online"), "needs a joining_url"),
+        (_online_with_a_venue, "an online meeting has no venue"),
+        (_meet("venue", None), "needs a venue"),
+        (_meet("registrations.0.email", "c@example.org"), "members of the forum only"),
+        (_meet("registrations.0.response", "online"), "not an answer to a in_person"),
+        (_extra_registration(), "never overbook"),
+        (_meet("capacity", 2), "people wait only when every place is taken"),
+        (_meet("registrations.0.registered_day", -40), "registered after the meeting was "
+                                                        "scheduled"),
+        (_meet("day", 10), "belong to a meeting that has taken place"),
+        (_meet("agenda.items", []), "published with at least one item"),
+        (_meet("agenda.items.1.presenter", "c@example.org"), "not a member of the forum"),
+        (_meet("agenda.items.1.papers.0.filename", "plan.docx"), "filename ends in .pdf"),
+        (_meet("minutes.actions.0.owner", "c@example.org"), "not a member of the forum"),
+        (_meet("minutes.actions.0.status", "done"), "the last update says open"),
+        (_meet("minutes.decisions.0.item", 9), "item 9 is not on the agenda"),
+        (_meet("status", "cancelled"), "needs a status_reason"),
+        (_meet("series", {"kind": "monthly_nth_weekday", "count": 3}),
+         "go under occurrences"),
+    ],
+)
+def test_mistakes_in_the_meetings_section_are_reported_clearly(
+    app: Flask, tmp_path: Path, change: Any, message: str
+) -> None:
+    data = _meeting_file()
+    change(data)
+    if message == "people wait only when every place is taken":
+        _extra_registration("waiting")(data)
     with pytest.raises(SeedError, match=message):
         load_demo(_write(tmp_path, data))

@@ -28,13 +28,14 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
+from ..forms import BaseForm, Checkbox, MaxLength, Radios, WholeNumberField, submit
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
 from .models import MembershipPolicy, Visibility
 from .services import (
     INTRODUCTION_MAX,
     NAME_MAX,
+    NOTICE_DAYS_MAX,
     PURPOSE_MAX,
     REASON_MAX,
     TAGS_MAX,
@@ -118,6 +119,15 @@ class ForumForm(BaseForm):
         widget=Radios(),
         validators=[InputRequired("Select who can read the forum")],
     )
+    notice_days = WholeNumberField(
+        "Agenda notice in clear working days", "the agenda notice", required=False,
+        default="5",
+        # The edit form is filled from the forum, whose value is a number.
+        filters=[lambda value: str(value) if isinstance(value, int) else value],
+        description="How many working days before a meeting its agenda should be "
+        "published. Weekends, bank holidays, the day it is published and the day of the "
+        f"meeting do not count. From 0 to {NOTICE_DAYS_MAX}; usually 5.",
+    )
     convene_myself = BooleanField("I will convene this forum", default=True,
                                   widget=Checkbox())
     convenors = TextAreaField(
@@ -140,7 +150,14 @@ class ForumForm(BaseForm):
             tags=[tag for tag in (self.tags.data or "").split(",") if tag.strip()],
             membership_policy=MembershipPolicy(self.membership_policy.data),
             visibility=Visibility(self.visibility.data),
+            notice_days=self.notice_days.number(),
         )
+
+    def validate_notice_days(self, field: WholeNumberField) -> None:
+        number = field.number()
+        if number is not None and number > NOTICE_DAYS_MAX:
+            field.errors.append(f"Agenda notice must be from 0 to {NOTICE_DAYS_MAX} clear "
+                                "working days")
 
     def convenor_emails(self) -> list[str]:
         return split_lines(self.convenors.data)

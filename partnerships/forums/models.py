@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -87,6 +87,9 @@ class Forum(TimestampMixin, db.Model):
     visibility: Mapped[Visibility] = mapped_column(
         str_enum(Visibility), nullable=False, default=Visibility.PUBLIC
     )
+    # Clear working days between publishing a meeting's agenda and the meeting.
+    notice_days: Mapped[int] = mapped_column(Integer, nullable=False, default=5,
+                                             server_default="5")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     partnership: Mapped[Partnership] = relationship()

@@ -42,6 +42,7 @@ TAGS_MAX = 300
 PURPOSE_MAX = 5000
 INTRODUCTION_MAX = 500
 REASON_MAX = 1000
+NOTICE_DAYS_MAX = 20
 MEMBERS_PER_PAGE = 50
 INVITATION_DAYS = 14
 _RESERVED_SLUGS = frozenset({"new"})
@@ -58,6 +59,8 @@ class ForumDetails:
     visibility: Visibility
     theme: str = ""
     tags: list[str] = field(default_factory=list)
+    # Clear working days of agenda notice; None keeps the forum's (or the default 5).
+    notice_days: int | None = None
 
 
 # --- Reading ---------------------------------------------------------------------------
@@ -304,11 +307,17 @@ def _clean(partnership: Partnership, details: ForumDetails,
     tag_text = ",".join(tags)
     if len(tag_text) > TAGS_MAX:
         raise ValidationError("Use fewer or shorter tags", field="tags")
-    return {
+    values: dict[str, object] = {
         "name": name, "slug": slug, "purpose": purpose, "theme": theme, "tags": tag_text,
         "membership_policy": MembershipPolicy(details.membership_policy),
         "visibility": Visibility(details.visibility),
     }
+    if details.notice_days is not None:
+        if not 0 <= details.notice_days <= NOTICE_DAYS_MAX:
+            raise ValidationError(f"Agenda notice must be from 0 to {NOTICE_DAYS_MAX} clear "
+                                  "working days", field="notice_days")
+        values["notice_days"] = details.notice_days
+    return values
 
 
 def _users_by_email(emails: list[str], field_name: str) -> list[User]:

@@ -21,6 +21,7 @@ from .. import pagination, permissions
 from ..accounts.services import find_by_email
 from ..errors import Conflict, ValidationError
 from ..extensions import db
+from ..meetings import queries as meeting_queries
 from ..organisations.models import Organisation
 from ..places import services as places_services
 from ..places.models import Partnership
@@ -198,6 +199,8 @@ def _render_show(forum: Forum, access: ForumAccess, problem: str | None = None,
         pending_count=(services.pending_counts([forum.id]).get(forum.id, 0)
                        if access.can_manage else 0),
         problem=problem,
+        next_meetings=meeting_queries.next_meetings(current_user, forum_id=forum.id),
+        can_schedule=access.can_manage,
         **context,
     ), status
 

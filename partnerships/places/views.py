@@ -13,6 +13,7 @@ from .. import permissions
 from ..errors import ValidationError
 from ..extensions import db
 from ..forums import services as forum_services
+from ..meetings import queries as meeting_queries
 from . import bp, services
 from .forms import ButtonForm, DeclineForm, JoinForm, PartnershipForm
 from .models import Partnership, PartnershipMember
@@ -61,6 +62,8 @@ def show(slug: str) -> str:
         "places/show.html",
         partnership=partnership,
         forums=forums,
+        next_meetings=meeting_queries.next_meetings(current_user,
+                                                    partnership_id=partnership.id),
         forum_counts=forum_services.member_counts([forum.id for forum in forums]),
         officers=services.officers(partnership),
         members=members,

@@ -20,3 +20,38 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
     initAll({ scope: event.target });
   }
 });
+
+// Copy buttons (calendar addresses): the read-only field works without JavaScript (select
+// and copy); where the clipboard can be written, show the button and say when it worked.
+function initCopyButtons(scope) {
+  for (const field of scope.querySelectorAll("input[data-copy-field]:not([data-copy-ready])")) {
+    field.dataset.copyReady = "true";
+    field.addEventListener("focus", () => field.select());
+  }
+  if (!navigator.clipboard || !window.isSecureContext) {
+    return;
+  }
+  for (const button of scope.querySelectorAll("button[data-copy-target]:not([data-copy-ready])")) {
+    button.dataset.copyReady = "true";
+    const field = document.getElementById(button.dataset.copyTarget);
+    const status = document.querySelector(`[data-copy-status="${button.dataset.copyTarget}"]`);
+    if (!field) {
+      continue;
+    }
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(field.value);
+        if (status) status.textContent = "Address copied.";
+      } catch {
+        field.focus();
+        if (status) status.textContent = "Could not copy: the address is selected, copy it yourself.";
+      }
+    });
+  }
+}
+
+initCopyButtons(document);
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  initCopyButtons(event.detail.elt);
+});

@@ -1,0 +1,390 @@
+"""Agenda pages: the organisers' agenda builder (items, standard items, reordering,
+papers, publication), paper downloads, and members' requests for agenda items.
+
+Thin: load (404 for a meeting the person may not see) -> authorise (403 for those who
+may see it but not do this) -> validate -> ``agenda`` service -> commit -> flash ->
+redirect 303. A cancelled meeting's agenda cannot change: the pages say so and send
+the person back to the meeting. Moving an item works with a plain form post; with
+htmx the builder's list is swapped in place.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import permissions, uploads
+from ..errors import Conflict, ValidationError
+from ..extensions import db
+from ..htmx import hx_redirect, render_page_or_partial, wants_fragment
+from . import agenda, bp
+from .agenda_forms import ButtonForm, DeclineForm, ItemForm, PaperForm, RequestForm
+from .models import AgendaItem, ItemRequest, ItemRequestStatus, Meeting
+from .views import load_managed_meeting, load_meeting, to_meeting
+
+Page = str | Response | tuple[str, int]
+CANCELLED = "This meeting has been cancelled, so its agenda cannot be changed."
+
+
+def _builder(meeting: Meeting, anchor: str = "") -> Response:
+    return redirect(url_for("meetings.agenda_builder", meeting_id=meeting.id) + anchor, 303)
+
+
+def _editable(meeting_id: int) -> Meeting | Response:
+    """The meeting for its organisers, or a redirect back (a whole-page one for htmx)
+    if it is cancelled."""
+    meeting = load_managed_meeting(meeting_id)
+    if meeting.is_cancelled:
+        flash(CANCELLED)
+        return hx_redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return meeting
+
+
+def _item(meeting: Meeting, item_id: int) -> AgendaItem:
+    item = agenda.get_item(meeting, item_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _request(meeting: Meeting, request_id: int) -> ItemRequest:
+    item_request = agenda.get_request(meeting, request_id)
+    if item_request is None:
+        abort(404)
+    return item_request
+
+
+def _conflict(meeting: Meeting, error: Conflict) -> Response:
+    db.session.rollback()
+    flash(error.message)
+    return to_meeting(meeting)
+
+
+def _builder_context(meeting: Meeting) -> dict[str, object]:
+    items = agenda.items_for_page(meeting)
+    return {
+        "meeting": meeting, "forum": meeting.forum, "items": items,
+        "times": agenda.item_times(meeting, items), "notice": agenda.notice_for(meeting),
+        "pending": len(agenda.requests_for(meeting, ItemRequestStatus.PENDING)),
+        "button": ButtonForm(),
+    }
+
+
+# --- The builder ----------------------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/agenda")
+@login_required
+def agenda_builder(meeting_id: int) -> Page:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    return render_page_or_partial("meetings/agenda.html", "meetings/_agenda_builder.html",
+                                  **_builder_context(meeting))
+
+
+def _item_page(meeting: Meeting, item: AgendaItem | None) -> Page:
+    form = ItemForm()
+    people, organisations = agenda.presenter_choices(meeting)
+    form.set_choices(people, organisations, item)
+    if request.method == "GET" and item is not None:
+        form.fill(item)
+    if form.validate_on_submit():
+        try:
+            if item is None:
+                added = agenda.add_item(current_user, meeting, form.details())
+                message = f"Item {added.position} added: {added.title}."
+                anchor = f"#item-{added.id}"
+            else:
+                changed = agenda.update_item(current_user, item, form.details())
+                message = "Item saved." if changed else "Nothing changed."
+                anchor = f"#item-{item.id}"
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        except Conflict as error:
+            return _conflict(meeting, error)
+        else:
+            db.session.commit()
+            if meeting.agenda_published and message != "Nothing changed.":
+                message += " The change is noted on the agenda and members have been told."
+            flash(message, "success")
+            return _builder(meeting, anchor)
+    status = 422 if form.errors else 200
+    return render_template("meetings/agenda_item.html", form=form, meeting=meeting,
+                           forum=meeting.forum, item=item), status
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/items/new", methods=["GET", "POST"])
+@login_required
+def agenda_item_new(meeting_id: int) -> Page:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    return _item_page(meeting, None)
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/items/<int:item_id>/edit",
+          methods=["GET", "POST"])
+@login_required
+def agenda_item_edit(meeting_id: int, item_id: int) -> Page:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    return _item_page(meeting, _item(meeting, item_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/items/<int:item_id>/remove")
+@login_required
+def agenda_item_remove(meeting_id: int, item_id: int) -> Response:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    item = _item(meeting, item_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    title = item.title
+    try:
+        orphans = agenda.remove_item(current_user, item)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message)
+        return _builder(meeting)
+    db.session.commit()
+    for name in orphans:
+        uploads.delete(name)
+    flash(f"Item removed: {title}.", "success")
+    return _builder(meeting)
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/items/<int:item_id>/move")
+@login_required
+def agenda_item_move(meeting_id: int, item_id: int) -> Page:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    item = _item(meeting, item_id)
+    direction = request.form.get("direction", "")
+    if not ButtonForm().validate_on_submit() or direction not in ("up", "down"):
+        abort(400)
+    moved = agenda.move_item(current_user, item, direction)
+    db.session.commit()
+    status = (f"{item.title} is now item {item.position}." if moved else
+              f"{item.title} is already {'first' if direction == 'up' else 'last'}.")
+    if wants_fragment():
+        return render_page_or_partial("meetings/agenda.html", "meetings/_agenda_builder.html",
+                                      status_message=status, focus=(item.id, direction),
+                                      **_builder_context(meeting))
+    flash(status, "success" if moved else "info")
+    return _builder(meeting, f"#item-{item.id}")
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/standard")
+@login_required
+def agenda_standard(meeting_id: int) -> Response:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        added = agenda.add_standard_items(current_user, meeting)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message)
+        return _builder(meeting)
+    db.session.commit()
+    if added:
+        flash(f"Standard items added: {', '.join(item.title for item in added)}.", "success")
+    else:
+        flash("The standard items are already on the agenda.")
+    return _builder(meeting)
+
+
+# --- Papers ---------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/items/<int:item_id>/papers/new",
+          methods=["GET", "POST"])
+@login_required
+def agenda_paper_new(meeting_id: int, item_id: int) -> Page:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    item = _item(meeting, item_id)
+    form = PaperForm()
+    if form.validate_on_submit():
+        try:
+            paper = agenda.add_paper(current_user, item, form.title.data or "", form.file.data)
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"Paper added to item {item.position}: {paper.title}.", "success")
+            return _builder(meeting, f"#item-{item.id}")
+    status = 422 if form.errors else 200
+    return render_template("meetings/agenda_paper.html", form=form, meeting=meeting,
+                           forum=meeting.forum, item=item, kinds=agenda.PAPER_KINDS), status
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/papers/<int:paper_id>/remove")
+@login_required
+def agenda_paper_remove(meeting_id: int, paper_id: int) -> Response:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    paper = agenda.get_paper(meeting, paper_id)
+    if paper is None:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    item_id, title = paper.item_id, paper.title
+    orphans = agenda.remove_paper(current_user, paper)
+    db.session.commit()
+    for name in orphans:
+        uploads.delete(name)
+    flash(f"Paper removed: {title}.", "success")
+    return _builder(meeting, f"#item-{item_id}")
+
+
+@bp.get("/meetings/<int:meeting_id>/papers/<int:paper_id>")
+def paper_download(meeting_id: int, paper_id: int) -> Response:
+    meeting = load_meeting(meeting_id)
+    paper = agenda.get_paper(meeting, paper_id)
+    if paper is None or not agenda.can_download_paper(current_user, meeting):
+        abort(404)
+    return uploads.send(paper.stored_name, paper.original_filename, paper.content_type)
+
+
+# --- Publication ----------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/agenda/publish", methods=["GET", "POST"])
+@login_required
+def agenda_publish(meeting_id: int) -> Page:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    if meeting.agenda_published:
+        flash("The agenda has already been published.")
+        return to_meeting(meeting, "#agenda")
+    form = ButtonForm()
+    form.submit.label.text = "Publish the agenda"
+    problem = None
+    if form.validate_on_submit():
+        try:
+            notice = agenda.publish(current_user, meeting)
+        except ValidationError as error:
+            db.session.rollback()
+            problem = error.message
+            form.add_error("submit", error.message)
+        else:
+            db.session.commit()
+            flash("Agenda published. The forum's members and the people registered have been "
+                  "emailed." + ("" if notice.met else
+                                f" It was published with less than {notice.days} clear "
+                                "working days' notice, and the meeting's record says so."),
+                  "success")
+            return to_meeting(meeting, "#agenda")
+    count = len(meeting.items)
+    status = 422 if problem else 200
+    return render_template("meetings/agenda_publish.html", form=form, meeting=meeting,
+                           forum=meeting.forum, notice=agenda.notice_for(meeting),
+                           item_count=count, problem=problem), status
+
+
+# --- Item requests --------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/requests/new", methods=["GET", "POST"])
+@login_required
+def item_request_new(meeting_id: int) -> Page:
+    meeting = load_meeting(meeting_id)
+    if not permissions.can_request_agenda_item(current_user, meeting):
+        abort(403, "Only members of the forum can ask for an item on the agenda. Join the "
+                   "forum first.")
+    if meeting.is_cancelled or meeting.has_started():
+        flash("Items can be requested only for upcoming meetings that are not cancelled.")
+        return to_meeting(meeting)
+    form = RequestForm()
+    if form.validate_on_submit():
+        try:
+            agenda.request_item(current_user, meeting, form.details())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        except Conflict as error:
+            return _conflict(meeting, error)
+        else:
+            db.session.commit()
+            flash("Your request has been sent to the forum's convenors. We will email you "
+                  "when they decide.", "success")
+            return to_meeting(meeting, "#agenda")
+    status = 422 if form.errors else 200
+    return render_template("meetings/request_new.html", form=form, meeting=meeting,
+                           forum=meeting.forum), status
+
+
+@bp.get("/meetings/<int:meeting_id>/requests")
+@login_required
+def item_requests(meeting_id: int) -> Page:
+    meeting = load_managed_meeting(meeting_id)
+    rows = agenda.requests_for(meeting)
+    return render_template(
+        "meetings/requests.html", meeting=meeting, forum=meeting.forum,
+        pending=[row for row in rows if row.status is ItemRequestStatus.PENDING],
+        decided=[row for row in rows if row.status is not ItemRequestStatus.PENDING],
+        button=ButtonForm())
+
+
+@bp.post("/meetings/<int:meeting_id>/requests/<int:request_id>/accept")
+@login_required
+def item_request_accept(meeting_id: int, request_id: int) -> Response:
+    meeting = _editable(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    item_request = _request(meeting, request_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        item = agenda.accept_request(current_user, item_request)
+    except (Conflict, ValidationError) as error:
+        db.session.rollback()
+        flash(error.message)
+        return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+    db.session.commit()
+    flash(f"Accepted: {item.title} is item {item.position} on the agenda. "
+          "The person who asked has been emailed.", "success")
+    return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+
+
+@bp.route("/meetings/<int:meeting_id>/requests/<int:request_id>/decline",
+          methods=["GET", "POST"])
+@login_required
+def item_request_decline(meeting_id: int, request_id: int) -> Page:
+    meeting = load_managed_meeting(meeting_id)
+    item_request = _request(meeting, request_id)
+    if item_request.status is not ItemRequestStatus.PENDING:
+        flash("This request has already been decided.")
+        return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            agenda.decline_request(current_user, item_request, form.reason.data or "")
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message)
+            return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+        else:
+            db.session.commit()
+            flash("Request declined. The person who asked has been emailed your reason.",
+                  "success")
+            return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+    status = 422 if form.errors else 200
+    return render_template("meetings/request_decline.html", form=form, meeting=meeting,
+                           forum=meeting.forum, item_request=item_request), status

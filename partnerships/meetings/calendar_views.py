@@ -1,0 +1,268 @@
+"""Calendar downloads and feeds over HTTP, and the personal feed's secret on "My meetings".
+
+* ``/meetings/<id>.ics``: one meeting, for whoever may see it (404 otherwise), with
+  the joining link only if that person may see it.
+* ``/partnerships/<slug>/calendar.ics`` and ``.../forums/<forum>/calendar.ics``:
+  public meetings only, whoever asks.
+* ``/calendar/<token>.ics``: the personal feed, rate limited per token; a wrong or
+  reset token is a plain 404.
+
+Conditional requests. The ETag is strong, a hash of the body. Building a big feed
+costs far more than ``feeds.fingerprint`` (one query), so each process remembers,
+per feed, the fingerprint it last built from with that body's ETag: while the
+fingerprint is unchanged, a matching ``If-None-Match`` gets a 304 without building.
+After a restart, or in another worker, the first request builds once.
+
+``Last-Modified`` cannot come from the data alone: a meeting leaving the window or
+turned members-only changes a feed without any timestamp a public feed may show. So a
+body's modification time is taken when this process first built it, and it answers
+``If-Modified-Since`` only from the next whole second after the fingerprint was read
+("settled"): any body that was current before could only have been stamped with an
+earlier second, by any worker, so a 304 never goes to a client holding another body.
+The header sent is never later than the request's own time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from ..extensions import db, limiter
+from ..forums import services as forum_services
+from ..modelbase import utcnow
+from ..places.models import Partnership
+from ..slugs import slugify
+from ..timeutil import to_uk
+from . import bp, feeds, ical, queries
+from .views import load_meeting
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+PUBLIC_FEED_CACHE = "public, max-age=3600"
+PERSONAL_FEED_CACHE = "private, max-age=900"
+VALIDATOR_CACHE_SIZE = 4096
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+# --- Conditional responses -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Validators:
+    fingerprint: str
+    etag: str
+    settled: datetime  # If-Modified-Since at or after this matches this body
+
+
+class ValidatorCache:
+    """Per process: feed key -> the validators of the body last built for it."""
+
+    def __init__(self, size: int = VALIDATOR_CACHE_SIZE) -> None:
+        self._items: OrderedDict[tuple[object, ...], Validators] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: tuple[object, ...]) -> Validators | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], value: Validators) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def validator_cache() -> ValidatorCache:
+    return current_app.extensions.setdefault("meeting_calendar_validators", ValidatorCache())
+
+
+def _second(value: datetime) -> datetime:
+    return value.replace(microsecond=0)
+
+
+def _etag(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:40]
+
+
+def _not_modified(known: Validators) -> bool:
+    """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(known.etag)
+    since = request.if_modified_since
+    return since is not None and since >= known.settled
+
+
+def calendar_response(key: tuple[object, ...], started: datetime,
+                      fingerprint: Callable[[], str], build: Callable[[], bytes], *,
+                      filename: str, cache_control: str) -> Response:
+    """200 with the calendar, or 304; the calendar is built only when needed.
+
+    A body is remembered under a fingerprint only if the fingerprint read again after
+    building is the same, so a change made while building is never filed under the
+    state before it."""
+    print_ = fingerprint()
+    read = utcnow()
+    cache = validator_cache()
+    known = cache.get(key)
+    if known is not None and known.fingerprint == print_ and _not_modified(known):
+        return _headers(Response(status=304), known, started, cache_control)
+    body = build()
+    etag = _etag(body)
+    if fingerprint() == print_:
+        if known is not None and known.etag == etag:
+            settled = known.settled  # the same bytes: validators already sent stay good
+        else:
+            settled = _second(read) + timedelta(seconds=1)
+        known = Validators(print_, etag, settled)
+        cache.put(key, known)
+    else:
+        known = Validators("", etag, NEVER)  # changed meanwhile: only the ETag can match
+    if _not_modified(known):
+        return _headers(Response(status=304), known, started, cache_control)
+    response = Response(body, content_type=CONTENT_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _headers(response, known, started, cache_control)
+
+
+def _headers(response: Response, known: Validators, started: datetime,
+             cache_control: str) -> Response:
+    response.set_etag(known.etag)
+    response.last_modified = min(known.settled, _second(started))  # never after "now"
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+# --- Downloads and feeds -------------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>.ics")
+def meeting_ics(meeting_id: int) -> Response:
+    """One meeting, as the person asking may see it."""
+    started = utcnow()
+    meeting = load_meeting(meeting_id)
+    registration = queries.my_registrations(current_user, [meeting.id]).get(meeting.id)
+    joining_link = permissions.can_see_joining_link(current_user, meeting, registration)
+    signed_in = bool(current_user.is_authenticated)
+    base_url = request.host_url
+
+    def fingerprint() -> str:
+        return hashlib.sha256(repr((
+            meeting.id, meeting.updated_at.isoformat(), meeting.forum.name,
+            meeting.forum.partnership.name, joining_link, base_url, ical.uid_host(),
+        )).encode()).hexdigest()
+
+    day = to_uk(meeting.starts_at).date().isoformat()
+    response = calendar_response(
+        ("meeting", meeting.id, current_user.id if signed_in else None), started,
+        fingerprint, lambda: ical.calendar([(meeting, joining_link)]),
+        filename=f"{slugify(meeting.title)}-{day}.ics",
+        cache_control="private, no-cache" if signed_in else "public, max-age=300")
+    response.vary.add("Cookie")
+    return response
+
+
+def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
+                   cache_control: str) -> Response:
+    base_url = request.host_url
+    return calendar_response(
+        (*feed.key, base_url), started, lambda: feeds.fingerprint(feed, base_url),
+        lambda: ical.calendar(feeds.entries(feed), name=feed.name, about=feed.about),
+        filename=filename, cache_control=cache_control)
+
+
+@bp.get("/partnerships/<slug>/calendar.ics")
+def partnership_feed(slug: str) -> Response:
+    started = utcnow()
+    partnership = db.session.scalar(db.select(Partnership).where(Partnership.slug == slug))
+    if partnership is None:
+        abort(404)
+    return _feed_response(feeds.partnership_feed(partnership, started), started,
+                          f"{partnership.slug}-meetings.ics", PUBLIC_FEED_CACHE)
+
+
+@bp.get("/partnerships/<slug>/forums/<forum_slug>/calendar.ics")
+def forum_feed(slug: str, forum_slug: str) -> Response:
+    started = utcnow()
+    forum = forum_services.find_forum(slug, forum_slug, convenors=False)
+    if forum is None:
+        abort(404)
+    return _feed_response(feeds.forum_feed(forum, started), started,
+                          f"{slug}-{forum.slug}-meetings.ics", PUBLIC_FEED_CACHE)
+
+
+def _feed_rate_limit() -> str:
+    return current_app.config.get("CALENDAR_FEED_RATE_LIMIT") or "60 per hour"
+
+
+def _token_key() -> str:
+    """Rate-limit per token (calendar services fetch many people's feeds from few
+    addresses), keyed by a hash so the limiter's store never holds the secret."""
+    token = (request.view_args or {}).get("token", "")
+    return "calendar-feed:" + hashlib.sha256(str(token).encode()).hexdigest()
+
+
+@bp.get("/calendar/<token>.ics")
+@limiter.limit(_feed_rate_limit, key_func=_token_key)
+def personal_feed(token: str) -> Response:
+    started = utcnow()
+    found = feeds.owner_of(token)
+    if found is None:
+        abort(404)
+    user, row = found
+    response = _feed_response(feeds.personal_feed(user, started), started, "my-meetings.ics",
+                              PERSONAL_FEED_CACHE)
+    response.headers["X-Robots-Tag"] = "noindex"
+    if feeds.note_use(row, started):
+        db.session.commit()
+    return response
+
+
+# --- The personal feed's secret ---------------------------------------------------------------
+
+
+def _to_my_meetings() -> Response:
+    return redirect(url_for("meetings.mine") + "#calendar-feed", 303)
+
+
+@bp.post("/my/meetings/calendar")
+@login_required
+def create_personal_feed() -> Response:
+    feeds.create_token(current_user)
+    db.session.commit()
+    flash("Your calendar link is ready. Add it to your calendar app below.", "success")
+    return _to_my_meetings()
+
+
+@bp.route("/my/meetings/calendar/reset", methods=["GET", "POST"])
+@login_required
+def reset_personal_feed() -> str | Response:
+    """Ask first: every calendar app using the old link stops getting updates."""
+    if request.method == "GET":
+        context = feeds.personal_feed_context(current_user)
+        if not context["personal_feed_exists"]:
+            return _to_my_meetings()
+        return render_template("meetings/calendar_reset.html", **context)
+    feeds.reset_token(current_user)
+    db.session.commit()
+    flash("Your calendar link has been reset. The old link no longer works: add the new "
+          "one to your calendar apps.", "success")
+    return _to_my_meetings()
+
+
+@bp.context_processor
+def _calendar_links() -> dict[str, object]:
+    return {"calendar_add_links": feeds.add_links,
+            "calendar_subscribe_links": feeds.subscribe_links}

@@ -1,0 +1,306 @@
+"""Calendar feeds: which meetings each feed carries, a cheap fingerprint of everything
+its bytes depend on, and the secret tokens of personal feeds.
+
+Feeds cover ``queries.calendar_window`` (about three months back, eighteen ahead).
+A cancelled meeting stays, marked cancelled, until it has ended, so subscribed
+calendars learn of the cancellation; then it drops out.
+
+* Partnership and forum feeds carry public meetings only, whoever asks (calendar apps
+  fetch anonymously, and a feed must not depend on who happened to open it).
+* The personal feed carries every meeting of the forums the person is an active member
+  of or convenes (members-only ones included) and every meeting they registered for
+  and did not cancel, as far as they may still see it (``queries.visible_to``).
+  Joining links appear where ``permissions.can_see_joining_link`` allows.
+
+The fingerprint is one query over the rows a feed would carry: each meeting's id and
+``updated_at`` (every change to a meeting row moves it), the forum and partnership
+names the text uses, and for a personal feed whether the person is an insider of the
+forum and the state of their registration (what the joining-link rule reads). So any
+change to the bytes changes the fingerprint: an edit, a meeting entering or leaving
+the window or the person's forums, a renamed forum. The views use it to answer 304s
+without building the calendar.
+
+Personal tokens: ``token = base64url(HMAC-SHA256(SECRET_KEY, "calendar-feed:" + salt))``
+cut to 32 characters (192 bits; the Google "add by URL" link stays well under 256
+characters). The database keeps the salt and the SHA-256 of the token (to find the
+row); the page can show the address again because it is derived. Resetting draws a
+new salt, so the old address stops working at once. Changing ``SECRET_KEY`` also
+invalidates every address: the page then offers a reset.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from flask import current_app, url_for
+from sqlalchemy import ColumnElement, String, case, or_, select, type_coerce
+from sqlalchemy.orm import joinedload
+
+from .. import audit, permissions
+from ..accounts.models import User
+from ..extensions import db
+from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
+from ..places.models import Partnership, PartnershipOfficer
+from . import ical, queries
+from .models import CalendarToken, Meeting, MeetingStatus, Registration, RegistrationStatus
+
+TOKEN_LENGTH = 32
+TOKEN_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
+# Record when a calendar app last fetched the personal feed at most this often.
+LAST_USED_RESOLUTION = timedelta(hours=1)
+
+
+# --- Which meetings ------------------------------------------------------------------
+
+
+def in_window(now: datetime) -> list[ColumnElement[bool]]:
+    """The calendar window, and cancelled meetings only until they have ended."""
+    start, end = queries.calendar_window(now)
+    return [Meeting.ends_at > start, Meeting.starts_at < end,
+            or_(Meeting.status != MeetingStatus.CANCELLED, Meeting.ends_at > now)]
+
+
+def _insider_forums(user: User) -> list[ColumnElement[bool]]:
+    """Forums whose members-only meetings and joining links ``user`` may see: the
+    ``permissions.forum_access`` insiders (active members, convenors, the
+    partnership's officers; site admins everywhere)."""
+    member_of = select(ForumMember.forum_id).where(
+        ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
+    convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
+    officer_of = select(Forum.id).join(
+        PartnershipOfficer, PartnershipOfficer.partnership_id == Forum.partnership_id
+    ).where(PartnershipOfficer.user_id == user.id)
+    return [Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
+            Meeting.forum_id.in_(officer_of)]
+
+
+@dataclass
+class Feed:
+    """One feed: its cache key, name, and the SQL conditions on ``Meeting``; ``owner``
+    is the person of a personal feed (joining links per their permissions)."""
+
+    key: tuple[Any, ...]
+    name: str
+    about: str
+    conditions: list[ColumnElement[bool]]
+    owner: User | None = None
+    extra: list[Any] = field(default_factory=list)
+
+
+def partnership_feed(partnership: Partnership, now: datetime) -> Feed:
+    return Feed(
+        key=("partnership", partnership.id),
+        name=f"{partnership.name} meetings",
+        about=f"Public meetings of the forums of {partnership.name}.",
+        conditions=[Meeting.visibility == Visibility.PUBLIC,
+                    Meeting.forum_id.in_(select(Forum.id).where(
+                        Forum.partnership_id == partnership.id)),
+                    *in_window(now)],
+    )
+
+
+def forum_feed(forum: Forum, now: datetime) -> Feed:
+    return Feed(
+        key=("forum", forum.id),
+        name=f"{forum.name} meetings ({forum.partnership.name})",
+        about=f"Public meetings of {forum.name}, {forum.partnership.name}.",
+        conditions=[Meeting.visibility == Visibility.PUBLIC, Meeting.forum_id == forum.id,
+                    *in_window(now)],
+    )
+
+
+def personal_feed(user: User, now: datetime) -> Feed:
+    """Same choice of meetings as ``queries.my_meetings``, over the calendar window."""
+    member_of = select(ForumMember.forum_id).where(
+        ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
+    convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
+    registered = select(Registration.meeting_id).where(
+        Registration.user_id == user.id, Registration.status != RegistrationStatus.CANCELLED)
+    mine = or_(Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
+               Meeting.id.in_(registered))
+    return Feed(
+        key=("personal", user.id),
+        name=f"My meetings ({current_app.config['SERVICE_NAME']})",
+        about="Meetings of your forums and meetings you registered for.",
+        conditions=[mine, queries.visible_to(user), *in_window(now)],
+        owner=user,
+        extra=[bool(user.is_site_admin)],
+    )
+
+
+# --- Fingerprint and contents ------------------------------------------------------------
+
+
+def fingerprint(feed: Feed, base_url: str) -> str:
+    """A digest of everything the feed's bytes depend on, in one query (no ORM objects,
+    no calendar). Equal fingerprints mean equal bytes for the same code."""
+    # The stamp as the database holds it: no datetime objects made for a digest.
+    stamp = type_coerce(Meeting.updated_at, String)
+    columns: list[Any] = [Meeting.id, stamp, Forum.name, Partnership.name]
+    stmt = select(*columns)
+    if feed.owner is not None:
+        insider = case((or_(*_insider_forums(feed.owner)), 1), else_=0)
+        stmt = select(*columns, insider, Registration.status).outerjoin(
+            Registration, (Registration.meeting_id == Meeting.id)
+            & (Registration.user_id == feed.owner.id))
+    stmt = (stmt.join(Forum, Forum.id == Meeting.forum_id)
+            .join(Partnership, Partnership.id == Forum.partnership_id)
+            .where(*feed.conditions).order_by(Meeting.id))
+    digest = hashlib.sha256(json.dumps(
+        [list(feed.key), feed.name, feed.about, base_url, ical.uid_host(), feed.extra],
+        default=str).encode())
+    for row in db.session.execute(stmt):
+        digest.update(repr(tuple(row)).encode())  # repr: unambiguous, whatever the names
+    return digest.hexdigest()
+
+
+def entries(feed: Feed) -> list[tuple[Meeting, bool]]:
+    """The feed's meetings, soonest first, each with whether its joining link goes in."""
+    meetings = list(db.session.scalars(
+        select(Meeting).options(joinedload(Meeting.forum).joinedload(Forum.partnership))
+        .where(*feed.conditions).order_by(Meeting.starts_at, Meeting.id)))
+    if feed.owner is None:
+        return [(meeting, False) for meeting in meetings]
+    mine = queries.my_registrations(feed.owner, [meeting.id for meeting in meetings])
+    return [(meeting, permissions.can_see_joining_link(feed.owner, meeting,
+                                                       mine.get(meeting.id)))
+            for meeting in meetings]
+
+
+# --- Links to subscribe or add ------------------------------------------------------------
+
+
+def webcal(url: str) -> str:
+    """The same address with the webcal scheme, which opens the calendar app."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def google_subscribe(url: str) -> str:
+    """Google Calendar's "add by URL" link for a feed (kept under 256 characters)."""
+    return "https://calendar.google.com/calendar/render?cid=" + quote(webcal(url), safe="")
+
+
+def subscribe_links(url: str) -> dict[str, str]:
+    return {"https": url, "webcal": webcal(url), "google": google_subscribe(url)}
+
+
+def _compact(value: datetime) -> str:
+    return value.strftime("%Y%m%dT%H%M%SZ")
+
+
+def add_links(meeting: Meeting, joining_link: bool) -> dict[str, str]:
+    """Links that open a new event in Google Calendar or Outlook.com, filled in."""
+    page = url_for("meetings.show", meeting_id=meeting.id, _external=True)
+    details = ical.description(meeting, page, joining_link)
+    where = ical.location(meeting)
+    google = ("https://calendar.google.com/calendar/render?action=TEMPLATE"
+              f"&text={quote(meeting.title, safe='')}"
+              f"&dates={_compact(meeting.starts_at)}/{_compact(meeting.ends_at)}"
+              f"&details={quote(details, safe='')}&location={quote(where, safe='')}")
+    outlook = ("https://outlook.live.com/calendar/0/deeplink/compose"
+               "?path=%2Fcalendar%2Faction%2Fcompose&rru=addevent"
+               f"&subject={quote(meeting.title, safe='')}"
+               f"&startdt={quote(meeting.starts_at.strftime('%Y-%m-%dT%H:%M:%SZ'), safe='')}"
+               f"&enddt={quote(meeting.ends_at.strftime('%Y-%m-%dT%H:%M:%SZ'), safe='')}"
+               f"&body={quote(details, safe='')}&location={quote(where, safe='')}")
+    return {"ics": url_for("meetings.meeting_ics", meeting_id=meeting.id),
+            "google": google, "outlook": outlook}
+
+
+# --- Personal tokens ----------------------------------------------------------------------
+
+
+def _derive(salt: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(key, f"calendar-feed:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")[:TOKEN_LENGTH]
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_of(row: CalendarToken) -> str | None:
+    """The secret of ``row``, or None if it no longer matches (the secret key changed)."""
+    token = _derive(row.salt)
+    return token if hmac.compare_digest(_hash(token), row.token_hash) else None
+
+
+def _token_row(user: User) -> CalendarToken | None:
+    return db.session.scalar(select(CalendarToken).where(CalendarToken.user_id == user.id))
+
+
+def _fill(row: CalendarToken) -> None:
+    row.salt = secrets.token_hex(16)
+    row.token_hash = _hash(_derive(row.salt))
+    row.last_used_at = None
+
+
+def create_token(actor: User) -> CalendarToken:
+    """The person's personal feed secret, made on first request (idempotent)."""
+    row = _token_row(actor)
+    if row is not None:
+        return row
+    row = CalendarToken(user_id=actor.id)
+    _fill(row)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor, "calendar.feed_created", "user", actor.id)
+    return row
+
+
+def reset_token(actor: User) -> CalendarToken:
+    """A new secret: the old address stops working at once."""
+    row = _token_row(actor)
+    if row is None:
+        return create_token(actor)
+    _fill(row)
+    db.session.flush()
+    audit.record(actor, "calendar.feed_reset", "user", actor.id)
+    return row
+
+
+def owner_of(token: str) -> tuple[User, CalendarToken] | None:
+    """The active person whose feed ``token`` opens, or None (wrong, reset, or their
+    account is closed): the caller answers a plain 404 either way."""
+    if not TOKEN_PATTERN.fullmatch(token):
+        return None
+    found = db.session.execute(
+        select(User, CalendarToken).join(CalendarToken, CalendarToken.user_id == User.id)
+        .where(CalendarToken.token_hash == _hash(token))).first()
+    if found is None:
+        return None
+    user, row = found
+    if not hmac.compare_digest(_derive(row.salt), token) or not user.is_active:
+        return None
+    return user, row
+
+
+def note_use(row: CalendarToken, now: datetime) -> bool:
+    """Remember that a calendar app fetched the feed (shown on "My meetings"); True if
+    the row changed and needs committing. At most once an hour, not on every fetch."""
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION:
+        return False
+    row.last_used_at = now
+    return True
+
+
+def personal_feed_context(user: User) -> dict[str, Any]:
+    """For "My meetings": the person's feed address and links, if they made one."""
+    row = _token_row(user)
+    token = token_of(row) if row is not None else None
+    url = url_for("meetings.personal_feed", token=token, _external=True) if token else None
+    return {
+        "personal_feed_exists": row is not None,
+        "personal_feed_links": subscribe_links(url) if url else None,
+        "personal_feed_last_used": row.last_used_at if row is not None else None,
+    }

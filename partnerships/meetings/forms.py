@@ -1,0 +1,243 @@
+"""Forms for scheduling, changing, postponing and cancelling meetings. They check
+presence, format and length so every problem shows at once; the services hold the
+rules (clock changes, what each format needs) and name the field that is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea, GovTextInput
+from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+from ..forms import (
+    BaseForm,
+    Checkbox,
+    MaxLength,
+    Radios,
+    UKDateField,
+    UKTimeField,
+    WholeNumberField,
+    submit,
+)
+from ..forums.models import Visibility
+from .models import Meeting, MeetingFormat, RecurrenceKind
+from .services import MeetingDetails, Recurrence
+
+MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
+                 "[text](https://example.org).")
+YES_NO_UNKNOWN = [SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
+                  SelectChoice("", "Not known")]
+
+
+def _text(label: str, what: str, limit: int, hint: str | None = None,
+          required: bool = False) -> StringField:
+    validators: list[Any] = [MaxLength(limit, what[0].upper() + what[1:])]
+    if required:
+        validators.insert(0, InputRequired(f"Enter {what}"))
+    return StringField(label, description=hint, widget=GovTextInput(), validators=validators)
+
+
+def _area(label: str, what: str, limit: int, hint: str | None = None,
+          missing: str | None = None) -> TextAreaField:
+    validators: list[Any] = [MaxLength(limit, what)]
+    if missing:
+        validators.insert(0, InputRequired(missing))
+    return TextAreaField(label, description=hint, widget=GovTextArea(), validators=validators)
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def _yes_no_value(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+class MeetingForm(BaseForm):
+    title = _text("Title", "a title", 200, required=True,
+                  hint="For example, VCSE Alliance quarterly meeting.")
+    description = _area("Short description (optional)", "Description", 5000,
+                        hint=MARKDOWN_HINT)
+    day = UKDateField("Date", "the date of the meeting", error_name="Date",
+                      description="For example, 14 4 2027")
+    start = UKTimeField("Start time", "the start time")
+    end = UKTimeField("End time", "the end time")
+    format = RadioField(
+        "How will people take part?", widget=Radios(),
+        choices=[SelectChoice(f.value, f.label) for f in MeetingFormat],
+        validators=[InputRequired("Select in person, online or hybrid")],
+        invalid_choice_message="Select in person, online or hybrid",
+    )
+    venue_name = _text("Venue (not needed for online meetings)", "the venue", 200,
+                       hint="For example, Northbridge Civic Centre, Room 2.")
+    venue_address = _area("Venue address", "Venue address", 500)
+    step_free_access = RadioField("Step-free access", widget=Radios(), choices=YES_NO_UNKNOWN,
+                                  validate_choice=False)
+    hearing_loop = RadioField("Hearing loop", widget=Radios(), choices=YES_NO_UNKNOWN,
+                              validate_choice=False)
+    parking = _area("Parking (optional)", "Parking", 1000,
+                    hint="For example, blue badge spaces at the front.")
+    public_transport = _area("Nearest public transport (optional)", "Public transport", 1000,
+                             hint="For example, Northbridge station, 5 minutes' walk.")
+    access_notes = _area("Other access information (optional)", "Access information", 2000)
+    joining_url = _text("Online joining link (needed for online and hybrid meetings)",
+                        "the joining link", 500,
+                        hint="Shown only to the forum's members and people who registered.")
+    joining_details = _area("Dial-in number or other joining details (optional)",
+                            "Joining details", 1000,
+                            hint="Shown only to the same people as the joining link.")
+    capacity = WholeNumberField(
+        "Capacity (optional)", "the capacity", required=False,
+        description="Leave empty for no limit. For in-person and hybrid meetings this is the "
+                    "number of places in the room; when it is full, people join a waiting "
+                    "list.")
+    visibility = RadioField(
+        "Who can see this meeting", widget=Radios(),
+        choices=[SelectChoice(Visibility.PUBLIC.value, "Anyone (public)"),
+                 SelectChoice(Visibility.MEMBERS.value, "Members of the forum only")],
+        validators=[InputRequired("Select who can see this meeting")],
+        invalid_choice_message="Select who can see this meeting",
+    )
+    confirm_past = BooleanField("Yes, this meeting has already happened and I am recording it",
+                                widget=Checkbox())
+    submit = submit("Save")
+
+    def validate_capacity(self, field: WholeNumberField) -> None:
+        number = field.number()
+        if number is not None and number < 1:
+            field.errors.append("Capacity must be at least 1, or left empty")
+
+    def details(self) -> MeetingDetails:
+        """The entered values, for the service (call after ``validate``)."""
+        return MeetingDetails(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            day=self.day.data,
+            start=self.start.time(),  # type: ignore[arg-type]
+            end=self.end.time(),  # type: ignore[arg-type]
+            format=MeetingFormat(self.format.data),
+            visibility=Visibility(self.visibility.data),
+            venue_name=self.venue_name.data or "",
+            venue_address=self.venue_address.data or "",
+            step_free_access=_yes_no(self.step_free_access.data),
+            hearing_loop=_yes_no(self.hearing_loop.data),
+            parking=self.parking.data or "",
+            public_transport=self.public_transport.data or "",
+            access_notes=self.access_notes.data or "",
+            joining_url=self.joining_url.data or "",
+            joining_details=self.joining_details.data or "",
+            capacity=self.capacity.number(),
+        )
+
+    def fill(self, meeting: Meeting) -> None:
+        """Put a meeting's values into the form (GET on the edit page)."""
+        details = MeetingDetails.of(meeting)
+        for name in ("title", "description", "venue_name", "venue_address", "parking",
+                     "public_transport", "access_notes", "joining_url", "joining_details"):
+            getattr(self, name).data = getattr(details, name)
+        self.day.data = details.day
+        self.start.data = f"{details.start:%H:%M}"
+        self.end.data = f"{details.end:%H:%M}"
+        self.format.data = details.format.value
+        self.visibility.data = details.visibility.value
+        self.step_free_access.data = _yes_no_value(details.step_free_access)
+        self.hearing_loop.data = _yes_no_value(details.hearing_loop)
+        self.capacity.data = str(details.capacity or "")
+
+
+class ScheduleForm(MeetingForm):
+    """A new meeting, possibly the first of a series."""
+
+    repeat = RadioField(
+        "Does this meeting repeat?", widget=Radios(),
+        choices=[SelectChoice("", "No, just this meeting")] + [
+            SelectChoice(kind.value, kind.label) for kind in RecurrenceKind],
+        validate_choice=False, default="",
+    )
+    interval_weeks = WholeNumberField(
+        "Weeks between meetings (for \"every few weeks\")", "the weeks between meetings",
+        required=False, description="For example, 6")
+    until = UKDateField("Last date of the series (for a repeating meeting)",
+                        "the last date of the series", required=False,
+                        error_name="Last date of the series",
+                        description="Give a last date or a number of meetings. For example, "
+                                    "31 3 2028")
+    count = WholeNumberField("Or the number of meetings", "the number of meetings",
+                             required=False, description="At most 36.")
+    submit = submit("Schedule the meeting")
+
+    def recurrence(self) -> Recurrence | None:
+        if not self.repeat.data:
+            return None
+        return Recurrence(kind=RecurrenceKind(self.repeat.data),
+                          interval_weeks=self.interval_weeks.number(),
+                          until=self.until.data, count=self.count.number())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, then what a repeating meeting needs (checked after every field
+        has been validated, so these errors are not reset)."""
+        valid = super().validate(extra_validators)
+        if not self.repeat.data:
+            return valid
+        if self.repeat.data not in {k.value for k in RecurrenceKind}:
+            self.repeat.errors.append("Select how the meeting repeats")
+            return False
+        if self.repeat.data == RecurrenceKind.EVERY_N_WEEKS.value:
+            weeks = self.interval_weeks.number()
+            if weeks is None or not 1 <= weeks <= 12:
+                self.interval_weeks.errors.append(
+                    "Enter the weeks between meetings, from 1 to 12")
+        if self.until.data is None and not self.count.data and not self.until.errors:
+            self.until.errors.append("Enter the last date of the series or the number "
+                                     "of meetings")
+        count = self.count.number()
+        if count is not None and not 2 <= count <= 36:
+            self.count.errors.append("The number of meetings must be between 2 and 36")
+        return not self.errors
+
+
+class EditForm(MeetingForm):
+    scope = RadioField(
+        "Change which meetings?", widget=Radios(),
+        choices=[SelectChoice("this", "Only this meeting"),
+                 SelectChoice("following", "This and the later meetings of the series")],
+        default="this", validate_choice=False,
+    )
+    submit = submit("Save changes")
+
+
+class CancelForm(BaseForm):
+    reason = _area("Why is the meeting cancelled?", "The reason", 2000,
+                   hint="Everyone who registered is emailed this reason, and it is shown on "
+                        "the meeting page.",
+                   missing="Enter why the meeting is cancelled")
+    scope = RadioField(
+        "Cancel which meetings?", widget=Radios(),
+        choices=[SelectChoice("this", "Only this meeting"),
+                 SelectChoice("following", "This and the later meetings of the series")],
+        default="this", validate_choice=False,
+    )
+    submit = submit("Cancel the meeting")
+
+
+class PostponeForm(BaseForm):
+    reason = _area("Why is the meeting postponed?", "The reason", 2000,
+                   hint="Everyone who registered is emailed this reason.",
+                   missing="Enter why the meeting is postponed")
+    day = UKDateField("New date (optional)", "the new date", required=False,
+                      error_name="New date",
+                      description="Leave empty if the new date is not yet known. For "
+                                  "example, 14 5 2027")
+    start = UKTimeField("New start time", "the new start time", required=False)
+    end = UKTimeField("New end time", "the new end time", required=False)
+    submit = submit("Postpone the meeting")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.day.data is not None:
+            if not self.start.data:
+                self.start.errors.append("Enter the new start time")
+            if not self.end.data:
+                self.end.errors.append("Enter the new end time")
+        return valid and not self.errors

@@ -1,0 +1,553 @@
+"""Meetings of a forum: schedule and series, agenda and papers, item requests,
+registration with a waiting list, attendance, minutes, decisions and actions, and the
+secret tokens of personal calendar feeds.
+
+A recurring series is stored as its rule plus one ``Meeting`` row per occurrence.
+Each occurrence then has its own agenda, registrations and minutes, can be moved or
+cancelled on its own, and appears in calendars as a VEVENT of its own with a UID that
+never changes (``meeting-<id>@<host>``). Times are UTC in the database; a series
+remembers its UK wall-clock time so that a 10:00 meeting stays at 10:00 in summer and
+winter.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..extensions import db
+from ..forums.models import Forum, Visibility
+from ..modelbase import TimestampMixin, UTCDateTime, str_enum, utcnow
+from ..organisations.models import Organisation
+
+
+class MeetingFormat(StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+    @property
+    def label(self) -> str:
+        return {"in_person": "In person", "online": "Online",
+                "hybrid": "Hybrid (in person and online)"}[self.value]
+
+    @property
+    def has_venue(self) -> bool:
+        return self is not MeetingFormat.ONLINE
+
+    @property
+    def is_online(self) -> bool:
+        return self is not MeetingFormat.IN_PERSON
+
+
+class MeetingStatus(StrEnum):
+    """A meeting is never deleted once scheduled: it is cancelled or postponed, and the
+    page says so and why."""
+
+    SCHEDULED = "scheduled"
+    POSTPONED = "postponed"  # no new date yet (calendars show it as tentative)
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"scheduled": "Scheduled", "postponed": "Postponed",
+                "cancelled": "Cancelled"}[self.value]
+
+
+class AgendaStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class MinutesStatus(StrEnum):
+    NONE = "none"
+    DRAFT = "draft"
+    PUBLISHED = "published"  # approved and public (with the meeting's visibility)
+
+
+class RecurrenceKind(StrEnum):
+    """The series patterns partnership meetings use."""
+
+    MONTHLY_NTH_WEEKDAY = "monthly_nth_weekday"  # e.g. the second Tuesday of each month
+    EVERY_N_WEEKS = "every_n_weeks"              # e.g. every 6 weeks on the same weekday
+    QUARTERLY_NTH_WEEKDAY = "quarterly_nth_weekday"  # every 3 months, same nth weekday
+
+    @property
+    def label(self) -> str:
+        return {
+            "monthly_nth_weekday": "Monthly, on the same weekday of the month "
+                                   "(for example the second Tuesday)",
+            "every_n_weeks": "Every few weeks, on the same weekday",
+            "quarterly_nth_weekday": "Quarterly, on the same weekday of the month",
+        }[self.value]
+
+
+class MeetingSeries(TimestampMixin, db.Model):
+    """The rule a recurring meeting was made from. Occurrences are ``Meeting`` rows; the
+    rule is kept to extend or change the series "from this date onward"."""
+
+    __tablename__ = "meeting_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"),
+                                          nullable=False)
+    kind: Mapped[RecurrenceKind] = mapped_column(str_enum(RecurrenceKind), nullable=False)
+    # Weeks between meetings for EVERY_N_WEEKS (1-12); unused otherwise.
+    interval_weeks: Mapped[int | None] = mapped_column(Integer)
+    first_date: Mapped[date] = mapped_column(Date, nullable=False)
+    local_start: Mapped[time] = mapped_column(Time, nullable=False)
+    local_end: Mapped[time] = mapped_column(Time, nullable=False)
+    until: Mapped[date | None] = mapped_column(Date)
+    count: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        Index("ix_meeting_series_forum_id", "forum_id"),
+        CheckConstraint("until IS NOT NULL OR count IS NOT NULL", name="has_end"),
+    )
+
+
+class Meeting(TimestampMixin, db.Model):
+    """One meeting of a forum (possibly one occurrence of a series)."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"),
+                                          nullable=False)
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_series.id", ondelete="SET NULL")
+    )
+    # The UK date this occurrence was generated for (kept when it is moved).
+    occurrence_date: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    format: Mapped[MeetingFormat] = mapped_column(str_enum(MeetingFormat), nullable=False)
+    venue_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    venue_address: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    step_free_access: Mapped[bool | None] = mapped_column(Boolean)
+    hearing_loop: Mapped[bool | None] = mapped_column(Boolean)
+    parking: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    public_transport: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    access_notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    joining_url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    joining_details: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    # Places taken by confirmed registrations that count against the capacity. Changed
+    # only by a conditional UPDATE, so two people can never take the last place.
+    places_taken: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    visibility: Mapped[Visibility] = mapped_column(
+        str_enum(Visibility), nullable=False, default=Visibility.PUBLIC
+    )
+    status: Mapped[MeetingStatus] = mapped_column(
+        str_enum(MeetingStatus), nullable=False, default=MeetingStatus.SCHEDULED
+    )
+    status_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agenda_status: Mapped[AgendaStatus] = mapped_column(
+        str_enum(AgendaStatus), nullable=False, default=AgendaStatus.DRAFT
+    )
+    agenda_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whether the agenda went out with the forum's notice in clear working days.
+    notice_met: Mapped[bool | None] = mapped_column(Boolean)
+    minutes_status: Mapped[MinutesStatus] = mapped_column(
+        str_enum(MinutesStatus), nullable=False, default=MinutesStatus.NONE
+    )
+    minutes_summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    minutes_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Calendar SEQUENCE: bumped on every change of time, place, joining link or status,
+    # never lowered. ``changed_at`` is the last change a calendar cares about (DTSTAMP,
+    # LAST-MODIFIED), so feed bytes are stable between changes.
+    sequence: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    forum: Mapped[Forum] = relationship()
+    series: Mapped[MeetingSeries | None] = relationship()
+    items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position"
+    )
+
+    __table_args__ = (
+        Index("ix_meetings_forum_starts", "forum_id", "starts_at"),
+        Index("ix_meetings_starts_at", "starts_at"),
+        Index("ix_meetings_series_id", "series_id"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        CheckConstraint("places_taken >= 0", name="places_taken_not_negative"),
+        CheckConstraint("capacity IS NULL OR places_taken <= capacity",
+                        name="never_overbooked"),
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility is Visibility.PUBLIC
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is MeetingStatus.CANCELLED
+
+    @property
+    def is_postponed(self) -> bool:
+        return self.status is MeetingStatus.POSTPONED
+
+    @property
+    def agenda_published(self) -> bool:
+        return self.agenda_status is AgendaStatus.PUBLISHED
+
+    @property
+    def minutes_published(self) -> bool:
+        return self.minutes_status is MinutesStatus.PUBLISHED
+
+    @property
+    def is_full(self) -> bool:
+        return self.capacity is not None and self.places_taken >= self.capacity
+
+    @property
+    def places_left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.places_taken, 0)
+
+    def has_ended(self, now: datetime | None = None) -> bool:
+        return self.ends_at <= (now or utcnow())
+
+    def has_started(self, now: datetime | None = None) -> bool:
+        return self.starts_at <= (now or utcnow())
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.id} {self.title!r}>"
+
+
+class StandardItem(StrEnum):
+    """Items most agendas open or close with; added in one go."""
+
+    WELCOME = "welcome"
+    DECLARATIONS = "declarations"
+    PREVIOUS_MINUTES = "previous_minutes"
+    MATTERS_ARISING = "matters_arising"
+    AOB = "aob"
+
+    @property
+    def title(self) -> str:
+        return {
+            "welcome": "Welcome, introductions and apologies",
+            "declarations": "Declarations of interest",
+            "previous_minutes": "Minutes of the last meeting",
+            "matters_arising": "Matters arising and actions",
+            "aob": "Any other business",
+        }[self.value]
+
+
+class AgendaItem(TimestampMixin, db.Model):
+    """An item on a meeting's agenda, with its notes, papers and, afterwards, minutes."""
+
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    standard: Mapped[StandardItem | None] = mapped_column(str_enum(StandardItem))
+    presenter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    presenter_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    # A presenter without an account here (e.g. a guest speaker).
+    presenter_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    minutes_allowed: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    minutes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="items")
+    presenter: Mapped[User | None] = relationship()
+    presenter_organisation: Mapped[Organisation | None] = relationship()
+    papers: Mapped[list[Paper]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="Paper.id"
+    )
+
+    __table_args__ = (
+        Index("ix_agenda_items_meeting_position", "meeting_id", "position"),
+        CheckConstraint("minutes_allowed IS NULL OR minutes_allowed > 0",
+                        name="minutes_allowed_positive"),
+    )
+
+
+class Paper(db.Model):
+    """A file attached to an agenda item, served with the meeting's visibility."""
+
+    __tablename__ = "meeting_papers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"),
+                                         nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    original_filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    item: Mapped[AgendaItem] = relationship(back_populates="papers")
+
+    @property
+    def kind_label(self) -> str:
+        """PDF, DOCX, ... from the content type identified on upload."""
+        from ..uploads import CONTENT_TYPES
+
+        return next((kind.label for kind, content_type in CONTENT_TYPES.items()
+                     if content_type == self.content_type), "File")
+
+    __table_args__ = (
+        Index("ix_meeting_papers_item_id", "item_id"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
+
+
+class AgendaRevision(db.Model):
+    """A change made after the agenda was published ("Item 4 paper added on ...")."""
+
+    __tablename__ = "agenda_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_agenda_revisions_meeting_id", "meeting_id"),)
+
+
+class ItemRequestStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class ItemRequest(TimestampMixin, db.Model):
+    """A member asking for an item on a meeting's agenda."""
+
+    __tablename__ = "agenda_item_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    presenter: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    status: Mapped[ItemRequestStatus] = mapped_column(
+        str_enum(ItemRequestStatus), nullable=False, default=ItemRequestStatus.PENDING
+    )
+    decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="SET NULL")
+    )
+
+    meeting: Mapped[Meeting] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+
+    __table_args__ = (
+        Index("ix_agenda_item_requests_meeting_status", "meeting_id", "status"),
+        Index("ix_agenda_item_requests_requested_by", "requested_by_id"),
+    )
+
+
+class Response(StrEnum):
+    """What a person says they will do."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    APOLOGIES = "apologies"
+
+    @property
+    def label(self) -> str:
+        return {"in_person": "Attending in person", "online": "Attending online",
+                "apologies": "Sending apologies"}[self.value]
+
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITING = "waiting"      # on the waiting list, promoted in order when a place frees
+    CANCELLED = "cancelled"  # the person cancelled (kept for the record and the count)
+
+
+class Attendance(StrEnum):
+    PRESENT = "present"
+    APOLOGIES = "apologies"
+    ABSENT = "absent"
+
+    @property
+    def label(self) -> str:
+        return {"present": "Present", "apologies": "Apologies", "absent": "Absent"}[self.value]
+
+
+class Registration(TimestampMixin, db.Model):
+    """A person's answer to a meeting (or a walk-in recorded afterwards), and whether
+    they came."""
+
+    __tablename__ = "meeting_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    # None for a walk-in without an account here.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    walk_in_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    walk_in_organisation: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    response: Mapped[Response] = mapped_column(str_enum(Response), nullable=False)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        str_enum(RegistrationStatus), nullable=False, default=RegistrationStatus.CONFIRMED
+    )
+    # Whether this registration holds one of the counted places (see Meeting.places_taken).
+    holds_place: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Seen only by the organisers.
+    access_requirements: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance))
+
+    meeting: Mapped[Meeting] = relationship()
+    user: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id"),
+        Index("ix_meeting_registrations_meeting_status", "meeting_id", "status"),
+        Index("ix_meeting_registrations_user_id", "user_id"),
+        CheckConstraint("user_id IS NOT NULL OR walk_in_name <> ''", name="someone"),
+    )
+
+    @property
+    def display_name(self) -> str:
+        return self.user.name if self.user is not None else self.walk_in_name
+
+
+class Decision(TimestampMixin, db.Model):
+    """A decision recorded in the minutes."""
+
+    __tablename__ = "meeting_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id",
+                                                           ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    __table_args__ = (Index("ix_meeting_decisions_meeting_id", "meeting_id"),)
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+    @property
+    def label(self) -> str:
+        return {"open": "Open", "done": "Done", "dropped": "Dropped"}[self.value]
+
+
+class ActionItem(TimestampMixin, db.Model):
+    """Something someone agreed to do. Open actions are carried to the next meeting of
+    the same forum, under "matters arising"."""
+
+    __tablename__ = "meeting_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    # Kept alongside the meeting so "open actions of this forum" is one indexed query.
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"),
+                                          nullable=False)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id",
+                                                           ondelete="SET NULL"))
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    owner_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[ActionStatus] = mapped_column(
+        str_enum(ActionStatus), nullable=False, default=ActionStatus.OPEN
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    meeting: Mapped[Meeting] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    owner_organisation: Mapped[Organisation | None] = relationship()
+    updates: Mapped[list[ActionUpdate]] = relationship(
+        back_populates="action", cascade="all, delete-orphan", order_by="ActionUpdate.id"
+    )
+
+    __table_args__ = (
+        Index("ix_meeting_actions_forum_status", "forum_id", "status"),
+        Index("ix_meeting_actions_meeting_id", "meeting_id"),
+        Index("ix_meeting_actions_owner_status", "owner_id", "status"),
+        Index("ix_meeting_actions_owner_org_status", "owner_organisation_id", "status"),
+    )
+
+
+class ActionUpdate(db.Model):
+    """A progress note on an action, possibly changing its status."""
+
+    __tablename__ = "meeting_action_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("meeting_actions.id", ondelete="CASCADE"),
+                                           nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    action: Mapped[ActionItem] = relationship(back_populates="updates")
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_meeting_action_updates_action_id", "action_id"),)
+
+
+class CalendarToken(TimestampMixin, db.Model):
+    """The secret of a person's personal calendar feed.
+
+    The token is an HMAC of a random ``salt`` under the app's secret key, so the page
+    can show the address again without the database ever holding it; ``token_hash``
+    (SHA-256 of the token) finds the row. Resetting draws a new salt, so the old
+    address stops working at once."""
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         nullable=False, unique=True)
+    salt: Mapped[str] = mapped_column(String(64), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,146 @@
+"""Lists of meetings, filtered in SQL by who may see them.
+
+``visible_to`` is ``permissions.can_view_meeting`` written as a SQL condition, so a
+list of a thousand meetings costs one query, not a permission check per row. Keep the
+two in step: a members-only meeting is for the forum's active members, its convenors,
+the partnership's officers and site admins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import joinedload
+
+from .. import permissions
+from ..extensions import db
+from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
+from ..modelbase import utcnow
+from ..places.models import PartnershipOfficer
+from .models import ActionItem, ActionStatus, Meeting, Registration, RegistrationStatus
+
+PER_PAGE = 20
+
+
+def visible_to(user: Any) -> ColumnElement[bool]:
+    """SQL condition on ``Meeting``: the meetings ``user`` may see."""
+    public = Meeting.visibility == Visibility.PUBLIC
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return public
+    if permissions.is_site_admin(user):
+        return true()
+    member_of = select(ForumMember.forum_id).where(
+        ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
+    convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
+    officer_of = select(Forum.id).join(
+        PartnershipOfficer, PartnershipOfficer.partnership_id == Forum.partnership_id
+    ).where(PartnershipOfficer.user_id == user.id)
+    return or_(public, Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
+               Meeting.forum_id.in_(officer_of))
+
+
+def _with_forum() -> Any:
+    return joinedload(Meeting.forum).joinedload(Forum.partnership)
+
+
+@dataclass
+class MeetingPage:
+    meetings: list[Meeting]
+    total: int
+    page: int
+
+
+def listing(user: Any, *, partnership_id: int | None = None, forum_id: int | None = None,
+            past: bool = False, page: int = 1, now: datetime | None = None) -> MeetingPage:
+    """Upcoming meetings (soonest first, including those in progress) or past ones
+    (latest first) of a partnership or a forum, as ``user`` may see them."""
+    now = now or utcnow()
+    conditions = [visible_to(user)]
+    if forum_id is not None:
+        conditions.append(Meeting.forum_id == forum_id)
+    if partnership_id is not None:
+        conditions.append(Meeting.forum_id.in_(
+            select(Forum.id).where(Forum.partnership_id == partnership_id)))
+    conditions.append(Meeting.ends_at <= now if past else Meeting.ends_at > now)
+    order = (Meeting.starts_at.desc(), Meeting.id.desc()) if past else (
+        Meeting.starts_at, Meeting.id)
+    total = db.session.scalar(select(func.count(Meeting.id)).where(*conditions)) or 0
+    meetings = list(db.session.scalars(
+        select(Meeting).options(_with_forum()).where(*conditions).order_by(*order)
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ))
+    return MeetingPage(meetings, total, page)
+
+
+def next_meetings(user: Any, *, forum_id: int | None = None,
+                  partnership_id: int | None = None, limit: int = 3) -> list[Meeting]:
+    """The next few meetings ``user`` may see, for a forum's or partnership's page
+    (one query)."""
+    conditions = [visible_to(user), Meeting.ends_at > utcnow()]
+    if forum_id is not None:
+        conditions.append(Meeting.forum_id == forum_id)
+    if partnership_id is not None:
+        conditions.append(Meeting.forum_id.in_(
+            select(Forum.id).where(Forum.partnership_id == partnership_id)))
+    return list(db.session.scalars(
+        select(Meeting).options(_with_forum()).where(*conditions)
+        .order_by(Meeting.starts_at, Meeting.id).limit(limit)))
+
+
+def my_meetings(user: Any, *, past: bool = False, now: datetime | None = None,
+                limit: int = 100) -> list[Meeting]:
+    """Meetings of the forums ``user`` belongs to or convenes, and meetings they
+    registered for (and did not cancel)."""
+    now = now or utcnow()
+    member_of = select(ForumMember.forum_id).where(
+        ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
+    convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
+    registered = select(Registration.meeting_id).where(
+        Registration.user_id == user.id, Registration.status != RegistrationStatus.CANCELLED)
+    mine = or_(Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
+               Meeting.id.in_(registered))
+    when = Meeting.ends_at <= now if past else Meeting.ends_at > now
+    order = (Meeting.starts_at.desc(),) if past else (Meeting.starts_at,)
+    return list(db.session.scalars(
+        select(Meeting).options(_with_forum())
+        .where(mine, when, visible_to(user)).order_by(*order, Meeting.id).limit(limit)
+    ))
+
+
+def my_registrations(user: Any, meeting_ids: list[int]) -> dict[int, Registration]:
+    """The person's own registrations for these meetings, by meeting id (one query)."""
+    if not meeting_ids or not getattr(user, "is_authenticated", False):
+        return {}
+    rows = db.session.scalars(select(Registration).where(
+        Registration.user_id == user.id, Registration.meeting_id.in_(meeting_ids)))
+    return {row.meeting_id: row for row in rows}
+
+
+def get_meeting(meeting_id: int) -> Meeting | None:
+    return db.session.scalar(
+        select(Meeting).options(_with_forum()).where(Meeting.id == meeting_id))
+
+
+def open_actions_before(meeting: Meeting) -> list[ActionItem]:
+    """Open actions agreed at earlier meetings of the same forum: the "matters arising"
+    of ``meeting``, carried automatically until someone marks them done or dropped."""
+    earlier = select(Meeting.id).where(Meeting.forum_id == meeting.forum_id,
+                                       Meeting.starts_at < meeting.starts_at)
+    return list(db.session.scalars(
+        select(ActionItem)
+        .options(joinedload(ActionItem.owner), joinedload(ActionItem.owner_organisation),
+                 joinedload(ActionItem.meeting))
+        .where(ActionItem.forum_id == meeting.forum_id, ActionItem.status == ActionStatus.OPEN,
+               ActionItem.meeting_id.in_(earlier))
+        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+    ))
+
+
+def calendar_window(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Feeds carry about three months back and eighteen months ahead (well under the
+    1 MB Google accepts)."""
+    now = now or utcnow()
+    return now - timedelta(days=92), now + timedelta(days=549)

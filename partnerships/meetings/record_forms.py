@@ -1,0 +1,233 @@
+"""Forms for what happens after a meeting: attendance (one radio group per person,
+built for the meeting's registrants), walk-ins, minutes (one box per agenda item),
+decisions, actions and action updates.
+
+Choices that depend on the meeting (people, organisations, agenda items) are filled by
+the view from ``records``; the forms only check presence, format and length, and the
+services hold the rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextArea, GovTextInput
+from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+from wtforms.validators import ValidationError as WTFValidationError
+
+from ..forms import BaseForm, MaxLength, Radios, UKDateField, submit
+from .models import ActionItem, ActionStatus, AgendaItem, Attendance, Registration
+
+MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
+                 "[text](https://example.org).")
+ATTENDANCE_PREFIX = "attendance-"
+MINUTES_PREFIX = "item-"
+
+
+class ButtonForm(BaseForm):
+    """A button-only form (publish the minutes): CSRF only."""
+
+    submit = submit("Continue")
+
+
+# --- Attendance ---------------------------------------------------------------------------
+
+
+class AttendanceForm(BaseForm):
+    """One radio group per registrant, added by ``attendance_form``."""
+
+    submit = submit("Save attendance")
+
+    def registration_fields(self) -> list[Any]:
+        return [field for name, field in self._fields.items()
+                if name.startswith(ATTENDANCE_PREFIX)]
+
+    def marks(self) -> dict[int, Attendance | None]:
+        """Registration id -> the chosen attendance (None: not marked)."""
+        return {int(field.name.removeprefix(ATTENDANCE_PREFIX)):
+                Attendance(field.data) if field.data else None
+                for field in self.registration_fields()}
+
+
+def attendance_form(registrations: list[Registration]) -> AttendanceForm:
+    """A form with a radio group per person, labelled with their name. Leaving a
+    person unmarked is allowed (the attendance can be finished later)."""
+    choices = [SelectChoice(mark.value, mark.label) for mark in Attendance]
+
+    class Form(AttendanceForm):
+        pass
+
+    for registration in registrations:
+        setattr(Form, f"{ATTENDANCE_PREFIX}{registration.id}", RadioField(
+            registration.display_name, widget=Radios(), choices=choices,
+            validate_choice=False, description=_who(registration),
+            default=_suggested(registration),
+        ))
+    form = Form()
+    for field in form.registration_fields():
+        if field.data and field.data not in {mark.value for mark in Attendance}:
+            field.data = None
+    return form
+
+
+def _who(registration: Registration) -> str:
+    """The hint under a person's name: organisation and what they said they would do."""
+    organisation = (registration.organisation.name if registration.organisation is not None
+                    else registration.walk_in_organisation)
+    said = "Walk-in" if registration.user_id is None else registration.response.label
+    if registration.status.value == "waiting":
+        said += " (was on the waiting list)"
+    return f"{organisation}. {said}" if organisation else said
+
+
+def _suggested(registration: Registration) -> str | None:
+    if registration.attendance is not None:
+        return registration.attendance.value
+    if registration.response.value == "apologies":
+        return Attendance.APOLOGIES.value
+    return None
+
+
+class WalkInForm(BaseForm):
+    name = StringField("Name", widget=GovTextInput(),
+                       validators=[InputRequired("Enter the name of the person who came"),
+                                   MaxLength(200, "Name")])
+    organisation = StringField("Organisation (optional)", widget=GovTextInput(),
+                               validators=[MaxLength(200, "Organisation")])
+    submit = submit("Add walk-in")
+
+
+# --- Minutes ------------------------------------------------------------------------------
+
+
+class MinutesForm(BaseForm):
+    """The general summary and one box per agenda item, added by ``minutes_form``."""
+
+    summary = TextAreaField("Summary (optional)", widget=GovTextArea(),
+                            description="A short account of the meeting as a whole. "
+                                        + MARKDOWN_HINT,
+                            validators=[MaxLength(20000, "The summary")])
+    submit = submit("Save draft minutes")
+
+    def item_fields(self) -> list[Any]:
+        return [field for name, field in self._fields.items()
+                if name.startswith(MINUTES_PREFIX)]
+
+    def item_minutes(self) -> dict[int, str]:
+        return {int(field.name.removeprefix(MINUTES_PREFIX)): field.data or ""
+                for field in self.item_fields()}
+
+
+def minutes_form(items: list[AgendaItem], summary: str = "") -> MinutesForm:
+    """The minutes form, filled with what is saved (a POST keeps what was typed)."""
+    class Form(MinutesForm):
+        pass
+
+    for number, item in enumerate(items, start=1):
+        setattr(Form, f"{MINUTES_PREFIX}{item.id}", TextAreaField(
+            f"{number}. {item.title}", widget=GovTextArea(), default=item.minutes,
+            validators=[MaxLength(20000, f"The minutes of item {number}")]))
+    return Form(summary=summary)
+
+
+# --- Decisions and actions -------------------------------------------------------------------
+
+
+def _item_choices(items: list[AgendaItem]) -> list[SelectChoice]:
+    return [SelectChoice("", "Not about one item")] + [
+        SelectChoice(str(item.id), f"{number}. {item.title}")
+        for number, item in enumerate(items, start=1)]
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+class DecisionForm(BaseForm):
+    text = TextAreaField("What was decided?", widget=GovTextArea(),
+                         description=MARKDOWN_HINT,
+                         validators=[InputRequired("Enter what was decided"),
+                                     MaxLength(5000, "The decision")])
+    item_id = SelectField("Agenda item (optional)", widget=GovSelect(), choices=[],
+                          validate_choice=False)
+    submit = submit("Add decision")
+
+    def setup(self, items: list[AgendaItem]) -> None:
+        self.item_id.choices = _item_choices(items)
+
+    def validate_item_id(self, field: SelectField) -> None:
+        if field.data and field.data not in {c.value for c in field.choices}:  # type: ignore[union-attr]
+            raise WTFValidationError("Select an agenda item from the list")
+
+    def item(self) -> int | None:
+        return _number(self.item_id.data)
+
+
+class ActionForm(BaseForm):
+    description = TextAreaField("What is to be done?", widget=GovTextArea(),
+                                validators=[InputRequired("Enter what is to be done"),
+                                            MaxLength(2000, "The action")])
+    owner_id = SelectField("Person responsible", widget=GovSelect(), choices=[],
+                           validate_choice=False,
+                           description="A member of the forum. They are emailed the action.")
+    owner_organisation_id = SelectField(
+        "Organisation responsible", widget=GovSelect(), choices=[], validate_choice=False,
+        description="Choose a person, an organisation or both.")
+    due_date = UKDateField("Due date (optional)", "the due date", required=False,
+                           error_name="Due date", description="For example, 27 3 2027")
+    item_id = SelectField("Agenda item (optional)", widget=GovSelect(), choices=[],
+                          validate_choice=False)
+    submit = submit("Add action")
+
+    def setup(self, items: list[AgendaItem], people: list[tuple[int, str]],
+              organisations: list[tuple[int, str]]) -> None:
+        self.item_id.choices = _item_choices(items)
+        self.owner_id.choices = [SelectChoice("", "Nobody in particular")] + [
+            SelectChoice(str(person_id), name) for person_id, name in people]
+        self.owner_organisation_id.choices = [SelectChoice("", "No organisation")] + [
+            SelectChoice(str(org_id), name) for org_id, name in organisations]
+
+    def fill(self, action: ActionItem) -> None:
+        self.description.data = action.description
+        self.owner_id.data = str(action.owner_id or "")
+        self.owner_organisation_id.data = str(action.owner_organisation_id or "")
+        self.due_date.data = action.due_date
+        self.item_id.data = str(action.item_id or "")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field, message in (
+                (self.item_id, "Select an agenda item from the list"),
+                (self.owner_id, "Select a member of the forum from the list"),
+                (self.owner_organisation_id, "Select an organisation from the list")):
+            if field.data and field.data not in {c.value for c in field.choices}:  # type: ignore[union-attr]
+                field.errors = [*field.errors, message]
+        if not self.owner_id.data and not self.owner_organisation_id.data \
+                and not self.owner_id.errors and not self.owner_organisation_id.errors:
+            self.owner_id.errors = [*self.owner_id.errors,
+                                    "Choose who will do it: a person, an organisation or both"]
+        return valid and not self.errors
+
+    def owner(self) -> int | None:
+        return _number(self.owner_id.data)
+
+    def owner_organisation(self) -> int | None:
+        return _number(self.owner_organisation_id.data)
+
+    def item(self) -> int | None:
+        return _number(self.item_id.data)
+
+
+class ActionUpdateForm(BaseForm):
+    body = TextAreaField("Progress note", widget=GovTextArea(),
+                         description="What has happened since. Optional if you only change "
+                                     "the status.",
+                         validators=[MaxLength(5000, "The progress note")])
+    status = RadioField(
+        "Status", widget=Radios(),
+        choices=[SelectChoice(status.value, status.label) for status in ActionStatus],
+        validators=[InputRequired("Select the status of the action")],
+        invalid_choice_message="Select open, done or dropped",
+    )
+    submit = submit("Save update")

@@ -1,0 +1,317 @@
+"""After the meeting: attendance and walk-ins, minutes (draft, then published),
+decisions, actions with their updates, and "My actions".
+
+Thin, like the other meeting views: load -> authorise -> validate -> ``records``
+service -> commit -> flash -> redirect (303). A members-only meeting (and its actions)
+is a 404 for anyone outside the forum; people who can see a meeting but may not record
+it get 403. Recording a meeting that has not started, or was cancelled or postponed,
+is refused with a message on the meeting page.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from ..errors import Conflict, ValidationError
+from ..extensions import db, login_manager
+from ..timeutil import today_uk
+from . import bp, records
+from .models import ActionItem, ActionStatus, Meeting, Registration
+from .record_forms import (
+    ActionForm,
+    ActionUpdateForm,
+    AttendanceForm,
+    ButtonForm,
+    DecisionForm,
+    WalkInForm,
+    attendance_form,
+    minutes_form,
+)
+from .views import load_managed_meeting, to_meeting
+
+Page = str | Response | tuple[str, int]
+MINUTES_ANCHOR = "#minutes"
+
+
+def _recording(meeting_id: int) -> Meeting | Response:
+    """The meeting, for its organisers, once it can be recorded; otherwise a redirect
+    to the meeting page saying why not (404/403 as ``load_managed_meeting``)."""
+    meeting = load_managed_meeting(meeting_id)
+    reason = records.refusal(meeting)
+    if reason:
+        flash(reason)
+        return to_meeting(meeting)
+    return meeting
+
+
+def _refused(meeting: Meeting, error: Conflict) -> Response:
+    db.session.rollback()
+    flash(error.message)
+    return to_meeting(meeting)
+
+
+# --- Attendance ------------------------------------------------------------------------------
+
+
+def _attendance_page(meeting: Meeting, registrations: list[Registration],
+                     form: AttendanceForm | None = None,
+                     walk_in_form: WalkInForm | None = None, status: int = 200) -> Page:
+    """The attendance form and the walk-in form. Radios not in the submitted form keep
+    what is saved, so a walk-in's errors do not disturb the attendance shown."""
+    return render_template(
+        "meetings/attendance.html", meeting=meeting,
+        form=attendance_form(registrations) if form is None else form,
+        walk_in_form=WalkInForm(formdata=None) if walk_in_form is None else walk_in_form,
+        counts=records.count_attendance(registrations),
+    ), status
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
+@login_required
+def attendance(meeting_id: int) -> Page:
+    meeting = _recording(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    registrations = records.attendance_list(meeting)
+    form = attendance_form(registrations)
+    if form.validate_on_submit():
+        try:
+            records.record_attendance(current_user, meeting, form.marks())
+        except Conflict as error:
+            return _refused(meeting, error)
+        db.session.commit()
+        flash("Attendance saved.", "success")
+        return to_meeting(meeting, MINUTES_ANCHOR)
+    status = 422 if form.errors else 200
+    return _attendance_page(meeting, registrations, form=form, status=status)
+
+
+@bp.post("/meetings/<int:meeting_id>/attendance/walk-in")
+@login_required
+def walk_in(meeting_id: int) -> Page:
+    meeting = _recording(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    form = WalkInForm()
+    if form.validate_on_submit():
+        try:
+            records.add_walk_in(current_user, meeting, form.name.data or "",
+                                form.organisation.data or "")
+        except Conflict as error:
+            return _refused(meeting, error)
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"{form.name.data} added as present.", "success")
+            return redirect(url_for("meetings.attendance", meeting_id=meeting.id), 303)
+    return _attendance_page(meeting, records.attendance_list(meeting), walk_in_form=form,
+                            status=422)
+
+
+# --- Minutes ---------------------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
+@login_required
+def minutes(meeting_id: int) -> Page:
+    meeting = _recording(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    form = minutes_form(list(meeting.items), summary=meeting.minutes_summary)
+    if form.validate_on_submit():
+        try:
+            changed = records.save_minutes(current_user, meeting, form.summary.data or "",
+                                           form.item_minutes())
+        except Conflict as error:
+            return _refused(meeting, error)
+        db.session.commit()
+        if meeting.minutes_published:
+            flash("The published minutes have been corrected." if changed
+                  else "Nothing changed.", "success")
+        else:
+            flash("Draft minutes saved. Only the organisers can see them until you "
+                  "publish them.", "success")
+        return to_meeting(meeting, MINUTES_ANCHOR)
+    status = 422 if form.errors else 200
+    return render_template("meetings/minutes.html", meeting=meeting, form=form,
+                           publish_form=ButtonForm()), status
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/publish")
+@login_required
+def publish_minutes(meeting_id: int) -> Page:
+    meeting = _recording(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        sent = records.publish_minutes(current_user, meeting)
+    except Conflict as error:
+        return _refused(meeting, error)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message)
+        return redirect(url_for("meetings.minutes", meeting_id=meeting.id), 303)
+    db.session.commit()
+    flash(f"Minutes published. {sent} {'person has' if sent == 1 else 'people have'} "
+          "been emailed.", "success")
+    return to_meeting(meeting, MINUTES_ANCHOR)
+
+
+# --- Decisions and actions -------------------------------------------------------------------
+
+
+@bp.route("/meetings/<int:meeting_id>/decisions/new", methods=["GET", "POST"])
+@login_required
+def new_decision(meeting_id: int) -> Page:
+    meeting = _recording(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    form = DecisionForm()
+    form.setup(list(meeting.items))
+    if request.method == "GET" and request.args.get("item", "").isdigit():
+        form.item_id.data = request.args["item"]
+    if form.validate_on_submit():
+        try:
+            records.add_decision(current_user, meeting, form.text.data or "", form.item())
+        except Conflict as error:
+            return _refused(meeting, error)
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Decision added to the minutes.", "success")
+            return to_meeting(meeting, MINUTES_ANCHOR)
+    status = 422 if form.errors else 200
+    return render_template("meetings/decision_form.html", meeting=meeting, form=form), status
+
+
+def _action_form(meeting: Meeting) -> ActionForm:
+    form = ActionForm()
+    form.setup(list(meeting.items), records.people_choices(meeting),
+               records.organisation_choices(meeting))
+    return form
+
+
+def _details(form: ActionForm) -> records.ActionDetails:
+    return records.ActionDetails(
+        description=form.description.data or "", owner_id=form.owner(),
+        owner_organisation_id=form.owner_organisation(), due_date=form.due_date.data,
+        item_id=form.item())
+
+
+@bp.route("/meetings/<int:meeting_id>/actions/new", methods=["GET", "POST"])
+@login_required
+def new_action(meeting_id: int) -> Page:
+    meeting = _recording(meeting_id)
+    if isinstance(meeting, Response):
+        return meeting
+    form = _action_form(meeting)
+    if request.method == "GET" and request.args.get("item", "").isdigit():
+        form.item_id.data = request.args["item"]
+    if form.validate_on_submit():
+        try:
+            action = records.add_action(current_user, meeting, _details(form))
+        except Conflict as error:
+            return _refused(meeting, error)
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Action added. Its owner has been emailed." if action.owner_id
+                  or action.owner_organisation_id else "Action added.", "success")
+            return to_meeting(meeting, MINUTES_ANCHOR)
+    status = 422 if form.errors else 200
+    return render_template("meetings/action_form.html", meeting=meeting, form=form,
+                           action=None), status
+
+
+def _load_action(action_id: int) -> ActionItem:
+    """The action, for whoever can see its meeting or may update it; otherwise 404."""
+    action = records.get_action(action_id)
+    if action is None or not permissions.can_view_action(current_user, action):
+        abort(404)
+    return action
+
+
+def _to_action(action: ActionItem) -> Response:
+    return redirect(url_for("meetings.action", action_id=action.id), 303)
+
+
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+def action(action_id: int) -> Page:
+    """An action with its updates and, for those who may, the update form."""
+    if request.method == "POST" and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    action = _load_action(action_id)
+    can_update = permissions.can_update_action(current_user, action)
+    form = ActionUpdateForm() if can_update else None
+    if request.method == "POST":
+        if form is None:
+            abort(403, "Only the action's owner and the forum's organisers can update it.")
+        if form.validate_on_submit():
+            try:
+                records.update_action(current_user, action, form.body.data or "",
+                                      ActionStatus(form.status.data))
+            except ValidationError as error:
+                db.session.rollback()
+                form.add_error(error.field, error.message)
+            else:
+                db.session.commit()
+                flash({"done": "Action marked as done.",
+                       "dropped": "Action dropped."}.get(form.status.data or "",
+                                                          "Update saved."), "success")
+                if request.form.get("next") == "my_actions":
+                    return redirect(url_for("meetings.my_actions"), 303)
+                return _to_action(action)
+    elif form is not None:
+        form.status.data = action.status.value
+    status = 422 if form is not None and form.errors else 200
+    return render_template(
+        "meetings/action.html", action=action, meeting=action.meeting, form=form,
+        can_edit=permissions.can_manage_meeting(current_user, action.meeting),
+        today=today_uk(),
+    ), status
+
+
+@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_action(action_id: int) -> Page:
+    action = _load_action(action_id)
+    meeting = action.meeting
+    if not permissions.can_manage_meeting(current_user, meeting):
+        abort(403, "Only the forum's convenors and the partnership's officers can change "
+                   "an action.")
+    form = _action_form(meeting)
+    if request.method == "GET":
+        form.fill(action)
+    if form.validate_on_submit():
+        try:
+            changed = records.edit_action(current_user, action, _details(form))
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Action changed." if changed else "Nothing changed.", "success")
+            return _to_action(action)
+    status = 422 if form.errors else 200
+    return render_template("meetings/action_form.html", meeting=meeting, form=form,
+                           action=action), status
+
+
+# --- My actions ------------------------------------------------------------------------------
+
+
+@bp.get("/my/actions")
+@login_required
+def my_actions() -> Page:
+    return render_template("meetings/my_actions.html", actions=records.my_actions(current_user))

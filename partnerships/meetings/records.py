@@ -1,0 +1,489 @@
+"""The record of a meeting, once it has started: attendance (registrants and
+walk-ins), minutes per agenda item with a summary, decisions, and actions with their
+updates; and each person's own actions.
+
+Rules that hold here:
+- Nothing is recorded before a meeting starts, nor for a cancelled or postponed one:
+  minutes of a meeting that did not happen would be fiction.
+- Minutes go draft -> published. Draft minutes are for the organisers only; once
+  published they follow the meeting's visibility. Attendance names are for the forum's
+  members and organisers; everyone else sees only the counts.
+- An action is live work, not just text in the minutes: its owner is emailed when it
+  is assigned, it can be updated (note + status) by its owner, an admin of its owning
+  organisation or the organisers, and while open it is carried to the next meeting of
+  the forum under "matters arising" (``queries.open_actions_before``).
+
+Services take the acting user, flush and never commit; the views commit once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import case, or_, select, union
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import audit, mail, permissions
+from ..accounts.models import User
+from ..errors import Conflict, PermissionDenied, ValidationError
+from ..extensions import db
+from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
+from ..modelbase import utcnow
+from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
+from ..places.models import PartnershipMember
+from ..timeutil import today_uk
+from .models import (
+    ActionItem,
+    ActionStatus,
+    ActionUpdate,
+    AgendaItem,
+    Attendance,
+    Decision,
+    Meeting,
+    MinutesStatus,
+    Registration,
+    RegistrationStatus,
+    Response,
+)
+
+CLOSED_ACTIONS_SHOWN = 50
+
+
+# --- When a meeting can be recorded ----------------------------------------------------------
+
+
+def refusal(meeting: Meeting) -> str | None:
+    """Why nothing can be recorded for this meeting yet (or ever), or None."""
+    if meeting.is_cancelled:
+        return "This meeting was cancelled, so there is no attendance or minutes to record."
+    if meeting.is_postponed:
+        return ("This meeting is postponed, so there is nothing to record until it has "
+                "taken place.")
+    if not meeting.has_started():
+        return ("This meeting has not started yet. You can record attendance, minutes, "
+                "decisions and actions once it has begun.")
+    return None
+
+
+def _check_recordable(actor: User, meeting: Meeting) -> None:
+    if not permissions.can_manage_meeting(actor, meeting):
+        raise PermissionDenied("Only the forum's convenors and the partnership's officers "
+                               "can record the meeting")
+    reason = refusal(meeting)
+    if reason:
+        raise Conflict(reason)
+
+
+# --- Attendance ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendanceCounts:
+    present: int = 0
+    apologies: int = 0
+    absent: int = 0
+    unmarked: int = 0
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.present or self.apologies or self.absent)
+
+
+def attendance_list(meeting: Meeting) -> list[Registration]:
+    """Everyone who registered (and did not cancel) or walked in, by name (one query)."""
+    rows = db.session.scalars(
+        select(Registration)
+        .options(joinedload(Registration.user), joinedload(Registration.organisation))
+        .where(Registration.meeting_id == meeting.id,
+               Registration.status != RegistrationStatus.CANCELLED)
+        .order_by(Registration.id)
+    )
+    return sorted(rows, key=lambda row: (row.display_name.casefold(), row.id))
+
+
+def count_attendance(registrations: list[Registration]) -> AttendanceCounts:
+    tally: dict[str, int] = defaultdict(int)
+    for registration in registrations:
+        tally[registration.attendance.value if registration.attendance else "unmarked"] += 1
+    return AttendanceCounts(**tally)
+
+
+def record_attendance(actor: User, meeting: Meeting,
+                      marks: dict[int, Attendance | None]) -> int:
+    """Mark each registrant present, apologies or absent (None leaves them unmarked).
+    Returns how many marks changed."""
+    _check_recordable(actor, meeting)
+    changed = 0
+    for registration in attendance_list(meeting):
+        if registration.id not in marks:
+            continue
+        mark = marks[registration.id]
+        if registration.attendance is not mark:
+            registration.attendance = mark
+            changed += 1
+    db.session.flush()
+    if changed:
+        audit.record(actor, "meeting.attendance_recorded", "meeting", meeting.id,
+                     changed=changed)
+    return changed
+
+
+def add_walk_in(actor: User, meeting: Meeting, name: str, organisation: str = "") -> Registration:
+    """Someone who came without registering: present, and holding no counted place."""
+    _check_recordable(actor, meeting)
+    if not name.strip():
+        raise ValidationError("Enter the name of the person who came", field="name")
+    registration = Registration(
+        meeting_id=meeting.id, user_id=None, walk_in_name=name.strip(),
+        walk_in_organisation=organisation.strip(), response=Response.IN_PERSON,
+        status=RegistrationStatus.CONFIRMED, holds_place=False,
+        attendance=Attendance.PRESENT)
+    db.session.add(registration)
+    db.session.flush()
+    audit.record(actor, "meeting.walk_in_added", "meeting", meeting.id,
+                 registration_id=registration.id, name=registration.walk_in_name)
+    return registration
+
+
+# --- Minutes ---------------------------------------------------------------------------------
+
+
+def save_minutes(actor: User, meeting: Meeting, summary: str,
+                 item_minutes: dict[int, str]) -> bool:
+    """Save the summary and the minutes of each item. Draft minutes stay draft;
+    corrections to published minutes are allowed and audited. Returns whether anything
+    changed."""
+    _check_recordable(actor, meeting)
+    changed = meeting.minutes_summary != summary
+    meeting.minutes_summary = summary
+    for item in meeting.items:
+        if item.id in item_minutes and item.minutes != item_minutes[item.id]:
+            item.minutes = item_minutes[item.id]
+            changed = True
+    if meeting.minutes_status is MinutesStatus.NONE:
+        meeting.minutes_status = MinutesStatus.DRAFT
+    db.session.flush()
+    if changed:
+        audit.record(actor, "meeting.minutes_corrected" if meeting.minutes_published
+                     else "meeting.minutes_saved", "meeting", meeting.id)
+    return changed
+
+
+def has_minutes(meeting: Meeting) -> bool:
+    """Whether anything has been written (summary, item minutes or a decision)."""
+    if meeting.minutes_summary.strip() or any(item.minutes.strip() for item in meeting.items):
+        return True
+    return db.session.scalar(
+        select(Decision.id).where(Decision.meeting_id == meeting.id).limit(1)) is not None
+
+
+def publish_minutes(actor: User, meeting: Meeting) -> int:
+    """Publish (approve) the minutes: from now on everyone who can see the meeting can
+    read them. The forum's members and the people who came are emailed. Returns the
+    number of emails queued."""
+    _check_recordable(actor, meeting)
+    if meeting.minutes_published:
+        raise Conflict("The minutes of this meeting are already published.")
+    if not has_minutes(meeting):
+        raise ValidationError("Write the minutes before publishing them", field="summary")
+    meeting.minutes_status = MinutesStatus.PUBLISHED
+    meeting.minutes_published_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "meeting.minutes_published", "meeting", meeting.id)
+    url = url_for("meetings.show", meeting_id=meeting.id, _external=True) + "#minutes"
+    people = _minutes_readers(meeting)
+    for person in people:
+        mail.queue(person.email, f"The minutes of {meeting.title} are published",
+                   "meeting_minutes_published", user=person, meeting=meeting,
+                   meeting_url=url)
+    return len(people)
+
+
+def _minutes_readers(meeting: Meeting) -> list[User]:
+    """The forum's active members and, for a public meeting, the people who came."""
+    members = select(ForumMember.user_id).where(
+        ForumMember.forum_id == meeting.forum_id,
+        ForumMember.status == ForumMemberStatus.ACTIVE)
+    condition = User.id.in_(members)
+    if meeting.is_public:
+        came = select(Registration.user_id).where(
+            Registration.meeting_id == meeting.id,
+            Registration.attendance == Attendance.PRESENT,
+            Registration.user_id.is_not(None))
+        condition = or_(condition, User.id.in_(came))
+    return list(db.session.scalars(
+        select(User).where(condition, User.deleted_at.is_(None)).order_by(User.id)))
+
+
+# --- Decisions and actions -------------------------------------------------------------------
+
+
+def _item_of(meeting: Meeting, item_id: int | None) -> AgendaItem | None:
+    if item_id is None:
+        return None
+    item = next((item for item in meeting.items if item.id == item_id), None)
+    if item is None:
+        raise ValidationError("Select an agenda item of this meeting", field="item_id")
+    return item
+
+
+def add_decision(actor: User, meeting: Meeting, text: str,
+                 item_id: int | None = None) -> Decision:
+    _check_recordable(actor, meeting)
+    if not text.strip():
+        raise ValidationError("Enter what was decided", field="text")
+    _item_of(meeting, item_id)
+    decision = Decision(meeting_id=meeting.id, item_id=item_id, text=text.strip(),
+                        created_by_id=actor.id)
+    db.session.add(decision)
+    db.session.flush()
+    audit.record(actor, "meeting.decision_added", "meeting", meeting.id,
+                 decision_id=decision.id)
+    return decision
+
+
+def people_choices(meeting: Meeting) -> list[tuple[int, str]]:
+    """Who can own an action: the forum's active members and its convenors (one query)."""
+    members = select(ForumMember.user_id).where(
+        ForumMember.forum_id == meeting.forum_id,
+        ForumMember.status == ForumMemberStatus.ACTIVE)
+    convenors = select(ForumConvenor.user_id).where(ForumConvenor.forum_id == meeting.forum_id)
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .where(or_(User.id.in_(members), User.id.in_(convenors)), User.deleted_at.is_(None))
+        .order_by(User.name, User.id))
+    return [(row.id, row.name) for row in rows]
+
+
+def organisation_choices(meeting: Meeting) -> list[tuple[int, str]]:
+    """Organisations that can own an action: those the forum's members and convenors
+    represent, and the partnership's member organisations (one query)."""
+    forum = meeting.forum
+    ids = union(
+        select(ForumMember.organisation_id).where(
+            ForumMember.forum_id == forum.id, ForumMember.status == ForumMemberStatus.ACTIVE,
+            ForumMember.organisation_id.is_not(None)),
+        select(ForumConvenor.organisation_id).where(
+            ForumConvenor.forum_id == forum.id, ForumConvenor.organisation_id.is_not(None)),
+        select(PartnershipMember.organisation_id).where(
+            PartnershipMember.partnership_id == forum.partnership_id,
+            PartnershipMember.status == RequestStatus.ACTIVE),
+    ).subquery()
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.id.in_(select(ids.c[0])))
+        .order_by(Organisation.name, Organisation.id))
+    return [(row.id, row.name) for row in rows]
+
+
+@dataclass
+class ActionDetails:
+    description: str
+    owner_id: int | None = None
+    owner_organisation_id: int | None = None
+    due_date: date | None = None
+    item_id: int | None = None
+
+
+def _check_action(meeting: Meeting, details: ActionDetails) -> None:
+    if not details.description.strip():
+        raise ValidationError("Enter what is to be done", field="description")
+    if details.owner_id is None and details.owner_organisation_id is None:
+        raise ValidationError("Choose who will do it: a person, an organisation or both",
+                              field="owner_id")
+    if details.owner_id is not None and details.owner_id not in dict(people_choices(meeting)):
+        raise ValidationError("Select a member of the forum from the list", field="owner_id")
+    if (details.owner_organisation_id is not None
+            and details.owner_organisation_id not in dict(organisation_choices(meeting))):
+        raise ValidationError("Select an organisation from the list",
+                              field="owner_organisation_id")
+    _item_of(meeting, details.item_id)
+
+
+def add_action(actor: User, meeting: Meeting, details: ActionDetails) -> ActionItem:
+    """Record an action and tell its owner."""
+    _check_recordable(actor, meeting)
+    _check_action(meeting, details)
+    action = ActionItem(
+        meeting_id=meeting.id, forum_id=meeting.forum_id, item_id=details.item_id,
+        description=details.description.strip(), owner_id=details.owner_id,
+        owner_organisation_id=details.owner_organisation_id, due_date=details.due_date,
+        status=ActionStatus.OPEN, created_by_id=actor.id)
+    db.session.add(action)
+    db.session.flush()
+    audit.record(actor, "meeting.action_added", "meeting", meeting.id, action_id=action.id,
+                 owner_id=action.owner_id, owner_organisation_id=action.owner_organisation_id)
+    _tell_owner(action, meeting)
+    return action
+
+
+def edit_action(actor: User, action: ActionItem, details: ActionDetails) -> bool:
+    """Organisers correct an action (wording, owner, due date, item). A new owner is
+    emailed. Returns whether anything changed."""
+    meeting = action.meeting
+    if not permissions.can_manage_meeting(actor, meeting):
+        raise PermissionDenied("Only the forum's organisers can change an action")
+    _check_action(meeting, details)
+    new_owner = (details.owner_id != action.owner_id
+                 or details.owner_organisation_id != action.owner_organisation_id)
+    values = {"description": details.description.strip(), "owner_id": details.owner_id,
+              "owner_organisation_id": details.owner_organisation_id,
+              "due_date": details.due_date, "item_id": details.item_id}
+    changed = {name: value for name, value in values.items()
+               if getattr(action, name) != value}
+    for name, value in changed.items():
+        setattr(action, name, value)
+    db.session.flush()
+    if changed:
+        audit.record(actor, "meeting.action_changed", "meeting_action", action.id,
+                     fields=sorted(changed))
+    if new_owner:
+        _tell_owner(action, meeting)
+    return bool(changed)
+
+
+def _tell_owner(action: ActionItem, meeting: Meeting) -> None:
+    """Email the person who owns the action or, for an organisation alone, its admins."""
+    if action.owner_id is not None:
+        owner = db.session.get(User, action.owner_id)
+        people = [owner] if owner is not None and owner.is_active else []
+    elif action.owner_organisation_id is not None:
+        people = list(db.session.scalars(
+            select(User).join(OrganisationMember, OrganisationMember.user_id == User.id)
+            .where(OrganisationMember.organisation_id == action.owner_organisation_id,
+                   OrganisationMember.role == MemberRole.ADMIN,
+                   OrganisationMember.status == RequestStatus.ACTIVE,
+                   User.deleted_at.is_(None))))
+    else:
+        people = []
+    organisation = (db.session.get(Organisation, action.owner_organisation_id)
+                    if action.owner_organisation_id else None)
+    url = url_for("meetings.action", action_id=action.id, _external=True)
+    for person in people:
+        mail.queue(person.email, f"An action for you from {meeting.title}",
+                   "meeting_action_assigned", user=person, action=action, meeting=meeting,
+                   organisation=organisation, action_url=url,
+                   my_actions_url=url_for("meetings.my_actions", _external=True))
+
+
+def get_action(action_id: int) -> ActionItem | None:
+    """An action with what its page shows: meeting, forum, owners and updates."""
+    return db.session.scalar(
+        select(ActionItem)
+        .options(joinedload(ActionItem.meeting).joinedload(Meeting.forum)
+                 .joinedload(Forum.partnership),
+                 joinedload(ActionItem.owner), joinedload(ActionItem.owner_organisation),
+                 selectinload(ActionItem.updates).joinedload(ActionUpdate.created_by))
+        .where(ActionItem.id == action_id))
+
+
+def update_action(actor: User, action: ActionItem, body: str,
+                  status: ActionStatus) -> ActionUpdate:
+    """A progress note and/or a status change, kept with who and when. Done or dropped
+    actions stop appearing under the next meeting's matters arising."""
+    if not permissions.can_update_action(actor, action):
+        raise PermissionDenied("Only the action's owner and the forum's organisers can "
+                               "update it")
+    body = body.strip()
+    if not body and status is action.status:
+        raise ValidationError("Write a progress note or change the status", field="body")
+    update = ActionUpdate(action_id=action.id, body=body, status=status,
+                          created_by_id=actor.id)
+    was = action.status
+    action.status = status
+    action.updates.append(update)
+    db.session.flush()
+    audit.record(actor, "meeting.action_updated", "meeting_action", action.id,
+                 was=was.value, status=status.value)
+    return update
+
+
+@dataclass
+class MyActions:
+    open: list[ActionItem]
+    closed: list[ActionItem]
+    today: date
+
+    def overdue(self, action: ActionItem) -> bool:
+        return (action.status is ActionStatus.OPEN and action.due_date is not None
+                and action.due_date < self.today)
+
+
+def my_actions(user: User) -> MyActions:
+    """Actions owned by ``user`` or by an organisation they administer (one query):
+    open ones by due date (undated last), then the most recently closed."""
+    administered = select(OrganisationMember.organisation_id).where(
+        OrganisationMember.user_id == user.id,
+        OrganisationMember.role == MemberRole.ADMIN,
+        OrganisationMember.status == RequestStatus.ACTIVE)
+    rows = list(db.session.scalars(
+        select(ActionItem)
+        .options(joinedload(ActionItem.meeting).joinedload(Meeting.forum)
+                 .joinedload(Forum.partnership),
+                 joinedload(ActionItem.owner), joinedload(ActionItem.owner_organisation))
+        .where(or_(ActionItem.owner_id == user.id,
+                   ActionItem.owner_organisation_id.in_(administered)))
+        .order_by(case((ActionItem.status == ActionStatus.OPEN, 0), else_=1),
+                  ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)))
+    open_actions = [row for row in rows if row.status is ActionStatus.OPEN]
+    closed = sorted((row for row in rows if row.status is not ActionStatus.OPEN),
+                    key=lambda row: (row.updated_at, row.id), reverse=True)
+    return MyActions(open_actions, closed[:CLOSED_ACTIONS_SHOWN], today_uk())
+
+
+# --- The meeting page --------------------------------------------------------------------------
+
+
+def _by_item(rows: list[Any]) -> dict[int | None, list[Any]]:
+    grouped: dict[int | None, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.item_id].append(row)
+    return dict(grouped)
+
+
+def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
+    """The "Minutes" section of the meeting page (keys ``record_*``).
+
+    Published minutes are shown to everyone who can see the meeting; draft minutes
+    only to the organisers. At most three queries (registrations, decisions, actions)
+    plus the agenda items if no other section loaded them, whatever their number."""
+    can_manage = permissions.can_manage_meeting(user, meeting)
+    recordable = refusal(meeting) is None
+    published = meeting.minutes_published
+    draft_view = (not published and recordable
+                  and permissions.can_view_draft_minutes(user, meeting))
+    context: dict[str, Any] = {
+        "record_can_manage": can_manage,
+        "record_can_record": can_manage and recordable,
+        "record_published": published,
+        "record_draft": draft_view,
+        "record_show": published or draft_view,
+    }
+    if not context["record_show"]:
+        return context
+    registrations = attendance_list(meeting)
+    decisions = list(db.session.scalars(
+        select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.id)))
+    actions = list(db.session.scalars(
+        select(ActionItem)
+        .options(joinedload(ActionItem.owner), joinedload(ActionItem.owner_organisation))
+        .where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)))
+    names = can_manage or permissions.can_view_attendance_list(user, meeting)
+    context.update(
+        record_items=list(meeting.items),
+        record_counts=count_attendance(registrations),
+        record_present=[r for r in registrations if r.attendance is Attendance.PRESENT]
+        if names else None,
+        record_apologies=[r for r in registrations if r.attendance is Attendance.APOLOGIES]
+        if names else None,
+        record_decisions=_by_item(decisions),
+        record_actions=_by_item(actions),
+        record_has_minutes=bool(meeting.minutes_summary.strip() or decisions or any(
+            item.minutes.strip() for item in meeting.items)),
+        record_today=today_uk(),
+    )
+    return context

@@ -1,0 +1,159 @@
+"""Registration pages: answering a meeting (in person, online or apologies), changing
+or cancelling the answer, and, for organisers, the list of registrations and its CSV.
+
+Thin: load -> authorise -> validate -> ``registrations`` service -> commit -> flash ->
+redirect (303). Those who cannot see the meeting get 404; people who can see it but
+are not organisers get 403 on the organisers' pages.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from ..errors import Conflict, ValidationError
+from ..extensions import db
+from . import bp
+from . import registrations as rules
+from .models import Meeting, RegistrationStatus
+from .registration_forms import ButtonForm, RegisterForm
+from .views import load_managed_meeting, load_meeting, to_meeting
+
+Page = str | Response | tuple[str, int]
+
+ANCHOR = "#registration"
+
+
+def _to_section(meeting: Meeting) -> Response:
+    return to_meeting(meeting, ANCHOR)
+
+
+def _outcome_message(outcome: str, registration_holds_place: bool) -> str:
+    return {
+        "confirmed": ("You have a place at this meeting. We have emailed you a confirmation."
+                      if registration_holds_place else
+                      "You are registered for this meeting. We have emailed you a "
+                      "confirmation."),
+        "waiting": "The meeting is full, so you are on the waiting list. We will email you "
+                   "if a place comes free.",
+        "apologies": "Your apologies have been sent to the organisers.",
+        "unchanged": "Your answer is unchanged.",
+    }[outcome]
+
+
+@bp.route("/meetings/<int:meeting_id>/register", methods=["GET", "POST"])
+@login_required
+def register(meeting_id: int) -> Page:
+    meeting = load_meeting(meeting_id)
+    if not permissions.can_register_for_meeting(current_user, meeting):
+        abort(403, "You cannot register for this meeting.")
+    closed = rules.closed_reason(meeting)
+    if closed:
+        flash(closed)
+        return _to_section(meeting)
+    mine = rules.own_registration(meeting, current_user)
+    active = mine if mine is not None and mine.status is not RegistrationStatus.CANCELLED \
+        else None
+    form = RegisterForm()
+    form.set_choices(meeting, rules.organisations_of(current_user))
+    if request.method == "GET" and active is not None:
+        form.fill(active)
+    if form.validate_on_submit():
+        try:
+            registration, outcome = rules.register(current_user, meeting, form.answer())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message)
+            return _to_section(meeting)
+        except IntegrityError:  # the same person sent the form twice at once
+            db.session.rollback()
+            flash("We already have your answer for this meeting. Check it below.")
+            return _to_section(meeting)
+        else:
+            holds_place = registration.holds_place
+            db.session.commit()
+            flash(_outcome_message(outcome, holds_place),
+                  "success" if outcome != "waiting" else "info")
+            return _to_section(meeting)
+    status = 422 if form.errors else 200
+    return render_template(
+        "meetings/register.html", form=form, meeting=meeting, forum=meeting.forum,
+        registration=active,
+    ), status
+
+
+@bp.post("/meetings/<int:meeting_id>/register/cancel")
+@login_required
+def cancel_registration(meeting_id: int) -> Page:
+    meeting = load_meeting(meeting_id)
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    mine = rules.own_registration(meeting, current_user)
+    if mine is None or mine.status is RegistrationStatus.CANCELLED:
+        flash("You have not registered for this meeting, so there is nothing to cancel.")
+        return _to_section(meeting)
+    try:
+        rules.cancel(current_user, mine)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message)
+        return _to_section(meeting)
+    db.session.commit()
+    flash("Your registration is cancelled.", "success")
+    return _to_section(meeting)
+
+
+@bp.get("/meetings/<int:meeting_id>/registrations")
+@login_required
+def registrations(meeting_id: int) -> Page:
+    meeting = load_managed_meeting(meeting_id)
+    rows = rules.registrations_for(meeting)
+    return render_template(
+        "meetings/registrations.html", meeting=meeting, forum=meeting.forum,
+        partnership=meeting.forum.partnership, rows=rows,
+        positions=rules.waiting_positions(rows), counts=rules.counts_from(rows),
+        closed=rules.closed_reason(meeting), button_form=ButtonForm(),
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/registrations.csv")
+@login_required
+def registrations_csv(meeting_id: int) -> Response:
+    meeting = load_managed_meeting(meeting_id)
+    body = rules.export_csv(meeting, rules.registrations_for(meeting))
+    response = Response(body.encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="meeting-{meeting.id}-registrations.csv"')
+    # Personal data (and access requirements): never stored by shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/meetings/<int:meeting_id>/registrations/<int:registration_id>/remove")
+@login_required
+def remove_registration(meeting_id: int, registration_id: int) -> Page:
+    meeting = load_managed_meeting(meeting_id)
+    form = ButtonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    registration = rules.get_registration(meeting, registration_id)
+    if registration is None:
+        abort(404)
+    try:
+        rules.remove(current_user, registration)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message)
+    else:
+        name = registration.display_name
+        db.session.commit()
+        flash(f"{name} has been taken off the list and emailed.", "success")
+    return redirect(url_for("meetings.registrations", meeting_id=meeting.id), 303)

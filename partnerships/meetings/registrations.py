@@ -1,0 +1,540 @@
+"""Registration for a meeting: the person's answer (in person, online or apologies),
+places against the meeting's capacity, and the waiting list.
+
+**Places.** ``Meeting.places_taken`` counts the registrations holding a place. It is
+changed only by conditional UPDATEs (``... WHERE capacity IS NULL OR places_taken <
+capacity`` to take one, ``... WHERE places_taken > 0`` to give one back), never by
+reading the count and writing a new one. When taking a place changes no row the
+person goes on the waiting list instead, so two people asking for the last place at
+the same moment can never both get it: on SQLite the first UPDATE takes the
+database's write lock (the driver begins the transaction just before it) and the
+second waits, then sees the new count; on PostgreSQL the row lock does the same.
+
+**Which answers take a place.** At in-person and hybrid meetings only "in person"
+does (online attendance is not limited by the room); at online meetings "online"
+does. Apologies never do.
+
+**The waiting list** is served in order of ``waiting_since`` (then id). Whenever a
+place comes back (someone cancels, changes to an answer without a place, or an
+organiser removes them, or the capacity rises) the next people are promoted with the
+same conditional UPDATE, marked ``promoted_at`` and emailed.
+
+Registration closes when the meeting starts; a cancelled meeting takes no
+registrations and its registrations cannot be changed. A postponed meeting keeps its
+registrations and stays open. Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
+
+from .. import audit, mail, permissions
+from ..accounts.models import User
+from ..errors import Conflict, PermissionDenied, ValidationError
+from ..extensions import db
+from ..modelbase import utcnow
+from ..organisations.models import Organisation, OrganisationMember, RequestStatus
+from ..timeutil import format_uk
+from .models import (
+    Meeting,
+    MeetingFormat,
+    MeetingStatus,
+    Registration,
+    RegistrationStatus,
+    Response,
+)
+
+ACCESS_MAX = 2000
+
+# Spreadsheet programs run a cell starting with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+def answers_for_format(meeting_format: MeetingFormat) -> list[Response]:
+    """The answers a format allows, in the order the form offers them."""
+    if meeting_format is MeetingFormat.IN_PERSON:
+        return [Response.IN_PERSON, Response.APOLOGIES]
+    if meeting_format is MeetingFormat.ONLINE:
+        return [Response.ONLINE, Response.APOLOGIES]
+    return [Response.IN_PERSON, Response.ONLINE, Response.APOLOGIES]
+
+
+def answers_for(meeting: Meeting) -> list[Response]:
+    """The answers the meeting's format allows, in the order the form offers them."""
+    return answers_for_format(meeting.format)
+
+
+def takes_place(meeting: Meeting, response: Response) -> bool:
+    """Whether this answer counts against the meeting's capacity."""
+    if response is Response.APOLOGIES:
+        return False
+    if meeting.format is MeetingFormat.ONLINE:
+        return response is Response.ONLINE
+    return response is Response.IN_PERSON
+
+
+def closed_reason(meeting: Meeting, now: datetime | None = None) -> str:
+    """Why registrations cannot be made or changed now, or "" if they can."""
+    if meeting.is_cancelled:
+        return "This meeting has been cancelled, so it is not taking registrations."
+    if meeting.status is not MeetingStatus.POSTPONED and meeting.has_started(now):
+        return "Registration closed when the meeting started."
+    return ""
+
+
+def _refuse_if_closed(meeting: Meeting) -> None:
+    reason = closed_reason(meeting)
+    if reason:
+        raise Conflict(reason)
+
+
+def shows_joining_link(meeting: Meeting, registration: Registration) -> bool:
+    """Whether the person's emails carry the joining link: online or hybrid meetings,
+    for those who hold a place or answered online."""
+    return (meeting.format.is_online and registration.status is RegistrationStatus.CONFIRMED
+            and (registration.holds_place or registration.response is Response.ONLINE))
+
+
+# --- Loading -------------------------------------------------------------------------------
+
+
+def organisations_of(user: User) -> list[Organisation]:
+    """The organisations a person may say they represent: those they belong to."""
+    return list(db.session.scalars(
+        select(Organisation).join(OrganisationMember).where(
+            OrganisationMember.user_id == user.id,
+            OrganisationMember.status == RequestStatus.ACTIVE,
+        ).order_by(Organisation.name)
+    ))
+
+
+def own_registration(meeting: Meeting, user: Any) -> Registration | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(select(Registration).where(
+        Registration.meeting_id == meeting.id, Registration.user_id == user.id))
+
+
+def _waiting_order() -> tuple[Any, ...]:
+    return (Registration.waiting_since, Registration.id)
+
+
+def registrations_for(meeting: Meeting) -> list[Registration]:
+    """Everyone who answered, for the organisers (one query): those coming first, then
+    the waiting list in order, then apologies and cancellations."""
+    rows = list(db.session.scalars(
+        select(Registration).where(Registration.meeting_id == meeting.id)
+        .options(joinedload(Registration.user), joinedload(Registration.organisation))
+    ))
+    rank = {RegistrationStatus.CONFIRMED: 0, RegistrationStatus.WAITING: 1,
+            RegistrationStatus.CANCELLED: 3}
+
+    def key(row: Registration) -> tuple[Any, ...]:
+        group = rank[row.status]
+        if row.status is RegistrationStatus.CONFIRMED and row.response is Response.APOLOGIES:
+            group = 2
+        if row.status is RegistrationStatus.WAITING:
+            return (group, row.waiting_since or row.created_at, row.id)
+        return (group, row.display_name.casefold(), row.id)
+
+    return sorted(rows, key=key)
+
+
+def waiting_positions(rows: list[Registration]) -> dict[int, int]:
+    """Position on the waiting list (1 = next), by registration id."""
+    waiting = sorted((r for r in rows if r.status is RegistrationStatus.WAITING),
+                     key=lambda r: (r.waiting_since or r.created_at, r.id))
+    return {row.id: position for position, row in enumerate(waiting, start=1)}
+
+
+@dataclass
+class Counts:
+    """How many people gave each answer, for the organisers."""
+
+    in_person: int = 0
+    online: int = 0
+    apologies: int = 0
+    waiting: int = 0
+    cancelled: int = 0
+
+    @property
+    def attending(self) -> int:
+        return self.in_person + self.online
+
+
+def counts_from(rows: list[Registration]) -> Counts:
+    """The counts of registrations already loaded (no query)."""
+    counts = Counts()
+    for row in rows:
+        _add(counts, row.status, row.response, 1)
+    return counts
+
+
+def _add(counts: Counts, status: RegistrationStatus, response: Response, number: int) -> None:
+    if status is RegistrationStatus.WAITING:
+        counts.waiting += number
+    elif status is RegistrationStatus.CANCELLED:
+        counts.cancelled += number
+    else:
+        setattr(counts, response.value, getattr(counts, response.value) + number)
+
+
+def counts_for(meeting: Meeting) -> Counts:
+    """One grouped query."""
+    counts = Counts()
+    rows = db.session.execute(
+        select(Registration.status, Registration.response, func.count(Registration.id))
+        .where(Registration.meeting_id == meeting.id)
+        .group_by(Registration.status, Registration.response))
+    for status, response, number in rows:
+        _add(counts, status, response, number)
+    return counts
+
+
+def _own_with_position(meeting: Meeting, user: Any) -> tuple[Registration | None, int | None]:
+    """The person's registration and, if they are waiting, their place in the queue
+    (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return None, None
+    mine = aliased(Registration)
+    ahead = (
+        select(func.count(Registration.id)).where(
+            Registration.meeting_id == mine.meeting_id,
+            Registration.status == RegistrationStatus.WAITING,
+            or_(Registration.waiting_since < mine.waiting_since,
+                and_(Registration.waiting_since == mine.waiting_since,
+                     Registration.id < mine.id)))
+        .correlate(mine).scalar_subquery()
+    )
+    row = db.session.execute(
+        select(mine, ahead).where(mine.meeting_id == meeting.id, mine.user_id == user.id)
+    ).first()
+    if row is None:
+        return None, None
+    registration, before = row
+    position = before + 1 if registration.status is RegistrationStatus.WAITING else None
+    return registration, position
+
+
+def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
+    """The registration section of the meeting page: at most two queries (the
+    person's own registration with their waiting position; counts for organisers)."""
+    registration, position = _own_with_position(meeting, user)
+    manages = permissions.can_manage_meeting(user, meeting)
+    return {
+        "my_registration": registration,
+        "registration_position": position,
+        "registration_closed": closed_reason(meeting),
+        "registration_can_register": permissions.can_register_for_meeting(user, meeting),
+        "registration_counts": counts_for(meeting) if manages else None,
+    }
+
+
+# --- Places --------------------------------------------------------------------------------
+
+
+def _take_place(meeting: Meeting) -> bool:
+    """Take one place if one is left: the only way ``places_taken`` goes up."""
+    taken = db.session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id,
+               or_(Meeting.capacity.is_(None), Meeting.places_taken < Meeting.capacity))
+        .values(places_taken=Meeting.places_taken + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(meeting, ["places_taken"])
+    return taken == 1
+
+
+def _give_back_place(meeting: Meeting) -> None:
+    db.session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.places_taken > 0)
+        .values(places_taken=Meeting.places_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(meeting, ["places_taken"])
+
+
+def _release(meeting: Meeting, registration: Registration, actor: User | None) -> None:
+    """The registration stops holding a place: give it back and fill it from the
+    waiting list."""
+    registration.holds_place = False
+    db.session.flush()
+    _give_back_place(meeting)
+    promote_waiting(meeting, actor)
+
+
+def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registration]:
+    """Give free places to the waiting list, in order, and email those promoted."""
+    if closed_reason(meeting):
+        return []
+    promoted: list[Registration] = []
+    for _attempt in range(10_000):  # bounded: each pass promotes someone or stops
+        candidate = db.session.scalar(
+            select(Registration).where(Registration.meeting_id == meeting.id,
+                                       Registration.status == RegistrationStatus.WAITING)
+            .order_by(*_waiting_order()).limit(1).with_for_update())
+        if candidate is None or not _take_place(meeting):
+            break
+        now = utcnow()
+        claimed = db.session.execute(
+            update(Registration)
+            .where(Registration.id == candidate.id,
+                   Registration.status == RegistrationStatus.WAITING)
+            .values(status=RegistrationStatus.CONFIRMED, holds_place=True, promoted_at=now,
+                    updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:  # someone else moved them first: put the place back, go on
+            _give_back_place(meeting)
+            db.session.expire(candidate)
+            continue
+        db.session.refresh(candidate)
+        promoted.append(candidate)
+        audit.record(actor, "meeting.registration_promoted", "meeting", meeting.id,
+                     registration_id=candidate.id, user_id=candidate.user_id)
+        _email(meeting, candidate, "promoted", f"You have a place: {meeting.title}, "
+               f"{format_uk(meeting.starts_at)}")
+    return promoted
+
+
+def capacity_changed(meeting: Meeting, actor: User | None = None) -> list[Registration]:
+    """Call after an organiser changed the capacity (``services.update``): if it rose
+    (or was removed) the waiting list is promoted into the new places. Harmless
+    otherwise. The capacity must not go below ``places_taken`` (the database refuses
+    it): the edit form should say how many places are taken."""
+    db.session.flush()
+    db.session.expire(meeting, ["places_taken", "capacity"])
+    return promote_waiting(meeting, actor)
+
+
+# --- The person's answer -------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """What a person says about a meeting."""
+
+    response: Response | None
+    access_requirements: str = ""
+    organisation_id: int | None = None
+
+
+def _check(actor: User, meeting: Meeting, answer: Answer) -> Organisation | None:
+    allowed = answers_for(meeting)
+    if answer.response not in allowed:
+        raise ValidationError(missing_answer_message(meeting), field="response")
+    if len(answer.access_requirements or "") > ACCESS_MAX:
+        raise ValidationError(f"Access requirements must be {ACCESS_MAX} characters or fewer",
+                              field="access_requirements")
+    if answer.organisation_id is None:
+        return None
+    organisation = next((o for o in organisations_of(actor) if o.id == answer.organisation_id),
+                        None)
+    if organisation is None:
+        raise ValidationError("Select one of your organisations, or that you are not "
+                              "representing one", field="organisation_id")
+    return organisation
+
+
+def missing_answer_message(meeting: Meeting) -> str:
+    options = {
+        MeetingFormat.IN_PERSON: "Select whether you will attend in person or send apologies",
+        MeetingFormat.ONLINE: "Select whether you will attend online or send apologies",
+        MeetingFormat.HYBRID: "Select whether you will attend in person, attend online or "
+                              "send apologies",
+    }
+    return options[meeting.format]
+
+
+def register(actor: User, meeting: Meeting, answer: Answer) -> tuple[Registration, str]:
+    """Record or change the person's answer. Returns the registration and what happened:
+    "confirmed" (a place, or no place needed), "waiting", "apologies" or "unchanged".
+
+    Changing to an answer without a place gives the place back (and promotes the next
+    person waiting). Someone already waiting keeps their turn if they still want a place.
+    """
+    if not permissions.can_register_for_meeting(actor, meeting):
+        raise PermissionDenied("You cannot register for this meeting.")
+    _refuse_if_closed(meeting)
+    _check(actor, meeting, answer)
+    response = answer.response
+    assert response is not None  # checked above
+    registration = own_registration(meeting, actor)
+    is_new = registration is None
+    was_active = (registration is not None
+                  and registration.status is not RegistrationStatus.CANCELLED)
+    before = None if registration is None else (
+        registration.response, registration.status, registration.access_requirements,
+        registration.organisation_id)
+    if registration is None:
+        registration = Registration(meeting_id=meeting.id, user_id=actor.id,
+                                    response=response, holds_place=False,
+                                    status=RegistrationStatus.CONFIRMED)
+    registration.access_requirements = answer.access_requirements or ""
+    registration.organisation_id = answer.organisation_id
+    registration.response = response
+    needs_place = takes_place(meeting, response)
+
+    if registration.holds_place and not needs_place:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waiting_since = None
+        _release(meeting, registration, actor)
+    elif registration.holds_place:
+        registration.status = RegistrationStatus.CONFIRMED
+    elif not needs_place:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waiting_since = None
+    elif was_active and registration.status is RegistrationStatus.WAITING:
+        pass  # keeps their turn
+    elif _take_place(meeting):
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.holds_place = True
+        registration.waiting_since = None
+        registration.promoted_at = None
+    else:
+        registration.status = RegistrationStatus.WAITING
+        registration.waiting_since = utcnow()
+        registration.promoted_at = None
+    if is_new:
+        db.session.add(registration)
+    db.session.flush()
+
+    after = (registration.response, registration.status, registration.access_requirements,
+             registration.organisation_id)
+    if before == after and was_active:
+        return registration, "unchanged"
+    if registration.status is RegistrationStatus.WAITING:
+        outcome = "waiting"
+    elif response is Response.APOLOGIES:
+        outcome = "apologies"
+    else:
+        outcome = "confirmed"
+    audit.record(actor, "meeting.registered" if not was_active else "meeting.registration_changed",
+                 "meeting", meeting.id, registration_id=registration.id,
+                 response=response.value, status=registration.status.value)
+    when = format_uk(meeting.starts_at)
+    if outcome == "waiting":
+        if not (was_active and before is not None
+                and before[1] is RegistrationStatus.WAITING):
+            _email(meeting, registration, "waiting",
+                   f"You are on the waiting list: {meeting.title}, {when}")
+    else:
+        subject = ("Your apologies have been sent" if outcome == "apologies"
+                   else "You are registered")
+        _email(meeting, registration, "confirmed", f"{subject}: {meeting.title}, {when}")
+    return registration, outcome
+
+
+def cancel(actor: User, registration: Registration) -> None:
+    """The person withdraws their registration. The row is kept, marked cancelled; a
+    place it held goes to the next person waiting."""
+    if registration.user_id != actor.id:
+        raise PermissionDenied("You can only cancel your own registration.")
+    meeting = registration.meeting
+    _refuse_if_closed(meeting)
+    if registration.status is RegistrationStatus.CANCELLED:
+        raise Conflict("Your registration is already cancelled.")
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waiting_since = None
+    held = registration.holds_place
+    db.session.flush()
+    audit.record(actor, "meeting.registration_cancelled", "meeting", meeting.id,
+                 registration_id=registration.id)
+    if held:
+        _release(meeting, registration, actor)
+
+
+def remove(actor: User, registration: Registration) -> None:
+    """An organiser takes someone off the list (for example a duplicate, or someone who
+    said they cannot come). They are emailed; a place they held is passed on."""
+    meeting = registration.meeting
+    if not permissions.can_manage_meeting(actor, meeting):
+        raise PermissionDenied("Only the meeting's organisers can remove someone.")
+    _refuse_if_closed(meeting)
+    if registration.status is RegistrationStatus.CANCELLED:
+        raise Conflict("This registration is already cancelled.")
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waiting_since = None
+    held = registration.holds_place
+    db.session.flush()
+    audit.record(actor, "meeting.registration_removed", "meeting", meeting.id,
+                 registration_id=registration.id, user_id=registration.user_id)
+    _email(meeting, registration, "removed",
+           f"Your registration was cancelled: {meeting.title}, {format_uk(meeting.starts_at)}")
+    if held:
+        _release(meeting, registration, actor)
+
+
+def get_registration(meeting: Meeting, registration_id: int) -> Registration | None:
+    return db.session.scalar(select(Registration).where(
+        Registration.id == registration_id, Registration.meeting_id == meeting.id)
+        .options(joinedload(Registration.user)))
+
+
+def _email(meeting: Meeting, registration: Registration, kind: str, subject: str) -> None:
+    user = registration.user if registration.user_id is not None else None
+    if user is None or not user.email:
+        return
+    mail.queue(user.email, subject, f"meeting_registration_{kind}", user=user,
+               meeting=meeting, registration=registration,
+               joining_link=shows_joining_link(meeting, registration),
+               meeting_url=url_for("meetings.show", meeting_id=meeting.id, _external=True))
+
+
+# --- Export --------------------------------------------------------------------------------
+
+
+CSV_COLUMNS = ["Name", "Email", "Organisation", "Answer", "Status", "Waiting order",
+               "Access requirements", "Registered", "Promoted from waiting list"]
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def export_csv(meeting: Meeting, rows: list[Registration]) -> str:
+    """The registrations as CSV with a header row (the caller encodes it as UTF-8)."""
+    positions = waiting_positions(rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        organisation = (row.organisation.name if row.organisation is not None
+                        else row.walk_in_organisation)
+        writer.writerow([_cell(value) for value in (
+            row.display_name,
+            row.user.email if row.user is not None else "",
+            organisation,
+            row.response.label,
+            status_label(row),
+            positions.get(row.id, ""),
+            row.access_requirements,
+            format_uk(row.created_at),
+            format_uk(row.promoted_at) if row.promoted_at else "",
+        )])
+    return out.getvalue()
+
+
+def status_label(registration: Registration) -> str:
+    if registration.status is RegistrationStatus.WAITING:
+        return "Waiting list"
+    if registration.status is RegistrationStatus.CANCELLED:
+        return "Cancelled"
+    if registration.response is Response.APOLOGIES:
+        return "Apologies"
+    return "Has a place" if registration.holds_place else "Confirmed"

@@ -1,0 +1,277 @@
+"""Meeting pages: lists for a partnership, a forum and "My meetings"; the meeting page;
+scheduling, changing, postponing and cancelling.
+
+Thin: load -> authorise (``permissions``) -> validate -> service -> commit -> flash ->
+redirect (303). A meeting the person may not see is a 404, so a members-only meeting
+does not reveal that it exists. The meeting page gathers its sections from
+``agenda``, ``registrations`` and ``records`` (each answers ``page_context``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import pagination, permissions
+from ..errors import Conflict, ValidationError
+from ..extensions import db
+from ..forums import services as forum_services
+from ..forums.models import Forum
+from ..modelbase import utcnow
+from ..places.models import Partnership
+from ..timeutil import uk_local_to_utc
+from . import agenda, bp, feeds, queries, records, registrations, services
+from .forms import CancelForm, EditForm, PostponeForm, ScheduleForm
+from .models import Meeting
+
+Page = str | Response | tuple[str, int]
+
+
+def load_meeting(meeting_id: int) -> Meeting:
+    """The meeting, if this person may see it; otherwise 404."""
+    meeting = queries.get_meeting(meeting_id)
+    if meeting is None or not permissions.can_view_meeting(current_user, meeting):
+        abort(404)
+    return meeting
+
+
+def load_managed_meeting(meeting_id: int) -> Meeting:
+    """The meeting, for its organisers; 404 for those who cannot see it, 403 for the
+    others."""
+    meeting = load_meeting(meeting_id)
+    if not permissions.can_manage_meeting(current_user, meeting):
+        abort(403, "Only the forum's convenors and the partnership's officers can do this.")
+    return meeting
+
+
+def to_meeting(meeting: Meeting, anchor: str = "") -> Response:
+    return redirect(url_for("meetings.show", meeting_id=meeting.id) + anchor, 303)
+
+
+def _forum(slug: str, forum_slug: str) -> Forum:
+    forum = forum_services.find_forum(slug, forum_slug, convenors=False)
+    if forum is None:
+        abort(404)
+    return forum
+
+
+def _past_tab() -> bool:
+    return request.args.get("show") == "past"
+
+
+# --- Lists ---------------------------------------------------------------------------
+
+
+@bp.get("/partnerships/<slug>/meetings/")
+def partnership_meetings(slug: str) -> Page:
+    partnership = db.session.scalar(db.select(Partnership).where(Partnership.slug == slug))
+    if partnership is None:
+        abort(404)
+    past = _past_tab()
+    page = pagination.page_number()
+    result = queries.listing(current_user, partnership_id=partnership.id, past=past,
+                             page=page)
+    return render_template(
+        "meetings/index.html", partnership=partnership, forum=None, past=past, result=result,
+        registrations=queries.my_registrations(current_user,
+                                               [m.id for m in result.meetings]),
+        pages=pagination.govuk_pagination(
+            "meetings.partnership_meetings", page,
+            pagination.page_count(result.total, queries.PER_PAGE), "Pages of meetings",
+            slug=slug, **({"show": "past"} if past else {})),
+    )
+
+
+@bp.get("/partnerships/<slug>/forums/<forum_slug>/meetings/")
+def forum_meetings(slug: str, forum_slug: str) -> Page:
+    forum = _forum(slug, forum_slug)
+    past = _past_tab()
+    page = pagination.page_number()
+    result = queries.listing(current_user, forum_id=forum.id, past=past, page=page)
+    return render_template(
+        "meetings/index.html", partnership=forum.partnership, forum=forum, past=past,
+        result=result,
+        registrations=queries.my_registrations(current_user,
+                                               [m.id for m in result.meetings]),
+        can_schedule=permissions.can_schedule_meeting(current_user, forum),
+        pages=pagination.govuk_pagination(
+            "meetings.forum_meetings", page,
+            pagination.page_count(result.total, queries.PER_PAGE), "Pages of meetings",
+            slug=slug, forum_slug=forum_slug, **({"show": "past"} if past else {})),
+    )
+
+
+@bp.get("/my/meetings")
+@login_required
+def mine() -> Page:
+    past = _past_tab()
+    meetings = queries.my_meetings(current_user, past=past)
+    return render_template(
+        "meetings/mine.html", past=past, meetings=meetings,
+        registrations=queries.my_registrations(current_user, [m.id for m in meetings]),
+        **feeds.personal_feed_context(current_user),
+    )
+
+
+# --- The meeting page ------------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/")
+def show(meeting_id: int) -> Page:
+    meeting = load_meeting(meeting_id)
+    context: dict[str, Any] = {}
+    for section in (agenda, registrations, records):
+        context.update(section.page_context(meeting, current_user))
+    return render_template(
+        "meetings/show.html", meeting=meeting, forum=meeting.forum,
+        partnership=meeting.forum.partnership,
+        can_manage=permissions.can_manage_meeting(current_user, meeting),
+        show_joining_link=permissions.can_see_joining_link(
+            current_user, meeting, context.get("my_registration")),
+        **context,
+    )
+
+
+# --- Scheduling and changes --------------------------------------------------------------
+
+
+def _in_past(form: ScheduleForm | EditForm) -> bool:
+    """Whether the entered start is already past (a likely mistake, so we ask)."""
+    when, at = form.day.data, form.start.time()
+    if when is None or at is None:
+        return False
+    try:
+        return uk_local_to_utc(when, at) < utcnow()
+    except ValueError:
+        return False
+
+
+@bp.route("/partnerships/<slug>/forums/<forum_slug>/meetings/new", methods=["GET", "POST"])
+@login_required
+def new(slug: str, forum_slug: str) -> Page:
+    forum = _forum(slug, forum_slug)
+    if not permissions.can_schedule_meeting(current_user, forum):
+        if not permissions.can_read_forum(current_user, forum):
+            abort(404)
+        abort(403, "Only the forum's convenors and the partnership's officers can schedule "
+                   "meetings.")
+    form = ScheduleForm()
+    if request.method == "GET":
+        form.visibility.data = forum.visibility.value
+    ask_past = False
+    if form.validate_on_submit():
+        if _in_past(form) and not form.confirm_past.data:
+            ask_past = True
+            form.day.errors.append("The date and time are in the past. Check them, or tick "
+                                   "the box to confirm you are recording a past meeting")
+        else:
+            try:
+                meetings = services.schedule(current_user, forum, form.details(),
+                                             form.recurrence())
+            except ValidationError as error:
+                db.session.rollback()
+                form.add_error(error.field, error.message)
+            else:
+                db.session.commit()
+                if len(meetings) > 1:
+                    flash(f"{len(meetings)} meetings scheduled, from "
+                          f"{meetings[0].starts_at:%-d %B %Y}.", "success")
+                else:
+                    flash("Meeting scheduled. Next, build its agenda.", "success")
+                return to_meeting(meetings[0])
+    status = 422 if form.errors else 200
+    return render_template("meetings/form.html", form=form, forum=forum,
+                           partnership=forum.partnership, meeting=None,
+                           ask_past=ask_past or bool(form.confirm_past.data)), status
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int) -> Page:
+    meeting = load_managed_meeting(meeting_id)
+    if meeting.is_cancelled:
+        flash("This meeting has been cancelled, so it cannot be changed.")
+        return to_meeting(meeting)
+    form = EditForm()
+    if request.method == "GET":
+        form.fill(meeting)
+    if meeting.series_id is None:
+        del form.scope
+    ask_past = False
+    if form.validate_on_submit():
+        if _in_past(form) and not meeting.has_started() and not form.confirm_past.data:
+            ask_past = True
+            form.day.errors.append("The new date and time are in the past. Check them, or "
+                                   "tick the box to confirm")
+        else:
+            scope = form.scope.data if "scope" in form else "this"
+            try:
+                changed = services.update(current_user, meeting, form.details(), scope)
+            except ValidationError as error:
+                db.session.rollback()
+                form.add_error(error.field, error.message)
+            except Conflict as error:
+                db.session.rollback()
+                flash(error.message)
+                return to_meeting(meeting)
+            else:
+                db.session.commit()
+                flash("Changes saved." if changed else "Nothing changed.", "success")
+                return to_meeting(meeting)
+    status = 422 if form.errors else 200
+    return render_template("meetings/form.html", form=form, forum=meeting.forum,
+                           partnership=meeting.forum.partnership, meeting=meeting,
+                           ask_past=ask_past or bool(form.confirm_past.data)), status
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(meeting_id: int) -> Page:
+    meeting = load_managed_meeting(meeting_id)
+    if meeting.is_cancelled or meeting.has_ended():
+        flash("This meeting cannot be cancelled: it has already been cancelled or has "
+              "taken place.")
+        return to_meeting(meeting)
+    form = CancelForm()
+    if meeting.series_id is None:
+        del form.scope
+    if form.validate_on_submit():
+        scope = form.scope.data if "scope" in form else "this"
+        try:
+            cancelled = services.cancel(current_user, meeting, form.reason.data or "", scope)
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash(f"{len(cancelled)} meetings cancelled." if len(cancelled) > 1 else
+                  "Meeting cancelled. Everyone who registered has been emailed.", "success")
+            return to_meeting(meeting)
+    status = 422 if form.errors else 200
+    return render_template("meetings/cancel.html", form=form, meeting=meeting), status
+
+
+@bp.route("/meetings/<int:meeting_id>/postpone", methods=["GET", "POST"])
+@login_required
+def postpone(meeting_id: int) -> Page:
+    meeting = load_managed_meeting(meeting_id)
+    if meeting.is_cancelled or meeting.has_ended():
+        flash("This meeting cannot be postponed: it has been cancelled or has taken place.")
+        return to_meeting(meeting)
+    form = PostponeForm()
+    if form.validate_on_submit():
+        try:
+            services.postpone(current_user, meeting, form.reason.data or "", form.day.data,
+                              form.start.time(), form.end.time())
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Meeting postponed. Everyone who registered has been emailed.", "success")
+            return to_meeting(meeting)
+    status = 422 if form.errors else 200
+    return render_template("meetings/postpone.html", form=form, meeting=meeting), status
