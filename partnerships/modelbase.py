@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, ForeignKey, Integer, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,6 +51,28 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class StoredFileMixin:
+    """The columns of an uploaded file kept by ``uploads.store`` (MoU attachments,
+    meeting papers): the name the person gave, the random name on disk, the content
+    type identified from the bytes, size and hash, and who uploaded it when."""
+
+    original_filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(80), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    @property
+    def kind_label(self) -> str:
+        """PDF, DOCX, ... from the content type identified on upload."""
+        from .uploads import CONTENT_TYPES
+
+        return next((kind.label for kind, content_type in CONTENT_TYPES.items()
+                     if content_type == self.content_type), "File")
 
 
 def str_enum(enum_cls: type, length: int = 40) -> Any:

@@ -8,7 +8,7 @@ whose ``mimetype`` entry says so; CSV is UTF-8 text with no NUL bytes). Files ar
 saved under ``UPLOAD_FOLDER`` (``instance/uploads``) with a random name, never the
 one the user gave, and are always sent as attachments with ``nosniff``.
 
-Used by MoU attachments and (next) meeting papers.
+Used by MoU attachments and meeting papers (their columns: ``modelbase.StoredFileMixin``).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..extensions import db
 from ..forums.models import Forum, Visibility
-from ..modelbase import TimestampMixin, UTCDateTime, str_enum, utcnow
+from ..modelbase import StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
 
 
@@ -289,7 +289,7 @@ class AgendaItem(TimestampMixin, db.Model):
     )
 
 
-class Paper(db.Model):
+class Paper(StoredFileMixin, db.Model):
     """A file attached to an agenda item, served with the meeting's visibility."""
 
     __tablename__ = "meeting_papers"
@@ -298,23 +298,8 @@ class Paper(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"),
                                          nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
-    original_filename: Mapped[str] = mapped_column(String(255), nullable=False)
-    stored_name: Mapped[str] = mapped_column(String(80), nullable=False)
-    content_type: Mapped[str] = mapped_column(String(120), nullable=False)
-    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     item: Mapped[AgendaItem] = relationship(back_populates="papers")
-
-    @property
-    def kind_label(self) -> str:
-        """PDF, DOCX, ... from the content type identified on upload."""
-        from ..uploads import CONTENT_TYPES
-
-        return next((kind.label for kind, content_type in CONTENT_TYPES.items()
-                     if content_type == self.content_type), "File")
 
     __table_args__ = (
         Index("ix_meeting_papers_item_id", "item_id"),

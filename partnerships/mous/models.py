@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..accounts.models import User
 from ..extensions import db
 from ..forums.models import Forum
-from ..modelbase import TimestampMixin, UTCDateTime, str_enum, utcnow
+from ..modelbase import StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
 from ..places.models import Partnership, Principle
 
@@ -389,7 +389,7 @@ class MouSignature(db.Model):
     )
 
 
-class MouAttachment(db.Model):
+class MouAttachment(StoredFileMixin, db.Model):
     """A file attached to a version. Amendments copy the row, not the file, so several
     versions may point at one stored file."""
 
@@ -398,23 +398,8 @@ class MouAttachment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("mou_versions.id", ondelete="CASCADE"),
                                             nullable=False)
-    original_filename: Mapped[str] = mapped_column(String(255), nullable=False)
-    stored_name: Mapped[str] = mapped_column(String(80), nullable=False)
-    content_type: Mapped[str] = mapped_column(String(120), nullable=False)
-    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     version: Mapped[MouVersion] = relationship(back_populates="attachments")
-
-    @property
-    def kind_label(self) -> str:
-        """PDF, DOCX or ODT, from the content type we identified on upload."""
-        from ..uploads import CONTENT_TYPES
-
-        return next((kind.label for kind, content_type in CONTENT_TYPES.items()
-                     if content_type == self.content_type), "File")
 
     __table_args__ = (
         Index("ix_mou_attachments_version_id", "version_id"),
