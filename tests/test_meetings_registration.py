@@ -16,7 +16,7 @@ from sqlalchemy import select
 from partnerships import permissions
 from partnerships.audit import AuditEvent
 from partnerships.extensions import db
-from partnerships.forums.models import ForumBan
+from partnerships.forums.models import ForumBan, ForumMember, ForumMemberStatus
 from partnerships.meetings import registrations as rules
 from partnerships.meetings.models import (
     Meeting,
@@ -709,3 +709,26 @@ def test_meeting_page_with_many_registrants_keeps_its_budget(client, auth, peopl
     assert response.status_code == 200
     assert "180 in person" in response.get_data(as_text=True)
     assert log.count <= 15, log.statements
+
+
+def test_someone_who_left_the_forum_is_not_emailed_a_members_only_place(
+        client, auth, people, make_meeting, outbox):
+    """Promotion still happens in order, but a members-only meeting's title and joining
+    link are not emailed to someone who has since left its forum."""
+    meeting = make_meeting(people["forum"], capacity=1, public=False)
+    first, leaver = people["members"][:2]
+    for person in (first, leaver):
+        auth.login(person)
+        assert _register(client, meeting, "in_person").status_code == 303
+    assert _registration(meeting, leaver).status is RegistrationStatus.WAITING
+    membership = db.session.scalar(select(ForumMember).where(
+        ForumMember.forum_id == people["forum"].id, ForumMember.user_id == leaver.id))
+    membership.status = ForumMemberStatus.LEFT
+    db.session.commit()
+    sent_before = len(outbox(leaver.email))
+
+    auth.login(first)
+    assert client.submit(_url(meeting, "register/cancel"), {},
+                         page=_url(meeting)).status_code == 303
+    assert len(outbox(leaver.email)) == sent_before
+    assert _registration(meeting, leaver).status is RegistrationStatus.CONFIRMED

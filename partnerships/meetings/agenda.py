@@ -240,7 +240,8 @@ def _ordered(meeting: Meeting) -> list[AgendaItem]:
 
 
 def recipients(meeting: Meeting, exclude: User | None = None) -> list[User]:
-    """The forum's active members and the people registered (not cancelled), each once."""
+    """The forum's active members and the people registered (not cancelled), each once;
+    for a members-only meeting, only those registrants who may still see it."""
     members = select(ForumMember.user_id).where(
         ForumMember.forum_id == meeting.forum_id, ForumMember.status == ForumMemberStatus.ACTIVE)
     registered = select(Registration.user_id).where(
@@ -248,7 +249,7 @@ def recipients(meeting: Meeting, exclude: User | None = None) -> list[User]:
         Registration.status != RegistrationStatus.CANCELLED,
         Registration.user_id.is_not(None))
     conditions = [or_(User.id.in_(members), User.id.in_(registered)),
-                  User.deleted_at.is_(None)]
+                  queries.people_who_may_see(meeting), User.deleted_at.is_(None)]
     if exclude is not None:
         conditions.append(User.id != exclude.id)
     return list(db.session.scalars(select(User).where(*conditions).order_by(User.id)))

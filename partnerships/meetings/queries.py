@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
+from ..accounts.models import User
 from ..extensions import db
 from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
 from ..modelbase import utcnow
@@ -40,6 +41,21 @@ def visible_to(user: Any) -> ColumnElement[bool]:
     ).where(PartnershipOfficer.user_id == user.id)
     return or_(public, Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
                Meeting.forum_id.in_(officer_of))
+
+
+def people_who_may_see(meeting: Meeting) -> ColumnElement[bool]:
+    """SQL condition on ``User``: who may see ``meeting`` (``visible_to`` turned round).
+    Emails about a members-only meeting use it, so a registrant who has since left or
+    been removed from the forum is not sent its agenda, changes or joining link."""
+    if meeting.is_public:
+        return true()
+    members = select(ForumMember.user_id).where(
+        ForumMember.forum_id == meeting.forum_id, ForumMember.status == ForumMemberStatus.ACTIVE)
+    convenors = select(ForumConvenor.user_id).where(ForumConvenor.forum_id == meeting.forum_id)
+    officers = select(PartnershipOfficer.user_id).where(
+        PartnershipOfficer.partnership_id == meeting.forum.partnership_id)
+    return or_(User.is_site_admin.is_(True), User.id.in_(members), User.id.in_(convenors),
+               User.id.in_(officers))
 
 
 def _with_forum() -> Any:

@@ -486,8 +486,8 @@ def get_registration(meeting: Meeting, registration_id: int) -> Registration | N
 
 def _email(meeting: Meeting, registration: Registration, kind: str, subject: str) -> None:
     user = registration.user if registration.user_id is not None else None
-    if user is None or not user.email:
-        return
+    if user is None or not user.email or not permissions.can_view_meeting(user, meeting):
+        return  # someone who has left a members-only meeting's forum hears nothing more
     mail.queue(user.email, subject, f"meeting_registration_{kind}", user=user,
                meeting=meeting, registration=registration,
                joining_link=shows_joining_link(meeting, registration),

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..forums.models import Forum, Visibility
 from ..modelbase import utcnow
 from ..timeutil import AmbiguousTimeError, NonExistentTimeError, format_uk, uk_local_to_utc
-from . import registrations
+from . import queries, registrations
 from . import series as series_rules
 from .models import (
     Meeting,
@@ -333,11 +333,12 @@ def postpone(actor: User, meeting: Meeting, reason: str,
 
 def _tell_registrants(meeting: Meeting, template: str, subject: str, **context: Any) -> None:
     """Email everyone who answered and did not cancel (apologies included: a moved
-    meeting may suit them now)."""
+    meeting may suit them now) and may still see the meeting."""
     users = list(db.session.scalars(
         select(User).join(Registration, Registration.user_id == User.id).where(
             Registration.meeting_id == meeting.id,
-            Registration.status != RegistrationStatus.CANCELLED)))
+            Registration.status != RegistrationStatus.CANCELLED,
+            queries.people_who_may_see(meeting))))
     if not users:
         return
     url = url_for("meetings.show", meeting_id=meeting.id, _external=True)
