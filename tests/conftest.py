@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import event, select
 
 from partnerships import create_app
@@ -82,9 +84,30 @@ class AppClient(FlaskClient):
         return self.post(url, data=payload, **kwargs)
 
 
+class _SharedTemplates(BytecodeCache):
+    """Compiled templates shared by every test in this process: each test has a new app,
+    and compiling the same templates again for each of a thousand tests is a large part
+    of the suite's time. Buckets are keyed by template name and source checksum, so an
+    edited template is compiled afresh."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+SHARED_TEMPLATES = _SharedTemplates()
+
+
 @pytest.fixture
 def app(tmp_path: Any) -> Iterator[Flask]:
     app = create_app(TestConfig)
+    app.jinja_env.bytecode_cache = SHARED_TEMPLATES
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")  # never the real instance/
     app.test_client_class = AppClient
     with app.app_context():
