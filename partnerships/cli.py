@@ -1,4 +1,5 @@
-"""Command-line tasks: ``flask seed demo``, ``flask outbox send``, ``flask admin create``."""
+"""Command-line tasks: ``flask seed demo``, ``flask outbox send``, ``flask reminders send``,
+``flask uploads prune``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from .extensions import db
 seed_cli = AppGroup("seed", help="Load demo data.")
 outbox_cli = AppGroup("outbox", help="Send queued email.")
 reminders_cli = AppGroup("reminders", help="Send due reminders (run daily by cron).")
+uploads_cli = AppGroup("uploads", help="Look after uploaded files.")
 
 
 @seed_cli.command("demo")
@@ -22,6 +24,13 @@ def seed_demo() -> None:
 
     summary = load_demo()
     db.session.commit()
+    # Files of records the demo just put back (say an MoU attachment uploaded during a
+    # walkthrough) are no longer referenced: remove them now, whatever their age.
+    from datetime import timedelta
+
+    from .uploads import prune
+
+    prune(timedelta(0))
     click.echo("Demo data loaded:")
     for what, n in summary.items():
         click.echo(f"  {what}: {n}")
@@ -54,7 +63,21 @@ def reminders_send() -> None:
     click.echo(f"Sent {len(sent)} MoU review reminder(s) in {emails} email(s).")
 
 
+@uploads_cli.command("prune")
+@click.option("--hours", default=24, show_default=True, type=click.IntRange(min=1),
+              help="Keep unreferenced files younger than this (they may be mid-upload).")
+def uploads_prune(hours: int) -> None:
+    """Delete uploaded files that no MoU attachment or meeting paper points at."""
+    from datetime import timedelta
+
+    from .uploads import prune
+
+    deleted = prune(timedelta(hours=hours))
+    click.echo(f"Deleted {len(deleted)} unreferenced file(s).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(uploads_cli)

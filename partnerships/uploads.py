@@ -17,10 +17,12 @@ import hashlib
 import io
 import os
 import secrets
+import time
 import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
@@ -255,6 +257,30 @@ def path_for(stored_name: str) -> Path:
 def delete(stored_name: str) -> None:
     """Remove a stored file (only when no record points at it any more)."""
     path_for(stored_name).unlink(missing_ok=True)
+
+
+def prune(older_than: timedelta = timedelta(days=1)) -> list[str]:
+    """Delete stored files that no record points at and that are older than
+    ``older_than``: uploads whose transaction was rolled back (a file is saved before
+    its row commits), files of demo records a re-seed removed, and ``.part`` files left
+    by a crash. The age guard keeps files whose row is still being committed. Returns
+    the names deleted. Run by ``flask uploads prune`` (daily)."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .modelbase import StoredFileMixin
+
+    referenced: set[str] = set()
+    for model in StoredFileMixin.__subclasses__():
+        referenced.update(db.session.scalars(select(model.stored_name)))  # type: ignore[attr-defined]
+    cutoff = time.time() - older_than.total_seconds()
+    deleted = []
+    for path in sorted(upload_folder().iterdir()):
+        if not path.is_file() or path.name in referenced or path.stat().st_mtime > cutoff:
+            continue
+        path.unlink(missing_ok=True)
+        deleted.append(path.name)
+    return deleted
 
 
 def send(stored_name: str, original_filename: str, content_type: str) -> Response:

@@ -14,7 +14,7 @@ import yaml
 from flask import Flask
 from sqlalchemy import func, select
 
-from partnerships import permissions
+from partnerships import permissions, uploads
 from partnerships.accounts.models import User
 from partnerships.accounts.services import authenticate
 from partnerships.audit import AuditEvent
@@ -729,6 +729,9 @@ def test_a_rerun_keeps_what_other_people_created(
 
 
 def test_the_cli_loads_the_demo_and_commits(app: Flask) -> None:
+    folder = uploads.upload_folder()
+    left_behind = folder / "0123456789abcdef0123456789abcdef.pdf"  # say a walkthrough's
+    left_behind.write_bytes(b"%PDF-1.7\n%%EOF\n")
     result = app.test_cli_runner().invoke(args=["seed", "demo"])
     assert result.exit_code == 0, result.output
     assert "Demo data loaded:" in result.output
@@ -736,6 +739,9 @@ def test_the_cli_loads_the_demo_and_commits(app: Flask) -> None:
     assert "forums: 3" in result.output
     db.session.expire_all()
     assert _user("admin@example.org").is_site_admin
+    assert not left_behind.exists()
+    papers = set(db.session.scalars(select(Paper.stored_name)))
+    assert papers and papers <= {path.name for path in folder.iterdir()}
     assert app.test_cli_runner().invoke(args=["seed", "demo"]).exit_code == 0
 
 

@@ -175,3 +175,39 @@ def test_the_default_folder_is_in_the_instance_folder_not_static(monkeypatch):
     real = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
     assert real.config["UPLOAD_FOLDER"].startswith(real.instance_path)
     assert "static" not in Path(real.config["UPLOAD_FOLDER"]).parts
+
+
+def test_prune_deletes_old_files_no_record_points_at(
+        app, folder, make_partnership, make_forum, make_meeting):
+    """A file saved for a transaction that was rolled back (or for a demo record a
+    re-seed removed) is deleted once old enough; referenced files and recent ones
+    (their row may still be committing) stay."""
+    import os
+    import time
+
+    from partnerships.extensions import db
+    from partnerships.meetings.models import AgendaItem, Paper
+
+    meeting = make_meeting(make_forum(make_partnership()))
+    item = AgendaItem(meeting_id=meeting.id, position=1, title="Budget")
+    db.session.add(item)
+    db.session.flush()
+    kept = uploads.save(_file(PDF, "kept.pdf"), MOU_KINDS)
+    db.session.add(Paper(item_id=item.id, title="Budget", original_filename="kept.pdf",
+                         stored_name=kept.stored_name, content_type=kept.content_type,
+                         size_bytes=kept.size, sha256=kept.sha256))
+    db.session.commit()
+    orphan = uploads.save(_file(PDF, "rolled-back.pdf"), MOU_KINDS).stored_name
+    recent = uploads.save(_file(PDF, "mid-upload.pdf"), MOU_KINDS).stored_name
+    crashed = folder / ".abc.pdf.part"
+    crashed.write_bytes(PDF)
+    two_days_ago = time.time() - 2 * 86400
+    for name in (kept.stored_name, orphan, crashed.name):
+        os.utime(folder / name, (two_days_ago, two_days_ago))
+
+    result = app.test_cli_runner().invoke(args=["uploads", "prune", "--hours", "24"])
+
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 unreferenced file(s)." in result.output
+    assert sorted(path.name for path in folder.iterdir()) == sorted([kept.stored_name, recent])
+    assert uploads.prune() == []  # nothing more to do
