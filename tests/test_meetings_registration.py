@@ -732,3 +732,78 @@ def test_someone_who_left_the_forum_is_not_emailed_a_members_only_place(
                          page=_url(meeting)).status_code == 303
     assert len(outbox(leaver.email)) == sent_before
     assert _registration(meeting, leaver).status is RegistrationStatus.CONFIRMED
+
+
+def _forum_url(forum: Any, suffix: str) -> str:
+    return f"/partnerships/{forum.partnership.slug}/forums/{forum.slug}/{suffix}"
+
+
+def test_leaving_the_forum_gives_up_places_at_its_members_only_meetings(
+        client, auth, people, make_meeting, outbox):
+    """The person could no longer see those meetings, so a place held there would be
+    wasted: it goes to the next person waiting. Public meetings are kept."""
+    forum = people["forum"]
+    closed = make_meeting(forum, "Members' briefing", capacity=1, public=False)
+    held = make_meeting(forum, "Members' review", public=False,
+                        starts_in=timedelta(days=-1))  # already held: the record stays
+    public = make_meeting(forum, "Open meeting")
+    leaver, waiting = people["members"][:2]
+    auth.login(leaver)
+    for meeting in (closed, public):
+        assert _register(client, meeting, "in_person").status_code == 303
+    db.session.add(Registration(meeting_id=held.id, user_id=leaver.id,
+                                response=Response.IN_PERSON,
+                                status=RegistrationStatus.CONFIRMED))
+    db.session.commit()
+    auth.login(waiting)
+    assert _register(client, closed, "in_person").status_code == 303
+    assert _registration(closed, waiting).status is RegistrationStatus.WAITING
+
+    auth.login(leaver)
+    response = client.submit(_forum_url(forum, "leave"), {}, page=_forum_url(forum, ""),
+                             follow_redirects=True)
+    assert ("Your registration for one of its members-only meetings is cancelled."
+            in response.get_data(as_text=True))
+    assert _registration(closed, leaver).status is RegistrationStatus.CANCELLED
+    assert _registration(held, leaver).status is RegistrationStatus.CONFIRMED
+    assert _registration(public, leaver).status is RegistrationStatus.CONFIRMED
+    promoted = _registration(closed, waiting)
+    assert promoted.status is RegistrationStatus.CONFIRMED and promoted.holds_place
+    assert outbox(waiting.email)[-1].subject.startswith("You have a place")
+    assert not [m for m in outbox(leaver.email) if "Members' briefing" in m.subject
+                and "cancelled" in m.subject.lower()]
+    assert _places_taken(closed) == 1
+
+
+def test_a_removed_or_banned_member_loses_their_members_only_registrations(
+        client, auth, people, make_meeting):
+    forum = people["forum"]
+    closed = make_meeting(forum, "Members' briefing", public=False)
+    removed, banned = people["members"][:2]
+    for person in (removed, banned):
+        auth.login(person)
+        assert _register(client, closed, "online").status_code == 303
+    auth.login(people["convenor"])
+    for person, extra in ((removed, {}), (banned, {"ban": "y"})):
+        row = db.session.scalar(select(ForumMember).where(
+            ForumMember.forum_id == forum.id, ForumMember.user_id == person.id))
+        response = client.submit(_forum_url(forum, f"members/{row.id}/remove"),
+                                 {"reason": "Abusive posts.", **extra})
+        assert response.status_code == 303
+        assert _registration(closed, person).status is RegistrationStatus.CANCELLED
+
+
+def test_an_officer_who_leaves_as_a_member_keeps_their_registration(
+        client, auth, people, make_meeting):
+    """Officers still run the forum, so they can still see and attend its meetings."""
+    forum = people["forum"]
+    officer = people["officer"]
+    db.session.add(ForumMember(forum_id=forum.id, user_id=officer.id,
+                               status=ForumMemberStatus.ACTIVE))
+    db.session.commit()
+    closed = make_meeting(forum, "Members' briefing", public=False)
+    auth.login(officer)
+    assert _register(client, closed, "in_person").status_code == 303
+    assert client.submit(_forum_url(forum, "leave"), {},
+                         page=_forum_url(forum, "")).status_code == 303
+    assert _registration(closed, officer).status is RegistrationStatus.CONFIRMED

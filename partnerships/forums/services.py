@@ -517,7 +517,9 @@ def withdraw(actor: User, forum: Forum) -> None:
     permissions.forget_forum_access()
 
 
-def leave(actor: User, forum: Forum) -> None:
+def leave(actor: User, forum: Forum) -> int:
+    """Leave a forum. Returns how many registrations for its members-only meetings
+    ended with the membership."""
     membership = _membership(forum, actor)
     if membership is None or membership.status is not ForumMemberStatus.ACTIVE:
         raise Conflict("You are not a member of this forum.")
@@ -529,6 +531,7 @@ def leave(actor: User, forum: Forum) -> None:
     membership.decided_by_id = actor.id
     audit.record(actor, "forum.member_left", "forum", forum.id, user_id=actor.id)
     permissions.forget_forum_access()
+    return _end_meeting_registrations(actor, actor, forum)
 
 
 def decide(actor: User, membership: ForumMember, approve: bool, reason: str = "") -> None:
@@ -590,6 +593,15 @@ def remove_member(actor: User, membership: ForumMember, reason: str, ban: bool =
                    "forum_member_removed", user=membership.user, forum=forum, reason=reason,
                    banned=ban)
     permissions.forget_forum_access()
+    _end_meeting_registrations(actor, membership.user, forum)
+
+
+def _end_meeting_registrations(actor: User, user: User, forum: Forum) -> int:
+    """Registrations for the forum's members-only meetings end with the membership
+    (imported here: meetings build on forums, not the other way round)."""
+    from ..meetings import registrations
+
+    return registrations.forum_left(actor, user, forum.id)
 
 
 def lift_ban(actor: User, ban: ForumBan) -> None:

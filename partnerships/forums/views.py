@@ -280,12 +280,16 @@ def leave(slug: str, forum_slug: str) -> Page:
     forum, access = _forum(slug, forum_slug)
     _button_pressed()
     try:
-        services.leave(current_user, forum)
+        ended = services.leave(current_user, forum)
     except ValidationError as error:
         db.session.rollback()
         return _render_show(forum, access, problem=error.message, status=422)
     db.session.commit()
-    flash(f"You have left {forum.name}.", "success")
+    flash(f"You have left {forum.name}." + (
+        " Your registration for one of its members-only meetings is cancelled."
+        if ended == 1 else
+        f" Your registrations for {ended} of its members-only meetings are cancelled."
+        if ended else ""), "success")
     return _to_forum(forum)
 
 

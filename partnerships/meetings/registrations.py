@@ -457,6 +457,39 @@ def cancel(actor: User, registration: Registration) -> None:
         _release(meeting, registration, actor)
 
 
+def forum_left(actor: User | None, user: User, forum_id: int) -> int:
+    """``user`` left, or was removed or banned from, a forum: they can no longer see its
+    members-only meetings, so their registrations for those still to come are cancelled
+    and any places they held go to the people waiting (who are emailed as usual). They
+    are not emailed about each meeting: the forum's own email has told them. Someone
+    who still runs the forum (an officer) keeps theirs. Returns how many were cancelled."""
+    from ..forums.models import Visibility
+
+    rows = list(db.session.scalars(
+        select(Registration).join(Meeting, Meeting.id == Registration.meeting_id)
+        .options(joinedload(Registration.meeting))
+        .where(Registration.user_id == user.id,
+               Registration.status != RegistrationStatus.CANCELLED,
+               Meeting.forum_id == forum_id, Meeting.visibility == Visibility.MEMBERS,
+               Meeting.status != MeetingStatus.CANCELLED)))
+    cancelled = 0
+    for registration in rows:
+        meeting = registration.meeting
+        if closed_reason(meeting) or permissions.can_view_meeting(user, meeting):
+            continue
+        registration.status = RegistrationStatus.CANCELLED
+        registration.waiting_since = None
+        held = registration.holds_place
+        db.session.flush()
+        audit.record(actor, "meeting.registration_cancelled", "meeting", meeting.id,
+                     registration_id=registration.id, user_id=user.id,
+                     reason="no longer a member of the forum")
+        if held:
+            _release(meeting, registration, actor)
+        cancelled += 1
+    return cancelled
+
+
 def remove(actor: User, registration: Registration) -> None:
     """An organiser takes someone off the list (for example a duplicate, or someone who
     said they cannot come). They are emailed; a place they held is passed on."""
