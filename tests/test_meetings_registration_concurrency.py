@@ -10,7 +10,6 @@ to serialise would prove nothing on its own.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,9 +18,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from partnerships import create_app
 from partnerships.accounts.models import User
-from partnerships.config import TestConfig
 from partnerships.extensions import db
 from partnerships.forums.models import Forum, ForumMember, ForumMemberStatus, Visibility
 from partnerships.mail import OutboxMessage
@@ -34,45 +31,21 @@ from partnerships.meetings.models import (
 )
 from partnerships.modelbase import utcnow
 from partnerships.places.models import Partnership
-from tests.conftest import CSRF_RE, AppClient, _password_hash
-
-ROUNDS = 5
+from tests.concurrency import (
+    ROUNDS,
+    all_at_once,
+    csrf_token,
+    file_database_app,
+    make_user,
+    signed_in_client,
+)
+from tests.conftest import AppClient
 
 
 @pytest.fixture
 def file_app(tmp_path: Any) -> Iterator[Flask]:
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'race.sqlite'}"
-    settings["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
-    app = create_app(settings)
-    app.test_client_class = AppClient
-    with app.app_context():
-        db.create_all()
+    with file_database_app(tmp_path) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _user(name: str, email: str) -> User:
-    user = User(name=name, email=email, password_hash=_password_hash(),
-                email_confirmed_at=utcnow())
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def _client(app: Flask, user: User) -> AppClient:
-    client: AppClient = app.test_client()  # type: ignore[assignment]
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
-
-
-def _token(client: AppClient, url: str) -> str:
-    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
-    assert match, url
-    return match.group(1)
 
 
 def _forum(members: list[User]) -> Forum:
@@ -101,43 +74,21 @@ def _meeting(forum: Forum, title: str, capacity: int) -> Meeting:
     return meeting
 
 
-def _all_at_once(requests: list[Callable[[], Any]]) -> list[Any]:
-    """Run the requests in threads released together; return their responses."""
-    barrier = threading.Barrier(len(requests))
-    responses: list[Any] = [None] * len(requests)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            responses[i] = requests[i]()
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
-    return responses
-
-
 def _post(client: AppClient, url: str, data: dict[str, str]) -> Callable[[], Any]:
     return lambda: client.post(url, data=data)
 
 
 def test_two_people_taking_the_last_place_at_once_give_one_place_and_one_waiting(file_app):
-    people = [_user(f"Person {i}", f"person{i}@example.org") for i in range(2 * ROUNDS)]
+    people = [make_user(f"Person {i}", f"person{i}@example.org") for i in range(2 * ROUNDS)]
     forum = _forum(people)
 
     for round_number in range(ROUNDS):
         meeting = _meeting(forum, f"Round {round_number}", capacity=1)
         pair = people[2 * round_number: 2 * round_number + 2]
         url = f"/meetings/{meeting.id}/register"
-        clients = [_client(file_app, person) for person in pair]
-        tokens = [_token(client, url) for client in clients]
-        responses = _all_at_once([
+        clients = [signed_in_client(file_app, person) for person in pair]
+        tokens = [csrf_token(client, url) for client in clients]
+        responses = all_at_once([
             _post(client, url, {"response": "in_person", "csrf_token": token})
             for client, token in zip(clients, tokens, strict=True)])
         assert [r.status_code for r in responses] == [303, 303], [
@@ -159,7 +110,7 @@ def test_two_people_taking_the_last_place_at_once_give_one_place_and_one_waiting
 
 
 def test_two_people_cancelling_at_once_promote_two_different_people(file_app):
-    people = [_user(f"Person {i}", f"person{i}@example.org") for i in range(4 * ROUNDS)]
+    people = [make_user(f"Person {i}", f"person{i}@example.org") for i in range(4 * ROUNDS)]
     forum = _forum(people)
 
     for round_number in range(ROUNDS):
@@ -179,9 +130,9 @@ def test_two_people_cancelling_at_once_promote_two_different_people(file_app):
         db.session.commit()
 
         page = f"/meetings/{meeting.id}/"
-        clients = [_client(file_app, person) for person in holders]
-        tokens = [_token(client, page) for client in clients]
-        responses = _all_at_once([
+        clients = [signed_in_client(file_app, person) for person in holders]
+        tokens = [csrf_token(client, page) for client in clients]
+        responses = all_at_once([
             _post(client, f"{page}register/cancel", {"csrf_token": token})
             for client, token in zip(clients, tokens, strict=True)])
         assert [r.status_code for r in responses] == [303, 303]

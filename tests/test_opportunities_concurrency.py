@@ -9,19 +9,15 @@ happens to serialise would prove nothing on its own.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from partnerships import create_app
-from partnerships.accounts.models import User
-from partnerships.config import TestConfig
 from partnerships.extensions import db
-from partnerships.modelbase import utcnow
 from partnerships.opportunities.models import (
     Application,
     ApplicationStatus,
@@ -35,51 +31,26 @@ from partnerships.organisations.models import (
     OrgType,
     RequestStatus,
 )
-from tests.conftest import CSRF_RE, AppClient, _password_hash
+from tests.concurrency import (
+    ROUNDS,
+    all_at_once,
+    csrf_token,
+    file_database_app,
+    make_user,
+    signed_in_client,
+)
 from tests.test_opportunities import make_opportunity
-
-ROUNDS = 5
 
 
 @pytest.fixture
 def file_app(tmp_path: Any) -> Iterator[Flask]:
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'race.sqlite'}"
-    settings["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
-    app = create_app(settings)
-    app.test_client_class = AppClient
-    with app.app_context():
-        db.create_all()
+    with file_database_app(tmp_path) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _user(name: str, email: str) -> User:
-    user = User(name=name, email=email, password_hash=_password_hash(),
-                email_confirmed_at=utcnow())
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def _client(app: Flask, user: User) -> AppClient:
-    client: AppClient = app.test_client()  # type: ignore[assignment]
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return client
-
-
-def _token(client: AppClient, url: str) -> str:
-    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
-    assert match, url
-    return match.group(1)
 
 
 def test_two_hosts_accepting_the_last_place_at_once_make_exactly_one_placement(file_app):
-    host_a = _user("Host A", "a@cvs.example.org")
-    host_b = _user("Host B", "b@cvs.example.org")
+    host_a = make_user("Host A", "a@cvs.example.org")
+    host_b = make_user("Host B", "b@cvs.example.org")
     cvs = Organisation(name="CVS", slug="cvs", org_type=OrgType.CHARITY)
     council = Organisation(name="Council", slug="council", org_type=OrgType.LOCAL_AUTHORITY)
     db.session.add_all([cvs, council])
@@ -87,7 +58,7 @@ def test_two_hosts_accepting_the_last_place_at_once_make_exactly_one_placement(f
     for host in (host_a, host_b):
         db.session.add(OrganisationMember(organisation_id=cvs.id, user_id=host.id,
                                           role=MemberRole.ADMIN, status=RequestStatus.ACTIVE))
-    applicants = [_user(f"Applicant {i}", f"applicant{i}@council.example.org")
+    applicants = [make_user(f"Applicant {i}", f"applicant{i}@council.example.org")
                   for i in range(2 * ROUNDS)]
     db.session.commit()
 
@@ -100,31 +71,13 @@ def test_two_hosts_accepting_the_last_place_at_once_make_exactly_one_placement(f
         db.session.add_all(apps)
         db.session.commit()
 
-        clients = [_client(file_app, host_a), _client(file_app, host_b)]
+        clients = [signed_in_client(file_app, host_a), signed_in_client(file_app, host_b)]
         urls = [f"/applications/{app.id}/" for app in apps]
-        tokens = [_token(client, url) for client, url in zip(clients, urls, strict=True)]
-        barrier = threading.Barrier(2)
-        responses: list[Any] = [None, None]
-        errors: list[BaseException] = []
-
-        def accept(i: int, clients: list[AppClient] = clients, urls: list[str] = urls,
-                   tokens: list[str] = tokens, barrier: threading.Barrier = barrier,
-                   responses: list[Any] = responses, errors: list[BaseException] = errors,
-                   ) -> None:
-            try:
-                barrier.wait(timeout=10)
-                responses[i] = clients[i].post(
-                    f"{urls[i]}decision",
-                    data={"decision": "accept", "message": "", "csrf_token": tokens[i]})
-            except BaseException as error:  # pragma: no cover - reported below
-                errors.append(error)
-
-        threads = [threading.Thread(target=accept, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert not errors, errors
+        tokens = [csrf_token(client, url) for client, url in zip(clients, urls, strict=True)]
+        responses = all_at_once([
+            partial(client.post, f"{url}decision",
+                    data={"decision": "accept", "message": "", "csrf_token": token})
+            for client, url, token in zip(clients, urls, tokens, strict=True)])
         assert [r.status_code for r in responses] == [303, 303], [
             r.get_data(as_text=True)[:500] for r in responses]
 

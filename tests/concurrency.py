@@ -1,0 +1,87 @@
+"""What the concurrency tests share: an app on a file-based SQLite database (so each
+thread has its own connection and really contends for the write lock), signed-in
+clients, and requests released together by a barrier.
+
+A race that happens to serialise proves nothing on its own, so the tests repeat each
+race a few times (``ROUNDS``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from partnerships import create_app
+from partnerships.accounts.models import User
+from partnerships.config import TestConfig
+from partnerships.extensions import db
+from partnerships.modelbase import utcnow
+from tests.conftest import CSRF_RE, AppClient, _password_hash
+
+ROUNDS = 5
+
+
+@contextmanager
+def file_database_app(folder: Path) -> Iterator[Flask]:
+    """The test configuration on a SQLite file in ``folder`` (an in-memory database
+    would be one connection, shared: no race at all)."""
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'race.sqlite'}"
+    settings["UPLOAD_FOLDER"] = str(folder / "uploads")
+    app = create_app(settings)
+    app.test_client_class = AppClient
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def make_user(name: str, email: str) -> User:
+    user = User(name=name, email=email, password_hash=_password_hash(),
+                email_confirmed_at=utcnow())
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def signed_in_client(app: Flask, user: User) -> AppClient:
+    """A client of its own (own cookie jar, own app context per request) for ``user``."""
+    client: AppClient = app.test_client()  # type: ignore[assignment]
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+def csrf_token(client: AppClient, url: str) -> str:
+    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
+    assert match, url
+    return match.group(1)
+
+
+def all_at_once(requests: list[Callable[[], Any]]) -> list[Any]:
+    """Run the requests in threads released together; return their responses."""
+    barrier = threading.Barrier(len(requests))
+    responses: list[Any] = [None] * len(requests)
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            responses[i] = requests[i]()
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    return responses
