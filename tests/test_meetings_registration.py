@@ -782,7 +782,7 @@ def test_a_removed_or_banned_member_loses_their_members_only_registrations(
     removed, banned = people["members"][:2]
     for person in (removed, banned):
         auth.login(person)
-        assert _register(client, closed, "online").status_code == 303
+        assert _register(client, closed, "in_person").status_code == 303
     auth.login(people["convenor"])
     for person, extra in ((removed, {}), (banned, {"ban": "y"})):
         row = db.session.scalar(select(ForumMember).where(
