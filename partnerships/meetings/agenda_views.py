@@ -31,13 +31,13 @@ def _builder(meeting: Meeting, anchor: str = "") -> Response:
     return redirect(url_for("meetings.agenda_builder", meeting_id=meeting.id) + anchor, 303)
 
 
-def _editable(meeting_id: int) -> Meeting | Response:
-    """The meeting for its organisers, or a redirect back (a whole-page one for htmx)
-    if it is cancelled."""
+def _editable(meeting_id: int) -> Meeting:
+    """The meeting for its organisers; if it is cancelled, the request ends here with a
+    redirect back to it (a whole-page one for htmx), raised through ``abort``."""
     meeting = load_managed_meeting(meeting_id)
     if meeting.is_cancelled:
         flash(CANCELLED)
-        return hx_redirect(url_for("meetings.show", meeting_id=meeting.id))
+        abort(hx_redirect(url_for("meetings.show", meeting_id=meeting.id)))
     return meeting
 
 
@@ -78,8 +78,6 @@ def _builder_context(meeting: Meeting) -> dict[str, object]:
 @login_required
 def agenda_builder(meeting_id: int) -> Page:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     return render_page_or_partial("meetings/agenda.html", "meetings/_agenda_builder.html",
                                   **_builder_context(meeting))
 
@@ -120,8 +118,6 @@ def _item_page(meeting: Meeting, item: AgendaItem | None) -> Page:
 @login_required
 def agenda_item_new(meeting_id: int) -> Page:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     return _item_page(meeting, None)
 
 
@@ -130,8 +126,6 @@ def agenda_item_new(meeting_id: int) -> Page:
 @login_required
 def agenda_item_edit(meeting_id: int, item_id: int) -> Page:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     return _item_page(meeting, _item(meeting, item_id))
 
 
@@ -139,8 +133,6 @@ def agenda_item_edit(meeting_id: int, item_id: int) -> Page:
 @login_required
 def agenda_item_remove(meeting_id: int, item_id: int) -> Response:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     item = _item(meeting, item_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -162,8 +154,6 @@ def agenda_item_remove(meeting_id: int, item_id: int) -> Response:
 @login_required
 def agenda_item_move(meeting_id: int, item_id: int) -> Page:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     item = _item(meeting, item_id)
     direction = request.form.get("direction", "")
     if not ButtonForm().validate_on_submit() or direction not in ("up", "down"):
@@ -184,8 +174,6 @@ def agenda_item_move(meeting_id: int, item_id: int) -> Page:
 @login_required
 def agenda_standard(meeting_id: int) -> Response:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
@@ -210,8 +198,6 @@ def agenda_standard(meeting_id: int) -> Response:
 @login_required
 def agenda_paper_new(meeting_id: int, item_id: int) -> Page:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     item = _item(meeting, item_id)
     form = PaperForm()
     if form.validate_on_submit():
@@ -233,8 +219,6 @@ def agenda_paper_new(meeting_id: int, item_id: int) -> Page:
 @login_required
 def agenda_paper_remove(meeting_id: int, paper_id: int) -> Response:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     paper = agenda.get_paper(meeting, paper_id)
     if paper is None:
         abort(404)
@@ -265,8 +249,6 @@ def paper_download(meeting_id: int, paper_id: int) -> Response:
 @login_required
 def agenda_publish(meeting_id: int) -> Page:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     if meeting.agenda_published:
         flash("The agenda has already been published.")
         return to_meeting(meeting, "#agenda")
@@ -343,8 +325,6 @@ def item_requests(meeting_id: int) -> Page:
 @login_required
 def item_request_accept(meeting_id: int, request_id: int) -> Response:
     meeting = _editable(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     item_request = _request(meeting, request_id)
     if not ButtonForm().validate_on_submit():
         abort(400)

@@ -36,14 +36,15 @@ Page = str | Response | tuple[str, int]
 MINUTES_ANCHOR = "#minutes"
 
 
-def _recording(meeting_id: int) -> Meeting | Response:
-    """The meeting, for its organisers, once it can be recorded; otherwise a redirect
-    to the meeting page saying why not (404/403 as ``load_managed_meeting``)."""
+def _recording(meeting_id: int) -> Meeting:
+    """The meeting, for its organisers, once it can be recorded; otherwise the request
+    ends here with a redirect to the meeting page saying why not, raised through
+    ``abort`` (404/403 as ``load_managed_meeting``)."""
     meeting = load_managed_meeting(meeting_id)
     reason = records.refusal(meeting)
     if reason:
         flash(reason)
-        return to_meeting(meeting)
+        abort(to_meeting(meeting))
     return meeting
 
 
@@ -73,8 +74,6 @@ def _attendance_page(meeting: Meeting, registrations: list[Registration],
 @login_required
 def attendance(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     registrations = records.attendance_list(meeting)
     form = attendance_form(registrations)
     if form.validate_on_submit():
@@ -93,8 +92,6 @@ def attendance(meeting_id: int) -> Page:
 @login_required
 def walk_in(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     form = WalkInForm()
     if form.validate_on_submit():
         try:
@@ -120,8 +117,6 @@ def walk_in(meeting_id: int) -> Page:
 @login_required
 def minutes(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     form = minutes_form(list(meeting.items), summary=meeting.minutes_summary)
     if form.validate_on_submit():
         try:
@@ -146,8 +141,6 @@ def minutes(meeting_id: int) -> Page:
 @login_required
 def publish_minutes(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
@@ -171,8 +164,6 @@ def publish_minutes(meeting_id: int) -> Page:
 @login_required
 def new_decision(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     form = DecisionForm()
     form.setup(list(meeting.items))
     if request.method == "GET" and request.args.get("item", "").isdigit():
@@ -211,8 +202,6 @@ def _details(form: ActionForm) -> records.ActionDetails:
 @login_required
 def new_action(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    if isinstance(meeting, Response):
-        return meeting
     form = _action_form(meeting)
     if request.method == "GET" and request.args.get("item", "").isdigit():
         form.item_id.data = request.args["item"]
