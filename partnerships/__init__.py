@@ -21,7 +21,9 @@ __all__ = ["create_app"]
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     """Build and return a configured Flask application."""
-    app = Flask(
+    from .links import App
+
+    app = App(
         __name__,
         template_folder="../templates",
         static_folder="../static",
@@ -62,6 +64,10 @@ def _finish_config(app: Flask) -> None:
     uploads = os.environ.get("UPLOAD_FOLDER", str(instance / "uploads"))
     app.config.setdefault("UPLOAD_FOLDER", uploads)
     is_production = app.config.get("ENV_NAME") == "production"
+    if is_production and app.config.get("TRUSTED_HOSTS") is None:
+        from .links import trusted_hosts
+
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["BASE_URL"], None)
     if not app.config.get("SECRET_KEY"):
         if is_production:
             raise RuntimeError(

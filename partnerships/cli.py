@@ -55,10 +55,8 @@ def reminders_send() -> None:
     from .mous.reviews import send_review_reminders
     from .timeutil import today_uk
 
-    # Links in the emails need a host: BASE_URL, as a request to it would have.
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        sent = send_review_reminders(today_uk())
-        db.session.commit()
+    sent = send_review_reminders(today_uk())  # links in them start with BASE_URL (links.py)
+    db.session.commit()
     emails = sum(len(reminder.recipients) for reminder in sent)
     click.echo(f"Sent {len(sent)} MoU review reminder(s) in {emails} email(s).")
 

@@ -11,6 +11,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from .links import trusted_hosts
+
 
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -47,8 +49,14 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLALCHEMY_RECORD_QUERIES = False
     SERVICE_NAME = os.environ.get("SERVICE_NAME", "Local Partnerships")
-    # Absolute base URL used in emails and calendar feeds, e.g. https://partnerships.example.org
+    # Public address of the service, e.g. https://partnerships.example.org: every absolute
+    # link in an email, feed, export or printout starts with it, never with the Host header
+    # a request came with (see links.py).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # Hosts the app answers for (comma-separated; ".example.org" allows subdomains); any
+    # other Host header gets a 400. Unset: in production, BASE_URL's host; elsewhere, any.
+    TRUSTED_HOSTS = (trusted_hosts(BASE_URL, os.environ["TRUSTED_HOSTS"])
+                     if os.environ.get("TRUSTED_HOSTS", "").strip() else None)
     # Host part of calendar UIDs (meeting-<id>@<host>). Calendars match events by UID, so
     # it must never change: set it if BASE_URL might. Default: BASE_URL's host.
     CALENDAR_UID_HOST = os.environ.get("CALENDAR_UID_HOST")

@@ -222,7 +222,9 @@ def test_the_uid_host_comes_from_configuration_not_the_request(
     app.config["CALENDAR_UID_HOST"] = "partnerships.example.org"
     body = client.get(world.forum_feed, base_url="https://another.example.net").data
     assert uids(body) == {f"meeting-{meeting.id}@partnerships.example.org"}
-    assert f"https://another.example.net/meetings/{meeting.id}/" in unfolded(body)
+    # Links in the feed come from BASE_URL too, never from the Host asked for (links.py).
+    assert f"{app.config['BASE_URL']}/meetings/{meeting.id}/" in unfolded(body)
+    assert "another.example.net" not in unfolded(body)
 
 
 def test_no_email_addresses_organizer_or_attendee_anywhere(

@@ -156,7 +156,7 @@ def meeting_ics(meeting_id: int) -> Response:
     registration = queries.my_registrations(current_user, [meeting.id]).get(meeting.id)
     joining_link = permissions.can_see_joining_link(current_user, meeting, registration)
     signed_in = bool(current_user.is_authenticated)
-    base_url = request.host_url
+    base_url = current_app.config["BASE_URL"]
 
     def fingerprint() -> str:
         return hashlib.sha256(repr((
@@ -176,7 +176,7 @@ def meeting_ics(meeting_id: int) -> Response:
 
 def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
                    cache_control: str) -> Response:
-    base_url = request.host_url
+    base_url = current_app.config["BASE_URL"]
     return calendar_response(
         (*feed.key, base_url), started, lambda: feeds.fingerprint(feed, base_url),
         lambda: ical.calendar(feeds.entries(feed), name=feed.name, about=feed.about),

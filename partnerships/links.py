@@ -1,0 +1,92 @@
+"""Absolute links: every address that leaves the site is built from ``BASE_URL``.
+
+Emails, calendar feeds, exports and printouts carry absolute links. Building them from
+the request's ``Host`` header would let anyone who can send a request with a forged
+host (``Host: attacker.example``) make the app email a real person a working
+password-reset or invitation link that points at the attacker. So there is one rule,
+kept here: an external URL is ``BASE_URL`` plus the path inside the app, whatever host
+the request came in on, and outside a request too (CLI jobs build the same links).
+
+``App`` is the Flask class the factory builds. It overrides ``url_for`` (which
+``flask.url_for`` and the templates' ``url_for`` both call), so ``_external=True``
+anywhere in the code goes through ``public_url``; nothing else builds absolute URLs.
+``trusted_hosts`` gives production its list of hosts to accept (``TRUSTED_HOSTS``):
+requests for any other host are refused with a 400 before they reach a view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, has_request_context, request
+from flask.globals import request_ctx
+from flask.wrappers import Request
+from werkzeug.routing import MapAdapter
+
+
+def public_base(base_url: str) -> str:
+    """``BASE_URL`` without its trailing slash: ``https://example.org/partnerships``."""
+    return base_url.rstrip("/")
+
+
+def public_url(app: Flask, path: str) -> str:
+    """The absolute address of ``path`` (a path inside the app, from ``url_for``)."""
+    return public_base(app.config["BASE_URL"]) + path
+
+
+def trusted_hosts(base_url: str, configured: str | None) -> list[str]:
+    """Hosts a production server answers for: ``TRUSTED_HOSTS`` (comma-separated; a
+    leading dot allows subdomains) if set, else the host of ``BASE_URL``."""
+    if configured is not None and configured.strip():
+        return [host.strip().lower() for host in configured.split(",") if host.strip()]
+    host = urlsplit(base_url).hostname
+    return [host.lower()] if host else []
+
+
+class App(Flask):
+    """Flask, with external URLs taken from ``BASE_URL`` rather than the request."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Outside a request (CLI jobs), build URLs as if for a request to ``BASE_URL``,
+        with paths relative to the app; ``url_for`` makes them absolute."""
+        adapter = super().create_url_adapter(request)
+        if adapter is None and request is None:
+            adapter = self._adapter_for_base("/")
+        return adapter
+
+    def _adapter_for_base(self, script_name: str) -> MapAdapter:
+        parts = urlsplit(self.config["BASE_URL"])
+        return self.url_map.bind(parts.netloc or "localhost", script_name=script_name,
+                                 url_scheme=parts.scheme or "http")
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """As Flask's ``url_for``; an external URL (asked for, or the default outside a
+        request) is ``BASE_URL`` + the app path. ``_scheme`` is refused: the scheme is
+        ``BASE_URL``'s."""
+        if _scheme is not None:
+            raise ValueError("External URLs take their scheme from BASE_URL; omit _scheme.")
+        in_request = has_request_context()
+        if in_request and request_ctx.url_adapter is None:
+            # The request was refused before routing (a host not in TRUSTED_HOSTS): its
+            # error page still needs links, relative to the app as any page's are.
+            request_ctx.url_adapter = self._adapter_for_base(request.script_root or "/")
+        external = _external if _external is not None else not in_request
+        path = super().url_for(endpoint, _anchor=_anchor, _method=_method, _external=False,
+                               **values)
+        if not external:
+            return path
+        root = request.script_root if in_request else ""
+        if root and path.startswith(root):
+            path = path[len(root):]
+        return public_url(self, path)
