@@ -599,17 +599,33 @@ def can_see_joining_link(user: Any, meeting: Any, registration: Any = None) -> b
             and registration.response is not Response.APOLOGIES)
 
 
-def can_register_for_meeting(user: Any, meeting: Any) -> bool:
-    """Anyone signed in who can see the meeting, unless barred from its forum."""
+def _may_answer_meeting(user: Any, meeting: Any) -> bool:
     if not _signed_in(user) or not can_view_meeting(user, meeting):
         return False
     return not forum_access(user, meeting.forum).is_banned
 
 
+def can_register_for_meeting(user: Any, meeting: Any) -> bool:
+    """Anyone signed in with a confirmed email address who can see the meeting, unless
+    barred from its forum. Confirmed, as for joining a forum or an organisation: an
+    answer may take one of a limited number of places, and it emails the joining link
+    and tells the organisers, so it must come from an address the person really has."""
+    return has_confirmed_email(user) and _may_answer_meeting(user, meeting)
+
+
+def must_confirm_email_to_register(user: Any, meeting: Any) -> bool:
+    """Would be allowed to register but for an unconfirmed address: pages say how to
+    confirm rather than hiding the way in."""
+    return (_signed_in(user) and not has_confirmed_email(user)
+            and _may_answer_meeting(user, meeting))
+
+
 def can_request_agenda_item(user: Any, meeting: Any) -> bool:
-    """Members of the forum (and its organisers) may ask for an item."""
+    """Members of the forum (and its organisers) with a confirmed address may ask for an
+    item: the request emails the organisers."""
     access = forum_access(user, meeting.forum)
-    return access.signed_in and not access.is_banned and (access.is_member or access.can_manage)
+    return (access.signed_in and has_confirmed_email(user) and not access.is_banned
+            and (access.is_member or access.can_manage))
 
 
 def can_view_draft_agenda(user: Any, meeting: Any) -> bool:

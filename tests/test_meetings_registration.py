@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from partnerships import permissions
 from partnerships.audit import AuditEvent
+from partnerships.errors import PermissionDenied
 from partnerships.extensions import db
 from partnerships.forums.models import ForumBan, ForumMember, ForumMemberStatus
 from partnerships.meetings import registrations as rules
@@ -807,3 +808,61 @@ def test_an_officer_who_leaves_as_a_member_keeps_their_registration(
     assert client.submit(_forum_url(forum, "leave"), {},
                          page=_forum_url(forum, "")).status_code == 303
     assert _registration(closed, officer).status is RegistrationStatus.CONFIRMED
+
+
+# --- Unconfirmed accounts (security review, item 7) ------------------------------------------
+
+
+def test_an_unconfirmed_account_cannot_take_a_place_and_is_told_how_to_confirm(
+        client, auth, people, make_user, make_meeting, outbox):
+    meeting = make_meeting(people["forum"], capacity=1)
+    newcomer = make_user("Nell Newcomer", "nell@example.org", confirmed=False)
+    auth.login(newcomer)
+
+    page = client.get(_url(meeting)).get_data(as_text=True)
+    assert "first confirm your email address" in page
+    assert f'href="{_url(meeting, "register")}"' not in page
+
+    form = client.get(_url(meeting, "register"))
+    assert form.status_code == 403
+    assert "Confirm your email address first" in form.get_data(as_text=True)
+    assert "register for this meeting" in form.get_data(as_text=True)
+
+    response = client.post(_url(meeting, "register"),
+                           data={"response": "in_person", "csrf_token": _token(client)})
+    assert response.status_code == 403
+    assert _registration(meeting, newcomer) is None
+    assert _places_taken(meeting) == 0
+    assert outbox(newcomer.email) == []
+
+    with pytest.raises(PermissionDenied):
+        rules.register(newcomer, meeting, rules.Answer(response=Response.IN_PERSON))
+    db.session.rollback()
+    assert _places_taken(meeting) == 0
+
+
+def test_once_confirmed_the_same_account_registers(client, auth, people, make_user,
+                                                     make_meeting):
+    meeting = make_meeting(people["forum"], capacity=1)
+    newcomer = make_user("Nell Newcomer", "nell@example.org", confirmed=False)
+    newcomer.email_confirmed_at = utcnow()
+    db.session.commit()
+    auth.login(newcomer)
+    assert _register(client, meeting, "in_person").status_code == 303
+    assert _registration(meeting, newcomer).holds_place
+
+
+def test_the_confirmation_rule_lives_in_permissions(people, make_user, make_meeting):
+    meeting = make_meeting(people["forum"])
+    confirmed = make_user("Cy Confirmed", "cy@example.org")
+    unconfirmed = make_user("Una Unconfirmed", "una@example.org", confirmed=False)
+    assert permissions.can_register_for_meeting(confirmed, meeting)
+    assert not permissions.must_confirm_email_to_register(confirmed, meeting)
+    assert not permissions.can_register_for_meeting(unconfirmed, meeting)
+    assert permissions.must_confirm_email_to_register(unconfirmed, meeting)
+    # A member of the forum who has not confirmed may not ask for agenda items either
+    # (that emails the organisers).
+    member = people["members"][0]
+    assert permissions.can_request_agenda_item(member, meeting)
+    member.email_confirmed_at = None
+    assert not permissions.can_request_agenda_item(member, meeting)

@@ -48,6 +48,9 @@ def _outcome_message(outcome: str, registration_holds_place: bool) -> str:
 @login_required
 def register(meeting_id: int) -> Page:
     meeting = load_meeting(meeting_id)
+    if permissions.must_confirm_email_to_register(current_user, meeting):
+        return render_template("organisations/confirm_first.html",
+                               what="register for this meeting"), 403
     if not permissions.can_register_for_meeting(current_user, meeting):
         abort(403, "You cannot register for this meeting.")
     closed = rules.closed_reason(meeting)

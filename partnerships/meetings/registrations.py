@@ -237,6 +237,7 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
         "registration_position": position,
         "registration_closed": closed_reason(meeting),
         "registration_can_register": permissions.can_register_for_meeting(user, meeting),
+        "registration_confirm_first": permissions.must_confirm_email_to_register(user, meeting),
         "registration_counts": counts_for(meeting) if manages else None,
     }
 
