@@ -39,13 +39,22 @@ def seed_demo() -> None:
 @outbox_cli.command("send")
 @click.option("--limit", default=200, show_default=True, help="Most messages to send this run.")
 def outbox_send(limit: int) -> None:
-    """Send unsent email over SMTP (SMTP_HOST, SMTP_PORT, ...)."""
-    from .mail import send_pending
+    """Send unsent email over SMTP (SMTP_HOST, SMTP_PORT, ...).
 
-    sent, failed = send_pending(limit=limit)
-    click.echo(f"Sent {sent} message(s); {failed} failed.")
-    if failed:
-        raise SystemExit(1)
+    A message that cannot be sent is recorded (and tried again next run, up to
+    MAX_ATTEMPTS times) without stopping the others. Exits 1 only if nothing could be
+    sent because the mail server could not be reached."""
+    from .mail import MAX_ATTEMPTS, send_pending
+
+    result = send_pending(limit=limit)
+    click.echo(f"Sent {result.sent} message(s); {result.failed} failed.")
+    if result.gave_up:
+        click.echo(f"{result.gave_up} message(s) failed for the last time ({MAX_ATTEMPTS} "
+                   "attempts) and will not be tried again: see Site administration.")
+    if result.unreachable:
+        click.echo("Could not reach the mail server; unsent messages wait for the next run.")
+        if not result.sent:
+            raise SystemExit(1)
 
 
 @reminders_cli.command("send")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from functools import cache
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -15,20 +16,31 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import DateField, Form, StringField, SubmitField
+from wtforms import (
+    DateField,
+    Form,
+    FormField,
+    PasswordField,
+    SearchField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Optional, StopValidation
 from wtforms.validators import ValidationError as WTFValidationError
 
+from . import textguard
+
 
 class BaseForm(FlaskForm):
-    """A Flask-WTF form (CSRF included) that strips surrounding spaces from text."""
+    """A Flask-WTF form (CSRF included) that strips surrounding spaces from text and
+    refuses control characters: single-line text fields (names, titles, subjects, email
+    addresses, searches ...) refuse line breaks too; text areas keep them. Every form of
+    the app inherits this, so no form has to remember either."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
-            if unbound_field.field_class.__name__ in _TEXT_FIELDS:
-                filters = list(unbound_field.kwargs.get("filters", []))
-                options = {**options, "filters": [*filters, _strip]}
-            return unbound_field.bind(form=form, **options)
+            return _bind_field(form, unbound_field, options)
 
     def add_error(self, field_name: str | None, message: str) -> None:
         """Attach a service's error to a field (or to the first field) for the summary."""
@@ -45,6 +57,74 @@ _TEXT_FIELDS = {"StringField", "EmailField", "TextAreaField", "URLField", "Searc
 
 def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
+
+
+def _one_line(value: object) -> object:
+    return textguard.one_line(value) if isinstance(value, str) else value
+
+
+def _bind_field(form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+    if unbound_field.field_class.__name__ in _TEXT_FIELDS:
+        filters = list(unbound_field.kwargs.get("filters", []))
+        if issubclass(unbound_field.field_class, SearchField):
+            # A search is never stored or sent, and list pages read it without
+            # validating: make any control character a space rather than refuse it.
+            filters.append(_one_line)
+        options = {**options, "filters": [*filters, _strip]}
+    field = unbound_field.bind(form=form, **options)
+    if isinstance(field, TextAreaField):
+        field.validators = [NoControlCharacters(), *field.validators]
+    elif isinstance(field, StringField) and not isinstance(field, PasswordField):
+        # Every single-line text box, including subclasses (EmailField, SearchField,
+        # WholeNumberField, UKTimeField, HiddenField ...). Passwords are only ever hashed,
+        # and refusing characters a password was once accepted with would lock people out.
+        field.validators = [SingleLine(), *field.validators]
+    elif isinstance(field, FormField):
+        # A plain wtforms subform (FieldList(FormField(Entry))) gets the same rules.
+        field.form_class = _guarded_subform(field.form_class)
+    return field
+
+
+class _SubformMeta:
+    def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
+        return _bind_field(form, unbound_field, options)
+
+
+@cache
+def _guarded_subform(form_class: type[Form]) -> type[Form]:
+    if issubclass(form_class, BaseForm) or issubclass(form_class.Meta, _SubformMeta):
+        return form_class
+    return type(form_class.__name__, (form_class,), {"Meta": _SubformMeta,
+                                                     "__module__": form_class.__module__})
+
+
+def _field_name(field: Any) -> str:
+    """What to call a field in a message: the name its length check uses ("Full name"),
+    otherwise its label without "(optional)"."""
+    for validator in field.validators:
+        what = getattr(validator, "what", None)
+        if isinstance(what, str) and what and hasattr(validator, "limit"):
+            return what[0].upper() + what[1:]
+    text = field.label.text.split(" (")[0].strip() or field.short_name.replace("_", " ")
+    return text[0].upper() + text[1:]
+
+
+class SingleLine:
+    """Refuses control characters, line breaks and bidi controls in a one-line field
+    (added to every single-line text field by ``BaseForm``)."""
+
+    def __call__(self, form: Form, field: Any) -> None:
+        if isinstance(field.data, str) and not textguard.is_single_line(field.data):
+            raise StopValidation(textguard.single_line_message(_field_name(field)))
+
+
+class NoControlCharacters:
+    """Refuses control characters other than line breaks and tabs in a text area (added
+    to every text area by ``BaseForm``)."""
+
+    def __call__(self, form: Form, field: Any) -> None:
+        if isinstance(field.data, str) and not textguard.is_clean_multi_line(field.data):
+            raise StopValidation(textguard.multi_line_message(_field_name(field)))
 
 
 def submit(label: str) -> SubmitField:

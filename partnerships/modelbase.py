@@ -14,6 +14,10 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Every model module imports this one, so importing the models registers the session's
+# guard against control characters in single-line (String) columns.
+from . import textguard  # noqa: F401
+
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""

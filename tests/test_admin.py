@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
+from partnerships import mail
 from partnerships.audit import AuditEvent
 from partnerships.extensions import db
+from partnerships.mail import MAX_ATTEMPTS, OutboxMessage
 from partnerships.organisations.models import RequestStatus
 from partnerships.places.models import (
     Partnership,
@@ -43,7 +47,7 @@ def site_admin(make_user, auth):
 # --- The guard on every route --------------------------------------------------------
 
 
-def _admin_routes(officer_id: int) -> list[tuple[str, str]]:
+def _admin_routes(officer_id: int, message_id: int) -> list[tuple[str, str]]:
     return [
         ("GET", "/admin/"),
         ("GET", "/admin/users"),
@@ -52,7 +56,23 @@ def _admin_routes(officer_id: int) -> list[tuple[str, str]]:
         ("GET", OFFICERS),
         ("POST", OFFICERS),
         ("POST", f"{OFFICERS}/{officer_id}/remove"),
+        ("POST", f"/admin/emails/{message_id}/retry"),
     ]
+
+
+def _failed_email(to: str = "ada@example.org", subject: str = "Reset your password",
+                  error: str = "SMTPRecipientsRefused: {'ada@example.org': (550, b'No')}"
+                  ) -> OutboxMessage:
+    message = OutboxMessage(to=to, subject=subject, body="Hello", attempts=MAX_ATTEMPTS,
+                            last_error=error)
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def _attempts(message_id: int) -> int:
+    db.session.expire_all()
+    return db.session.get(OutboxMessage, message_id).attempts
 
 
 def _call(client, method: str, url: str, token_page: str):
@@ -69,10 +89,12 @@ def test_every_admin_route_sends_anonymous_visitors_to_sign_in(
     officer = make_user()
     partnership = make_partnership(officers=[officer])
     [role] = _officers(partnership.id)
-    for method, url in _admin_routes(role.id):
+    message = _failed_email()
+    for method, url in _admin_routes(role.id, message.id):
         response = _call(client, method, url, SIGN_IN)
         assert response.status_code == 302, (method, url)
         assert response.headers["Location"].startswith(SIGN_IN), (method, url)
+    assert _attempts(message.id) == MAX_ATTEMPTS
 
 
 def test_every_admin_route_refuses_signed_in_people_who_are_not_site_admins(
@@ -83,13 +105,15 @@ def test_every_admin_route_refuses_signed_in_people_who_are_not_site_admins(
     make_organisation("Eastside Food Bank", admin=org_admin)
     partnership = make_partnership(officers=[officer])
     [role] = _officers(partnership.id)
+    message = _failed_email()
     for user in (make_user("Plain Person"), officer, org_admin):
         auth.login(user)
-        for method, url in _admin_routes(role.id):
+        for method, url in _admin_routes(role.id, message.id):
             response = _call(client, method, url, "/account/sign-out")
             assert response.status_code == 403, (user.name, method, url)
     assert _partnership_count() == 1
     assert len(_officers(partnership.id)) == 1
+    assert _attempts(message.id) == MAX_ATTEMPTS
 
 
 def test_admin_link_shows_in_the_menu_only_for_site_admins(client, auth, make_user):
@@ -134,6 +158,81 @@ def test_dashboard_stays_within_query_budget(
         response = client.get("/admin/")
     assert response.status_code == 200
     assert log.count <= 6, log.statements
+
+
+# --- Emails that could not be sent ----------------------------------------------------
+
+
+def test_dashboard_lists_emails_that_failed_for_good(client, site_admin):
+    _failed_email("old@example.org", "Older failure")
+    _failed_email("ada@example.org", "Reset your password",
+                  "ValueError: Header values may not contain linefeed or carriage return")
+    db.session.add_all([
+        OutboxMessage(to="later@example.org", subject="Still trying", body="x", attempts=2,
+                      last_error="TimeoutError"),
+        OutboxMessage(to="sent@example.org", subject="Went fine", body="x", attempts=1),
+    ])
+    db.session.commit()
+
+    page = client.get("/admin/").get_data(as_text=True)
+
+    assert 'href="#failed-emails">2</a>' in page
+    assert "2 emails failed 5 times" in page
+    assert "ada@example.org" in page and "Reset your password" in page
+    assert "Header values may not contain linefeed" in page
+    assert page.index("Reset your password") < page.index("Older failure")  # newest first
+    assert "Still trying" not in page and "Went fine" not in page
+    assert page.count("Try again<span") == 2
+
+
+def test_dashboard_says_when_no_email_has_failed(client, site_admin):
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Emails that could not be sent" in page
+    assert "None. Every email has been sent" in page
+
+
+def test_dashboard_shows_only_the_newest_failed_emails_with_the_total(
+    client, site_admin, count_queries
+):
+    db.session.add_all([
+        OutboxMessage(to=f"p{n}@example.org", subject=f"Failure {n:02d}", body="x",
+                      attempts=MAX_ATTEMPTS, last_error="boom")
+        for n in range(mail.FAILED_LIST_MAX + 2)
+    ])
+    db.session.commit()
+
+    with count_queries() as log:
+        response = client.get("/admin/")
+
+    page = response.get_data(as_text=True)
+    assert f"{mail.FAILED_LIST_MAX + 2} emails failed" in page
+    assert f"These are the newest {mail.FAILED_LIST_MAX}." in page
+    assert page.count("Try again<span") == mail.FAILED_LIST_MAX
+    assert log.count <= 7, log.statements
+
+
+def test_site_admin_sends_a_failed_email_again(client, site_admin):
+    message = _failed_email()
+
+    response = client.submit(f"/admin/emails/{message.id}/retry", {}, page="/admin/")
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/admin/#failed-emails"
+    assert _attempts(message.id) == 0
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "email.retried"))
+    assert event is not None and event.actor_id == site_admin.id
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "The email to ada@example.org will be sent again" in page
+    assert "None. Every email has been sent" in page
+
+
+def test_sending_again_an_email_that_has_not_failed_is_not_found(client, site_admin):
+    pending = OutboxMessage(to="ada@example.org", subject="Waiting", body="x", attempts=1)
+    db.session.add(pending)
+    db.session.commit()
+    assert client.submit(f"/admin/emails/{pending.id}/retry", {}, page=NEW).status_code == 404
+    assert client.submit("/admin/emails/999/retry", {}, page=NEW).status_code == 404
+    assert _attempts(pending.id) == 1
 
 
 # --- Creating a partnership ----------------------------------------------------------
@@ -367,8 +466,8 @@ def test_users_list_is_paginated(client, site_admin, make_user, count_queries):
 
 def test_the_guard_tests_cover_every_admin_route(app):
     """A new admin route must be added to ``_admin_routes`` so the guard tests see it."""
-    covered = {url.replace("/99", "/<int:officer_id>").replace("northbridge-together", "<slug>")
-               for _method, url in _admin_routes(99)}
-    registered = {rule.rule for rule in app.url_map.iter_rules()
+    covered = {url.replace("/99", "/<int>").replace("northbridge-together", "<slug>")
+               for _method, url in _admin_routes(99, 99)}
+    registered = {re.sub(r"<int:\w+>", "<int>", rule.rule) for rule in app.url_map.iter_rules()
                   if rule.endpoint.startswith("admin.")}
     assert registered <= covered, registered - covered

@@ -4,14 +4,18 @@ real SMTP (a local aiosmtpd server), once per message.
 
 from __future__ import annotations
 
+import smtplib
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import func, insert, select
 
 from partnerships import mail
+from partnerships.errors import ValidationError
 from partnerships.extensions import db
 from partnerships.mail import OutboxMessage
 
@@ -101,3 +105,165 @@ def test_registration_email_reaches_a_real_smtp_server(app, client, smtp_server)
     [(recipients, message)] = smtp_server.messages
     assert recipients == ["ada@example.org"]
     assert "/account/confirm/" in message.get_payload(decode=True).decode()
+
+
+# --- One bad message never stops the others ------------------------------------------------
+
+BAD_SUBJECT = "Ada\r\nBcc: evil@attacker.example has asked to join Eastside Food Bank"
+
+
+def _raw_message(to: str, subject: str) -> int:
+    """An outbox row written straight to the table, as data saved before subjects were
+    made safe would be (neither ``queue`` nor the session's guard sees it)."""
+    result = db.session.execute(insert(OutboxMessage.__table__).values(
+        to=to, subject=subject, body="Hello", attempts=0, last_error="",
+        created_at=datetime.now(UTC),
+    ))
+    db.session.commit()
+    return result.inserted_primary_key[0]
+
+
+def _message(message_id: int) -> OutboxMessage:
+    db.session.expire_all()
+    return db.session.get(OutboxMessage, message_id)
+
+
+def test_a_message_that_cannot_be_built_is_recorded_and_the_next_one_is_sent(
+    app, smtp_server
+):
+    bad = _raw_message("ada@example.org", BAD_SUBJECT)
+    _queue("grace@example.org")  # a password reset, say, queued after it
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+
+    assert result.exit_code == 0, result.output
+    assert "Sent 1 message(s); 1 failed." in result.output
+    [(recipients, _email)] = smtp_server.messages
+    assert recipients == ["grace@example.org"]
+    message = _message(bad)
+    assert message.sent_at is None
+    assert message.attempts == 1
+    assert "linefeed" in message.last_error and message.last_error.startswith("ValueError")
+
+
+def test_a_message_that_keeps_failing_is_given_up_and_listed_for_site_admins(
+    app, client, auth, make_user, smtp_server
+):
+    bad = _raw_message("ada@example.org", BAD_SUBJECT)
+    runner = app.test_cli_runner()
+    for _ in range(mail.MAX_ATTEMPTS - 1):
+        runner.invoke(args=["outbox", "send"])
+    assert _message(bad).attempts == mail.MAX_ATTEMPTS - 1
+    assert mail.failed_messages() == []
+
+    last = runner.invoke(args=["outbox", "send"])
+
+    assert last.exit_code == 0, last.output
+    assert "failed for the last time" in last.output
+    assert [m.id for m in mail.failed_messages()] == [bad]
+    again = runner.invoke(args=["outbox", "send"])  # no longer tried
+    assert "Sent 0 message(s); 0 failed." in again.output
+    assert _message(bad).attempts == mail.MAX_ATTEMPTS
+    assert smtp_server.messages == []
+
+    auth.login(make_user(site_admin=True))
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Emails that could not be sent" in page
+    assert "ada@example.org" in page and "Bcc: evil@attacker.example" in page
+    assert "Header values may not contain linefeed" in page
+
+
+class Flaky(Inbox):
+    """Accepts every message except the first, which it refuses with 421 (closing the
+    connection), as a server shutting down mid-run does."""
+
+    async def handle_DATA(self, server, session, envelope):
+        if not getattr(self, "refused", False):
+            self.refused = True
+            return "421 Service not available, closing transmission channel"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_dropped_connection_is_recorded_and_the_run_reconnects(app):
+    inbox = Flaky()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False,
+                      SMTP_SSL=False, SMTP_USERNAME=None)
+    try:
+        _queue("ada@example.org")
+        _queue("grace@example.org")
+        db.session.commit()
+        result = mail.send_pending()
+    finally:
+        controller.stop()
+
+    assert (result.sent, result.failed, result.unreachable) == (1, 1, False)
+    assert [recipients for recipients, _ in inbox.messages] == [["grace@example.org"]]
+    first, second = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+    assert first.sent_at is None and first.attempts == 1 and "421" in first.last_error
+    assert second.sent_at is not None and second.last_error == ""
+
+
+def test_a_server_that_goes_away_mid_run_stops_the_run_cleanly(app, smtp_server, monkeypatch):
+    connect = mail._connect
+    calls = []
+
+    def connect_once():
+        calls.append(1)
+        if len(calls) > 1:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return connect()
+
+    def drop_connection(self, *args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(mail, "_connect", connect_once)
+    monkeypatch.setattr(smtplib.SMTP, "send_message", drop_connection)
+    for to in ("ada@example.org", "grace@example.org", "lin@example.org"):
+        _queue(to)
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+
+    assert result.exit_code == 1, result.output
+    assert "Could not reach the mail server" in result.output
+    first, *rest = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+    assert first.attempts == 1 and "SMTPServerDisconnected" in first.last_error
+    assert [(m.attempts, m.last_error.startswith("could not connect")) for m in rest] == [
+        (1, True), (1, True)]
+
+
+def test_queue_puts_a_subject_on_one_line_so_no_header_can_be_added(app, smtp_server):
+    with app.test_request_context():
+        mail.queue("ada@example.org", BAD_SUBJECT + "\u2028\x00", "confirm_email",
+                   user=type("U", (), {"name": "Ada"})(), link="http://localhost/x")
+    db.session.commit()
+    stored = db.session.scalar(select(OutboxMessage.subject))
+    assert stored == ("Ada Bcc: evil@attacker.example has asked to join "
+                      "Eastside Food Bank")
+
+    assert mail.send_pending().sent == 1
+    [(recipients, message)] = smtp_server.messages
+    assert recipients == ["ada@example.org"]
+    assert message["Bcc"] is None
+    assert message["Subject"] == stored
+
+
+def test_queue_shortens_a_subject_too_long_for_its_column(app):
+    with app.test_request_context():
+        message = mail.queue("ada@example.org", "x" * 300, "confirm_email",
+                             user=type("U", (), {"name": "Ada"})(), link="http://x")
+    assert len(message.subject) == mail.SUBJECT_MAX and message.subject.endswith("…")
+
+
+@pytest.mark.parametrize("to", ["ada@example.org\r\nBcc: evil@attacker.example",
+                                "ada@example.org\n", "ada\x00@example.org"])
+def test_queue_refuses_an_address_with_a_line_break_or_control_character(app, to):
+    with app.test_request_context(), pytest.raises(ValidationError):
+        mail.queue(to, "Hello", "confirm_email",
+                   user=type("U", (), {"name": "Ada"})(), link="http://x")
+    db.session.commit()
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
+from .. import mail
 from ..accounts.models import User
 from ..extensions import db
+from ..mail import OutboxMessage
 from ..organisations.models import Organisation, RequestStatus
 from ..places.models import Partnership, PartnershipMember
 
@@ -24,6 +26,7 @@ class DashboardCounts:
     organisations: int
     accounts: int
     pending_requests: int
+    failed_emails: int
 
 
 def dashboard_counts() -> DashboardCounts:
@@ -38,6 +41,7 @@ def dashboard_counts() -> DashboardCounts:
             count(Organisation.id),
             count(User.id, User.deleted_at.is_(None)),
             count(PartnershipMember.id, PartnershipMember.status == RequestStatus.PENDING),
+            count(OutboxMessage.id, *mail.failed()),
         )
     ).one()
     return DashboardCounts(*(int(value or 0) for value in row))

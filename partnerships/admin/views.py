@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import permissions
+from .. import mail, permissions
 from ..errors import ValidationError
 from ..extensions import db, login_manager
 from ..places import services as place_services
@@ -41,13 +41,28 @@ def _load_partnership(slug: str) -> Partnership:
 
 @bp.get("/")
 def index() -> str:
+    counts = services.dashboard_counts()
     return render_template(
         "admin/index.html",
-        counts=services.dashboard_counts(),
+        counts=counts,
         partnerships=place_services.list_partnerships(),
         pending=place_services.pending_counts(),
         members=place_services.member_counts(),
+        failed_emails=mail.failed_messages() if counts.failed_emails else [],
+        max_attempts=mail.MAX_ATTEMPTS,
     )
+
+
+@bp.post("/emails/<int:message_id>/retry")
+def retry_email(message_id: int) -> Response:
+    """Put an email that failed for good back in the outbox for the next run."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    message = mail.retry(current_user, message_id)
+    to = message.to
+    db.session.commit()
+    flash(f"The email to {to} will be sent again the next time email is sent.", "success")
+    return redirect(url_for("admin.index", _anchor="failed-emails"), code=303)
 
 
 @bp.route("/partnerships/new", methods=["GET", "POST"])

@@ -37,6 +37,7 @@ from wtforms import (
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
+from .. import textguard
 from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, UKDateField, submit
 from ..organisations.models import Organisation
 from ..places.models import Principle
@@ -164,6 +165,10 @@ class MouForm(BaseForm):
             elif len(party.role) > services.ROLE_MAX:
                 self.role_errors[f"role-{party.organisation_id}"] = (
                     f"The role must be {services.ROLE_MAX} characters or fewer")
+                ok = False
+            elif not textguard.is_single_line(party.role):
+                self.role_errors[f"role-{party.organisation_id}"] = (
+                    textguard.single_line_message("The role"))
                 ok = False
         if self.data_sharing.data and not (self.data_sharing_note.data or "").strip():
             self.data_sharing_note.errors = [
