@@ -1,6 +1,6 @@
 """Imports every domain's models so Alembic's autogenerate sees the whole schema."""
 
-from .accounts.models import User
+from .accounts.models import User, UserSession
 from .audit import AuditEvent
 from .forums.models import (
     Forum,
@@ -92,4 +92,5 @@ __all__ = [
     "Thread",
     "ThreadState",
     "User",
+    "UserSession",
 ]

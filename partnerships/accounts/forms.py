@@ -75,7 +75,14 @@ class ProfileForm(BaseForm):
         validators=[InputRequired("Enter your full name"), MaxLength(120, "Full name")],
     )
     email = _email_field(
-        hint="If you change it, we will send a link to the new address to confirm it."
+        hint="If you change it, we will send a link to the new address. Your address "
+        "changes when you follow the link."
+    )
+    # Checked by accounts.services.email_change_problem, only when the email changes.
+    current_password = PasswordField(
+        "Current password",
+        description="Only needed if you change your email address.",
+        widget=GovPasswordInput(),
     )
     submit = submit("Save changes")
 

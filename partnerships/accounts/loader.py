@@ -1,21 +1,44 @@
-"""Flask-Login's user loader: the session id is ``"<user id>:<session token>"``."""
+"""Flask-Login's user loader: the session id is ``"<user id>:<session key>"``.
+
+The key is a device session's (``UserSession``), so signing out, which deletes the
+row, ends the session and "remember me" cookies at once. The user and the device
+session come back in one query. A key that matches no device session may still be
+the user's ``session_token``: sessions made without a device row (see
+``User.session_token``) end when that token is rotated.
+"""
 
 from __future__ import annotations
 
 import hmac
 
+from sqlalchemy import and_, select
+
 from ..extensions import db
-from .models import User
+from . import sessions
+from .models import User, UserSession, hash_session_key
 
 
 def load_user(session_id: str) -> User | None:
-    """Return the user for a session, or None if it was signed out everywhere."""
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    """Return the user for a session, or None if it has been signed out."""
+    user_id, _, key = session_id.partition(":")
+    if not user_id.isdigit() or not key:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active:
+    row = db.session.execute(
+        select(User, UserSession)
+        .outerjoin(UserSession, and_(UserSession.user_id == User.id,
+                                     UserSession.key_hash == hash_session_key(key)))
+        .where(User.id == int(user_id))
+    ).first()
+    if row is None:
         return None
-    if not hmac.compare_digest(user.session_token, token):
+    user, device = row
+    if not user.is_active:
         return None
-    return user
+    if device is not None:
+        if sessions.is_expired(device):
+            return None
+        sessions.attach(user, device, key)
+        return user
+    if hmac.compare_digest(user.session_token.encode(), key.encode()):
+        return user
+    return None

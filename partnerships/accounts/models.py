@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..modelbase import TimestampMixin, UTCDateTime
+from ..modelbase import TimestampMixin, UTCDateTime, utcnow
 
 FORMER_MEMBER_NAME = "Former member"
+DEVICE_MAX_LENGTH = 80
 
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def hash_session_key(key: str) -> str:
+    """What the database keeps of a device session's key (SHA-256, hex)."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -31,16 +38,26 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
-    # Rotated on password change and account deletion: every signed-in session
-    # (and "remember me" cookie) carries it, so rotating it signs them all out.
+    # Rotated whenever every session ends (password change or reset, "sign out of all
+    # other devices", account deletion). Sign-ins made through the app use a device
+    # session (``UserSession``); this token is the session key only of sessions made
+    # without one (from before device sessions, and test helpers that call
+    # ``get_id()`` directly), and emailed reset and email-change links carry a
+    # fingerprint of it, so rotating it also ends those.
     session_token: Mapped[str] = mapped_column(
         String(64), default=new_session_token, nullable=False
     )
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # The device session this request is signed in with, and its key: set by the user
+    # loader and by ``accounts.sessions.start``. Plain attributes, not columns.
+    current_session = None
+    _session_key = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """Flask-Login's id, kept in the session and "remember me" cookies."""
+        return f"{self.id}:{self._session_key or self.session_token}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -56,3 +73,25 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+class UserSession(db.Model):
+    """One signed-in browser or device. Signing out deletes the row, so the session
+    cookie and the "remember me" cookie, which both carry the key, stop working at once.
+    Only a hash of the key is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # A short description of the browser, e.g. "Firefox on Windows".
+    device: Mapped[str] = mapped_column(String(DEVICE_MAX_LENGTH), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"

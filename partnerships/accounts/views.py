@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -20,6 +20,7 @@ from .forms import (
     ResetRequestForm,
     SignInForm,
 )
+from .models import User
 from .tokens import TokenError
 
 
@@ -36,11 +37,35 @@ def _see_other(endpoint: str, **values: object) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
 
+def _me() -> User:
+    """The signed-in user itself (not Flask-Login's proxy), for services."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _user_agent() -> str:
+    return request.user_agent.string
+
+
+def _stay_signed_in(user: User) -> None:
+    """After other sessions end: sign this browser in again only if its session id
+    changed (a session without a device row gets one)."""
+    if session.get("_user_id") != user.get_id():
+        login_user(user)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def register() -> str | Response | tuple[str, int]:
-    """Create an account. A safe ``next`` (e.g. a forum invitation) is where the person
-    goes afterwards; ``email`` pre-fills the address an invitation was sent to."""
+    """Create an account. A safe ``next`` (e.g. a forum invitation) is where the
+    confirmation link leads; ``email`` pre-fills the address an invitation was sent to.
+
+    The answer is the same whether or not the address already has an account ("check
+    your email", and nobody signed in), so it tells no one which addresses do. The
+    person signs in by following the link, or with their password."""
     next_url = safe_next_url(request.args.get("next"), "")
     if current_user.is_authenticated:
         return redirect(next_url or url_for("accounts.profile"), code=303)
@@ -49,26 +74,27 @@ def register() -> str | Response | tuple[str, int]:
         form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
         try:
-            user = services.register(form.name.data, form.email.data, form.password.data)
+            services.register(form.name.data, form.email.data, form.password.data, next_url)
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)
         else:
             db.session.commit()
-            login_user(user)
-            if next_url:
-                flash(f"Your account is ready. We have sent a link to {user.email} to confirm "
-                      "your email address.", "success")
-                return redirect(next_url, code=303)
+            session["registered_email"] = services.normalise_email(form.email.data)
             return _see_other("accounts.check_email")
     status = 422 if form.errors else 200
     return render_template("accounts/register.html", form=form), status
 
 
 @bp.get("/check-your-email")
-@login_required
-def check_email() -> str:
-    return render_template("accounts/check_email.html", form=ConfirmForm())
+def check_email() -> str | Response:
+    if current_user.is_authenticated:
+        email = current_user.email
+    else:
+        email = session.get("registered_email")
+        if not email:
+            return _see_other("accounts.sign_in")
+    return render_template("accounts/check_email.html", form=ConfirmForm(), email=email)
 
 
 @bp.post("/confirm/resend")
@@ -85,19 +111,28 @@ def resend_confirmation() -> Response:
 
 @bp.get("/confirm/<token>")
 def confirm(token: str) -> str | Response | tuple[str, int]:
+    """Confirm an address. The first use of the link also signs the person in on this
+    device (it proves the address, as a reset link does), unless someone already is."""
     try:
-        user = services.confirm_email(token)
+        user, newly_confirmed = services.confirm_email(token)
     except TokenError as error:
         db.session.rollback()
         return render_template(
             "accounts/link_problem.html", message=error.message, expired=error.expired,
             purpose="confirm",
         ), 400
+    next_url = safe_next_url(request.args.get("next"), url_for("accounts.profile"))
+    sign_in_here = newly_confirmed and not current_user.is_authenticated
+    if sign_in_here:
+        services.start_session(user, _user_agent())
     db.session.commit()
     flash("Your email address is confirmed. Thank you.", "success")
+    if sign_in_here:
+        login_user(user)
+        return redirect(next_url, code=303)
     if current_user.is_authenticated and current_user.id == user.id:
-        return _see_other("accounts.profile")
-    return _see_other("accounts.sign_in")
+        return redirect(next_url, code=303)
+    return _see_other("accounts.sign_in", next=request.args.get("next"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -117,6 +152,7 @@ def sign_in() -> str | Response | tuple[str, int]:
                 "Enter a correct email address and password. Both are case sensitive.",
             )
         else:
+            services.start_session(user, _user_agent())
             db.session.commit()
             login_user(user, remember=bool(form.remember.data))
             return redirect(next_url, code=303)
@@ -133,11 +169,32 @@ def sign_out_confirm() -> str | Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
+    """Sign out: the device session ends on the server too, so copies of the session
+    or "remember me" cookie stop working."""
     form = ConfirmForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            services.sign_out(_me())
+            db.session.commit()
         logout_user()
         flash("You have signed out.", "success")
     return _see_other("pages.home")
+
+
+@bp.post("/sign-out-other-devices")
+@login_required
+def sign_out_other_devices() -> Response:
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        me = _me()
+        ended = services.sign_out_other_devices(me, _user_agent())
+        db.session.commit()
+        _stay_signed_in(me)
+        if ended:
+            flash(f"You have signed out of {_plural(ended, 'other device')}.", "success")
+        else:
+            flash("You were not signed in on any other device.", "success")
+    return _see_other("accounts.profile")
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -164,7 +221,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.reset_password(token, form.password.data)
+            user = services.reset_password(token, form.password.data, _user_agent())
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)
@@ -180,41 +237,74 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile() -> str | Response | tuple[str, int]:
-    form = ProfileForm(obj=current_user)
-    if form.validate_on_submit():
-        try:
-            email_changed = services.update_profile(current_user, form.name.data, form.email.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            if email_changed:
-                flash(
-                    f"Your details are saved. We have sent a link to {current_user.email}: "
-                    "follow it to confirm your new address.",
-                    "success",
+    """Name changes at once; a new email address needs the current password and
+    changes only when the link sent to it is followed."""
+    me = _me()
+    form = ProfileForm(obj=me)
+    if form.is_submitted():
+        if form.validate():
+            name_before = me.name
+            try:
+                new_email = services.update_profile(
+                    me, form.name.data, form.email.data, form.current_password.data or ""
                 )
+            except ValidationError as error:
+                db.session.rollback()
+                form.add_error(error.field, error.message)
             else:
-                flash("Your details are saved.", "success")
-            return _see_other("accounts.profile")
+                db.session.commit()
+                if new_email:
+                    saved = "Your name is saved. " if me.name != name_before else ""
+                    flash(f"{saved}We have sent a link to {new_email}. Your email address "
+                          "changes when you follow it.", "success")
+                else:
+                    flash("Your details are saved.", "success")
+                return _see_other("accounts.profile")
+        else:
+            # Report every problem at once: the password too, if the address changes.
+            problem = services.email_change_problem(
+                me, form.email.data or "", form.current_password.data or ""
+            )
+            if problem:
+                form.add_error("current_password", problem)
     status = 422 if form.errors else 200
-    return render_template("accounts/profile.html", form=form, user=current_user), status
+    return render_template(
+        "accounts/profile.html", form=form, user=me, other_devices=services.other_devices(me),
+    ), status
+
+
+@bp.get("/email/confirm/<token>")
+def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
+    try:
+        user = services.confirm_email_change(token)
+    except TokenError as error:
+        db.session.rollback()
+        return render_template(
+            "accounts/link_problem.html", message=error.message, expired=error.expired,
+            purpose="email_change",
+        ), 400
+    db.session.commit()
+    flash(f"Your email address is now {user.email}.", "success")
+    if current_user.is_authenticated and current_user.id == user.id:
+        return _see_other("accounts.profile")
+    return _see_other("accounts.sign_in")
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
+    me = _me()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
+            services.change_password(me, form.current_password.data, form.password.data,
+                                     _user_agent())
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # keep this session only
+            _stay_signed_in(me)  # this session only
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return _see_other("accounts.profile")
     status = 422 if form.errors else 200
@@ -228,7 +318,7 @@ def delete() -> str | Response | tuple[str, int]:
     blockers = services.deletion_blockers(current_user)
     if form.validate_on_submit():
         try:
-            services.delete_account(current_user, form.password.data)
+            services.delete_account(_me(), form.password.data)
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)
