@@ -62,6 +62,12 @@ def can_edit_organisation(user: Any, organisation: Organisation) -> bool:
     return is_site_admin(user) or is_organisation_admin(user, organisation)
 
 
+def can_set_organisation_email_domains(user: Any, organisation: Organisation) -> bool:
+    """Record the organisation's email domains and require its staff's line managers'
+    addresses to be on them: its admins (and site admins), as for its profile."""
+    return can_edit_organisation(user, organisation)
+
+
 def can_manage_organisation_members(user: Any, organisation: Organisation) -> bool:
     """Approve colleagues who ask to join, promote admins, remove members."""
     return can_edit_organisation(user, organisation)

@@ -173,7 +173,8 @@ def test_only_the_sectors_invited_may_apply(world, client, auth):
     assert response.status_code == 422
     assert "is not in that sector" in response.get_data(as_text=True)
     response = apply_as(client, auth, world.cvs_staff, vcse_only,
-                        **apply_form(world, organisation_id=str(world.cvs.id)))
+                        **apply_form(world, organisation_id=str(world.cvs.id),
+                                     manager_email="mo@cvs.example.org"))
     assert response.status_code == 303
 
 
@@ -246,6 +247,7 @@ def test_a_manager_link_cannot_be_altered_or_pointed_at_another_application(
     link = manager_link(outbox)
     apply_as(client, auth, world.cvs_staff, make_opportunity(world.icb, world.icb_admin),
              **apply_form(world, organisation_id=str(world.cvs.id),
+                          manager_email="mo@cvs.example.org",
                           statement="Another person's secret statement"))
     auth.logout()
     token = link.rsplit("/", 1)[1]

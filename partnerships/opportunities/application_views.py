@@ -16,6 +16,7 @@ from .. import permissions
 from ..errors import ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
+from ..organisations.models import Organisation
 from ..timeutil import today_uk
 from . import applications as rules
 from . import bp, services
@@ -90,9 +91,35 @@ def apply(opportunity_id: int) -> Page:
             else:
                 flash("Your application has been sent to the host.", "success")
             return _see_other("opportunities.application", application_id=application.id)
+    manager_check = None
+    if form.is_submitted() and organisations:
+        manager_check = _manager_email_check(form, organisations)
     status = 422 if form.errors else 200
-    return render_template("opportunities/apply.html", form=form, opportunity=opportunity,
-                           organisations=organisations), status
+    return render_template(
+        "opportunities/apply.html", form=form, opportunity=opportunity,
+        organisations=organisations, manager_check=manager_check,
+        domain_rules=[rule for org in organisations if (rule := rules.manager_domain_rule(org))],
+    ), status
+
+
+def _manager_email_check(form: ApplyForm,
+                         organisations: list[Organisation]) -> rules.ManagerEmailCheck | None:
+    """The warning about the line manager's address typed, shown with any other errors
+    (so every problem shows at once) and with a box to confirm the address is right.
+    An address the organisation refuses is an error instead (the service may not have
+    got that far)."""
+    email = form.typed_manager_email()
+    chosen = next((o for o in organisations if o.id == form.chosen_organisation_id()), None)
+    if chosen is None or "@" not in email or form.manager_email.errors:
+        return None
+    problem = rules.manager_domain_problem(chosen, email)
+    if problem:
+        form.add_error("manager_email", problem)
+        return None
+    check = rules.check_manager_email(current_user, chosen, email, to_applicant=True)
+    if check.warnings:
+        form.ask_to_confirm()
+    return check
 
 
 # --- The application's page ------------------------------------------------------------------
@@ -114,6 +141,7 @@ def _render_application(application: Application, decision_form: DecisionForm | 
         form=decision_form if can_decide else ButtonForm(),
         button_form=ButtonForm(),
         next_reminder=rules.next_reminder_at(application) if is_applicant else None,
+        manager_check=rules.manager_check_for(application, to_applicant=is_applicant),
         now=utcnow(),
     ), status
 

@@ -9,6 +9,13 @@ match that application's hash), lasts 14 days, and stops working once the manage
 decides (the hash is cleared) or the applicant sends a reminder (a new secret
 replaces the old). The page it opens shows only that one application.
 
+**Who approves.** Whoever holds the address the applicant gives can approve, so the
+host sees the manager's name and address, and a warning when the address does not
+look like a work address where the applicant works (``check_manager_email``; the
+domain rules are in ``organisations.domains``). The applicant sees the same warning
+when they enter the address and must confirm it before we send the link. An
+organisation's admins can go further and accept only addresses on its own domains.
+
 **Places.** Accepting raises ``places_taken`` with a conditional UPDATE
 (``... WHERE places_taken < places``) in the same transaction that creates the
 placement; when it changes no row, the application goes on the reserve list
@@ -39,6 +46,14 @@ from ..accounts.services import normalise_email
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
+from ..organisations.domains import (
+    describe,
+    email_domain,
+    is_on,
+    is_on_any,
+    is_personal,
+    usable_as_work_domain,
+)
 from ..organisations.models import Organisation, OrganisationMember, RequestStatus
 from ..timeutil import format_uk, today_uk
 from .models import (
@@ -72,6 +87,8 @@ class ApplicationDetails:
     availability: str
     manager_name: str = ""
     manager_email: str = ""
+    # The applicant saw our warning about this very address and says it is right.
+    manager_email_confirmed: bool = False
 
 
 # --- Loading ------------------------------------------------------------------------------
@@ -135,6 +152,95 @@ def for_host(opportunity: Opportunity) -> tuple[list[Application], int]:
     return visible, waiting
 
 
+# --- The line manager's address ------------------------------------------------------------
+
+
+@dataclass
+class ManagerEmailCheck:
+    """What we can tell from a line manager's address about who will approve."""
+
+    warnings: list[str]  # plain-English sentences; [] when nothing looks wrong
+    checked_against: list[str]  # the work domains compared with ([]: nothing to compare)
+
+
+def check_manager_email(applicant: User, organisation: Organisation, manager_email: str,
+                        to_applicant: bool = False) -> ManagerEmailCheck:
+    """Does the line manager's address look like a work address where the applicant works?
+
+    When the organisation has work domains (recorded by its admins, or its website's),
+    the address should be on one of them: the applicant cannot choose those, so they
+    are the better evidence, and a manager on them is fine even if the applicant's own
+    account is a personal address. Otherwise the address should share a domain with
+    the applicant's own confirmed address (either may be a subdomain of the other),
+    unless that is a webmail address, when there is nothing to compare. A webmail
+    address is always flagged. ``to_applicant`` words the warnings for the applicant.
+    """
+    domain = email_domain(manager_email)
+    if domain is None:
+        return ManagerEmailCheck([], [])
+    warnings = []
+    if is_personal(domain):
+        warnings.append(f"{manager_email} is a personal email address ({domain}), not a work "
+                        "one.")
+    work = organisation.work_domains
+    if work:
+        if not is_on_any(domain, work):
+            plural = "s" if len(work) > 1 else ""
+            warnings.append(f"{manager_email} is not on {organisation.name}'s email "
+                            f"domain{plural} ({describe(work)}).")
+        return ManagerEmailCheck(warnings, work)
+    own = email_domain(applicant.email) if applicant.is_confirmed else None
+    if own is None or not usable_as_work_domain(own):
+        return ManagerEmailCheck(warnings, [])
+    if not (is_on(domain, own) or is_on(own, domain)):
+        whose = "your" if to_applicant else f"{applicant.display_name}'s"
+        warnings.append(f"{manager_email} is not on the same email domain as {whose} own "
+                        f"address ({own}).")
+    return ManagerEmailCheck(warnings, [own])
+
+
+def manager_check_for(application: Application,
+                      to_applicant: bool = False) -> ManagerEmailCheck | None:
+    """The check of an application's line manager's address (None: no manager needed)."""
+    if not application.manager_email:
+        return None
+    return check_manager_email(application.applicant, application.organisation,
+                               application.manager_email, to_applicant)
+
+
+def manager_domain_rule(organisation: Organisation) -> str:
+    """What the organisation asks of its staff's line managers' addresses ("": nothing)."""
+    required = organisation.required_manager_domains
+    if not required:
+        return ""
+    endings = describe([f"@{domain}" for domain in required])
+    return (f"{organisation.name} accepts only line managers' email addresses ending in "
+            f"{endings}")
+
+
+def manager_domain_problem(organisation: Organisation, manager_email: str) -> str:
+    """Why the organisation refuses this line manager's address ("" if it does not)."""
+    required = organisation.required_manager_domains
+    if not required or is_on_any(email_domain(manager_email), required):
+        return ""
+    return (f"Enter your line manager's work email address: "
+            f"{manager_domain_rule(organisation)}")
+
+
+def _check_manager_domain(actor: User, organisation: Organisation, manager_email: str,
+                          confirmed: bool) -> list[str]:
+    """Refuse an address the organisation does not accept; ask the applicant to confirm
+    one that looks wrong. Returns the warnings the applicant confirmed."""
+    problem = manager_domain_problem(organisation, manager_email)
+    if problem:
+        raise ValidationError(problem, field="manager_email")
+    check = check_manager_email(actor, organisation, manager_email, to_applicant=True)
+    if check.warnings and not confirmed:
+        raise ValidationError("Check your line manager's email address. If it is right, "
+                              "confirm it", field="manager_email_confirmed")
+    return check.warnings
+
+
 # --- Applying ------------------------------------------------------------------------------
 
 
@@ -179,6 +285,7 @@ def apply(actor: User, opportunity: Opportunity, details: ApplicationDetails,
     availability = _text(details.availability, AVAILABILITY_MAX, "availability",
                          "Say when you are available", "Availability")
     manager_name = manager_email = ""
+    confirmed_warnings: list[str] = []
     if opportunity.manager_approval_required:
         manager_name = _text(details.manager_name, NAME_MAX, "manager_name",
                              "Enter your line manager's name", "Line manager's name")
@@ -191,6 +298,8 @@ def apply(actor: User, opportunity: Opportunity, details: ApplicationDetails,
         if manager_email == normalise_email(actor.email):
             raise ValidationError("Enter your line manager's email address, not your own",
                                   field="manager_email")
+        confirmed_warnings = _check_manager_domain(actor, organisation, manager_email,
+                                                   details.manager_email_confirmed)
     application = existing or Application(opportunity_id=opportunity.id,
                                           applicant_id=actor.id)
     application.organisation_id = organisation.id
@@ -218,7 +327,9 @@ def apply(actor: User, opportunity: Opportunity, details: ApplicationDetails,
     application.organisation = organisation
     application.applicant = actor
     audit.record(actor, "application.submitted", "application", application.id,
-                 opportunity_id=opportunity.id, reserve=opportunity.is_filled)
+                 opportunity_id=opportunity.id, reserve=opportunity.is_filled,
+                 manager_name=manager_name, manager_email=manager_email,
+                 manager_email_warnings_confirmed=confirmed_warnings)
     mail.queue(actor.email, f"Your application: {opportunity.title}", "application_submitted",
                application=application, opportunity=opportunity,
                url=_application_url(application))
@@ -246,9 +357,11 @@ def host_recipients(opportunity: Opportunity) -> list[str]:
 def _tell_host(application: Application) -> None:
     """A new application the host can now see."""
     opportunity = application.opportunity
+    manager_check = manager_check_for(application)
     for email in host_recipients(opportunity):
         mail.queue(email, f"New application: {opportunity.title}", "application_received",
                    application=application, opportunity=opportunity,
+                   manager_check=manager_check,
                    url=_application_url(application))
 
 
@@ -346,7 +459,7 @@ def manager_decide(token: str, approve: bool, comment: str) -> Application:
     db.session.flush()
     audit.record(None, "application.manager_approved" if approve
                  else "application.manager_declined", "application", application.id,
-                 manager_email=application.manager_email)
+                 manager_name=application.manager_name, manager_email=application.manager_email)
     opportunity = application.opportunity
     mail.queue(application.applicant.email,
                f"Your line manager {'approved' if approve else 'declined'} your application",

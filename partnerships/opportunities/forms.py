@@ -15,6 +15,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -24,6 +25,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, StopValidation
 
+from ..accounts.services import normalise_email
 from ..forms import (
     BaseForm,
     Checkbox,
@@ -339,6 +341,12 @@ class ApplyForm(BaseForm):
                     MaxLength(application_rules.EMAIL_MAX, "Line manager's email address"),
                     Email(EMAIL_FORMAT, check_deliverability=False)],
     )
+    # Shown only with a warning about the address; the confirmation counts only for the
+    # address it was given for (kept in the hidden field), so changing it asks again.
+    manager_email_confirmed = BooleanField(
+        "Yes, this is my line manager's email address", widget=Checkbox(),
+    )
+    manager_email_checked = HiddenField()
     submit = submit("Send application")
 
     def set_organisations(self, organisations: list[Organisation]) -> None:
@@ -349,17 +357,40 @@ class ApplyForm(BaseForm):
         """The opportunity needs no line manager's approval: drop those questions."""
         del self.manager_name
         del self.manager_email
+        del self.manager_email_confirmed
+        del self.manager_email_checked
+
+    def chosen_organisation_id(self) -> int | None:
+        value = self.organisation_id.data or ""
+        return int(value) if value.isdigit() else None
+
+    def typed_manager_email(self) -> str:
+        field = getattr(self, "manager_email", None)
+        return normalise_email(field.data or "") if field else ""
+
+    def _confirmed(self) -> bool:
+        field = getattr(self, "manager_email_confirmed", None)
+        email = self.typed_manager_email()
+        return bool(field and field.data and email
+                    and normalise_email(self.manager_email_checked.data or "") == email)
+
+    def ask_to_confirm(self) -> None:
+        """We are warning about the address now typed: a tick given for another address
+        no longer counts."""
+        if not self._confirmed():
+            self.manager_email_confirmed.data = False
+        self.manager_email_checked.data = self.typed_manager_email()
 
     def details(self) -> application_rules.ApplicationDetails:
-        value = self.organisation_id.data or ""
         manager_name = getattr(self, "manager_name", None)
         manager_email = getattr(self, "manager_email", None)
         return application_rules.ApplicationDetails(
-            organisation_id=int(value) if value.isdigit() else None,
+            organisation_id=self.chosen_organisation_id(),
             statement=self.statement.data or "",
             availability=self.availability.data or "",
             manager_name=(manager_name.data or "") if manager_name else "",
             manager_email=(manager_email.data or "") if manager_email else "",
+            manager_email_confirmed=self._confirmed(),
         )
 
 

@@ -238,7 +238,9 @@ def applications(opportunity_id: int) -> Page:
     opportunity = _managed(opportunity_id)
     visible, waiting = application_rules.for_host(opportunity)
     return render_template("opportunities/applications.html", opportunity=opportunity,
-                           applications=visible, waiting=waiting)
+                           applications=visible, waiting=waiting,
+                           manager_checks={a.id: application_rules.manager_check_for(a)
+                                           for a in visible})
 
 
 @bp.get("/my/opportunities")

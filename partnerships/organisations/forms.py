@@ -28,7 +28,16 @@ from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
-from .models import INCOME_BAND_LABELS, ORG_TYPE_LABELS, IncomeBand, OrgType, Sector
+from .domains import DomainError, parse_domains
+from .models import (
+    EMAIL_DOMAINS_MAX,
+    INCOME_BAND_LABELS,
+    ORG_TYPE_LABELS,
+    IncomeBand,
+    Organisation,
+    OrgType,
+    Sector,
+)
 from .numbers import (
     CHARITY_FORMAT_HELP,
     COMPANY_FORMAT_HELP,
@@ -176,6 +185,39 @@ class ActionForm(BaseForm):
     """A button-only form (approve, make admin, remove, leave): CSRF and nothing else."""
 
     submit = submit("Continue")
+
+
+class EmailDomainsForm(BaseForm):
+    """The organisation's email domains, and whether line managers must be on them."""
+
+    email_domains = StringField(
+        "Your organisation's email domains",
+        description=("The part of your staff's email addresses after the @, for example "
+                     "northbridge.gov.uk. Separate more than one with commas. Addresses on "
+                     "subdomains, like adults.northbridge.gov.uk, count too."),
+        widget=GovTextInput(),
+        validators=[MaxLength(EMAIL_DOMAINS_MAX, "Email domains")],
+    )
+    require_manager_email_domain = BooleanField(
+        "Only accept line managers' email addresses on these domains",
+        description=("When your staff apply for a secondment or other opportunity, they "
+                     "must give a line manager's address on one of these domains."),
+        widget=Checkbox(),
+    )
+    submit = submit("Save")
+
+    def fill(self, org: Organisation) -> None:
+        self.email_domains.data = ", ".join(org.email_domain_list)
+        self.require_manager_email_domain.data = org.require_manager_email_domain
+
+    def validate_email_domains(self, field: Field) -> None:
+        try:
+            domains = parse_domains(field.data or "")
+        except DomainError as error:
+            raise WTFValidationError(str(error)) from error
+        if self.require_manager_email_domain.data and not domains:
+            raise WTFValidationError("Enter your organisation's email domains, so we know "
+                                     "which line managers' addresses to accept")
 
 
 class FilterForm(BaseForm):

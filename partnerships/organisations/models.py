@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, str_enum
+from .domains import usable_as_work_domain, website_domain
 
 
 class Sector(StrEnum):
@@ -129,6 +139,10 @@ INCOME_BAND_LABELS: dict[IncomeBand, str] = {
 SMALL_BANDS = frozenset({IncomeBand.UP_TO_10K, IncomeBand.UP_TO_100K, IncomeBand.UP_TO_500K})
 
 
+# The organisation's email domains, space-separated (see ``domains.parse_domains``).
+EMAIL_DOMAINS_MAX = 600
+
+
 class Organisation(TimestampMixin, db.Model):
     """A member body. Anyone signed in may create one; its admins manage it."""
 
@@ -146,10 +160,42 @@ class Organisation(TimestampMixin, db.Model):
     website: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Its staff's email domains as its admins record them ("northbridge.gov.uk nhs.net"):
+    # a line manager's address on none of them (nor the website's) is flagged to the host.
+    email_domains: Mapped[str] = mapped_column(String(EMAIL_DOMAINS_MAX), nullable=False,
+                                               default="", server_default="")
+    # Its staff may name only a line manager whose address is on those domains.
+    require_manager_email_domain: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     memberships: Mapped[list[OrganisationMember]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
     )
+
+    __table_args__ = (
+        CheckConstraint("NOT require_manager_email_domain OR email_domains <> ''",
+                        name="required_domains_recorded"),
+    )
+
+    @property
+    def email_domain_list(self) -> list[str]:
+        return (self.email_domains or "").split()
+
+    @property
+    def required_manager_domains(self) -> list[str]:
+        """The domains a line manager's address must be on ([]: any domain will do)."""
+        return self.email_domain_list if self.require_manager_email_domain else []
+
+    @property
+    def work_domains(self) -> list[str]:
+        """Where its staff's addresses are expected: the recorded email domains, then the
+        website's domain (unless that is a webmail or shared domain)."""
+        domains = self.email_domain_list
+        site = website_domain(self.website)
+        if site and usable_as_work_domain(site) and site not in domains:
+            domains = [*domains, site]
+        return domains
 
     @property
     def sector(self) -> Sector:

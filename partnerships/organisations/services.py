@@ -20,7 +20,9 @@ from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
 from ..slugs import unique_slug
+from .domains import DomainError, parse_domains
 from .models import (
+    EMAIL_DOMAINS_MAX,
     ORG_TYPE_SECTORS,
     SMALL_BANDS,
     IncomeBand,
@@ -174,6 +176,37 @@ def update_organisation(actor: User, org: Organisation, details: OrganisationDet
         setattr(org, key, values[key])
     if changed:
         audit.record(actor, "organisation.updated", "organisation", org.id, fields=changed)
+
+
+# --- Email domains, and line managers' addresses -------------------------------------
+
+
+def set_email_domains(actor: User, org: Organisation, domains_text: str,
+                      require_for_managers: bool) -> bool:
+    """Record the organisation's email domains ("northbridge.gov.uk, nhs.net") and whether
+    its staff must name a line manager on one of them. Returns whether anything changed."""
+    if not permissions.can_set_organisation_email_domains(actor, org):
+        raise PermissionDenied("Only an admin of this organisation can change its email "
+                               "domains.")
+    try:
+        domains = parse_domains(domains_text)
+    except DomainError as error:
+        raise ValidationError(str(error), field="email_domains") from error
+    if require_for_managers and not domains:
+        raise ValidationError("Enter your organisation's email domains, so we know which "
+                              "line managers' addresses to accept", field="email_domains")
+    value = " ".join(domains)
+    if len(value) > EMAIL_DOMAINS_MAX:
+        raise ValidationError(f"Email domains must be {EMAIL_DOMAINS_MAX} characters or "
+                              "fewer in all", field="email_domains")
+    if (org.email_domains, org.require_manager_email_domain) == (value, require_for_managers):
+        return False
+    org.email_domains = value
+    org.require_manager_email_domain = require_for_managers
+    db.session.flush()
+    audit.record(actor, "organisation.email_domains_changed", "organisation", org.id,
+                 email_domains=domains, require_for_managers=require_for_managers)
+    return True
 
 
 def search(

@@ -19,7 +19,15 @@ from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..places import services as places_services
 from . import bp, services
-from .forms import ActionForm, DeclineForm, FilterForm, JoinForm, OrganisationForm
+from .domains import usable_as_work_domain, website_domain
+from .forms import (
+    ActionForm,
+    DeclineForm,
+    EmailDomainsForm,
+    FilterForm,
+    JoinForm,
+    OrganisationForm,
+)
 from .models import MemberRole, Organisation, OrganisationMember, RequestStatus
 
 Page = str | Response | tuple[str, int]
@@ -110,6 +118,37 @@ def edit(key: str) -> Page:
             return _see_other("organisations.show", key=org.slug)
     status = 422 if form.errors else 200
     return render_template("organisations/form.html", form=form, organisation=org), status
+
+
+@bp.route("/<key>/email-domains", methods=["GET", "POST"])
+@login_required
+def email_domains(key: str) -> Page:
+    """The organisation's email domains, and whether its staff's line managers must be
+    on them (so nobody approves their own secondment from a private address)."""
+    org = _load(key)
+    if not permissions.can_set_organisation_email_domains(current_user, org):
+        abort(403)
+    form = EmailDomainsForm()
+    if not form.is_submitted():
+        form.fill(org)
+    if form.validate_on_submit():
+        try:
+            changed = services.set_email_domains(
+                current_user, org, form.email_domains.data or "",
+                bool(form.require_manager_email_domain.data))
+        except ValidationError as error:
+            db.session.rollback()
+            form.add_error(error.field, error.message)
+        else:
+            db.session.commit()
+            flash("Your email domains have been saved." if changed
+                  else "Nothing has changed.", "success" if changed else "info")
+            return _see_other("organisations.show", key=org.slug)
+    site = website_domain(org.website)
+    status = 422 if form.errors else 200
+    return render_template("organisations/email_domains.html", form=form, organisation=org,
+                           website_domain=site if usable_as_work_domain(site) else None
+                           ), status
 
 
 # --- The profile page ---------------------------------------------------------------
