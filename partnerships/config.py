@@ -78,6 +78,9 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = True
     SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Posts to the account forms that check the current password (details, password,
+    # deletion), per signed-in account.
+    PASSWORD_CHECK_RATE_LIMIT = os.environ.get("PASSWORD_CHECK_RATE_LIMIT", "10 per hour")
 
     # Email
     MAIL_FROM = os.environ.get("MAIL_FROM", "Local Partnerships <no-reply@localhost>")

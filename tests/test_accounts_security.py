@@ -486,3 +486,22 @@ def test_a_mistyped_unconfirmed_address_is_not_told_where_the_account_moved(clie
     assert db.session.get(User, user.id).email == "sam@example.org"
     assert db.session.get(User, user.id).email_confirmed_at is not None
     assert outbox("sam@exmaple.org") == []
+
+
+# --- Forms that check the current password are rate limited --------------------------------
+
+
+@pytest.mark.parametrize("url, data", [
+    ("/account/password", {"current_password": "wrong guess", "password": "x"}),
+    ("/account/delete", {"password": "wrong guess"}),
+    ("/account/profile", {"name": "Sam", "email": "elsewhere@example.org",
+                          "current_password": "wrong guess"}),
+])
+def test_password_guesses_through_account_forms_are_limited(app, client, auth, make_user, url,
+                                                            data):
+    """A stolen session must not become a way to guess the password."""
+    assert app.config["PASSWORD_CHECK_RATE_LIMIT"] == "10 per hour"
+    app.config["PASSWORD_CHECK_RATE_LIMIT"] = "3 per hour"  # fewer scrypt checks to wait for
+    auth.login(make_user(email="sam@example.org"))
+    statuses = [client.submit(url, data).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429], statuses

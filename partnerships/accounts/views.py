@@ -33,6 +33,20 @@ def _email_key() -> str:
     return "email:" + services.normalise_email(request.form.get("email", ""))
 
 
+def _account_key() -> str:
+    """Rate-limit key for the signed-in account (its address for anyone else), so forms
+    that check the current password cannot be used to guess it from a stolen session."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return "address:" + (request.remote_addr or "")
+
+
+def _password_check_limit() -> str:
+    """Password-checking forms of a signed-in account: enough for typing mistakes, far
+    too few to guess a password."""
+    return current_app.config["PASSWORD_CHECK_RATE_LIMIT"]
+
+
 def _see_other(endpoint: str, **values: object) -> Response:
     return redirect(url_for(endpoint, **values), code=303)
 
@@ -236,6 +250,7 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
 def profile() -> str | Response | tuple[str, int]:
     """Name changes at once; a new email address needs the current password and
     changes only when the link sent to it is followed."""
@@ -292,6 +307,7 @@ def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
 def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
     me = _me()
@@ -313,6 +329,7 @@ def change_password() -> str | Response | tuple[str, int]:
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
 def delete() -> str | Response | tuple[str, int]:
     form = DeleteAccountForm()
     blockers = services.deletion_blockers(current_user)
