@@ -144,15 +144,15 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .accounts import bp as accounts_bp
-    from .admin import bp as admin_bp
-    from .forums import bp as forums_bp
-    from .meetings import bp as meetings_bp
-    from .mous import bp as mous_bp
-    from .opportunities import bp as opportunities_bp
-    from .organisations import bp as organisations_bp
-    from .pages import bp as pages_bp
-    from .places import bp as places_bp
+    from .accounts.routes import bp as accounts_bp
+    from .admin.routes import bp as admin_bp
+    from .forums.routes import bp as forums_bp
+    from .meetings.routes import bp as meetings_bp
+    from .mous.routes import bp as mous_bp
+    from .opportunities.routes import bp as opportunities_bp
+    from .organisations.routes import bp as organisations_bp
+    from .pages.routes import bp as pages_bp
+    from .places.routes import bp as places_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp, url_prefix="/account")

@@ -13,16 +13,17 @@ from flask_login import current_user
 from .. import permissions
 from ..places.models import Partnership
 from ..timeutil import today_uk
-from . import bp, register
+from . import register
 from .forms import RegisterFilterForm
-from .views import BASE, _partnership
+from .routes import bp
+from .view_helpers import BASE, load_partnership
 
 
 @bp.get(BASE + "/", endpoint="register")
 def register_page(slug: str) -> str:
     """The register: everyone sees published MoUs in force or ended; members also
     see members-only ones (with the reason); insiders see drafts in progress."""
-    partnership = _partnership(slug)
+    partnership = load_partnership(slug)
     access = permissions.mou_access(current_user, partnership)
     filters = register.RegisterFilters.from_args(request.args)
     today = today_uk()
@@ -43,7 +44,7 @@ def register_page(slug: str) -> str:
 
 
 def _public(slug: str) -> tuple[Partnership, list[register.Entry]]:
-    partnership = _partnership(slug)
+    partnership = load_partnership(slug)
     filters = register.RegisterFilters.from_args(request.args)
     return partnership, register.public_entries(partnership, filters, today_uk())
 
