@@ -108,15 +108,6 @@ def find_forum(partnership_slug: str, forum_slug: str, convenors: bool = True) -
     )
 
 
-def get_forum(partnership: Partnership, slug: str) -> Forum | None:
-    return db.session.scalar(
-        select(Forum)
-        .where(Forum.partnership_id == partnership.id, Forum.slug == slug)
-        .options(selectinload(Forum.convenors).joinedload(ForumConvenor.user),
-                 selectinload(Forum.convenors).joinedload(ForumConvenor.organisation))
-    )
-
-
 def members_page(forum: Forum, page: int = 1) -> tuple[list[ForumMember], int]:
     """Active members, grouped by organisation name then person, one page; and the total."""
     conditions = [ForumMember.forum_id == forum.id,
