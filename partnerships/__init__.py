@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import Config, _dev_secret_key, normalise_database_url
+from .config import Config, dev_secret_key, normalise_database_url
 
 __all__ = ["create_app"]
 
@@ -74,7 +74,7 @@ def _finish_config(app: Flask) -> None:
                 "SECRET_KEY must be set in production. Generate one with: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
-        app.config["SECRET_KEY"] = _dev_secret_key(instance)
+        app.config["SECRET_KEY"] = dev_secret_key(instance)
 
 
 def _configure_templates(app: Flask) -> None:
