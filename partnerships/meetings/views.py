@@ -23,7 +23,7 @@ from ..forums.models import Forum
 from ..modelbase import utcnow
 from ..places.models import Partnership
 from ..timeutil import uk_local_to_utc
-from . import agenda, feeds, queries, records, registrations, services
+from . import agenda, feeds, queries, records, registrations, scheduling
 from .forms import CancelForm, EditForm, PostponeForm, ScheduleForm
 from .routes import bp
 from .view_helpers import load_managed_meeting, load_meeting, to_meeting
@@ -149,8 +149,8 @@ def new(slug: str, forum_slug: str) -> Page:
                                    "the box to confirm you are recording a past meeting")
         else:
             try:
-                meetings = services.schedule(current_user, forum, form.details(),
-                                             form.recurrence())
+                meetings = scheduling.schedule(current_user, forum, form.details(),
+                                               form.recurrence())
             except ValidationError as error:
                 db.session.rollback()
                 form.add_error(error.field, error.message)
@@ -189,7 +189,7 @@ def edit(meeting_id: int) -> Page:
         else:
             scope = form.scope.data if "scope" in form else "this"
             try:
-                changed = services.update(current_user, meeting, form.details(), scope)
+                changed = scheduling.update(current_user, meeting, form.details(), scope)
             except ValidationError as error:
                 db.session.rollback()
                 form.add_error(error.field, error.message)
@@ -221,7 +221,7 @@ def cancel(meeting_id: int) -> Page:
     if form.validate_on_submit():
         scope = form.scope.data if "scope" in form else "this"
         try:
-            cancelled = services.cancel(current_user, meeting, form.reason.data or "", scope)
+            cancelled = scheduling.cancel(current_user, meeting, form.reason.data or "", scope)
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)
@@ -244,8 +244,8 @@ def postpone(meeting_id: int) -> Page:
     form = PostponeForm()
     if form.validate_on_submit():
         try:
-            services.postpone(current_user, meeting, form.reason.data or "", form.day.data,
-                              form.start.time(), form.end.time())
+            scheduling.postpone(current_user, meeting, form.reason.data or "", form.day.data,
+                                form.start.time(), form.end.time())
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)
