@@ -21,7 +21,7 @@ from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..places.models import Partnership
 from ..timeutil import today_uk
-from . import register, reviews, services
+from . import mou_register, reviews, services
 from .forms import (
     AmendForm,
     AttachmentForm,
@@ -77,8 +77,8 @@ def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAcce
         versions=services.visible_versions(mou, access),
         reviews=reviews.history(mou) if mou.has_been_in_force else [],
         review_notes=access.manages or (current is not None and access.is_party_admin(current)),
-        due_for_review=register.is_due_for_review(mou, today),
-        overdue=register.is_overdue(mou, today),
+        due_for_review=mou_register.is_due_for_review(mou, today),
+        overdue=mou_register.is_overdue(mou, today),
         forum_endpoint=forum_endpoint(), problem=problem, statuses=VersionStatus,
         mou_statuses=MouStatus,
     ), status
