@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from .config import Config, _dev_secret_key, normalise_database_url
+from .config import Config, dev_secret_key, normalise_database_url
 
 __all__ = ["create_app"]
 
@@ -74,7 +74,7 @@ def _finish_config(app: Flask) -> None:
                 "SECRET_KEY must be set in production. Generate one with: "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
-        app.config["SECRET_KEY"] = _dev_secret_key(instance)
+        app.config["SECRET_KEY"] = dev_secret_key(instance)
 
 
 def _configure_templates(app: Flask) -> None:
@@ -144,15 +144,15 @@ def _configure_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .accounts import bp as accounts_bp
-    from .admin import bp as admin_bp
-    from .forums import bp as forums_bp
-    from .meetings import bp as meetings_bp
-    from .mous import bp as mous_bp
-    from .opportunities import bp as opportunities_bp
-    from .organisations import bp as organisations_bp
-    from .pages import bp as pages_bp
-    from .places import bp as places_bp
+    from .accounts.routes import bp as accounts_bp
+    from .admin.routes import bp as admin_bp
+    from .forums.routes import bp as forums_bp
+    from .meetings.routes import bp as meetings_bp
+    from .mous.routes import bp as mous_bp
+    from .opportunities.routes import bp as opportunities_bp
+    from .organisations.routes import bp as organisations_bp
+    from .pages.routes import bp as pages_bp
+    from .places.routes import bp as places_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp, url_prefix="/account")

@@ -21,7 +21,7 @@ def _bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _dev_secret_key(instance_path: Path) -> str:
+def dev_secret_key(instance_path: Path) -> str:
     """Return a per-checkout development key, creating it on first use."""
     instance_path.mkdir(parents=True, exist_ok=True)
     key_file = instance_path / "dev-secret-key"

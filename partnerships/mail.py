@@ -83,7 +83,7 @@ def _build(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-def _connect() -> smtplib.SMTP:
+def connect_smtp() -> smtplib.SMTP:
     cfg = current_app.config
     timeout = cfg["SMTP_TIMEOUT"]
     smtp: smtplib.SMTP
@@ -172,7 +172,7 @@ def send_pending(limit: int = 200) -> SendResult:
                 continue
             if smtp is None:
                 try:
-                    smtp = _connect()
+                    smtp = connect_smtp()
                 except Exception as exc:  # OSError, SMTPException, ssl errors ...
                     for left in pending[index:]:
                         record_failure(left, f"could not connect: {exc}"[:ERROR_MAX])

@@ -18,7 +18,7 @@ from partnerships.audit import AuditEvent
 from partnerships.extensions import db
 from partnerships.forums import services as forum_services
 from partnerships.forums.models import Forum, Visibility
-from partnerships.meetings import calendar_views, feeds, ical, services
+from partnerships.meetings import calendar_views, feeds, ical, scheduling
 from partnerships.meetings.models import (
     CalendarToken,
     Meeting,
@@ -28,7 +28,7 @@ from partnerships.meetings.models import (
     RegistrationStatus,
     Response,
 )
-from partnerships.meetings.services import MeetingDetails
+from partnerships.meetings.scheduling import MeetingDetails
 from partnerships.modelbase import utcnow
 from partnerships.places.models import Partnership
 from partnerships.timeutil import to_uk
@@ -409,7 +409,7 @@ def test_etag_304_and_200_again_after_an_edit(
     assert second.headers["ETag"] == etag
     monkeypatch.undo()
 
-    services.update(world.officer, meeting, MeetingDetails.of(meeting).__class__(
+    scheduling.update(world.officer, meeting, MeetingDetails.of(meeting).__class__(
         **{**MeetingDetails.of(meeting).__dict__, "venue_name": "Library"}))
     db.session.commit()
     third = client.get(world.forum_feed, headers={"If-None-Match": etag})
@@ -434,7 +434,7 @@ def test_if_modified_since_answers_304_only_for_the_same_body(
     cached = client.get(world.forum_feed, headers={"If-Modified-Since": settled})
     assert cached.status_code == 304 and cached.headers["ETag"] == first.headers["ETag"]
 
-    services.cancel(world.officer, meeting, "The room flooded")
+    scheduling.cancel(world.officer, meeting, "The room flooded")
     db.session.commit()
     changed = client.get(world.forum_feed, headers={"If-Modified-Since": settled})
     assert changed.status_code == 200 and b"STATUS:CANCELLED" in changed.data

@@ -19,9 +19,9 @@ from icalendar import Timezone
 from partnerships.accounts.models import User
 from partnerships.extensions import db
 from partnerships.forums.models import Forum, Visibility
-from partnerships.meetings import ical, services
+from partnerships.meetings import ical, scheduling
 from partnerships.meetings.models import Meeting, MeetingFormat, RecurrenceKind
-from partnerships.meetings.services import MeetingDetails, Recurrence
+from partnerships.meetings.scheduling import MeetingDetails, Recurrence
 from partnerships.places.models import Partnership
 from partnerships.timeutil import LONDON, to_uk, today_uk
 from tests.calendar.parsers import both, ical_js, python
@@ -82,13 +82,13 @@ def seen(occurrences: list[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
 def test_a_monthly_series_across_both_clock_changes_with_a_moved_and_a_cancelled_one(
         client: Any, world: World) -> None:
     first = second_tuesday_after(10)
-    meetings = services.schedule(world.officer, world.forum, details(first),
-                                 Recurrence(RecurrenceKind.MONTHLY_NTH_WEEKDAY, count=12))
+    meetings = scheduling.schedule(world.officer, world.forum, details(first),
+                                   Recurrence(RecurrenceKind.MONTHLY_NTH_WEEKDAY, count=12))
     db.session.commit()
     moved, cancelled = meetings[2], meetings[5]
     moved_day = to_uk(moved.starts_at).date() + timedelta(days=1)
-    services.update(world.officer, moved, details(moved_day, start=time(14), end=time(16)))
-    services.cancel(world.officer, cancelled, "The room is not available")
+    scheduling.update(world.officer, moved, details(moved_day, start=time(14), end=time(16)))
+    scheduling.cancel(world.officer, cancelled, "The room is not available")
     db.session.commit()
 
     occurrences = both(client.get(world.feed).data)
@@ -114,13 +114,13 @@ def test_a_monthly_series_across_both_clock_changes_with_a_moved_and_a_cancelled
 
 
 def test_a_cancelled_single_meeting_and_a_postponed_one(client: Any, world: World) -> None:
-    (called_off,) = services.schedule(world.officer, world.forum,
-                                      details(today_uk() + timedelta(days=20)))
-    (put_off,) = services.schedule(world.officer, world.forum,
-                                   details(today_uk() + timedelta(days=30), title="Summit"))
+    (called_off,) = scheduling.schedule(world.officer, world.forum,
+                                        details(today_uk() + timedelta(days=20)))
+    (put_off,) = scheduling.schedule(world.officer, world.forum,
+                                     details(today_uk() + timedelta(days=30), title="Summit"))
     db.session.commit()
-    services.cancel(world.officer, called_off, "Not enough agenda items")
-    services.postpone(world.officer, put_off, "The chair is ill")
+    scheduling.cancel(world.officer, called_off, "Not enough agenda items")
+    scheduling.postpone(world.officer, put_off, "The chair is ill")
     db.session.commit()
 
     occurrences = both(client.get(world.feed).data)
@@ -136,12 +136,12 @@ def test_a_cancelled_single_meeting_and_a_postponed_one(client: Any, world: Worl
 def test_a_meeting_changed_twice_has_sequence_two_everywhere(
         client: Any, auth: Any, world: World) -> None:
     day = today_uk() + timedelta(days=40)
-    (meeting,) = services.schedule(world.officer, world.forum, details(day))
+    (meeting,) = scheduling.schedule(world.officer, world.forum, details(day))
     db.session.commit()
     assert both(client.get(f"/meetings/{meeting.id}.ics").data)[0]["sequence"] == 0
-    services.update(world.officer, meeting, details(day, start=time(13), end=time(15)))
-    services.update(world.officer, meeting, details(day, start=time(13), end=time(15),
-                                                    venue_name="Library"))
+    scheduling.update(world.officer, meeting, details(day, start=time(13), end=time(15)))
+    scheduling.update(world.officer, meeting, details(day, start=time(13), end=time(15),
+                                                      venue_name="Library"))
     db.session.commit()
 
     downloads = [

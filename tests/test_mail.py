@@ -208,7 +208,7 @@ def test_a_dropped_connection_is_recorded_and_the_run_reconnects(app):
 
 
 def test_a_server_that_goes_away_mid_run_stops_the_run_cleanly(app, smtp_server, monkeypatch):
-    connect = mail._connect
+    connect = mail.connect_smtp
     calls = []
 
     def connect_once():
@@ -220,7 +220,7 @@ def test_a_server_that_goes_away_mid_run_stops_the_run_cleanly(app, smtp_server,
     def drop_connection(self, *args, **kwargs):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr(mail, "_connect", connect_once)
+    monkeypatch.setattr(mail, "connect_smtp", connect_once)
     monkeypatch.setattr(smtplib.SMTP, "send_message", drop_connection)
     for to in ("ada@example.org", "grace@example.org", "lin@example.org"):
         _queue(to)

@@ -24,7 +24,7 @@ from partnerships.meetings.models import (
     RegistrationStatus,
     Response,
 )
-from partnerships.meetings.services import MeetingDetails, Recurrence, schedule, update
+from partnerships.meetings.scheduling import MeetingDetails, Recurrence, schedule, update
 from partnerships.modelbase import utcnow
 from partnerships.places.models import Partnership
 from partnerships.timeutil import to_uk
@@ -505,7 +505,7 @@ def test_capacity_cannot_drop_below_the_places_taken(client: Any, auth: Any, wor
 
 def test_a_postponed_meeting_given_a_new_date_is_back_on(world: World,
                                                          make_meeting: Any) -> None:
-    from partnerships.meetings.services import postpone
+    from partnerships.meetings.scheduling import postpone
 
     meeting = make_meeting(world.forum)
     postpone(world.officer, meeting, "Chair ill")

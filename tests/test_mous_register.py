@@ -16,7 +16,7 @@ from sqlalchemy import select
 from partnerships.extensions import db
 from partnerships.mous import reviews, services
 from partnerships.mous.models import EndKind, Mou
-from partnerships.mous.register import is_due_for_review, is_overdue
+from partnerships.mous.mou_register import is_due_for_review, is_overdue
 from partnerships.organisations.models import OrgType
 from partnerships.places.models import PartnershipMember, Principle
 from partnerships.timeutil import today_uk

@@ -261,7 +261,7 @@ def test_a_manager_link_cannot_be_altered_or_pointed_at_another_application(
     with world.app.test_request_context():
         other = db.session.scalar(select(Application).where(
             Application.applicant_id == world.cvs_staff.id))
-        forged = rules._serializer().dumps({"a": other.id, "k": "guess"})
+        forged = rules.manager_link_serializer().dumps({"a": other.id, "k": "guess"})
     response = client.get(f"/opportunities/manager/{forged}")
     assert response.status_code == 410
     assert "secret statement" not in response.get_data(as_text=True)

@@ -27,7 +27,7 @@ from partnerships.extensions import db
 from partnerships.forms import BaseForm, MaxLength, NoControlCharacters, SingleLine
 from partnerships.mail import OutboxMessage
 from partnerships.meetings.models import Meeting, MeetingFormat
-from partnerships.meetings.services import MeetingDetails, schedule
+from partnerships.meetings.scheduling import MeetingDetails, schedule
 from partnerships.opportunities.models import Opportunity
 from partnerships.organisations.models import OrganisationMember
 from tests.test_mous import world as mou_world  # noqa: F401  (fixture)

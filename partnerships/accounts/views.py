@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from ..errors import ValidationError
 from ..extensions import db, limiter
 from ..redirects import safe_next_url
-from . import bp, services
+from . import services
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -21,6 +21,7 @@ from .forms import (
     SignInForm,
 )
 from .models import User
+from .routes import bp
 from .tokens import TokenError
 
 

@@ -16,8 +16,9 @@ from ..extensions import db, login_manager
 from ..places import services as place_services
 from ..places.forms import ButtonForm, PartnershipForm
 from ..places.models import Partnership
-from . import bp, services
+from . import services
 from .forms import OfficerForm, UserSearchForm
+from .routes import bp
 
 Page = str | Response | tuple[str, int]
 

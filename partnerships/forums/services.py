@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..accounts.services import find_by_email, normalise_email
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..extensions import db
+from ..meetings import registrations as meeting_registrations
 from ..modelbase import utcnow
 from ..organisations.models import Organisation
 from ..places.models import Partnership
@@ -104,15 +105,6 @@ def find_forum(partnership_slug: str, forum_slug: str, convenors: bool = True) -
         .join(Partnership, Partnership.id == Forum.partnership_id)
         .where(Partnership.slug == partnership_slug, Forum.slug == forum_slug)
         .options(*options)
-    )
-
-
-def get_forum(partnership: Partnership, slug: str) -> Forum | None:
-    return db.session.scalar(
-        select(Forum)
-        .where(Forum.partnership_id == partnership.id, Forum.slug == slug)
-        .options(selectinload(Forum.convenors).joinedload(ForumConvenor.user),
-                 selectinload(Forum.convenors).joinedload(ForumConvenor.organisation))
     )
 
 
@@ -531,7 +523,7 @@ def leave(actor: User, forum: Forum) -> int:
     membership.decided_by_id = actor.id
     audit.record(actor, "forum.member_left", "forum", forum.id, user_id=actor.id)
     permissions.forget_forum_access()
-    return _end_meeting_registrations(actor, actor, forum)
+    return meeting_registrations.forum_left(actor, actor, forum.id)
 
 
 def decide(actor: User, membership: ForumMember, approve: bool, reason: str = "") -> None:
@@ -593,15 +585,7 @@ def remove_member(actor: User, membership: ForumMember, reason: str, ban: bool =
                    "forum_member_removed", user=membership.user, forum=forum, reason=reason,
                    banned=ban)
     permissions.forget_forum_access()
-    _end_meeting_registrations(actor, membership.user, forum)
-
-
-def _end_meeting_registrations(actor: User, user: User, forum: Forum) -> int:
-    """Registrations for the forum's members-only meetings end with the membership
-    (imported here: meetings build on forums, not the other way round)."""
-    from ..meetings import registrations
-
-    return registrations.forum_left(actor, user, forum.id)
+    meeting_registrations.forum_left(actor, membership.user, forum.id)
 
 
 def lift_ban(actor: User, ban: ForumBan) -> None:

@@ -24,8 +24,9 @@ from .. import pagination, permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..htmx import hx_redirect, wants_fragment
-from . import bp, discussions, services
+from . import discussions, services
 from .models import Forum, Post, Subscription, Thread
+from .routes import bp
 from .thread_forms import EditPostForm, HidePostForm, ReplyForm, ThreadForm
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from ..organisations.models import Organisation
 from ..places import services as places_services
 from ..places.models import Partnership
 from ..redirects import safe_next_url
-from . import bp, discussions, services
+from . import discussions, services
 from .forms import (
     ButtonForm,
     ConvenorForm,
@@ -37,6 +37,7 @@ from .forms import (
     RemoveForm,
 )
 from .models import Forum, ForumMember, ForumMemberStatus, MembershipPolicy
+from .routes import bp
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess

@@ -18,10 +18,11 @@ from .. import permissions, uploads
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..htmx import hx_redirect, render_page_or_partial, wants_fragment
-from . import agenda, bp
+from . import agenda
 from .agenda_forms import ButtonForm, DeclineForm, ItemForm, PaperForm, RequestForm
 from .models import AgendaItem, ItemRequest, ItemRequestStatus, Meeting
-from .views import load_managed_meeting, load_meeting, to_meeting
+from .routes import bp
+from .view_helpers import load_managed_meeting, load_meeting, to_meeting
 
 Page = str | Response | tuple[str, int]
 CANCELLED = "This meeting has been cancelled, so its agenda cannot be changed."

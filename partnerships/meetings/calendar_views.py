@@ -42,8 +42,9 @@ from ..modelbase import utcnow
 from ..places.models import Partnership
 from ..slugs import slugify
 from ..timeutil import to_uk
-from . import bp, feeds, ical, queries
-from .views import load_meeting
+from . import feeds, ical, queries
+from .routes import bp
+from .view_helpers import load_meeting
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_FEED_CACHE = "public, max-age=3600"

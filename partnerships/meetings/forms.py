@@ -22,7 +22,7 @@ from ..forms import (
 )
 from ..forums.models import Visibility
 from .models import Meeting, MeetingFormat, RecurrenceKind
-from .services import MeetingDetails, Recurrence
+from .scheduling import MeetingDetails, Recurrence
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")

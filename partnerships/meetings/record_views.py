@@ -18,7 +18,7 @@ from .. import permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db, login_manager
 from ..timeutil import today_uk
-from . import bp, records
+from . import records
 from .models import ActionItem, ActionStatus, Meeting, Registration
 from .record_forms import (
     ActionForm,
@@ -30,7 +30,8 @@ from .record_forms import (
     attendance_form,
     minutes_form,
 )
-from .views import load_managed_meeting, to_meeting
+from .routes import bp
+from .view_helpers import load_managed_meeting, to_meeting
 
 Page = str | Response | tuple[str, int]
 MINUTES_ANCHOR = "#minutes"

@@ -16,11 +16,11 @@ from werkzeug.wrappers import Response
 from .. import permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from . import bp
 from . import registrations as rules
 from .models import Meeting, RegistrationStatus
 from .registration_forms import ButtonForm, RegisterForm
-from .views import load_managed_meeting, load_meeting, to_meeting
+from .routes import bp
+from .view_helpers import load_managed_meeting, load_meeting, to_meeting
 
 Page = str | Response | tuple[str, int]
 

@@ -312,7 +312,7 @@ def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registr
 
 
 def capacity_changed(meeting: Meeting, actor: User | None = None) -> list[Registration]:
-    """Call after an organiser changed the capacity (``services.update``): if it rose
+    """Call after an organiser changed the capacity (``scheduling.update``): if it rose
     (or was removed) the waiting list is promoted into the new places. Harmless
     otherwise. The capacity must not go below ``places_taken`` (the database refuses
     it): the edit form should say how many places are taken."""

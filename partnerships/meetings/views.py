@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -23,32 +23,12 @@ from ..forums.models import Forum
 from ..modelbase import utcnow
 from ..places.models import Partnership
 from ..timeutil import uk_local_to_utc
-from . import agenda, bp, feeds, queries, records, registrations, services
+from . import agenda, feeds, queries, records, registrations, scheduling
 from .forms import CancelForm, EditForm, PostponeForm, ScheduleForm
-from .models import Meeting
+from .routes import bp
+from .view_helpers import load_managed_meeting, load_meeting, to_meeting
 
 Page = str | Response | tuple[str, int]
-
-
-def load_meeting(meeting_id: int) -> Meeting:
-    """The meeting, if this person may see it; otherwise 404."""
-    meeting = queries.get_meeting(meeting_id)
-    if meeting is None or not permissions.can_view_meeting(current_user, meeting):
-        abort(404)
-    return meeting
-
-
-def load_managed_meeting(meeting_id: int) -> Meeting:
-    """The meeting, for its organisers; 404 for those who cannot see it, 403 for the
-    others."""
-    meeting = load_meeting(meeting_id)
-    if not permissions.can_manage_meeting(current_user, meeting):
-        abort(403, "Only the forum's convenors and the partnership's officers can do this.")
-    return meeting
-
-
-def to_meeting(meeting: Meeting, anchor: str = "") -> Response:
-    return redirect(url_for("meetings.show", meeting_id=meeting.id) + anchor, 303)
 
 
 def _forum(slug: str, forum_slug: str) -> Forum:
@@ -169,8 +149,8 @@ def new(slug: str, forum_slug: str) -> Page:
                                    "the box to confirm you are recording a past meeting")
         else:
             try:
-                meetings = services.schedule(current_user, forum, form.details(),
-                                             form.recurrence())
+                meetings = scheduling.schedule(current_user, forum, form.details(),
+                                               form.recurrence())
             except ValidationError as error:
                 db.session.rollback()
                 form.add_error(error.field, error.message)
@@ -209,7 +189,7 @@ def edit(meeting_id: int) -> Page:
         else:
             scope = form.scope.data if "scope" in form else "this"
             try:
-                changed = services.update(current_user, meeting, form.details(), scope)
+                changed = scheduling.update(current_user, meeting, form.details(), scope)
             except ValidationError as error:
                 db.session.rollback()
                 form.add_error(error.field, error.message)
@@ -241,7 +221,7 @@ def cancel(meeting_id: int) -> Page:
     if form.validate_on_submit():
         scope = form.scope.data if "scope" in form else "this"
         try:
-            cancelled = services.cancel(current_user, meeting, form.reason.data or "", scope)
+            cancelled = scheduling.cancel(current_user, meeting, form.reason.data or "", scope)
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)
@@ -264,8 +244,8 @@ def postpone(meeting_id: int) -> Page:
     form = PostponeForm()
     if form.validate_on_submit():
         try:
-            services.postpone(current_user, meeting, form.reason.data or "", form.day.data,
-                              form.start.time(), form.end.time())
+            scheduling.postpone(current_user, meeting, form.reason.data or "", form.day.data,
+                                form.start.time(), form.end.time())
         except ValidationError as error:
             db.session.rollback()
             form.add_error(error.field, error.message)

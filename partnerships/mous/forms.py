@@ -44,7 +44,7 @@ from ..places.models import Principle
 from ..uploads import MAX_FILE_BYTES, size_text
 from . import services
 from .models import EndKind, MouStatus, MouVersion, VersionStatus
-from .register import StatusFilter
+from .mou_register import StatusFilter
 from .services import ClauseDetails, MouDetails, PartyDetails
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "

@@ -1,7 +1,7 @@
 """The register of MoUs (with its filters and, for officers, what is due for review)
 and its open-data exports, /partnerships/<slug>/mous.csv and mous.json.
 
-The exports are built from the anonymous register whoever asks (see ``register``),
+The exports are built from the anonymous register whoever asks (see ``mou_register``),
 so they never include drafts or members-only MoUs.
 """
 
@@ -13,45 +13,46 @@ from flask_login import current_user
 from .. import permissions
 from ..places.models import Partnership
 from ..timeutil import today_uk
-from . import bp, register
+from . import mou_register
 from .forms import RegisterFilterForm
-from .views import BASE, _partnership
+from .routes import bp
+from .view_helpers import BASE, load_partnership
 
 
 @bp.get(BASE + "/", endpoint="register")
 def register_page(slug: str) -> str:
     """The register: everyone sees published MoUs in force or ended; members also
     see members-only ones (with the reason); insiders see drafts in progress."""
-    partnership = _partnership(slug)
+    partnership = load_partnership(slug)
     access = permissions.mou_access(current_user, partnership)
-    filters = register.RegisterFilters.from_args(request.args)
+    filters = mou_register.RegisterFilters.from_args(request.args)
     today = today_uk()
-    entries = register.register_entries(partnership, access, today)
+    entries = mou_register.register_entries(partnership, access, today)
     form = RegisterFilterForm(formdata=request.args)
-    form.set_parties(register.party_choices(entries))
+    form.set_parties(mou_register.party_choices(entries))
     # Show what was applied (a stale value falls back to "any", as the filters do).
     form.status.data = filters.status.value if filters.status else ""
     form.party.data = str(filters.party_id) if filters.party_id else ""
     form.principle.data = filters.principle.value if filters.principle else ""
-    shown = register.filter_entries(entries, filters)
+    shown = mou_register.filter_entries(entries, filters)
     return render_template(
         "mous/register.html", partnership=partnership, entries=shown, total=len(entries),
         access=access, can_draft=access.manages, form=form, filters=filters,
-        due=register.due_for_review(entries) if access.manages else [],
+        due=mou_register.due_for_review(entries) if access.manages else [],
         export_args=filters.query_args(), today=today,
     )
 
 
-def _public(slug: str) -> tuple[Partnership, list[register.Entry]]:
-    partnership = _partnership(slug)
-    filters = register.RegisterFilters.from_args(request.args)
-    return partnership, register.public_entries(partnership, filters, today_uk())
+def _public(slug: str) -> tuple[Partnership, list[mou_register.Entry]]:
+    partnership = load_partnership(slug)
+    filters = mou_register.RegisterFilters.from_args(request.args)
+    return partnership, mou_register.public_entries(partnership, filters, today_uk())
 
 
 @bp.get("/partnerships/<slug>/mous.csv")
 def export_csv(slug: str) -> Response:
     partnership, entries = _public(slug)
-    body = register.export_csv(entries)
+    body = mou_register.export_csv(entries)
     response = Response(body.encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
@@ -62,6 +63,6 @@ def export_csv(slug: str) -> Response:
 @bp.get("/partnerships/<slug>/mous.json")
 def export_json(slug: str) -> Response:
     partnership, entries = _public(slug)
-    response = jsonify(register.export_json(partnership, entries))
+    response = jsonify(mou_register.export_json(partnership, entries))
     response.headers["Access-Control-Allow-Origin"] = "*"  # open data, no cookies needed
     return response

@@ -10,15 +10,16 @@ from flask_login import current_user, login_required
 from ..errors import ValidationError
 from ..extensions import db
 from ..timeutil import format_day, today_uk
-from . import bp, reviews
+from . import reviews
 from .forms import REVIEW_FORMS, AmendReviewForm, ContinueForm, EndForm
-from .views import ONE, Page, _managed, _see_other
+from .routes import bp
+from .view_helpers import ONE, Page, load_managed, see_other
 
 
 @bp.route(ONE + "/review", methods=["GET", "POST"])
 @login_required
 def review(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     today = today_uk()
     reviews.require_reviewable(current_user, mou)  # a draft or ended MoU: the 409 page
     # Each outcome is its own form; only the one sent reads the request.
@@ -54,7 +55,7 @@ def review(slug: str, mou_id: int) -> Page:
             else:
                 db.session.commit()
                 flash(message, "success")
-                return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+                return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if sent is not None and sent.errors else 200
     return render_template("mous/review.html", partnership=partnership, mou=mou,
                            version=mou.current_version, forms=forms, form=sent,

@@ -60,7 +60,7 @@ ENDINGS = (EndKind.EXPIRED, EndKind.TERMINATED)
 
 def require_reviewable(actor: User, mou: Mou) -> MouVersion:
     """Officers review MoUs in force; an ended MoU can no longer change."""
-    services._require_manager(actor, mou.partnership)
+    services.require_manager(actor, mou.partnership)
     if mou.status is MouStatus.ENDED:
         raise Conflict("This MoU has ended, so it can no longer be reviewed, amended or "
                        "signed.")
@@ -152,9 +152,9 @@ def end(actor: User, mou: Mou, kind: EndKind | None, end_date: date | None, reas
                  version=current.number, end_kind=kind.value, end_date=end_date.isoformat())
     audit.record(actor, "mou.ended", "mou", mou.id, reason=reason, end_kind=kind.value,
                  end_date=end_date.isoformat(), withdrawn=withdrawn)
-    services._email_parties(
+    services.email_parties(
         current, f"Ended: {current.title}", "mou_ended",
-        also=services._officers(mou.partnership), partnership=mou.partnership,
+        also=services.officers_or_admins(mou.partnership), partnership=mou.partnership,
         kind=kind, end_date=end_date, reason=reason,
     )
 
@@ -290,7 +290,7 @@ def send_review_reminders(today: date) -> list[SentReminder]:
         version = mou.current_version
         assert version is not None and mou.review_date is not None
         if mou.partnership_id not in officers:
-            officers[mou.partnership_id] = services._officers(mou.partnership)
+            officers[mou.partnership_id] = services.officers_or_admins(mou.partnership)
         people: list[tuple[User, Organisation | None]] = [
             (user, None) for user in officers[mou.partnership_id]]
         for party in version.parties:

@@ -135,11 +135,11 @@ def get_mou(partnership: Partnership, mou_id: int) -> Mou | None:
         .options(selectinload(Mou.principle_rows), selectinload(Mou.forums))
     )
     if mou is not None:
-        _attach_versions([mou], load_versions([mou.current_version_id, mou.draft_version_id]))
+        attach_versions([mou], load_versions([mou.current_version_id, mou.draft_version_id]))
     return mou
 
 
-def _attach_versions(mous: Iterable[Mou], versions: list[MouVersion]) -> None:
+def attach_versions(mous: Iterable[Mou], versions: list[MouVersion]) -> None:
     """Hand each MoU its loaded versions, so the page never loads them again (the session
     only holds loaded objects weakly)."""
     by_id = {version.id: version for version in versions}
@@ -214,7 +214,7 @@ def partnership_forums(partnership: Partnership) -> list[Forum]:
 # --- Checks ----------------------------------------------------------------------------
 
 
-def _require_manager(actor: User, partnership: Partnership) -> None:
+def require_manager(actor: User, partnership: Partnership) -> None:
     if not permissions.can_manage_partnership(actor, partnership):
         raise PermissionDenied("Only the partnership's officers can do this with its MoUs.")
 
@@ -377,7 +377,7 @@ def _party_admins(version: MouVersion) -> list[tuple[User, Organisation]]:
     return [(user, orgs[org_id]) for user, org_id in rows]
 
 
-def _officers(partnership: Partnership) -> list[User]:
+def officers_or_admins(partnership: Partnership) -> list[User]:
     """The partnership's officers, or the site admins if it has none (so nothing is unseen)."""
     from ..places import services as places_services
 
@@ -393,7 +393,7 @@ def _mou_url(mou: Mou) -> str:
     return url_for("mous.show", slug=mou.partnership.slug, mou_id=mou.id, _external=True)
 
 
-def _email_parties(version: MouVersion, subject: str, template: str,
+def email_parties(version: MouVersion, subject: str, template: str,
                    also: Iterable[User] = (), **context: object) -> None:
     """One email per person: the parties' admins, plus ``also`` (e.g. nominees)."""
     sent: set[int] = set()
@@ -416,7 +416,7 @@ def create_draft(
     actor: User, partnership: Partnership, details: MouDetails, parties: Sequence[PartyDetails]
 ) -> Mou:
     """A new MoU with version 1 in draft (officers of the partnership and site admins)."""
-    _require_manager(actor, partnership)
+    require_manager(actor, partnership)
     values = _clean_details(details, first=True)
     cleaned = _clean_parties(partnership, parties)
     mou = Mou(partnership_id=partnership.id, number=_next_number(partnership),
@@ -442,7 +442,7 @@ def create_draft(
 def update_draft(actor: User, version: MouVersion, details: MouDetails) -> None:
     """Change a draft's details (and the MoU's principles)."""
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     require_editable(version)
     values = _clean_details(details, first=version.number == 1)
     changed = [key for key, value in values.items() if getattr(version, key) != value]
@@ -460,7 +460,7 @@ def set_parties(actor: User, version: MouVersion, parties: Sequence[PartyDetails
     """Set who the parties are, in order, with their roles. A removed party is also
     removed from the clauses it was responsible for."""
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     require_editable(version)
     existing = {party.organisation_id: party for party in version.parties}
     cleaned = _clean_parties(mou.partnership, parties, keep=existing)
@@ -492,7 +492,7 @@ def set_clauses(actor: User, version: MouVersion, clauses: Sequence[ClauseDetail
     """Replace the numbered clauses (1..n) with these, in order. Existing clause rows
     are updated in place by number, so comments stay attached to their clause."""
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     require_editable(version)
     if len(clauses) > CLAUSES_MAX:
         raise ValidationError(f"An MoU can have at most {CLAUSES_MAX} clauses",
@@ -539,7 +539,7 @@ def set_clauses(actor: User, version: MouVersion, clauses: Sequence[ClauseDetail
 def add_attachment(actor: User, version: MouVersion, upload: FileStorage | None) -> MouAttachment:
     """Attach a PDF, DOCX or ODT file (checked by content) to a draft."""
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     require_editable(version)
     if len(version.attachments) >= ATTACHMENTS_MAX:
         raise ValidationError(f"A version can have at most {ATTACHMENTS_MAX} attachments. "
@@ -563,7 +563,7 @@ def remove_attachment(actor: User, attachment: MouAttachment) -> str | None:
     version uses it, for the caller to delete once the change is committed."""
     version = attachment.version
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     require_editable(version)
     stored_name = attachment.stored_name
     audit.record(actor, "mou.attachment_removed", "mou", mou.id, version=version.number,
@@ -580,7 +580,7 @@ def remove_attachment(actor: User, attachment: MouAttachment) -> str | None:
 def set_forums(actor: User, mou: Mou, forum_ids: Iterable[int]) -> None:
     """Link the MoU to related forums of the same partnership (not part of the signed
     text, so this can change while the MoU is in force)."""
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     if mou.status is MouStatus.ENDED:
         raise Conflict("This MoU has ended, so its related forums can no longer change.")
     wanted = set(forum_ids)
@@ -597,7 +597,7 @@ def set_forums(actor: User, mou: Mou, forum_ids: Iterable[int]) -> None:
 def set_publication(actor: User, mou: Mou, publish: bool, reason: str = "") -> None:
     """Publish on the public register, or keep members only: an officer records the
     parties' agreement not to publish, with the reason shown on the register entry."""
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     reason = reason.strip()
     if not publish and not reason:
         raise ValidationError("Enter why the parties agreed not to publish the MoU",
@@ -618,7 +618,7 @@ def set_publication(actor: User, mou: Mou, publish: bool, reason: str = "") -> N
 def send_for_comments(actor: User, version: MouVersion) -> None:
     """Send a draft to the parties; their organisations' admins are emailed."""
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     if version.status is not VersionStatus.DRAFT:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
                        "cannot be sent for comments.")
@@ -630,7 +630,7 @@ def send_for_comments(actor: User, version: MouVersion) -> None:
         mou.status = MouStatus.COMMENTS
     db.session.flush()
     audit.record(actor, "mou.sent_for_comments", "mou", mou.id, version=version.number)
-    _email_parties(version, f"Comments wanted: {version.title}", "mou_comments_open",
+    email_parties(version, f"Comments wanted: {version.title}", "mou_comments_open",
                    partnership=mou.partnership,
                    comments_url=url_for("mous.comments", slug=mou.partnership.slug,
                                         mou_id=mou.id, _external=True))
@@ -670,7 +670,7 @@ def comment(actor: User, version: MouVersion, clause: MouClause | None, body: st
 def open_for_signature(actor: User, version: MouVersion) -> None:
     """Freeze the version and ask each party's authorised signatories to sign."""
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     if not version.status.is_editable:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
                        "cannot be opened for signature.")
@@ -692,7 +692,7 @@ def open_for_signature(actor: User, version: MouVersion) -> None:
     db.session.flush()
     audit.record(actor, "mou.opened_for_signature", "mou", mou.id, version=version.number)
     nominees = [p.nominated_signatory for p in version.parties if p.nominated_signatory]
-    _email_parties(version, f"Ready to sign: {version.title}", "mou_signature_open",
+    email_parties(version, f"Ready to sign: {version.title}", "mou_signature_open",
                    also=nominees, partnership=mou.partnership)
 
 
@@ -816,8 +816,8 @@ def _bring_into_force(actor: User, version: MouVersion) -> None:
     db.session.flush()
     audit.record(actor, "mou.in_force", "mou", mou.id, version=version.number,
                  superseded=previous.number if previous is not None else None)
-    officers = _officers(mou.partnership)
-    _email_parties(version, f"In force: {version.title}", "mou_in_force", also=officers,
+    officers = officers_or_admins(mou.partnership)
+    email_parties(version, f"In force: {version.title}", "mou_in_force", also=officers,
                    partnership=mou.partnership)
 
 
@@ -844,7 +844,7 @@ def decline(actor: User, version: MouVersion, organisation: Organisation,
     db.session.flush()
     audit.record(actor, "mou.declined", "mou", mou.id, reason=reason, version=version.number,
                  organisation_id=organisation.id)
-    for officer in _officers(mou.partnership):
+    for officer in officers_or_admins(mou.partnership):
         mail.queue(officer.email, f"{organisation.name} declined to sign: {version.title}",
                    "mou_declined", user=officer, organisation=organisation, mou=mou,
                    version=version, reason=reason, declined_by=actor, url=_mou_url(mou))
@@ -886,7 +886,7 @@ def start_amendment(actor: User, mou: Mou, changelog: str) -> MouVersion:
     instead: that version is withdrawn, keeping its signatures, and the new draft is
     copied from it.
     """
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     if mou.status is MouStatus.ENDED:
         raise Conflict("This MoU has ended, so it cannot be amended.")
     pending = mou.draft_version
@@ -926,7 +926,7 @@ def withdraw(actor: User, version: MouVersion, reason: str) -> None:
     """Withdraw a version in progress. An MoU that was never in force then ends; one in
     force carries on under its current version."""
     mou = version.mou
-    _require_manager(actor, mou.partnership)
+    require_manager(actor, mou.partnership)
     if not version.status.is_in_progress:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
                        "cannot be withdrawn.")
@@ -948,5 +948,5 @@ def withdraw(actor: User, version: MouVersion, reason: str) -> None:
     db.session.flush()
     audit.record(actor, "mou.withdrawn", "mou", mou.id, reason=reason, version=version.number)
     if was_sent:
-        _email_parties(version, f"Withdrawn: {version.title}", "mou_withdrawn",
+        email_parties(version, f"Withdrawn: {version.title}", "mou_withdrawn",
                        partnership=mou.partnership, reason=reason)

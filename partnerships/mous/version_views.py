@@ -12,17 +12,18 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from ..modelbase import utcnow
-from . import bp, services
+from . import services
 from .compare import compare as compare_versions
 from .forms import CompareForm
 from .models import MouVersion
-from .views import ONE, Page, _default_version, _forum_endpoint, _viewable
+from .routes import bp
+from .view_helpers import ONE, Page, default_version, forum_endpoint, load_viewable
 
 
 @bp.get(ONE + "/versions/<int:number>/")
 def version(slug: str, mou_id: int, number: int) -> Page:
     """One version in full: its text, parties, clauses, who signed it and when."""
-    partnership, mou, access = _viewable(slug, mou_id)
+    partnership, mou, access = load_viewable(slug, mou_id)
     shown = services.get_version(mou, number)
     if shown is None or not access.can_view_version(shown):
         abort(404)
@@ -31,7 +32,7 @@ def version(slug: str, mou_id: int, number: int) -> Page:
         "mous/version.html", partnership=partnership, mou=mou, version=shown, access=access,
         versions=versions, based_on=next((v for v in versions
                                           if v.id == shown.based_on_version_id), None),
-        forum_endpoint=_forum_endpoint(),
+        forum_endpoint=forum_endpoint(),
     )
 
 
@@ -52,7 +53,7 @@ def _chosen(raw: str | None, visible: dict[int, MouVersion], what: str) -> tuple
 def compare(slug: str, mou_id: int) -> Page:
     """Compare two versions (``?from=<n>&to=<m>``). Without parameters, the two latest
     versions the viewer may read; with a bad one, the form again with the problem (400)."""
-    partnership, mou, access = _viewable(slug, mou_id)
+    partnership, mou, access = load_viewable(slug, mou_id)
     versions = services.visible_versions(mou, access)
     visible = {v.number: v for v in versions}
     form = CompareForm(formdata=None)
@@ -95,14 +96,14 @@ def compare(slug: str, mou_id: int) -> Page:
 def print_page(slug: str, mou_id: int) -> Page:
     """The MoU (or ``?version=<n>``) laid out for paper: parties, clauses, signatures
     and version, with the print stylesheet's A4 page."""
-    partnership, mou, access = _viewable(slug, mou_id)
+    partnership, mou, access = load_viewable(slug, mou_id)
     number = request.args.get("version", "")
     if number:
         shown = services.get_version(mou, int(number)) if number.isdigit() else None
         if shown is None or not access.can_view_version(shown):
             abort(404)
     else:
-        shown = _default_version(mou, access)  # loaded in full with the MoU
+        shown = default_version(mou, access)  # loaded in full with the MoU
         if shown is None:
             abort(404)
     return render_template(

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import permissions, uploads
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..places import services as places_services
 from ..places.models import Partnership
 from ..timeutil import today_uk
-from . import bp, register, reviews, services
+from . import mou_register, reviews, services
 from .forms import (
     AmendForm,
     AttachmentForm,
@@ -37,41 +36,18 @@ from .forms import (
     WithdrawForm,
 )
 from .models import Mou, MouStatus, MouVersion, VersionStatus
-
-Page = str | Response | tuple[str, int]
-BASE = "/partnerships/<slug>/mous"
-ONE = BASE + "/<int:mou_id>"
-
-
-def _see_other(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
-
-
-def _partnership(slug: str) -> Partnership:
-    partnership = places_services.get_by_slug(slug)
-    if partnership is None:
-        abort(404)
-    return partnership
-
-
-def _viewable(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.MouAccess]:
-    """The MoU, if this viewer may see it (404 otherwise, so drafts stay unseen)."""
-    partnership = _partnership(slug)
-    mou = services.get_mou(partnership, mou_id)
-    if mou is None:
-        abort(404)
-    access = permissions.mou_access(current_user, partnership)
-    if not access.can_view_mou(mou):
-        abort(404)
-    return partnership, mou, access
-
-
-def _managed(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.MouAccess]:
-    """The MoU, for the partnership's officers and site admins (403 for others)."""
-    partnership, mou, access = _viewable(slug, mou_id)
-    if not access.manages:
-        abort(403)
-    return partnership, mou, access
+from .routes import bp
+from .view_helpers import (
+    BASE,
+    ONE,
+    Page,
+    default_version,
+    forum_endpoint,
+    load_managed,
+    load_partnership,
+    load_viewable,
+    see_other,
+)
 
 
 def _pending(mou: Mou) -> MouVersion:
@@ -84,28 +60,12 @@ def _pending(mou: Mou) -> MouVersion:
     return mou.draft_version
 
 
-def _forum_endpoint() -> str | None:
-    return "forums.show" if "forums.show" in current_app.view_functions else None
-
-
 # --- One MoU ------------------------------------------------------------------------------
-
-
-def _default_version(mou: Mou, access: permissions.MouAccess) -> MouVersion | None:
-    """The version the MoU page shows: the one in force, else the one in progress (for
-    those who may see it), else (for officers) the last one of a withdrawn MoU."""
-    shown = mou.current_version
-    if shown is None and mou.draft_version is not None \
-            and access.can_view_version(mou.draft_version):
-        shown = mou.draft_version
-    if shown is None and access.manages:
-        shown = services.latest_version(mou)
-    return shown
 
 
 def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAccess,
                  problem: str | None = None, status: int = 200) -> Page:
-    shown = _default_version(mou, access)
+    shown = default_version(mou, access)
     if shown is None:
         abort(404)
     pending = mou.draft_version
@@ -117,16 +77,16 @@ def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAcce
         versions=services.visible_versions(mou, access),
         reviews=reviews.history(mou) if mou.has_been_in_force else [],
         review_notes=access.manages or (current is not None and access.is_party_admin(current)),
-        due_for_review=register.is_due_for_review(mou, today),
-        overdue=register.is_overdue(mou, today),
-        forum_endpoint=_forum_endpoint(), problem=problem, statuses=VersionStatus,
+        due_for_review=mou_register.is_due_for_review(mou, today),
+        overdue=mou_register.is_overdue(mou, today),
+        forum_endpoint=forum_endpoint(), problem=problem, statuses=VersionStatus,
         mou_statuses=MouStatus,
     ), status
 
 
 @bp.get(ONE + "/")
 def show(slug: str, mou_id: int) -> Page:
-    partnership, mou, access = _viewable(slug, mou_id)
+    partnership, mou, access = load_viewable(slug, mou_id)
     return _render_show(partnership, mou, access)
 
 
@@ -136,7 +96,7 @@ def show(slug: str, mou_id: int) -> Page:
 @bp.route(BASE + "/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str) -> Page:
-    partnership = _partnership(slug)
+    partnership = load_partnership(slug)
     if not permissions.can_draft_mou(current_user, partnership):
         abort(403)
     form = MouForm()
@@ -153,7 +113,7 @@ def new(slug: str) -> Page:
             db.session.commit()
             flash(f"Your draft MoU is saved as {mou.reference}. Now add its clauses.",
                   "success")
-            return _see_other("mous.clauses", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.clauses", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/form.html", partnership=partnership, form=form, mou=None,
                            version=None), status
@@ -170,7 +130,7 @@ def _party_organisations(partnership: Partnership, version: MouVersion) -> list[
 @bp.route(ONE + "/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
     services.require_editable(draft)
     form = MouForm(obj=draft)
@@ -190,7 +150,7 @@ def edit(slug: str, mou_id: int) -> Page:
         else:
             db.session.commit()
             flash("Your changes to the draft are saved.", "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/form.html", partnership=partnership, form=form, mou=mou,
                            version=draft), status
@@ -199,7 +159,7 @@ def edit(slug: str, mou_id: int) -> Page:
 @bp.route(ONE + "/clauses", methods=["GET", "POST"])
 @login_required
 def clauses(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
     services.require_editable(draft)
     form = ClausesForm()
@@ -218,7 +178,7 @@ def clauses(slug: str, mou_id: int) -> Page:
             if form.add.data:
                 return redirect(url_for("mous.clauses", slug=partnership.slug, mou_id=mou.id,
                                         _anchor="new-clause"), code=303)
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/clauses.html", partnership=partnership, mou=mou,
                            version=draft, form=form), status
@@ -227,7 +187,7 @@ def clauses(slug: str, mou_id: int) -> Page:
 @bp.route(ONE + "/attachments", methods=["GET", "POST"])
 @login_required
 def attachments(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
     services.require_editable(draft)
     form = AttachmentForm()
@@ -240,7 +200,7 @@ def attachments(slug: str, mou_id: int) -> Page:
         else:
             db.session.commit()
             flash(f"{attachment.original_filename} is attached to the draft.", "success")
-            return _see_other("mous.attachments", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.attachments", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/attachments.html", partnership=partnership, mou=mou,
                            version=draft, form=form), status
@@ -249,7 +209,7 @@ def attachments(slug: str, mou_id: int) -> Page:
 @bp.post(ONE + "/attachments/<int:attachment_id>/remove")
 @login_required
 def remove_attachment(slug: str, mou_id: int, attachment_id: int) -> Response:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     attachment = services.get_attachment(mou, attachment_id)
     if attachment is None:
         abort(404)
@@ -259,12 +219,12 @@ def remove_attachment(slug: str, mou_id: int, attachment_id: int) -> Response:
     if orphan:
         uploads.delete(orphan)
     flash(f"{name} is no longer attached to the draft.", "success")
-    return _see_other("mous.attachments", slug=partnership.slug, mou_id=mou.id)
+    return see_other("mous.attachments", slug=partnership.slug, mou_id=mou.id)
 
 
 @bp.get(ONE + "/attachments/<int:attachment_id>")
 def download(slug: str, mou_id: int, attachment_id: int) -> Response:
-    _, mou, access = _viewable(slug, mou_id)
+    _, mou, access = load_viewable(slug, mou_id)
     attachment = services.get_attachment(mou, attachment_id)
     if attachment is None or not access.can_view_version(attachment.version):
         abort(404)
@@ -275,7 +235,7 @@ def download(slug: str, mou_id: int, attachment_id: int) -> Response:
 @bp.route(ONE + "/forums", methods=["GET", "POST"])
 @login_required
 def forums(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     form = ForumsForm()
     available = services.partnership_forums(partnership)
     form.forums.choices = [(str(forum.id), forum.name) for forum in available]
@@ -290,7 +250,7 @@ def forums(slug: str, mou_id: int) -> Page:
         else:
             db.session.commit()
             flash("The related forums are saved.", "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/forums.html", partnership=partnership, mou=mou, form=form,
                            available=available), status
@@ -299,7 +259,7 @@ def forums(slug: str, mou_id: int) -> Page:
 @bp.route(ONE + "/publication", methods=["GET", "POST"])
 @login_required
 def publication(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     form = PublicationForm()
     if not form.is_submitted():
         form.publish.data = "yes" if mou.publish else "no"
@@ -316,7 +276,7 @@ def publication(slug: str, mou_id: int) -> Page:
             flash("The MoU will be on the public register once it is in force." if mou.publish
                   else "The MoU is members only. The reason is shown on its register entry.",
                   "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/publication.html", partnership=partnership, mou=mou,
                            form=form), status
@@ -327,7 +287,7 @@ def publication(slug: str, mou_id: int) -> Page:
 
 def _step(slug: str, mou_id: int, act: Any, done: str) -> Page:
     """Run one officer action from the MoU page (a button), then go back to it."""
-    partnership, mou, access = _managed(slug, mou_id)
+    partnership, mou, access = load_managed(slug, mou_id)
     draft = _pending(mou)
     try:
         act(draft)
@@ -336,7 +296,7 @@ def _step(slug: str, mou_id: int, act: Any, done: str) -> Page:
         return _render_show(partnership, mou, access, problem=error.message, status=422)
     db.session.commit()
     flash(done, "success")
-    return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+    return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
 
 
 @bp.post(ONE + "/send-for-comments")
@@ -357,7 +317,7 @@ def open_for_signature(slug: str, mou_id: int) -> Page:
 @bp.route(ONE + "/amend", methods=["GET", "POST"])
 @login_required
 def amend(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     if mou.status is MouStatus.ENDED:
         raise Conflict("This MoU has ended, so it can no longer be amended.")
     form = AmendForm()
@@ -373,7 +333,7 @@ def amend(slug: str, mou_id: int) -> Page:
                   "in force until every party signs the new one." if mou.has_been_in_force
                   else f"Version {new_version.number} is a new draft, copied from the version "
                   "that was out for signature.", "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/amend.html", partnership=partnership, mou=mou, form=form,
                            base=mou.draft_version or mou.current_version), status
@@ -382,7 +342,7 @@ def amend(slug: str, mou_id: int) -> Page:
 @bp.route(ONE + "/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(slug: str, mou_id: int) -> Page:
-    partnership, mou, _access = _managed(slug, mou_id)
+    partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
     form = WithdrawForm()
     if form.validate_on_submit():
@@ -394,7 +354,7 @@ def withdraw(slug: str, mou_id: int) -> Page:
         else:
             db.session.commit()
             flash(f"Version {draft.number} is withdrawn.", "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/withdraw.html", partnership=partnership, mou=mou,
                            version=draft, form=form), status
@@ -412,7 +372,7 @@ def _comment_forms(version: MouVersion) -> dict[str, CommentForm]:
 @bp.route(ONE + "/comments", methods=["GET", "POST"])
 @login_required
 def comments(slug: str, mou_id: int) -> Page:
-    partnership, mou, access = _viewable(slug, mou_id)
+    partnership, mou, access = load_viewable(slug, mou_id)
     draft = mou.draft_version
     if draft is None:
         abort(404)
@@ -457,7 +417,7 @@ def _signing(slug: str, mou_id: int, organisation_id: int, number: str | None = 
              ) -> tuple[Partnership, Mou, permissions.MouAccess, MouVersion, Any]:
     """The version to sign (the one in progress, or the one the form was for) and the
     party's organisation, if this person is its authorised signatory."""
-    partnership, mou, access = _viewable(slug, mou_id)
+    partnership, mou, access = load_viewable(slug, mou_id)
     version_shown = mou.draft_version
     if number:
         if not number.isdigit():
@@ -513,7 +473,7 @@ def sign(slug: str, mou_id: int, organisation_id: int) -> Page:
             else:
                 flash(f"You have signed version {version_shown.number} for "
                       f"{organisation.name}.", "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     elif form.is_submitted():
         # Say why a stale or repeated signature is refused, before any field errors.
         services.check_signable(permissions.mou_access(current_user, partnership),
@@ -544,7 +504,7 @@ def decline(slug: str, mou_id: int, organisation_id: int) -> Page:
             db.session.commit()
             flash(f"You have declined to sign for {organisation.name}. We have told the "
                   "partnership officers your reason.", "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     else:
         services.check_signable(access, version_shown, organisation)
     return _render_sign(partnership, mou, version_shown, organisation, form, decline_form,
@@ -554,7 +514,7 @@ def decline(slug: str, mou_id: int, organisation_id: int) -> Page:
 @bp.route(ONE + "/nominate/<int:organisation_id>", methods=["GET", "POST"])
 @login_required
 def nominate(slug: str, mou_id: int, organisation_id: int) -> Page:
-    partnership, mou, access = _viewable(slug, mou_id)
+    partnership, mou, access = load_viewable(slug, mou_id)
     draft = mou.draft_version
     party = draft.party_for(organisation_id) if draft is not None else None
     if party is None:
@@ -572,7 +532,7 @@ def nominate(slug: str, mou_id: int, organisation_id: int) -> Page:
             db.session.commit()
             flash(f"{user.name} can now sign for {party.organisation.name}. We have emailed "
                   "them.", "success")
-            return _see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
     status = 422 if form.errors else 200
     return render_template("mous/nominate.html", partnership=partnership, mou=mou,
                            version=draft, party=party, form=form), status

@@ -2,9 +2,3 @@
 their line manager's approval, hosts accept, and placements are recorded and counted
 (/opportunities/..., /my/applications, /my/opportunities, /placements/<id>/, and
 /organisations/<slug>/opportunity-posters where admins choose who else may post)."""
-
-from flask import Blueprint
-
-bp = Blueprint("opportunities", __name__)
-
-from . import application_views, placement_views, poster_views, views  # noqa: E402,F401

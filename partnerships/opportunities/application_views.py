@@ -19,10 +19,11 @@ from ..modelbase import utcnow
 from ..organisations.models import Organisation
 from ..timeutil import today_uk
 from . import applications as rules
-from . import bp, services
+from . import services
 from .forms import ApplyForm, ButtonForm, DecisionForm, ManagerForm, WithdrawApplicationForm
 from .models import Application
-from .views import _visible
+from .routes import bp
+from .view_helpers import load_visible
 
 Page = str | Response | tuple[str, int]
 
@@ -55,7 +56,7 @@ def _application(application_id: int) -> Application:
 @bp.route("/opportunities/<int:opportunity_id>/apply", methods=["GET", "POST"])
 @login_required
 def apply(opportunity_id: int) -> Page:
-    opportunity = _visible(opportunity_id)
+    opportunity = load_visible(opportunity_id)
     note = services.closing_note(opportunity, today_uk())
     if note:
         return render_template("opportunities/apply_closed.html", opportunity=opportunity,

@@ -368,7 +368,7 @@ def _tell_host(application: Application) -> None:
 # --- The line manager's link -------------------------------------------------------------
 
 
-def _serializer() -> URLSafeTimedSerializer:
+def manager_link_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=MANAGER_SALT)
 
 
@@ -381,7 +381,7 @@ def _send_manager_link(application: Application, reminder: bool) -> str:
     secret = secrets.token_urlsafe(32)
     application.manager_token_hash = _hash(secret)
     application.manager_link_sent_at = utcnow()
-    token = _serializer().dumps({"a": application.id, "k": secret})
+    token = manager_link_serializer().dumps({"a": application.id, "k": secret})
     expires = application.manager_link_sent_at + timedelta(days=LINK_DAYS)
     applicant = application.applicant
     subject = (f"Reminder: {applicant.name} asks for your approval" if reminder
@@ -409,7 +409,7 @@ def application_for_manager(token: str, now: datetime | None = None) -> Applicat
     invalid = LinkProblem("This link is not valid",
                           "Check you copied the whole link from the email.", status=404)
     try:
-        data = _serializer().loads(token, max_age=LINK_DAYS * 24 * 3600)
+        data = manager_link_serializer().loads(token, max_age=LINK_DAYS * 24 * 3600)
     except SignatureExpired as exc:
         raise LinkProblem("This link has expired",
                           f"Links to approve an application last {LINK_DAYS} days. Ask the "

@@ -262,10 +262,6 @@ class Opportunity(TimestampMixin, db.Model):
     def places_left(self) -> int:
         return max(0, self.places - self.places_taken)
 
-    def is_accepting(self, today: date) -> bool:
-        """Open, and the closing date (the end of that day in the UK) has not passed."""
-        return self.status is OpportunityStatus.OPEN and self.closing_date >= today
-
     def __repr__(self) -> str:
         return f"<Opportunity {self.id} {self.status.value}>"
 

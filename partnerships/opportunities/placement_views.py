@@ -13,10 +13,10 @@ from werkzeug.wrappers import Response
 from .. import permissions
 from ..errors import ValidationError
 from ..extensions import db
-from . import bp
 from . import placements as rules
 from .forms import ButtonForm, CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
 from .models import Placement, PlacementStatus, ReflectionRole
+from .routes import bp
 
 Page = str | Response | tuple[str, int]
 

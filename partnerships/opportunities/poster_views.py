@@ -17,9 +17,9 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..organisations import services as organisation_services
 from ..organisations.models import Organisation
-from . import bp
 from . import posters as rules
 from .forms import ButtonForm, PosterForm
+from .routes import bp
 
 Page = str | Response | tuple[str, int]
 

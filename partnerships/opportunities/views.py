@@ -20,9 +20,11 @@ from ..extensions import db
 from ..htmx import render_page_or_partial
 from ..timeutil import today_uk
 from . import applications as application_rules
-from . import bp, placements, services
+from . import placements, services
 from .forms import ButtonForm, FilterForm, OpportunityForm, WithdrawOpportunityForm
 from .models import Opportunity, OpportunityStatus
+from .routes import bp
+from .view_helpers import load_visible
 
 Page = str | Response | tuple[str, int]
 
@@ -38,17 +40,9 @@ def _to_opportunity(opportunity: Opportunity) -> Response:
     return _see_other("opportunities.show", opportunity_id=opportunity.id)
 
 
-def _visible(opportunity_id: int) -> Opportunity:
-    """An opportunity this person may see; 404 otherwise (drafts are the host's)."""
-    opportunity = services.get(opportunity_id)
-    if opportunity is None or not permissions.can_view_opportunity(current_user, opportunity):
-        abort(404)
-    return opportunity
-
-
 def _managed(opportunity_id: int) -> Opportunity:
     """An opportunity this person hosts: anonymous people sign in first, others get 403."""
-    opportunity = _visible(opportunity_id)
+    opportunity = load_visible(opportunity_id)
     if not current_user.is_authenticated:
         abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
     if not permissions.can_manage_opportunity(current_user, opportunity):
@@ -154,7 +148,7 @@ def edit(opportunity_id: int) -> Page:
 
 @bp.get("/opportunities/<int:opportunity_id>/")
 def show(opportunity_id: int) -> Page:
-    opportunity = _visible(opportunity_id)
+    opportunity = load_visible(opportunity_id)
     manages = permissions.can_manage_opportunity(current_user, opportunity)
     today = today_uk()
     context: dict[str, Any] = {}

@@ -18,7 +18,7 @@ from .. import pagination, permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..places import services as places_services
-from . import bp, services
+from . import services
 from .domains import usable_as_work_domain, website_domain
 from .forms import (
     ActionForm,
@@ -29,6 +29,7 @@ from .forms import (
     OrganisationForm,
 )
 from .models import MemberRole, Organisation, OrganisationMember, RequestStatus
+from .routes import bp
 
 Page = str | Response | tuple[str, int]
 

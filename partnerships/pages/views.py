@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
 from ..places import services as place_services
-from . import bp
+from .routes import bp
 
 
 @bp.get("/")

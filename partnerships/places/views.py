@@ -14,9 +14,10 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..forums import services as forum_services
 from ..meetings import queries as meeting_queries
-from . import bp, services
+from . import services
 from .forms import ButtonForm, DeclineForm, JoinForm, PartnershipForm
 from .models import Partnership, PartnershipMember
+from .routes import bp
 
 Page = str | Response | tuple[str, int]
 

@@ -9,7 +9,6 @@ import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from partnerships.extensions import db
@@ -17,17 +16,12 @@ from partnerships.forums.models import Forum, ForumMember, ForumMemberStatus, Vi
 from partnerships.meetings.models import Meeting, MeetingFormat
 from partnerships.modelbase import utcnow
 from tests.browser.conftest import (
-    CHROMIUM,
-    SKIP_REASON,
     Data,
     LiveServer,
     axe_check,
     errors_on,
     sign_in,
 )
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 
 def forum_with_meeting(live: Data, members: list[Any]) -> tuple[str, int]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
@@ -29,9 +28,7 @@ from partnerships.forums.models import (
 from partnerships.modelbase import utcnow
 from partnerships.places.models import Partnership
 from tests.browser.conftest import (
-    CHROMIUM,
     PHONE,
-    SKIP_REASON,
     TIMEOUT_MS,
     Data,
     LiveServer,
@@ -40,9 +37,6 @@ from tests.browser.conftest import (
     errors_on,
     sign_in,
 )
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 
 def _context(browser: Browser, server: LiveServer, **options: object) -> BrowserContext:

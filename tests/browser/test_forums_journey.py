@@ -29,8 +29,6 @@ from partnerships.modelbase import utcnow
 from partnerships.organisations.models import Organisation
 from partnerships.places.models import Partnership
 from tests.browser.conftest import (
-    CHROMIUM,
-    SKIP_REASON,
     Data,
     LiveServer,
     axe_check,
@@ -38,9 +36,6 @@ from tests.browser.conftest import (
     sign_in,
 )
 from tests.conftest import link_in
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 
 def _forum(live: Data, partnership: Partnership, convenor: User, cvs: Organisation) -> str:

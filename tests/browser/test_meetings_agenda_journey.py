@@ -19,17 +19,12 @@ from partnerships.meetings.models import AgendaItem, Meeting, MeetingFormat
 from partnerships.modelbase import utcnow
 from partnerships.timeutil import to_uk, today_uk
 from tests.browser.conftest import (
-    CHROMIUM,
-    SKIP_REASON,
     Data,
     LiveServer,
     axe_check,
     errors_on,
     sign_in,
 )
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

@@ -35,16 +35,11 @@ from partnerships.meetings.models import (
 from partnerships.modelbase import utcnow
 from partnerships.timeutil import today_uk
 from tests.browser.conftest import (
-    CHROMIUM,
-    SKIP_REASON,
     Data,
     axe_check,
     errors_on,
     sign_in,
 )
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 ACTION = "Send the winter demand figures to the ICB"
 

@@ -23,16 +23,11 @@ from partnerships.forums.models import (
 from partnerships.meetings.models import Meeting, MeetingFormat, Registration
 from partnerships.modelbase import utcnow
 from tests.browser.conftest import (
-    CHROMIUM,
-    SKIP_REASON,
     Data,
     axe_check,
     errors_on,
     sign_in,
 )
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 
 def make_forum_with_meeting(live: Data, convenor: Any, members: list[Any],

@@ -23,16 +23,11 @@ from partnerships.organisations.models import Organisation, OrgType
 from partnerships.places.models import Partnership, Principle
 from partnerships.timeutil import today_uk
 from tests.browser.conftest import (
-    CHROMIUM,
-    SKIP_REASON,
     Data,
     axe_check,
     errors_on,
     sign_in,
 )
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 
 def _out_for_signature(live: Data, partnership: Partnership, officer: User,

@@ -28,17 +28,12 @@ from partnerships.organisations.models import Organisation, OrgType
 from partnerships.places.models import Partnership
 from partnerships.timeutil import today_uk
 from tests.browser.conftest import (
-    CHROMIUM,
-    SKIP_REASON,
     Data,
     LiveServer,
     axe_check,
     errors_on,
     sign_in,
 )
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason=SKIP_REASON)]
 
 
 def _opportunities(live: Data, partnership: Partnership, cvs: Organisation,

@@ -29,7 +29,7 @@ from ..organisations.models import Organisation
 from ..places.models import Partnership, Principle
 from ..timeutil import now_utc
 from .models import Mou, MouParty, MouStatus, MouVersion
-from .services import _attach_versions, load_versions
+from .services import attach_versions, load_versions
 
 REVIEW_WINDOW_DAYS = 60
 # Spreadsheets run a cell that starts with one of these as a formula.
@@ -166,7 +166,7 @@ def _load(partnership: Partnership, with_unfinished: bool) -> list[tuple[Mou, Mo
                   .where(MouVersion.mou_id.in_(orphans)).group_by(MouVersion.mou_id))
         last = dict(db.session.execute(latest).tuples().all())
     versions = load_versions([*wanted, *last.values()], full=False)
-    _attach_versions(mous, versions)
+    attach_versions(mous, versions)
     by_id = {version.id: version for version in versions}
     return [(mou, mou.shown_version or by_id.get(last.get(mou.id, 0))) for mou in mous]
 

@@ -1,0 +1,34 @@
+"""What the meeting view modules share: load a meeting the viewer may see (404
+otherwise) or manage (403), and go back to it. Kept out of ``views`` so that no view
+module imports another."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from . import queries
+from .models import Meeting
+
+
+def load_meeting(meeting_id: int) -> Meeting:
+    """The meeting, if this person may see it; otherwise 404."""
+    meeting = queries.get_meeting(meeting_id)
+    if meeting is None or not permissions.can_view_meeting(current_user, meeting):
+        abort(404)
+    return meeting
+
+
+def load_managed_meeting(meeting_id: int) -> Meeting:
+    """The meeting, for its organisers; 404 for those who cannot see it, 403 for the
+    others."""
+    meeting = load_meeting(meeting_id)
+    if not permissions.can_manage_meeting(current_user, meeting):
+        abort(403, "Only the forum's convenors and the partnership's officers can do this.")
+    return meeting
+
+
+def to_meeting(meeting: Meeting, anchor: str = "") -> Response:
+    return redirect(url_for("meetings.show", meeting_id=meeting.id) + anchor, 303)

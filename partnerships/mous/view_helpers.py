@@ -1,0 +1,66 @@
+"""What the MoU view modules share: the URL prefixes, loading a partnership and an MoU
+the viewer may see (404 otherwise) or manage (403), and the version a page shows. Kept
+out of ``views`` so that no view module imports another."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import permissions
+from ..places import services as places_services
+from ..places.models import Partnership
+from . import services
+from .models import Mou, MouVersion
+
+Page = str | Response | tuple[str, int]
+BASE = "/partnerships/<slug>/mous"
+ONE = BASE + "/<int:mou_id>"
+
+
+def see_other(endpoint: str, **values: object) -> Response:
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def load_partnership(slug: str) -> Partnership:
+    partnership = places_services.get_by_slug(slug)
+    if partnership is None:
+        abort(404)
+    return partnership
+
+
+def load_viewable(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.MouAccess]:
+    """The MoU, if this viewer may see it (404 otherwise, so drafts stay unseen)."""
+    partnership = load_partnership(slug)
+    mou = services.get_mou(partnership, mou_id)
+    if mou is None:
+        abort(404)
+    access = permissions.mou_access(current_user, partnership)
+    if not access.can_view_mou(mou):
+        abort(404)
+    return partnership, mou, access
+
+
+def load_managed(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.MouAccess]:
+    """The MoU, for the partnership's officers and site admins (403 for others)."""
+    partnership, mou, access = load_viewable(slug, mou_id)
+    if not access.manages:
+        abort(403)
+    return partnership, mou, access
+
+
+def forum_endpoint() -> str | None:
+    return "forums.show" if "forums.show" in current_app.view_functions else None
+
+
+def default_version(mou: Mou, access: permissions.MouAccess) -> MouVersion | None:
+    """The version the MoU page shows: the one in force, else the one in progress (for
+    those who may see it), else (for officers) the last one of a withdrawn MoU."""
+    shown = mou.current_version
+    if shown is None and mou.draft_version is not None \
+            and access.can_view_version(mou.draft_version):
+        shown = mou.draft_version
+    if shown is None and access.manages:
+        shown = services.latest_version(mou)
+    return shown

@@ -1,0 +1,9 @@
+"""The ``pages`` blueprint. Importing this module imports the view modules, which
+add their routes to ``bp``; ``create_app`` registers it.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)
+
+from . import views  # noqa: E402,F401
