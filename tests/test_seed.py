@@ -106,17 +106,6 @@ def _row_counts() -> dict[str, int]:
     }
 
 
-def _dump(*, ignore: tuple[str, ...] = ()) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in primary key order: "nothing changed" means this.
-    ``ignore`` leaves out columns by name (a reset row is as it was, but was updated)."""
-    dump = {}
-    for table in db.metadata.sorted_tables:
-        columns = [column for column in table.columns if column.name not in ignore]
-        query = select(*columns).order_by(*table.primary_key.columns)
-        dump[table.name] = [tuple(row) for row in db.session.execute(query)]
-    return dump
-
-
 _SECRETS = {"password_hash", "session_token", "token_hash", "manager_token_hash"}
 
 
