@@ -17,15 +17,15 @@ uploads_cli = AppGroup("uploads", help="Look after uploaded files.")
 
 @seed_cli.command("demo")
 def seed_demo() -> None:
-    """Load the Northbridge demo (safe to run again: it updates rather than duplicates)."""
+    """Empty the database and load the Northbridge demo (run it again to put the demo back)."""
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("Refusing to load demo data: APP_ENV is production.")
     from .seed import load_demo
 
     summary = load_demo()
     db.session.commit()
-    # Files of records the demo just put back (say an MoU attachment uploaded during a
-    # walkthrough) are no longer referenced: remove them now, whatever their age.
+    # Files uploaded before the database was emptied (say an MoU attachment added during
+    # a walkthrough) are no longer referenced: remove them now, whatever their age.
     from datetime import timedelta
 
     from .uploads import prune

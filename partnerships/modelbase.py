@@ -16,12 +16,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 # Every model module imports this one, so importing the models registers the session's
 # guard against control characters in single-line (String) columns.
-from . import textguard  # noqa: F401
+from . import (
+    clock,
+    textguard,  # noqa: F401
+)
 
 
 def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(UTC)
+    """The current time as an aware UTC datetime, from the one clock (``clock.py``)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

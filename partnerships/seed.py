@@ -6,67 +6,54 @@ Why it works the way it does:
   a section to the YAML file and a ``(name, loader)`` pair to ``SECTIONS``. A section
   the loader does not know, or a field an entry does not use, is an error rather
   than being silently ignored, so typos show up at once.
-- **Idempotent, and a reset.** Records are matched by natural keys (account email,
-  organisation and partnership slug, and the pairs that link them) and brought back
-  to what the file says; nothing is duplicated. Links *between two records the file
-  declares* that the file does not list (say the demo volunteer asked for Eastside
-  Food Bank to join Northbridge Together during a walkthrough) are removed, so
-  running the seed again resets the demo. Anything else people created (their own
-  accounts, organisations, and their links) is left alone.
-- **Demo passwords are reset** to ``demo-partnerships`` on every run, so the
-  documented sign-ins always work (changing one signs that account out elsewhere).
-  scrypt is slow on purpose, so the password is hashed at most once per run and
-  every account shares the hash; an account that already has a hash of the demo
-  password keeps it, checked once per distinct hash.
+- **A reset, not a reconcile.** ``flask seed demo`` empties the database (every
+  table dropped, then the migrations run, so the schema is exactly the migrated one)
+  and loads the file into it. Running it again therefore puts the demo back exactly
+  as it was, whatever people did in between, without a second set of rules for
+  "undoing" their actions. Clock-dependent parts (when posts were written, past and
+  upcoming meetings, reviews that are overdue) count from the moment of loading, so
+  the demo always reads as current. The whole load runs at that one moment of the
+  app's clock (``clock.at``), so every "now" in it is the same instant.
+- **Demo passwords** are all ``demo-partnerships``. scrypt is slow on purpose, so
+  the password is hashed once per run and every account shares the hash.
 - **Models are written directly**, not through the services: the services check
   that a confirmed person is acting and send emails, and loading a demo is neither.
   No email is queued.
 - **Nothing is audited.** The audit log answers "who did what"; the seed is not a
   person's action and only runs outside production (``load_demo`` refuses there as
   well as the CLI). An audit event per run would also make two runs differ.
-- **Forum times are fixed, not "now".** Posts say how long ago they were written
-  (``minutes_ago``, ``hours_ago`` or ``days_ago``), counted back from an anchor
-  that never moves: the moment the forum's partnership was first loaded (its
-  ``created_at``, which no run changes). A fresh demo therefore reads as recent,
-  and every later run computes exactly the same times, so it changes nothing. A
-  fixed date in the file would not do: the demo would look months old, or have
-  posts from the future. The forum itself started ``created_days_ago`` before the
-  anchor, and members joined then (or ``joined_days_ago``), so threads show as
-  unread to demo members who have not read them yet.
-- **Forum walkthroughs are reset too.** In a forum the file declares, demo
-  accounts' memberships, convenor roles, bans, invitations, posts and thread
-  read/follow states that the file does not list are removed or put back (say the
-  volunteer joined Health and Wellbeing, or the convenor hid a post). Declared
-  threads are matched by title and their posts by author and text, in order; a
-  thread a demo account started during a walkthrough is removed unless someone
-  else has replied to it. Forums not in the file, and everything people outside the
-  demo wrote or joined, are left alone. Thread counters count every post.
+- **Forum times count back from loading.** Posts say how long ago they were written
+  (``minutes_ago``, ``hours_ago`` or ``days_ago``), counted back from when the
+  partnership was loaded (its ``created_at``); the forum itself started
+  ``created_days_ago`` before that, and members joined then (or ``joined_days_ago``),
+  so threads show as unread to demo members who have not read them yet.
 - The caller commits (the ``flask seed demo`` command does); this module flushes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import flask_migrate
 import yaml
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import MetaData, Table, inspect, select
+from sqlalchemy.schema import DropTable
 
-from .accounts.models import User, new_session_token
-from .accounts.passwords import hash_password, verify_password
+from . import clock
+from .accounts.models import User
+from .accounts.passwords import hash_password
 from .accounts.services import normalise_email
 from .extensions import db
 from .forums.discussions import BODY_MAX, TITLE_MAX
 from .forums.discussions import REASON_MAX as HIDE_REASON_MAX
 from .forums.models import (
     Forum,
-    ForumBan,
     ForumConvenor,
-    ForumInvitation,
     ForumMember,
     ForumMemberStatus,
     MembershipPolicy,
@@ -77,12 +64,10 @@ from .forums.models import (
     Visibility,
 )
 from .forums.services import (
-    _RESERVED_SLUGS as RESERVED_FORUM_SLUGS,  # the same rule as the "create a forum" form
-)
-from .forums.services import (
     INTRODUCTION_MAX,
     NAME_MAX,
     PURPOSE_MAX,
+    RESERVED_SLUGS,
     TAGS_MAX,
     THEME_MAX,
 )
@@ -127,7 +112,6 @@ class SeedContext:
     forums: dict[tuple[str, str], Forum] = field(default_factory=dict)  # (partnership, forum)
     counts: dict[str, int] = field(default_factory=dict)
     _hash: str | None = None
-    _verified: dict[str, bool] = field(default_factory=dict)
 
     def count(self, what: str, n: int = 1) -> None:
         self.counts[what] = self.counts.get(what, 0) + n
@@ -159,19 +143,6 @@ class SeedContext:
         if self._hash is None:
             self._hash = hash_password(DEMO_PASSWORD)
         return self._hash
-
-    def has_demo_password(self, user: User) -> bool:
-        """Whether the account's password is the demo one (one scrypt per distinct hash)."""
-        current = user.password_hash
-        if not current:
-            return False
-        if current == self._hash:
-            return True
-        if current not in self._verified:
-            self._verified[current] = verify_password(current, DEMO_PASSWORD)
-            if self._verified[current] and self._hash is None:
-                self._hash = current  # reuse it for new accounts instead of hashing again
-        return self._verified[current]
 
 
 # --- Helpers ------------------------------------------------------------------------------
@@ -209,17 +180,9 @@ def _text(value: Any) -> str:
 
 
 def _assign(obj: Any, **values: Any) -> None:
-    """Set only what differs, so a re-run does not touch ``updated_at``."""
+    """Set several attributes at once (the loaders build records in steps)."""
     for key, value in values.items():
-        if getattr(obj, key) != value:
-            setattr(obj, key, value)
-
-
-def _delete_undeclared(existing: dict[int, Any], declared: Iterable[int], keep: set[int]) -> None:
-    """Remove links to declared records that the file no longer lists (see the docstring)."""
-    for key in set(declared) - keep:
-        if key in existing:
-            db.session.delete(existing[key])
+        setattr(obj, key, value)
 
 
 # --- Sections -----------------------------------------------------------------------------
@@ -232,18 +195,10 @@ def _load_accounts(section: Any, ctx: SeedContext) -> None:
         email = normalise_email(str(entry["email"]))
         if email in ctx.users:
             raise SeedError(f"{where}: listed twice")
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = User(email=email, name=_text(entry["name"]), password_hash=ctx.password_hash())
-            db.session.add(user)
-        elif not ctx.has_demo_password(user):
-            user.password_hash = ctx.password_hash()
-            user.session_token = new_session_token()
-        _assign(user, name=_text(entry["name"]), is_site_admin=bool(entry.get("site_admin")))
-        if not entry.get("confirmed", True):
-            _assign(user, email_confirmed_at=None)
-        elif user.email_confirmed_at is None:
-            user.email_confirmed_at = utcnow()
+        user = User(email=email, name=_text(entry["name"]), password_hash=ctx.password_hash(),
+                    is_site_admin=bool(entry.get("site_admin")),
+                    email_confirmed_at=utcnow() if entry.get("confirmed", True) else None)
+        db.session.add(user)
         ctx.users[email] = user
     db.session.flush()
     ctx.count("accounts", len(ctx.users))
@@ -280,7 +235,6 @@ def _org_values(entry: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _load_organisations(section: Any, ctx: SeedContext) -> None:
-    declared_users = {user.id for user in ctx.users.values()}
     for entry in _entries(section, "organisations"):
         where = f"organisations: {entry.get('slug', '?')}"
         _check_fields(entry, {"name", "slug", "type", "income_band"}, _ORG_FIELDS, where)
@@ -291,24 +245,14 @@ def _load_organisations(section: Any, ctx: SeedContext) -> None:
             raise SeedError(f"{where}: listed twice")
         values = _org_values(entry, where)
         members = _entries(entry.get("members"), f"{where}: members")
-        org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
-        if org is None:
-            first_admin = next((m for m in members if m.get("role") == "admin"), None)
-            creator = ctx.user(first_admin["email"], where) if first_admin else None
-            org = Organisation(slug=slug, created_by_id=creator.id if creator else None)
-            db.session.add(org)
-        _assign(org, **values)
+        first_admin = next((m for m in members if m.get("role") == "admin"), None)
+        creator = ctx.user(first_admin["email"], where) if first_admin else None
+        org = Organisation(slug=slug, created_by_id=creator.id if creator else None, **values)
+        db.session.add(org)
         db.session.flush()
         ctx.organisations[slug] = org
         ctx.count("organisations")
-
-        existing = {
-            link.user_id: link
-            for link in db.session.scalars(
-                select(OrganisationMember).where(OrganisationMember.organisation_id == org.id)
-            )
-        }
-        keep: set[int] = set()
+        seen: set[int] = set()
         for member in members:
             mwhere = f"{where}: member {member.get('email', '?')}"
             _check_fields(member, {"email", "role"}, {"job_title", "status", "message"}, mwhere)
@@ -317,25 +261,21 @@ def _load_organisations(section: Any, ctx: SeedContext) -> None:
             status = _enum(RequestStatus, member.get("status", "active"), mwhere)
             if status not in (RequestStatus.ACTIVE, RequestStatus.PENDING):
                 raise SeedError(f"{mwhere}: status must be active or pending")
-            link = existing.get(user.id)
-            if link is None:
-                link = OrganisationMember(organisation_id=org.id, user_id=user.id)
-                db.session.add(link)
-            was = link.status
-            _assign(
-                link, role=role if status is RequestStatus.ACTIVE else MemberRole.MEMBER,
+            if user.id in seen:
+                raise SeedError(f"{mwhere}: listed twice")
+            seen.add(user.id)
+            link = OrganisationMember(
+                organisation_id=org.id, user_id=user.id,
+                role=role if status is RequestStatus.ACTIVE else MemberRole.MEMBER,
                 status=status, job_title=_text(member.get("job_title")),
-                message=_text(member.get("message")), decline_reason="",
+                message=_text(member.get("message")),
             )
+            db.session.add(link)
             if status is RequestStatus.PENDING:
-                _assign(link, decided_at=None, decided_by_id=None)
                 ctx.count("requests to join organisations")
             else:
-                if link.decided_at is None or was is not RequestStatus.ACTIVE:
-                    link.decided_at = utcnow()
+                link.decided_at = utcnow()
                 ctx.count("organisation members")
-            keep.add(user.id)
-        _delete_undeclared(existing, declared_users, keep)
     db.session.flush()
 
 
@@ -347,40 +287,23 @@ def _set_principles(partnership: Partnership, values: Any, where: str) -> None:
     if not isinstance(values or [], list):
         raise SeedError(f"{where}: principles should be a list")
     wanted = {_enum(Principle, value, where) for value in values or []}
-    have = {row.principle for row in partnership.principle_rows}
-    for row in list(partnership.principle_rows):
-        if row.principle not in wanted:
-            partnership.principle_rows.remove(row)
-    for principle in sorted(wanted - have, key=list(Principle).index):
+    for principle in sorted(wanted, key=list(Principle).index):
         partnership.principle_rows.append(PartnershipPrinciple(principle=principle))
 
 
 def _load_officers(partnership: Partnership, officers: Any, ctx: SeedContext, where: str) -> None:
-    existing = {
-        row.user_id: row
-        for row in db.session.scalars(
-            select(PartnershipOfficer).where(PartnershipOfficer.partnership_id == partnership.id)
-        )
-    }
-    keep: set[int] = set()
     admin = ctx.site_admin
     for entry in _entries(officers, f"{where}: officers"):
         owhere = f"{where}: officer {entry.get('email', '?')}"
         _check_fields(entry, {"email", "role_title"}, {"organisation"}, owhere)
         user = ctx.user(entry["email"], owhere)
         org = ctx.organisation(entry["organisation"], owhere) if entry.get("organisation") else None
-        row = existing.get(user.id)
-        if row is None:
-            row = PartnershipOfficer(
-                partnership_id=partnership.id, user_id=user.id,
-                appointed_by_id=admin.id if admin else None,
-            )
-            db.session.add(row)
-        _assign(row, role_title=_text(entry["role_title"]),
-                organisation_id=org.id if org else None)
-        keep.add(user.id)
+        db.session.add(PartnershipOfficer(
+            partnership_id=partnership.id, user_id=user.id,
+            appointed_by_id=admin.id if admin else None, role_title=_text(entry["role_title"]),
+            organisation_id=org.id if org else None,
+        ))
         ctx.count("partnership officers")
-    _delete_undeclared(existing, (user.id for user in ctx.users.values()), keep)
 
 
 def _load_partnership_members(
@@ -390,38 +313,24 @@ def _load_partnership_members(
     if not isinstance(members, list):
         raise SeedError(f"{where}: members should be a list of organisation slugs")
     pending = _entries(entry.get("pending"), f"{where}: pending")
-    existing = {
-        row.organisation_id: row
-        for row in db.session.scalars(
-            select(PartnershipMember).where(PartnershipMember.partnership_id == partnership.id)
-        )
-    }
     first_officer = db.session.scalar(
         select(PartnershipOfficer.user_id)
         .where(PartnershipOfficer.partnership_id == partnership.id)
         .order_by(PartnershipOfficer.id)
     )
-    keep: set[int] = set()
+    listed: set[int] = set()
 
-    def row_for(org: Organisation, mwhere: str) -> PartnershipMember:
-        if org.id in keep:
+    def add(org: Organisation, mwhere: str, **values: Any) -> None:
+        if org.id in listed:
             raise SeedError(f"{mwhere}: listed twice")
-        keep.add(org.id)
-        row = existing.get(org.id)
-        if row is None:
-            row = PartnershipMember(partnership_id=partnership.id, organisation_id=org.id)
-            db.session.add(row)
-        return row
+        listed.add(org.id)
+        db.session.add(PartnershipMember(partnership_id=partnership.id, organisation_id=org.id,
+                                         requested_at=utcnow(), **values))
 
     for slug in members:
         org = ctx.organisation(slug, f"{where}: members")
-        row = row_for(org, f"{where}: member {slug}")
-        now = utcnow()
-        if row.status is not RequestStatus.ACTIVE or row.decided_at is None:
-            row.decided_at = now
-        _assign(row, status=RequestStatus.ACTIVE, decided_by_id=first_officer, decline_reason="")
-        if row.requested_at is None:
-            row.requested_at = now
+        add(org, f"{where}: member {slug}", status=RequestStatus.ACTIVE, decided_at=utcnow(),
+            decided_by_id=first_officer)
         ctx.count("partnership members")
 
     for request in pending:
@@ -429,16 +338,9 @@ def _load_partnership_members(
         _check_fields(request, {"organisation", "requested_by"}, {"message"}, pwhere)
         org = ctx.organisation(request["organisation"], pwhere)
         user = ctx.user(request["requested_by"], pwhere)
-        row = row_for(org, pwhere)
-        if row.status is not RequestStatus.PENDING or row.requested_at is None:
-            row.requested_at = utcnow()
-        _assign(
-            row, status=RequestStatus.PENDING, message=_text(request.get("message")),
-            requested_by_id=user.id, decided_by_id=None, decided_at=None, decline_reason="",
-        )
+        add(org, pwhere, status=RequestStatus.PENDING, message=_text(request.get("message")),
+            requested_by_id=user.id)
         ctx.count("requests to join partnerships")
-
-    _delete_undeclared(existing, (org.id for org in ctx.organisations.values()), keep)
 
 
 def _load_partnerships(section: Any, ctx: SeedContext) -> None:
@@ -450,17 +352,14 @@ def _load_partnerships(section: Any, ctx: SeedContext) -> None:
             raise SeedError(f"{where}: slugs are lower-case words joined by hyphens")
         if slug in ctx.partnerships:
             raise SeedError(f"{where}: listed twice")
-        partnership = db.session.scalar(select(Partnership).where(Partnership.slug == slug))
-        if partnership is None:
-            admin = ctx.site_admin
-            partnership = Partnership(slug=slug, created_by_id=admin.id if admin else None)
-            db.session.add(partnership)
+        admin = ctx.site_admin
         contact = _text(entry.get("contact_email"))
-        _assign(
-            partnership, name=_text(entry["name"]), place=_text(entry["place"]),
-            description=_text(entry.get("description")),
+        partnership = Partnership(
+            slug=slug, created_by_id=admin.id if admin else None, name=_text(entry["name"]),
+            place=_text(entry["place"]), description=_text(entry.get("description")),
             contact_email=normalise_email(contact) if contact else None,
         )
+        db.session.add(partnership)
         _set_principles(partnership, entry.get("principles"), where)
         db.session.flush()
         ctx.partnerships[slug] = partnership
@@ -560,13 +459,7 @@ def _load_forum_people(
     started: datetime, anchor: datetime,
 ) -> _Roster:
     """Convenors (also active members, as the services make them), members and pending
-    requests; demo accounts' other memberships, convenor roles, bans and invitations
-    in this forum are walkthrough leftovers and go."""
-    declared = {user.id for user in ctx.users.values()}
-    existing = {
-        row.user_id: row
-        for row in db.session.scalars(select(ForumMember).where(ForumMember.forum_id == forum.id))
-    }
+    requests."""
     listed: set[int] = set()
     roster = _Roster()
 
@@ -574,13 +467,10 @@ def _load_forum_people(
         if user.id in listed:
             raise SeedError(f"{pwhere}: listed twice (convenors are members already)")
         listed.add(user.id)
-        row = existing.get(user.id)
-        if row is None:
-            row = ForumMember(forum_id=forum.id, user_id=user.id)
-            db.session.add(row)
+        row = ForumMember(forum_id=forum.id, user_id=user.id)
+        db.session.add(row)
         return row
 
-    convenor_rows = {row.user_id: row for row in forum.convenors}
     for item in _entries(entry.get("convenors"), f"{where}: convenors"):
         cwhere = f"{where}: convenor {item.get('email', '?')}"
         _check_fields(item, {"email"}, {"organisation"}, cwhere)
@@ -590,18 +480,11 @@ def _load_forum_people(
         _assign(row, status=ForumMemberStatus.ACTIVE, organisation_id=org.id if org else None,
                 introduction="", requested_at=started, decided_at=started, decided_by_id=None,
                 reason="")
-        convenor = convenor_rows.get(user.id)
-        if convenor is None:
-            convenor = ForumConvenor(user_id=user.id)
-            forum.convenors.append(convenor)
-        _assign(convenor, organisation_id=org.id if org else None)
+        forum.convenors.append(ForumConvenor(user_id=user.id,
+                                             organisation_id=org.id if org else None))
         roster.joined[user.id] = started
         roster.convenors.append(user)
         ctx.count("forum members")
-    wanted = {user.id for user in roster.convenors}
-    for convenor in list(forum.convenors):
-        if convenor.user_id in declared and convenor.user_id not in wanted:
-            forum.convenors.remove(convenor)
 
     # Who let members in: themselves in an open forum, otherwise the first convenor.
     open_forum = forum.membership_policy is MembershipPolicy.OPEN
@@ -641,14 +524,6 @@ def _load_forum_people(
                 decided_by_id=None, reason="")
         ctx.count("requests to join forums")
 
-    _delete_undeclared(existing, declared, listed)
-    for leftover in (
-        *db.session.scalars(select(ForumBan).where(ForumBan.forum_id == forum.id,
-                                                   ForumBan.user_id.in_(declared))),
-        *db.session.scalars(select(ForumInvitation).where(
-            ForumInvitation.forum_id == forum.id, ForumInvitation.invited_by_id.in_(declared))),
-    ):
-        db.session.delete(leftover)
     return roster
 
 
@@ -702,95 +577,38 @@ def _post_specs(
     return specs
 
 
-def _sync_posts(thread: Thread, specs: list[_PostSpec], declared: set[int]) -> list[Post]:
-    """Bring the demo accounts' posts in a declared thread back to the file, in order.
-
-    The demo posts are walked in id order and kept while they match the next post in
-    the file; any that do not (a walkthrough reply, or text since changed in the file)
-    are removed and the rest of the file's posts added after them, so ids stay in
-    the order the posts were written. Posts by anyone else are left alone.
-    """
-    matched: list[Post] = []
-    for post in db.session.scalars(
-        select(Post).where(Post.thread_id == thread.id, Post.author_id.in_(declared))
-        .order_by(Post.id)
-    ):
-        n = len(matched)
-        if n < len(specs) and (post.author_id, post.body) == (specs[n].author.id, specs[n].body):
-            matched.append(post)
-        else:
-            db.session.delete(post)
-    for spec in specs[len(matched):]:
-        post = Post(thread_id=thread.id, author_id=spec.author.id, body=spec.body)
-        db.session.add(post)
-        matched.append(post)
-    for post, spec in zip(matched, specs, strict=True):
-        _assign(post, created_at=spec.at, edited_at=None, hidden_at=spec.hidden_at,
-                hidden_by_id=spec.hidden_by.id if spec.hidden_by else None,
-                hidden_reason=spec.hidden_reason)
+def _add_posts(thread: Thread, specs: list[_PostSpec]) -> list[Post]:
+    """The thread's posts in the order written, and the counters its lists rely on."""
+    posts = [
+        Post(thread_id=thread.id, author_id=spec.author.id, body=spec.body, created_at=spec.at,
+             hidden_at=spec.hidden_at, hidden_reason=spec.hidden_reason,
+             hidden_by_id=spec.hidden_by.id if spec.hidden_by else None)
+        for spec in specs
+    ]
+    db.session.add_all(posts)
     db.session.flush()
-    # The counters the thread lists rely on, over every post (including other people's).
-    count, last_id = db.session.execute(
-        select(func.count(Post.id), func.max(Post.id)).where(Post.thread_id == thread.id)
-    ).one()
-    last_at = db.session.scalar(select(Post.created_at).where(Post.id == last_id))
-    _assign(thread, reply_count=count - 1, last_post_id=last_id, last_post_at=last_at)
-    return matched
+    _assign(thread, reply_count=len(posts) - 1, last_post_id=posts[-1].id,
+            last_post_at=specs[-1].at)
+    return posts
 
 
-def _sync_thread_states(
-    thread: Thread, specs: list[_PostSpec], posts: list[Post], declared: set[int]
-) -> None:
+def _add_thread_states(thread: Thread, specs: list[_PostSpec], posts: list[Post]) -> None:
     """Authors follow the thread and have read up to their own last post, as after
     posting through the site; other demo accounts have no state (so it reads as unread)."""
     last_own: dict[int, int] = {}
     for post, spec in zip(posts, specs, strict=True):
         last_own[spec.author.id] = post.id
-    existing = {
-        state.user_id: state
-        for state in db.session.scalars(
-            select(ThreadState).where(ThreadState.thread_id == thread.id)
-        )
-    }
     for user_id, post_id in last_own.items():
-        state = existing.get(user_id)
-        if state is None:
-            state = ThreadState(user_id=user_id, thread_id=thread.id)
-            db.session.add(state)
-        _assign(state, subscription=Subscription.FOLLOWING, last_read_post_id=post_id)
-    _delete_undeclared(existing, declared, set(last_own))
-
-
-def _delete_walkthrough_threads(forum: Forum, kept: set[int], declared: set[int]) -> None:
-    """Threads demo accounts started in a declared forum that the file does not list,
-    unless someone outside the demo (or a deleted account) has posted in them."""
-    others_posted = (
-        select(Post.id)
-        .where(Post.thread_id == Thread.id,
-               or_(Post.author_id.is_(None), Post.author_id.not_in(declared)))
-        .exists()
-    )
-    ids = list(db.session.scalars(
-        select(Thread.id).where(Thread.forum_id == forum.id, Thread.id.not_in(kept),
-                                Thread.author_id.in_(declared), ~others_posted)
-    ))
-    if ids:
-        db.session.execute(delete(ThreadState).where(ThreadState.thread_id.in_(ids)))
-        db.session.execute(delete(Post).where(Post.thread_id.in_(ids)))
-        db.session.execute(delete(Thread).where(Thread.id.in_(ids)))
+        db.session.add(ThreadState(user_id=user_id, thread_id=thread.id,
+                                   subscription=Subscription.FOLLOWING,
+                                   last_read_post_id=post_id))
 
 
 def _load_threads(
     forum: Forum, section: Any, ctx: SeedContext, where: str, roster: _Roster,
     anchor: datetime,
 ) -> None:
-    declared = {user.id for user in ctx.users.values()}
-    existing: dict[str, Thread] = {}
-    for thread in db.session.scalars(
-        select(Thread).where(Thread.forum_id == forum.id).order_by(Thread.id)
-    ):
-        existing.setdefault(thread.title, thread)
-    kept: set[int] = set()
+    titles: set[str] = set()
     for entry in _entries(section, f"{where}: threads"):
         twhere = f"{where}: thread {entry.get('title', '?')!r}"
         _check_fields(entry, {"title", "author", "posts"}, {"pinned", "locked"}, twhere)
@@ -799,21 +617,18 @@ def _load_threads(
             raise SeedError(f"{twhere}: title is longer than {TITLE_MAX} characters")
         author = ctx.user(entry["author"], twhere)
         specs = _post_specs(entry, author, ctx, twhere, roster, anchor)
-        thread = existing.get(title)
-        if thread is None:
-            thread = Thread(forum_id=forum.id, title=title)
-            db.session.add(thread)
-        _assign(thread, author_id=author.id, pinned=bool(entry.get("pinned")),
-                locked=bool(entry.get("locked")), created_at=specs[0].at)
-        db.session.flush()
-        if thread.id in kept:
+        if title in titles:
             raise SeedError(f"{twhere}: listed twice")
-        kept.add(thread.id)
-        posts = _sync_posts(thread, specs, declared)
-        _sync_thread_states(thread, specs, posts, declared)
+        titles.add(title)
+        thread = Thread(forum_id=forum.id, title=title, author_id=author.id,
+                        pinned=bool(entry.get("pinned")), locked=bool(entry.get("locked")),
+                        created_at=specs[0].at)
+        db.session.add(thread)
+        db.session.flush()
+        posts = _add_posts(thread, specs)
+        _add_thread_states(thread, specs, posts)
         ctx.count("discussions")
         ctx.count("posts", len(specs))
-    _delete_walkthrough_threads(forum, kept, declared)
 
 
 def _load_forums(section: Any, ctx: SeedContext) -> None:
@@ -825,7 +640,7 @@ def _load_forums(section: Any, ctx: SeedContext) -> None:
         )
         partnership = ctx.partnership(entry["partnership"], where)
         slug = str(entry["slug"])
-        if not is_valid_slug(slug) or slug in RESERVED_FORUM_SLUGS:
+        if not is_valid_slug(slug) or slug in RESERVED_SLUGS:
             raise SeedError(f"{where}: slugs are lower-case words joined by hyphens (not 'new')")
         if (partnership.slug, slug) in ctx.forums:
             raise SeedError(f"{where}: listed twice")
@@ -836,14 +651,10 @@ def _load_forums(section: Any, ctx: SeedContext) -> None:
         # See the module docstring: times count back from when the partnership was loaded.
         anchor = partnership.created_at
         started = anchor - _days(entry, "created_days_ago", 180, where)
-        forum = db.session.scalar(
-            select(Forum).where(Forum.partnership_id == partnership.id, Forum.slug == slug)
-        )
-        if forum is None:
-            creator = ctx.user(convenors[0].get("email"), f"{where}: convenors")
-            forum = Forum(partnership_id=partnership.id, slug=slug, created_by_id=creator.id)
-            db.session.add(forum)
-        _assign(forum, created_at=started, **values)
+        creator = ctx.user(convenors[0].get("email"), f"{where}: convenors")
+        forum = Forum(partnership_id=partnership.id, slug=slug, created_by_id=creator.id,
+                      created_at=started, **values)
+        db.session.add(forum)
         db.session.flush()
         ctx.forums[(partnership.slug, slug)] = forum
         ctx.count("forums")
@@ -891,11 +702,39 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
 ]
 
 
-def load_demo(path: Path | None = None) -> dict[str, int]:
-    """Load (or bring back) the Northbridge demo and return how many of each thing it holds.
+def empty_database() -> None:
+    """Drop every table, ``alembic_version`` included, and run the migrations.
 
-    Refuses to run when the app is configured for production: the demo's accounts
-    have a published password.
+    Dropping and upgrading (rather than deleting rows) leaves exactly the migrated
+    schema, whatever an earlier version of the app or a walkthrough left behind, on
+    SQLite and PostgreSQL alike. SQLite cannot drop the foreign keys in a cycle (MoUs
+    and their versions point at each other), so there foreign keys are off while the
+    tables go, one by one (the pragma only takes effect outside a transaction);
+    PostgreSQL drops the cycle's constraints first.
+    """
+    db.session.remove()
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for name in inspect(conn).get_table_names():
+                conn.execute(DropTable(Table(name, MetaData())))
+            conn.commit()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        else:
+            tables = MetaData()
+            tables.reflect(bind=conn)
+            tables.drop_all(bind=conn)
+            conn.commit()
+    flask_migrate.upgrade()
+
+
+def load_demo(path: Path | None = None) -> dict[str, int]:
+    """Empty the database and load the Northbridge demo; return how many of each thing
+    it holds.
+
+    Refuses to run when the app is configured for production: it deletes everything,
+    and the demo's accounts have a published password. The file is read and parsed
+    before anything is dropped, so a file that is not YAML leaves the database alone.
     """
     if current_app.config.get("ENV_NAME") == "production":
         raise RuntimeError("Refusing to load demo data: the app is configured for production.")
@@ -907,8 +746,12 @@ def load_demo(path: Path | None = None) -> dict[str, int]:
     unknown = sorted(set(data) - known)
     if unknown:
         raise SeedError(f"{source}: unknown section(s) {', '.join(map(str, unknown))}")
+    empty_database()
     ctx = SeedContext()
-    for name, loader in SECTIONS:
-        loader(data.get(name), ctx)
-    db.session.flush()
+    # One moment for the whole load: every "now" the loaders (and the columns' defaults)
+    # ask for is the same instant, so two loads differ only in when they ran.
+    with clock.at(clock.now()):
+        for name, loader in SECTIONS:
+            loader(data.get(name), ctx)
+        db.session.flush()
     return ctx.counts

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from govuk_bank_holidays.bank_holidays import BankHolidays
 
+from . import clock
+
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -28,7 +30,8 @@ class NonExistentTimeError(ValueError):
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    """The current time, aware UTC, from the one clock (see ``partnerships/clock.py``)."""
+    return clock.now()
 
 
 def to_uk(value: datetime) -> datetime:

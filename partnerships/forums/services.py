@@ -46,7 +46,7 @@ REASON_MAX = 1000
 NOTICE_DAYS_MAX = 20
 MEMBERS_PER_PAGE = 50
 INVITATION_DAYS = 14
-_RESERVED_SLUGS = frozenset({"new"})
+RESERVED_SLUGS = frozenset({"new"})
 
 
 @dataclass
@@ -273,7 +273,7 @@ def _clean(partnership: Partnership, details: ForumDetails,
     if len(name) > NAME_MAX:
         raise ValidationError(f"Name must be {NAME_MAX} characters or fewer", field="name")
     slug = (details.slug.strip().lower() or slugify(name))
-    if not is_valid_slug(slug) or slug in _RESERVED_SLUGS:
+    if not is_valid_slug(slug) or slug in RESERVED_SLUGS:
         raise ValidationError(
             "Web address must be lower-case letters, numbers and hyphens, like health-wellbeing",
             field="slug",

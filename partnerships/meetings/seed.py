@@ -4,8 +4,8 @@ attendance, minutes, decisions and actions.
 
 It follows the rules in ``partnerships/seed.py``:
 
-- **Times do not move.** A meeting's ``day`` is a whole number of days from the day its
-  forum's partnership was first loaded (``day: -42`` is six weeks before it), and
+- **Times count from loading.** A meeting's ``day`` is a whole number of days from the
+  day its forum's partnership was loaded (``day: -42`` is six weeks before it), and
   ``weekday: thursday`` moves it on to the next Thursday (to the next working day if
   that is a bank holiday). ``agenda_due_day: 2`` instead picks the first working day
   whose agenda is due (the forum's notice, in clear working days) two or more days
@@ -13,28 +13,15 @@ It follows the rules in ``partnerships/seed.py``:
   ``end`` are UK wall-clock times, turned into UTC with ``timeutil.uk_local_to_utc``
   on the meeting's own day, so a 10:00 meeting is at 10:00 in summer and winter.
   Every other moment (when the meeting was scheduled, the agenda and minutes
-  published, people registered, actions updated) is fixed relative to the same
-  anchor, and nothing is ever dated after it, so every later run computes exactly the
-  same values and changes nothing. Calendar fields are settled: ``sequence`` 0 and
+  published, people registered, actions updated) counts from the same anchor, and
+  nothing is dated after it. Calendar fields are settled: ``sequence`` 0 and
   ``changed_at`` when it was scheduled (or cancelled).
-- **Idempotent, and a reset.** A meeting is matched by its forum, title and UK day; an
-  occurrence of a series by its series (forum, pattern and first date) and the date it
-  was generated for. Inside a declared meeting, agenda items are matched by title,
-  papers by title, registrations by person (walk-ins by name), item requests by
-  requester and title, decisions, actions and action updates in the order written.
-  What the demo accounts did in a walkthrough is put back: their extra items, papers,
-  requests, registrations, decisions, actions, updates and agenda revision notes go,
-  as do walk-ins the file does not list (they record no author), and meetings (or
-  series) they scheduled in a declared forum that the file does not list are removed,
-  unless someone outside the demo registered for them. Registrations by people outside
-  the demo are left alone, and ``places_taken`` is recounted from every registration
-  holding a place. Files uploaded in a walkthrough stay on disk: the seed only flushes,
-  and deleting them before the caller commits could lose files a rolled-back run
-  still points at.
+- **Loaded into an empty database** (see ``partnerships/seed.py``): every record is
+  new, so there is nothing to match or undo; ``places_taken`` is the count of
+  registrations holding a place.
 - **Papers are real files.** Each paper is a small PDF written here (its title, the
   meeting and the text; nothing depends on when it was made), stored in the uploads
-  folder under a name derived from its SHA-256, so a re-run finds the same file (and
-  writes it again if it went missing).
+  folder under a name derived from its SHA-256, so the same text is one file.
 - **The same rules as the site.** Organisers schedule, agendas published with items
   record whether notice was met, presenters and action owners come from the forum,
   members-only meetings are registered for by insiders only, answers match the
@@ -54,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, union
+from sqlalchemy import select, union
 
 from .. import uploads
 from ..accounts.models import User
@@ -78,7 +65,6 @@ from .models import (
     ActionStatus,
     ActionUpdate,
     AgendaItem,
-    AgendaRevision,
     AgendaStatus,
     Attendance,
     Decision,
@@ -110,7 +96,7 @@ _VENUE_OPTIONAL = {"step_free_access", "hearing_loop", "parking", "public_transp
 _ITEM_FIELDS = {"standard", "title", "presenter", "presenter_organisation", "presenter_name",
                 "minutes_allowed", "notes", "papers", "minutes"}
 _WEEKDAYS = {name.lower(): number for number, name in enumerate(calendar.day_name)}
-_DAYS_MESSAGE = ("should be a whole number of days from the day the partnership was first "
+_DAYS_MESSAGE = ("should be a whole number of days from the day the partnership was "
                  "loaded (negative for before it)")
 # Agendas and minutes go out at these UK times on the day they are published.
 _PUBLISHED_AT = time(9, 0)
@@ -122,7 +108,7 @@ _MINUTES_AT = time(10, 0)
 
 @dataclass(frozen=True)
 class _Anchor:
-    """The moment the forum's partnership was first loaded, and that day in the UK."""
+    """The moment the forum's partnership was loaded, and that day in the UK."""
 
     moment: datetime
     day: date
@@ -434,7 +420,7 @@ def _first_day(entry: dict[str, Any], spec: _Spec, where: str) -> date:
         days=_whole(entry["agenda_due_day"], "agenda_due_day", where))
     if due_from <= anchor.day:
         raise SeedError(f"{where}: agenda_due_day should be after the day the partnership "
-                        "was first loaded (1 or more)")
+                        "was loaded (1 or more)")
     day = anchor.day
     while True:
         day = _snap(day + timedelta(days=1), weekday)
@@ -471,7 +457,6 @@ class _Meeting:
     day: date
     record: dict[str, Any]
     ctx: SeedContext
-    declared: set[int]
     where: str
 
     @property
@@ -499,7 +484,7 @@ def _status(m: _Meeting, scheduled: datetime) -> tuple[MeetingStatus, str, datet
 
 
 def _load_meeting(m: _Meeting, scheduled: datetime) -> None:
-    """Bring one meeting and everything recorded about it back to the file."""
+    """One meeting's status, agenda, requests, registrations and minutes."""
     meeting, record, where = m.row, m.record, m.where
     status, reason, changed = _status(m, scheduled)
     agenda = record.get("agenda") or {}
@@ -516,7 +501,7 @@ def _load_meeting(m: _Meeting, scheduled: datetime) -> None:
     if (minutes is not None or record.get("walk_ins")) and not (
             m.ended and status is MeetingStatus.SCHEDULED):
         raise SeedError(f"{where}: minutes and walk-ins belong to a meeting that has taken "
-                        "place (ended before the day the partnership was first loaded, "
+                        "place (ended before the day the partnership was loaded, "
                         "and not cancelled or postponed)")
 
     published = None
@@ -530,10 +515,10 @@ def _load_meeting(m: _Meeting, scheduled: datetime) -> None:
             raise SeedError(f"{where}: the agenda was published before the meeting was "
                             "scheduled")
     _assign(meeting, status=status, status_reason=reason, status_changed_at=changed,
-            sequence=0, changed_at=changed or scheduled, created_at=scheduled)
+            changed_at=changed or scheduled)
     db.session.flush()
 
-    items = _sync_items(m, agenda.get("items"), minutes is not None, published or scheduled)
+    items = _add_items(m, agenda.get("items"), minutes is not None, published or scheduled)
     if published is not None and not items:
         raise SeedError(f"{where}: an agenda is published with at least one item")
     notice_met = (None if published is None else
@@ -542,14 +527,10 @@ def _load_meeting(m: _Meeting, scheduled: datetime) -> None:
     _assign(meeting,
             agenda_status=AgendaStatus.PUBLISHED if published else AgendaStatus.DRAFT,
             agenda_published_at=published, notice_met=notice_met)
-    # Notes of changes after publication that a walkthrough left.
-    db.session.execute(delete(AgendaRevision).where(
-        AgendaRevision.meeting_id == meeting.id,
-        AgendaRevision.created_by_id.in_(m.declared)))
 
-    _sync_requests(m, items)
-    _sync_registrations(m)
-    _sync_minutes(m, minutes, items)
+    _add_requests(m, items)
+    _add_registrations(m)
+    _add_minutes(m, minutes, items)
     db.session.flush()
 
 
@@ -588,44 +569,26 @@ def _item_values(m: _Meeting, item: dict[str, Any], iwhere: str,
     }, papers
 
 
-def _sync_items(m: _Meeting, section: Any, with_minutes: bool,
-                papers_at: datetime) -> list[AgendaItem]:
-    """The agenda in the file's order. Items are matched by title so that one moved or
-    edited in a walkthrough keeps its papers' ids; the rest are reused in order, and
-    any left over are removed."""
+def _add_items(m: _Meeting, section: Any, with_minutes: bool,
+               papers_at: datetime) -> list[AgendaItem]:
+    """The agenda in the file's order, each item with its papers."""
     meeting = m.row
     specs = [_item_values(m, item, f"{m.where}: agenda item {n}", with_minutes)
              for n, item in enumerate(_entries(section, f"{m.where}: agenda items"), 1)]
-    existing = list(meeting.items)
-    by_title: dict[str, list[AgendaItem]] = {}
-    for row in existing:
-        by_title.setdefault(row.title, []).append(row)
-    chosen: list[AgendaItem | None] = [
-        by_title[values["title"]].pop(0) if by_title.get(values["title"]) else None
-        for values, _papers in specs]
-    spare = [row for row in existing if row not in chosen]
     rows: list[AgendaItem] = []
-    for position, ((values, _papers), row) in enumerate(zip(specs, chosen, strict=True), 1):
-        if row is None:
-            row = spare.pop(0) if spare else None
-        if row is None:
-            row = AgendaItem(position=position, title=values["title"])
-            meeting.items.append(row)
-        _assign(row, position=position, created_at=meeting.created_at, **values)
+    for position, (values, _papers) in enumerate(specs, 1):
+        row = AgendaItem(position=position, created_at=meeting.created_at, **values)
+        meeting.items.append(row)
         rows.append(row)
-    for row in spare:
-        meeting.items.remove(row)
     db.session.flush()
     for row, (_values, papers) in zip(rows, specs, strict=True):
-        _sync_papers(m, row, papers, max(meeting.created_at, papers_at - timedelta(hours=1)))
+        _add_papers(m, row, papers, max(meeting.created_at, papers_at - timedelta(hours=1)))
     m.ctx.count("agenda items", len(rows))
     return rows
 
 
-def _sync_papers(m: _Meeting, item: AgendaItem, papers: list[dict[str, Any]],
-                 at: datetime) -> None:
-    existing = {paper.title: paper for paper in item.papers}
-    kept: set[int] = set()
+def _add_papers(m: _Meeting, item: AgendaItem, papers: list[dict[str, Any]],
+                at: datetime) -> None:
     titles: set[str] = set()
     subtitle = (f"{m.spec.forum.name} \u00b7 {m.row.title} \u00b7 {format_day(m.day)} "
                 f"\u00b7 item {item.position}")
@@ -641,20 +604,11 @@ def _sync_papers(m: _Meeting, item: AgendaItem, papers: list[dict[str, Any]],
             raise SeedError(f"{pwhere}: demo papers are PDFs, so the filename ends in .pdf")
         data = demo_pdf(title, subtitle, _text(entry["text"]))
         stored_name, digest = _store(data)
-        paper = existing.get(title)
-        if paper is None:
-            paper = Paper(title=title, original_filename=filename, stored_name=stored_name,
-                          content_type=uploads.FileKind.PDF.content_type, size_bytes=len(data),
-                          sha256=digest)
-            item.papers.append(paper)
-        kept.add(id(paper))
-        _assign(paper, original_filename=filename, stored_name=stored_name,
-                content_type=uploads.FileKind.PDF.content_type, size_bytes=len(data),
-                sha256=digest, uploaded_by_id=m.row.created_by_id, created_at=at)
+        item.papers.append(Paper(
+            title=title, original_filename=filename, stored_name=stored_name,
+            content_type=uploads.FileKind.PDF.content_type, size_bytes=len(data),
+            sha256=digest, uploaded_by_id=m.row.created_by_id, created_at=at))
         m.ctx.count("meeting papers")
-    for paper in list(item.papers):
-        if id(paper) not in kept:
-            item.papers.remove(paper)
 
 
 def _item_at(items: list[AgendaItem], value: Any, where: str) -> AgendaItem | None:
@@ -669,13 +623,8 @@ def _item_at(items: list[AgendaItem], value: Any, where: str) -> AgendaItem | No
 # --- Requests for agenda items ----------------------------------------------------------------
 
 
-def _sync_requests(m: _Meeting, items: list[AgendaItem]) -> None:
-    existing = {
-        (row.requested_by_id, row.title): row
-        for row in db.session.scalars(select(ItemRequest).where(
-            ItemRequest.meeting_id == m.row.id, ItemRequest.requested_by_id.in_(m.declared)))
-    }
-    kept: set[int] = set()
+def _add_requests(m: _Meeting, items: list[AgendaItem]) -> None:
+    listed: set[tuple[int, str]] = set()
     for n, entry in enumerate(_entries(m.record.get("requests"), f"{m.where}: requests"), 1):
         rwhere = f"{m.where}: request {n}"
         _check_fields(entry, {"by", "title", "reason", "day"},
@@ -705,35 +654,24 @@ def _sync_requests(m: _Meeting, items: list[AgendaItem]) -> None:
                 status is not ItemRequestStatus.DECLINED and reason):
             raise SeedError(f"{rwhere}: item goes with an accepted request, decision_reason "
                             "with a declined one")
-        row = existing.get((person.id, title))
-        if row is not None and row.id in kept:
+        if (person.id, title) in listed:
             raise SeedError(f"{rwhere}: listed twice")
-        if row is None:
-            row = ItemRequest(meeting_id=m.row.id, requested_by_id=person.id, title=title,
-                              reason="")
-            db.session.add(row)
-        _assign(row, reason=_text(entry["reason"]),
-                presenter=" ".join(_text(entry.get("presenter")).split()), status=status,
-                decision_reason=reason, decided_at=decided,
-                decided_by_id=m.row.created_by_id if decided else None,
-                item_id=item.id if item else None, created_at=asked)
-        db.session.flush()
-        kept.add(row.id)
+        listed.add((person.id, title))
+        db.session.add(ItemRequest(
+            meeting_id=m.row.id, requested_by_id=person.id, title=title,
+            reason=_text(entry["reason"]),
+            presenter=" ".join(_text(entry.get("presenter")).split()), status=status,
+            decision_reason=reason, decided_at=decided,
+            decided_by_id=m.row.created_by_id if decided else None,
+            item_id=item.id if item else None, created_at=asked))
         m.ctx.count("agenda item requests")
-    for row in existing.values():
-        if row.id not in kept:
-            db.session.delete(row)
 
 
 # --- Registrations, the waiting list and attendance ---------------------------------------------
 
 
-def _sync_registrations(m: _Meeting) -> None:
+def _add_registrations(m: _Meeting) -> None:
     meeting = m.row
-    rows = list(db.session.scalars(select(Registration).where(
-        Registration.meeting_id == meeting.id)))
-    by_user = {row.user_id: row for row in rows if row.user_id is not None}
-    walk_ins = {row.walk_in_name: row for row in rows if row.user_id is None}
     listed: set[int] = set()
     entries = _entries(m.record.get("registrations"), f"{m.where}: registrations")
     if len(entries) > 50:
@@ -780,19 +718,13 @@ def _sync_registrations(m: _Meeting) -> None:
                 raise SeedError(f"{rwhere}: attendance is recorded once the meeting has "
                                 "taken place")
             attendance = _enum(Attendance, entry["attendance"], rwhere)
-        row = by_user.get(person.id)
-        if row is None:
-            row = Registration(meeting_id=meeting.id, user_id=person.id, response=response)
-            db.session.add(row)
-        _assign(row, walk_in_name="", walk_in_organisation="",
-                organisation_id=org.id if org else None, response=response, status=status,
-                holds_place=holds, access_requirements=_text(entry.get("access_requirements")),
-                waiting_since=registered if status is RegistrationStatus.WAITING else None,
-                promoted_at=None, attendance=attendance, created_at=registered)
+        db.session.add(Registration(
+            meeting_id=meeting.id, user_id=person.id, organisation_id=org.id if org else None,
+            response=response, status=status, holds_place=holds,
+            access_requirements=_text(entry.get("access_requirements")),
+            waiting_since=registered if status is RegistrationStatus.WAITING else None,
+            attendance=attendance, created_at=registered))
         m.ctx.count("meeting registrations")
-    for user_id, row in by_user.items():
-        if user_id in m.declared and user_id not in listed:
-            db.session.delete(row)
 
     named: set[str] = set()
     for entry in _entries(m.record.get("walk_ins"), f"{m.where}: walk_ins"):
@@ -802,20 +734,12 @@ def _sync_registrations(m: _Meeting) -> None:
         if name in named:
             raise SeedError(f"{wwhere}: listed twice")
         named.add(name)
-        row = walk_ins.get(name)
-        if row is None:
-            row = Registration(meeting_id=meeting.id, user_id=None, walk_in_name=name,
-                               response=Response.IN_PERSON)
-            db.session.add(row)
-        _assign(row, walk_in_organisation=" ".join(_text(entry.get("organisation")).split()),
-                organisation_id=None, response=Response.IN_PERSON,
-                status=RegistrationStatus.CONFIRMED, holds_place=False,
-                access_requirements="", waiting_since=None, promoted_at=None,
-                attendance=Attendance.PRESENT, created_at=meeting.ends_at)
+        db.session.add(Registration(
+            meeting_id=meeting.id, user_id=None, walk_in_name=name,
+            walk_in_organisation=" ".join(_text(entry.get("organisation")).split()),
+            response=Response.IN_PERSON, status=RegistrationStatus.CONFIRMED,
+            holds_place=False, attendance=Attendance.PRESENT, created_at=meeting.ends_at))
         m.ctx.count("meeting registrations")
-    for name, row in walk_ins.items():
-        if name not in named:  # walk-ins have no author: the file's record stands
-            db.session.delete(row)
     db.session.flush()
 
     capacity = m.spec.capacity
@@ -825,20 +749,13 @@ def _sync_registrations(m: _Meeting) -> None:
     if waiting and holding != capacity:
         raise SeedError(f"{m.where}: people wait only when every place is taken "
                         f"({holding} of {capacity})")
-    # Every registration holding a place counts, including those of people outside the
-    # demo; if they took places a demo account gave up, the room grows rather than the
-    # database refusing the demo. Capacity and count change together (one UPDATE), so
-    # the never-overbooked check holds at every step.
-    taken = len(list(db.session.scalars(select(Registration.id).where(
-        Registration.meeting_id == meeting.id, Registration.holds_place.is_(True)))))
-    _assign(meeting, places_taken=taken,
-            capacity=None if capacity is None else max(capacity, taken))
+    _assign(meeting, places_taken=holding, capacity=capacity)
 
 
 # --- Minutes, decisions and actions --------------------------------------------------------------
 
 
-def _sync_minutes(m: _Meeting, minutes: dict[str, Any] | None,
+def _add_minutes(m: _Meeting, minutes: dict[str, Any] | None,
                   items: list[AgendaItem]) -> None:
     meeting = m.row
     minutes = minutes or {}
@@ -862,52 +779,24 @@ def _sync_minutes(m: _Meeting, minutes: dict[str, Any] | None,
         dwhere = f"{where}: decision {n}"
         _check_fields(entry, {"text"}, {"item"}, dwhere)
         decisions.append((_text(entry["text"]), _item_at(items, entry.get("item"), dwhere)))
-    rows = _in_order(
-        list(db.session.scalars(select(Decision).where(
-            Decision.meeting_id == meeting.id,
-            or_(Decision.created_by_id.in_(m.declared), Decision.created_by_id.is_(None)))
-            .order_by(Decision.id))),
-        [text for text, _item in decisions], lambda row: row.text,
-        lambda text: Decision(meeting_id=meeting.id, text=text))
-    for row, (text, item) in zip(rows, decisions, strict=True):
-        _assign(row, text=text, item_id=item.id if item else None,
-                created_by_id=meeting.created_by_id, created_at=recorded)
-    m.ctx.count("decisions", len(rows))
+    db.session.add_all(
+        Decision(meeting_id=meeting.id, text=text, item_id=item.id if item else None,
+                 created_by_id=meeting.created_by_id, created_at=recorded)
+        for text, item in decisions)
+    m.ctx.count("decisions", len(decisions))
 
     specs = [_action_spec(m, entry, items, recorded, f"{where}: action {n}")
              for n, entry in enumerate(_entries(minutes.get("actions"), f"{where}: actions"),
                                        1)]
-    actions = _in_order(
-        list(db.session.scalars(select(ActionItem).where(
-            ActionItem.meeting_id == meeting.id,
-            or_(ActionItem.created_by_id.in_(m.declared), ActionItem.created_by_id.is_(None)))
-            .order_by(ActionItem.id))),
-        [spec["description"] for spec in specs], lambda row: row.description,
-        lambda text: ActionItem(meeting_id=meeting.id, forum_id=meeting.forum_id,
-                                description=text))
-    db.session.flush()
-    for action, spec in zip(actions, specs, strict=True):
+    for spec in specs:
         updates = spec.pop("updates")
-        _assign(action, forum_id=meeting.forum_id, created_by_id=meeting.created_by_id,
-                created_at=recorded, **spec)
-        _sync_updates(action, updates, m.declared)
-    m.ctx.count("actions", len(actions))
-
-
-def _in_order(existing: Any, wanted: list[str], key: Any, make: Any) -> list[Any]:
-    """Rows kept while they match the file in order; the rest removed and the file's
-    remaining entries added after them, so ids follow the order written."""
-    matched: list[Any] = []
-    for row in existing:
-        if len(matched) < len(wanted) and key(row) == wanted[len(matched)]:
-            matched.append(row)
-        else:
-            db.session.delete(row)
-    for text in wanted[len(matched):]:
-        row = make(text)
-        db.session.add(row)
-        matched.append(row)
-    return matched
+        action = ActionItem(meeting_id=meeting.id, forum_id=meeting.forum_id,
+                            created_by_id=meeting.created_by_id, created_at=recorded, **spec)
+        action.updates.extend(
+            ActionUpdate(body=body, status=status, created_by_id=by, created_at=at)
+            for body, status, by, at in updates)
+        db.session.add(action)
+    m.ctx.count("actions", len(specs))
 
 
 def _action_spec(m: _Meeting, entry: dict[str, Any], items: list[AgendaItem],
@@ -954,44 +843,16 @@ def _action_spec(m: _Meeting, entry: dict[str, Any], items: list[AgendaItem],
             "updates": updates}
 
 
-def _sync_updates(action: ActionItem, updates: list[tuple[str, ActionStatus, int, datetime]],
-                  declared: set[int]) -> None:
-    matched: list[ActionUpdate] = []
-    for row in list(action.updates):
-        if row.created_by_id is not None and row.created_by_id not in declared:
-            continue  # someone outside the demo wrote it: theirs
-        n = len(matched)
-        if n < len(updates) and (row.body, row.status, row.created_by_id) == updates[n][:3]:
-            matched.append(row)
-        else:
-            action.updates.remove(row)
-    for body, status, by, at in updates[len(matched):]:
-        row = ActionUpdate(body=body, status=status, created_by_id=by, created_at=at)
-        action.updates.append(row)
-        matched.append(row)
-    for row, (_body, _status, _by, at) in zip(matched, updates, strict=True):
-        _assign(row, created_at=at)
-
-
 # --- Entries: one meeting, or a series -----------------------------------------------------------
 
 
 @dataclass
 class _State:
-    """Across the section: what was loaded, to spot duplicates and clean up after."""
+    """Across the section: each forum's people, and what was loaded (to spot duplicates)."""
 
     people: dict[int, _People]
-    meetings: set[int]
-    series: set[int]
-
-
-def _find_single(spec: _Spec, day: date) -> Meeting | None:
-    for row in db.session.scalars(select(Meeting).where(
-            Meeting.forum_id == spec.forum.id, Meeting.series_id.is_(None),
-            Meeting.title == spec.values["title"]).order_by(Meeting.id)):
-        if to_uk(row.starts_at).date() == day:
-            return row
-    return None
+    meetings: set[tuple[int, str, date]]  # forum, title, UK day
+    series: set[tuple[int, RecurrenceKind, date]]  # forum, kind, first day
 
 
 def _occurrences(entry: dict[str, Any], spec: _Spec, first: date,
@@ -1028,15 +889,12 @@ def _load_entry(entry: dict[str, Any], ctx: SeedContext, state: _State) -> None:
     spec = _spec(entry, ctx, state.people, where)
     first = _first_day(entry, spec, where)
     where = f"{where} on {first.isoformat()}"
-    declared = {user.id for user in ctx.users.values()}
-
     if entry.get("series") is None:
         if entry.get("occurrences") is not None:
             raise SeedError(f"{where}: occurrences go with a series")
-        row = _find_single(spec, first)
         starts_at = _uk_moment(first, spec.start, where)
         scheduled = _scheduled_at(entry, spec, starts_at, where)
-        plan = [(first, row, entry, None, where)]
+        plan = [(first, entry, None, where)]
     else:
         stray = sorted(key for key in _RECORD if entry.get(key) is not None)
         if stray:
@@ -1044,17 +902,14 @@ def _load_entry(entry: dict[str, Any], ctx: SeedContext, state: _State) -> None:
                             "(with the occurrence's number)")
         rule, days = _occurrences(entry, spec, first, where)
         scheduled = _scheduled_at(entry, spec, _uk_moment(first, spec.start, where), where)
-        series = db.session.scalar(select(MeetingSeries).where(
-            MeetingSeries.forum_id == spec.forum.id, MeetingSeries.kind == rule["kind"],
-            MeetingSeries.first_date == first).order_by(MeetingSeries.id))
-        if series is None:
-            series = MeetingSeries(forum_id=spec.forum.id, **rule)
-            db.session.add(series)
-        elif series.id in state.series:
+        key = (spec.forum.id, rule["kind"], first)
+        if key in state.series:
             raise SeedError(f"{where}: listed twice")
-        _assign(series, created_by_id=spec.creator.id, created_at=scheduled, **rule)
+        state.series.add(key)
+        series = MeetingSeries(forum_id=spec.forum.id, created_by_id=spec.creator.id,
+                               created_at=scheduled, **rule)
+        db.session.add(series)
         db.session.flush()
-        state.series.add(series.id)
         ctx.count("meeting series")
         records: dict[int, dict[str, Any]] = {}
         for item in _entries(entry.get("occurrences"), f"{where}: occurrences"):
@@ -1064,57 +919,24 @@ def _load_entry(entry: dict[str, Any], ctx: SeedContext, state: _State) -> None:
             if number in records:
                 raise SeedError(f"{owhere}: listed twice")
             records[number] = item
-        existing = {row.occurrence_date: row for row in db.session.scalars(
-            select(Meeting).where(Meeting.series_id == series.id).order_by(Meeting.id))}
-        plan = [(day, existing.get(day), records.get(n, {}), series,
+        plan = [(day, records.get(n, {}), series,
                  f"{where}: occurrence {n} ({day.isoformat()})")
                 for n, day in enumerate(days, 1)]
 
-    for day, row, record, series, mwhere in plan:
-        starts_at = _uk_moment(day, spec.start, mwhere)
-        ends_at = _uk_moment(day, spec.end, mwhere)
-        if row is None:
-            row = Meeting(forum_id=spec.forum.id, title=spec.values["title"],
-                          starts_at=starts_at, ends_at=ends_at, format=spec.values["format"],
-                          created_at=scheduled, changed_at=scheduled, places_taken=0,
-                          sequence=0)
-            db.session.add(row)
-        elif row.id in state.meetings:
+    for day, record, series, mwhere in plan:
+        key = (spec.forum.id, spec.values["title"], day)
+        if series is None and key in state.meetings:
             raise SeedError(f"{mwhere}: listed twice")
-        _assign(row, starts_at=starts_at, ends_at=ends_at,
-                series_id=series.id if series else None,
-                occurrence_date=day if series else None, **spec.values)
+        state.meetings.add(key)
+        row = Meeting(forum_id=spec.forum.id, starts_at=_uk_moment(day, spec.start, mwhere),
+                      ends_at=_uk_moment(day, spec.end, mwhere), created_at=scheduled,
+                      changed_at=scheduled, places_taken=0, sequence=0,
+                      series_id=series.id if series else None,
+                      occurrence_date=day if series else None, **spec.values)
+        db.session.add(row)
         db.session.flush()
-        state.meetings.add(row.id)
-        _load_meeting(_Meeting(row, spec, day, record, ctx, declared, mwhere), scheduled)
+        _load_meeting(_Meeting(row, spec, day, record, ctx, mwhere), scheduled)
         ctx.count("meetings")
-
-
-def _delete_walkthrough_meetings(ctx: SeedContext, state: _State) -> None:
-    """Meetings and series the demo accounts scheduled in the file's forums that the
-    file does not list, unless someone outside the demo registered for them."""
-    declared = {user.id for user in ctx.users.values()}
-    forums = [forum.id for forum in ctx.forums.values()]
-    if not declared or not forums:
-        return
-    outsiders = (select(Registration.id)
-                 .where(Registration.meeting_id == Meeting.id,
-                        Registration.user_id.not_in(declared))
-                 .exists())
-    ids = list(db.session.scalars(select(Meeting.id).where(
-        Meeting.forum_id.in_(forums), Meeting.id.not_in(state.meetings),
-        Meeting.created_by_id.in_(declared), ~outsiders)))
-    if ids:
-        # The database removes their items, papers, registrations, minutes and actions.
-        db.session.execute(delete(Meeting).where(Meeting.id.in_(ids)),
-                           execution_options={"synchronize_session": False})
-    in_use = select(Meeting.id).where(Meeting.series_id == MeetingSeries.id).exists()
-    series = list(db.session.scalars(select(MeetingSeries.id).where(
-        MeetingSeries.forum_id.in_(forums), MeetingSeries.id.not_in(state.series),
-        MeetingSeries.created_by_id.in_(declared), ~in_use)))
-    if series:
-        db.session.execute(delete(MeetingSeries).where(MeetingSeries.id.in_(series)),
-                           execution_options={"synchronize_session": False})
 
 
 _COUNTED = ("meetings", "meeting series", "agenda items", "meeting papers",
@@ -1129,5 +951,4 @@ def load_meetings(section: Any, ctx: SeedContext) -> None:
     for entry in entries:
         _load_entry(entry, ctx, state)
     db.session.flush()
-    _delete_walkthrough_meetings(ctx, state)
     db.session.flush()

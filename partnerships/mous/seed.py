@@ -3,17 +3,12 @@ register, each with its versions, parties, clauses and signatures.
 
 It follows the rules in ``partnerships/seed.py``:
 
-- **Idempotent, and a reset.** An MoU is matched by its partnership and number, a
-  version by its number, a party and a signature by organisation, a clause by number.
-  A declared MoU is brought back to the file: versions the file does not list (say an
-  amendment started in a walkthrough) are removed, as are signatures, parties and
-  clauses it does not list, the demo accounts' comments on its versions, and any
-  review or ending recorded in a walkthrough. MoUs the file does not list are left
-  alone, as are reminders already sent (they record emails that went out).
-- **Dates do not move.** Every date is a whole number of days from the day the
-  MoU's partnership was first loaded (``start_day: -400`` is 400 days before it),
-  and signing times count from that moment too, so every later run computes the same
-  values and changes nothing, and a fresh demo has one MoU overdue for review.
+- **Loaded into an empty database** (see ``partnerships/seed.py``): every MoU,
+  version, party, clause and signature is new, so there is nothing to match or undo.
+- **Dates count from loading.** Every date is a whole number of days from the day the
+  MoU's partnership was loaded (``start_day: -400`` is 400 days before it), and
+  signing times count from that moment too, so a fresh demo always has one MoU
+  overdue for review.
 - **The same rules as the site.** Parties are active members of the partnership,
   each signature is by an admin of the party it signs for, a version in force or
   superseded is signed by every party, clause responsibilities are parties, and the
@@ -27,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..forums.models import Forum
@@ -40,7 +35,6 @@ from .models import (
     EndKind,
     Mou,
     MouClause,
-    MouComment,
     MouForumLink,
     MouParty,
     MouPrinciple,
@@ -86,7 +80,7 @@ def _day(entry: dict[str, Any], key: str, anchor: date, where: str,
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise SeedError(f"{where}: {key} should be a whole number of days from the day the "
-                        "partnership was first loaded (negative for before it)")
+                        "partnership was loaded (negative for before it)")
     return anchor + timedelta(days=value)
 
 
@@ -94,7 +88,7 @@ def _moment(entry: dict[str, Any], key: str, anchor: datetime, where: str) -> da
     value = entry.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
         raise SeedError(f"{where}: {key} should be a whole number of days from the day the "
-                        "partnership was first loaded (negative for before it)")
+                        "partnership was loaded (negative for before it)")
     return anchor + timedelta(days=value)
 
 
@@ -243,51 +237,20 @@ def _check_story(specs: list[_VersionSpec], ended: bool, where: str) -> None:
         raise SeedError(f"{where}: an MoU needs a version in force or one in progress")
 
 
-def _sync_version(mou: Mou, version: MouVersion, spec: _VersionSpec,
-                  declared: set[int]) -> None:
-    """Bring one version's parties, clauses, signatures (and walkthrough comments) back."""
-    parties = {party.organisation_id: party for party in version.parties}
-    wanted = {org.id for org, _role in spec.parties}
-    for org_id, party in parties.items():
-        if org_id not in wanted:
-            version.parties.remove(party)
-    for position, (org, role) in enumerate(spec.parties):
-        party = parties.get(org.id)
-        if party is None:
-            party = MouParty(organisation_id=org.id, role=role, position=position)
-            version.parties.append(party)
-        _assign(party, role=role, position=position, nominated_signatory_id=None)
-
-    clauses = {clause.number: clause for clause in version.clauses}
-    for number, clause in clauses.items():
-        if number > len(spec.clauses):
-            version.clauses.remove(clause)
-    for number, (text, responsible) in enumerate(spec.clauses, 1):
-        clause = clauses.get(number)
-        if clause is None:
-            clause = MouClause(number=number, text=text)
-            version.clauses.append(clause)
-        _assign(clause, text=text)
-        if {org.id for org in clause.responsible} != {org.id for org in responsible}:
-            clause.responsible = list(responsible)
-
-    signatures = {s.organisation_id: s for s in version.signatures}
-    signing = {s.organisation.id for s in spec.signatures}
-    for org_id, row in signatures.items():
-        if org_id not in signing:
-            version.signatures.remove(row)
-    for item in spec.signatures:
-        row = signatures.get(item.organisation.id)
-        if row is None:
-            row = MouSignature(organisation_id=item.organisation.id, signer_name=item.name,
-                               signed_at=item.at, declined=False, created_at=item.at)
-            version.signatures.append(row)
-        _assign(row, signer_id=item.signer_id, signer_name=item.name, signer_role=item.role,
-                statement=services.statement_for(item.organisation), signed_at=item.at,
-                declined=False, decline_reason="", declined_at=None, created_at=item.at)
-    if version.id is not None:
-        db.session.execute(delete(MouComment).where(MouComment.version_id == version.id,
-                                                    MouComment.author_id.in_(declared)))
+def _add_version_parts(version: MouVersion, spec: _VersionSpec) -> None:
+    """One version's parties, clauses and signatures, in the file's order."""
+    version.parties.extend(
+        MouParty(organisation_id=org.id, role=role, position=position)
+        for position, (org, role) in enumerate(spec.parties))
+    version.clauses.extend(
+        MouClause(number=number, text=text, responsible=list(responsible))
+        for number, (text, responsible) in enumerate(spec.clauses, 1))
+    version.signatures.extend(
+        MouSignature(organisation_id=item.organisation.id, signer_id=item.signer_id,
+                     signer_name=item.name, signer_role=item.role,
+                     statement=services.statement_for(item.organisation), signed_at=item.at,
+                     declined=False, created_at=item.at)
+        for item in spec.signatures)
 
 
 def _load_mou(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[int, int]]) -> None:
@@ -300,7 +263,7 @@ def _load_mou(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[int, int]
     if (partnership.id, number) in seen:
         raise SeedError(f"{where}: listed twice")
     seen.add((partnership.id, number))
-    # See the module docstring: days count from when the partnership was first loaded.
+    # See the module docstring: days count from when the partnership was loaded.
     moment = partnership.created_at
     day = to_uk(moment).date()
     members = _members(partnership)
@@ -330,31 +293,23 @@ def _load_mou(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[int, int]
         assert current is not None and end_date is not None
         if end_date < current.values["start_date"] or end_date > day:
             raise SeedError(f"{ewhere}: it ended after it started, and not after the day "
-                            "the partnership was first loaded")
+                            "the partnership was loaded")
         ended = {"end_kind": kind, "ended_at": _moment(ended_entry, "end_day", moment, ewhere),
                  "ended_reason": _limit(_text(ended_entry["reason"]), services.REASON_MAX,
                                         "reason", ewhere)}
     creator = ctx.user(entry["created_by"], where) if entry.get("created_by") else None
 
-    mou = db.session.scalar(select(Mou).where(Mou.partnership_id == partnership.id,
-                                              Mou.number == number))
-    if mou is None:
-        mou = Mou(partnership_id=partnership.id, number=number, status=MouStatus.DRAFT,
-                  publish=publish)
-        db.session.add(mou)
-        db.session.flush()
-    declared = {user.id for user in ctx.users.values()}
-    existing = {version.number: version for version in mou.versions}
+    mou = Mou(partnership_id=partnership.id, number=number, status=MouStatus.DRAFT,
+              publish=publish)
+    db.session.add(mou)
+    db.session.flush()
     rows: list[MouVersion] = []
     for spec in specs:
-        version = existing.get(spec.number)
-        if version is None:
-            version = MouVersion(mou_id=mou.id, number=spec.number, **spec.values)
-            mou.versions.append(version)
-        _assign(version, **spec.values,
-                based_on_version_id=rows[-1].id if rows else None,
-                created_by_id=creator.id if creator else None)
-        _sync_version(mou, version, spec, declared)
+        version = MouVersion(mou_id=mou.id, number=spec.number, **spec.values,
+                             based_on_version_id=rows[-1].id if rows else None,
+                             created_by_id=creator.id if creator else None)
+        mou.versions.append(version)
+        _add_version_parts(version, spec)
         db.session.flush()
         rows.append(version)
 
@@ -374,17 +329,9 @@ def _load_mou(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[int, int]
             review_date=signed.review_date if signed else None, end_date=end_date,
             created_by_id=creator.id if creator else None, **ended)
     db.session.flush()
-    for number_, version in existing.items():  # walkthrough versions the file does not list
-        if number_ > len(specs):
-            db.session.execute(delete(MouComment).where(MouComment.version_id == version.id))
-            db.session.delete(version)
 
     principles = {_enum(Principle, value, where) for value in entry.get("principles") or []}
-    for row in list(mou.principle_rows):
-        if row.principle not in principles:
-            mou.principle_rows.remove(row)
-    have = {row.principle for row in mou.principle_rows}
-    for principle in sorted(principles - have, key=list(Principle).index):
+    for principle in sorted(principles, key=list(Principle).index):
         mou.principle_rows.append(MouPrinciple(principle=principle))
 
     forums: set[int] = set()
@@ -393,13 +340,7 @@ def _load_mou(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[int, int]
         if forum is None:
             raise SeedError(f"{where}: no forum {slug!r} in {partnership.slug} in the seed file")
         forums.add(forum.id)
-    links = {link.forum_id: link for link in db.session.scalars(
-        select(MouForumLink).where(MouForumLink.mou_id == mou.id))}
-    for forum_id, link in links.items():
-        if forum_id not in forums:
-            db.session.delete(link)
-    for forum_id in forums - set(links):
-        db.session.add(MouForumLink(mou_id=mou.id, forum_id=forum_id))
+    db.session.add_all(MouForumLink(mou_id=mou.id, forum_id=forum_id) for forum_id in forums)
     db.session.flush()
     ctx.count("MoUs")
     ctx.count("MoU versions", len(specs))

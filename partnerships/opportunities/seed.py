@@ -4,19 +4,14 @@ objectives, checklists and reflections.
 
 It follows the rules in ``partnerships/seed.py``:
 
-- **Idempotent, and a reset.** An opportunity is matched by its host and title, an
-  application by its opportunity and applicant, a placement by its application, an
-  objective by its position and a reflection by its role. A declared opportunity is
-  brought back to the file: the demo accounts' applications the file does not list
-  (say one made in a walkthrough) are removed with their placements, and
-  ``places_taken`` is recounted from the accepted applications. Opportunities that
-  demo accounts posted for demo organisations but the file does not list are removed
-  too, unless someone outside the demo has applied. Everything else is left alone.
-- **Times do not move.** Every date and time is a whole number of days from the day
-  the opportunity's partnership (or, without one, the first partnership in the file)
-  was first loaded: ``closing_day: 6`` closes six days after it, ``applied_day: -5``
-  was five days before it. Every later run computes the same values and changes
-  nothing, and a fresh demo has opportunities closing soon.
+- **Loaded into an empty database** (see ``partnerships/seed.py``): every record is
+  new, so there is nothing to match or undo; ``places_taken`` is the count of
+  accepted applications.
+- **Times count from loading.** Every date and time is a whole number of days from
+  the day the opportunity's partnership (or, without one, the first partnership in
+  the file) was loaded: ``closing_day: 6`` closes six days after it,
+  ``applied_day: -5`` was five days before it, so a fresh demo always has
+  opportunities closing soon.
 - **The same rules as the site.** An opportunity is checked by the same function as
   the "offer an opportunity" form (against the anchor day, not today), it is posted
   by an admin of the host or by a member an admin allowed to post (``allowed_by``
@@ -35,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 
 from ..accounts.models import User
 from ..errors import ValidationError
@@ -79,13 +74,13 @@ _PLACEMENT_OPTIONAL = {"start_day", "end_day", "checklist", "objectives", "start
                        "completed_day", "reflections"}
 _REFLECTION_FIELDS = {"learned", "changes", "would_recommend"}
 _CHECKLIST = [name for name, _label, _hint in Placement.CHECKLIST]
-_DAYS_MESSAGE = ("should be a whole number of days from the day the partnership was first "
+_DAYS_MESSAGE = ("should be a whole number of days from the day the partnership was "
                  "loaded (negative for before it)")
 
 
 @dataclass
 class _Anchor:
-    """The moment the partnership was first loaded, and that day in the UK."""
+    """The moment the partnership was loaded, and that day in the UK."""
 
     moment: datetime
     day: date
@@ -175,7 +170,7 @@ def _details(entry: dict[str, Any], host: Organisation, partnership: Partnership
     assert details.closing_date is not None
     check_day = min(anchor.day, details.closing_date)  # a closed demo may have closed
     try:
-        return services._check(details, host, None, check_day)
+        return services.check_details(details, host, None, check_day)
     except ValidationError as error:
         raise SeedError(f"{where}: {error.message} ({error.field})") from None
 
@@ -196,13 +191,11 @@ def _allow_poster(entry: dict[str, Any], host: Organisation, poster: User, ctx: 
     if _is_admin(poster, host) or not _is_member(poster, host):
         raise SeedError(f"{where}: allowed_by is for a member of {host.slug} who is not an "
                         f"admin, and {poster.email} is not one")
-    row = db.session.scalar(select(OpportunityPoster).where(
-        OpportunityPoster.organisation_id == host.id, OpportunityPoster.user_id == poster.id))
-    if row is None:
-        row = OpportunityPoster(organisation_id=host.id, user_id=poster.id)
-        db.session.add(row)
-    _assign(row, granted_by_id=admin.id, created_at=anchor.moment - timedelta(days=30))
-    allowed.add((host.id, poster.id))
+    if (host.id, poster.id) not in allowed:
+        db.session.add(OpportunityPoster(organisation_id=host.id, user_id=poster.id,
+                                         granted_by_id=admin.id,
+                                         created_at=anchor.moment - timedelta(days=30)))
+        allowed.add((host.id, poster.id))
 
 
 def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[int, str]],
@@ -224,12 +217,6 @@ def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[i
     if (status is OpportunityStatus.WITHDRAWN) != bool(withdrawn_reason):
         raise SeedError(f"{where}: a withdrawn opportunity, and only one, has a "
                         "withdrawn_reason")
-    opportunity = db.session.scalar(select(Opportunity).where(
-        Opportunity.organisation_id == host.id, Opportunity.title == details.title))
-    if opportunity is None:
-        opportunity = Opportunity(organisation_id=host.id, title=details.title,
-                                  places_taken=0)
-        db.session.add(opportunity)
     published = (None if status is OpportunityStatus.DRAFT
                  else anchor.time(entry, "published_day", where, default=-14))
     values = {name: getattr(details, name) for name in (
@@ -237,9 +224,11 @@ def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[i
         "time_commitment", "total_days", "duration", "starts_earliest", "starts_latest",
         "places", "open_to", "seniority", "pay_and_backfill", "closing_date",
         "contact_name", "contact_email", "manager_approval_required", "partnership_id")}
-    _assign(opportunity, posted_by_id=poster.id, status=status, published_at=published,
-            withdrawn_reason=withdrawn_reason,
-            created_at=published or anchor.moment - timedelta(days=1), **values)
+    opportunity = Opportunity(
+        organisation_id=host.id, title=details.title, places_taken=0, posted_by_id=poster.id,
+        status=status, published_at=published, withdrawn_reason=withdrawn_reason,
+        created_at=published or anchor.moment - timedelta(days=1), **values)
+    db.session.add(opportunity)
     db.session.flush()
     ctx.count("opportunities")
     _load_applications(opportunity, entry.get("applications"), ctx, anchor, where)
@@ -251,9 +240,6 @@ def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, seen: set[tuple[i
 
 def _load_applications(opportunity: Opportunity, section: Any, ctx: SeedContext,
                        anchor: _Anchor, where: str) -> None:
-    declared = {user.id for user in ctx.users.values()}
-    existing = {a.applicant_id: a for a in db.session.scalars(
-        select(Application).where(Application.opportunity_id == opportunity.id))}
     listed: set[int] = set()
     host = db.session.get(Organisation, opportunity.organisation_id)
     assert host is not None
@@ -271,19 +257,13 @@ def _load_applications(opportunity: Opportunity, section: Any, ctx: SeedContext,
         if home.id == host.id or not opportunity.open_to.accepts(home.sector):
             raise SeedError(f"{awhere}: {home.slug} cannot apply: the opportunity is open to "
                             f"{opportunity.open_to.label.lower()}, from other organisations")
-        application = existing.get(applicant.id)
-        if application is None:
-            application = Application(opportunity_id=opportunity.id,
-                                      applicant_id=applicant.id)
-            db.session.add(application)
-        _sync_application(application, opportunity, home, item, anchor, awhere)
+        application = Application(opportunity_id=opportunity.id, applicant_id=applicant.id)
+        _fill_application(application, opportunity, home, item, anchor, awhere)
+        db.session.add(application)
         ctx.count("applications")
         db.session.flush()
         _load_placement(application, opportunity, host, item.get("placement"), ctx, anchor,
                         awhere)
-    for applicant_id in declared - listed:
-        if applicant_id in existing:
-            db.session.delete(existing[applicant_id])
     db.session.flush()
     accepted = db.session.scalar(
         select(func.count(Application.id)).where(
@@ -295,7 +275,7 @@ def _load_applications(opportunity: Opportunity, section: Any, ctx: SeedContext,
     _assign(opportunity, places_taken=accepted)
 
 
-def _sync_application(application: Application, opportunity: Opportunity,
+def _fill_application(application: Application, opportunity: Opportunity,
                       home: Organisation, item: dict[str, Any], anchor: _Anchor,
                       where: str) -> None:
     applied = anchor.time(item, "applied_day", where)
@@ -348,13 +328,9 @@ def _sync_application(application: Application, opportunity: Opportunity,
 
 def _load_placement(application: Application, opportunity: Opportunity, host: Organisation,
                     item: Any, ctx: SeedContext, anchor: _Anchor, where: str) -> None:
-    existing = db.session.scalar(select(Placement).where(
-        Placement.application_id == application.id))
     if application.status is not ApplicationStatus.ACCEPTED:
         if item is not None:
             raise SeedError(f"{where}: only an accepted application has a placement")
-        if existing is not None:
-            db.session.delete(existing)
         return
     item = item or {}
     pwhere = f"{where}: placement"
@@ -384,39 +360,31 @@ def _load_placement(application: Application, opportunity: Opportunity, host: Or
         completed = anchor.time(item, "completed_day", pwhere)
         if started is not None and completed < started:
             raise SeedError(f"{pwhere}: completed_day is before started_day")
-    placement = existing
-    if placement is None:
-        placement = Placement(application_id=application.id)
-        db.session.add(placement)
-    _assign(placement, status=status, starts_on=starts, ends_on=ends, started_at=started,
-            completed_at=completed, cancelled_at=None, cancelled_reason="",
-            created_at=application.decided_at or anchor.moment,
-            **{name: name in checklist for name in _CHECKLIST})
+    placement = Placement(application_id=application.id, status=status, starts_on=starts,
+                          ends_on=ends, started_at=started, completed_at=completed,
+                          created_at=application.decided_at or anchor.moment,
+                          **{name: name in checklist for name in _CHECKLIST})
+    db.session.add(placement)
     db.session.flush()
     ctx.count("placements")
-    _sync_objectives(placement, item.get("objectives") or [], pwhere)
-    _sync_reflections(placement, application, opportunity, host, item.get("reflections"),
+    _add_objectives(placement, item.get("objectives") or [], pwhere)
+    _add_reflections(placement, application, opportunity, host, item.get("reflections"),
                       ctx, completed or anchor.moment, pwhere)
 
 
-def _sync_objectives(placement: Placement, objectives: Any, where: str) -> None:
+def _add_objectives(placement: Placement, objectives: Any, where: str) -> None:
     if not isinstance(objectives, list) or len(objectives) > MAX_OBJECTIVES:
         raise SeedError(f"{where}: objectives should be a list of up to {MAX_OBJECTIVES}")
     wanted = [_text(text) for text in objectives]
     if any(not text or len(text) > placement_rules.OBJECTIVE_MAX for text in wanted):
         raise SeedError(f"{where}: each objective should be 1 to "
                         f"{placement_rules.OBJECTIVE_MAX} characters")
-    if [o.text for o in placement.objectives] != wanted:
-        placement.objectives.clear()
-        db.session.flush()
-        for position, text in enumerate(wanted, start=1):
-            placement.objectives.append(PlacementObjective(position=position, text=text))
-        db.session.flush()
-    for objective in placement.objectives:
-        _assign(objective, created_at=placement.created_at)
+    placement.objectives.extend(
+        PlacementObjective(position=position, text=text, created_at=placement.created_at)
+        for position, text in enumerate(wanted, start=1))
 
 
-def _sync_reflections(placement: Placement, application: Application,
+def _add_reflections(placement: Placement, application: Application,
                       opportunity: Opportunity, host: Organisation, section: Any,
                       ctx: SeedContext, at: datetime, where: str) -> None:
     section = section or {}
@@ -424,7 +392,6 @@ def _sync_reflections(placement: Placement, application: Application,
         raise SeedError(f"{where}: reflections should have participant and/or host")
     if section and not placement_rules.can_reflect(placement):
         raise SeedError(f"{where}: reflections come once the placement has started")
-    kept: set[ReflectionRole] = set()
     for role_name, item in section.items():
         role = ReflectionRole(role_name)
         rwhere = f"{where}: {role_name} reflection"
@@ -438,18 +405,11 @@ def _sync_reflections(placement: Placement, application: Application,
             author = db.session.get(User, application.applicant_id)
         if not isinstance(item["would_recommend"], bool):
             raise SeedError(f"{rwhere}: would_recommend should be true or false")
-        reflection = placement.reflection_by(role)
-        if reflection is None:
-            reflection = Reflection(role=role)
-            placement.reflections.append(reflection)
-        _assign(reflection, author_id=author.id if author else None,
-                learned=_text(item["learned"]), changes=_text(item["changes"]),
-                would_recommend=item["would_recommend"], submitted_at=at, created_at=at)
-        kept.add(role)
+        placement.reflections.append(Reflection(
+            role=role, author_id=author.id if author else None,
+            learned=_text(item["learned"]), changes=_text(item["changes"]),
+            would_recommend=item["would_recommend"], submitted_at=at, created_at=at))
         ctx.count("reflections")
-    for reflection in list(placement.reflections):
-        if reflection.role not in kept:
-            placement.reflections.remove(reflection)
     db.session.flush()
 
 
@@ -458,41 +418,7 @@ def _sync_reflections(placement: Placement, application: Application,
 
 def load_opportunities(section: Any, ctx: SeedContext) -> None:
     seen: set[tuple[int, str]] = set()
-    kept: set[int] = set()
     allowed: set[tuple[int, int]] = set()
     for entry in _entries(section, "opportunities"):
-        kept.add(_load_opportunity(entry, ctx, seen, allowed).id)
-    _delete_walkthrough_opportunities(ctx, kept)
-    _delete_walkthrough_posters(ctx, allowed)
+        _load_opportunity(entry, ctx, seen, allowed)
     db.session.flush()
-
-
-def _delete_walkthrough_posters(ctx: SeedContext, allowed: set[tuple[int, int]]) -> None:
-    """Allowances to post for demo organisations, given to demo accounts, that the file
-    does not declare (say, granted in a walkthrough)."""
-    declared_users = {user.id for user in ctx.users.values()}
-    declared_orgs = {org.id for org in ctx.organisations.values()}
-    if not declared_users or not declared_orgs:
-        return
-    for row in db.session.scalars(select(OpportunityPoster).where(
-        OpportunityPoster.organisation_id.in_(declared_orgs),
-        OpportunityPoster.user_id.in_(declared_users),
-    )):
-        if (row.organisation_id, row.user_id) not in allowed:
-            db.session.delete(row)
-
-
-def _delete_walkthrough_opportunities(ctx: SeedContext, kept: set[int]) -> None:
-    """Opportunities demo accounts posted for demo organisations that the file does not
-    list, unless someone outside the demo has applied."""
-    declared_users = {user.id for user in ctx.users.values()}
-    declared_orgs = {org.id for org in ctx.organisations.values()}
-    if not declared_users or not declared_orgs:
-        return
-    for opportunity in db.session.scalars(select(Opportunity).where(
-        Opportunity.organisation_id.in_(declared_orgs),
-        Opportunity.posted_by_id.in_(declared_users),
-        Opportunity.id.not_in(kept) if kept else true(),
-    )):
-        if all(a.applicant_id in declared_users for a in opportunity.applications):
-            db.session.delete(opportunity)

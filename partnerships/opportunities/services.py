@@ -164,7 +164,7 @@ def _limited(value: str, limit: int, field: str, what: str) -> str:
     return value
 
 
-def _check(details: OpportunityDetails, organisation: Organisation,
+def check_details(details: OpportunityDetails, organisation: Organisation,
            opportunity: Opportunity | None, today: date) -> OpportunityDetails:
     """Apply every rule to what the host entered; the first problem names its field."""
     d = details
@@ -253,7 +253,7 @@ def create_opportunity(actor: User, organisation: Organisation, details: Opportu
     if not permissions.can_post_opportunity(actor, organisation):
         raise PermissionDenied(f"Only admins of {organisation.name}, and the people they "
                                "allow, can post opportunities for it.")
-    d = _check(details, organisation, None, today or today_uk())
+    d = check_details(details, organisation, None, today or today_uk())
     opportunity = Opportunity(organisation_id=organisation.id, posted_by_id=actor.id,
                               status=OpportunityStatus.DRAFT)
     _apply(opportunity, d)
@@ -269,7 +269,7 @@ def update_opportunity(actor: User, opportunity: Opportunity, details: Opportuni
     _require_manager(actor, opportunity)
     if opportunity.status is OpportunityStatus.WITHDRAWN:
         raise Conflict("This opportunity has been withdrawn, so it cannot be changed.")
-    d = _check(details, opportunity.organisation, opportunity, today or today_uk())
+    d = check_details(details, opportunity.organisation, opportunity, today or today_uk())
     _apply(opportunity, d)
     db.session.flush()
     audit.record(actor, "opportunity.updated", "opportunity", opportunity.id)
