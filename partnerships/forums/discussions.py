@@ -8,7 +8,7 @@ aggregate queries however long a thread grows.
 from __future__ import annotations
 
 from flask import url_for
-from sqlalchemy import and_, exists, func, not_, or_, select, true
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, mail, permissions
@@ -16,11 +16,9 @@ from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
-from ..places.models import PartnershipOfficer
 from .models import (
     Forum,
     ForumBan,
-    ForumConvenor,
     ForumMember,
     ForumMemberStatus,
     Post,
@@ -199,16 +197,8 @@ def _notify_followers(actor: User, thread: Thread, post: Post) -> None:
     """Email everyone following the thread who may still read it: in a members-only
     forum only active members and those who run it; never banned people or the author."""
     forum = thread.forum
-    is_member = exists().where(ForumMember.user_id == User.id,
-                               ForumMember.forum_id == forum.id,
-                               ForumMember.status == ForumMemberStatus.ACTIVE)
-    is_convenor = exists().where(ForumConvenor.user_id == User.id,
-                                 ForumConvenor.forum_id == forum.id)
-    is_officer = exists().where(PartnershipOfficer.user_id == User.id,
-                                PartnershipOfficer.partnership_id == forum.partnership_id)
     is_banned = exists().where(ForumBan.user_id == User.id, ForumBan.forum_id == forum.id)
-    may_read = (true() if forum.is_public
-                else or_(is_member, is_convenor, is_officer, User.is_site_admin.is_(True)))
+    may_read = permissions.people_who_may_read_forum(forum)
     followers = db.session.scalars(
         select(User)
         .join(ThreadState, ThreadState.user_id == User.id)

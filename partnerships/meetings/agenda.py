@@ -14,7 +14,7 @@ Rules held here (the views only load, authorise, validate and commit):
   'Budget' added on 3 March 2027") shown on the meeting page, and the forum's members
   and the people registered get one email per change.
 - Papers follow the meeting's visibility, and a draft agenda's papers are for the
-  organisers only (checked by the download view with ``can_download_paper``).
+  organisers only (checked by the download view with ``permissions.can_download_paper``).
 
 Services flush; the caller commits. Stored files of removed papers are returned so the
 caller deletes them only after the commit.
@@ -201,20 +201,6 @@ def presenter_choices(meeting: Meeting) -> tuple[list[User], list[Organisation]]
 # --- Permissions that need the agenda's state ---------------------------------------------
 
 
-def can_download_paper(user: Any, meeting: Meeting) -> bool:
-    """Papers follow the meeting's visibility; a draft agenda's papers are for the
-    organisers only."""
-    if not permissions.can_view_meeting(user, meeting):
-        return False
-    return meeting.agenda_published or permissions.can_view_draft_agenda(user, meeting)
-
-
-def can_ask_for_item(user: Any, meeting: Meeting) -> bool:
-    """A member may ask while the meeting is upcoming and not cancelled."""
-    return (not meeting.is_cancelled and not meeting.has_started()
-            and permissions.can_request_agenda_item(user, meeting))
-
-
 # --- Helpers for changes ------------------------------------------------------------------
 
 
@@ -249,7 +235,7 @@ def recipients(meeting: Meeting, exclude: User | None = None) -> list[User]:
         Registration.status != RegistrationStatus.CANCELLED,
         Registration.user_id.is_not(None))
     conditions = [or_(User.id.in_(members), User.id.in_(registered)),
-                  queries.people_who_may_see(meeting), User.deleted_at.is_(None)]
+                  permissions.people_who_may_see_meeting(meeting), User.deleted_at.is_(None)]
     if exclude is not None:
         conditions.append(User.id != exclude.id)
     return list(db.session.scalars(select(User).where(*conditions).order_by(User.id)))
@@ -713,7 +699,7 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
         "agenda_open_actions": _visible_actions(user, meeting) if visible else [],
         "agenda_has_matters_item": any(item.standard is StandardItem.MATTERS_ARISING
                                        for item in items),
-        "agenda_can_request": can_ask_for_item(user, meeting),
+        "agenda_can_request": permissions.can_ask_for_item(user, meeting),
         "agenda_my_requests": my_requests,
         "agenda_pending_requests": pending,
     }

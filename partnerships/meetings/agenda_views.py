@@ -238,7 +238,7 @@ def agenda_paper_remove(meeting_id: int, paper_id: int) -> Response:
 def paper_download(meeting_id: int, paper_id: int) -> Response:
     meeting = load_meeting(meeting_id)
     paper = agenda.get_paper(meeting, paper_id)
-    if paper is None or not agenda.can_download_paper(current_user, meeting):
+    if paper is None or not permissions.can_download_paper(current_user, meeting):
         abort(404)
     return uploads.send(paper.stored_name, paper.original_filename, paper.content_type)
 

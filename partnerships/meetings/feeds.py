@@ -9,7 +9,7 @@ calendars learn of the cancellation; then it drops out.
   fetch anonymously, and a feed must not depend on who happened to open it).
 * The personal feed carries every meeting of the forums the person is an active member
   of or convenes (members-only ones included) and every meeting they registered for
-  and did not cancel, as far as they may still see it (``queries.visible_to``).
+  and did not cancel, as far as they may still see it (``permissions.meetings_visible_to``).
   Joining links appear where ``permissions.can_see_joining_link`` allows.
 
 The fingerprint is one query over the rows a feed would carry: each meeting's id and
@@ -49,7 +49,7 @@ from .. import audit, permissions
 from ..accounts.models import User
 from ..extensions import db
 from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
-from ..places.models import Partnership, PartnershipOfficer
+from ..places.models import Partnership
 from . import ical, queries
 from .models import CalendarToken, Meeting, MeetingStatus, Registration, RegistrationStatus
 
@@ -67,20 +67,6 @@ def in_window(now: datetime) -> list[ColumnElement[bool]]:
     start, end = queries.calendar_window(now)
     return [Meeting.ends_at > start, Meeting.starts_at < end,
             or_(Meeting.status != MeetingStatus.CANCELLED, Meeting.ends_at > now)]
-
-
-def _insider_forums(user: User) -> list[ColumnElement[bool]]:
-    """Forums whose members-only meetings and joining links ``user`` may see: the
-    ``permissions.forum_access`` insiders (active members, convenors, the
-    partnership's officers; site admins everywhere)."""
-    member_of = select(ForumMember.forum_id).where(
-        ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
-    convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
-    officer_of = select(Forum.id).join(
-        PartnershipOfficer, PartnershipOfficer.partnership_id == Forum.partnership_id
-    ).where(PartnershipOfficer.user_id == user.id)
-    return [Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
-            Meeting.forum_id.in_(officer_of)]
 
 
 @dataclass
@@ -131,7 +117,7 @@ def personal_feed(user: User, now: datetime) -> Feed:
         key=("personal", user.id),
         name=f"My meetings ({current_app.config['SERVICE_NAME']})",
         about="Meetings of your forums and meetings you registered for.",
-        conditions=[mine, queries.visible_to(user), *in_window(now)],
+        conditions=[mine, permissions.meetings_visible_to(user), *in_window(now)],
         owner=user,
         extra=[bool(user.is_site_admin)],
     )
@@ -148,7 +134,7 @@ def fingerprint(feed: Feed, base_url: str) -> str:
     columns: list[Any] = [Meeting.id, stamp, Forum.name, Partnership.name]
     stmt = select(*columns)
     if feed.owner is not None:
-        insider = case((or_(*_insider_forums(feed.owner)), 1), else_=0)
+        insider = case((permissions.meeting_insider_of(feed.owner), 1), else_=0)
         stmt = select(*columns, insider, Registration.status).outerjoin(
             Registration, (Registration.meeting_id == Meeting.id)
             & (Registration.user_id == feed.owner.id))

@@ -1,9 +1,8 @@
 """Lists of meetings, filtered in SQL by who may see them.
 
-``visible_to`` is ``permissions.can_view_meeting`` written as a SQL condition, so a
-list of a thousand meetings costs one query, not a permission check per row. Keep the
-two in step: a members-only meeting is for the forum's active members, its convenors,
-the partnership's officers and site admins.
+Who may see a meeting is ``permissions.meetings_visible_to``, the SQL form of
+``permissions.can_view_meeting`` kept beside it (and tested to agree), so a list of a
+thousand meetings costs one query, not a permission check per row.
 """
 
 from __future__ import annotations
@@ -12,50 +11,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
-from ..accounts.models import User
 from ..extensions import db
-from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
+from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
 from ..modelbase import utcnow
-from ..places.models import PartnershipOfficer
 from .models import ActionItem, ActionStatus, Meeting, Registration, RegistrationStatus
 
 PER_PAGE = 20
 
 
-def visible_to(user: Any) -> ColumnElement[bool]:
-    """SQL condition on ``Meeting``: the meetings ``user`` may see."""
-    public = Meeting.visibility == Visibility.PUBLIC
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return public
-    if permissions.is_site_admin(user):
-        return true()
-    member_of = select(ForumMember.forum_id).where(
-        ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
-    convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
-    officer_of = select(Forum.id).join(
-        PartnershipOfficer, PartnershipOfficer.partnership_id == Forum.partnership_id
-    ).where(PartnershipOfficer.user_id == user.id)
-    return or_(public, Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
-               Meeting.forum_id.in_(officer_of))
-
-
 def people_who_may_see(meeting: Meeting) -> ColumnElement[bool]:
-    """SQL condition on ``User``: who may see ``meeting`` (``visible_to`` turned round).
-    Emails about a members-only meeting use it, so a registrant who has since left or
-    been removed from the forum is not sent its agenda, changes or joining link."""
-    if meeting.is_public:
-        return true()
-    members = select(ForumMember.user_id).where(
-        ForumMember.forum_id == meeting.forum_id, ForumMember.status == ForumMemberStatus.ACTIVE)
-    convenors = select(ForumConvenor.user_id).where(ForumConvenor.forum_id == meeting.forum_id)
-    officers = select(PartnershipOfficer.user_id).where(
-        PartnershipOfficer.partnership_id == meeting.forum.partnership_id)
-    return or_(User.is_site_admin.is_(True), User.id.in_(members), User.id.in_(convenors),
-               User.id.in_(officers))
+    """``permissions.people_who_may_see_meeting``, under the name ``meetings/services.py``
+    uses (being renamed to scheduling.py in parallel; it can call permissions directly
+    then). A function, not an alias: this module is imported while ``permissions`` is
+    still loading."""
+    return permissions.people_who_may_see_meeting(meeting)
 
 
 def _with_forum() -> Any:
@@ -74,7 +47,7 @@ def listing(user: Any, *, partnership_id: int | None = None, forum_id: int | Non
     """Upcoming meetings (soonest first, including those in progress) or past ones
     (latest first) of a partnership or a forum, as ``user`` may see them."""
     now = now or utcnow()
-    conditions = [visible_to(user)]
+    conditions = [permissions.meetings_visible_to(user)]
     if forum_id is not None:
         conditions.append(Meeting.forum_id == forum_id)
     if partnership_id is not None:
@@ -95,7 +68,7 @@ def next_meetings(user: Any, *, forum_id: int | None = None,
                   partnership_id: int | None = None, limit: int = 3) -> list[Meeting]:
     """The next few meetings ``user`` may see, for a forum's or partnership's page
     (one query)."""
-    conditions = [visible_to(user), Meeting.ends_at > utcnow()]
+    conditions = [permissions.meetings_visible_to(user), Meeting.ends_at > utcnow()]
     if forum_id is not None:
         conditions.append(Meeting.forum_id == forum_id)
     if partnership_id is not None:
@@ -122,7 +95,8 @@ def my_meetings(user: Any, *, past: bool = False, now: datetime | None = None,
     order = (Meeting.starts_at.desc(),) if past else (Meeting.starts_at,)
     return list(db.session.scalars(
         select(Meeting).options(_with_forum())
-        .where(mine, when, visible_to(user)).order_by(*order, Meeting.id).limit(limit)
+        .where(mine, when, permissions.meetings_visible_to(user))
+        .order_by(*order, Meeting.id).limit(limit)
     ))
 
 

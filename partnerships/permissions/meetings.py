@@ -1,0 +1,183 @@
+"""Meetings: who sees a meeting, its joining link, papers and minutes, and who runs it.
+
+A meeting belongs to a forum and takes its people from ``forum_access`` (cached per
+request). A public meeting is for everyone; a members-only meeting, its joining link,
+papers and minutes are for the forum's insiders (active members and those who run the
+forum: convenors, the partnership's officers, site admins), whatever the forum's own
+visibility. The visibility rule has three forms kept side by side here and tested to
+agree (tests/test_permissions_agree.py):
+
+- ``can_view_meeting(user, meeting)``: one person, one meeting, in Python;
+- ``meetings_visible_to(user)``: SQL condition on ``Meeting``, for lists and feeds;
+- ``people_who_may_see_meeting(meeting)``: SQL condition on ``User``, for emails.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_, true
+
+from ..accounts.models import User
+from ..forums.models import Forum, Visibility
+from ..meetings.models import (
+    ActionItem,
+    Meeting,
+    Registration,
+    RegistrationStatus,
+    Response,
+)
+from .core import Viewer, has_confirmed_email, is_site_admin, signed_in
+from .forums import forum_access, forum_insiders, insider_of
+from .organisations import is_admin_of
+
+# --- Who may see the meeting: Python and SQL side by side --------------------------------
+
+
+def _meeting_insider(user: Viewer, meeting: Meeting) -> bool:
+    return forum_access(user, meeting.forum).is_insider
+
+
+def can_view_meeting(user: Viewer, meeting: Meeting) -> bool:
+    return meeting.is_public or _meeting_insider(user, meeting)
+
+
+def meetings_visible_to(user: Viewer) -> ColumnElement[bool]:
+    """``can_view_meeting`` as a SQL condition on ``Meeting``: a list of a thousand
+    meetings costs one query, not a permission check per row."""
+    public = Meeting.visibility == Visibility.PUBLIC
+    if not signed_in(user):
+        return public
+    if is_site_admin(user):
+        return true()
+    return or_(public, insider_of(Meeting.forum_id, user))
+
+
+def meeting_insider_of(user: User) -> ColumnElement[bool]:
+    """SQL condition on ``Meeting``: its forum is one ``user`` is an insider of, site
+    admins aside (the personal calendar feed's fingerprint: whether joining links go
+    in; a site admin's feed keys on ``is_site_admin`` separately)."""
+    return insider_of(Meeting.forum_id, user)
+
+
+def people_who_may_see_meeting(meeting: Meeting) -> ColumnElement[bool]:
+    """``can_view_meeting`` turned round: SQL condition on ``User``. Emails about a
+    members-only meeting use it, so a registrant who has since left or been removed
+    from the forum is not sent its agenda, changes or joining link. Like
+    ``forum_insiders`` it leaves ``User.deleted_at`` to the caller."""
+    if meeting.is_public:
+        return true()
+    forum: Forum = meeting.forum
+    return forum_insiders(meeting.forum_id, forum.partnership_id)
+
+
+# --- Running the meeting -----------------------------------------------------------------
+
+
+def can_manage_meeting(user: Viewer, meeting: Meeting) -> bool:
+    """Edit, cancel, build the agenda, decide item requests, see registrations and
+    access requirements, record attendance and minutes."""
+    return forum_access(user, meeting.forum).can_manage
+
+
+def can_schedule_meeting(user: Viewer, forum: Forum) -> bool:
+    return forum_access(user, forum).can_manage
+
+
+def can_view_draft_agenda(user: Viewer, meeting: Meeting) -> bool:
+    return can_manage_meeting(user, meeting)
+
+
+def can_view_draft_minutes(user: Viewer, meeting: Meeting) -> bool:
+    return can_manage_meeting(user, meeting)
+
+
+# --- Taking part -------------------------------------------------------------------------
+
+
+def can_see_joining_link(user: Viewer, meeting: Meeting,
+                         registration: Registration | None = None) -> bool:
+    """Organisers and forum members; anyone else only once registered to attend, not
+    waiting and not sending apologies (``registration`` is the person's own, if the
+    page has loaded it)."""
+    if not signed_in(user) or not can_view_meeting(user, meeting):
+        return False
+    if _meeting_insider(user, meeting):
+        return True
+    return (registration is not None and registration.user_id == user.id
+            and registration.status is RegistrationStatus.CONFIRMED
+            and registration.response is not Response.APOLOGIES)
+
+
+def _may_answer_meeting(user: Viewer, meeting: Meeting) -> bool:
+    if not signed_in(user) or not can_view_meeting(user, meeting):
+        return False
+    return not forum_access(user, meeting.forum).is_banned
+
+
+def can_register_for_meeting(user: Viewer, meeting: Meeting) -> bool:
+    """Anyone signed in with a confirmed email address who can see the meeting, unless
+    barred from its forum. Confirmed, as for joining a forum or an organisation: an
+    answer may take one of a limited number of places, and it emails the joining link
+    and tells the organisers, so it must come from an address the person really has."""
+    return has_confirmed_email(user) and _may_answer_meeting(user, meeting)
+
+
+def must_confirm_email_to_register(user: Viewer, meeting: Meeting) -> bool:
+    """Would be allowed to register but for an unconfirmed address: pages say how to
+    confirm rather than hiding the way in."""
+    return (signed_in(user) and not has_confirmed_email(user)
+            and _may_answer_meeting(user, meeting))
+
+
+def can_request_agenda_item(user: Viewer, meeting: Meeting) -> bool:
+    """Members of the forum (and its organisers) with a confirmed address may ask for an
+    item: the request emails the organisers."""
+    access = forum_access(user, meeting.forum)
+    return (access.signed_in and has_confirmed_email(user) and not access.is_banned
+            and access.is_insider)
+
+
+def can_ask_for_item(user: Viewer, meeting: Meeting) -> bool:
+    """``can_request_agenda_item``, while the meeting is upcoming and not cancelled (the
+    agenda panel offers the form only then)."""
+    return (not meeting.is_cancelled and not meeting.has_started()
+            and can_request_agenda_item(user, meeting))
+
+
+def can_download_paper(user: Viewer, meeting: Meeting) -> bool:
+    """Papers follow the meeting's visibility; a draft agenda's papers are for the
+    organisers only."""
+    if not can_view_meeting(user, meeting):
+        return False
+    return meeting.agenda_published or can_view_draft_agenda(user, meeting)
+
+
+# --- Records: attendance, minutes, actions -------------------------------------------------
+
+
+def can_view_attendance_list(user: Viewer, meeting: Meeting) -> bool:
+    """Who came, by name: the forum's members and organisers. Everyone else who can see
+    the meeting sees only the counts, in the published minutes."""
+    return signed_in(user) and _meeting_insider(user, meeting)
+
+
+def can_update_action(user: Viewer, action: ActionItem) -> bool:
+    """The action's owner, an admin of its owning organisation, or the organisers."""
+    if not signed_in(user):
+        return False
+    if action.owner_id == user.id:
+        return True
+    if action.owner_organisation_id is not None and is_admin_of(
+            user, action.owner_organisation_id):
+        return True
+    return can_manage_meeting(user, action.meeting)
+
+
+def can_view_action(user: Viewer, action: ActionItem) -> bool:
+    """An action's page: whoever may update it (its owner, an admin of the owning
+    organisation, the organisers), and whoever can read the minutes it belongs to
+    (draft minutes are for the organisers only)."""
+    meeting = action.meeting
+    if can_view_meeting(user, meeting) and (
+            meeting.minutes_published or can_view_draft_minutes(user, meeting)):
+        return True
+    return can_update_action(user, action)
