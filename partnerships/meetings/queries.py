@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -21,14 +21,6 @@ from ..modelbase import utcnow
 from .models import ActionItem, ActionStatus, Meeting, Registration, RegistrationStatus
 
 PER_PAGE = 20
-
-
-def people_who_may_see(meeting: Meeting) -> ColumnElement[bool]:
-    """``permissions.people_who_may_see_meeting``, under the name ``meetings/services.py``
-    uses (being renamed to scheduling.py in parallel; it can call permissions directly
-    then). A function, not an alias: this module is imported while ``permissions`` is
-    still loading."""
-    return permissions.people_who_may_see_meeting(meeting)
 
 
 def _with_forum() -> Any:

@@ -23,7 +23,7 @@ from ..extensions import db
 from ..forums.models import Forum, Visibility
 from ..modelbase import utcnow
 from ..timeutil import AmbiguousTimeError, NonExistentTimeError, format_uk, uk_local_to_utc
-from . import queries, registrations
+from . import registrations
 from . import series as series_rules
 from .models import (
     Meeting,
@@ -338,7 +338,7 @@ def _tell_registrants(meeting: Meeting, template: str, subject: str, **context: 
         select(User).join(Registration, Registration.user_id == User.id).where(
             Registration.meeting_id == meeting.id,
             Registration.status != RegistrationStatus.CANCELLED,
-            queries.people_who_may_see(meeting))))
+            permissions.people_who_may_see_meeting(meeting))))
     if not users:
         return
     url = url_for("meetings.show", meeting_id=meeting.id, _external=True)

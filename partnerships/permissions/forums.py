@@ -18,26 +18,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from flask import g, has_app_context
 from sqlalchemy import ColumnElement, or_, select, true
 
 from ..accounts.models import User
 from ..extensions import db
+from ..forums.models import (
+    Forum,
+    ForumBan,
+    ForumConvenor,
+    ForumMember,
+    ForumMemberStatus,
+    Post,
+    Visibility,
+)
 from ..modelbase import utcnow
+from ..places.models import Partnership, PartnershipOfficer
 from .core import Viewer, is_site_admin, signed_in
 from .places import can_manage_partnership, is_partnership_officer
-
-if TYPE_CHECKING:
-    from ..forums.models import Forum, ForumMember, Post
-    from ..places.models import Partnership
-
-# forums.models and places.models are imported inside the functions that need them:
-# importing either loads its package's __init__.py, which (until each blueprint moves
-# to <domain>/routes.py) loads that domain's views, which import this module, so
-# ``import partnerships.forums.models`` (or places.models) on its own would fail
-# part-way.
 
 
 @dataclass(frozen=True)
@@ -54,13 +53,11 @@ class ForumAccess:
 
     @property
     def is_member(self) -> bool:
-        from ..forums.models import ForumMemberStatus
 
         return self.membership is not None and self.membership.status is ForumMemberStatus.ACTIVE
 
     @property
     def is_pending(self) -> bool:
-        from ..forums.models import ForumMemberStatus
 
         return (self.membership is not None
                 and self.membership.status is ForumMemberStatus.PENDING)
@@ -92,7 +89,6 @@ class ForumAccess:
 
 def forum_access(user: Viewer, forum: Forum) -> ForumAccess:
     """Everything about ``user`` in ``forum``, cached for the rest of the request."""
-    from ..forums.models import ForumBan, ForumConvenor, ForumMember
 
     if not signed_in(user):
         return ForumAccess(False, None, False, False, False, False, forum.is_public)
@@ -146,8 +142,6 @@ def insider_of(forum_id: ColumnElement[int], user: User) -> ColumnElement[bool]:
     aside (``ForumAccess.is_insider`` minus ``is_site_admin``). Callers add site
     admins themselves; the personal calendar feed's fingerprint relies on their not
     being included here."""
-    from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
-    from ..places.models import PartnershipOfficer
 
     member_of = select(ForumMember.forum_id).where(
         ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
@@ -160,7 +154,6 @@ def insider_of(forum_id: ColumnElement[int], user: User) -> ColumnElement[bool]:
 
 def forums_readable_by(user: Viewer) -> ColumnElement[bool]:
     """``can_read_forum`` as a SQL condition on ``Forum``."""
-    from ..forums.models import Forum, Visibility
 
     public = Forum.visibility == Visibility.PUBLIC
     if not signed_in(user):
@@ -174,8 +167,6 @@ def forum_insiders(forum_id: int, partnership_id: int) -> ColumnElement[bool]:
     """SQL condition on ``User``: the insiders of one forum (``ForumAccess.is_insider``
     turned round), site admins included. It does not look at ``User.deleted_at``:
     callers that send email add that themselves."""
-    from ..forums.models import ForumConvenor, ForumMember, ForumMemberStatus
-    from ..places.models import PartnershipOfficer
 
     members = select(ForumMember.user_id).where(
         ForumMember.forum_id == forum_id, ForumMember.status == ForumMemberStatus.ACTIVE)
@@ -207,7 +198,6 @@ def can_post_in_forum(user: Viewer, forum: Forum) -> bool:
 
 def can_create_forum(user: Viewer, partnership: Partnership) -> bool:
     """Officers and site admins, and convenors of another forum of the same partnership."""
-    from ..forums.models import Forum, ForumConvenor
 
     if not signed_in(user):
         return False
