@@ -24,7 +24,7 @@ from partnerships.config import TestConfig
 from partnerships.extensions import db
 from partnerships.modelbase import utcnow
 from partnerships.organisations.models import IncomeBand, Organisation, OrgType, RequestStatus
-from partnerships.places.models import Partnership, PartnershipMember, PartnershipOfficer
+from partnerships.partnership.models import Partnership, PartnershipMember, PartnershipOfficer
 
 REPEATS = 15
 

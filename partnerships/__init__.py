@@ -152,7 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     from .opportunities.routes import bp as opportunities_bp
     from .organisations.routes import bp as organisations_bp
     from .pages.routes import bp as pages_bp
-    from .places.routes import bp as places_bp
+    from .partnership.routes import bp as places_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(accounts_bp, url_prefix="/account")

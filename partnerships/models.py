@@ -46,7 +46,12 @@ from .opportunities.models import (
     Reflection,
 )
 from .organisations.models import Organisation, OrganisationMember
-from .places.models import Partnership, PartnershipMember, PartnershipOfficer, PartnershipPrinciple
+from .partnership.models import (
+    Partnership,
+    PartnershipMember,
+    PartnershipOfficer,
+    PartnershipPrinciple,
+)
 
 __all__ = [
     "ActionItem",

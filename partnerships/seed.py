@@ -81,7 +81,7 @@ from .organisations.models import (
     RequestStatus,
 )
 from .organisations.numbers import normalise_charity_number, normalise_company_number
-from .places.models import (
+from .partnership.models import (
     Partnership,
     PartnershipMember,
     PartnershipOfficer,

@@ -16,7 +16,7 @@ def _nav_items() -> list[dict[str, Any]]:
     """Service navigation, with the current section marked for screen readers."""
     path = request.path
     items = [
-        {"href": url_for("places.index"), "text": "Partnerships", "prefix": "/partnerships"},
+        {"href": url_for("partnership.index"), "text": "Partnerships", "prefix": "/partnerships"},
         {"href": url_for("organisations.index"), "text": "Organisations",
          "prefix": "/organisations"},
         {"href": url_for("opportunities.index"), "text": "Secondments",

@@ -12,7 +12,7 @@ from partnerships.audit import AuditEvent
 from partnerships.extensions import db
 from partnerships.mail import MAX_ATTEMPTS, OutboxMessage
 from partnerships.organisations.models import RequestStatus
-from partnerships.places.models import (
+from partnerships.partnership.models import (
     Partnership,
     PartnershipMember,
     PartnershipOfficer,

@@ -30,7 +30,7 @@ from partnerships.meetings.models import (
 )
 from partnerships.meetings.scheduling import MeetingDetails
 from partnerships.modelbase import utcnow
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from partnerships.timeutil import to_uk
 
 JOIN = "https://meet.example.org/room-42"

@@ -22,7 +22,7 @@ from partnerships.forums.models import Forum, Visibility
 from partnerships.meetings import ical, scheduling
 from partnerships.meetings.models import Meeting, MeetingFormat, RecurrenceKind
 from partnerships.meetings.scheduling import MeetingDetails, Recurrence
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from partnerships.timeutil import LONDON, to_uk, today_uk
 from tests.calendar.parsers import both, ical_js, python
 

@@ -31,7 +31,7 @@ from partnerships.forums.models import (
     Visibility,
 )
 from partnerships.modelbase import utcnow
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from tests.conftest import link_in
 
 HX = {"HX-Request": "true"}

@@ -30,7 +30,7 @@ from partnerships.forums.models import (
 )
 from partnerships.modelbase import utcnow
 from partnerships.organisations.models import IncomeBand, Organisation, OrgType
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from partnerships.slugs import slugify
 from tests.conftest import link_in
 

@@ -10,7 +10,7 @@ import sys
 MODEL_MODULES = [
     "partnerships.accounts.models",
     "partnerships.organisations.models",
-    "partnerships.places.models",
+    "partnerships.partnership.models",
     "partnerships.forums.models",
     "partnerships.meetings.models",
     "partnerships.mous.models",

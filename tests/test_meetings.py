@@ -26,7 +26,7 @@ from partnerships.meetings.models import (
 )
 from partnerships.meetings.scheduling import MeetingDetails, Recurrence, schedule, update
 from partnerships.modelbase import utcnow
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from partnerships.timeutil import to_uk
 
 SIGN_IN = "/account/sign-in"

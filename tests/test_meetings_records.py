@@ -35,7 +35,7 @@ from partnerships.meetings.models import (
     StandardItem,
 )
 from partnerships.organisations.models import Organisation
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from partnerships.timeutil import today_uk
 
 from .conftest import link_in

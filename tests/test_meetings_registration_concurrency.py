@@ -30,7 +30,7 @@ from partnerships.meetings.models import (
     Response,
 )
 from partnerships.modelbase import utcnow
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from tests.concurrency import (
     ROUNDS,
     all_at_once,

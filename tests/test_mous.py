@@ -34,7 +34,7 @@ from partnerships.mous.models import (
 )
 from partnerships.mous.services import ClauseDetails, MouDetails, PartyDetails
 from partnerships.organisations.models import Organisation, OrgType
-from partnerships.places.models import Partnership, Principle
+from partnerships.partnership.models import Partnership, Principle
 
 SIGN_IN = "/account/sign-in"
 TOKEN_PAGE = "/account/sign-out"  # a page with a form for anyone signed in (a CSRF token)

@@ -18,7 +18,7 @@ from partnerships.mous import reviews, services
 from partnerships.mous.models import EndKind, Mou
 from partnerships.mous.mou_register import is_due_for_review, is_overdue
 from partnerships.organisations.models import OrgType
-from partnerships.places.models import PartnershipMember, Principle
+from partnerships.partnership.models import PartnershipMember, Principle
 from partnerships.timeutil import today_uk
 from tests.test_mous import World, _draft, _fresh, _sign, _to_signing, make_world
 

@@ -21,7 +21,7 @@ from partnerships.organisations.models import (
     Sector,
 )
 from partnerships.organisations.numbers import CHARITY_FORMAT_HELP, COMPANY_FORMAT_HELP
-from partnerships.places.models import PartnershipMember
+from partnerships.partnership.models import PartnershipMember
 from tests.conftest import link_in
 
 NEW = "/organisations/new"

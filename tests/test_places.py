@@ -13,7 +13,7 @@ from partnerships.organisations.models import (
     OrgType,
     RequestStatus,
 )
-from partnerships.places.models import Partnership, PartnershipMember, Principle
+from partnerships.partnership.models import Partnership, PartnershipMember, Principle
 from tests.conftest import link_in
 
 SIGN_IN = "/account/sign-in"

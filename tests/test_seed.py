@@ -70,7 +70,7 @@ from partnerships.organisations.numbers import (
     normalise_charity_number,
     normalise_company_number,
 )
-from partnerships.places.models import (
+from partnerships.partnership.models import (
     Partnership,
     PartnershipMember,
     PartnershipOfficer,

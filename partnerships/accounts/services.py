@@ -316,7 +316,7 @@ def deletion_blockers(actor: User) -> list[str]:
 def delete_account(actor: User, password: str) -> None:
     """Erase personal data; keep the row so contributions show "Former member"."""
     from ..organisations.models import OrganisationMember
-    from ..places.models import PartnershipOfficer
+    from ..partnership.models import PartnershipOfficer
 
     if not verify_password(actor.password_hash, password):
         raise ValidationError("Your password is not right", field="password")

@@ -1,6 +1,6 @@
 """Read-only look-ups for the site administration pages (counts, accounts, choices).
 
-Changes go through each domain's own services (e.g. ``places.services``); this module
+Changes go through each domain's own services (e.g. ``partnership.services``); this module
 only answers the administrator's questions, each in one query.
 """
 
@@ -15,7 +15,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..mail import OutboxMessage
 from ..organisations.models import Organisation, RequestStatus
-from ..places.models import Partnership, PartnershipMember
+from ..partnership.models import Partnership, PartnershipMember
 
 PAGE_SIZE = 25
 

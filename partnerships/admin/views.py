@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 from .. import mail, permissions
 from ..errors import ValidationError
 from ..extensions import db, login_manager
-from ..places import services as place_services
-from ..places.forms import ButtonForm, PartnershipForm
-from ..places.models import Partnership
+from ..partnership import services as place_services
+from ..partnership.forms import ButtonForm, PartnershipForm
+from ..partnership.models import Partnership
 from . import services
 from .forms import OfficerForm, UserSearchForm
 from .routes import bp
@@ -81,7 +81,7 @@ def new_partnership() -> Page:
             flash(
                 f"{partnership.name} has been created. Next, appoint its officers.", "success"
             )
-            return redirect(url_for("places.show", slug=partnership.slug), code=303)
+            return redirect(url_for("partnership.show", slug=partnership.slug), code=303)
     status = 422 if form.errors else 200
     return render_template("admin/new_partnership.html", form=form), status
 

@@ -17,7 +17,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 
 
 class MembershipPolicy(StrEnum):

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..meetings import registrations as meeting_registrations
 from ..modelbase import utcnow
 from ..organisations.models import Organisation
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from ..slugs import is_valid_slug, slugify
 from .models import (
     Forum,

@@ -23,8 +23,8 @@ from ..errors import Conflict, ValidationError
 from ..extensions import db
 from ..meetings import queries as meeting_queries
 from ..organisations.models import Organisation
-from ..places import services as places_services
-from ..places.models import Partnership
+from ..partnership import services as partnership_services
+from ..partnership.models import Partnership
 from ..redirects import safe_next_url
 from . import discussions, services
 from .forms import (
@@ -73,7 +73,7 @@ def _to_forum(forum: Forum) -> Response:
 
 
 def _partnership(slug: str) -> Partnership:
-    partnership = places_services.get_by_slug(slug)
+    partnership = partnership_services.get_by_slug(slug)
     if partnership is None:
         abort(404)
     return partnership

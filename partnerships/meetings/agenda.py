@@ -39,7 +39,7 @@ from ..extensions import db
 from ..forums.models import ForumConvenor, ForumMember, ForumMemberStatus
 from ..modelbase import utcnow
 from ..organisations.models import Organisation, RequestStatus
-from ..places.models import PartnershipMember
+from ..partnership.models import PartnershipMember
 from ..timeutil import (
     clear_working_days_between,
     format_day,

@@ -39,7 +39,7 @@ from .. import permissions
 from ..extensions import db, limiter
 from ..forums import services as forum_services
 from ..modelbase import utcnow
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from ..slugs import slugify
 from ..timeutil import to_uk
 from . import feeds, ical, queries

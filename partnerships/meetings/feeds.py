@@ -49,7 +49,7 @@ from .. import audit, permissions
 from ..accounts.models import User
 from ..extensions import db
 from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from . import ical, queries
 from .models import CalendarToken, Meeting, MeetingStatus, Registration, RegistrationStatus
 

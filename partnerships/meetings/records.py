@@ -34,7 +34,7 @@ from ..extensions import db
 from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
-from ..places.models import PartnershipMember
+from ..partnership.models import PartnershipMember
 from ..timeutil import today_uk
 from .models import (
     ActionItem,

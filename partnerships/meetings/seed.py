@@ -48,7 +48,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
 from ..organisations.models import OrganisationMember, RequestStatus
-from ..places.models import Partnership, PartnershipMember, PartnershipOfficer
+from ..partnership.models import Partnership, PartnershipMember, PartnershipOfficer
 from ..seed import SeedContext, SeedError, _assign, _check_fields, _entries, _enum, _text
 from ..timeutil import (
     AmbiguousTimeError,

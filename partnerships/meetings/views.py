@@ -21,7 +21,7 @@ from ..extensions import db
 from ..forums import services as forum_services
 from ..forums.models import Forum
 from ..modelbase import utcnow
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from ..timeutil import uk_local_to_utc
 from . import agenda, feeds, queries, records, registrations, scheduling
 from .forms import CancelForm, EditForm, PostponeForm, ScheduleForm

@@ -40,7 +40,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 from .. import textguard
 from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, UKDateField, submit
 from ..organisations.models import Organisation
-from ..places.models import Principle
+from ..partnership.models import Principle
 from ..uploads import MAX_FILE_BYTES, size_text
 from . import services
 from .models import EndKind, MouStatus, MouVersion, VersionStatus

@@ -34,7 +34,7 @@ from ..extensions import db
 from ..forums.models import Forum
 from ..modelbase import StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
-from ..places.models import Partnership, Principle
+from ..partnership.models import Partnership, Principle
 
 
 class MouStatus(StrEnum):

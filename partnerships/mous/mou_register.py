@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 from .. import permissions
 from ..extensions import db
 from ..organisations.models import Organisation
-from ..places.models import Partnership, Principle
+from ..partnership.models import Partnership, Principle
 from ..timeutil import now_utc
 from .models import Mou, MouParty, MouStatus, MouVersion
 from .services import attach_versions, load_versions
@@ -250,7 +250,7 @@ def export_json(partnership: Partnership, entries: list[Entry]) -> dict[str, Any
         "partnership": {
             "name": partnership.name,
             "slug": partnership.slug,
-            "url": url_for("places.show", slug=partnership.slug, _external=True),
+            "url": url_for("partnership.show", slug=partnership.slug, _external=True),
             "register_url": url_for("mous.register", slug=partnership.slug, _external=True),
         },
         "generated_at": now_utc().replace(microsecond=0).isoformat(),

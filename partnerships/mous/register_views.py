@@ -11,7 +11,7 @@ from flask import Response, jsonify, render_template, request
 from flask_login import current_user
 
 from .. import permissions
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from ..timeutil import today_uk
 from . import mou_register
 from .forms import RegisterFilterForm

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forums.models import Forum
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
-from ..places.models import Partnership, PartnershipMember, Principle
+from ..partnership.models import Partnership, PartnershipMember, Principle
 from ..seed import SeedContext, SeedError, _assign, _check_fields, _entries, _enum, _text
 from ..timeutil import to_uk
 from . import services

@@ -30,7 +30,7 @@ from ..extensions import db
 from ..forums.models import Forum
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
-from ..places.models import Partnership, PartnershipMember, Principle
+from ..partnership.models import Partnership, PartnershipMember, Principle
 from .models import (
     EndKind,
     Mou,
@@ -379,9 +379,9 @@ def _party_admins(version: MouVersion) -> list[tuple[User, Organisation]]:
 
 def officers_or_admins(partnership: Partnership) -> list[User]:
     """The partnership's officers, or the site admins if it has none (so nothing is unseen)."""
-    from ..places import services as places_services
+    from ..partnership import services as partnership_services
 
-    officers = [officer.user for officer in places_services.officers(partnership)]
+    officers = [officer.user for officer in partnership_services.officers(partnership)]
     if officers:
         return officers
     return list(db.session.scalars(

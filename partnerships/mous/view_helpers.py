@@ -9,8 +9,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import permissions
-from ..places import services as places_services
-from ..places.models import Partnership
+from ..partnership import services as partnership_services
+from ..partnership.models import Partnership
 from . import services
 from .models import Mou, MouVersion
 
@@ -24,7 +24,7 @@ def see_other(endpoint: str, **values: object) -> Response:
 
 
 def load_partnership(slug: str) -> Partnership:
-    partnership = places_services.get_by_slug(slug)
+    partnership = partnership_services.get_by_slug(slug)
     if partnership is None:
         abort(404)
     return partnership

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from .. import permissions, uploads
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from ..timeutil import today_uk
 from . import mou_register, reviews, services
 from .forms import (

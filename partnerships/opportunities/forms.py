@@ -37,7 +37,7 @@ from ..forms import (
     submit,
 )
 from ..organisations.models import Organisation, Sector
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from . import applications as application_rules
 from . import placements as placement_rules
 from . import services

@@ -34,7 +34,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation, Sector
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 
 # Shadowing this short may be offered without the line manager's approval.
 NO_APPROVAL_MAX_DAYS = 2

@@ -36,7 +36,7 @@ from ..accounts.models import User
 from ..errors import ValidationError
 from ..extensions import db
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from ..seed import SeedContext, SeedError, _assign, _check_fields, _entries, _enum, _text
 from ..timeutil import to_uk
 from . import applications as application_rules

@@ -29,7 +29,7 @@ from ..organisations.models import (
     RequestStatus,
     Sector,
 )
-from ..places.models import Partnership, PartnershipMember
+from ..partnership.models import Partnership, PartnershipMember
 from ..timeutil import format_day, today_uk
 from .models import (
     NO_APPROVAL_MAX_DAYS,

@@ -41,7 +41,7 @@ from .numbers import (
 )
 
 if TYPE_CHECKING:
-    from ..places.models import PartnershipMember
+    from ..partnership.models import PartnershipMember
 
 PAGE_SIZE = 25
 
@@ -412,7 +412,7 @@ def get_member_link(org: Organisation, member_id: int) -> OrganisationMember | N
 
 def active_partnerships(org: Organisation) -> list[PartnershipMember]:
     """The partnerships this organisation is an active member of, by name, in one query."""
-    from ..places.models import Partnership, PartnershipMember
+    from ..partnership.models import Partnership, PartnershipMember
 
     return list(
         db.session.scalars(

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from .. import pagination, permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..places import services as places_services
+from ..partnership import services as partnership_services
 from . import services
 from .domains import usable_as_work_domain, website_domain
 from .forms import (
@@ -359,7 +359,7 @@ def mine() -> str:
     active = sorted((link for link in links if link.status is RequestStatus.ACTIVE),
                     key=lambda link: link.organisation.name.lower())
     admin_org_ids = [link.organisation_id for link in active if link.is_admin]
-    partnership_links = places_services.memberships_for_organisations(admin_org_ids)
+    partnership_links = partnership_services.memberships_for_organisations(admin_org_ids)
     by_org: dict[int, list[Any]] = {}
     for member in partnership_links:
         by_org.setdefault(member.organisation_id, []).append(member)

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
-from ..places import services as place_services
+from ..partnership import services as place_services
 from .routes import bp
 
 

@@ -5,7 +5,7 @@ and the JSON API all ask these predicates, so a rule changes in one place. Every
 predicate accepts an anonymous user (Flask-Login's ``AnonymousUserMixin``) or ``None``
 and answers False for them where signing in is needed. Predicates that need data
 beyond the objects passed in run one small query; pages that list many objects should
-load the facts once in a service query (e.g. ``places.services.memberships_in``) or
+load the facts once in a service query (e.g. ``partnership.services.memberships_in``) or
 filter with the rule's SQL form rather than calling a predicate per row.
 
 A module per domain; where a rule must also run in SQL (lists, feeds, emails), its SQL
@@ -14,7 +14,7 @@ the two agree for every role and every kind of object:
 
 - ``core``: signed in, site admin, confirmed email address
 - ``organisations``: membership and admins
-- ``places``: partnerships and their officers
+- ``partnership``: partnerships and their officers
 - ``forums``: reading, posting, running; members-only content
   (``can_read_forum`` / ``forums_readable_by`` / ``people_who_may_read_forum``)
 - ``meetings``: who sees a meeting and what is in it
@@ -99,7 +99,7 @@ from .organisations import (
     is_organisation_member,
     organisation_membership,
 )
-from .places import (
+from .partnership import (
     can_appoint_officers,
     can_create_partnership,
     can_manage_partnership,

@@ -34,9 +34,9 @@ from ..forums.models import (
     Visibility,
 )
 from ..modelbase import utcnow
-from ..places.models import Partnership, PartnershipOfficer
+from ..partnership.models import Partnership, PartnershipOfficer
 from .core import Viewer, is_site_admin, signed_in
-from .places import can_manage_partnership, is_partnership_officer
+from .partnership import can_manage_partnership, is_partnership_officer
 
 
 @dataclass(frozen=True)

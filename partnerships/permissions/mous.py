@@ -21,9 +21,9 @@ from sqlalchemy import ColumnElement, Select, and_, not_, or_, select, true
 from ..extensions import db
 from ..mous.models import Mou, MouParty, MouVersion, VersionStatus
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
-from ..places.models import Partnership
+from ..partnership.models import Partnership
 from .core import Viewer, is_site_admin, signed_in
-from .places import can_manage_partnership, is_partnership_officer, partnerships_run_by
+from .partnership import can_manage_partnership, is_partnership_officer, partnerships_run_by
 
 # Versions that have been in force: they follow the MoU's own visibility.
 _SIGNED = (VersionStatus.SIGNED, VersionStatus.SUPERSEDED)

@@ -46,7 +46,7 @@ from partnerships.organisations.models import (
     OrgType,
     RequestStatus,
 )
-from partnerships.places.models import (
+from partnerships.partnership.models import (
     Partnership,
     PartnershipMember,
     PartnershipOfficer,

@@ -26,7 +26,7 @@ from partnerships.forums.models import (
     Visibility,
 )
 from partnerships.modelbase import utcnow
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from tests.browser.conftest import (
     PHONE,
     TIMEOUT_MS,

@@ -27,7 +27,7 @@ from partnerships.forums.models import (
 )
 from partnerships.modelbase import utcnow
 from partnerships.organisations.models import Organisation
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from tests.browser.conftest import (
     Data,
     LiveServer,

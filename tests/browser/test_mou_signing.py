@@ -20,7 +20,7 @@ from partnerships.mous import services
 from partnerships.mous.models import Mou
 from partnerships.mous.services import ClauseDetails, MouDetails, PartyDetails
 from partnerships.organisations.models import Organisation, OrgType
-from partnerships.places.models import Partnership, Principle
+from partnerships.partnership.models import Partnership, Principle
 from partnerships.timeutil import today_uk
 from tests.browser.conftest import (
     Data,

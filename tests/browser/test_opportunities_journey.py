@@ -25,7 +25,7 @@ from partnerships.opportunities.models import (
     OpportunityStatus,
 )
 from partnerships.organisations.models import Organisation, OrgType
-from partnerships.places.models import Partnership
+from partnerships.partnership.models import Partnership
 from partnerships.timeutil import today_uk
 from tests.browser.conftest import (
     Data,

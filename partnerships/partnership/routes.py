@@ -4,6 +4,6 @@ add their routes to ``bp``; ``create_app`` registers it.
 
 from flask import Blueprint
 
-bp = Blueprint("places", __name__)
+bp = Blueprint("partnership", __name__)
 
 from . import views  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Partnerships (the ``places`` package): officers, and what they and site admins run."""
+"""Partnerships (the ``partnership`` package): officers, and what they and site admins run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..organisations.models import Organisation
-from ..places.models import Partnership, PartnershipOfficer
+from ..partnership.models import Partnership, PartnershipOfficer
 from .core import Viewer, is_site_admin, signed_in
 from .organisations import is_organisation_admin
 

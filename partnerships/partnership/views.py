@@ -45,7 +45,7 @@ def _load_request(partnership: Partnership, member_id: int) -> PartnershipMember
 @bp.get("/")
 def index() -> str:
     return render_template(
-        "places/index.html",
+        "partnership/index.html",
         partnerships=services.list_partnerships(),
         counts=services.member_counts(),
     )
@@ -60,7 +60,7 @@ def show(slug: str) -> str:
     my_links = services.memberships_in(partnership, my_organisations)
     forums = forum_services.list_forums(partnership)
     return render_template(
-        "places/show.html",
+        "partnership/show.html",
         partnership=partnership,
         forums=forums,
         next_meetings=meeting_queries.next_meetings(current_user,
@@ -84,7 +84,7 @@ def join(slug: str) -> Page:
     partnership = _load(slug)
     my_organisations = permissions.admin_organisations(current_user)
     if not my_organisations:
-        return render_template("places/join_not_admin.html", partnership=partnership), 403
+        return render_template("partnership/join_not_admin.html", partnership=partnership), 403
     links = services.memberships_in(partnership, my_organisations)
     form = JoinForm()
     # Accept any of the user's organisations, so a second "ask" for one already waiting
@@ -106,12 +106,12 @@ def join(slug: str) -> Page:
                 "partnership officers will decide, and we will email you when they do.",
                 "success",
             )
-            return redirect(url_for("places.show", slug=partnership.slug), code=303)
+            return redirect(url_for("partnership.show", slug=partnership.slug), code=303)
     eligible = [org for org in my_organisations if services.can_still_ask(links.get(org.id))]
     form.set_organisations(eligible)
     status = 422 if form.errors else 200
     return render_template(
-        "places/join.html", partnership=partnership, form=form, eligible=eligible,
+        "partnership/join.html", partnership=partnership, form=form, eligible=eligible,
         my_organisations=my_organisations, links=links,
     ), status
 
@@ -123,7 +123,7 @@ def requests(slug: str) -> str:
     if not permissions.can_see_partnership_requests(current_user, partnership):
         abort(403)
     return render_template(
-        "places/requests.html",
+        "partnership/requests.html",
         partnership=partnership,
         pending=services.pending_requests(partnership),
         decided=services.decided_requests(partnership),
@@ -147,7 +147,7 @@ def approve(slug: str, member_id: int) -> Response:
         "its admins.",
         "success",
     )
-    return redirect(url_for("places.requests", slug=partnership.slug), code=303)
+    return redirect(url_for("partnership.requests", slug=partnership.slug), code=303)
 
 
 @bp.route("/<slug>/requests/<int:member_id>/decline", methods=["GET", "POST"])
@@ -172,10 +172,10 @@ def decline(slug: str, member_id: int) -> Page:
                 "admins with your reason.",
                 "success",
             )
-            return redirect(url_for("places.requests", slug=partnership.slug), code=303)
+            return redirect(url_for("partnership.requests", slug=partnership.slug), code=303)
     status = 422 if form.errors else 200
     return render_template(
-        "places/decline.html", partnership=partnership, member=member, form=form
+        "partnership/decline.html", partnership=partnership, member=member, form=form
     ), status
 
 
@@ -204,8 +204,8 @@ def edit(slug: str) -> Page:
         else:
             db.session.commit()
             flash("Your changes are saved.", "success")
-            return redirect(url_for("places.show", slug=partnership.slug), code=303)
+            return redirect(url_for("partnership.show", slug=partnership.slug), code=303)
     status = 422 if form.errors else 200
     return render_template(
-        "places/edit.html", partnership=partnership, form=form, can_change_slug=can_change_slug
+        "partnership/edit.html", partnership=partnership, form=form, can_change_slug=can_change_slug
     ), status

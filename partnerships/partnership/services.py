@@ -385,7 +385,7 @@ def appoint_officer(
                  user_id=user.id, role_title=role_title)
     mail.queue(user.email, f"You are now an officer of {partnership.name}", "officer_appointed",
                user=user, partnership=partnership, role_title=role_title,
-               url=url_for("places.show", slug=partnership.slug, _external=True))
+               url=url_for("partnership.show", slug=partnership.slug, _external=True))
     return officer
 
 
@@ -444,7 +444,7 @@ def request_membership(
     db.session.flush()
     audit.record(actor, "partnership.membership_requested", "partnership", partnership.id,
                  organisation_id=organisation.id)
-    review_url = url_for("places.requests", slug=partnership.slug, _external=True)
+    review_url = url_for("partnership.requests", slug=partnership.slug, _external=True)
     recipients = [officer.user for officer in officers(partnership)] or _site_admins()
     for recipient in recipients:
         mail.queue(recipient.email,
@@ -491,4 +491,4 @@ def decide_membership(
         mail.queue(admin.email, f"{partnership.name}: your request to join",
                    "partnership_membership_decided", admin=admin, partnership=partnership,
                    organisation=member.organisation, approved=approve, reason=reason,
-                   url=url_for("places.show", slug=partnership.slug, _external=True))
+                   url=url_for("partnership.show", slug=partnership.slug, _external=True))
