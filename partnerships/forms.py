@@ -14,6 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
@@ -142,6 +143,30 @@ class MaxLength:
         data = getattr(field, "data", None) or ""
         if len(data) > self.limit:
             raise WTFValidationError(f"{self.what} must be {self.limit} characters or fewer")
+
+
+class ButtonForm(BaseForm):
+    """A button-only form (approve, remove, publish, accept ...): CSRF and nothing else.
+    Templates set the button's words; one class serves every such button."""
+
+    submit = submit("Continue")
+
+
+def reason_form(*, label: str, description: str, button: str, limit: int,
+                required: str | None = None, name: str = "ReasonForm") -> type[BaseForm]:
+    """A form with one reason box and a button, for declining, cancelling or removing
+    with a reason. Each use states only its words, its limit (the column's, from the
+    model) and whether the form itself requires a reason (``required`` is the message)
+    or leaves that to the service."""
+    validators: list[Any] = [MaxLength(limit, "The reason")]
+    if required is not None:
+        validators.insert(0, InputRequired(required))
+    fields = {
+        "reason": TextAreaField(label, description=description, widget=GovTextArea(),
+                                validators=validators),
+        "submit": submit(button),
+    }
+    return type(name, (BaseForm,), fields)
 
 
 class _NoEmptyHint:
