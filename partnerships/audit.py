@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts.models import User
 from .extensions import db
-from .modelbase import UTCDateTime, utcnow
+from .modelbase import Model, UTCDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One recorded action. ``subject`` is a type name and id, e.g. ("organisation", 4)."""
 
     __tablename__ = "audit_events"
@@ -64,7 +64,7 @@ def history(subject_type: str, subject_id: int) -> list[AuditEvent]:
     """Events about one subject, newest first."""
     return list(
         db.session.scalars(
-            db.select(AuditEvent)
+            select(AuditEvent)
             .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == subject_id)
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         )

@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from .links import trusted_hosts
 
@@ -46,7 +47,7 @@ class Config:
     TESTING = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     SQLALCHEMY_RECORD_QUERIES = False
     SERVICE_NAME = os.environ.get("SERVICE_NAME", "Local Partnerships")
     # Public address of the service, e.g. https://partnerships.example.org: every absolute

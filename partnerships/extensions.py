@@ -6,6 +6,8 @@ each, so there is exactly one of each and no import cycles through the app.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,6 +36,20 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class for models: ``class Thing(Model)``, the same class as ``db.Model``.
+# mypy cannot follow a base class read from an instance attribute (``db.Model`` is built
+# by ``SQLAlchemy()`` at run time: python/mypy#8603), so type checking sees what it is
+# made of instead: Flask-SQLAlchemy's model mixin (``query``, ``__fsa__``) over ``Base``'s
+# declarative base (Flask-SQLAlchemy copies ``Base``'s body, metadata included, into a
+# new class with ``Base``'s bases, so at run time ``issubclass(db.Model, Base)`` is False).
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, make_response, redirect, render_template
+from werkzeug.wrappers import Response as BaseResponse
 
 from .extensions import htmx
 
@@ -25,7 +26,7 @@ def render_page_or_partial(page: str, partial: str, status: int = 200, **context
     return response
 
 
-def hx_redirect(location: str) -> Response:
+def hx_redirect(location: str) -> BaseResponse:
     """Redirect after a POST: ``HX-Redirect`` for htmx, a 303 See Other otherwise."""
     if htmx:
         response = make_response("", 204)

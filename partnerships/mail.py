@@ -16,19 +16,19 @@ from email.utils import make_msgid
 from typing import Any, NamedTuple
 
 from flask import current_app, render_template
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import textguard
 from .errors import NotFound, PermissionDenied, ValidationError
 from .extensions import db
-from .modelbase import UTCDateTime, utcnow
+from .modelbase import Model, UTCDateTime, utcnow
 
 MAX_ATTEMPTS = 5
 SUBJECT_MAX = 200
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An email waiting to be sent (or sent, with when)."""
 
     __tablename__ = "outbox_messages"
@@ -145,7 +145,7 @@ def send_pending(limit: int = 200) -> SendResult:
     """
     pending = list(
         db.session.scalars(
-            db.select(OutboxMessage)
+            select(OutboxMessage)
             .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < MAX_ATTEMPTS)
             .order_by(OutboxMessage.id)
             .limit(limit)
@@ -208,7 +208,7 @@ def failed() -> tuple[Any, ...]:
 def failed_messages(limit: int = FAILED_LIST_MAX) -> list[OutboxMessage]:
     """The newest messages that will not be tried again."""
     return list(db.session.scalars(
-        db.select(OutboxMessage)
+        select(OutboxMessage)
         .where(*failed())
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
@@ -222,7 +222,7 @@ def retry(actor: Any, message_id: int) -> OutboxMessage:
     if not permissions.can_view_admin(actor):
         raise PermissionDenied("Only site administrators can send failed email again.")
     message = db.session.scalar(
-        db.select(OutboxMessage).where(OutboxMessage.id == message_id, *failed())
+        select(OutboxMessage).where(OutboxMessage.id == message_id, *failed())
     )
     if message is None:
         raise NotFound("That email is not waiting to be sent again.")

@@ -21,6 +21,9 @@ from . import (
     textguard,  # noqa: F401
 )
 
+# Models subclass ``Model`` (``db.Model`` typed for mypy; see ``extensions``).
+from .extensions import Model as Model
+
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime, from the one clock (``clock.py``)."""

@@ -13,7 +13,8 @@ def csp_nonce() -> str:
     """A per-request nonce for the single inline script in the page template."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    nonce: str = g.csp_nonce
+    return nonce
 
 
 def register(app: Flask) -> None:

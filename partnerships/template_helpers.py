@@ -15,7 +15,7 @@ from .timeutil import format_day, format_uk
 def _nav_items() -> list[dict[str, Any]]:
     """Service navigation, with the current section marked for screen readers."""
     path = request.path
-    items = [
+    items: list[dict[str, Any]] = [
         {"href": url_for("partnership.index"), "text": "Partnerships", "prefix": "/partnerships"},
         {"href": url_for("organisations.index"), "text": "Organisations",
          "prefix": "/organisations"},

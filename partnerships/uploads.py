@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from flask import current_app, send_file
 from werkzeug.datastructures import FileStorage
@@ -181,7 +181,7 @@ def download_name(original_filename: str, kind_or_type: FileKind | str) -> str:
 # --- Checking and saving --------------------------------------------------------------
 
 
-def _read_limited(stream: BinaryIO, limit: int) -> bytes:
+def _read_limited(stream: IO[bytes], limit: int) -> bytes:
     """Read at most ``limit + 1`` bytes, enough to tell that a file is too big."""
     buffer = io.BytesIO()
     while buffer.tell() <= limit:
@@ -272,7 +272,7 @@ def prune(older_than: timedelta = timedelta(days=1)) -> list[str]:
 
     referenced: set[str] = set()
     for model in StoredFileMixin.__subclasses__():
-        referenced.update(db.session.scalars(select(model.stored_name)))  # type: ignore[attr-defined]
+        referenced.update(db.session.scalars(select(model.stored_name)))
     cutoff = time.time() - older_than.total_seconds()
     deleted = []
     for path in sorted(upload_folder().iterdir()):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, or_, select, true
 
 from ..accounts.models import User
 from ..extensions import db
@@ -137,7 +137,7 @@ def can_read_forum(user: Viewer, forum: Forum) -> bool:
     return forum_access(user, forum).can_read
 
 
-def insider_of(forum_id: ColumnElement[int], user: User) -> ColumnElement[bool]:
+def insider_of(forum_id: SQLColumnExpression[int], user: User) -> ColumnElement[bool]:
     """SQL: ``forum_id`` is a forum ``user`` is an insider of, leaving site admins
     aside (``ForumAccess.is_insider`` minus ``is_site_admin``). Callers add site
     admins themselves; the personal calendar feed's fingerprint relies on their not

@@ -1,0 +1,6 @@
+from wtforms.fields import FileField as _FileField
+from wtforms.fields import MultipleFileField as _MultipleFileField
+
+# Flask-WTF's FileField: `data` is a werkzeug FileStorage, or None when nothing was sent.
+class FileField(_FileField): ...
+class MultipleFileField(_MultipleFileField): ...

@@ -1,0 +1,13 @@
+from typing import Any
+
+from markupsafe import Markup
+from wtforms import Form
+from wtforms.fields.core import Field
+from wtforms.meta import _MultiDictLike
+
+class FlaskForm(Form):
+    # Without formdata, the form reads the current request's form and files.
+    def __init__(self, formdata: _MultiDictLike | None = ..., **kwargs: Any) -> None: ...
+    def is_submitted(self) -> bool: ...
+    def validate_on_submit(self, extra_validators: Any = None) -> bool: ...
+    def hidden_tag(self, *fields: str | Field) -> Markup: ...

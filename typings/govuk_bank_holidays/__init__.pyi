@@ -1,0 +1,1 @@
+# Stubs for govuk-bank-holidays (untyped): only what the app uses.
