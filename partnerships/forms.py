@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from functools import cache
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -19,6 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     DateField,
+    Field,
     Form,
     FormField,
     PasswordField,
@@ -27,6 +27,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.form import BaseForm as WTFBaseForm
 from wtforms.validators import InputRequired, Optional, StopValidation
 from wtforms.validators import ValidationError as WTFValidationError
 
@@ -48,9 +49,17 @@ class BaseForm(FlaskForm):
         field = getattr(self, field_name, None) if field_name else None
         if field is None:
             field = next(iter(self._fields.values()))
-        if isinstance(field.errors, tuple):
-            field.errors = list(field.errors)
+        add_field_error(field, message)
+
+
+def add_field_error(field: Field, message: str) -> None:
+    """Add an error to a field after validation. WTForms types ``errors`` as a sequence
+    and leaves a tuple on fields that passed; ``form.errors`` caches the same list
+    objects, so a list is extended in place and only a tuple is replaced."""
+    if isinstance(field.errors, list):
         field.errors.append(message)
+    else:
+        field.errors = [*field.errors, message]
 
 
 _TEXT_FIELDS = {"StringField", "EmailField", "TextAreaField", "URLField", "SearchField"}
@@ -91,12 +100,17 @@ class _SubformMeta:
         return _bind_field(form, unbound_field, options)
 
 
-@cache
+_GUARDED: dict[type, type] = {}
+
+
 def _guarded_subform(form_class: type[Form]) -> type[Form]:
+    """``form_class`` with the guarded ``Meta`` (one subclass per class, made once)."""
     if issubclass(form_class, BaseForm) or issubclass(form_class.Meta, _SubformMeta):
         return form_class
-    return type(form_class.__name__, (form_class,), {"Meta": _SubformMeta,
-                                                     "__module__": form_class.__module__})
+    if form_class not in _GUARDED:
+        _GUARDED[form_class] = type(form_class.__name__, (form_class,),
+                                    {"Meta": _SubformMeta, "__module__": form_class.__module__})
+    return _GUARDED[form_class]
 
 
 def _field_name(field: Any) -> str:
@@ -106,7 +120,7 @@ def _field_name(field: Any) -> str:
         what = getattr(validator, "what", None)
         if isinstance(what, str) and what and hasattr(validator, "limit"):
             return what[0].upper() + what[1:]
-    text = field.label.text.split(" (")[0].strip() or field.short_name.replace("_", " ")
+    text: str = field.label.text.split(" (")[0].strip() or field.short_name.replace("_", " ")
     return text[0].upper() + text[1:]
 
 
@@ -259,11 +273,11 @@ class WholeNumberField(StringField):
         value = (self.data or "").strip()
         return int(value) if value.isdigit() else None
 
-    def post_validate(self, form: Form, validation_stopped: bool) -> None:
+    def post_validate(self, form: WTFBaseForm, validation_stopped: bool) -> None:
         value = (self.data or "").strip()
         if value and not validation_stopped and not value.isdigit():
             name = self.label.text.split(" (")[0]
-            self.errors.append(f"{name} must be a whole number, like 3")
+            add_field_error(self, f"{name} must be a whole number, like 3")
 
 
 _TIME_RE = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$")
@@ -304,8 +318,8 @@ class UKTimeField(StringField):
     def time(self) -> time | None:
         return parse_time(self.data or "")
 
-    def post_validate(self, form: Form, validation_stopped: bool) -> None:
+    def post_validate(self, form: WTFBaseForm, validation_stopped: bool) -> None:
         value = (self.data or "").strip()
         if value and not validation_stopped and parse_time(value) is None:
             name = self.label.text.split(" (")[0]
-            self.errors.append(f"{name} must be a time, like 10:00 or 2:30pm")
+            add_field_error(self, f"{name} must be a time, like 10:00 or 2:30pm")
