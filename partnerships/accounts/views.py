@@ -65,6 +65,14 @@ def _stay_signed_in(user: User) -> None:
         login_user(user)
 
 
+def _link_problem(error: TokenError, purpose: str) -> tuple[str, int]:
+    """The page for an emailed link that cannot be used (400), saying why."""
+    return render_template(
+        "accounts/link_problem.html", message=error.message, expired=error.expired,
+        purpose=purpose,
+    ), 400
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
@@ -121,10 +129,7 @@ def confirm(token: str) -> Page:
         user, newly_confirmed = services.confirm_email(token)
     except TokenError as error:
         db.session.rollback()
-        return render_template(
-            "accounts/link_problem.html", message=error.message, expired=error.expired,
-            purpose="confirm",
-        ), 400
+        return _link_problem(error, "confirm")
     next_url = safe_next_url(request.args.get("next"), url_for("accounts.profile"))
     sign_in_here = newly_confirmed and not current_user.is_authenticated
     if sign_in_here:
@@ -212,10 +217,7 @@ def reset_password(token: str) -> Page:
     try:
         services.user_for_reset_token(token)
     except TokenError as error:
-        return render_template(
-            "accounts/link_problem.html", message=error.message, expired=error.expired,
-            purpose="reset",
-        ), 400
+        return _link_problem(error, "reset")
     form = ResetPasswordForm()
     if done := formflow.save(form, lambda: services.reset_password(
             token, form.password.data, _user_agent())):
@@ -264,10 +266,7 @@ def confirm_email_change(token: str) -> Page:
         user = services.confirm_email_change(token)
     except TokenError as error:
         db.session.rollback()
-        return render_template(
-            "accounts/link_problem.html", message=error.message, expired=error.expired,
-            purpose="email_change",
-        ), 400
+        return _link_problem(error, "email_change")
     db.session.commit()
     flash(f"Your email address is now {user.email}.", "success")
     if current_user.is_authenticated and current_user.id == user.id:
