@@ -10,56 +10,69 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired
 
 from ..forms import BaseForm, Checkbox, MaxLength, submit
+from .models import EMAIL_MAX, NAME_MAX
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
 
 
-def _email_field(label: str = "Email address", hint: str | None = None) -> EmailField:
+def email_field(label: str = "Email address", hint: str | None = None,
+                required: str = "Enter your email address") -> EmailField:
+    """An email address box: required (``required`` is the message), no longer than the
+    column, and in the correct format. Other domains' forms use it for an account's
+    address too."""
     return EmailField(
         label,
         description=hint,
         widget=GovTextInput(),
         validators=[
-            InputRequired("Enter your email address"),
-            MaxLength(254, "Email address"),
+            InputRequired(required),
+            MaxLength(EMAIL_MAX, "Email address"),
             Email(EMAIL_FORMAT, check_deliverability=False),
         ],
     )
 
 
-def _new_password_field(label: str = "Create a password") -> PasswordField:
+def _password_field(label: str, required: str | None = None, hint: str = "") -> PasswordField:
+    """A password box; ``required`` is the message when it must be filled in."""
     return PasswordField(
         label,
-        description="Use 12 characters or more. Three or four random words together work well.",
+        description=hint,
         widget=GovPasswordInput(),
-        validators=[InputRequired("Enter a password")],
+        validators=[InputRequired(required)] if required is not None else [],
+    )
+
+
+def _new_password_field(label: str = "Create a password") -> PasswordField:
+    return _password_field(
+        label, "Enter a password",
+        hint="Use 12 characters or more. Three or four random words together work well.",
+    )
+
+
+def _name_field() -> StringField:
+    return StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter your full name"), MaxLength(NAME_MAX, "Full name")],
     )
 
 
 class RegisterForm(BaseForm):
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter your full name"), MaxLength(120, "Full name")],
-    )
-    email = _email_field(hint="We will send you a link to confirm it.")
+    name = _name_field()
+    email = email_field(hint="We will send you a link to confirm it.")
     password = _new_password_field()
     submit = submit("Create account")
 
 
 class SignInForm(BaseForm):
-    email = _email_field()
-    password = PasswordField(
-        "Password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter your password")],
-    )
+    email = email_field()
+    password = _password_field("Password", "Enter your password")
     remember = BooleanField("Keep me signed in on this device", widget=Checkbox())
     submit = submit("Sign in")
 
 
 class ResetRequestForm(BaseForm):
-    email = _email_field(hint="Use the address you registered with.")
+    email = email_field(hint="Use the address you registered with.")
     submit = submit("Send reset link")
 
 
@@ -69,44 +82,25 @@ class ResetPasswordForm(BaseForm):
 
 
 class ProfileForm(BaseForm):
-    name = StringField(
-        "Full name",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter your full name"), MaxLength(120, "Full name")],
-    )
-    email = _email_field(
+    name = _name_field()
+    email = email_field(
         hint="If you change it, we will send a link to the new address. Your address "
         "changes when you follow the link."
     )
     # Checked by accounts.services.email_change_problem, only when the email changes.
-    current_password = PasswordField(
-        "Current password",
-        description="Only needed if you change your email address.",
-        widget=GovPasswordInput(),
+    current_password = _password_field(
+        "Current password", hint="Only needed if you change your email address."
     )
     submit = submit("Save changes")
 
 
 class ChangePasswordForm(BaseForm):
-    current_password = PasswordField(
-        "Current password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter your current password")],
-    )
+    current_password = _password_field("Current password", "Enter your current password")
     password = _new_password_field("New password")
     submit = submit("Change password")
 
 
 class DeleteAccountForm(BaseForm):
-    password = PasswordField(
-        "Enter your password to confirm",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter your password to delete your account")],
-    )
+    password = _password_field("Enter your password to confirm",
+                               "Enter your password to delete your account")
     submit = submit("Delete my account")
-
-
-class ConfirmForm(BaseForm):
-    """A button-only form (sign out, resend confirmation): CSRF and nothing else."""
-
-    submit = submit("Continue")

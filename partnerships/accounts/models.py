@@ -14,6 +14,10 @@ from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, utcnow
 
 FORMER_MEMBER_NAME = "Former member"
+# Length limits, each beside (and used by) the column it protects; forms and services
+# use the same numbers.
+EMAIL_MAX = 254
+NAME_MAX = 120
 DEVICE_MAX_LENGTH = 80
 
 
@@ -33,8 +37,8 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Always stored lower-cased (see accounts.services.normalise_email).
-    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
-    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_site_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

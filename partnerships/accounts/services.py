@@ -56,15 +56,16 @@ def register(name: str, email: str, password: str, next_url: str = "") -> User |
     return user
 
 
+def _tell_owner(owner: User, subject: str, template: str, **context: object) -> None:
+    """Tell the owner of an address that someone tried to use it for another account,
+    with a link to sign in (the person who tried is answered as if it were free)."""
+    mail.queue(owner.email, subject, template, user=owner,
+               sign_in_link=url_for("accounts.sign_in", _external=True), **context)
+
+
 def _tell_owner_of_registration_attempt(user: User) -> None:
-    mail.queue(
-        user.email,
-        "Someone tried to create an account with your email address",
-        "account_exists",
-        user=user,
-        sign_in_link=url_for("accounts.sign_in", _external=True),
-        reset_link=url_for("accounts.reset_request", _external=True),
-    )
+    _tell_owner(user, "Someone tried to create an account with your email address",
+                "account_exists", reset_link=url_for("accounts.reset_request", _external=True))
     audit.record(None, "account.registration_attempted", "user", user.id)
 
 
@@ -222,13 +223,8 @@ def update_profile(actor: User, name: str, email: str, password: str = "") -> st
 def _request_email_change(actor: User, new_email: str) -> None:
     owner = find_by_email(new_email)
     if owner is not None:
-        mail.queue(
-            owner.email,
-            "Someone asked to use your email address for another account",
-            "email_change_taken",
-            user=owner,
-            sign_in_link=url_for("accounts.sign_in", _external=True),
-        )
+        _tell_owner(owner, "Someone asked to use your email address for another account",
+                    "email_change_taken")
     else:
         link = url_for(
             "accounts.confirm_email_change",

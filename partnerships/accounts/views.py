@@ -6,13 +6,14 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..errors import ValidationError
+from .. import formflow
 from ..extensions import db, limiter
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..redirects import safe_next_url
 from . import services
 from .forms import (
     ChangePasswordForm,
-    ConfirmForm,
     DeleteAccountForm,
     ProfileForm,
     RegisterForm,
@@ -20,7 +21,7 @@ from .forms import (
     ResetRequestForm,
     SignInForm,
 )
-from .models import User
+from .models import EMAIL_MAX, User
 from .routes import bp
 from .tokens import TokenError
 
@@ -48,10 +49,6 @@ def _password_check_limit() -> str:
     return current_app.config["PASSWORD_CHECK_RATE_LIMIT"]
 
 
-def _see_other(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
-
-
 def _me() -> User:
     """The signed-in user itself (not Flask-Login's proxy), for services."""
     return current_user._get_current_object()  # type: ignore[no-any-return]
@@ -68,13 +65,21 @@ def _stay_signed_in(user: User) -> None:
         login_user(user)
 
 
+def _link_problem(error: TokenError, purpose: str) -> tuple[str, int]:
+    """The page for an emailed link that cannot be used (400), saying why."""
+    return render_template(
+        "accounts/link_problem.html", message=error.message, expired=error.expired,
+        purpose=purpose,
+    ), 400
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
-def register() -> str | Response | tuple[str, int]:
+def register() -> Page:
     """Create an account. A safe ``next`` (e.g. a forum invitation) is where the
     confirmation link leads; ``email`` pre-fills the address an invitation was sent to.
 
@@ -86,56 +91,45 @@ def register() -> str | Response | tuple[str, int]:
         return redirect(next_url or url_for("accounts.profile"), code=303)
     form = RegisterForm()
     if request.method == "GET" and request.args.get("email"):
-        form.email.data = request.args["email"][:254]
-    if form.validate_on_submit():
-        try:
-            services.register(form.name.data, form.email.data, form.password.data, next_url)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            session["registered_email"] = services.normalise_email(form.email.data)
-            return _see_other("accounts.check_email")
-    status = 422 if form.errors else 200
-    return render_template("accounts/register.html", form=form), status
+        form.email.data = request.args["email"][:EMAIL_MAX]
+    if formflow.save(form, lambda: services.register(
+            form.name.data, form.email.data, form.password.data, next_url)):
+        session["registered_email"] = services.normalise_email(form.email.data)
+        return see_other("accounts.check_email")
+    return formflow.render("accounts/register.html", form)
 
 
 @bp.get("/check-your-email")
-def check_email() -> str | Response:
+def check_email() -> Page:
     if current_user.is_authenticated:
         email = current_user.email
     else:
         email = session.get("registered_email")
         if not email:
-            return _see_other("accounts.sign_in")
-    return render_template("accounts/check_email.html", form=ConfirmForm(), email=email)
+            return see_other("accounts.sign_in")
+    return render_template("accounts/check_email.html", form=ButtonForm(), email=email)
 
 
 @bp.post("/confirm/resend")
 @login_required
 @limiter.limit("5 per hour")
 def resend_confirmation() -> Response:
-    form = ConfirmForm()
+    form = ButtonForm()
     if form.validate_on_submit() and not current_user.is_confirmed:
-        services.send_confirmation(current_user)
-        db.session.commit()
+        formflow.apply(lambda: services.send_confirmation(current_user))
         flash(f"We have sent a new link to {current_user.email}.", "success")
-    return _see_other("accounts.check_email")
+    return see_other("accounts.check_email")
 
 
 @bp.get("/confirm/<token>")
-def confirm(token: str) -> str | Response | tuple[str, int]:
+def confirm(token: str) -> Page:
     """Confirm an address. The first use of the link also signs the person in on this
     device (it proves the address, as a reset link does), unless someone already is."""
     try:
         user, newly_confirmed = services.confirm_email(token)
     except TokenError as error:
         db.session.rollback()
-        return render_template(
-            "accounts/link_problem.html", message=error.message, expired=error.expired,
-            purpose="confirm",
-        ), 400
+        return _link_problem(error, "confirm")
     next_url = safe_next_url(request.args.get("next"), url_for("accounts.profile"))
     sign_in_here = newly_confirmed and not current_user.is_authenticated
     if sign_in_here:
@@ -147,13 +141,13 @@ def confirm(token: str) -> str | Response | tuple[str, int]:
         return redirect(next_url, code=303)
     if current_user.is_authenticated and current_user.id == user.id:
         return redirect(next_url, code=303)
-    return _see_other("accounts.sign_in", next=request.args.get("next"))
+    return see_other("accounts.sign_in", next=request.args.get("next"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_signin_limit, methods=["POST"])
 @limiter.limit(_signin_limit, methods=["POST"], key_func=_email_key)
-def sign_in() -> str | Response | tuple[str, int]:
+def sign_in() -> Page:
     next_url = safe_next_url(request.args.get("next"), url_for("accounts.profile"))
     if current_user.is_authenticated:
         return redirect(next_url, code=303)
@@ -171,88 +165,72 @@ def sign_in() -> str | Response | tuple[str, int]:
             db.session.commit()
             login_user(user, remember=bool(form.remember.data))
             return redirect(next_url, code=303)
-    status = 422 if form.errors else 200
-    return render_template("accounts/sign_in.html", form=form), status
+    return formflow.render("accounts/sign_in.html", form)
 
 
 @bp.get("/sign-out")
-def sign_out_confirm() -> str | Response:
+def sign_out_confirm() -> Page:
     if not current_user.is_authenticated:
-        return _see_other("pages.home")
-    return render_template("accounts/sign_out.html", form=ConfirmForm())
+        return see_other("pages.home")
+    return render_template("accounts/sign_out.html", form=ButtonForm())
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
     """Sign out: the device session ends on the server too, so copies of the session
     or "remember me" cookie stop working."""
-    form = ConfirmForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
-            services.sign_out(_me())
-            db.session.commit()
+            formflow.apply(lambda: services.sign_out(_me()))
         logout_user()
         flash("You have signed out.", "success")
-    return _see_other("pages.home")
+    return see_other("pages.home")
 
 
 @bp.post("/sign-out-other-devices")
 @login_required
 def sign_out_other_devices() -> Response:
-    form = ConfirmForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         me = _me()
-        ended = services.sign_out_other_devices(me, _user_agent())
-        db.session.commit()
-        _stay_signed_in(me)
-        if ended:
-            flash(f"You have signed out of {_plural(ended, 'other device')}.", "success")
-        else:
-            flash("You were not signed in on any other device.", "success")
-    return _see_other("accounts.profile")
+        if done := formflow.apply(lambda: services.sign_out_other_devices(me, _user_agent())):
+            _stay_signed_in(me)
+            if ended := done.value:
+                flash(f"You have signed out of {_plural(ended, 'other device')}.", "success")
+            else:
+                flash("You were not signed in on any other device.", "success")
+    return see_other("accounts.profile")
 
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
-def reset_request() -> str | Response | tuple[str, int]:
+def reset_request() -> Page:
     form = ResetRequestForm()
-    if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        db.session.commit()
+    if formflow.save(form, lambda: services.request_password_reset(form.email.data)):
         return render_template("accounts/reset_sent.html", email=form.email.data)
-    status = 422 if form.errors else 200
-    return render_template("accounts/reset_request.html", form=form), status
+    return formflow.render("accounts/reset_request.html", form)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str) -> str | Response | tuple[str, int]:
+def reset_password(token: str) -> Page:
     try:
         services.user_for_reset_token(token)
     except TokenError as error:
-        return render_template(
-            "accounts/link_problem.html", message=error.message, expired=error.expired,
-            purpose="reset",
-        ), 400
+        return _link_problem(error, "reset")
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = services.reset_password(token, form.password.data, _user_agent())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            login_user(user)
-            flash("Your password has been changed. You are signed in.", "success")
-            return _see_other("accounts.profile")
-    status = 422 if form.errors else 200
-    return render_template("accounts/reset_password.html", form=form), status
+    if done := formflow.save(form, lambda: services.reset_password(
+            token, form.password.data, _user_agent())):
+        login_user(done.value)
+        flash("Your password has been changed. You are signed in.", "success")
+        return see_other("accounts.profile")
+    return formflow.render("accounts/reset_password.html", form)
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 @limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
-def profile() -> str | Response | tuple[str, int]:
+def profile() -> Page:
     """Name changes at once; a new email address needs the current password and
     changes only when the link sent to it is followed."""
     me = _me()
@@ -260,22 +238,16 @@ def profile() -> str | Response | tuple[str, int]:
     if form.is_submitted():
         if form.validate():
             name_before = me.name
-            try:
-                new_email = services.update_profile(
+            if done := formflow.save(form, lambda: services.update_profile(
                     me, form.name.data, form.email.data, form.current_password.data or ""
-                )
-            except ValidationError as error:
-                db.session.rollback()
-                form.add_error(error.field, error.message)
-            else:
-                db.session.commit()
-                if new_email:
+            ), validate=False):
+                if new_email := done.value:
                     saved = "Your name is saved. " if me.name != name_before else ""
                     flash(f"{saved}We have sent a link to {new_email}. Your email address "
                           "changes when you follow it.", "success")
                 else:
                     flash("Your details are saved.", "success")
-                return _see_other("accounts.profile")
+                return see_other("accounts.profile")
         else:
             # Report every problem at once: the password too, if the address changes.
             problem = services.email_change_problem(
@@ -283,71 +255,51 @@ def profile() -> str | Response | tuple[str, int]:
             )
             if problem:
                 form.add_error("current_password", problem)
-    status = 422 if form.errors else 200
-    return render_template(
-        "accounts/profile.html", form=form, user=me, other_devices=services.other_devices(me),
-    ), status
+    return formflow.render(
+        "accounts/profile.html", form, user=me, other_devices=services.other_devices(me),
+    )
 
 
 @bp.get("/email/confirm/<token>")
-def confirm_email_change(token: str) -> str | Response | tuple[str, int]:
+def confirm_email_change(token: str) -> Page:
     try:
         user = services.confirm_email_change(token)
     except TokenError as error:
         db.session.rollback()
-        return render_template(
-            "accounts/link_problem.html", message=error.message, expired=error.expired,
-            purpose="email_change",
-        ), 400
+        return _link_problem(error, "email_change")
     db.session.commit()
     flash(f"Your email address is now {user.email}.", "success")
     if current_user.is_authenticated and current_user.id == user.id:
-        return _see_other("accounts.profile")
-    return _see_other("accounts.sign_in")
+        return see_other("accounts.profile")
+    return see_other("accounts.sign_in")
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 @limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
-def change_password() -> str | Response | tuple[str, int]:
+def change_password() -> Page:
     form = ChangePasswordForm()
     me = _me()
-    if form.validate_on_submit():
-        try:
-            services.change_password(me, form.current_password.data, form.password.data,
-                                     _user_agent())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            _stay_signed_in(me)  # this session only
-            flash("Your password has been changed. Other devices have been signed out.", "success")
-            return _see_other("accounts.profile")
-    status = 422 if form.errors else 200
-    return render_template("accounts/change_password.html", form=form), status
+    if formflow.save(form, lambda: services.change_password(
+            me, form.current_password.data, form.password.data, _user_agent())):
+        _stay_signed_in(me)  # this session only
+        flash("Your password has been changed. Other devices have been signed out.", "success")
+        return see_other("accounts.profile")
+    return formflow.render("accounts/change_password.html", form)
 
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
 @limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
-def delete() -> str | Response | tuple[str, int]:
+def delete() -> Page:
     form = DeleteAccountForm()
     blockers = services.deletion_blockers(current_user)
-    if form.validate_on_submit():
-        try:
-            services.delete_account(_me(), form.password.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            logout_user()
-            flash(
-                "Your account has been deleted. What you wrote stays, shown as by a former "
-                "member.",
-                "success",
-            )
-            return _see_other("pages.home")
-    status = 422 if form.errors else 200
-    return render_template("accounts/delete.html", form=form, blockers=blockers), status
+    if formflow.save(form, lambda: services.delete_account(_me(), form.password.data)):
+        logout_user()
+        flash(
+            "Your account has been deleted. What you wrote stays, shown as by a former "
+            "member.",
+            "success",
+        )
+        return see_other("pages.home")
+    return formflow.render("accounts/delete.html", form, blockers=blockers)

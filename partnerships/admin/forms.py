@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
-from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, InputRequired
+from wtforms import SearchField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired
 
+from ..accounts.forms import email_field
+from ..accounts.models import EMAIL_MAX
 from ..forms import BaseForm, MaxLength, submit
 
 NO_ORGANISATION = ""
@@ -14,16 +16,10 @@ NO_ORGANISATION = ""
 class OfficerForm(BaseForm):
     """Appoint an existing account as an officer of a partnership."""
 
-    email = EmailField(
+    email = email_field(
         "Email address of their account",
-        description="They must have created an account already.",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter the email address of the person's account"),
-            MaxLength(254, "Email address"),
-            Email("Enter an email address in the correct format, like name@example.org",
-                  check_deliverability=False),
-        ],
+        hint="They must have created an account already.",
+        required="Enter the email address of the person's account",
     )
     role_title = StringField(
         "Role",
@@ -62,5 +58,5 @@ class UserSearchForm(BaseForm):
     q = SearchField(
         "Search by name or email address",
         widget=GovTextInput(),
-        validators=[MaxLength(254, "Search")],
+        validators=[MaxLength(EMAIL_MAX, "Search")],
     )

@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import mail, permissions
-from ..errors import ValidationError
-from ..extensions import db, login_manager
+from .. import formflow, mail, permissions
+from ..extensions import login_manager
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..partnership import services as place_services
-from ..partnership.forms import ButtonForm, PartnershipForm
+from ..partnership.forms import PartnershipForm
 from ..partnership.models import Partnership
 from . import services
 from .forms import OfficerForm, UserSearchForm
 from .routes import bp
-
-Page = str | Response | tuple[str, int]
 
 
 @bp.before_request
@@ -59,31 +58,22 @@ def retry_email(message_id: int) -> Response:
     """Put an email that failed for good back in the outbox for the next run."""
     if not ButtonForm().validate_on_submit():
         abort(400)
-    message = mail.retry(current_user, message_id)
-    to = message.to
-    db.session.commit()
-    flash(f"The email to {to} will be sent again the next time email is sent.", "success")
-    return redirect(url_for("admin.index", _anchor="failed-emails"), code=303)
+    if done := formflow.apply(lambda: mail.retry(current_user, message_id).to):
+        flash(f"The email to {done.value} will be sent again the next time email is sent.",
+              "success")
+    return see_other("admin.index", _anchor="failed-emails")
 
 
 @bp.route("/partnerships/new", methods=["GET", "POST"])
 def new_partnership() -> Page:
     form = PartnershipForm()
     form.submit.label.text = "Create partnership"
-    if form.validate_on_submit():
-        try:
-            partnership = place_services.create_partnership(current_user, form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(
-                f"{partnership.name} has been created. Next, appoint its officers.", "success"
-            )
-            return redirect(url_for("partnership.show", slug=partnership.slug), code=303)
-    status = 422 if form.errors else 200
-    return render_template("admin/new_partnership.html", form=form), status
+    if done := formflow.save(form, lambda: place_services.create_partnership(
+            current_user, form.details())):
+        partnership = done.value
+        flash(f"{partnership.name} has been created. Next, appoint its officers.", "success")
+        return see_other("partnership.show", slug=partnership.slug)
+    return formflow.render("admin/new_partnership.html", form)
 
 
 @bp.route("/partnerships/<slug>/officers", methods=["GET", "POST"])
@@ -94,24 +84,16 @@ def officers(slug: str) -> Page:
     if form.validate_on_submit():
         org_id = form.organisation_id
         organisation = services.get_organisation(org_id) if org_id else None
-        try:
-            officer = place_services.appoint_officer(
+        if done := formflow.save(form, lambda: place_services.appoint_officer(
                 current_user, partnership, form.email.data, form.role_title.data, organisation
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            name = officer.user.name
-            db.session.commit()
-            flash(f"{name} is now an officer of {partnership.name}. We have emailed them.",
+        ).user.name, validate=False):
+            flash(f"{done.value} is now an officer of {partnership.name}. We have emailed them.",
                   "success")
-            return redirect(url_for("admin.officers", slug=partnership.slug), code=303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "admin/officers.html", partnership=partnership, form=form,
+            return see_other("admin.officers", slug=partnership.slug)
+    return formflow.render(
+        "admin/officers.html", form, partnership=partnership,
         officers=place_services.officers(partnership), remove_form=ButtonForm(),
-    ), status
+    )
 
 
 @bp.post("/partnerships/<slug>/officers/<int:officer_id>/remove")
@@ -123,10 +105,9 @@ def remove_officer(slug: str, officer_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     name = officer.user.name
-    place_services.remove_officer(current_user, officer)
-    db.session.commit()
-    flash(f"{name} is no longer an officer of {partnership.name}.", "success")
-    return redirect(url_for("admin.officers", slug=partnership.slug), code=303)
+    if formflow.apply(lambda: place_services.remove_officer(current_user, officer)):
+        flash(f"{name} is no longer an officer of {partnership.name}.", "success")
+    return see_other("admin.officers", slug=partnership.slug)
 
 
 @bp.get("/users")
@@ -135,10 +116,10 @@ def users() -> Page:
     query = (form.q.data or "") if form.validate() else ""
     page = request.args.get("page", 1, type=int) or 1
     found, total = services.search_users(query, page)
-    return render_template(
-        "admin/users.html", form=form, users=found, total=total, query=query,
+    return formflow.render(
+        "admin/users.html", form, users=found, total=total, query=query,
         pagination=_pagination(page, total, query),
-    ), (422 if form.errors else 200)
+    )
 
 
 def _pagination(page: int, total: int, query: str) -> dict[str, Any] | None:

@@ -38,12 +38,36 @@ from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from .. import textguard
-from ..forms import BaseForm, Checkbox, Checkboxes, MaxLength, Radios, UKDateField, submit
+from ..accounts.models import EMAIL_MAX
+from ..forms import (
+    BaseForm,
+    Checkbox,
+    Checkboxes,
+    MaxLength,
+    Radios,
+    UKDateField,
+    reason_form,
+    submit,
+)
 from ..organisations.models import Organisation
 from ..partnership.models import Principle
 from ..uploads import MAX_FILE_BYTES, size_text
-from . import services
-from .models import EndKind, MouStatus, MouVersion, VersionStatus
+from .models import (
+    CHANGELOG_MAX,
+    CLAUSE_MAX,
+    COMMENT_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    PURPOSE_MAX,
+    REASON_MAX,
+    ROLE_MAX,
+    SIGNER_ROLE_MAX,
+    TITLE_MAX,
+    EndKind,
+    MouStatus,
+    MouVersion,
+    VersionStatus,
+)
 from .mou_register import StatusFilter
 from .services import ClauseDetails, MouDetails, PartyDetails
 
@@ -62,14 +86,14 @@ class MouForm(BaseForm):
         description="For example, Working together on winter pressures.",
         widget=GovTextInput(),
         validators=[InputRequired("Enter a title for the MoU"),
-                    MaxLength(services.TITLE_MAX, "Title")],
+                    MaxLength(TITLE_MAX, "Title")],
     )
     purpose = TextAreaField(
         "Purpose",
         description="What the parties want to achieve together, and why. " + MARKDOWN_HINT,
         widget=GovTextArea(),
         validators=[InputRequired("Enter the purpose of the MoU"),
-                    MaxLength(services.PURPOSE_MAX, "Purpose")],
+                    MaxLength(PURPOSE_MAX, "Purpose")],
     )
     parties = SelectMultipleField(
         "Parties",
@@ -95,7 +119,7 @@ class MouForm(BaseForm):
         "What data, why, and under what agreement",
         description="For example, the data-sharing agreement or privacy notice that covers it.",
         widget=GovTextArea(),
-        validators=[MaxLength(services.NOTE_MAX, "The data-sharing note")],
+        validators=[MaxLength(NOTE_MAX, "The data-sharing note")],
     )
     principles = SelectMultipleField(
         "Civil Society Covenant principles it puts into practice (optional)",
@@ -109,7 +133,7 @@ class MouForm(BaseForm):
         description="One line, shown in the list of versions. For example, Adds the "
         "Eastside Food Bank as a party.",
         widget=GovTextInput(),
-        validators=[MaxLength(services.CHANGELOG_MAX, "What changed")],
+        validators=[MaxLength(CHANGELOG_MAX, "What changed")],
     )
     submit = submit("Save")
 
@@ -162,9 +186,9 @@ class MouForm(BaseForm):
                 org = next(o for o in self.organisations if o.id == party.organisation_id)
                 self.role_errors[f"role-{org.id}"] = f"Enter the role {org.name} plays"
                 ok = False
-            elif len(party.role) > services.ROLE_MAX:
+            elif len(party.role) > ROLE_MAX:
                 self.role_errors[f"role-{party.organisation_id}"] = (
-                    f"The role must be {services.ROLE_MAX} characters or fewer")
+                    f"The role must be {ROLE_MAX} characters or fewer")
                 ok = False
             elif not textguard.is_single_line(party.role):
                 self.role_errors[f"role-{party.organisation_id}"] = (
@@ -276,9 +300,9 @@ class ClausesForm(BaseForm):
             if not text:
                 continue
             number += 1
-            if len(text) > services.CLAUSE_MAX:
+            if len(text) > CLAUSE_MAX:
                 entry.form.text.errors = [
-                    f"Clause {number} must be {services.CLAUSE_MAX} characters or fewer"]
+                    f"Clause {number} must be {CLAUSE_MAX} characters or fewer"]
                 ok = False
             if not entry.form.responsible.data and not entry.form.responsible.errors:
                 entry.form.responsible.errors = [
@@ -323,7 +347,7 @@ class CommentForm(BaseForm):
         "Your comment",
         widget=GovCharacterCount(),
         validators=[InputRequired("Enter your comment"),
-                    MaxLength(services.COMMENT_MAX, "Your comment")],
+                    MaxLength(COMMENT_MAX, "Your comment")],
     )
     submit = submit("Add comment")
 
@@ -333,13 +357,13 @@ class SignForm(BaseForm):
     name = StringField(
         "Your full name", widget=GovTextInput(),
         validators=[InputRequired("Enter your full name"),
-                    MaxLength(services.NAME_MAX, "Your name")],
+                    MaxLength(NAME_MAX, "Your name")],
     )
     role = StringField(
         "Your role", description="Your job title or position, like Chief Executive or Chair "
         "of trustees.", widget=GovTextInput(),
         validators=[InputRequired("Enter your role, like Chief Executive"),
-                    MaxLength(services.SIGNER_ROLE_MAX, "Your role")],
+                    MaxLength(SIGNER_ROLE_MAX, "Your role")],
     )
     statement = StringField("Type the statement", widget=GovTextInput())
     submit = submit("Sign the MoU")
@@ -356,16 +380,16 @@ class SignForm(BaseForm):
             raise WTFValidationError(f"Type the words exactly as shown: “{self.expected}”")
 
 
-class DeclineForm(BaseForm):
-    version = HiddenField()
-    reason = TextAreaField(
-        "Why is your organisation declining to sign?",
+class DeclineForm(reason_form(  # type: ignore[misc]
+        label="Why is your organisation declining to sign?",
         description="The partnership officers will see this. Say what would need to change.",
-        widget=GovTextArea(),
-        validators=[InputRequired("Enter why your organisation is declining to sign"),
-                    MaxLength(services.REASON_MAX, "The reason")],
-    )
+        button="Decline to sign", limit=REASON_MAX,
+        required="Enter why your organisation is declining to sign", name="DeclineReason")):
+    """Declining to sign. It shares its page with the signing form, so its button is
+    ``decline`` (the signing form's is ``submit``): the two never share an id."""
+
     decline = submit("Decline to sign")
+    submit = None  # the base form's "submit" field is not used
 
 
 class NominateForm(BaseForm):
@@ -374,7 +398,7 @@ class NominateForm(BaseForm):
         description="They need an account on this site. We will email them a link.",
         widget=GovTextInput(),
         validators=[InputRequired("Enter the email address of the person who will sign"),
-                    MaxLength(254, "Email address")],
+                    MaxLength(EMAIL_MAX, "Email address")],
     )
     submit = submit("Nominate")
 
@@ -389,20 +413,17 @@ class AmendForm(BaseForm):
         "review date and adds a clause on volunteering.",
         widget=GovTextInput(),
         validators=[InputRequired("Say in one line what the new version will change"),
-                    MaxLength(services.CHANGELOG_MAX, "What will change")],
+                    MaxLength(CHANGELOG_MAX, "What will change")],
     )
     submit = submit("Start the new version")
 
 
-class WithdrawForm(BaseForm):
-    reason = TextAreaField(
-        "Why are you withdrawing it?",
-        description="The parties' admins will see this in an email.",
-        widget=GovTextArea(),
-        validators=[InputRequired("Enter why you are withdrawing this version"),
-                    MaxLength(services.REASON_MAX, "The reason")],
-    )
-    submit = submit("Withdraw")
+WithdrawForm = reason_form(
+    label="Why are you withdrawing it?",
+    description="The parties' admins will see this in an email.",
+    button="Withdraw", limit=REASON_MAX,
+    required="Enter why you are withdrawing this version", name="WithdrawForm",
+)
 
 
 class PublicationForm(BaseForm):
@@ -420,7 +441,7 @@ class PublicationForm(BaseForm):
         "Why have the parties agreed not to publish it?",
         description="Shown on the register entry to everyone who can see it.",
         widget=GovTextArea(),
-        validators=[MaxLength(services.REASON_MAX, "The reason")],
+        validators=[MaxLength(REASON_MAX, "The reason")],
     )
     submit = submit("Save")
 
@@ -499,7 +520,7 @@ class CompareForm(BaseForm):
         self.to_version.choices = list(choices)
 
 
-class _ReviewPart(BaseForm):
+class ReviewPart(BaseForm):
     """One of the three outcomes of a review, each its own form on the review page (no
     conditional reveals: every page works the same with or without JavaScript). Each
     has a prefix so the fields' ids differ; CSRFProtect checks the page's one token."""
@@ -508,40 +529,39 @@ class _ReviewPart(BaseForm):
         csrf = False
 
 
-class ContinueForm(_ReviewPart):
+def _review_note() -> TextAreaField:
+    return TextAreaField(
+        "What the review found (optional)",
+        description="For the partnership's officers and the parties' admins.",
+        widget=GovTextArea(),
+        validators=[MaxLength(REASON_MAX, "What the review found")],
+    )
+
+
+class ContinueForm(ReviewPart):
     review_date = UKDateField(
         "Next review date", "the date of the next review",
         description="For example, 1 4 2028. It must be in the future. We remind the "
         "officers and the parties' admins 60, 30 and 7 days before.",
     )
-    note = TextAreaField(
-        "What the review found (optional)",
-        description="For the partnership's officers and the parties' admins.",
-        widget=GovTextArea(),
-        validators=[MaxLength(services.REASON_MAX, "What the review found")],
-    )
+    note = _review_note()
     submit = submit("Continue with this review date")
 
 
-class AmendReviewForm(_ReviewPart):
+class AmendReviewForm(ReviewPart):
     changelog = StringField(
         "What will the new version change?",
         description="One line, shown in the list of versions. The version in force stays "
         "in force until every party signs the new one.",
         widget=GovTextInput(),
         validators=[InputRequired("Say in one line what the new version will change"),
-                    MaxLength(services.CHANGELOG_MAX, "What will change")],
+                    MaxLength(CHANGELOG_MAX, "What will change")],
     )
-    note = TextAreaField(
-        "What the review found (optional)",
-        description="For the partnership's officers and the parties' admins.",
-        widget=GovTextArea(),
-        validators=[MaxLength(services.REASON_MAX, "What the review found")],
-    )
+    note = _review_note()
     submit = submit("Start an amendment")
 
 
-class EndForm(_ReviewPart):
+class EndForm(ReviewPart):
     end_kind = RadioField(
         "How is it ending?",
         choices=[SelectChoice(EndKind.EXPIRED.value,
@@ -559,7 +579,7 @@ class EndForm(_ReviewPart):
         "Why is it ending?", description="Shown on the register with the end date.",
         widget=GovTextArea(),
         validators=[InputRequired("Enter why the MoU is ending"),
-                    MaxLength(services.REASON_MAX, "The reason")],
+                    MaxLength(REASON_MAX, "The reason")],
     )
     submit = submit("End the MoU")
 
@@ -571,6 +591,6 @@ class EndForm(_ReviewPart):
             return None
 
 
-REVIEW_FORMS: dict[str, type[_ReviewPart]] = {
+REVIEW_FORMS: dict[str, type[ReviewPart]] = {
     "continue": ContinueForm, "amend": AmendReviewForm, "end": EndForm,
 }

@@ -30,53 +30,50 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
+from ..enums import LabelledEnum
 from ..extensions import db
 from ..forums.models import Forum
 from ..modelbase import StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership, Principle
 
+# Length limits, each written once beside the column it protects (the forms' MaxLength
+# and the services' checks use the same names). Text columns have no limit of their own
+# in the database; these are the app's.
+TITLE_MAX = 200  # MouVersion.title
+PURPOSE_MAX = 20000  # MouVersion.purpose
+NOTE_MAX = 5000  # MouVersion.data_sharing_note
+CHANGELOG_MAX = 300  # MouVersion.changelog
+ROLE_MAX = 300  # MouParty.role
+CLAUSE_MAX = 5000  # MouClause.text
+COMMENT_MAX = 5000  # MouComment.body
+# Mou.not_published_reason and Mou.ended_reason, MouSignature.decline_reason, and the
+# reasons and review notes kept in the audit log.
+REASON_MAX = 1000
+NAME_MAX = 120  # MouSignature.signer_name
+SIGNER_ROLE_MAX = 120  # MouSignature.signer_role
+STATEMENT_MAX = 300  # MouSignature.statement
 
-class MouStatus(StrEnum):
+
+class MouStatus(LabelledEnum):
     """Where the MoU as a whole is. Draft, comments and signing only happen before the
     first version comes into force; after that an MoU is active (perhaps with an
     amendment in progress) or ended."""
 
-    DRAFT = "draft"
-    COMMENTS = "comments"
-    SIGNING = "signing"
-    ACTIVE = "active"
-    ENDED = "ended"
-
-    @property
-    def label(self) -> str:
-        return {
-            "draft": "Draft",
-            "comments": "Out for comments",
-            "signing": "Out for signature",
-            "active": "Active",
-            "ended": "Ended",
-        }[self.value]
+    DRAFT = "draft", "Draft"
+    COMMENTS = "comments", "Out for comments"
+    SIGNING = "signing", "Out for signature"
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
 
 
-class VersionStatus(StrEnum):
-    DRAFT = "draft"
-    COMMENTS = "comments"
-    SIGNING = "signing"
-    SIGNED = "signed"
-    SUPERSEDED = "superseded"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return {
-            "draft": "Draft",
-            "comments": "Out for comments",
-            "signing": "Out for signature",
-            "signed": "In force",
-            "superseded": "Superseded",
-            "withdrawn": "Withdrawn",
-        }[self.value]
+class VersionStatus(LabelledEnum):
+    DRAFT = "draft", "Draft"
+    COMMENTS = "comments", "Out for comments"
+    SIGNING = "signing", "Out for signature"
+    SIGNED = "signed", "In force"
+    SUPERSEDED = "superseded", "Superseded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
     @property
     def is_editable(self) -> bool:
@@ -88,16 +85,11 @@ class VersionStatus(StrEnum):
         return self in (VersionStatus.DRAFT, VersionStatus.COMMENTS, VersionStatus.SIGNING)
 
 
-class EndKind(StrEnum):
-    TERMINATED = "terminated"
-    EXPIRED = "expired"
+class EndKind(LabelledEnum):
+    TERMINATED = "terminated", "Terminated"
+    EXPIRED = "expired", "Expired"
     # Never came into force: the officer withdrew it before every party signed.
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return {"terminated": "Terminated", "expired": "Expired",
-                "withdrawn": "Withdrawn before it came into force"}[self.value]
+    WITHDRAWN = "withdrawn", "Withdrawn before it came into force"
 
 
 class ReminderThreshold(StrEnum):
@@ -209,7 +201,7 @@ class MouVersion(TimestampMixin, db.Model):
     mou_id: Mapped[int] = mapped_column(ForeignKey("mous.id", ondelete="CASCADE"),
                                         nullable=False)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     purpose: Mapped[str] = mapped_column(Text, nullable=False, default="")
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     review_date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -217,7 +209,7 @@ class MouVersion(TimestampMixin, db.Model):
     data_sharing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     data_sharing_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # One line: what changed from the version it is based on.
-    changelog: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    changelog: Mapped[str] = mapped_column(String(CHANGELOG_MAX), nullable=False, default="")
     status: Mapped[VersionStatus] = mapped_column(
         str_enum(VersionStatus), nullable=False, default=VersionStatus.DRAFT
     )
@@ -280,7 +272,7 @@ class MouParty(TimestampMixin, db.Model):
                                             nullable=False)
     # No cascade: an organisation that is party to an MoU cannot silently disappear from it.
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
-    role: Mapped[str] = mapped_column(String(300), nullable=False)
+    role: Mapped[str] = mapped_column(String(ROLE_MAX), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # A person the organisation's admin nominates to sign for it on this version.
     nominated_signatory_id: Mapped[int | None] = mapped_column(
@@ -365,10 +357,10 @@ class MouSignature(db.Model):
                                             nullable=False)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
     signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    signer_name: Mapped[str] = mapped_column(String(120), nullable=False)
-    signer_role: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    signer_name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
+    signer_role: Mapped[str] = mapped_column(String(SIGNER_ROLE_MAX), nullable=False, default="")
     # Exactly what the signer typed, e.g. "I agree on behalf of Northbridge Council".
-    statement: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    statement: Mapped[str] = mapped_column(String(STATEMENT_MAX), nullable=False, default="")
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")

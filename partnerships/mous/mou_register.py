@@ -16,7 +16,6 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 
 from flask import url_for
@@ -24,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions
+from ..enums import LabelledEnum
 from ..extensions import db
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership, Principle
@@ -36,18 +36,10 @@ REVIEW_WINDOW_DAYS = 60
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class StatusFilter(StrEnum):
-    ACTIVE = "active"
-    REVIEW = "review"
-    ENDED = "ended"
-
-    @property
-    def label(self) -> str:
-        return {
-            "active": "Active",
-            "review": f"In review (due within {REVIEW_WINDOW_DAYS} days, or overdue)",
-            "ended": "Ended",
-        }[self.value]
+class StatusFilter(LabelledEnum):
+    ACTIVE = "active", "Active"
+    REVIEW = "review", f"In review (due within {REVIEW_WINDOW_DAYS} days, or overdue)"
+    ENDED = "ended", "Ended"
 
 
 @dataclass(frozen=True)

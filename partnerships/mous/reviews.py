@@ -34,6 +34,7 @@ from ..organisations.models import MemberRole, Organisation, OrganisationMember,
 from ..timeutil import format_day
 from . import services
 from .models import (
+    REASON_MAX,
     EndKind,
     Mou,
     MouParty,
@@ -44,7 +45,6 @@ from .models import (
     VersionStatus,
 )
 
-NOTE_MAX = services.REASON_MAX
 # Nearest first: the first whose day has arrived is the threshold just crossed.
 THRESHOLD_DAYS: list[tuple[ReminderThreshold, int]] = [
     (ReminderThreshold.DAYS_7, 7),
@@ -71,11 +71,7 @@ def require_reviewable(actor: User, mou: Mou) -> MouVersion:
 
 
 def _clean_note(note: str) -> str:
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationError(f"What the review found must be {NOTE_MAX} characters or fewer",
-                              field="note")
-    return note
+    return services.checked_text(note.strip(), REASON_MAX, "What the review found", "note")
 
 
 def continue_unchanged(actor: User, mou: Mou, review_date: date | None, note: str,
@@ -130,12 +126,8 @@ def end(actor: User, mou: Mou, kind: EndKind | None, end_date: date | None, reas
     if end_date < current.start_date:
         raise ValidationError("The end date must be on or after the date the MoU started, "
                               f"{format_day(current.start_date)}", field="end_date")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Enter why the MoU is ending", field="reason")
-    if len(reason) > services.REASON_MAX:
-        raise ValidationError(f"The reason must be {services.REASON_MAX} characters or fewer",
-                              field="reason")
+    reason = services.checked_text(reason.strip(), REASON_MAX, "The reason", "reason",
+                                   "Enter why the MoU is ending")
     pending = mou.draft_version
     withdrawn = None
     if pending is not None:

@@ -32,6 +32,17 @@ from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from ..partnership.models import Partnership, PartnershipMember, Principle
 from .models import (
+    CHANGELOG_MAX,
+    CLAUSE_MAX,
+    COMMENT_MAX,
+    NAME_MAX,
+    NOTE_MAX,
+    PURPOSE_MAX,
+    REASON_MAX,
+    ROLE_MAX,
+    SIGNER_ROLE_MAX,
+    STATEMENT_MAX,
+    TITLE_MAX,
     EndKind,
     Mou,
     MouAttachment,
@@ -45,17 +56,8 @@ from .models import (
     VersionStatus,
 )
 
-TITLE_MAX = 200
-PURPOSE_MAX = 20000
-NOTE_MAX = 5000
-CHANGELOG_MAX = 300
-ROLE_MAX = 300
-CLAUSE_MAX = 5000
+# The length limits (TITLE_MAX ...) live in ``models``, beside their columns.
 CLAUSES_MAX = 100
-COMMENT_MAX = 5000
-REASON_MAX = 1000
-NAME_MAX = 120
-SIGNER_ROLE_MAX = 120
 ATTACHMENTS_MAX = 20
 ALLOWED_FILES = (uploads.FileKind.PDF, uploads.FileKind.DOCX, uploads.FileKind.ODT)
 FIRST_CHANGELOG = "First version"
@@ -235,20 +237,28 @@ def require_editable(version: MouVersion) -> None:
     )
 
 
+def checked_text(text: str, limit: int, name: str, field: str,
+                 missing: str | None = None) -> str:
+    """``text`` (already tidied by the caller), if it is no longer than ``limit`` and,
+    when ``missing`` (the message) is given, not empty; otherwise the ``ValidationError``
+    for ``field``, whose message starts with ``name`` ("Title must be 200 characters or
+    fewer")."""
+    if missing is not None and not text:
+        raise ValidationError(missing, field=field)
+    if len(text) > limit:
+        raise ValidationError(f"{name} must be {limit} characters or fewer", field=field)
+    return text
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _clean_details(details: MouDetails, *, first: bool) -> dict[str, object]:
-    title = details.title.strip()
-    purpose = details.purpose.strip()
-    note = details.data_sharing_note.strip()
-    changelog = " ".join(details.changelog.split())
-    if not title:
-        raise ValidationError("Enter a title for the MoU", field="title")
-    if len(title) > TITLE_MAX:
-        raise ValidationError(f"Title must be {TITLE_MAX} characters or fewer", field="title")
-    if not purpose:
-        raise ValidationError("Enter the purpose of the MoU", field="purpose")
-    if len(purpose) > PURPOSE_MAX:
-        raise ValidationError(f"Purpose must be {PURPOSE_MAX} characters or fewer",
-                              field="purpose")
+    title = checked_text(details.title.strip(), TITLE_MAX, "Title", "title",
+                         "Enter a title for the MoU")
+    purpose = checked_text(details.purpose.strip(), PURPOSE_MAX, "Purpose", "purpose",
+                           "Enter the purpose of the MoU")
     start, review, end = details.start_date, details.review_date, details.end_date
     if start is None:
         raise ValidationError("Enter the date the MoU starts", field="start_date")
@@ -262,19 +272,15 @@ def _clean_details(details: MouDetails, *, first: bool) -> dict[str, object]:
     if end is not None and review > end:
         raise ValidationError("The review date must be on or before the end date",
                               field="review_date")
-    if details.data_sharing and not note:
-        raise ValidationError(
-            "Describe what data the parties will share, why, and under what agreement",
-            field="data_sharing_note",
-        )
-    if len(note) > NOTE_MAX:
-        raise ValidationError(f"The data-sharing note must be {NOTE_MAX} characters or fewer",
-                              field="data_sharing_note")
-    if not first and not changelog:
-        raise ValidationError("Say in one line what this version changes", field="changelog")
-    if len(changelog) > CHANGELOG_MAX:
-        raise ValidationError(f"What changed must be {CHANGELOG_MAX} characters or fewer",
-                              field="changelog")
+    note = checked_text(
+        details.data_sharing_note.strip(), NOTE_MAX, "The data-sharing note",
+        "data_sharing_note",
+        "Describe what data the parties will share, why, and under what agreement"
+        if details.data_sharing else None,
+    )
+    changelog = checked_text(_one_line(details.changelog), CHANGELOG_MAX, "What changed",
+                             "changelog",
+                             None if first else "Say in one line what this version changes")
     return {
         "title": title,
         "purpose": purpose,
@@ -323,13 +329,9 @@ def _clean_parties(
         if party.organisation_id in seen:
             continue
         seen.add(party.organisation_id)
-        role = " ".join(party.role.split())
-        if not role:
-            raise ValidationError("Enter the role this organisation plays in the MoU",
-                                  field=f"role-{party.organisation_id}")
-        if len(role) > ROLE_MAX:
-            raise ValidationError(f"The role must be {ROLE_MAX} characters or fewer",
-                                  field=f"role-{party.organisation_id}")
+        role = checked_text(_one_line(party.role), ROLE_MAX, "The role",
+                            f"role-{party.organisation_id}",
+                            "Enter the role this organisation plays in the MoU")
         cleaned.append(PartyDetails(party.organisation_id, role))
     if len(cleaned) < 2:
         raise ValidationError("Select at least two member organisations as parties",
@@ -500,15 +502,9 @@ def set_clauses(actor: User, version: MouVersion, clauses: Sequence[ClauseDetail
     organisations = {party.organisation_id: party.organisation for party in version.parties}
     cleaned: list[tuple[str, list[Organisation]]] = []
     for index, clause in enumerate(clauses):
-        text = clause.text.strip()
         where = f"clauses-{index}"
-        if not text:
-            raise ValidationError(f"Enter the text of clause {index + 1}", field=f"{where}-text")
-        if len(text) > CLAUSE_MAX:
-            raise ValidationError(
-                f"Clause {index + 1} must be {CLAUSE_MAX} characters or fewer",
-                field=f"{where}-text",
-            )
+        text = checked_text(clause.text.strip(), CLAUSE_MAX, f"Clause {index + 1}",
+                            f"{where}-text", f"Enter the text of clause {index + 1}")
         responsible_ids = list(dict.fromkeys(clause.responsible))
         if not responsible_ids:
             raise ValidationError(
@@ -598,13 +594,9 @@ def set_publication(actor: User, mou: Mou, publish: bool, reason: str = "") -> N
     """Publish on the public register, or keep members only: an officer records the
     parties' agreement not to publish, with the reason shown on the register entry."""
     require_manager(actor, mou.partnership)
-    reason = reason.strip()
-    if not publish and not reason:
-        raise ValidationError("Enter why the parties agreed not to publish the MoU",
-                              field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationError(f"The reason must be {REASON_MAX} characters or fewer",
-                              field="reason")
+    reason = checked_text(reason.strip(), REASON_MAX, "The reason", "reason",
+                          None if publish else "Enter why the parties agreed not to publish "
+                          "the MoU")
     mou.publish = publish
     mou.not_published_reason = "" if publish else reason
     db.session.flush()
@@ -646,12 +638,7 @@ def comment(actor: User, version: MouVersion, clause: MouClause | None, body: st
         raise Conflict("This draft is not open for comments.")
     if clause is not None and clause.version_id != version.id:
         raise ValidationError("Choose a clause of this draft", field="clause")
-    body = body.strip()
-    if not body:
-        raise ValidationError("Enter your comment", field="body")
-    if len(body) > COMMENT_MAX:
-        raise ValidationError(f"Your comment must be {COMMENT_MAX} characters or fewer",
-                              field="body")
+    body = checked_text(body.strip(), COMMENT_MAX, "Your comment", "body", "Enter your comment")
     organisation_id = next((p.organisation_id for p in version.parties
                             if p.organisation_id in access.admin_org_ids), None)
     row = MouComment(version_id=version.id, clause_id=clause.id if clause else None,
@@ -767,19 +754,11 @@ def sign(actor: User, version: MouVersion, organisation: Organisation, name: str
     mou = version.mou
     access = permissions.mou_access(actor, mou.partnership)
     check_signable(access, version, organisation)
-    name = " ".join(name.split())
-    role = " ".join(role.split())
+    name = checked_text(_one_line(name), NAME_MAX, "Your name", "name", "Enter your full name")
+    role = checked_text(_one_line(role), SIGNER_ROLE_MAX, "Your role", "role",
+                        "Enter your role, like Chief Executive")
     typed = statement.strip()
     expected = statement_for(organisation)
-    if not name:
-        raise ValidationError("Enter your full name", field="name")
-    if len(name) > NAME_MAX:
-        raise ValidationError(f"Your name must be {NAME_MAX} characters or fewer", field="name")
-    if not role:
-        raise ValidationError("Enter your role, like Chief Executive", field="role")
-    if len(role) > SIGNER_ROLE_MAX:
-        raise ValidationError(f"Your role must be {SIGNER_ROLE_MAX} characters or fewer",
-                              field="role")
     if not typed:
         raise ValidationError(f"Type “{expected}” to sign", field="statement")
     if _normalise_statement(typed) != _normalise_statement(expected):
@@ -787,7 +766,7 @@ def sign(actor: User, version: MouVersion, organisation: Organisation, name: str
                               field="statement")
     signature = MouSignature(
         organisation_id=organisation.id, signer_id=actor.id, signer_name=name,
-        signer_role=role, statement=typed[:300], signed_at=utcnow(), declined=False,
+        signer_role=role, statement=typed[:STATEMENT_MAX], signed_at=utcnow(), declined=False,
     )
     version.signatures.append(signature)
     db.session.flush()
@@ -828,13 +807,8 @@ def decline(actor: User, version: MouVersion, organisation: Organisation,
     mou = version.mou
     access = permissions.mou_access(actor, mou.partnership)
     check_signable(access, version, organisation)
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Enter why your organisation is declining to sign",
-                              field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationError(f"The reason must be {REASON_MAX} characters or fewer",
-                              field="reason")
+    reason = checked_text(reason.strip(), REASON_MAX, "The reason", "reason",
+                          "Enter why your organisation is declining to sign")
     row = MouSignature(
         organisation_id=organisation.id, signer_id=actor.id, signer_name=actor.name,
         signer_role="", statement="", declined=True, decline_reason=reason,
@@ -896,13 +870,8 @@ def start_amendment(actor: User, mou: Mou, changelog: str) -> MouVersion:
     base = pending if pending is not None else mou.current_version
     if base is None:
         raise Conflict("There is no version to amend yet.")
-    changelog = " ".join(changelog.split())
-    if not changelog:
-        raise ValidationError("Say in one line what the new version will change",
-                              field="changelog")
-    if len(changelog) > CHANGELOG_MAX:
-        raise ValidationError(f"What will change must be {CHANGELOG_MAX} characters or fewer",
-                              field="changelog")
+    changelog = checked_text(_one_line(changelog), CHANGELOG_MAX, "What will change",
+                             "changelog", "Say in one line what the new version will change")
     withdrawn = None
     if pending is not None:  # out for signature: revise it
         pending.status = VersionStatus.WITHDRAWN
@@ -930,12 +899,8 @@ def withdraw(actor: User, version: MouVersion, reason: str) -> None:
     if not version.status.is_in_progress:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
                        "cannot be withdrawn.")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Enter why you are withdrawing this version", field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationError(f"The reason must be {REASON_MAX} characters or fewer",
-                              field="reason")
+    reason = checked_text(reason.strip(), REASON_MAX, "The reason", "reason",
+                          "Enter why you are withdrawing this version")
     was_sent = version.status is not VersionStatus.DRAFT
     version.status = VersionStatus.WITHDRAWN
     if mou.draft_version_id == version.id:

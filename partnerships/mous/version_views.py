@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
+from ..formflow import Page
 from ..modelbase import utcnow
 from . import services
 from .compare import compare as compare_versions
 from .forms import CompareForm
 from .models import MouVersion
 from .routes import bp
-from .view_helpers import ONE, Page, default_version, forum_endpoint, load_viewable
+from .view_helpers import ONE, default_version, forum_endpoint, load_viewable
 
 
 @bp.get(ONE + "/versions/<int:number>/")

@@ -4,23 +4,19 @@ out of ``views`` so that no view module imports another."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, url_for
+from flask import abort, current_app
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import permissions
+from ..formflow import see_other
 from ..partnership import services as partnership_services
 from ..partnership.models import Partnership
 from . import services
 from .models import Mou, MouVersion
 
-Page = str | Response | tuple[str, int]
 BASE = "/partnerships/<slug>/mous"
 ONE = BASE + "/<int:mou_id>"
-
-
-def see_other(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 def load_partnership(slug: str) -> Partnership:
@@ -48,6 +44,11 @@ def load_managed(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.
     if not access.manages:
         abort(403)
     return partnership, mou, access
+
+
+def to_mou(partnership: Partnership, mou: Mou) -> Response:
+    """Back to the MoU's page, after a change (303)."""
+    return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
 
 
 def forum_endpoint() -> str | None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions, uploads
-from ..errors import Conflict, ValidationError
-from ..extensions import db
+from .. import formflow, permissions, uploads
+from ..errors import Conflict
+from ..formflow import Page, see_other
 from ..partnership.models import Partnership
 from ..timeutil import today_uk
 from . import mou_register, reviews, services
@@ -40,13 +40,12 @@ from .routes import bp
 from .view_helpers import (
     BASE,
     ONE,
-    Page,
     default_version,
     forum_endpoint,
     load_managed,
     load_partnership,
     load_viewable,
-    see_other,
+    to_mou,
 )
 
 
@@ -102,21 +101,13 @@ def new(slug: str) -> Page:
     form = MouForm()
     del form.changelog
     form.set_organisations(services.member_organisations(partnership))
-    if form.validate_on_submit():
-        try:
-            mou = services.create_draft(current_user, partnership, form.details(),
-                                        form.selected_parties())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"Your draft MoU is saved as {mou.reference}. Now add its clauses.",
-                  "success")
-            return see_other("mous.clauses", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/form.html", partnership=partnership, form=form, mou=None,
-                           version=None), status
+    if done := formflow.save(form, lambda: services.create_draft(
+            current_user, partnership, form.details(), form.selected_parties())):
+        mou = done.value
+        flash(f"Your draft MoU is saved as {mou.reference}. Now add its clauses.", "success")
+        return see_other("mous.clauses", slug=partnership.slug, mou_id=mou.id)
+    return formflow.render("mous/form.html", form, partnership=partnership, mou=None,
+                           version=None)
 
 
 def _party_organisations(partnership: Partnership, version: MouVersion) -> list[Any]:
@@ -140,20 +131,16 @@ def edit(slug: str, mou_id: int) -> Page:
         del form.changelog
     form.submit.label.text = "Save changes"
     form.set_organisations(_party_organisations(partnership, draft), draft)
-    if form.validate_on_submit():
-        try:
-            services.update_draft(current_user, draft, form.details())
-            services.set_parties(current_user, draft, form.selected_parties())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your changes to the draft are saved.", "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/form.html", partnership=partnership, form=form, mou=mou,
-                           version=draft), status
+    if formflow.save(form, lambda: _update_draft(draft, form)):
+        flash("Your changes to the draft are saved.", "success")
+        return to_mou(partnership, mou)
+    return formflow.render("mous/form.html", form, partnership=partnership, mou=mou,
+                           version=draft)
+
+
+def _update_draft(draft: MouVersion, form: MouForm) -> None:
+    services.update_draft(current_user, draft, form.details())
+    services.set_parties(current_user, draft, form.selected_parties())
 
 
 @bp.route(ONE + "/clauses", methods=["GET", "POST"])
@@ -164,24 +151,17 @@ def clauses(slug: str, mou_id: int) -> Page:
     services.require_editable(draft)
     form = ClausesForm()
     form.prepare(draft)
-    if form.validate_on_submit():
-        try:
-            services.set_clauses(current_user, draft, form.clause_details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            count = len(form.kept)
-            flash(f"The clauses are saved. The draft has {count} "
-                  f"clause{'' if count == 1 else 's'}.", "success")
-            if form.add.data:
-                return redirect(url_for("mous.clauses", slug=partnership.slug, mou_id=mou.id,
-                                        _anchor="new-clause"), code=303)
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/clauses.html", partnership=partnership, mou=mou,
-                           version=draft, form=form), status
+    if formflow.save(form, lambda: services.set_clauses(current_user, draft,
+                                                         form.clause_details())):
+        count = len(form.kept)
+        flash(f"The clauses are saved. The draft has {count} "
+              f"clause{'' if count == 1 else 's'}.", "success")
+        if form.add.data:
+            return see_other("mous.clauses", slug=partnership.slug, mou_id=mou.id,
+                             _anchor="new-clause")
+        return to_mou(partnership, mou)
+    return formflow.render("mous/clauses.html", form, partnership=partnership, mou=mou,
+                           version=draft)
 
 
 @bp.route(ONE + "/attachments", methods=["GET", "POST"])
@@ -191,19 +171,12 @@ def attachments(slug: str, mou_id: int) -> Page:
     draft = _pending(mou)
     services.require_editable(draft)
     form = AttachmentForm()
-    if form.validate_on_submit():
-        try:
-            attachment = services.add_attachment(current_user, draft, form.file.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{attachment.original_filename} is attached to the draft.", "success")
-            return see_other("mous.attachments", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/attachments.html", partnership=partnership, mou=mou,
-                           version=draft, form=form), status
+    if done := formflow.save(form, lambda: services.add_attachment(current_user, draft,
+                                                                  form.file.data)):
+        flash(f"{done.value.original_filename} is attached to the draft.", "success")
+        return see_other("mous.attachments", slug=partnership.slug, mou_id=mou.id)
+    return formflow.render("mous/attachments.html", form, partnership=partnership, mou=mou,
+                           version=draft)
 
 
 @bp.post(ONE + "/attachments/<int:attachment_id>/remove")
@@ -214,11 +187,10 @@ def remove_attachment(slug: str, mou_id: int, attachment_id: int) -> Response:
     if attachment is None:
         abort(404)
     name = attachment.original_filename
-    orphan = services.remove_attachment(current_user, attachment)
-    db.session.commit()
-    if orphan:
-        uploads.delete(orphan)
-    flash(f"{name} is no longer attached to the draft.", "success")
+    if done := formflow.apply(lambda: services.remove_attachment(current_user, attachment)):
+        if orphan := done.value:
+            uploads.delete(orphan)
+        flash(f"{name} is no longer attached to the draft.", "success")
     return see_other("mous.attachments", slug=partnership.slug, mou_id=mou.id)
 
 
@@ -241,19 +213,12 @@ def forums(slug: str, mou_id: int) -> Page:
     form.forums.choices = [(str(forum.id), forum.name) for forum in available]
     if not form.is_submitted():
         form.forums.data = [str(forum.id) for forum in mou.forums]
-    if form.validate_on_submit():
-        try:
-            services.set_forums(current_user, mou, [int(v) for v in form.forums.data or []])
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("The related forums are saved.", "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/forums.html", partnership=partnership, mou=mou, form=form,
-                           available=available), status
+    if formflow.save(form, lambda: services.set_forums(
+            current_user, mou, [int(v) for v in form.forums.data or []])):
+        flash("The related forums are saved.", "success")
+        return to_mou(partnership, mou)
+    return formflow.render("mous/forums.html", form, partnership=partnership, mou=mou,
+                           available=available)
 
 
 @bp.route(ONE + "/publication", methods=["GET", "POST"])
@@ -264,22 +229,13 @@ def publication(slug: str, mou_id: int) -> Page:
     if not form.is_submitted():
         form.publish.data = "yes" if mou.publish else "no"
         form.reason.data = mou.not_published_reason
-    if form.validate_on_submit():
-        try:
-            services.set_publication(current_user, mou, form.publish.data == "yes",
-                                     form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("The MoU will be on the public register once it is in force." if mou.publish
-                  else "The MoU is members only. The reason is shown on its register entry.",
-                  "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/publication.html", partnership=partnership, mou=mou,
-                           form=form), status
+    if formflow.save(form, lambda: services.set_publication(
+            current_user, mou, form.publish.data == "yes", form.reason.data or "")):
+        flash("The MoU will be on the public register once it is in force." if mou.publish
+              else "The MoU is members only. The reason is shown on its register entry.",
+              "success")
+        return to_mou(partnership, mou)
+    return formflow.render("mous/publication.html", form, partnership=partnership, mou=mou)
 
 
 # --- Moving the draft on -------------------------------------------------------------------
@@ -289,14 +245,10 @@ def _step(slug: str, mou_id: int, act: Any, done: str) -> Page:
     """Run one officer action from the MoU page (a button), then go back to it."""
     partnership, mou, access = load_managed(slug, mou_id)
     draft = _pending(mou)
-    try:
-        act(draft)
-    except ValidationError as error:
-        db.session.rollback()
-        return _render_show(partnership, mou, access, problem=error.message, status=422)
-    db.session.commit()
+    if not (outcome := formflow.apply(lambda: act(draft))):
+        return _render_show(partnership, mou, access, problem=outcome.message, status=422)
     flash(done, "success")
-    return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+    return to_mou(partnership, mou)
 
 
 @bp.post(ONE + "/send-for-comments")
@@ -321,22 +273,16 @@ def amend(slug: str, mou_id: int) -> Page:
     if mou.status is MouStatus.ENDED:
         raise Conflict("This MoU has ended, so it can no longer be amended.")
     form = AmendForm()
-    if form.validate_on_submit():
-        try:
-            new_version = services.start_amendment(current_user, mou, form.changelog.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"Version {new_version.number} is a new draft. The version in force stays "
-                  "in force until every party signs the new one." if mou.has_been_in_force
-                  else f"Version {new_version.number} is a new draft, copied from the version "
-                  "that was out for signature.", "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/amend.html", partnership=partnership, mou=mou, form=form,
-                           base=mou.draft_version or mou.current_version), status
+    if done := formflow.save(form, lambda: services.start_amendment(
+            current_user, mou, form.changelog.data or "")):
+        number = done.value.number
+        flash(f"Version {number} is a new draft. The version in force stays "
+              "in force until every party signs the new one." if mou.has_been_in_force
+              else f"Version {number} is a new draft, copied from the version "
+              "that was out for signature.", "success")
+        return to_mou(partnership, mou)
+    return formflow.render("mous/amend.html", form, partnership=partnership, mou=mou,
+                           base=mou.draft_version or mou.current_version)
 
 
 @bp.route(ONE + "/withdraw", methods=["GET", "POST"])
@@ -345,19 +291,12 @@ def withdraw(slug: str, mou_id: int) -> Page:
     partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
     form = WithdrawForm()
-    if form.validate_on_submit():
-        try:
-            services.withdraw(current_user, draft, form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"Version {draft.number} is withdrawn.", "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/withdraw.html", partnership=partnership, mou=mou,
-                           version=draft, form=form), status
+    if formflow.save(form, lambda: services.withdraw(current_user, draft,
+                                                      form.reason.data or "")):
+        flash(f"Version {draft.number} is withdrawn.", "success")
+        return to_mou(partnership, mou)
+    return formflow.render("mous/withdraw.html", form, partnership=partnership, mou=mou,
+                           version=draft)
 
 
 # --- Comments ----------------------------------------------------------------------------
@@ -390,24 +329,17 @@ def comments(slug: str, mou_id: int) -> Page:
         if key != "general":
             number = int(key.removeprefix("clause-"))
             clause = next(c for c in draft.clauses if c.number == number)
-        if sent.validate_on_submit():
-            try:
-                services.comment(current_user, draft, clause, sent.body.data or "")
-            except ValidationError as error:
-                db.session.rollback()
-                sent.add_error(error.field, error.message)
-            else:
-                db.session.commit()
-                flash("Your comment is added." if clause is None
-                      else f"Your comment on clause {clause.number} is added.", "success")
-                return redirect(url_for("mous.comments", slug=partnership.slug, mou_id=mou.id,
-                                        _anchor=key), code=303)
-    status = 422 if sent is not None and sent.errors else 200
+        if formflow.save(sent, lambda: services.comment(current_user, draft, clause,
+                                                        sent.body.data or "")):
+            flash("Your comment is added." if clause is None
+                  else f"Your comment on clause {clause.number} is added.", "success")
+            return see_other("mous.comments", slug=partnership.slug, mou_id=mou.id,
+                             _anchor=key)
     return render_template(
         "mous/comments.html", partnership=partnership, mou=mou, version=draft,
         comments=services.comments_for(draft), forms=forms, form=sent,
         can_comment=access.can_comment(draft),
-    ), status
+    ), formflow.status_for(sent) if sent is not None else 200
 
 
 # --- Signing --------------------------------------------------------------------------------
@@ -435,7 +367,7 @@ def _signing(slug: str, mou_id: int, organisation_id: int, number: str | None = 
 
 def _render_sign(partnership: Partnership, mou: Mou, version_shown: MouVersion,
                  organisation: Any, form: SignForm, decline_form: DeclineForm,
-                 status: int = 200) -> Page:
+                 status: int) -> Page:
     return render_template(
         "mous/sign.html", partnership=partnership, mou=mou, version=version_shown,
         organisation=organisation, form=form, decline_form=decline_form,
@@ -454,33 +386,26 @@ def sign(slug: str, mou_id: int, organisation_id: int) -> Page:
     form = SignForm()
     form.set_statement(services.statement_for(organisation))
     decline_form = DeclineForm(formdata=None)
-    decline_form.version.data = str(version_shown.number)
     if not form.is_submitted():
         form.version.data = str(version_shown.number)
         form.name.data = current_user.name
     if form.validate_on_submit():
-        try:
-            services.sign(current_user, version_shown, organisation, form.name.data or "",
-                          form.role.data or "", form.statement.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        if formflow.save(form, lambda: services.sign(
+                current_user, version_shown, organisation, form.name.data or "",
+                form.role.data or "", form.statement.data or ""), validate=False):
             if version_shown.status is VersionStatus.SIGNED:
                 flash(f"You have signed for {organisation.name}. Every party has now signed, "
                       f"so version {version_shown.number} is in force.", "success")
             else:
                 flash(f"You have signed version {version_shown.number} for "
                       f"{organisation.name}.", "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return to_mou(partnership, mou)
     elif form.is_submitted():
         # Say why a stale or repeated signature is refused, before any field errors.
         services.check_signable(permissions.mou_access(current_user, partnership),
                                    version_shown, organisation)
-    status = 422 if form.errors else 200
     return _render_sign(partnership, mou, version_shown, organisation, form, decline_form,
-                        status)
+                        formflow.status_for(form))
 
 
 @bp.post(ONE + "/decline/<int:organisation_id>")
@@ -494,17 +419,12 @@ def decline(slug: str, mou_id: int, organisation_id: int) -> Page:
     form.version.data = str(version_shown.number)
     form.name.data = current_user.name
     if decline_form.validate_on_submit():
-        try:
-            services.decline(current_user, version_shown, organisation,
-                             decline_form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            decline_form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        if formflow.save(decline_form, lambda: services.decline(
+                current_user, version_shown, organisation, decline_form.reason.data or ""),
+                validate=False):
             flash(f"You have declined to sign for {organisation.name}. We have told the "
                   "partnership officers your reason.", "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
+            return to_mou(partnership, mou)
     else:
         services.check_signable(access, version_shown, organisation)
     return _render_sign(partnership, mou, version_shown, organisation, form, decline_form,
@@ -522,17 +442,10 @@ def nominate(slug: str, mou_id: int, organisation_id: int) -> Page:
     if organisation_id not in access.admin_org_ids:
         abort(403)
     form = NominateForm()
-    if form.validate_on_submit():
-        try:
-            user = services.nominate_signatory(current_user, party, form.email.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{user.name} can now sign for {party.organisation.name}. We have emailed "
-                  "them.", "success")
-            return see_other("mous.show", slug=partnership.slug, mou_id=mou.id)
-    status = 422 if form.errors else 200
-    return render_template("mous/nominate.html", partnership=partnership, mou=mou,
-                           version=draft, party=party, form=form), status
+    if done := formflow.save(form, lambda: services.nominate_signatory(
+            current_user, party, form.email.data or "")):
+        flash(f"{done.value.name} can now sign for {party.organisation.name}. We have emailed "
+              "them.", "success")
+        return to_mou(partnership, mou)
+    return formflow.render("mous/nominate.html", form, partnership=partnership, mou=mou,
+                           version=draft, party=party)
