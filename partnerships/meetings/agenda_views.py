@@ -24,7 +24,13 @@ from . import agenda
 from .agenda_forms import DeclineForm, ItemForm, PaperForm, RequestForm
 from .models import AgendaItem, ItemRequest, ItemRequestStatus, Meeting
 from .routes import bp
-from .view_helpers import load_managed_meeting, load_meeting, refused, to_meeting
+from .view_helpers import (
+    load_managed_meeting,
+    load_meeting,
+    refused,
+    save_or_go_back,
+    to_meeting,
+)
 
 CANCELLED = "This meeting has been cancelled, so its agenda cannot be changed."
 
@@ -98,10 +104,7 @@ def _item_page(meeting: Meeting, item: AgendaItem | None) -> Page:
         changed = agenda.update_item(current_user, item, form.details())
         return ("Item saved." if changed else "Nothing changed."), item
 
-    try:
-        done = formflow.save(form, save)
-    except Conflict as error:
-        return refused(error, to_meeting(meeting))
+    done = save_or_go_back(form, to_meeting(meeting), save)
     if done:
         message, shown = done.value
         if meeting.agenda_published and message != "Nothing changed.":
@@ -270,11 +273,8 @@ def item_request_new(meeting_id: int) -> Page:
         flash("Items can be requested only for upcoming meetings that are not cancelled.")
         return to_meeting(meeting)
     form = RequestForm()
-    try:
-        done = formflow.save(form, lambda: agenda.request_item(current_user, meeting,
-                                                               form.details()))
-    except Conflict as error:
-        return refused(error, to_meeting(meeting))
+    done = save_or_go_back(form, to_meeting(meeting),
+                           lambda: agenda.request_item(current_user, meeting, form.details()))
     if done:
         flash("Your request has been sent to the forum's convenors. We will email you "
               "when they decide.", "success")
@@ -322,11 +322,8 @@ def item_request_decline(meeting_id: int, request_id: int) -> Page:
         flash("This request has already been decided.")
         return _to_requests(meeting)
     form = DeclineForm()
-    try:
-        done = formflow.save(form, lambda: agenda.decline_request(
-            current_user, item_request, form.reason.data or ""))
-    except Conflict as error:
-        return refused(error, _to_requests(meeting))
+    done = save_or_go_back(form, _to_requests(meeting), lambda: agenda.decline_request(
+        current_user, item_request, form.reason.data or ""))
     if done:
         flash("Request declined. The person who asked has been emailed your reason.",
               "success")

@@ -32,7 +32,7 @@ from .record_forms import (
     minutes_form,
 )
 from .routes import bp
-from .view_helpers import load_managed_meeting, refused, to_meeting
+from .view_helpers import load_managed_meeting, refused, save_or_go_back, to_meeting
 
 MINUTES_ANCHOR = "#minutes"
 
@@ -71,11 +71,8 @@ def attendance(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     registrations = records.attendance_list(meeting)
     form = attendance_form(registrations)
-    try:
-        done = formflow.save(form, lambda: records.record_attendance(current_user, meeting,
-                                                                     form.marks()))
-    except Conflict as error:
-        return refused(error, to_meeting(meeting))
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.record_attendance(
+        current_user, meeting, form.marks()))
     if done:
         flash("Attendance saved.", "success")
         return to_meeting(meeting, MINUTES_ANCHOR)
@@ -88,11 +85,8 @@ def attendance(meeting_id: int) -> Page:
 def walk_in(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     form = WalkInForm()
-    try:
-        done = formflow.save(form, lambda: records.add_walk_in(
-            current_user, meeting, form.name.data or "", form.organisation.data or ""))
-    except Conflict as error:
-        return refused(error, to_meeting(meeting))
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_walk_in(
+        current_user, meeting, form.name.data or "", form.organisation.data or ""))
     if done:
         flash(f"{form.name.data} added as present.", "success")
         return see_other("meetings.attendance", meeting_id=meeting.id)
@@ -109,11 +103,8 @@ def walk_in(meeting_id: int) -> Page:
 def minutes(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     form = minutes_form(list(meeting.items), summary=meeting.minutes_summary)
-    try:
-        done = formflow.save(form, lambda: records.save_minutes(
-            current_user, meeting, form.summary.data or "", form.item_minutes()))
-    except Conflict as error:
-        return refused(error, to_meeting(meeting))
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.save_minutes(
+        current_user, meeting, form.summary.data or "", form.item_minutes()))
     if done:
         if meeting.minutes_published:
             flash("The published minutes have been corrected." if done.value
@@ -155,11 +146,8 @@ def new_decision(meeting_id: int) -> Page:
     form.setup(list(meeting.items))
     if request.method == "GET" and request.args.get("item", "").isdigit():
         form.item_id.data = request.args["item"]
-    try:
-        done = formflow.save(form, lambda: records.add_decision(
-            current_user, meeting, form.text.data or "", form.item()))
-    except Conflict as error:
-        return refused(error, to_meeting(meeting))
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_decision(
+        current_user, meeting, form.text.data or "", form.item()))
     if done:
         flash("Decision added to the minutes.", "success")
         return to_meeting(meeting, MINUTES_ANCHOR)
@@ -187,11 +175,8 @@ def new_action(meeting_id: int) -> Page:
     form = _action_form(meeting)
     if request.method == "GET" and request.args.get("item", "").isdigit():
         form.item_id.data = request.args["item"]
-    try:
-        done = formflow.save(form, lambda: records.add_action(current_user, meeting,
-                                                              _details(form)))
-    except Conflict as error:
-        return refused(error, to_meeting(meeting))
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_action(
+        current_user, meeting, _details(form)))
     if done:
         flash("Action added. Its owner has been emailed." if done.value.owner_id
               or done.value.owner_organisation_id else "Action added.", "success")

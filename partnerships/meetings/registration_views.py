@@ -22,7 +22,13 @@ from . import registrations as rules
 from .models import Meeting, RegistrationStatus
 from .registration_forms import RegisterForm
 from .routes import bp
-from .view_helpers import load_managed_meeting, load_meeting, refused, to_meeting
+from .view_helpers import (
+    load_managed_meeting,
+    load_meeting,
+    refused,
+    save_or_go_back,
+    to_meeting,
+)
 
 ANCHOR = "#registration"
 
@@ -72,9 +78,7 @@ def register(meeting_id: int) -> Page:
         return outcome, registration.holds_place
 
     try:
-        done = formflow.save(form, register)
-    except Conflict as error:
-        return refused(error, _to_section(meeting))
+        done = save_or_go_back(form, _to_section(meeting), register)
     except IntegrityError:  # the same person sent the form twice at once
         db.session.rollback()
         flash("We already have your answer for this meeting. Check it below.")

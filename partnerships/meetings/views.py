@@ -15,7 +15,6 @@ from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
 
 from .. import formflow, pagination, permissions
-from ..errors import Conflict
 from ..extensions import db
 from ..formflow import Page
 from ..forums import services as forum_services
@@ -27,7 +26,7 @@ from . import agenda, feeds, queries, records, registrations, scheduling
 from .forms import CancelForm, EditForm, PostponeForm, ScheduleForm
 from .models import Meeting
 from .routes import bp
-from .view_helpers import load_managed_meeting, load_meeting, refused, to_meeting
+from .view_helpers import load_managed_meeting, load_meeting, save_or_go_back, to_meeting
 
 
 def _forum(slug: str, forum_slug: str) -> Forum:
@@ -197,11 +196,8 @@ def edit(meeting_id: int) -> Page:
             form, "The new date and time are in the past. Check them, or tick the box to "
                   "confirm")
         if not ask_past:
-            try:
-                done = formflow.save(form, lambda: scheduling.update(
-                    current_user, meeting, form.details(), _scope(form)), validate=False)
-            except Conflict as error:
-                return refused(error, to_meeting(meeting))
+            done = save_or_go_back(form, to_meeting(meeting), lambda: scheduling.update(
+                current_user, meeting, form.details(), _scope(form)), validate=False)
             if done:
                 flash("Changes saved." if done.value else "Nothing changed.", "success")
                 return to_meeting(meeting)
