@@ -49,6 +49,10 @@ from ..timeutil import (
 )
 from . import queries
 from .models import (
+    NAME_MAX,
+    NOTES_MAX,
+    REASON_MAX,
+    TITLE_MAX,
     ActionItem,
     AgendaItem,
     AgendaRevision,
@@ -66,10 +70,7 @@ PAPER_KINDS = (uploads.FileKind.PDF, uploads.FileKind.DOCX, uploads.FileKind.ODT
                uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV)
 PAPERS_PER_ITEM = 10
 ITEMS_MAX = 60
-TITLE_MAX = 200
-NOTES_MAX = 10_000
-REASON_MAX = 2_000
-MINUTES_MAX = 600
+MINUTES_MAX = 600  # the most time an item may be allowed
 # Standard items that open the agenda, in their usual order; AOB closes it.
 OPENING_ITEMS = (StandardItem.WELCOME, StandardItem.DECLARATIONS,
                  StandardItem.PREVIOUS_MINUTES, StandardItem.MATTERS_ARISING)
@@ -294,8 +295,8 @@ def _check_item(meeting: Meeting, details: ItemDetails, item: AgendaItem | None 
         raise ValidationError("Enter the item's title", field="title")
     if len(details.title) > TITLE_MAX:
         raise ValidationError(f"Title must be {TITLE_MAX} characters or fewer", field="title")
-    if len(details.presenter_name) > TITLE_MAX:
-        raise ValidationError(f"The presenter's name must be {TITLE_MAX} characters or fewer",
+    if len(details.presenter_name) > NAME_MAX:
+        raise ValidationError(f"The presenter's name must be {NAME_MAX} characters or fewer",
                               field="presenter_name")
     if len(details.notes) > NOTES_MAX:
         raise ValidationError(f"Notes must be {NOTES_MAX} characters or fewer", field="notes")
@@ -564,8 +565,8 @@ def request_item(actor: User, meeting: Meeting, details: RequestDetails) -> Item
     if len(reason) > REASON_MAX:
         raise ValidationError(f"The reason must be {REASON_MAX} characters or fewer",
                               field="reason")
-    if len(presenter) > TITLE_MAX:
-        raise ValidationError(f"Who will present must be {TITLE_MAX} characters or fewer",
+    if len(presenter) > NAME_MAX:
+        raise ValidationError(f"Who will present must be {NAME_MAX} characters or fewer",
                               field="presenter")
     request = ItemRequest(meeting_id=meeting.id, requested_by_id=actor.id, title=title,
                           reason=reason, presenter=presenter)

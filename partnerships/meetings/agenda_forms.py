@@ -10,20 +10,12 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from ..accounts.models import User
-from ..forms import BaseForm, MaxLength, WholeNumberField, submit
+from ..forms import BaseForm, MaxLength, WholeNumberField, reason_form, submit
 from ..organisations.models import Organisation
 from ..uploads import MAX_FILE_BYTES, kinds_text, size_text
-from .agenda import (
-    MINUTES_MAX,
-    NOTES_MAX,
-    PAPER_KINDS,
-    REASON_MAX,
-    TITLE_MAX,
-    ItemDetails,
-    RequestDetails,
-)
+from .agenda import MINUTES_MAX, PAPER_KINDS, ItemDetails, RequestDetails
 from .forms import MARKDOWN_HINT
-from .models import AgendaItem
+from .models import NAME_MAX, NOTES_MAX, REASON_MAX, TITLE_MAX, AgendaItem
 
 NOBODY = ""
 
@@ -32,13 +24,17 @@ def _id(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _title(label: str, hint: str, missing: str) -> StringField:
+    """A required title (of an item, a paper or a requested item)."""
+    return StringField(label, widget=GovTextInput(), description=hint,
+                       validators=[InputRequired(missing), MaxLength(TITLE_MAX, "Title")])
+
+
 class ItemForm(BaseForm):
     """Add or change an agenda item."""
 
-    title = StringField(
-        "Title", widget=GovTextInput(),
-        description="For example, Winter pressures: update from the ICB.",
-        validators=[InputRequired("Enter the item's title"), MaxLength(TITLE_MAX, "Title")])
+    title = _title("Title", "For example, Winter pressures: update from the ICB.",
+                   "Enter the item's title")
     presenter_id = SelectField(
         "Presenter (optional)", widget=GovSelect(), choices=[], default=NOBODY,
         description="A member of the forum.",
@@ -49,7 +45,7 @@ class ItemForm(BaseForm):
     presenter_name = StringField(
         "Or the presenter's name, if they are not a member (optional)", widget=GovTextInput(),
         description="For example, a guest speaker: Dr Amina Shah, Northbridge University.",
-        validators=[MaxLength(TITLE_MAX, "The presenter's name")])
+        validators=[MaxLength(NAME_MAX, "The presenter's name")])
     minutes_allowed = WholeNumberField(
         "Time allowed in minutes (optional)", "the time allowed", required=False,
         description="For example, 20")
@@ -97,10 +93,9 @@ class ItemForm(BaseForm):
 
 
 class PaperForm(BaseForm):
-    title = StringField(
-        "Title of the paper", widget=GovTextInput(),
-        description="For example, Winter plan 2027 (draft for discussion).",
-        validators=[InputRequired("Enter the paper's title"), MaxLength(TITLE_MAX, "Title")])
+    title = _title("Title of the paper",
+                   "For example, Winter plan 2027 (draft for discussion).",
+                   "Enter the paper's title")
     file = FileField(
         "Upload a file",
         description=f"A {kinds_text(PAPER_KINDS)} file, smaller than "
@@ -112,10 +107,9 @@ class PaperForm(BaseForm):
 class RequestForm(BaseForm):
     """A member asks for an item on the agenda."""
 
-    title = StringField(
-        "What is the item?", widget=GovTextInput(),
-        description="A short title, for example Cost of living support this winter.",
-        validators=[InputRequired("Enter a title for the item"), MaxLength(TITLE_MAX, "Title")])
+    title = _title("What is the item?",
+                   "A short title, for example Cost of living support this winter.",
+                   "Enter a title for the item")
     reason = TextAreaField(
         "Why should the forum discuss it?", widget=GovTextArea(),
         description="The convenors read this when they decide.",
@@ -124,7 +118,7 @@ class RequestForm(BaseForm):
     presenter = StringField(
         "Who will present it? (optional)", widget=GovTextInput(),
         description="For example, you, or a colleague and their organisation.",
-        validators=[MaxLength(TITLE_MAX, "Who will present")])
+        validators=[MaxLength(NAME_MAX, "Who will present")])
     submit = submit("Send request")
 
     def details(self) -> RequestDetails:
@@ -132,17 +126,9 @@ class RequestForm(BaseForm):
                               presenter=self.presenter.data or "")
 
 
-class DeclineForm(BaseForm):
-    reason = TextAreaField(
-        "Why are you declining it?", widget=GovTextArea(),
-        description="The person who asked is emailed this reason. Say what would change "
-                    "your decision, if anything: for example, a later meeting.",
-        validators=[InputRequired("Enter why the item is declined"),
-                    MaxLength(REASON_MAX, "The reason")])
-    submit = submit("Decline the request")
-
-
-class ButtonForm(BaseForm):
-    """A button-only form (publish, move, remove, accept): CSRF only."""
-
-    submit = submit("Continue")
+DeclineForm = reason_form(
+    label="Why are you declining it?",
+    description="The person who asked is emailed this reason. Say what would change your "
+                "decision, if anything: for example, a later meeting.",
+    button="Decline the request", limit=REASON_MAX,
+    required="Enter why the item is declined", name="DeclineForm")

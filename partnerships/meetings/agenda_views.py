@@ -10,26 +10,38 @@ htmx the builder's list is swapped in place.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions, uploads
+from .. import formflow, permissions, uploads
 from ..errors import Conflict, ValidationError
 from ..extensions import db
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..htmx import hx_redirect, render_page_or_partial, wants_fragment
 from . import agenda
-from .agenda_forms import ButtonForm, DeclineForm, ItemForm, PaperForm, RequestForm
+from .agenda_forms import DeclineForm, ItemForm, PaperForm, RequestForm
 from .models import AgendaItem, ItemRequest, ItemRequestStatus, Meeting
 from .routes import bp
-from .view_helpers import load_managed_meeting, load_meeting, to_meeting
+from .view_helpers import (
+    load_managed_meeting,
+    load_meeting,
+    refused,
+    save_or_go_back,
+    to_meeting,
+)
 
-Page = str | Response | tuple[str, int]
 CANCELLED = "This meeting has been cancelled, so its agenda cannot be changed."
 
 
 def _builder(meeting: Meeting, anchor: str = "") -> Response:
-    return redirect(url_for("meetings.agenda_builder", meeting_id=meeting.id) + anchor, 303)
+    return see_other("meetings.agenda_builder", meeting_id=meeting.id,
+                     _anchor=anchor[1:] or None)
+
+
+def _to_requests(meeting: Meeting) -> Response:
+    return see_other("meetings.item_requests", meeting_id=meeting.id)
 
 
 def _editable(meeting_id: int) -> Meeting:
@@ -54,12 +66,6 @@ def _request(meeting: Meeting, request_id: int) -> ItemRequest:
     if item_request is None:
         abort(404)
     return item_request
-
-
-def _conflict(meeting: Meeting, error: Conflict) -> Response:
-    db.session.rollback()
-    flash(error.message)
-    return to_meeting(meeting)
 
 
 def _builder_context(meeting: Meeting) -> dict[str, object]:
@@ -89,30 +95,24 @@ def _item_page(meeting: Meeting, item: AgendaItem | None) -> Page:
     form.set_choices(people, organisations, item)
     if request.method == "GET" and item is not None:
         form.fill(item)
-    if form.validate_on_submit():
-        try:
-            if item is None:
-                added = agenda.add_item(current_user, meeting, form.details())
-                message = f"Item {added.position} added: {added.title}."
-                anchor = f"#item-{added.id}"
-            else:
-                changed = agenda.update_item(current_user, item, form.details())
-                message = "Item saved." if changed else "Nothing changed."
-                anchor = f"#item-{item.id}"
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        except Conflict as error:
-            return _conflict(meeting, error)
-        else:
-            db.session.commit()
-            if meeting.agenda_published and message != "Nothing changed.":
-                message += " The change is noted on the agenda and members have been told."
-            flash(message, "success")
-            return _builder(meeting, anchor)
-    status = 422 if form.errors else 200
-    return render_template("meetings/agenda_item.html", form=form, meeting=meeting,
-                           forum=meeting.forum, item=item), status
+
+    def save() -> tuple[str, AgendaItem]:
+        """The message and the item to show, once added or changed."""
+        if item is None:
+            added = agenda.add_item(current_user, meeting, form.details())
+            return f"Item {added.position} added: {added.title}.", added
+        changed = agenda.update_item(current_user, item, form.details())
+        return ("Item saved." if changed else "Nothing changed."), item
+
+    done = save_or_go_back(form, to_meeting(meeting), save)
+    if done:
+        message, shown = done.value
+        if meeting.agenda_published and message != "Nothing changed.":
+            message += " The change is noted on the agenda and members have been told."
+        flash(message, "success")
+        return _builder(meeting, f"#item-{shown.id}")
+    return formflow.render("meetings/agenda_item.html", form, meeting=meeting,
+                           forum=meeting.forum, item=item)
 
 
 @bp.route("/meetings/<int:meeting_id>/agenda/items/new", methods=["GET", "POST"])
@@ -141,9 +141,7 @@ def agenda_item_remove(meeting_id: int, item_id: int) -> Response:
     try:
         orphans = agenda.remove_item(current_user, item)
     except Conflict as error:
-        db.session.rollback()
-        flash(error.message)
-        return _builder(meeting)
+        return refused(error, _builder(meeting))
     db.session.commit()
     for name in orphans:
         uploads.delete(name)
@@ -177,15 +175,12 @@ def agenda_standard(meeting_id: int) -> Response:
     meeting = _editable(meeting_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        added = agenda.add_standard_items(current_user, meeting)
-    except ValidationError as error:
-        db.session.rollback()
-        flash(error.message)
-        return _builder(meeting)
-    db.session.commit()
-    if added:
-        flash(f"Standard items added: {', '.join(item.title for item in added)}.", "success")
+    done = formflow.apply(lambda: agenda.add_standard_items(current_user, meeting))
+    if not done:
+        flash(done.message)
+    elif done.value:
+        flash(f"Standard items added: {', '.join(item.title for item in done.value)}.",
+              "success")
     else:
         flash("The standard items are already on the agenda.")
     return _builder(meeting)
@@ -201,19 +196,12 @@ def agenda_paper_new(meeting_id: int, item_id: int) -> Page:
     meeting = _editable(meeting_id)
     item = _item(meeting, item_id)
     form = PaperForm()
-    if form.validate_on_submit():
-        try:
-            paper = agenda.add_paper(current_user, item, form.title.data or "", form.file.data)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"Paper added to item {item.position}: {paper.title}.", "success")
-            return _builder(meeting, f"#item-{item.id}")
-    status = 422 if form.errors else 200
-    return render_template("meetings/agenda_paper.html", form=form, meeting=meeting,
-                           forum=meeting.forum, item=item, kinds=agenda.PAPER_KINDS), status
+    if done := formflow.save(form, lambda: agenda.add_paper(
+            current_user, item, form.title.data or "", form.file.data)):
+        flash(f"Paper added to item {item.position}: {done.value.title}.", "success")
+        return _builder(meeting, f"#item-{item.id}")
+    return formflow.render("meetings/agenda_paper.html", form, meeting=meeting,
+                           forum=meeting.forum, item=item, kinds=agenda.PAPER_KINDS)
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/papers/<int:paper_id>/remove")
@@ -254,28 +242,21 @@ def agenda_publish(meeting_id: int) -> Page:
         flash("The agenda has already been published.")
         return to_meeting(meeting, "#agenda")
     form = ButtonForm()
-    form.submit.label.text = "Publish the agenda"
     problem = None
     if form.validate_on_submit():
-        try:
-            notice = agenda.publish(current_user, meeting)
-        except ValidationError as error:
-            db.session.rollback()
-            problem = error.message
-            form.add_error("submit", error.message)
-        else:
-            db.session.commit()
+        if notice := formflow.apply(lambda: agenda.publish(current_user, meeting)):
             flash("Agenda published. The forum's members and the people registered have been "
-                  "emailed." + ("" if notice.met else
-                                f" It was published with less than {notice.days} clear "
-                                "working days' notice, and the meeting's record says so."),
-                  "success")
+                  "emailed." + ("" if notice.value.met else
+                                f" It was published with less than {notice.value.days} "
+                                "clear working days' notice, and the meeting's record says "
+                                "so."), "success")
             return to_meeting(meeting, "#agenda")
+        problem = notice.message
     count = len(meeting.items)
-    status = 422 if problem else 200
+    # Only the service's refusal is shown (the page has no field to mark), so only it is 422.
     return render_template("meetings/agenda_publish.html", form=form, meeting=meeting,
                            forum=meeting.forum, notice=agenda.notice_for(meeting),
-                           item_count=count, problem=problem), status
+                           item_count=count, problem=problem), 422 if problem else 200
 
 
 # --- Item requests --------------------------------------------------------------------------
@@ -292,22 +273,14 @@ def item_request_new(meeting_id: int) -> Page:
         flash("Items can be requested only for upcoming meetings that are not cancelled.")
         return to_meeting(meeting)
     form = RequestForm()
-    if form.validate_on_submit():
-        try:
-            agenda.request_item(current_user, meeting, form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        except Conflict as error:
-            return _conflict(meeting, error)
-        else:
-            db.session.commit()
-            flash("Your request has been sent to the forum's convenors. We will email you "
-                  "when they decide.", "success")
-            return to_meeting(meeting, "#agenda")
-    status = 422 if form.errors else 200
-    return render_template("meetings/request_new.html", form=form, meeting=meeting,
-                           forum=meeting.forum), status
+    done = save_or_go_back(form, to_meeting(meeting),
+                           lambda: agenda.request_item(current_user, meeting, form.details()))
+    if done:
+        flash("Your request has been sent to the forum's convenors. We will email you "
+              "when they decide.", "success")
+        return to_meeting(meeting, "#agenda")
+    return formflow.render("meetings/request_new.html", form, meeting=meeting,
+                           forum=meeting.forum)
 
 
 @bp.get("/meetings/<int:meeting_id>/requests")
@@ -332,13 +305,11 @@ def item_request_accept(meeting_id: int, request_id: int) -> Response:
     try:
         item = agenda.accept_request(current_user, item_request)
     except (Conflict, ValidationError) as error:
-        db.session.rollback()
-        flash(error.message)
-        return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+        return refused(error, _to_requests(meeting))
     db.session.commit()
     flash(f"Accepted: {item.title} is item {item.position} on the agenda. "
           "The person who asked has been emailed.", "success")
-    return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+    return _to_requests(meeting)
 
 
 @bp.route("/meetings/<int:meeting_id>/requests/<int:request_id>/decline",
@@ -349,23 +320,13 @@ def item_request_decline(meeting_id: int, request_id: int) -> Page:
     item_request = _request(meeting, request_id)
     if item_request.status is not ItemRequestStatus.PENDING:
         flash("This request has already been decided.")
-        return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
+        return _to_requests(meeting)
     form = DeclineForm()
-    if form.validate_on_submit():
-        try:
-            agenda.decline_request(current_user, item_request, form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        except Conflict as error:
-            db.session.rollback()
-            flash(error.message)
-            return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
-        else:
-            db.session.commit()
-            flash("Request declined. The person who asked has been emailed your reason.",
-                  "success")
-            return redirect(url_for("meetings.item_requests", meeting_id=meeting.id), 303)
-    status = 422 if form.errors else 200
-    return render_template("meetings/request_decline.html", form=form, meeting=meeting,
-                           forum=meeting.forum, item_request=item_request), status
+    done = save_or_go_back(form, _to_requests(meeting), lambda: agenda.decline_request(
+        current_user, item_request, form.reason.data or ""))
+    if done:
+        flash("Request declined. The person who asked has been emailed your reason.",
+              "success")
+        return _to_requests(meeting)
+    return formflow.render("meetings/request_decline.html", form, meeting=meeting,
+                           forum=meeting.forum, item_request=item_request)

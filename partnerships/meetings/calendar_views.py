@@ -31,12 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import permissions
 from ..extensions import db, limiter
+from ..formflow import Page, see_other
 from ..forums import services as forum_services
 from ..modelbase import utcnow
 from ..partnership.models import Partnership
@@ -235,7 +236,7 @@ def personal_feed(token: str) -> Response:
 
 
 def _to_my_meetings() -> Response:
-    return redirect(url_for("meetings.mine") + "#calendar-feed", 303)
+    return see_other("meetings.mine", _anchor="calendar-feed")
 
 
 @bp.post("/my/meetings/calendar")
@@ -249,7 +250,7 @@ def create_personal_feed() -> Response:
 
 @bp.route("/my/meetings/calendar/reset", methods=["GET", "POST"])
 @login_required
-def reset_personal_feed() -> str | Response:
+def reset_personal_feed() -> Page:
     """Ask first: every calendar app using the old link stops getting updates."""
     if request.method == "GET":
         context = feeds.personal_feed_context(current_user)

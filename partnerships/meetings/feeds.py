@@ -48,10 +48,10 @@ from sqlalchemy.orm import joinedload
 from .. import audit, permissions
 from ..accounts.models import User
 from ..extensions import db
-from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
+from ..forums.models import Forum, Visibility
 from ..partnership.models import Partnership
 from . import ical, queries
-from .models import CalendarToken, Meeting, MeetingStatus, Registration, RegistrationStatus
+from .models import CalendarToken, Meeting, MeetingStatus, Registration
 
 TOKEN_LENGTH = 32
 TOKEN_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
@@ -106,18 +106,11 @@ def forum_feed(forum: Forum, now: datetime) -> Feed:
 
 def personal_feed(user: User, now: datetime) -> Feed:
     """Same choice of meetings as ``queries.my_meetings``, over the calendar window."""
-    member_of = select(ForumMember.forum_id).where(
-        ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
-    convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
-    registered = select(Registration.meeting_id).where(
-        Registration.user_id == user.id, Registration.status != RegistrationStatus.CANCELLED)
-    mine = or_(Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
-               Meeting.id.in_(registered))
     return Feed(
         key=("personal", user.id),
         name=f"My meetings ({current_app.config['SERVICE_NAME']})",
         about="Meetings of your forums and meetings you registered for.",
-        conditions=[mine, permissions.meetings_visible_to(user), *in_window(now)],
+        conditions=[queries.is_mine(user), permissions.meetings_visible_to(user), *in_window(now)],
         owner=user,
         extra=[bool(user.is_site_admin)],
     )

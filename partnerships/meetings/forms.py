@@ -21,7 +21,20 @@ from ..forms import (
     submit,
 )
 from ..forums.models import Visibility
-from .models import Meeting, MeetingFormat, RecurrenceKind
+from .models import (
+    ACCESS_NOTES_MAX,
+    ADDRESS_MAX,
+    DESCRIPTION_MAX,
+    JOINING_DETAILS_MAX,
+    JOINING_URL_MAX,
+    NAME_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    TRAVEL_MAX,
+    Meeting,
+    MeetingFormat,
+    RecurrenceKind,
+)
 from .scheduling import MeetingDetails, Recurrence
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
@@ -46,6 +59,23 @@ def _area(label: str, what: str, limit: int, hint: str | None = None,
     return TextAreaField(label, description=hint, widget=GovTextArea(), validators=validators)
 
 
+def _reason(what: str, hint: str) -> TextAreaField:
+    """Why the meeting is ``what`` ("cancelled"): required, and emailed to those who
+    registered."""
+    return _area(f"Why is the meeting {what}?", "The reason", REASON_MAX, hint=hint,
+                 missing=f"Enter why the meeting is {what}")
+
+
+def _scope(label: str) -> RadioField:
+    """For a meeting of a series: only this one, or it and the later ones."""
+    return RadioField(
+        label, widget=Radios(),
+        choices=[SelectChoice("this", "Only this meeting"),
+                 SelectChoice("following", "This and the later meetings of the series")],
+        default="this", validate_choice=False,
+    )
+
+
 def _yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
@@ -55,9 +85,9 @@ def _yes_no_value(value: bool | None) -> str:
 
 
 class MeetingForm(BaseForm):
-    title = _text("Title", "a title", 200, required=True,
+    title = _text("Title", "a title", TITLE_MAX, required=True,
                   hint="For example, VCSE Alliance quarterly meeting.")
-    description = _area("Short description (optional)", "Description", 5000,
+    description = _area("Short description (optional)", "Description", DESCRIPTION_MAX,
                         hint=MARKDOWN_HINT)
     day = UKDateField("Date", "the date of the meeting", error_name="Date",
                       description="For example, 14 4 2027")
@@ -69,23 +99,25 @@ class MeetingForm(BaseForm):
         validators=[InputRequired("Select in person, online or hybrid")],
         invalid_choice_message="Select in person, online or hybrid",
     )
-    venue_name = _text("Venue (not needed for online meetings)", "the venue", 200,
+    venue_name = _text("Venue (not needed for online meetings)", "the venue", NAME_MAX,
                        hint="For example, Northbridge Civic Centre, Room 2.")
-    venue_address = _area("Venue address", "Venue address", 500)
+    venue_address = _area("Venue address", "Venue address", ADDRESS_MAX)
     step_free_access = RadioField("Step-free access", widget=Radios(), choices=YES_NO_UNKNOWN,
                                   validate_choice=False)
     hearing_loop = RadioField("Hearing loop", widget=Radios(), choices=YES_NO_UNKNOWN,
                               validate_choice=False)
-    parking = _area("Parking (optional)", "Parking", 1000,
+    parking = _area("Parking (optional)", "Parking", TRAVEL_MAX,
                     hint="For example, blue badge spaces at the front.")
-    public_transport = _area("Nearest public transport (optional)", "Public transport", 1000,
+    public_transport = _area("Nearest public transport (optional)", "Public transport",
+                             TRAVEL_MAX,
                              hint="For example, Northbridge station, 5 minutes' walk.")
-    access_notes = _area("Other access information (optional)", "Access information", 2000)
+    access_notes = _area("Other access information (optional)", "Access information",
+                          ACCESS_NOTES_MAX)
     joining_url = _text("Online joining link (needed for online and hybrid meetings)",
-                        "the joining link", 500,
+                        "the joining link", JOINING_URL_MAX,
                         hint="Shown only to the forum's members and people who registered.")
     joining_details = _area("Dial-in number or other joining details (optional)",
-                            "Joining details", 1000,
+                            "Joining details", JOINING_DETAILS_MAX,
                             hint="Shown only to the same people as the joining link.")
     capacity = WholeNumberField(
         "Capacity (optional)", "the capacity", required=False,
@@ -198,33 +230,19 @@ class ScheduleForm(MeetingForm):
 
 
 class EditForm(MeetingForm):
-    scope = RadioField(
-        "Change which meetings?", widget=Radios(),
-        choices=[SelectChoice("this", "Only this meeting"),
-                 SelectChoice("following", "This and the later meetings of the series")],
-        default="this", validate_choice=False,
-    )
+    scope = _scope("Change which meetings?")
     submit = submit("Save changes")
 
 
 class CancelForm(BaseForm):
-    reason = _area("Why is the meeting cancelled?", "The reason", 2000,
-                   hint="Everyone who registered is emailed this reason, and it is shown on "
-                        "the meeting page.",
-                   missing="Enter why the meeting is cancelled")
-    scope = RadioField(
-        "Cancel which meetings?", widget=Radios(),
-        choices=[SelectChoice("this", "Only this meeting"),
-                 SelectChoice("following", "This and the later meetings of the series")],
-        default="this", validate_choice=False,
-    )
+    reason = _reason("cancelled", "Everyone who registered is emailed this reason, and it "
+                                  "is shown on the meeting page.")
+    scope = _scope("Cancel which meetings?")
     submit = submit("Cancel the meeting")
 
 
 class PostponeForm(BaseForm):
-    reason = _area("Why is the meeting postponed?", "The reason", 2000,
-                   hint="Everyone who registered is emailed this reason.",
-                   missing="Enter why the meeting is postponed")
+    reason = _reason("postponed", "Everyone who registered is emailed this reason.")
     day = UKDateField("New date (optional)", "the new date", required=False,
                       error_name="New date",
                       description="Leave empty if the new date is not yet known. For "

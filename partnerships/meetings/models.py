@@ -30,21 +30,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
+from ..enums import LabelledEnum
 from ..extensions import db
 from ..forums.models import Forum, Visibility
 from ..modelbase import StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
 
 
-class MeetingFormat(StrEnum):
-    IN_PERSON = "in_person"
-    ONLINE = "online"
-    HYBRID = "hybrid"
-
-    @property
-    def label(self) -> str:
-        return {"in_person": "In person", "online": "Online",
-                "hybrid": "Hybrid (in person and online)"}[self.value]
+class MeetingFormat(LabelledEnum):
+    IN_PERSON = "in_person", "In person"
+    ONLINE = "online", "Online"
+    HYBRID = "hybrid", "Hybrid (in person and online)"
 
     @property
     def has_venue(self) -> bool:
@@ -55,18 +51,13 @@ class MeetingFormat(StrEnum):
         return self is not MeetingFormat.IN_PERSON
 
 
-class MeetingStatus(StrEnum):
+class MeetingStatus(LabelledEnum):
     """A meeting is never deleted once scheduled: it is cancelled or postponed, and the
     page says so and why."""
 
-    SCHEDULED = "scheduled"
-    POSTPONED = "postponed"  # no new date yet (calendars show it as tentative)
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return {"scheduled": "Scheduled", "postponed": "Postponed",
-                "cancelled": "Cancelled"}[self.value]
+    SCHEDULED = "scheduled", "Scheduled"
+    POSTPONED = "postponed", "Postponed"  # no new date yet (calendars show it as tentative)
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class AgendaStatus(StrEnum):
@@ -80,21 +71,17 @@ class MinutesStatus(StrEnum):
     PUBLISHED = "published"  # approved and public (with the meeting's visibility)
 
 
-class RecurrenceKind(StrEnum):
+class RecurrenceKind(LabelledEnum):
     """The series patterns partnership meetings use."""
 
-    MONTHLY_NTH_WEEKDAY = "monthly_nth_weekday"  # e.g. the second Tuesday of each month
-    EVERY_N_WEEKS = "every_n_weeks"              # e.g. every 6 weeks on the same weekday
-    QUARTERLY_NTH_WEEKDAY = "quarterly_nth_weekday"  # every 3 months, same nth weekday
-
-    @property
-    def label(self) -> str:
-        return {
-            "monthly_nth_weekday": "Monthly, on the same weekday of the month "
-                                   "(for example the second Tuesday)",
-            "every_n_weeks": "Every few weeks, on the same weekday",
-            "quarterly_nth_weekday": "Quarterly, on the same weekday of the month",
-        }[self.value]
+    # e.g. the second Tuesday of each month
+    MONTHLY_NTH_WEEKDAY = ("monthly_nth_weekday", "Monthly, on the same weekday of the "
+                           "month (for example the second Tuesday)")
+    # e.g. every 6 weeks on the same weekday
+    EVERY_N_WEEKS = "every_n_weeks", "Every few weeks, on the same weekday"
+    # every 3 months, same nth weekday
+    QUARTERLY_NTH_WEEKDAY = ("quarterly_nth_weekday",
+                             "Quarterly, on the same weekday of the month")
 
 
 class MeetingSeries(TimestampMixin, db.Model):
@@ -122,6 +109,20 @@ class MeetingSeries(TimestampMixin, db.Model):
     )
 
 
+# Length limits, each beside the columns it protects: the column's size where it has
+# one, and what the forms and services check.
+TITLE_MAX = 200  # titles of meetings, agenda items, papers and requested items
+NAME_MAX = 200  # venues, presenters, walk-ins and their organisations
+DESCRIPTION_MAX = 5_000
+ADDRESS_MAX = 500
+TRAVEL_MAX = 1_000  # parking, public transport
+ACCESS_NOTES_MAX = 2_000
+JOINING_URL_MAX = 500
+JOINING_DETAILS_MAX = 1_000
+REASON_MAX = 2_000  # why a meeting is cancelled or postponed; an item request's reasons
+MINUTES_MAX = 20_000  # the minutes' summary, and each agenda item's minutes
+
+
 class Meeting(TimestampMixin, db.Model):
     """One meeting of a forum (possibly one occurrence of a series)."""
 
@@ -135,19 +136,20 @@ class Meeting(TimestampMixin, db.Model):
     )
     # The UK date this occurrence was generated for (kept when it is moved).
     occurrence_date: Mapped[date | None] = mapped_column(Date)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     format: Mapped[MeetingFormat] = mapped_column(str_enum(MeetingFormat), nullable=False)
-    venue_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    venue_name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False, default="")
     venue_address: Mapped[str] = mapped_column(Text, nullable=False, default="")
     step_free_access: Mapped[bool | None] = mapped_column(Boolean)
     hearing_loop: Mapped[bool | None] = mapped_column(Boolean)
     parking: Mapped[str] = mapped_column(Text, nullable=False, default="")
     public_transport: Mapped[str] = mapped_column(Text, nullable=False, default="")
     access_notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    joining_url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    joining_url: Mapped[str] = mapped_column(String(JOINING_URL_MAX), nullable=False,
+                                             default="")
     joining_details: Mapped[str] = mapped_column(Text, nullable=False, default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
     # Places taken by confirmed registrations that count against the capacity. Changed
@@ -234,24 +236,22 @@ class Meeting(TimestampMixin, db.Model):
         return f"<Meeting {self.id} {self.title!r}>"
 
 
-class StandardItem(StrEnum):
-    """Items most agendas open or close with; added in one go."""
+class StandardItem(LabelledEnum):
+    """Items most agendas open or close with; added in one go. The label is the item's
+    title."""
 
-    WELCOME = "welcome"
-    DECLARATIONS = "declarations"
-    PREVIOUS_MINUTES = "previous_minutes"
-    MATTERS_ARISING = "matters_arising"
-    AOB = "aob"
+    WELCOME = "welcome", "Welcome, introductions and apologies"
+    DECLARATIONS = "declarations", "Declarations of interest"
+    PREVIOUS_MINUTES = "previous_minutes", "Minutes of the last meeting"
+    MATTERS_ARISING = "matters_arising", "Matters arising and actions"
+    AOB = "aob", "Any other business"
 
     @property
-    def title(self) -> str:
-        return {
-            "welcome": "Welcome, introductions and apologies",
-            "declarations": "Declarations of interest",
-            "previous_minutes": "Minutes of the last meeting",
-            "matters_arising": "Matters arising and actions",
-            "aob": "Any other business",
-        }[self.value]
+    def title(self) -> str:  # type: ignore[override]  (str.title is a method)
+        return self.label
+
+
+NOTES_MAX = 10_000  # an agenda item's notes
 
 
 class AgendaItem(TimestampMixin, db.Model):
@@ -263,14 +263,14 @@ class AgendaItem(TimestampMixin, db.Model):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
                                             nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     standard: Mapped[StandardItem | None] = mapped_column(str_enum(StandardItem))
     presenter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     presenter_organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
     # A presenter without an account here (e.g. a guest speaker).
-    presenter_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    presenter_name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False, default="")
     minutes_allowed: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
     minutes: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -297,7 +297,7 @@ class Paper(StoredFileMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"),
                                          nullable=False)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
 
     item: Mapped[AgendaItem] = relationship(back_populates="papers")
 
@@ -340,9 +340,9 @@ class ItemRequest(TimestampMixin, db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
-    presenter: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    presenter: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False, default="")
     status: Mapped[ItemRequestStatus] = mapped_column(
         str_enum(ItemRequestStatus), nullable=False, default=ItemRequestStatus.PENDING
     )
@@ -362,17 +362,12 @@ class ItemRequest(TimestampMixin, db.Model):
     )
 
 
-class Response(StrEnum):
+class Response(LabelledEnum):
     """What a person says they will do."""
 
-    IN_PERSON = "in_person"
-    ONLINE = "online"
-    APOLOGIES = "apologies"
-
-    @property
-    def label(self) -> str:
-        return {"in_person": "Attending in person", "online": "Attending online",
-                "apologies": "Sending apologies"}[self.value]
+    IN_PERSON = "in_person", "Attending in person"
+    ONLINE = "online", "Attending online"
+    APOLOGIES = "apologies", "Sending apologies"
 
 
 class RegistrationStatus(StrEnum):
@@ -381,14 +376,13 @@ class RegistrationStatus(StrEnum):
     CANCELLED = "cancelled"  # the person cancelled (kept for the record and the count)
 
 
-class Attendance(StrEnum):
-    PRESENT = "present"
-    APOLOGIES = "apologies"
-    ABSENT = "absent"
+class Attendance(LabelledEnum):
+    PRESENT = "present", "Present"
+    APOLOGIES = "apologies", "Apologies"
+    ABSENT = "absent", "Absent"
 
-    @property
-    def label(self) -> str:
-        return {"present": "Present", "apologies": "Apologies", "absent": "Absent"}[self.value]
+
+ACCESS_MAX = 2_000  # a person's access requirements
 
 
 class Registration(TimestampMixin, db.Model):
@@ -402,8 +396,9 @@ class Registration(TimestampMixin, db.Model):
                                             nullable=False)
     # None for a walk-in without an account here.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    walk_in_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    walk_in_organisation: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    walk_in_name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False, default="")
+    walk_in_organisation: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False,
+                                                      default="")
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
@@ -435,6 +430,9 @@ class Registration(TimestampMixin, db.Model):
         return self.user.name if self.user is not None else self.walk_in_name
 
 
+DECISION_MAX = 5_000
+
+
 class Decision(TimestampMixin, db.Model):
     """A decision recorded in the minutes."""
 
@@ -451,14 +449,13 @@ class Decision(TimestampMixin, db.Model):
     __table_args__ = (Index("ix_meeting_decisions_meeting_id", "meeting_id"),)
 
 
-class ActionStatus(StrEnum):
-    OPEN = "open"
-    DONE = "done"
-    DROPPED = "dropped"
+class ActionStatus(LabelledEnum):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    DROPPED = "dropped", "Dropped"
 
-    @property
-    def label(self) -> str:
-        return {"open": "Open", "done": "Done", "dropped": "Dropped"}[self.value]
+
+ACTION_MAX = 2_000  # what is to be done
 
 
 class ActionItem(TimestampMixin, db.Model):
@@ -499,6 +496,9 @@ class ActionItem(TimestampMixin, db.Model):
         Index("ix_meeting_actions_owner_status", "owner_id", "status"),
         Index("ix_meeting_actions_owner_org_status", "owner_organisation_id", "status"),
     )
+
+
+PROGRESS_NOTE_MAX = 5_000
 
 
 class ActionUpdate(db.Model):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import permissions
@@ -71,18 +71,24 @@ def next_meetings(user: Any, *, forum_id: int | None = None,
         .order_by(Meeting.starts_at, Meeting.id).limit(limit)))
 
 
-def my_meetings(user: Any, *, past: bool = False, now: datetime | None = None,
-                limit: int = 100) -> list[Meeting]:
-    """Meetings of the forums ``user`` belongs to or convenes, and meetings they
-    registered for (and did not cancel)."""
-    now = now or utcnow()
+def is_mine(user: Any) -> ColumnElement[bool]:
+    """A meeting of a forum ``user`` belongs to or convenes, or one they registered for
+    (and did not cancel): "My meetings" and the personal calendar feed."""
     member_of = select(ForumMember.forum_id).where(
         ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
     convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
     registered = select(Registration.meeting_id).where(
         Registration.user_id == user.id, Registration.status != RegistrationStatus.CANCELLED)
-    mine = or_(Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
+    return or_(Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
                Meeting.id.in_(registered))
+
+
+def my_meetings(user: Any, *, past: bool = False, now: datetime | None = None,
+                limit: int = 100) -> list[Meeting]:
+    """Meetings of the forums ``user`` belongs to or convenes, and meetings they
+    registered for (and did not cancel)."""
+    now = now or utcnow()
+    mine = is_mine(user)
     when = Meeting.ends_at <= now if past else Meeting.ends_at > now
     order = (Meeting.starts_at.desc(),) if past else (Meeting.starts_at,)
     return list(db.session.scalars(

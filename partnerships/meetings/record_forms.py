@@ -17,18 +17,23 @@ from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, MaxLength, Radios, UKDateField, submit
-from .models import ActionItem, ActionStatus, AgendaItem, Attendance, Registration
+from .models import (
+    ACTION_MAX,
+    DECISION_MAX,
+    MINUTES_MAX,
+    NAME_MAX,
+    PROGRESS_NOTE_MAX,
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    Attendance,
+    Registration,
+)
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")
 ATTENDANCE_PREFIX = "attendance-"
 MINUTES_PREFIX = "item-"
-
-
-class ButtonForm(BaseForm):
-    """A button-only form (publish the minutes): CSRF only."""
-
-    submit = submit("Continue")
 
 
 # --- Attendance ---------------------------------------------------------------------------
@@ -92,9 +97,9 @@ def _suggested(registration: Registration) -> str | None:
 class WalkInForm(BaseForm):
     name = StringField("Name", widget=GovTextInput(),
                        validators=[InputRequired("Enter the name of the person who came"),
-                                   MaxLength(200, "Name")])
+                                   MaxLength(NAME_MAX, "Name")])
     organisation = StringField("Organisation (optional)", widget=GovTextInput(),
-                               validators=[MaxLength(200, "Organisation")])
+                               validators=[MaxLength(NAME_MAX, "Organisation")])
     submit = submit("Add walk-in")
 
 
@@ -107,7 +112,7 @@ class MinutesForm(BaseForm):
     summary = TextAreaField("Summary (optional)", widget=GovTextArea(),
                             description="A short account of the meeting as a whole. "
                                         + MARKDOWN_HINT,
-                            validators=[MaxLength(20000, "The summary")])
+                            validators=[MaxLength(MINUTES_MAX, "The summary")])
     submit = submit("Save draft minutes")
 
     def item_fields(self) -> list[Any]:
@@ -127,7 +132,7 @@ def minutes_form(items: list[AgendaItem], summary: str = "") -> MinutesForm:
     for number, item in enumerate(items, start=1):
         setattr(Form, f"{MINUTES_PREFIX}{item.id}", TextAreaField(
             f"{number}. {item.title}", widget=GovTextArea(), default=item.minutes,
-            validators=[MaxLength(20000, f"The minutes of item {number}")]))
+            validators=[MaxLength(MINUTES_MAX, f"The minutes of item {number}")]))
     return Form(summary=summary)
 
 
@@ -148,7 +153,7 @@ class DecisionForm(BaseForm):
     text = TextAreaField("What was decided?", widget=GovTextArea(),
                          description=MARKDOWN_HINT,
                          validators=[InputRequired("Enter what was decided"),
-                                     MaxLength(5000, "The decision")])
+                                     MaxLength(DECISION_MAX, "The decision")])
     item_id = SelectField("Agenda item (optional)", widget=GovSelect(), choices=[],
                           validate_choice=False)
     submit = submit("Add decision")
@@ -167,7 +172,7 @@ class DecisionForm(BaseForm):
 class ActionForm(BaseForm):
     description = TextAreaField("What is to be done?", widget=GovTextArea(),
                                 validators=[InputRequired("Enter what is to be done"),
-                                            MaxLength(2000, "The action")])
+                                            MaxLength(ACTION_MAX, "The action")])
     owner_id = SelectField("Person responsible", widget=GovSelect(), choices=[],
                            validate_choice=False,
                            description="A member of the forum. They are emailed the action.")
@@ -223,7 +228,7 @@ class ActionUpdateForm(BaseForm):
     body = TextAreaField("Progress note", widget=GovTextArea(),
                          description="What has happened since. Optional if you only change "
                                      "the status.",
-                         validators=[MaxLength(5000, "The progress note")])
+                         validators=[MaxLength(PROGRESS_NOTE_MAX, "The progress note")])
     status = RadioField(
         "Status", widget=Radios(),
         choices=[SelectChoice(status.value, status.label) for status in ActionStatus],

@@ -10,13 +10,15 @@ is refused with a message on the meeting page.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions
+from .. import formflow, permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db, login_manager
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..timeutil import today_uk
 from . import records
 from .models import ActionItem, ActionStatus, Meeting, Registration
@@ -24,16 +26,14 @@ from .record_forms import (
     ActionForm,
     ActionUpdateForm,
     AttendanceForm,
-    ButtonForm,
     DecisionForm,
     WalkInForm,
     attendance_form,
     minutes_form,
 )
 from .routes import bp
-from .view_helpers import load_managed_meeting, to_meeting
+from .view_helpers import load_managed_meeting, refused, save_or_go_back, to_meeting
 
-Page = str | Response | tuple[str, int]
 MINUTES_ANCHOR = "#minutes"
 
 
@@ -47,12 +47,6 @@ def _recording(meeting_id: int) -> Meeting:
         flash(reason)
         abort(to_meeting(meeting))
     return meeting
-
-
-def _refused(meeting: Meeting, error: Conflict) -> Response:
-    db.session.rollback()
-    flash(error.message)
-    return to_meeting(meeting)
 
 
 # --- Attendance ------------------------------------------------------------------------------
@@ -77,16 +71,13 @@ def attendance(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     registrations = records.attendance_list(meeting)
     form = attendance_form(registrations)
-    if form.validate_on_submit():
-        try:
-            records.record_attendance(current_user, meeting, form.marks())
-        except Conflict as error:
-            return _refused(meeting, error)
-        db.session.commit()
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.record_attendance(
+        current_user, meeting, form.marks()))
+    if done:
         flash("Attendance saved.", "success")
         return to_meeting(meeting, MINUTES_ANCHOR)
-    status = 422 if form.errors else 200
-    return _attendance_page(meeting, registrations, form=form, status=status)
+    return _attendance_page(meeting, registrations, form=form,
+                            status=formflow.status_for(form))
 
 
 @bp.post("/meetings/<int:meeting_id>/attendance/walk-in")
@@ -94,19 +85,12 @@ def attendance(meeting_id: int) -> Page:
 def walk_in(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     form = WalkInForm()
-    if form.validate_on_submit():
-        try:
-            records.add_walk_in(current_user, meeting, form.name.data or "",
-                                form.organisation.data or "")
-        except Conflict as error:
-            return _refused(meeting, error)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{form.name.data} added as present.", "success")
-            return redirect(url_for("meetings.attendance", meeting_id=meeting.id), 303)
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_walk_in(
+        current_user, meeting, form.name.data or "", form.organisation.data or ""))
+    if done:
+        flash(f"{form.name.data} added as present.", "success")
+        return see_other("meetings.attendance", meeting_id=meeting.id)
+    # Only ever a failed post (this route takes no GET), so always 422.
     return _attendance_page(meeting, records.attendance_list(meeting), walk_in_form=form,
                             status=422)
 
@@ -119,23 +103,18 @@ def walk_in(meeting_id: int) -> Page:
 def minutes(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     form = minutes_form(list(meeting.items), summary=meeting.minutes_summary)
-    if form.validate_on_submit():
-        try:
-            changed = records.save_minutes(current_user, meeting, form.summary.data or "",
-                                           form.item_minutes())
-        except Conflict as error:
-            return _refused(meeting, error)
-        db.session.commit()
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.save_minutes(
+        current_user, meeting, form.summary.data or "", form.item_minutes()))
+    if done:
         if meeting.minutes_published:
-            flash("The published minutes have been corrected." if changed
+            flash("The published minutes have been corrected." if done.value
                   else "Nothing changed.", "success")
         else:
             flash("Draft minutes saved. Only the organisers can see them until you "
                   "publish them.", "success")
         return to_meeting(meeting, MINUTES_ANCHOR)
-    status = 422 if form.errors else 200
-    return render_template("meetings/minutes.html", meeting=meeting, form=form,
-                           publish_form=ButtonForm()), status
+    return formflow.render("meetings/minutes.html", form, meeting=meeting,
+                           publish_form=ButtonForm())
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/publish")
@@ -147,11 +126,9 @@ def publish_minutes(meeting_id: int) -> Page:
     try:
         sent = records.publish_minutes(current_user, meeting)
     except Conflict as error:
-        return _refused(meeting, error)
+        return refused(error, to_meeting(meeting))
     except ValidationError as error:
-        db.session.rollback()
-        flash(error.message)
-        return redirect(url_for("meetings.minutes", meeting_id=meeting.id), 303)
+        return refused(error, see_other("meetings.minutes", meeting_id=meeting.id))
     db.session.commit()
     flash(f"Minutes published. {sent} {'person has' if sent == 1 else 'people have'} "
           "been emailed.", "success")
@@ -169,20 +146,12 @@ def new_decision(meeting_id: int) -> Page:
     form.setup(list(meeting.items))
     if request.method == "GET" and request.args.get("item", "").isdigit():
         form.item_id.data = request.args["item"]
-    if form.validate_on_submit():
-        try:
-            records.add_decision(current_user, meeting, form.text.data or "", form.item())
-        except Conflict as error:
-            return _refused(meeting, error)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Decision added to the minutes.", "success")
-            return to_meeting(meeting, MINUTES_ANCHOR)
-    status = 422 if form.errors else 200
-    return render_template("meetings/decision_form.html", meeting=meeting, form=form), status
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_decision(
+        current_user, meeting, form.text.data or "", form.item()))
+    if done:
+        flash("Decision added to the minutes.", "success")
+        return to_meeting(meeting, MINUTES_ANCHOR)
+    return formflow.render("meetings/decision_form.html", form, meeting=meeting)
 
 
 def _action_form(meeting: Meeting) -> ActionForm:
@@ -206,22 +175,13 @@ def new_action(meeting_id: int) -> Page:
     form = _action_form(meeting)
     if request.method == "GET" and request.args.get("item", "").isdigit():
         form.item_id.data = request.args["item"]
-    if form.validate_on_submit():
-        try:
-            action = records.add_action(current_user, meeting, _details(form))
-        except Conflict as error:
-            return _refused(meeting, error)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Action added. Its owner has been emailed." if action.owner_id
-                  or action.owner_organisation_id else "Action added.", "success")
-            return to_meeting(meeting, MINUTES_ANCHOR)
-    status = 422 if form.errors else 200
-    return render_template("meetings/action_form.html", meeting=meeting, form=form,
-                           action=None), status
+    done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_action(
+        current_user, meeting, _details(form)))
+    if done:
+        flash("Action added. Its owner has been emailed." if done.value.owner_id
+              or done.value.owner_organisation_id else "Action added.", "success")
+        return to_meeting(meeting, MINUTES_ANCHOR)
+    return formflow.render("meetings/action_form.html", form, meeting=meeting, action=None)
 
 
 def _load_action(action_id: int) -> ActionItem:
@@ -233,7 +193,7 @@ def _load_action(action_id: int) -> ActionItem:
 
 
 def _to_action(action: ActionItem) -> Response:
-    return redirect(url_for("meetings.action", action_id=action.id), 303)
+    return see_other("meetings.action", action_id=action.id)
 
 
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
@@ -247,29 +207,21 @@ def action(action_id: int) -> Page:
     if request.method == "POST":
         if form is None:
             abort(403, "Only the action's owner and the forum's organisers can update it.")
-        if form.validate_on_submit():
-            try:
-                records.update_action(current_user, action, form.body.data or "",
-                                      ActionStatus(form.status.data))
-            except ValidationError as error:
-                db.session.rollback()
-                form.add_error(error.field, error.message)
-            else:
-                db.session.commit()
-                flash({"done": "Action marked as done.",
-                       "dropped": "Action dropped."}.get(form.status.data or "",
-                                                          "Update saved."), "success")
-                if request.form.get("next") == "my_actions":
-                    return redirect(url_for("meetings.my_actions"), 303)
-                return _to_action(action)
+        if formflow.save(form, lambda: records.update_action(
+                current_user, action, form.body.data or "", ActionStatus(form.status.data))):
+            flash({"done": "Action marked as done.",
+                   "dropped": "Action dropped."}.get(form.status.data or "",
+                                                      "Update saved."), "success")
+            if request.form.get("next") == "my_actions":
+                return see_other("meetings.my_actions")
+            return _to_action(action)
     elif form is not None:
         form.status.data = action.status.value
-    status = 422 if form is not None and form.errors else 200
     return render_template(
         "meetings/action.html", action=action, meeting=action.meeting, form=form,
         can_edit=permissions.can_manage_meeting(current_user, action.meeting),
         today=today_uk(),
-    ), status
+    ), (200 if form is None else formflow.status_for(form))
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
@@ -283,19 +235,11 @@ def edit_action(action_id: int) -> Page:
     form = _action_form(meeting)
     if request.method == "GET":
         form.fill(action)
-    if form.validate_on_submit():
-        try:
-            changed = records.edit_action(current_user, action, _details(form))
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Action changed." if changed else "Nothing changed.", "success")
-            return _to_action(action)
-    status = 422 if form.errors else 200
-    return render_template("meetings/action_form.html", meeting=meeting, form=form,
-                           action=action), status
+    if done := formflow.save(form, lambda: records.edit_action(current_user, action,
+                                                               _details(form))):
+        flash("Action changed." if done.value else "Nothing changed.", "success")
+        return _to_action(action)
+    return formflow.render("meetings/action_form.html", form, meeting=meeting, action=action)
 
 
 # --- My actions ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Forms for answering a meeting (register, change, cancel) and for organisers removing
-someone. The answers offered depend on the meeting's format; the rules themselves are
-in ``registrations``."""
+"""The form for answering a meeting (register or change the answer; cancelling it and
+removing someone are buttons, ``forms.ButtonForm``). The answers offered depend on the
+meeting's format; the rules themselves are in ``registrations``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired
 from ..forms import BaseForm, MaxLength, Radios, submit
 from ..organisations.models import Organisation
 from . import registrations as rules
-from .models import Meeting, Registration, Response
+from .models import ACCESS_MAX, Meeting, Registration, Response
 
 NO_ORGANISATION = "none"
 
@@ -28,7 +28,7 @@ class RegisterForm(BaseForm):
         description="Anything the organisers should arrange so you can take part, for "
                     "example a British Sign Language interpreter, a large-print agenda or "
                     "a seat near the door. Only the organisers will see this.",
-        validators=[MaxLength(rules.ACCESS_MAX, "Access requirements")],
+        validators=[MaxLength(ACCESS_MAX, "Access requirements")],
     )
     submit = submit("Send your answer")
 
@@ -62,9 +62,3 @@ class RegisterForm(BaseForm):
             access_requirements=self.access_requirements.data or "",
             organisation_id=int(value) if value and value.isdigit() else None,
         )
-
-
-class ButtonForm(BaseForm):
-    """A form that is only a button (cancel my registration, remove someone): CSRF."""
-
-    submit = submit("Cancel your registration")

@@ -8,21 +8,27 @@ are not organisers get 403 on the organisers' pages.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from .. import permissions
-from ..errors import Conflict, ValidationError
+from .. import formflow, permissions
+from ..errors import Conflict
 from ..extensions import db
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from . import registrations as rules
 from .models import Meeting, RegistrationStatus
-from .registration_forms import ButtonForm, RegisterForm
+from .registration_forms import RegisterForm
 from .routes import bp
-from .view_helpers import load_managed_meeting, load_meeting, to_meeting
-
-Page = str | Response | tuple[str, int]
+from .view_helpers import (
+    load_managed_meeting,
+    load_meeting,
+    refused,
+    save_or_go_back,
+    to_meeting,
+)
 
 ANCHOR = "#registration"
 
@@ -64,31 +70,26 @@ def register(meeting_id: int) -> Page:
     form.set_choices(meeting, rules.organisations_of(current_user))
     if request.method == "GET" and active is not None:
         form.fill(active)
-    if form.validate_on_submit():
-        try:
-            registration, outcome = rules.register(current_user, meeting, form.answer())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        except Conflict as error:
-            db.session.rollback()
-            flash(error.message)
-            return _to_section(meeting)
-        except IntegrityError:  # the same person sent the form twice at once
-            db.session.rollback()
-            flash("We already have your answer for this meeting. Check it below.")
-            return _to_section(meeting)
-        else:
-            holds_place = registration.holds_place
-            db.session.commit()
-            flash(_outcome_message(outcome, holds_place),
-                  "success" if outcome != "waiting" else "info")
-            return _to_section(meeting)
-    status = 422 if form.errors else 200
-    return render_template(
-        "meetings/register.html", form=form, meeting=meeting, forum=meeting.forum,
-        registration=active,
-    ), status
+
+    def register() -> tuple[str, bool]:
+        """The outcome, and whether the registration holds a place (read before the
+        commit expires it)."""
+        registration, outcome = rules.register(current_user, meeting, form.answer())
+        return outcome, registration.holds_place
+
+    try:
+        done = save_or_go_back(form, _to_section(meeting), register)
+    except IntegrityError:  # the same person sent the form twice at once
+        db.session.rollback()
+        flash("We already have your answer for this meeting. Check it below.")
+        return _to_section(meeting)
+    if done:
+        outcome, holds_place = done.value
+        flash(_outcome_message(outcome, holds_place),
+              "success" if outcome != "waiting" else "info")
+        return _to_section(meeting)
+    return formflow.render("meetings/register.html", form, meeting=meeting,
+                           forum=meeting.forum, registration=active)
 
 
 @bp.post("/meetings/<int:meeting_id>/register/cancel")
@@ -105,9 +106,7 @@ def cancel_registration(meeting_id: int) -> Page:
     try:
         rules.cancel(current_user, mine)
     except Conflict as error:
-        db.session.rollback()
-        flash(error.message)
-        return _to_section(meeting)
+        return refused(error, _to_section(meeting))
     db.session.commit()
     flash("Your registration is cancelled.", "success")
     return _to_section(meeting)
@@ -150,13 +149,12 @@ def remove_registration(meeting_id: int, registration_id: int) -> Page:
     registration = rules.get_registration(meeting, registration_id)
     if registration is None:
         abort(404)
+    to_list = see_other("meetings.registrations", meeting_id=meeting.id)
     try:
         rules.remove(current_user, registration)
     except Conflict as error:
-        db.session.rollback()
-        flash(error.message)
-    else:
-        name = registration.display_name
-        db.session.commit()
-        flash(f"{name} has been taken off the list and emailed.", "success")
-    return redirect(url_for("meetings.registrations", meeting_id=meeting.id), 303)
+        return refused(error, to_list)
+    name = registration.display_name
+    db.session.commit()
+    flash(f"{name} has been taken off the list and emailed.", "success")
+    return to_list

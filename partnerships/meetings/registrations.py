@@ -44,6 +44,7 @@ from ..modelbase import utcnow
 from ..organisations.models import Organisation, OrganisationMember, RequestStatus
 from ..timeutil import format_uk
 from .models import (
+    ACCESS_MAX,
     Meeting,
     MeetingFormat,
     MeetingStatus,
@@ -51,8 +52,6 @@ from .models import (
     RegistrationStatus,
     Response,
 )
-
-ACCESS_MAX = 2000
 
 # Spreadsheet programs run a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -439,6 +438,20 @@ def register(actor: User, meeting: Meeting, answer: Answer) -> tuple[Registratio
     return registration, outcome
 
 
+def _mark_cancelled(actor: User | None, registration: Registration, action: str,
+                    **details: Any) -> bool:
+    """Mark the registration cancelled (the row stays, for the record and the count) and
+    note it in the audit log. Returns whether it held a place, for the caller to pass on
+    (``_release``) once it has told whom it must."""
+    registration.status = RegistrationStatus.CANCELLED
+    registration.waiting_since = None
+    held = registration.holds_place
+    db.session.flush()
+    audit.record(actor, action, "meeting", registration.meeting_id,
+                 registration_id=registration.id, **details)
+    return held
+
+
 def cancel(actor: User, registration: Registration) -> None:
     """The person withdraws their registration. The row is kept, marked cancelled; a
     place it held goes to the next person waiting."""
@@ -448,13 +461,7 @@ def cancel(actor: User, registration: Registration) -> None:
     _refuse_if_closed(meeting)
     if registration.status is RegistrationStatus.CANCELLED:
         raise Conflict("Your registration is already cancelled.")
-    registration.status = RegistrationStatus.CANCELLED
-    registration.waiting_since = None
-    held = registration.holds_place
-    db.session.flush()
-    audit.record(actor, "meeting.registration_cancelled", "meeting", meeting.id,
-                 registration_id=registration.id)
-    if held:
+    if _mark_cancelled(actor, registration, "meeting.registration_cancelled"):
         _release(meeting, registration, actor)
 
 
@@ -478,14 +485,8 @@ def forum_left(actor: User | None, user: User, forum_id: int) -> int:
         meeting = registration.meeting
         if closed_reason(meeting) or permissions.can_view_meeting(user, meeting):
             continue
-        registration.status = RegistrationStatus.CANCELLED
-        registration.waiting_since = None
-        held = registration.holds_place
-        db.session.flush()
-        audit.record(actor, "meeting.registration_cancelled", "meeting", meeting.id,
-                     registration_id=registration.id, user_id=user.id,
-                     reason="no longer a member of the forum")
-        if held:
+        if _mark_cancelled(actor, registration, "meeting.registration_cancelled",
+                           user_id=user.id, reason="no longer a member of the forum"):
             _release(meeting, registration, actor)
         cancelled += 1
     return cancelled
@@ -500,12 +501,8 @@ def remove(actor: User, registration: Registration) -> None:
     _refuse_if_closed(meeting)
     if registration.status is RegistrationStatus.CANCELLED:
         raise Conflict("This registration is already cancelled.")
-    registration.status = RegistrationStatus.CANCELLED
-    registration.waiting_since = None
-    held = registration.holds_place
-    db.session.flush()
-    audit.record(actor, "meeting.registration_removed", "meeting", meeting.id,
-                 registration_id=registration.id, user_id=registration.user_id)
+    held = _mark_cancelled(actor, registration, "meeting.registration_removed",
+                           user_id=registration.user_id)
     _email(meeting, registration, "removed",
            f"Your registration was cancelled: {meeting.title}, {format_uk(meeting.starts_at)}")
     if held:

@@ -272,16 +272,23 @@ def _uk_day(meeting: Meeting) -> date:
     return to_uk(meeting.starts_at).date()
 
 
+def _check_stop(actor: User, meeting: Meeting, reason: str, verb: str, done: str) -> None:
+    """Whether ``actor`` may ``verb`` this meeting now (``done`` is the past participle:
+    "cancel", "cancelled"), with this reason: an organiser, a meeting neither cancelled
+    nor over, and a reason given."""
+    if not permissions.can_manage_meeting(actor, meeting):
+        raise PermissionDenied(f"Only the forum's organisers can {verb} this meeting")
+    _refuse_if_cancelled(meeting)
+    if not reason:
+        raise ValidationError(f"Enter why the meeting is {done}", field="reason")
+    if meeting.has_ended():
+        raise Conflict(f"This meeting has already taken place, so it cannot be {done}.")
+
+
 def cancel(actor: User, meeting: Meeting, reason: str, scope: str = "this") -> list[Meeting]:
     """Cancel a meeting (or it and the rest of its series): it stays visible, marked
     cancelled with the reason, and everyone registered is told."""
-    if not permissions.can_manage_meeting(actor, meeting):
-        raise PermissionDenied("Only the forum's organisers can cancel this meeting")
-    _refuse_if_cancelled(meeting)
-    if not reason:
-        raise ValidationError("Enter why the meeting is cancelled", field="reason")
-    if meeting.has_ended():
-        raise Conflict("This meeting has already taken place, so it cannot be cancelled.")
+    _check_stop(actor, meeting, reason, "cancel", "cancelled")
     targets = [m for m in (following(meeting) if scope == "following" else [meeting])
                if not m.has_ended()]
     for target in targets:
@@ -302,13 +309,7 @@ def postpone(actor: User, meeting: Meeting, reason: str,
              new_end: time | None = None) -> None:
     """Postpone with a reason: to a new date and time (the meeting moves and keeps its
     agenda and registrations) or to a date to be fixed (calendars show it tentative)."""
-    if not permissions.can_manage_meeting(actor, meeting):
-        raise PermissionDenied("Only the forum's organisers can postpone this meeting")
-    _refuse_if_cancelled(meeting)
-    if not reason:
-        raise ValidationError("Enter why the meeting is postponed", field="reason")
-    if meeting.has_ended():
-        raise Conflict("This meeting has already taken place, so it cannot be postponed.")
+    _check_stop(actor, meeting, reason, "postpone", "postponed")
     was = format_uk(meeting.starts_at)
     if new_day is not None:
         if new_start is None or new_end is None:

@@ -1,16 +1,26 @@
 """What the meeting view modules share: load a meeting the viewer may see (404
-otherwise) or manage (403), and go back to it. Kept out of ``views`` so that no view
-module imports another."""
+otherwise) or manage (403), go back to it, and turn a service's ``Conflict`` (the
+meeting moved on: cancelled, decided, closed) into a message and a redirect, which no
+change to the form could fix. Kept out of ``views`` so that no view module imports
+another."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, flash
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import permissions
+from .. import formflow, permissions
+from ..errors import Conflict, DomainError
+from ..extensions import db
+from ..formflow import Done, see_other
 from . import queries
 from .models import Meeting
+
+T = TypeVar("T")
 
 
 def load_meeting(meeting_id: int) -> Meeting:
@@ -31,4 +41,23 @@ def load_managed_meeting(meeting_id: int) -> Meeting:
 
 
 def to_meeting(meeting: Meeting, anchor: str = "") -> Response:
-    return redirect(url_for("meetings.show", meeting_id=meeting.id) + anchor, 303)
+    """The meeting page (303), at ``anchor`` ("#agenda") if given."""
+    return see_other("meetings.show", meeting_id=meeting.id, _anchor=anchor[1:] or None)
+
+
+def refused(error: DomainError, to: Response) -> Response:
+    """A service refused (usually with a ``Conflict``, which no change to a form can
+    fix): undo, say why, and go to ``to``."""
+    db.session.rollback()
+    flash(error.message)
+    return to
+
+
+def save_or_go_back(form: Any, to: Response, action: Callable[[], T], *,
+                    validate: bool = True) -> Done[T] | None:
+    """``formflow.save``, except that a ``Conflict`` ends the request as ``refused``
+    does (raised through ``abort``, so the view reads as the plain flow)."""
+    try:
+        return formflow.save(form, action, validate=validate)
+    except Conflict as error:
+        abort(refused(error, to))

@@ -13,11 +13,10 @@ from typing import Any
 
 from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
-from werkzeug.wrappers import Response
 
-from .. import pagination, permissions
-from ..errors import Conflict, ValidationError
+from .. import formflow, pagination, permissions
 from ..extensions import db
+from ..formflow import Page
 from ..forums import services as forum_services
 from ..forums.models import Forum
 from ..modelbase import utcnow
@@ -25,10 +24,9 @@ from ..partnership.models import Partnership
 from ..timeutil import uk_local_to_utc
 from . import agenda, feeds, queries, records, registrations, scheduling
 from .forms import CancelForm, EditForm, PostponeForm, ScheduleForm
+from .models import Meeting
 from .routes import bp
-from .view_helpers import load_managed_meeting, load_meeting, to_meeting
-
-Page = str | Response | tuple[str, int]
+from .view_helpers import load_managed_meeting, load_meeting, save_or_go_back, to_meeting
 
 
 def _forum(slug: str, forum_slug: str) -> Forum:
@@ -129,6 +127,22 @@ def _in_past(form: ScheduleForm | EditForm) -> bool:
         return False
 
 
+def _ask_about_past(form: ScheduleForm | EditForm, message: str) -> bool:
+    """If the (validated) form's start is past and not confirmed, say so on the date and
+    answer True: the page asks again with the confirmation box."""
+    if not _in_past(form) or form.confirm_past.data:
+        return False
+    form.day.errors.append(message)
+    return True
+
+
+def _form_page(form: ScheduleForm | EditForm, forum: Forum, meeting: Meeting | None,
+               ask_past: bool) -> Page:
+    return formflow.render("meetings/form.html", form, forum=forum,
+                           partnership=forum.partnership, meeting=meeting,
+                           ask_past=ask_past or bool(form.confirm_past.data))
+
+
 @bp.route("/partnerships/<slug>/forums/<forum_slug>/meetings/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str, forum_slug: str) -> Page:
@@ -143,29 +157,25 @@ def new(slug: str, forum_slug: str) -> Page:
         form.visibility.data = forum.visibility.value
     ask_past = False
     if form.validate_on_submit():
-        if _in_past(form) and not form.confirm_past.data:
-            ask_past = True
-            form.day.errors.append("The date and time are in the past. Check them, or tick "
-                                   "the box to confirm you are recording a past meeting")
-        else:
-            try:
-                meetings = scheduling.schedule(current_user, forum, form.details(),
-                                               form.recurrence())
-            except ValidationError as error:
-                db.session.rollback()
-                form.add_error(error.field, error.message)
+        ask_past = _ask_about_past(form, "The date and time are in the past. Check them, or "
+                                         "tick the box to confirm you are recording a past "
+                                         "meeting")
+        if not ask_past and (done := formflow.save(
+                form, lambda: scheduling.schedule(current_user, forum, form.details(),
+                                                  form.recurrence()), validate=False)):
+            meetings = done.value
+            if len(meetings) > 1:
+                flash(f"{len(meetings)} meetings scheduled, from "
+                      f"{meetings[0].starts_at:%-d %B %Y}.", "success")
             else:
-                db.session.commit()
-                if len(meetings) > 1:
-                    flash(f"{len(meetings)} meetings scheduled, from "
-                          f"{meetings[0].starts_at:%-d %B %Y}.", "success")
-                else:
-                    flash("Meeting scheduled. Next, build its agenda.", "success")
-                return to_meeting(meetings[0])
-    status = 422 if form.errors else 200
-    return render_template("meetings/form.html", form=form, forum=forum,
-                           partnership=forum.partnership, meeting=None,
-                           ask_past=ask_past or bool(form.confirm_past.data)), status
+                flash("Meeting scheduled. Next, build its agenda.", "success")
+            return to_meeting(meetings[0])
+    return _form_page(form, forum, None, ask_past)
+
+
+def _scope(form: EditForm | CancelForm) -> str:
+    """Which meetings of a series a change is for ("this" when it is not a series)."""
+    return form.scope.data if "scope" in form else "this"
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -182,29 +192,16 @@ def edit(meeting_id: int) -> Page:
         del form.scope
     ask_past = False
     if form.validate_on_submit():
-        if _in_past(form) and not meeting.has_started() and not form.confirm_past.data:
-            ask_past = True
-            form.day.errors.append("The new date and time are in the past. Check them, or "
-                                   "tick the box to confirm")
-        else:
-            scope = form.scope.data if "scope" in form else "this"
-            try:
-                changed = scheduling.update(current_user, meeting, form.details(), scope)
-            except ValidationError as error:
-                db.session.rollback()
-                form.add_error(error.field, error.message)
-            except Conflict as error:
-                db.session.rollback()
-                flash(error.message)
+        ask_past = not meeting.has_started() and _ask_about_past(
+            form, "The new date and time are in the past. Check them, or tick the box to "
+                  "confirm")
+        if not ask_past:
+            done = save_or_go_back(form, to_meeting(meeting), lambda: scheduling.update(
+                current_user, meeting, form.details(), _scope(form)), validate=False)
+            if done:
+                flash("Changes saved." if done.value else "Nothing changed.", "success")
                 return to_meeting(meeting)
-            else:
-                db.session.commit()
-                flash("Changes saved." if changed else "Nothing changed.", "success")
-                return to_meeting(meeting)
-    status = 422 if form.errors else 200
-    return render_template("meetings/form.html", form=form, forum=meeting.forum,
-                           partnership=meeting.forum.partnership, meeting=meeting,
-                           ask_past=ask_past or bool(form.confirm_past.data)), status
+    return _form_page(form, meeting.forum, meeting, ask_past)
 
 
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
@@ -218,20 +215,12 @@ def cancel(meeting_id: int) -> Page:
     form = CancelForm()
     if meeting.series_id is None:
         del form.scope
-    if form.validate_on_submit():
-        scope = form.scope.data if "scope" in form else "this"
-        try:
-            cancelled = scheduling.cancel(current_user, meeting, form.reason.data or "", scope)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{len(cancelled)} meetings cancelled." if len(cancelled) > 1 else
-                  "Meeting cancelled. Everyone who registered has been emailed.", "success")
-            return to_meeting(meeting)
-    status = 422 if form.errors else 200
-    return render_template("meetings/cancel.html", form=form, meeting=meeting), status
+    if done := formflow.save(form, lambda: scheduling.cancel(
+            current_user, meeting, form.reason.data or "", _scope(form))):
+        flash(f"{len(done.value)} meetings cancelled." if len(done.value) > 1 else
+              "Meeting cancelled. Everyone who registered has been emailed.", "success")
+        return to_meeting(meeting)
+    return formflow.render("meetings/cancel.html", form, meeting=meeting)
 
 
 @bp.route("/meetings/<int:meeting_id>/postpone", methods=["GET", "POST"])
@@ -242,16 +231,9 @@ def postpone(meeting_id: int) -> Page:
         flash("This meeting cannot be postponed: it has been cancelled or has taken place.")
         return to_meeting(meeting)
     form = PostponeForm()
-    if form.validate_on_submit():
-        try:
-            scheduling.postpone(current_user, meeting, form.reason.data or "", form.day.data,
-                                form.start.time(), form.end.time())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Meeting postponed. Everyone who registered has been emailed.", "success")
-            return to_meeting(meeting)
-    status = 422 if form.errors else 200
-    return render_template("meetings/postpone.html", form=form, meeting=meeting), status
+    if formflow.save(form, lambda: scheduling.postpone(
+            current_user, meeting, form.reason.data or "", form.day.data,
+            form.start.time(), form.end.time())):
+        flash("Meeting postponed. Everyone who registered has been emailed.", "success")
+        return to_meeting(meeting)
+    return formflow.render("meetings/postpone.html", form, meeting=meeting)
