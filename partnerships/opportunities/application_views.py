@@ -24,7 +24,7 @@ from . import services
 from .forms import ApplyForm, DecisionForm, ManagerForm
 from .models import Application
 from .routes import bp
-from .view_helpers import button_pressed, load_application, load_visible
+from .view_helpers import load_application, load_visible, press
 
 OUTCOME_MESSAGES = {
     "shortlisted": "{name} is on the shortlist. We have emailed them.",
@@ -168,11 +168,9 @@ def decide(application_id: int) -> Page:
 @login_required
 def remind(application_id: int) -> Response:
     application = _applicant_only(application_id)
-    button_pressed()
-    formflow.apply(lambda: rules.send_reminder(current_user, application))
-    flash(f"We have sent {application.manager_name} a reminder with a new link. The link in "
-          "the earlier email no longer works.", "success")
-    return _to_application(application_id)
+    return press(lambda: rules.send_reminder(current_user, application),
+                 f"We have sent {application.manager_name} a reminder with a new link. The "
+                 "link in the earlier email no longer works.", _to_application(application_id))
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["GET", "POST"])

@@ -6,21 +6,18 @@ Anyone else gets 404, so a placement's existence is not revealed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort, flash, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
-from ..accounts.models import User
 from ..formflow import Page, see_other
 from ..forms import ButtonForm
 from . import placements as rules
 from .forms import CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
 from .models import Placement, PlacementStatus, ReflectionRole
 from .routes import bp
-from .view_helpers import button_pressed, load_placement
+from .view_helpers import load_placement, press
 
 
 def _to_placement(placement: Placement) -> Response:
@@ -100,29 +97,21 @@ def checklist(placement_id: int) -> Page:
     return _render(placement, form, 422)
 
 
-def _host_button(placement_id: int, change: Callable[[User, Placement], None],
-                 message: str) -> Response:
-    """Start or complete: the host presses a button, the service changes the placement
-    (refusing with a 409 page when it cannot), and we say so."""
-    placement = _hosted(placement_id)
-    button_pressed()
-    formflow.apply(lambda: change(current_user, placement))
-    flash(message, "success")
-    return _to_placement(placement)
-
-
 @bp.post("/placements/<int:placement_id>/start")
 @login_required
 def start(placement_id: int) -> Response:
-    return _host_button(placement_id, rules.start, "The placement has started.")
+    placement = _hosted(placement_id)
+    return press(lambda: rules.start(current_user, placement), "The placement has started.",
+                 _to_placement(placement))
 
 
 @bp.post("/placements/<int:placement_id>/complete")
 @login_required
 def complete(placement_id: int) -> Response:
-    return _host_button(placement_id, rules.complete,
-                        "The placement is complete. We have asked the participant for their "
-                        "reflection; please record yours too.")
+    placement = _hosted(placement_id)
+    return press(lambda: rules.complete(current_user, placement),
+                 "The placement is complete. We have asked the participant for their "
+                 "reflection; please record yours too.", _to_placement(placement))
 
 
 @bp.route("/placements/<int:placement_id>/cancel", methods=["GET", "POST"])

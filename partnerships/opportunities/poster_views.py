@@ -20,7 +20,7 @@ from ..organisations.models import Organisation
 from . import posters as rules
 from .forms import PosterForm
 from .routes import bp
-from .view_helpers import button_pressed
+from .view_helpers import press
 
 
 def _organisation(key: str) -> Organisation:
@@ -66,9 +66,7 @@ def remove_poster(key: str, poster_id: int) -> Response:
     poster = rules.get(organisation, poster_id)
     if poster is None:
         abort(404)
-    button_pressed()
     name = poster.user.display_name
-    formflow.apply(lambda: rules.withdraw(current_user, organisation, poster))
-    flash(f"{name} can no longer post opportunities for {organisation.name}. We have "
-          "emailed them.", "success")
-    return _to_posters(organisation)
+    return press(lambda: rules.withdraw(current_user, organisation, poster),
+                 f"{name} can no longer post opportunities for {organisation.name}. We have "
+                 "emailed them.", _to_posters(organisation))

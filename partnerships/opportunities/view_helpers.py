@@ -1,16 +1,18 @@
 """What the opportunity view modules share: load an opportunity, application or
-placement the viewer may see (404 otherwise, so nothing is revealed) and check a
-button's CSRF token. Kept out of ``views`` so that no view module imports another."""
+placement the viewer may see (404 otherwise, so nothing is revealed), and press a
+button. Kept out of ``views`` so that no view module imports another."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, flash
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from .. import permissions
+from .. import formflow, permissions
+from ..errors import ValidationError
 from ..forms import ButtonForm
 from . import applications, placements, services
 from .models import Application, Opportunity, Placement
@@ -41,8 +43,15 @@ def load_placement(placement_id: int) -> Placement:
     return visible_or_404(placements.get(placement_id), permissions.can_view_placement)
 
 
-def button_pressed() -> None:
-    """A button-only form must carry a valid CSRF token (checked by Flask-WTF); 400
-    otherwise."""
+def press(action: Callable[[], object], message: str, then: Response) -> Response:
+    """A button-only form (publish, remind, start, remove ...): 400 without a valid CSRF
+    token; otherwise run the service as one unit of work, flash ``message`` and go
+    ``then``. A refusal is the service's error page (409, 403, or 422 for a
+    ``ValidationError``), as when the view called the service itself."""
     if not ButtonForm().validate_on_submit():
         abort(400)
+    outcome = formflow.apply(action)
+    if isinstance(outcome, formflow.Refused):
+        raise ValidationError(outcome.message, outcome.field)
+    flash(message, "success")
+    return then

@@ -8,7 +8,6 @@ Drafts are 404 to everyone but the host, so they reveal nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, render_template, request
@@ -16,7 +15,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, pagination, permissions
-from ..accounts.models import User
 from ..formflow import Page, see_other
 from ..forms import ButtonForm
 from ..htmx import render_page_or_partial
@@ -26,7 +24,7 @@ from . import placements, services
 from .forms import FilterForm, OpportunityForm, WithdrawOpportunityForm
 from .models import Opportunity, OpportunityStatus
 from .routes import bp
-from .view_helpers import button_pressed, load_visible
+from .view_helpers import load_visible, press
 
 # --- Loading and authorising -------------------------------------------------------------
 
@@ -35,13 +33,16 @@ def _to_opportunity(opportunity: Opportunity) -> Response:
     return see_other("opportunities.show", opportunity_id=opportunity.id)
 
 
-def _managed(opportunity_id: int) -> Opportunity:
-    """An opportunity this person hosts: anonymous people sign in first, others get 403."""
+def _managed(opportunity_id: int, withdrawn: str = "") -> Opportunity:
+    """An opportunity this person hosts: anonymous people sign in first, others get 403.
+    ``withdrawn``, if given, is the 409 page's message for a withdrawn opportunity."""
     opportunity = load_visible(opportunity_id)
     if not current_user.is_authenticated:
         abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
     if not permissions.can_manage_opportunity(current_user, opportunity):
         abort(403)
+    if withdrawn and opportunity.status is OpportunityStatus.WITHDRAWN:
+        abort(409, withdrawn)
     return opportunity
 
 
@@ -105,9 +106,8 @@ def new() -> Page:
 @bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(opportunity_id: int) -> Page:
-    opportunity = _managed(opportunity_id)
-    if opportunity.status is OpportunityStatus.WITHDRAWN:
-        abort(409, "This opportunity has been withdrawn, so it cannot be changed.")
+    opportunity = _managed(opportunity_id, withdrawn="This opportunity has been withdrawn, "
+                                                     "so it cannot be changed.")
     form = OpportunityForm(obj=opportunity)
     if not form.is_submitted():
         form.fill(opportunity)
@@ -142,45 +142,38 @@ def show(opportunity_id: int) -> Page:
     )
 
 
-def _host_button(opportunity_id: int, change: Callable[[User, Opportunity], None],
-                 message: str) -> Response:
-    """Publish, close or reopen: the host presses a button, the service changes the
-    opportunity (refusing with a 409 page when it cannot), and we say so."""
-    opportunity = _managed(opportunity_id)
-    button_pressed()
-    formflow.apply(lambda: change(current_user, opportunity))
-    flash(message, "success")
-    return _to_opportunity(opportunity)
-
-
 @bp.post("/opportunities/<int:opportunity_id>/publish")
 @login_required
 def publish(opportunity_id: int) -> Response:
-    return _host_button(opportunity_id, services.publish,
-                        "Your opportunity is published. Anyone can now find it and apply.")
+    opportunity = _managed(opportunity_id)
+    return press(lambda: services.publish(current_user, opportunity),
+                 "Your opportunity is published. Anyone can now find it and apply.",
+                 _to_opportunity(opportunity))
 
 
 @bp.post("/opportunities/<int:opportunity_id>/close")
 @login_required
 def close(opportunity_id: int) -> Response:
-    return _host_button(opportunity_id, services.close,
-                        "The opportunity is closed. It takes no more applications; you can "
-                        "still decide on the ones you have.")
+    opportunity = _managed(opportunity_id)
+    return press(lambda: services.close(current_user, opportunity),
+                 "The opportunity is closed. It takes no more applications; you can still "
+                 "decide on the ones you have.", _to_opportunity(opportunity))
 
 
 @bp.post("/opportunities/<int:opportunity_id>/reopen")
 @login_required
 def reopen(opportunity_id: int) -> Response:
-    return _host_button(opportunity_id, services.reopen,
-                        "The opportunity is open for applications again.")
+    opportunity = _managed(opportunity_id)
+    return press(lambda: services.reopen(current_user, opportunity),
+                 "The opportunity is open for applications again.",
+                 _to_opportunity(opportunity))
 
 
 @bp.route("/opportunities/<int:opportunity_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(opportunity_id: int) -> Page:
-    opportunity = _managed(opportunity_id)
-    if opportunity.status is OpportunityStatus.WITHDRAWN:
-        abort(409, "This opportunity has already been withdrawn.")
+    opportunity = _managed(opportunity_id,
+                           withdrawn="This opportunity has already been withdrawn.")
     form = WithdrawOpportunityForm()
     if done := formflow.save(form, lambda: services.withdraw(current_user, opportunity,
                                                             form.reason.data or "")):
