@@ -8,24 +8,23 @@ An application's page answers 404 to anyone who may not see it, so its existence
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions
-from ..errors import ValidationError
+from .. import formflow, permissions
 from ..extensions import db
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..modelbase import utcnow
 from ..organisations.models import Organisation
 from ..timeutil import today_uk
 from . import applications as rules
 from . import services
-from .forms import ApplyForm, ButtonForm, DecisionForm, ManagerForm, WithdrawApplicationForm
+from .forms import ApplyForm, DecisionForm, ManagerForm
 from .models import Application
 from .routes import bp
-from .view_helpers import load_visible
-
-Page = str | Response | tuple[str, int]
+from .view_helpers import load_application, load_visible, press
 
 OUTCOME_MESSAGES = {
     "shortlisted": "{name} is on the shortlist. We have emailed them.",
@@ -37,16 +36,16 @@ OUTCOME_MESSAGES = {
 }
 
 
-def _see_other(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
+def _to_application(application_id: int) -> Response:
+    return see_other("opportunities.application", application_id=application_id)
 
 
-def _application(application_id: int) -> Application:
-    """An application this person may see (the applicant, or the host once the line
-    manager approved); 404 for everyone else."""
-    application = rules.get(application_id)
-    if application is None or not permissions.can_view_application(current_user, application):
-        abort(404)
+def _applicant_only(application_id: int) -> Application:
+    """The application, for its applicant; 404 for those who may not see it, 403 for
+    the host."""
+    application = load_application(application_id)
+    if not permissions.is_applicant(current_user, application):
+        abort(403)
     return application
 
 
@@ -64,7 +63,7 @@ def apply(opportunity_id: int) -> Page:
     existing = rules.find_for(current_user, opportunity)
     if existing is not None and existing.status.value != "withdrawn":
         flash("You have already applied for this opportunity.", "info")
-        return _see_other("opportunities.application", application_id=existing.id)
+        return _to_application(existing.id)
     if not permissions.has_confirmed_email(current_user):
         abort(403, "Confirm your email address before you apply: follow the link we sent "
                    "you.")
@@ -75,32 +74,26 @@ def apply(opportunity_id: int) -> Page:
         form.organisation_id.data = str(organisations[0].id)
     if not opportunity.manager_approval_required:
         form.without_manager()
-    if organisations and form.validate_on_submit():
-        try:
-            application = rules.apply(current_user, opportunity, form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
+    if organisations and (done := formflow.save(
+            form, lambda: rules.apply(current_user, opportunity, form.details()))):
+        application = done.value
+        if application.status.value == "reserve":
+            flash("Your application has been sent. Every place is taken, so you are on "
+                  "the reserve list.", "success")
+        elif application.manager_decision.value == "pending":
+            flash("Your application has been sent. We have emailed your line manager to "
+                  "approve it.", "success")
         else:
-            db.session.commit()
-            if application.status.value == "reserve":
-                flash("Your application has been sent. Every place is taken, so you are on "
-                      "the reserve list.", "success")
-            elif application.manager_decision.value == "pending":
-                flash("Your application has been sent. We have emailed your line manager to "
-                      "approve it.", "success")
-            else:
-                flash("Your application has been sent to the host.", "success")
-            return _see_other("opportunities.application", application_id=application.id)
+            flash("Your application has been sent to the host.", "success")
+        return _to_application(application.id)
     manager_check = None
     if form.is_submitted() and organisations:
         manager_check = _manager_email_check(form, organisations)
-    status = 422 if form.errors else 200
-    return render_template(
-        "opportunities/apply.html", form=form, opportunity=opportunity,
+    return formflow.render(
+        "opportunities/apply.html", form, opportunity=opportunity,
         organisations=organisations, manager_check=manager_check,
         domain_rules=[rule for org in organisations if (rule := rules.manager_domain_rule(org))],
-    ), status
+    )
 
 
 def _manager_email_check(form: ApplyForm,
@@ -150,60 +143,45 @@ def _render_application(application: Application, decision_form: DecisionForm | 
 @bp.get("/applications/<int:application_id>/")
 @login_required
 def application(application_id: int) -> Page:
-    return _render_application(_application(application_id))
+    return _render_application(load_application(application_id))
 
 
 @bp.post("/applications/<int:application_id>/decision")
 @login_required
 def decide(application_id: int) -> Page:
-    application = _application(application_id)
+    application = load_application(application_id)
     if not permissions.can_decide_application(current_user, application):
         abort(403)
     form = DecisionForm()
-    if form.validate_on_submit():
-        name = application.applicant.display_name
-        try:
-            outcome = rules.decide(current_user, application, form.decision.data or "",
-                                   form.message.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(OUTCOME_MESSAGES[outcome].format(name=name),
-                  "info" if outcome == "reserve" else "success")
-            return _see_other("opportunities.application", application_id=application_id)
+    name = application.applicant.display_name
+    if done := formflow.save(form, lambda: rules.decide(current_user, application,
+                                                        form.decision.data or "",
+                                                        form.message.data or "")):
+        outcome = done.value
+        flash(OUTCOME_MESSAGES[outcome].format(name=name),
+              "info" if outcome == "reserve" else "success")
+        return _to_application(application_id)
     return _render_application(application, form, 422)
 
 
 @bp.post("/applications/<int:application_id>/remind")
 @login_required
 def remind(application_id: int) -> Response:
-    application = _application(application_id)
-    if not permissions.is_applicant(current_user, application):
-        abort(403)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    rules.send_reminder(current_user, application)
-    db.session.commit()
-    flash(f"We have sent {application.manager_name} a reminder with a new link. The link in "
-          "the earlier email no longer works.", "success")
-    return _see_other("opportunities.application", application_id=application_id)
+    application = _applicant_only(application_id)
+    return press(lambda: rules.send_reminder(current_user, application),
+                 f"We have sent {application.manager_name} a reminder with a new link. The "
+                 "link in the earlier email no longer works.", _to_application(application_id))
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw_application(application_id: int) -> Page:
-    application = _application(application_id)
-    if not permissions.is_applicant(current_user, application):
-        abort(403)
-    form = WithdrawApplicationForm()
-    if form.validate_on_submit():
-        rules.withdraw(current_user, application)
-        db.session.commit()
+    application = _applicant_only(application_id)
+    form = ButtonForm()
+    if formflow.save(form, lambda: rules.withdraw(current_user, application)):
         flash("Your application has been withdrawn.", "success")
-        return _see_other("opportunities.my_applications")
-    return render_template("opportunities/withdraw_application.html", form=form,
+        return see_other("opportunities.my_applications")
+    return formflow.render("opportunities/withdraw_application.html", form,
                            application=application, opportunity=application.opportunity)
 
 
@@ -229,26 +207,21 @@ def manager(token: str) -> Page:
     except rules.LinkProblem as problem:
         return _link_problem(problem)
     form = ManagerForm()
-    if form.validate_on_submit():
-        approve = form.decision.data == "approve"
-        try:
-            rules.manager_decide(token, approve, form.comment.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        except rules.LinkProblem as problem:
-            db.session.rollback()
-            return _link_problem(problem)
-        else:
-            db.session.commit()
-            name = application.applicant.display_name
-            flash(f"Thank you. We have told {name} that you "
-                  f"{'approved' if approve else 'did not approve'} their application.",
-                  "success")
-            return _see_other("opportunities.manager_done")
-    status = 422 if form.errors else 200
-    return render_template("opportunities/manager.html", form=form, application=application,
-                           opportunity=application.opportunity, token=token), status
+    approve = form.decision.data == "approve"
+    try:
+        done = formflow.save(form, lambda: rules.manager_decide(token, approve,
+                                                                form.comment.data or ""))
+    except rules.LinkProblem as problem:
+        db.session.rollback()
+        return _link_problem(problem)
+    if done:
+        name = application.applicant.display_name
+        flash(f"Thank you. We have told {name} that you "
+              f"{'approved' if approve else 'did not approve'} their application.",
+              "success")
+        return see_other("opportunities.manager_done")
+    return formflow.render("opportunities/manager.html", form, application=application,
+                           opportunity=application.opportunity, token=token)
 
 
 @bp.get("/opportunities/manager-decision-sent")

@@ -57,6 +57,12 @@ from ..organisations.domains import (
 from ..organisations.models import Organisation, OrganisationMember, RequestStatus
 from ..timeutil import format_uk, today_uk
 from .models import (
+    AVAILABILITY_MAX,
+    COMMENT_MAX,
+    EMAIL_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    STATEMENT_MAX,
     Application,
     ApplicationStatus,
     ManagerDecision,
@@ -67,12 +73,6 @@ from .models import (
 )
 from .services import closing_note
 
-STATEMENT_MAX = 3000
-AVAILABILITY_MAX = 1000
-NAME_MAX = 120
-EMAIL_MAX = 254
-COMMENT_MAX = 2000
-MESSAGE_MAX = 2000
 LINK_DAYS = 14
 REMINDER_DAYS = 3
 MANAGER_SALT = "opportunity-manager-approval"

@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, StopValidation
 
 from ..accounts.services import normalise_email
+from ..enums import LabelledEnum
 from ..forms import (
     BaseForm,
     Checkbox,
@@ -39,9 +40,33 @@ from ..forms import (
 from ..organisations.models import Organisation, Sector
 from ..partnership.models import Partnership
 from . import applications as application_rules
-from . import placements as placement_rules
 from . import services
-from .models import MAX_OBJECTIVES, LocationKind, OpenTo, OpportunityKind, Placement
+from .models import (
+    AVAILABILITY_MAX,
+    CANCEL_REASON_MAX,
+    COMMENT_MAX,
+    COMMITMENT_MAX,
+    DESCRIPTION_MAX,
+    DURATION_MAX,
+    EMAIL_MAX,
+    MAX_OBJECTIVES,
+    MESSAGE_MAX,
+    NAME_MAX,
+    OBJECTIVE_MAX,
+    PAY_MAX,
+    PLACE_MAX,
+    REASON_MAX,
+    REFLECTION_MAX,
+    SENIORITY_MAX,
+    SKILLS_MAX,
+    STATEMENT_MAX,
+    TEAM_MAX,
+    TITLE_MAX,
+    LocationKind,
+    OpenTo,
+    OpportunityKind,
+    Placement,
+)
 from .services import BrowseFilters, OpportunityDetails
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
@@ -68,10 +93,16 @@ def _area(label: str, missing: str | None, limit: int, what: str,
     return TextAreaField(label, description=hint, widget=GovTextArea(), validators=validators)
 
 
-class ButtonForm(BaseForm):
-    """A button-only form (publish, close, reopen, remind, start, complete): CSRF only."""
+def _choices(enum: type[LabelledEnum]) -> list[SelectChoice]:
+    """The enum's members as choices (WTForms 3.3 deprecates ``choices()``'s tuples)."""
+    return [SelectChoice(member.value, member.label) for member in enum]
 
-    submit = submit("Continue")
+
+def _radios(label: str, choices: list[Any], missing: str) -> RadioField:
+    """Radios that must be answered; ``missing`` is the message for none, or a value
+    that is not one of the choices."""
+    return RadioField(label, widget=Radios(), choices=choices,
+                      validators=[InputRequired(missing)], invalid_choice_message=missing)
 
 
 # --- Posting an opportunity ----------------------------------------------------------------
@@ -80,38 +111,29 @@ class ButtonForm(BaseForm):
 class OpportunityForm(BaseForm):
     organisation_id = SelectField("Host organisation", widget=GovSelect(), choices=[],
                                   validate_choice=False)
-    kind = RadioField(
-        "Type of opportunity", widget=Radios(),
-        choices=[SelectChoice(k.value, k.label) for k in OpportunityKind],
-        validators=[InputRequired("Select the type of opportunity")],
-        invalid_choice_message="Select the type of opportunity",
-    )
-    title = _text("Title", "a title", services.TITLE_MAX,
+    kind = _radios("Type of opportunity", _choices(OpportunityKind),
+                   "Select the type of opportunity")
+    title = _text("Title", "a title", TITLE_MAX,
                   hint="For example, Shadow the director of public health for two days.")
     description = _area("What the person will do and gain", "Say what the person will do "
-                        "and gain", services.DESCRIPTION_MAX, "What they will do",
+                        "and gain", DESCRIPTION_MAX, "What they will do",
                         hint=MARKDOWN_HINT)
     skills_sought = _area("Skills or experience sought (optional)", None,
-                          services.SKILLS_MAX, "Skills sought")
-    host_team = _text("Host team (optional)", "the host team", services.TEAM_MAX,
+                          SKILLS_MAX, "Skills sought")
+    host_team = _text("Host team (optional)", "the host team", TEAM_MAX,
                       required=False, hint="For example, Population health team.")
-    location_kind = RadioField(
-        "Where", widget=Radios(),
-        choices=[SelectChoice(k.value, k.label) for k in LocationKind],
-        validators=[InputRequired("Select in person, hybrid or remote")],
-        invalid_choice_message="Select in person, hybrid or remote",
-    )
-    place = _text("Place (not needed for remote)", "the place", services.PLACE_MAX,
+    location_kind = _radios("Where", _choices(LocationKind),
+                            "Select in person, hybrid or remote")
+    place = _text("Place (not needed for remote)", "the place", PLACE_MAX,
                   required=False, hint="For example, Northbridge Civic Centre.")
-    time_commitment = _text("Time commitment", "the time commitment",
-                            services.COMMITMENT_MAX,
+    time_commitment = _text("Time commitment", "the time commitment", COMMITMENT_MAX,
                             hint="For example, 1 day a week, or 2 days in total.")
     total_days = WholeNumberField(
         "Total days (needed for shadowing)", "the total days", required=False,
         description="How many days in all, if you know. Used by the \"up to 5 days\" "
                     "filter.",
     )
-    duration = _text("Duration (optional)", "the duration", services.DURATION_MAX,
+    duration = _text("Duration (optional)", "the duration", DURATION_MAX,
                      required=False, hint="For example, 6 months.")
     starts_earliest = UKDateField("Earliest start date", "the earliest start date",
                                   error_name="Earliest start date",
@@ -120,16 +142,11 @@ class OpportunityForm(BaseForm):
                                 error_name="Latest start date",
                                 description="For example, 31 10 2027")
     places = WholeNumberField("Number of places", "the number of places")
-    open_to = RadioField(
-        "Who can apply", widget=Radios(),
-        choices=[SelectChoice(o.value, o.label) for o in OpenTo],
-        validators=[InputRequired("Select who can apply")],
-        invalid_choice_message="Select who can apply",
-    )
-    seniority = _text("Seniority (optional)", "the seniority", services.SENIORITY_MAX,
+    open_to = _radios("Who can apply", _choices(OpenTo), "Select who can apply")
+    seniority = _text("Seniority (optional)", "the seniority", SENIORITY_MAX,
                       required=False, hint="For example, senior leaders, or any level.")
     pay_and_backfill = _area("Pay and backfill (needed for secondments)", None,
-                             services.PAY_MAX, "Pay and backfill",
+                             PAY_MAX, "Pay and backfill",
                              hint="Who pays the salary, and how the home team covers the "
                                   "work.")
     closing_date = UKDateField(
@@ -137,12 +154,12 @@ class OpportunityForm(BaseForm):
         description="Applications close at the end of this day (UK time). For example, "
                     "30 6 2027",
     )
-    contact_name = _text("Contact name", "the contact's name", services.NAME_MAX)
+    contact_name = _text("Contact name", "the contact's name", NAME_MAX)
     contact_email = EmailField(
         "Contact email address", widget=GovTextInput(),
         description="Shown to signed-in people only. We also email new applications here.",
         validators=[InputRequired("Enter the contact's email address"),
-                    MaxLength(services.EMAIL_MAX, "Contact email address"),
+                    MaxLength(EMAIL_MAX, "Contact email address"),
                     Email(EMAIL_FORMAT, check_deliverability=False)],
     )
     no_manager_approval = BooleanField(
@@ -217,7 +234,7 @@ class OpportunityForm(BaseForm):
 
 class WithdrawOpportunityForm(BaseForm):
     reason = _area("Why are you withdrawing it?", "Say why you are withdrawing it: we tell "
-                   "the applicants", services.REASON_MAX, "Reason",
+                   "the applicants", REASON_MAX, "Reason",
                    hint="We send this to everyone whose application is still open.")
     submit = submit("Withdraw the opportunity")
 
@@ -260,8 +277,7 @@ class FilterForm(BaseForm):
         csrf = False
 
     type = SelectField("Type", widget=GovSelect(), validate_choice=False,
-                       choices=[SelectChoice("", "Any type")]
-                       + [SelectChoice(k.value, k.label) for k in OpportunityKind])
+                       choices=[SelectChoice("", "Any type"), *_choices(OpportunityKind)])
     sector = SelectField("Host sector", widget=GovSelect(), validate_choice=False,
                          choices=[SelectChoice("", "Any sector"),
                                   SelectChoice(Sector.PUBLIC.value, "Public sector"),
@@ -269,8 +285,7 @@ class FilterForm(BaseForm):
     partnership = SelectField("Partnership", widget=GovSelect(), validate_choice=False,
                               choices=[])
     location = SelectField("Where", widget=GovSelect(), validate_choice=False,
-                           choices=[SelectChoice("", "Anywhere")]
-                           + [SelectChoice(k.value, k.label) for k in LocationKind])
+                           choices=[SelectChoice("", "Anywhere"), *_choices(LocationKind)])
     commitment = SelectField("Time commitment", widget=GovSelect(), validate_choice=False,
                              choices=COMMITMENT_CHOICES)
     closing_soon = BooleanField(f"Closing in the next {services.CLOSING_SOON_DAYS} days",
@@ -318,27 +333,23 @@ class FilterForm(BaseForm):
 
 
 class ApplyForm(BaseForm):
-    organisation_id = RadioField(
-        "Which organisation do you work for?", widget=Radios(), choices=[],
-        validators=[InputRequired("Select the organisation you work for")],
-        invalid_choice_message="Select the organisation you work for",
-    )
+    organisation_id = _radios("Which organisation do you work for?", [],
+                              "Select the organisation you work for")
     statement = _area("Why do you want to do this, and what would you bring?",
                       "Say why you want to do this and what you would bring",
-                      application_rules.STATEMENT_MAX, "Your statement",
+                      STATEMENT_MAX, "Your statement",
                       hint="Only you, your line manager and the host will see this.")
     availability = _area("When are you available?", "Say when you are available",
-                         application_rules.AVAILABILITY_MAX, "Availability",
+                         AVAILABILITY_MAX, "Availability",
                          hint="For example, Tuesdays from September, or any two days in "
                               "October.")
-    manager_name = _text("Your line manager's name", "your line manager's name",
-                         application_rules.NAME_MAX)
+    manager_name = _text("Your line manager's name", "your line manager's name", NAME_MAX)
     manager_email = EmailField(
         "Your line manager's email address", widget=GovTextInput(),
         description="We email them a link to approve or decline your application. They do "
                     "not need an account.",
         validators=[InputRequired("Enter your line manager's email address"),
-                    MaxLength(application_rules.EMAIL_MAX, "Line manager's email address"),
+                    MaxLength(EMAIL_MAX, "Line manager's email address"),
                     Email(EMAIL_FORMAT, check_deliverability=False)],
     )
     # Shown only with a warning about the address; the confirmation counts only for the
@@ -395,36 +406,24 @@ class ApplyForm(BaseForm):
 
 
 class ManagerForm(BaseForm):
-    decision = RadioField(
-        "Do you approve this application?", widget=Radios(),
-        choices=[SelectChoice("approve", "Yes, I approve"),
-                 SelectChoice("decline", "No, I do not approve")],
-        validators=[InputRequired("Select yes if you approve the application")],
-        invalid_choice_message="Select yes if you approve the application",
-    )
-    comment = _area("Comment (needed if you do not approve)", None,
-                    application_rules.COMMENT_MAX, "Comment",
+    decision = _radios("Do you approve this application?",
+                       [SelectChoice("approve", "Yes, I approve"),
+                        SelectChoice("decline", "No, I do not approve")],
+                       "Select yes if you approve the application")
+    comment = _area("Comment (needed if you do not approve)", None, COMMENT_MAX, "Comment",
                     hint="We pass this to the applicant.")
     submit = submit("Send your decision")
 
 
 class DecisionForm(BaseForm):
-    decision = RadioField(
-        "What do you want to do?", widget=Radios(),
-        choices=[SelectChoice("shortlist", "Shortlist"),
-                 SelectChoice("accept", "Accept: offer a place"),
-                 SelectChoice("decline", "Decline")],
-        validators=[InputRequired("Select what to do with this application")],
-        invalid_choice_message="Select what to do with this application",
-    )
-    message = _area("Message to the applicant (needed if you decline)", None,
-                    application_rules.MESSAGE_MAX, "Message",
-                    hint="We email this to the applicant.")
+    decision = _radios("What do you want to do?",
+                       [SelectChoice("shortlist", "Shortlist"),
+                        SelectChoice("accept", "Accept: offer a place"),
+                        SelectChoice("decline", "Decline")],
+                       "Select what to do with this application")
+    message = _area("Message to the applicant (needed if you decline)", None, MESSAGE_MAX,
+                    "Message", hint="We email this to the applicant.")
     submit = submit("Send decision")
-
-
-class WithdrawApplicationForm(BaseForm):
-    submit = submit("Withdraw my application")
 
 
 # --- Placements ----------------------------------------------------------------------------
@@ -437,16 +436,10 @@ class PlanForm(BaseForm):
     ends_on = UKDateField("Agreed end date (optional)", "the agreed end date", required=False,
                           error_name="Agreed end date",
                           description="For example, 28 2 2028")
-    objective_1 = _text("Objective 1", "objective 1", placement_rules.OBJECTIVE_MAX,
-                        required=False)
-    objective_2 = _text("Objective 2", "objective 2", placement_rules.OBJECTIVE_MAX,
-                        required=False)
-    objective_3 = _text("Objective 3", "objective 3", placement_rules.OBJECTIVE_MAX,
-                        required=False)
-    objective_4 = _text("Objective 4", "objective 4", placement_rules.OBJECTIVE_MAX,
-                        required=False)
-    objective_5 = _text("Objective 5", "objective 5", placement_rules.OBJECTIVE_MAX,
-                        required=False)
+    objective_1, objective_2, objective_3, objective_4, objective_5 = (
+        _text(f"Objective {i}", f"objective {i}", OBJECTIVE_MAX, required=False)
+        for i in range(1, MAX_OBJECTIVES + 1)
+    )
     submit = submit("Save the plan")
 
     def objective_fields(self) -> list[StringField]:
@@ -481,23 +474,20 @@ class ChecklistForm(BaseForm):
 
 class CancelPlacementForm(BaseForm):
     reason = _area("Why are you cancelling it?", "Say why you are cancelling the placement: "
-                   "we tell the participant", placement_rules.CANCEL_REASON_MAX, "Reason",
+                   "we tell the participant", CANCEL_REASON_MAX, "Reason",
                    hint="We send this to the participant and show it on the placement's page.")
     submit = submit("Cancel the placement")
 
 
 class ReflectionForm(BaseForm):
-    learned = _area("What did you learn?", "Say what you learned",
-                    placement_rules.REFLECTION_MAX, "What you learned")
+    learned = _area("What did you learn?", "Say what you learned", REFLECTION_MAX,
+                    "What you learned")
     changes = _area("What changes as a result?", "Say what changes as a result",
-                    placement_rules.REFLECTION_MAX, "What changes",
+                    REFLECTION_MAX, "What changes",
                     hint="In your work, your team or your organisation.")
-    would_recommend = RadioField(
-        "Would you recommend it to a colleague?", widget=Radios(),
-        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
-        validators=[InputRequired("Select yes if you would recommend it")],
-        invalid_choice_message="Select yes if you would recommend it",
-    )
+    would_recommend = _radios("Would you recommend it to a colleague?",
+                              [SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
+                              "Select yes if you would recommend it")
     submit = submit("Save my reflection")
 
     def recommend(self) -> bool | None:

@@ -15,7 +15,7 @@ an organisation's admins allow to post and manage its opportunities.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
+from ..enums import LabelledEnum
 from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation, Sector
@@ -40,62 +41,39 @@ from ..partnership.models import Partnership
 NO_APPROVAL_MAX_DAYS = 2
 MAX_OBJECTIVES = 5
 
-
-class OpportunityKind(StrEnum):
-    SECONDMENT = "secondment"
-    SHADOWING = "shadowing"
-    PLACEMENT = "placement"
-    REVERSE_MENTORING = "reverse_mentoring"
-    BOARD_OBSERVER = "board_observer"
-
-    @property
-    def label(self) -> str:
-        return {
-            "secondment": "Secondment",
-            "shadowing": "Shadowing",
-            "placement": "Placement",
-            "reverse_mentoring": "Reverse mentoring",
-            "board_observer": "Board observer",
-        }[self.value]
-
-    @property
-    def hint(self) -> str:
-        return {
-            "secondment": "Working in the host's team for a period, usually part-time or "
-                          "full-time for months.",
-            "shadowing": "Spending a few days alongside someone to see how they work.",
-            "placement": "A fixed piece of work in the host's team, such as a project.",
-            "reverse_mentoring": "A more junior colleague from the host mentors a senior "
-                                 "leader.",
-            "board_observer": "Attending the host's board or committee meetings as an "
-                              "observer.",
-        }[self.value]
+# Length limits, in characters, each beside the column it protects: the column (where
+# it is a VARCHAR), the form's MaxLength and the service's check all read it. A person's
+# name and email address (the host's contact, an applicant's line manager):
+NAME_MAX = 120
+EMAIL_MAX = 254
 
 
-class LocationKind(StrEnum):
-    IN_PERSON = "in_person"
-    HYBRID = "hybrid"
-    REMOTE = "remote"
+class OpportunityKind(LabelledEnum):
+    SECONDMENT = ("secondment", "Secondment",
+                  "Working in the host's team for a period, usually part-time or full-time "
+                  "for months.")
+    SHADOWING = ("shadowing", "Shadowing",
+                 "Spending a few days alongside someone to see how they work.")
+    PLACEMENT = ("placement", "Placement",
+                 "A fixed piece of work in the host's team, such as a project.")
+    REVERSE_MENTORING = ("reverse_mentoring", "Reverse mentoring",
+                         "A more junior colleague from the host mentors a senior leader.")
+    BOARD_OBSERVER = ("board_observer", "Board observer",
+                      "Attending the host's board or committee meetings as an observer.")
 
-    @property
-    def label(self) -> str:
-        return {"in_person": "In person", "hybrid": "Hybrid", "remote": "Remote"}[self.value]
+
+class LocationKind(LabelledEnum):
+    IN_PERSON = "in_person", "In person"
+    HYBRID = "hybrid", "Hybrid"
+    REMOTE = "remote", "Remote"
 
 
-class OpenTo(StrEnum):
+class OpenTo(LabelledEnum):
     """Whose staff may apply, by the sector of the applicant's organisation."""
 
-    PUBLIC = "public"
-    VCSE = "vcse"
-    BOTH = "both"
-
-    @property
-    def label(self) -> str:
-        return {
-            "public": "Public-sector staff",
-            "vcse": "Voluntary and community sector (VCSE) staff",
-            "both": "Public-sector and VCSE staff",
-        }[self.value]
+    PUBLIC = "public", "Public-sector staff"
+    VCSE = "vcse", "Voluntary and community sector (VCSE) staff"
+    BOTH = "both", "Public-sector and VCSE staff"
 
     def accepts(self, sector: Sector) -> bool:
         if self is OpenTo.BOTH:
@@ -103,32 +81,18 @@ class OpenTo(StrEnum):
         return sector.value == self.value
 
 
-class OpportunityStatus(StrEnum):
-    DRAFT = "draft"
-    OPEN = "open"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return {"draft": "Draft", "open": "Open", "closed": "Closed",
-                "withdrawn": "Withdrawn"}[self.value]
+class OpportunityStatus(LabelledEnum):
+    DRAFT = "draft", "Draft"
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class ManagerDecision(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DECLINED = "declined"
-    NOT_NEEDED = "not_needed"
-
-    @property
-    def label(self) -> str:
-        return {
-            "pending": "Waiting for line manager",
-            "approved": "Line manager approved",
-            "declined": "Line manager declined",
-            "not_needed": "No line manager approval needed",
-        }[self.value]
+class ManagerDecision(LabelledEnum):
+    PENDING = "pending", "Waiting for line manager"
+    APPROVED = "approved", "Line manager approved"
+    DECLINED = "declined", "Line manager declined"
+    NOT_NEEDED = "not_needed", "No line manager approval needed"
 
     @property
     def lets_host_see(self) -> bool:
@@ -136,24 +100,13 @@ class ManagerDecision(StrEnum):
         return self in (ManagerDecision.APPROVED, ManagerDecision.NOT_NEEDED)
 
 
-class ApplicationStatus(StrEnum):
-    SUBMITTED = "submitted"
-    SHORTLISTED = "shortlisted"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    WITHDRAWN = "withdrawn"
-    RESERVE = "reserve"
-
-    @property
-    def label(self) -> str:
-        return {
-            "submitted": "Submitted",
-            "shortlisted": "Shortlisted",
-            "accepted": "Accepted",
-            "declined": "Not accepted",
-            "withdrawn": "Withdrawn",
-            "reserve": "On the reserve list",
-        }[self.value]
+class ApplicationStatus(LabelledEnum):
+    SUBMITTED = "submitted", "Submitted"
+    SHORTLISTED = "shortlisted", "Shortlisted"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Not accepted"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    RESERVE = "reserve", "On the reserve list"
 
     @property
     def is_open(self) -> bool:
@@ -162,28 +115,43 @@ class ApplicationStatus(StrEnum):
                         ApplicationStatus.RESERVE)
 
 
-class PlacementStatus(StrEnum):
-    AGREED = "agreed"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return {"agreed": "Agreed, not started", "in_progress": "In progress",
-                "completed": "Completed", "cancelled": "Cancelled"}[self.value]
+class PlacementStatus(LabelledEnum):
+    AGREED = "agreed", "Agreed, not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
-class ReflectionRole(StrEnum):
-    PARTICIPANT = "participant"
-    HOST = "host"
-
-    @property
-    def label(self) -> str:
-        return {"participant": "Participant", "host": "Host"}[self.value]
+class ReflectionRole(LabelledEnum):
+    PARTICIPANT = "participant", "Participant"
+    HOST = "host", "Host"
 
 
-class Opportunity(TimestampMixin, db.Model):
+class _ShowsStatus:
+    """``repr`` as ``<Class id status>``, for the models that move through statuses."""
+
+    if TYPE_CHECKING:  # declared by each model
+        id: int
+        status: LabelledEnum
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.status.value}>"
+
+
+# What a host writes about an opportunity.
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+SKILLS_MAX = 3000
+TEAM_MAX = 160
+PLACE_MAX = 160
+COMMITMENT_MAX = 200
+DURATION_MAX = 200
+SENIORITY_MAX = 200
+PAY_MAX = 3000
+REASON_MAX = 2000  # why it was withdrawn
+
+
+class Opportunity(_ShowsStatus, TimestampMixin, db.Model):
     """An offer of a secondment, shadowing or similar from a host organisation."""
 
     __tablename__ = "opportunities"
@@ -198,28 +166,30 @@ class Opportunity(TimestampMixin, db.Model):
         ForeignKey("partnerships.id", ondelete="SET NULL")
     )
     kind: Mapped[OpportunityKind] = mapped_column(str_enum(OpportunityKind), nullable=False)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    description: Mapped[str] = mapped_column(Text, nullable=False, default="")  # Markdown
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
+    # Markdown, up to DESCRIPTION_MAX.
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     skills_sought: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    host_team: Mapped[str] = mapped_column(String(160), nullable=False, default="")
+    host_team: Mapped[str] = mapped_column(String(TEAM_MAX), nullable=False, default="")
     location_kind: Mapped[LocationKind] = mapped_column(str_enum(LocationKind), nullable=False)
-    place: Mapped[str] = mapped_column(String(160), nullable=False, default="")
-    time_commitment: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    place: Mapped[str] = mapped_column(String(PLACE_MAX), nullable=False, default="")
+    time_commitment: Mapped[str] = mapped_column(String(COMMITMENT_MAX), nullable=False,
+                                                 default="")
     # Days in all, when known (always for short shadowing): the "up to 5 days" filter.
     total_days: Mapped[int | None] = mapped_column(Integer)
-    duration: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    duration: Mapped[str] = mapped_column(String(DURATION_MAX), nullable=False, default="")
     starts_earliest: Mapped[date] = mapped_column(Date, nullable=False)
     starts_latest: Mapped[date] = mapped_column(Date, nullable=False)
     places: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     places_taken: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     open_to: Mapped[OpenTo] = mapped_column(str_enum(OpenTo), nullable=False,
                                             default=OpenTo.BOTH)
-    seniority: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    seniority: Mapped[str] = mapped_column(String(SENIORITY_MAX), nullable=False, default="")
     pay_and_backfill: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # Applications close at the end of this day, UK time.
     closing_date: Mapped[date] = mapped_column(Date, nullable=False)
-    contact_name: Mapped[str] = mapped_column(String(120), nullable=False)
-    contact_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    contact_name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
+    contact_email: Mapped[str] = mapped_column(String(EMAIL_MAX), nullable=False)
     status: Mapped[OpportunityStatus] = mapped_column(
         str_enum(OpportunityStatus), nullable=False, default=OpportunityStatus.DRAFT
     )
@@ -262,11 +232,16 @@ class Opportunity(TimestampMixin, db.Model):
     def places_left(self) -> int:
         return max(0, self.places - self.places_taken)
 
-    def __repr__(self) -> str:
-        return f"<Opportunity {self.id} {self.status.value}>"
 
 
-class Application(TimestampMixin, db.Model):
+# What an applicant, their line manager and the host write.
+STATEMENT_MAX = 3000
+AVAILABILITY_MAX = 1000
+COMMENT_MAX = 2000  # the line manager's
+MESSAGE_MAX = 2000  # the host's, with their decision
+
+
+class Application(_ShowsStatus, TimestampMixin, db.Model):
     """Someone's application for an opportunity, for one of their organisations."""
 
     __tablename__ = "opportunity_applications"
@@ -284,8 +259,8 @@ class Application(TimestampMixin, db.Model):
     )
     statement: Mapped[str] = mapped_column(Text, nullable=False)
     availability: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    manager_name: Mapped[str] = mapped_column(String(120), nullable=False, default="")
-    manager_email: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    manager_name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False, default="")
+    manager_email: Mapped[str] = mapped_column(String(EMAIL_MAX), nullable=False, default="")
     manager_decision: Mapped[ManagerDecision] = mapped_column(
         str_enum(ManagerDecision), nullable=False, default=ManagerDecision.PENDING
     )
@@ -325,11 +300,14 @@ class Application(TimestampMixin, db.Model):
     def host_can_see(self) -> bool:
         return self.manager_decision.lets_host_see
 
-    def __repr__(self) -> str:
-        return f"<Application {self.id} {self.status.value}>"
 
 
-class Placement(TimestampMixin, db.Model):
+# What the host writes when cancelling, and what each side reflects.
+CANCEL_REASON_MAX = 2000
+REFLECTION_MAX = 3000
+
+
+class Placement(_ShowsStatus, TimestampMixin, db.Model):
     """An accepted application: agreed dates, objectives, a checklist and reflections."""
 
     __tablename__ = "placements"
@@ -389,8 +367,9 @@ class Placement(TimestampMixin, db.Model):
     def reflection_by(self, role: ReflectionRole) -> Reflection | None:
         return next((r for r in self.reflections if r.role is role), None)
 
-    def __repr__(self) -> str:
-        return f"<Placement {self.id} {self.status.value}>"
+
+
+OBJECTIVE_MAX = 300
 
 
 class PlacementObjective(TimestampMixin, db.Model):
@@ -403,7 +382,7 @@ class PlacementObjective(TimestampMixin, db.Model):
         ForeignKey("placements.id", ondelete="CASCADE"), nullable=False
     )
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    text: Mapped[str] = mapped_column(String(300), nullable=False)
+    text: Mapped[str] = mapped_column(String(OBJECTIVE_MAX), nullable=False)
 
     placement: Mapped[Placement] = relationship(back_populates="objectives")
 

@@ -6,30 +6,36 @@ Anyone else gets 404, so a placement's existence is not revealed.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions
-from ..errors import ValidationError
-from ..extensions import db
+from .. import formflow, permissions
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from . import placements as rules
-from .forms import ButtonForm, CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
+from .forms import CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
 from .models import Placement, PlacementStatus, ReflectionRole
 from .routes import bp
-
-Page = str | Response | tuple[str, int]
+from .view_helpers import load_placement, press
 
 
 def _to_placement(placement: Placement) -> Response:
-    return redirect(url_for("opportunities.placement", placement_id=placement.id), code=303)
+    return see_other("opportunities.placement", placement_id=placement.id)
 
 
-def _placement(placement_id: int) -> Placement:
-    placement = rules.get(placement_id)
-    if placement is None or not permissions.can_view_placement(current_user, placement):
-        abort(404)
+def _hosted(placement_id: int) -> Placement:
+    """The placement, for its host; 404 for those who may not see it, 403 for the
+    participant."""
+    placement = load_placement(placement_id)
+    if not permissions.can_manage_opportunity(current_user, placement.application.opportunity):
+        abort(403)
     return placement
+
+
+def _on_page(placement: Placement) -> dict[str, object]:
+    """What every placement form page shows besides its form."""
+    return {"placement": placement, "opportunity": placement.application.opportunity}
 
 
 def _render(placement: Placement, checklist: ChecklistForm | None = None,
@@ -62,113 +68,76 @@ def _render(placement: Placement, checklist: ChecklistForm | None = None,
 @bp.get("/placements/<int:placement_id>/")
 @login_required
 def placement(placement_id: int) -> Page:
-    return _render(_placement(placement_id))
+    return _render(load_placement(placement_id))
 
 
 @bp.route("/placements/<int:placement_id>/plan", methods=["GET", "POST"])
 @login_required
 def plan(placement_id: int) -> Page:
-    placement = _placement(placement_id)
+    placement = load_placement(placement_id)
     form = PlanForm()
     if not form.is_submitted():
         form.fill(placement)
-    if form.validate_on_submit():
-        try:
-            rules.update_plan(current_user, placement, form.starts_on.data, form.ends_on.data,
-                              form.objectives())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("The plan has been saved.", "success")
-            return _to_placement(placement)
-    status = 422 if form.errors else 200
-    return render_template("opportunities/plan.html", form=form, placement=placement,
-                           opportunity=placement.application.opportunity), status
+    if formflow.save(form, lambda: rules.update_plan(current_user, placement, form.starts_on.data,
+                                                     form.ends_on.data, form.objectives())):
+        flash("The plan has been saved.", "success")
+        return _to_placement(placement)
+    return formflow.render("opportunities/plan.html", form, **_on_page(placement))
 
 
 @bp.post("/placements/<int:placement_id>/checklist")
 @login_required
 def checklist(placement_id: int) -> Page:
-    placement = _placement(placement_id)
+    placement = load_placement(placement_id)
     form = ChecklistForm()
-    if form.validate_on_submit():
-        try:
-            rules.update_checklist(current_user, placement, set(form.agreed.data or []))
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("The checklist has been saved.", "success")
-            return _to_placement(placement)
+    if formflow.save(form, lambda: rules.update_checklist(current_user, placement,
+                                                          set(form.agreed.data or []))):
+        flash("The checklist has been saved.", "success")
+        return _to_placement(placement)
     return _render(placement, form, 422)
-
-
-def _host_action(placement_id: int, action: str) -> Response:
-    placement = _placement(placement_id)
-    if not permissions.can_manage_opportunity(current_user, placement.application.opportunity):
-        abort(403)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    if action == "start":
-        rules.start(current_user, placement)
-        message = "The placement has started."
-    else:
-        rules.complete(current_user, placement)
-        message = ("The placement is complete. We have asked the participant for their "
-                   "reflection; please record yours too.")
-    db.session.commit()
-    flash(message, "success")
-    return _to_placement(placement)
 
 
 @bp.post("/placements/<int:placement_id>/start")
 @login_required
 def start(placement_id: int) -> Response:
-    return _host_action(placement_id, "start")
+    placement = _hosted(placement_id)
+    return press(lambda: rules.start(current_user, placement), "The placement has started.",
+                 _to_placement(placement))
 
 
 @bp.post("/placements/<int:placement_id>/complete")
 @login_required
 def complete(placement_id: int) -> Response:
-    return _host_action(placement_id, "complete")
+    placement = _hosted(placement_id)
+    return press(lambda: rules.complete(current_user, placement),
+                 "The placement is complete. We have asked the participant for their "
+                 "reflection; please record yours too.", _to_placement(placement))
 
 
 @bp.route("/placements/<int:placement_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(placement_id: int) -> Page:
-    placement = _placement(placement_id)
-    if not permissions.can_manage_opportunity(current_user, placement.application.opportunity):
-        abort(403)
+    placement = _hosted(placement_id)
     if not rules.can_cancel(placement):
         abort(409, f"This placement is {placement.status.label.lower()}, so it cannot be "
                    "cancelled.")
     form = CancelPlacementForm()
-    if form.validate_on_submit():
-        try:
-            told = rules.cancel(current_user, placement, form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            reserve = (f" and the {told} people on the reserve list" if told > 1
-                       else " and the person on the reserve list" if told == 1 else "")
-            flash(f"The placement has been cancelled and its place is free. We have emailed "
-                  f"the participant{reserve}.", "success")
-            return _to_placement(placement)
-    status = 422 if form.errors else 200
-    return render_template("opportunities/cancel_placement.html", form=form,
-                           placement=placement, application=placement.application,
-                           opportunity=placement.application.opportunity), status
+    if done := formflow.save(form, lambda: rules.cancel(current_user, placement,
+                                                        form.reason.data or "")):
+        told = done.value
+        reserve = (f" and the {told} people on the reserve list" if told > 1
+                   else " and the person on the reserve list" if told == 1 else "")
+        flash(f"The placement has been cancelled and its place is free. We have emailed "
+              f"the participant{reserve}.", "success")
+        return _to_placement(placement)
+    return formflow.render("opportunities/cancel_placement.html", form,
+                           application=placement.application, **_on_page(placement))
 
 
 @bp.route("/placements/<int:placement_id>/reflection", methods=["GET", "POST"])
 @login_required
 def reflection(placement_id: int) -> Page:
-    placement = _placement(placement_id)
+    placement = load_placement(placement_id)
     role = rules.role_of(current_user, placement)
     if role is None:  # pragma: no cover - can_view_placement means one of the two
         abort(404)
@@ -178,17 +147,10 @@ def reflection(placement_id: int) -> Page:
     form = ReflectionForm(obj=existing)
     if not form.is_submitted() and existing is not None:
         form.would_recommend.data = "yes" if existing.would_recommend else "no"
-    if form.validate_on_submit():
-        try:
-            rules.record_reflection(current_user, placement, form.learned.data or "",
-                                    form.changes.data or "", form.recommend())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your reflection has been saved. Thank you.", "success")
-            return _to_placement(placement)
-    status = 422 if form.errors else 200
-    return render_template("opportunities/reflection.html", form=form, placement=placement,
-                           opportunity=placement.application.opportunity, role=role), status
+    if formflow.save(form, lambda: rules.record_reflection(
+            current_user, placement, form.learned.data or "", form.changes.data or "",
+            form.recommend())):
+        flash("Your reflection has been saved. Thank you.", "success")
+        return _to_placement(placement)
+    return formflow.render("opportunities/reflection.html", form, role=role,
+                           **_on_page(placement))

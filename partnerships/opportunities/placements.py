@@ -28,7 +28,10 @@ from ..modelbase import utcnow
 from ..organisations.models import Organisation, Sector
 from . import applications as application_rules
 from .models import (
+    CANCEL_REASON_MAX,
     MAX_OBJECTIVES,
+    OBJECTIVE_MAX,
+    REFLECTION_MAX,
     Application,
     ApplicationStatus,
     Opportunity,
@@ -38,10 +41,6 @@ from .models import (
     Reflection,
     ReflectionRole,
 )
-
-OBJECTIVE_MAX = 300
-REFLECTION_MAX = 3000
-CANCEL_REASON_MAX = 2000
 
 
 def get(placement_id: int) -> Placement | None:

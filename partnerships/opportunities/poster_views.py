@@ -8,20 +8,19 @@ unknown organisation 404.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions
-from ..errors import ValidationError
-from ..extensions import db
+from .. import formflow, permissions
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..organisations import services as organisation_services
 from ..organisations.models import Organisation
 from . import posters as rules
-from .forms import ButtonForm, PosterForm
+from .forms import PosterForm
 from .routes import bp
-
-Page = str | Response | tuple[str, int]
+from .view_helpers import press
 
 
 def _organisation(key: str) -> Organisation:
@@ -34,7 +33,7 @@ def _organisation(key: str) -> Organisation:
 
 
 def _to_posters(organisation: Organisation) -> Response:
-    return redirect(url_for("opportunities.posters", key=organisation.slug), code=303)
+    return see_other("opportunities.posters", key=organisation.slug)
 
 
 @bp.route("/organisations/<key>/opportunity-posters", methods=["GET", "POST"])
@@ -45,23 +44,19 @@ def posters(key: str) -> Page:
     allowed = rules.posters_of(organisation)
     form = PosterForm()
     form.set_members(rules.candidates(members, allowed))
-    if form.validate_on_submit():
-        try:
-            poster = rules.allow(current_user, organisation, form.chosen_user_id())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            name = poster.user.display_name
-            db.session.commit()
-            flash(f"{name} can now post opportunities for {organisation.name}. We have "
-                  "emailed them.", "success")
-            return _to_posters(organisation)
-    status = 422 if form.errors else 200
-    return render_template(
-        "opportunities/posters.html", organisation=organisation, posters=allowed,
-        member_ids={m.user_id for m in members}, form=form, button_form=ButtonForm(),
-    ), status
+
+    def allow() -> str:
+        """Allow them, and give their name (read before the commit expires the row)."""
+        return rules.allow(current_user, organisation, form.chosen_user_id()).user.display_name
+
+    if done := formflow.save(form, allow):
+        flash(f"{done.value} can now post opportunities for {organisation.name}. We have "
+              "emailed them.", "success")
+        return _to_posters(organisation)
+    return formflow.render(
+        "opportunities/posters.html", form, organisation=organisation, posters=allowed,
+        member_ids={m.user_id for m in members}, button_form=ButtonForm(),
+    )
 
 
 @bp.post("/organisations/<key>/opportunity-posters/<int:poster_id>/remove")
@@ -71,11 +66,7 @@ def remove_poster(key: str, poster_id: int) -> Response:
     poster = rules.get(organisation, poster_id)
     if poster is None:
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
     name = poster.user.display_name
-    rules.withdraw(current_user, organisation, poster)
-    db.session.commit()
-    flash(f"{name} can no longer post opportunities for {organisation.name}. We have "
-          "emailed them.", "success")
-    return _to_posters(organisation)
+    return press(lambda: rules.withdraw(current_user, organisation, poster),
+                 f"{name} can no longer post opportunities for {organisation.name}. We have "
+                 "emailed them.", _to_posters(organisation))

@@ -32,7 +32,19 @@ from ..organisations.models import (
 from ..partnership.models import Partnership, PartnershipMember
 from ..timeutil import format_day, today_uk
 from .models import (
+    COMMITMENT_MAX,
+    DESCRIPTION_MAX,
+    DURATION_MAX,
+    EMAIL_MAX,
+    NAME_MAX,
     NO_APPROVAL_MAX_DAYS,
+    PAY_MAX,
+    PLACE_MAX,
+    REASON_MAX,
+    SENIORITY_MAX,
+    SKILLS_MAX,
+    TEAM_MAX,
+    TITLE_MAX,
     Application,
     ApplicationStatus,
     LocationKind,
@@ -44,18 +56,6 @@ from .models import (
     OpportunityStatus,
 )
 
-TITLE_MAX = 200
-DESCRIPTION_MAX = 10_000
-SKILLS_MAX = 3000
-TEAM_MAX = 160
-PLACE_MAX = 160
-COMMITMENT_MAX = 200
-DURATION_MAX = 200
-SENIORITY_MAX = 200
-PAY_MAX = 3000
-NAME_MAX = 120
-EMAIL_MAX = 254
-REASON_MAX = 2000
 PLACES_MAX = 100
 DAYS_MAX = 1000
 PAGE_SIZE = 20
@@ -281,15 +281,23 @@ def _require_manager(actor: User, opportunity: Opportunity) -> None:
                                "allow to post its opportunities, can do that.")
 
 
-def publish(actor: User, opportunity: Opportunity, today: date | None = None) -> None:
-    """Draft -> open: anyone can now find it and apply."""
+def _open(actor: User, opportunity: Opportunity, was: OpportunityStatus, refusal: str,
+          verb: str, today: date | None) -> None:
+    """Open an opportunity that is ``was`` (publish a draft, reopen a closed one), unless
+    its closing date has passed."""
     _require_manager(actor, opportunity)
-    if opportunity.status is not OpportunityStatus.DRAFT:
-        raise Conflict("This opportunity has already been published.")
+    if opportunity.status is not was:
+        raise Conflict(refusal)
     if opportunity.closing_date < (today or today_uk()):
         raise Conflict("The closing date has passed. Edit the opportunity to set a later "
-                       "closing date, then publish it.")
+                       f"closing date, then {verb} it.")
     opportunity.status = OpportunityStatus.OPEN
+
+
+def publish(actor: User, opportunity: Opportunity, today: date | None = None) -> None:
+    """Draft -> open: anyone can now find it and apply."""
+    _open(actor, opportunity, OpportunityStatus.DRAFT,
+          "This opportunity has already been published.", "publish", today)
     opportunity.published_at = utcnow()
     audit.record(actor, "opportunity.published", "opportunity", opportunity.id)
 
@@ -304,13 +312,8 @@ def close(actor: User, opportunity: Opportunity) -> None:
 
 
 def reopen(actor: User, opportunity: Opportunity, today: date | None = None) -> None:
-    _require_manager(actor, opportunity)
-    if opportunity.status is not OpportunityStatus.CLOSED:
-        raise Conflict("Only a closed opportunity can be reopened.")
-    if opportunity.closing_date < (today or today_uk()):
-        raise Conflict("The closing date has passed. Edit the opportunity to set a later "
-                       "closing date, then reopen it.")
-    opportunity.status = OpportunityStatus.OPEN
+    _open(actor, opportunity, OpportunityStatus.CLOSED,
+          "Only a closed opportunity can be reopened.", "reopen", today)
     audit.record(actor, "opportunity.reopened", "opportunity", opportunity.id)
 
 

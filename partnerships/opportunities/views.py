@@ -2,58 +2,48 @@
 publishing, closing, reopening and withdrawing, the host's list of applications,
 "My opportunities" and the figures by direction.
 
-Thin: load -> authorise (``permissions``) -> validate -> service -> commit -> flash ->
-redirect (303). Drafts are 404 to everyone but the host, so they reveal nothing.
+Thin: load -> authorise (``permissions``) -> the form-view flow (``formflow``).
+Drafts are 404 to everyone but the host, so they reveal nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import pagination, permissions
-from ..errors import ValidationError
-from ..extensions import db
+from .. import formflow, pagination, permissions
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..htmx import render_page_or_partial
 from ..timeutil import today_uk
 from . import applications as application_rules
 from . import placements, services
-from .forms import ButtonForm, FilterForm, OpportunityForm, WithdrawOpportunityForm
+from .forms import FilterForm, OpportunityForm, WithdrawOpportunityForm
 from .models import Opportunity, OpportunityStatus
 from .routes import bp
-from .view_helpers import load_visible
-
-Page = str | Response | tuple[str, int]
-
+from .view_helpers import load_visible, press
 
 # --- Loading and authorising -------------------------------------------------------------
 
 
-def _see_other(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
-
-
 def _to_opportunity(opportunity: Opportunity) -> Response:
-    return _see_other("opportunities.show", opportunity_id=opportunity.id)
+    return see_other("opportunities.show", opportunity_id=opportunity.id)
 
 
-def _managed(opportunity_id: int) -> Opportunity:
-    """An opportunity this person hosts: anonymous people sign in first, others get 403."""
+def _managed(opportunity_id: int, withdrawn: str = "") -> Opportunity:
+    """An opportunity this person hosts: anonymous people sign in first, others get 403.
+    ``withdrawn``, if given, is the 409 page's message for a withdrawn opportunity."""
     opportunity = load_visible(opportunity_id)
     if not current_user.is_authenticated:
         abort(current_app.login_manager.unauthorized())  # type: ignore[attr-defined]
     if not permissions.can_manage_opportunity(current_user, opportunity):
         abort(403)
+    if withdrawn and opportunity.status is OpportunityStatus.WITHDRAWN:
+        abort(409, withdrawn)
     return opportunity
-
-
-def _button_pressed() -> None:
-    """A button-only form must carry a valid CSRF token (checked by Flask-WTF)."""
-    if not ButtonForm().validate_on_submit():
-        abort(400)
 
 
 # --- Browse -------------------------------------------------------------------------------
@@ -100,47 +90,33 @@ def new() -> Page:
         form.organisation_id.data = str(organisations[0].id)
     form.set_choices(organisations,
                      services.partnerships_of([org.id for org in organisations]))
-    if form.validate_on_submit():
+
+    def create() -> Opportunity:
         organisation = form.chosen_organisation(organisations)
         assert organisation is not None  # checked by the form
-        try:
-            opportunity = services.create_opportunity(current_user, organisation,
-                                                      form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your opportunity has been saved as a draft. Publish it when it is ready.",
-                  "success")
-            return _to_opportunity(opportunity)
-    status = 422 if form.errors else 200
-    return render_template("opportunities/form.html", form=form, opportunity=None), status
+        return services.create_opportunity(current_user, organisation, form.details())
+
+    if done := formflow.save(form, create):
+        flash("Your opportunity has been saved as a draft. Publish it when it is ready.",
+              "success")
+        return _to_opportunity(done.value)
+    return formflow.render("opportunities/form.html", form, opportunity=None)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(opportunity_id: int) -> Page:
-    opportunity = _managed(opportunity_id)
-    if opportunity.status is OpportunityStatus.WITHDRAWN:
-        abort(409, "This opportunity has been withdrawn, so it cannot be changed.")
+    opportunity = _managed(opportunity_id, withdrawn="This opportunity has been withdrawn, "
+                                                     "so it cannot be changed.")
     form = OpportunityForm(obj=opportunity)
     if not form.is_submitted():
         form.fill(opportunity)
     form.set_choices(None, services.partnerships_of([opportunity.organisation_id]))
-    if form.validate_on_submit():
-        try:
-            services.update_opportunity(current_user, opportunity, form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your changes have been saved.", "success")
-            return _to_opportunity(opportunity)
-    status = 422 if form.errors else 200
-    return render_template("opportunities/form.html", form=form,
-                           opportunity=opportunity), status
+    if formflow.save(form, lambda: services.update_opportunity(current_user, opportunity,
+                                                               form.details())):
+        flash("Your changes have been saved.", "success")
+        return _to_opportunity(opportunity)
+    return formflow.render("opportunities/form.html", form, opportunity=opportunity)
 
 
 # --- An opportunity's page -----------------------------------------------------------------
@@ -170,57 +146,41 @@ def show(opportunity_id: int) -> Page:
 @login_required
 def publish(opportunity_id: int) -> Response:
     opportunity = _managed(opportunity_id)
-    _button_pressed()
-    services.publish(current_user, opportunity)
-    db.session.commit()
-    flash("Your opportunity is published. Anyone can now find it and apply.", "success")
-    return _to_opportunity(opportunity)
+    return press(lambda: services.publish(current_user, opportunity),
+                 "Your opportunity is published. Anyone can now find it and apply.",
+                 _to_opportunity(opportunity))
 
 
 @bp.post("/opportunities/<int:opportunity_id>/close")
 @login_required
 def close(opportunity_id: int) -> Response:
     opportunity = _managed(opportunity_id)
-    _button_pressed()
-    services.close(current_user, opportunity)
-    db.session.commit()
-    flash("The opportunity is closed. It takes no more applications; you can still decide "
-          "on the ones you have.", "success")
-    return _to_opportunity(opportunity)
+    return press(lambda: services.close(current_user, opportunity),
+                 "The opportunity is closed. It takes no more applications; you can still "
+                 "decide on the ones you have.", _to_opportunity(opportunity))
 
 
 @bp.post("/opportunities/<int:opportunity_id>/reopen")
 @login_required
 def reopen(opportunity_id: int) -> Response:
     opportunity = _managed(opportunity_id)
-    _button_pressed()
-    services.reopen(current_user, opportunity)
-    db.session.commit()
-    flash("The opportunity is open for applications again.", "success")
-    return _to_opportunity(opportunity)
+    return press(lambda: services.reopen(current_user, opportunity),
+                 "The opportunity is open for applications again.",
+                 _to_opportunity(opportunity))
 
 
 @bp.route("/opportunities/<int:opportunity_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(opportunity_id: int) -> Page:
-    opportunity = _managed(opportunity_id)
-    if opportunity.status is OpportunityStatus.WITHDRAWN:
-        abort(409, "This opportunity has already been withdrawn.")
+    opportunity = _managed(opportunity_id,
+                           withdrawn="This opportunity has already been withdrawn.")
     form = WithdrawOpportunityForm()
-    if form.validate_on_submit():
-        try:
-            told = services.withdraw(current_user, opportunity, form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            people = "1 applicant" if told == 1 else f"{told} applicants"
-            flash(f"The opportunity has been withdrawn. We have told {people}.", "success")
-            return _to_opportunity(opportunity)
-    status = 422 if form.errors else 200
-    return render_template("opportunities/withdraw.html", form=form,
-                           opportunity=opportunity), status
+    if done := formflow.save(form, lambda: services.withdraw(current_user, opportunity,
+                                                            form.reason.data or "")):
+        people = "1 applicant" if done.value == 1 else f"{done.value} applicants"
+        flash(f"The opportunity has been withdrawn. We have told {people}.", "success")
+        return _to_opportunity(opportunity)
+    return formflow.render("opportunities/withdraw.html", form, opportunity=opportunity)
 
 
 # --- The host's applications ----------------------------------------------------------------
