@@ -12,6 +12,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
+from wtforms.fields.choices import SelectChoice
+
 
 class LabelledEnum(StrEnum):
     """A ``StrEnum`` whose members have a plain-English ``label`` and an optional
@@ -30,6 +32,7 @@ class LabelledEnum(StrEnum):
         return member
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        """``(value, label)`` pairs in declaration order, for radios and selects."""
-        return [(member.value, member.label) for member in cls]
+    def choices(cls) -> list[SelectChoice]:
+        """WTForms choices (value and label) in declaration order, for radios and
+        selects."""
+        return [SelectChoice(member.value, member.label) for member in cls]

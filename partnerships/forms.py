@@ -167,12 +167,13 @@ class ButtonForm(BaseForm):
 
 
 def reason_form(*, label: str, description: str, button: str, limit: int,
-                required: str | None = None, name: str = "ReasonForm") -> type[BaseForm]:
+                required: str | None = None, what: str = "The reason",
+                name: str = "ReasonForm") -> type[BaseForm]:
     """A form with one reason box and a button, for declining, cancelling or removing
     with a reason. Each use states only its words, its limit (the column's, from the
     model) and whether the form itself requires a reason (``required`` is the message)
-    or leaves that to the service."""
-    validators: list[Any] = [MaxLength(limit, "The reason")]
+    or leaves that to the service; ``what`` names the box in the length message."""
+    validators: list[Any] = [MaxLength(limit, what)]
     if required is not None:
         validators.insert(0, InputRequired(required))
     fields = {

@@ -37,6 +37,6 @@ def test_choices_keep_declaration_order() -> None:
         B = "b", "Bee"
         A = "a", "Ay", "a hint"
 
-    assert Kind.choices() == [("b", "Bee"), ("a", "Ay")]
+    assert [(c.value, c.label) for c in Kind.choices()] == [("b", "Bee"), ("a", "Ay")]
     assert Kind.A.hint == "a hint" and Kind.B.hint == ""
     assert f"{Kind.A}" == "a"
