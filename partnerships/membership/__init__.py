@@ -58,9 +58,8 @@ class JoinRequests(Generic[L]):
     model: type[L]
     # The column naming what is joined (organisation_id, partnership_id, forum_id).
     parent: InstrumentedAttribute[int]
-    pending: StrEnum
-    active: StrEnum
-    declined: StrEnum
+    # The status enum: its PENDING, ACTIVE and DECLINED members are the flow's states.
+    statuses: type[StrEnum]
     # The column that keeps the reason for a decline (or a removal).
     reason_column: str
     # Conflict when the request is no longer waiting, e.g. "This request has already
@@ -72,6 +71,18 @@ class JoinRequests(Generic[L]):
     # and the message when it is longer.
     reason_max: int | None = None
     reason_too_long: str = ""
+
+    @property
+    def pending(self) -> StrEnum:
+        return self.statuses["PENDING"]
+
+    @property
+    def active(self) -> StrEnum:
+        return self.statuses["ACTIVE"]
+
+    @property
+    def declined(self) -> StrEnum:
+        return self.statuses["DECLINED"]
 
     # --- Reading -----------------------------------------------------------------------
 
@@ -150,8 +161,9 @@ class JoinRequests(Generic[L]):
             raise Conflict(self.already_decided)
         return reason
 
-    def end(self, actor: User, link: L, status: StrEnum, **fields: Any) -> None:
-        """The link ends (left, withdrawn, removed): who ended it, and when."""
+    def set_state(self, actor: User, link: L, status: StrEnum, **fields: Any) -> None:
+        """Any other change of state (left, withdrawn, removed; joined an open forum at
+        once): who made it, and when."""
         for name, value in fields.items():
             setattr(link, name, value)
         link.status = status

@@ -103,9 +103,6 @@ WEBSITE_MAX = 300
 DESCRIPTION_MAX = 1000
 # The organisation's email domains, space-separated (see ``domains.parse_domains``).
 EMAIL_DOMAINS_MAX = 600
-JOB_TITLE_MAX = 120
-MESSAGE_MAX = 500
-DECLINE_REASON_MAX = 1000
 
 
 class Organisation(TimestampMixin, db.Model):
@@ -190,6 +187,12 @@ class RequestStatus(StrEnum):
     ACTIVE = "active"
     DECLINED = "declined"
     LEFT = "left"
+
+
+# Length limits of a request to join (and of the reason it was declined).
+JOB_TITLE_MAX = 120
+MESSAGE_MAX = 500
+DECLINE_REASON_MAX = 1000
 
 
 class OrganisationMember(TimestampMixin, db.Model):

@@ -53,15 +53,9 @@ PAGE_SIZE = 25
 
 # Colleagues' requests to join: the shared rules (``membership``), with this domain's words.
 JOIN_REQUESTS = JoinRequests(
-    model=OrganisationMember,
-    parent=OrganisationMember.organisation_id,
-    pending=RequestStatus.PENDING,
-    active=RequestStatus.ACTIVE,
-    declined=RequestStatus.DECLINED,
-    reason_column="decline_reason",
+    OrganisationMember, OrganisationMember.organisation_id, RequestStatus, "decline_reason",
     already_decided="This request has already been decided, perhaps by another admin.",
-    reason_required="Enter a reason for declining, so the person knows why",
-)
+    reason_required="Enter a reason for declining, so the person knows why")
 
 # Slugs that would be confused with the blueprint's own pages.
 _RESERVED_SLUGS = frozenset({"new", "mine"})
@@ -365,7 +359,7 @@ def remove_member(actor: User, link: OrganisationMember) -> None:
     if link.is_admin and len(_admins(org)) <= 1 and len(active_members(org)) > 1:
         raise ValidationError("An organisation needs at least one admin. Make someone else an "
                               "admin first.")
-    JOIN_REQUESTS.end(actor, link, RequestStatus.LEFT, role=MemberRole.MEMBER)
+    JOIN_REQUESTS.set_state(actor, link, RequestStatus.LEFT, role=MemberRole.MEMBER)
     audit.record(actor, "organisation.member_left" if leaving else "organisation.member_removed",
                  "organisation", org.id, user_id=link.user_id)
 

@@ -35,14 +35,10 @@ class Principle(LabelledEnum):
     )
 
 
-# Length limits, beside the columns they protect; forms and services read them here.
-NAME_MAX = 160
-PLACE_MAX = 160
+# Length limits sit beside the columns they protect; forms and services read them here.
+NAME_MAX = PLACE_MAX = 160
 DESCRIPTION_MAX = 20000
 CONTACT_EMAIL_MAX = 254
-ROLE_TITLE_MAX = 120
-MESSAGE_MAX = 1000
-REASON_MAX = 1000
 
 
 class Partnership(TimestampMixin, db.Model):
@@ -88,6 +84,9 @@ class PartnershipPrinciple(db.Model):
     principle: Mapped[Principle] = mapped_column(str_enum(Principle), primary_key=True)
 
 
+ROLE_TITLE_MAX = 120
+
+
 class PartnershipOfficer(TimestampMixin, db.Model):
     """A person appointed by the site administrator to run a partnership."""
 
@@ -114,6 +113,9 @@ class PartnershipOfficer(TimestampMixin, db.Model):
         UniqueConstraint("partnership_id", "user_id"),
         Index("ix_partnership_officers_user_id", "user_id"),
     )
+
+
+MESSAGE_MAX = REASON_MAX = 1000
 
 
 class PartnershipMember(TimestampMixin, db.Model):

@@ -46,17 +46,10 @@ from .models import (
 # Organisations' requests to join: the shared rules (``membership``), with this domain's
 # words.
 JOIN_REQUESTS = JoinRequests(
-    model=PartnershipMember,
-    parent=PartnershipMember.partnership_id,
-    pending=RequestStatus.PENDING,
-    active=RequestStatus.ACTIVE,
-    declined=RequestStatus.DECLINED,
-    reason_column="decline_reason",
+    PartnershipMember, PartnershipMember.partnership_id, RequestStatus, "decline_reason",
     already_decided="This request has already been decided, perhaps by another officer.",
     reason_required="Enter a reason for declining, so the organisation knows why",
-    reason_max=REASON_MAX,
-    reason_too_long=f"The reason must be {REASON_MAX} characters or fewer",
-)
+    reason_max=REASON_MAX, reason_too_long=f"The reason must be {REASON_MAX} characters or fewer")
 
 
 @dataclass
