@@ -17,6 +17,8 @@ from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
 from .models import (
+    BODY_MAX,
+    TITLE_MAX,
     Forum,
     ForumBan,
     ForumMember,
@@ -26,10 +28,8 @@ from .models import (
     Thread,
     ThreadState,
 )
+from .models import HIDDEN_REASON_MAX as REASON_MAX  # the seed reads it by this name
 
-TITLE_MAX = 160
-BODY_MAX = 10_000
-REASON_MAX = 1000
 THREADS_PER_PAGE = 20
 POSTS_PER_PAGE = 25
 

@@ -29,19 +29,22 @@ from wtforms.validators import Email, InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkbox, MaxLength, Radios, WholeNumberField, submit
+from ..membership.forms import decline_form
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
-from .models import MembershipPolicy, Visibility
-from .services import (
+from .models import (
     INTRODUCTION_MAX,
+    INVITATION_MESSAGE_MAX,
     NAME_MAX,
     NOTICE_DAYS_MAX,
     PURPOSE_MAX,
     REASON_MAX,
     TAGS_MAX,
     THEME_MAX,
-    ForumDetails,
+    MembershipPolicy,
+    Visibility,
 )
+from .services import ForumDetails
 
 JUST_ME = "me"
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
@@ -205,18 +208,14 @@ class JoinForm(BaseForm):
                                         "classes": "govuk-fieldset__legend--s"}}}
 
 
-class DeclineForm(BaseForm):
-    """Decline a request. The service requires the reason, after checking the request is
-    still waiting (so a late decision is a conflict, not a form error)."""
-
-    reason = TextAreaField(
-        "Reason for declining",
-        description="The person will see this in an email and on their forums page. Say what "
-        "would change your decision, if anything.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(REASON_MAX, "Reason")],
-    )
-    submit = submit("Decline request")
+# Decline a request. The service requires the reason, after checking the request is
+# still waiting (so a late decision is a conflict, not a form error).
+DeclineForm = decline_form(
+    label="Reason for declining",
+    description="The person will see this in an email and on their forums page. Say what "
+    "would change your decision, if anything.",
+    button="Decline request", limit=REASON_MAX, what="Reason", counted=True,
+)
 
 
 class RemoveForm(BaseForm):
@@ -258,7 +257,7 @@ class InviteForm(BaseForm):
         "Message (optional)",
         description="Added to the email.",
         widget=GovCharacterCount(),
-        validators=[MaxLength(INTRODUCTION_MAX, "Message")],
+        validators=[MaxLength(INVITATION_MESSAGE_MAX, "Message")],
     )
     submit = submit("Send invitation")
 
@@ -285,9 +284,3 @@ class ConvenorForm(BaseForm):
                     Email(EMAIL_FORMAT, check_deliverability=False)],
     )
     submit = submit("Add convenor")
-
-
-class ButtonForm(BaseForm):
-    """A button-only form (join, withdraw, leave, approve, lift a ban): CSRF only."""
-
-    submit = submit("Continue")

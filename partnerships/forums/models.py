@@ -14,45 +14,45 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
+from ..enums import LabelledEnum
 from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership
 
 
-class MembershipPolicy(StrEnum):
-    OPEN = "open"
-    BY_REQUEST = "by_request"
-    BY_INVITATION = "by_invitation"
-
-    @property
-    def label(self) -> str:
-        return {
-            "open": "Open: anyone signed in can join at once",
-            "by_request": "By request: people ask to join and a convenor decides",
-            "by_invitation": "By invitation only: convenors invite people by email",
-        }[self.value]
+class _ShortLabelled(LabelledEnum):
+    """A choice whose label starts with its short name: "Open: anyone signed in ..."."""
 
     @property
     def short_label(self) -> str:
-        return {"open": "Open", "by_request": "By request",
-                "by_invitation": "By invitation only"}[self.value]
+        """The label's short name, for tags ("Open", "Members only")."""
+        return self.label.split(":", 1)[0]
 
 
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    MEMBERS = "members"
+class MembershipPolicy(_ShortLabelled):
+    OPEN = "open", "Open: anyone signed in can join at once"
+    BY_REQUEST = "by_request", "By request: people ask to join and a convenor decides"
+    BY_INVITATION = "by_invitation", "By invitation only: convenors invite people by email"
 
-    @property
-    def label(self) -> str:
-        return {
-            "public": "Public: anyone can read the forum, its members and its discussions",
-            "members": "Members only: the public sees only the name, purpose and how to join",
-        }[self.value]
 
-    @property
-    def short_label(self) -> str:
-        return {"public": "Public", "members": "Members only"}[self.value]
+class Visibility(_ShortLabelled):
+    PUBLIC = "public", "Public: anyone can read the forum, its members and its discussions"
+    MEMBERS = "members", "Members only: the public sees only the name, purpose and how to join"
+
+
+# Length limits, beside the columns they protect; forms and services read them here.
+NAME_MAX = 160
+THEME_MAX = 160
+TAGS_MAX = 300
+PURPOSE_MAX = 5000
+NOTICE_DAYS_MAX = 20  # clear working days of agenda notice, from 0
+INTRODUCTION_MAX = 500
+REASON_MAX = 1000
+INVITATION_MESSAGE_MAX = INTRODUCTION_MAX
+TITLE_MAX = 160
+BODY_MAX = 10_000
+HIDDEN_REASON_MAX = 1000
 
 
 class ForumMemberStatus(StrEnum):
@@ -76,11 +76,11 @@ class Forum(TimestampMixin, db.Model):
         ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
     )
     slug: Mapped[str] = mapped_column(String(80), nullable=False)
-    name: Mapped[str] = mapped_column(String(160), nullable=False)
-    purpose: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    theme: Mapped[str] = mapped_column(String(160), nullable=False, default="")
+    name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
+    purpose: Mapped[str] = mapped_column(Text, nullable=False, default="")  # PURPOSE_MAX
+    theme: Mapped[str] = mapped_column(String(THEME_MAX), nullable=False, default="")
     # Comma-separated, lower-case, for display and simple filtering.
-    tags: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    tags: Mapped[str] = mapped_column(String(TAGS_MAX), nullable=False, default="")
     membership_policy: Mapped[MembershipPolicy] = mapped_column(
         str_enum(MembershipPolicy), nullable=False, default=MembershipPolicy.BY_REQUEST
     )
@@ -155,10 +155,11 @@ class ForumMember(TimestampMixin, db.Model):
     status: Mapped[ForumMemberStatus] = mapped_column(
         str_enum(ForumMemberStatus), nullable=False, default=ForumMemberStatus.PENDING
     )
-    introduction: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    introduction: Mapped[str] = mapped_column(Text, nullable=False, default="")  # INTRODUCTION_MAX
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Why a request was declined or the member removed (REASON_MAX).
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     forum: Mapped[Forum] = relationship()
@@ -205,7 +206,7 @@ class ForumInvitation(TimestampMixin, db.Model):
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")  # INVITATION_MESSAGE_MAX
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -228,7 +229,7 @@ class Thread(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"),
                                           nullable=False)
-    title: Mapped[str] = mapped_column(String(160), nullable=False)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -254,10 +255,11 @@ class Post(TimestampMixin, db.Model):
     thread_id: Mapped[int] = mapped_column(ForeignKey("forum_threads.id", ondelete="CASCADE"),
                                            nullable=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)  # BODY_MAX
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Up to HIDDEN_REASON_MAX characters.
     hidden_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     thread: Mapped[Thread] = relationship()

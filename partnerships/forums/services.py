@@ -22,11 +22,20 @@ from ..accounts.services import find_by_email, normalise_email
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..extensions import db
 from ..meetings import registrations as meeting_registrations
+from ..membership import JoinRequests
 from ..modelbase import utcnow
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership
 from ..slugs import is_valid_slug, slugify
 from .models import (
+    INTRODUCTION_MAX,
+    INVITATION_MESSAGE_MAX,
+    NAME_MAX,
+    NOTICE_DAYS_MAX,
+    PURPOSE_MAX,
+    REASON_MAX,
+    TAGS_MAX,
+    THEME_MAX,
     Forum,
     ForumBan,
     ForumConvenor,
@@ -37,13 +46,14 @@ from .models import (
     Visibility,
 )
 
-NAME_MAX = 160
-THEME_MAX = 160
-TAGS_MAX = 300
-PURPOSE_MAX = 5000
-INTRODUCTION_MAX = 500
-REASON_MAX = 1000
-NOTICE_DAYS_MAX = 20
+# Requests to join a by-request forum: the shared rules (``membership``), with this
+# domain's words. A forum's links also end by withdrawing, leaving or removal.
+JOIN_REQUESTS = JoinRequests(
+    ForumMember, ForumMember.forum_id, ForumMemberStatus, "reason",
+    already_decided="This request has already been decided or withdrawn, perhaps by another "
+                    "convenor.",
+    reason_required="Enter a reason for declining. The person will see it.",
+    reason_max=REASON_MAX, reason_too_long=f"Reason must be {REASON_MAX} characters or fewer")
 MEMBERS_PER_PAGE = 50
 INVITATION_DAYS = 14
 RESERVED_SLUGS = frozenset({"new"})
@@ -126,36 +136,19 @@ def members_page(forum: Forum, page: int = 1) -> tuple[list[ForumMember], int]:
     return list(rows), total
 
 
+_PERSON_AND_ORGANISATION = (joinedload(ForumMember.user), joinedload(ForumMember.organisation))
+
+
 def pending_requests(forum: Forum) -> list[ForumMember]:
-    return list(
-        db.session.scalars(
-            select(ForumMember)
-            .where(ForumMember.forum_id == forum.id,
-                   ForumMember.status == ForumMemberStatus.PENDING)
-            .order_by(ForumMember.requested_at, ForumMember.id)
-            .options(joinedload(ForumMember.user), joinedload(ForumMember.organisation))
-        )
-    )
+    return JOIN_REQUESTS.waiting(forum.id, *_PERSON_AND_ORGANISATION)
 
 
 def pending_counts(forum_ids: list[int]) -> dict[int, int]:
-    if not forum_ids:
-        return {}
-    rows = db.session.execute(
-        select(ForumMember.forum_id, func.count(ForumMember.id))
-        .where(ForumMember.forum_id.in_(forum_ids),
-               ForumMember.status == ForumMemberStatus.PENDING)
-        .group_by(ForumMember.forum_id)
-    )
-    return dict(rows.all())  # not dict(rows): a Result has .keys(), so dict() misreads it
+    return JOIN_REQUESTS.waiting_counts(forum_ids)
 
 
 def get_membership(forum: Forum, member_id: int) -> ForumMember | None:
-    return db.session.scalar(
-        select(ForumMember)
-        .where(ForumMember.id == member_id, ForumMember.forum_id == forum.id)
-        .options(joinedload(ForumMember.user), joinedload(ForumMember.organisation))
-    )
+    return JOIN_REQUESTS.one(forum.id, member_id, *_PERSON_AND_ORGANISATION)
 
 
 def bans(forum: Forum) -> list[ForumBan]:
@@ -462,27 +455,18 @@ def join(
             field="introduction",
         )
     membership = _membership(forum, actor)
-    if membership is not None and membership.status is ForumMemberStatus.ACTIVE:
-        raise Conflict(f"You are already a member of {forum.name}.")
-    if membership is not None and membership.status is ForumMemberStatus.PENDING:
-        raise Conflict(f"You have already asked to join {forum.name}. A convenor will decide.")
+    JOIN_REQUESTS.refuse_repeat(
+        membership, f"You are already a member of {forum.name}.",
+        f"You have already asked to join {forum.name}. A convenor will decide.")
     if membership is None:
         membership = ForumMember(forum_id=forum.id, user_id=actor.id)
         db.session.add(membership)
-    membership.organisation_id = organisation.id if organisation else None
-    membership.introduction = introduction
-    membership.requested_at = utcnow()
-    membership.reason = ""
-    if forum.membership_policy is MembershipPolicy.OPEN:
-        membership.status = ForumMemberStatus.ACTIVE
-        membership.decided_at = utcnow()
-        membership.decided_by_id = actor.id
+    JOIN_REQUESTS.ask(membership, organisation_id=organisation.id if organisation else None,
+                      introduction=introduction)
+    action = "forum.member_requested"
+    if forum.membership_policy is MembershipPolicy.OPEN:  # no one to ask: joined at once
+        JOIN_REQUESTS.set_state(actor, membership, ForumMemberStatus.ACTIVE)
         action = "forum.member_joined"
-    else:
-        membership.status = ForumMemberStatus.PENDING
-        membership.decided_at = None
-        membership.decided_by_id = None
-        action = "forum.member_requested"
     db.session.flush()
     audit.record(actor, action, "forum", forum.id, user_id=actor.id,
                  organisation_id=organisation.id if organisation else None)
@@ -502,9 +486,7 @@ def withdraw(actor: User, forum: Forum) -> None:
     membership = _membership(forum, actor)
     if membership is None or membership.status is not ForumMemberStatus.PENDING:
         raise Conflict("You have no request waiting for this forum.")
-    membership.status = ForumMemberStatus.WITHDRAWN
-    membership.decided_at = utcnow()
-    membership.decided_by_id = actor.id
+    JOIN_REQUESTS.set_state(actor, membership, ForumMemberStatus.WITHDRAWN)
     audit.record(actor, "forum.member_withdrew", "forum", forum.id, user_id=actor.id)
     permissions.forget_forum_access()
 
@@ -518,9 +500,7 @@ def leave(actor: User, forum: Forum) -> int:
     if any(c.user_id == actor.id for c in forum.convenors):
         raise ValidationError("You convene this forum. Ask another convenor to remove you as "
                               "convenor first.")
-    membership.status = ForumMemberStatus.LEFT
-    membership.decided_at = utcnow()
-    membership.decided_by_id = actor.id
+    JOIN_REQUESTS.set_state(actor, membership, ForumMemberStatus.LEFT)
     audit.record(actor, "forum.member_left", "forum", forum.id, user_id=actor.id)
     permissions.forget_forum_access()
     return meeting_registrations.forum_left(actor, actor, forum.id)
@@ -531,19 +511,7 @@ def decide(actor: User, membership: ForumMember, approve: bool, reason: str = ""
     forum = membership.forum
     if not permissions.can_manage_forum(actor, forum):
         raise PermissionDenied("Only the forum's convenors can decide on requests.")
-    if membership.status is not ForumMemberStatus.PENDING:
-        raise Conflict("This request has already been decided or withdrawn, perhaps by "
-                       "another convenor.")
-    reason = reason.strip()
-    if not approve and not reason:
-        raise ValidationError("Enter a reason for declining. The person will see it.",
-                              field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
-    membership.status = ForumMemberStatus.ACTIVE if approve else ForumMemberStatus.DECLINED
-    membership.decided_at = utcnow()
-    membership.decided_by_id = actor.id
-    membership.reason = "" if approve else reason
+    reason = JOIN_REQUESTS.decide(actor, membership, approve, reason)
     audit.record(actor, "forum.member_approved" if approve else "forum.member_declined",
                  "forum", forum.id, reason=reason, user_id=membership.user_id)
     mail.queue(membership.user.email, f"Your request to join {forum.name}", "forum_join_decided",
@@ -571,10 +539,7 @@ def remove_member(actor: User, membership: ForumMember, reason: str, ban: bool =
         raise Conflict("This person is no longer a member.")
     was_member = membership.status is ForumMemberStatus.ACTIVE
     if membership.status in (ForumMemberStatus.ACTIVE, ForumMemberStatus.PENDING):
-        membership.status = ForumMemberStatus.REMOVED
-        membership.decided_at = utcnow()
-        membership.decided_by_id = actor.id
-        membership.reason = reason
+        JOIN_REQUESTS.set_state(actor, membership, ForumMemberStatus.REMOVED, reason=reason)
     if ban and not _banned(forum, membership.user):
         db.session.add(ForumBan(forum_id=forum.id, user_id=membership.user_id, reason=reason,
                                 banned_by_id=actor.id))
@@ -618,8 +583,8 @@ def invite(
     if not email:
         raise ValidationError("Enter the email address of the person to invite", field="email")
     message = message.strip()
-    if len(message) > INTRODUCTION_MAX:
-        raise ValidationError(f"Message must be {INTRODUCTION_MAX} characters or fewer",
+    if len(message) > INVITATION_MESSAGE_MAX:
+        raise ValidationError(f"Message must be {INVITATION_MESSAGE_MAX} characters or fewer",
                               field="message")
     existing = find_by_email(email)
     if existing is not None:

@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, submit
-from .discussions import BODY_MAX, REASON_MAX, TITLE_MAX
+from .models import BODY_MAX, HIDDEN_REASON_MAX, TITLE_MAX
 
 
 def _one_line_breaks(value: Any) -> Any:
@@ -85,6 +85,6 @@ class HidePostForm(BaseForm):
         widget=GovCharacterCount(),
         filters=[_one_line_breaks],
         validators=[InputRequired("Enter a reason for hiding the post. The author will see it."),
-                    _AtMost(REASON_MAX, "Reason")],
+                    _AtMost(HIDDEN_REASON_MAX, "Reason")],
     )
     submit = submit("Hide post")

@@ -20,19 +20,19 @@ from typing import TYPE_CHECKING
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import pagination, permissions
-from ..errors import Conflict, ValidationError
+from .. import formflow, pagination, permissions
+from ..errors import Conflict
 from ..extensions import db
+from ..formflow import Page
 from ..htmx import hx_redirect, wants_fragment
 from . import discussions, services
 from .models import Forum, Post, Subscription, Thread
 from .routes import bp
 from .thread_forms import EditPostForm, HidePostForm, ReplyForm, ThreadForm
+from .view_helpers import button
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess
-
-Page = str | Response | tuple[str, int]
 
 FORUM = "/partnerships/<slug>/forums/<forum_slug>"
 THREAD = FORUM + "/threads/<int:thread_id>"
@@ -40,6 +40,12 @@ POST = THREAD + "/posts/<int:post_id>"
 
 POST_REFUSED = "Only members of this forum can take part in its discussions."
 MANAGE_REFUSED = "Only the forum's convenors can do that."
+MODERATION_DONE = {
+    "pin": "Pinned: this discussion now shows first in the forum.",
+    "unpin": "Unpinned: this discussion is no longer shown first.",
+    "lock": "Locked: nobody can reply to this discussion now.",
+    "unlock": "Unlocked: members can reply again.",
+}
 SUBSCRIPTION_DONE = {
     Subscription.FOLLOWING: "You are following this discussion. We will email you when "
                             "someone replies.",
@@ -98,6 +104,8 @@ def _post_url(forum: Forum, thread: Thread, post: Post) -> str:
 
 
 def _see_other(url: str) -> Response:
+    """303 to a URL already built (with a page and a #post anchor), unlike
+    ``formflow.see_other`` which takes an endpoint."""
     return redirect(url, code=303)
 
 
@@ -129,21 +137,13 @@ def thread_new(slug: str, forum_slug: str) -> Page:
     if not access.can_post:
         abort(403, POST_REFUSED + " Join the forum to start a discussion.")
     form = ThreadForm()
-    if form.validate_on_submit():
-        try:
-            thread = discussions.create_thread(current_user, forum, form.title.data or "",
-                                               form.body.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your discussion has started. We will email you when someone replies.",
-                  "success")
-            return _see_other(_thread_url(forum, thread))
-    status = 422 if form.errors else 200
-    return render_template("forums/thread_new.html", form=form, forum=forum, access=access,
-                           body_max=discussions.BODY_MAX), status
+    if done := formflow.save(form, lambda: discussions.create_thread(
+            current_user, forum, form.title.data or "", form.body.data or "")):
+        flash("Your discussion has started. We will email you when someone replies.",
+              "success")
+        return _see_other(_thread_url(forum, done.value))
+    return formflow.render("forums/thread_new.html", form, forum=forum, access=access,
+                           body_max=discussions.BODY_MAX)
 
 
 # --- Reading a thread -------------------------------------------------------------------
@@ -217,19 +217,21 @@ def reply(slug: str, forum_slug: str, thread_id: int) -> Response:
             return _reply_form_fragment(forum, thread, form, shown_page, notice=POST_REFUSED)
         abort(403, POST_REFUSED)
     problem = "This discussion is locked: no more replies can be added." if thread.locked else None
-    if problem is None and form.validate_on_submit():
+
+    def add_reply() -> tuple[Post, int]:
+        post = discussions.reply(current_user, thread, form.body.data or "")
+        return post, discussions.page_of_post(thread, post)
+
+    if problem is None:
         try:
-            post = discussions.reply(current_user, thread, form.body.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
+            done = formflow.save(form, add_reply)
         except Conflict as error:  # locked while they were typing
             db.session.rollback()
             problem = error.message
         else:
-            page = discussions.page_of_post(thread, post)
-            db.session.commit()
-            return _replied(forum, access, thread, post, page, shown_page)
+            if done:
+                post, page = done.value
+                return _replied(forum, access, thread, post, page, shown_page)
     if problem is not None:
         if wants_fragment():
             return _reply_form_fragment(forum, thread, form, shown_page, notice=problem)
@@ -270,25 +272,21 @@ def post_edit(slug: str, forum_slug: str, thread_id: int, post_id: int) -> Page:
         abort(403, f"You can only edit your own posts, for "
                    f"{permissions.POST_EDIT_WINDOW_MINUTES} minutes after posting.")
     form = EditPostForm(obj=post)
-    if form.validate_on_submit():
-        try:
-            discussions.edit_post(current_user, post, form.body.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            url = _post_url(forum, thread, post)
-            db.session.commit()
-            flash("Your changes have been saved.", "success")
-            return _see_other(url)
-    status = 422 if form.errors else 200
-    return render_template(
-        "forums/post_edit.html", form=form, forum=forum, access=access, thread=thread,
+
+    def edit() -> str:
+        discussions.edit_post(current_user, post, form.body.data or "")
+        return _post_url(forum, thread, post)  # before the commit expires what it reads
+
+    if done := formflow.save(form, edit):
+        flash("Your changes have been saved.", "success")
+        return _see_other(done.value)
+    return formflow.render(
+        "forums/post_edit.html", form, forum=forum, access=access, thread=thread,
         post=post, body_max=discussions.BODY_MAX,
         back_url=_post_url(forum, thread, post),
         editable_until=post.created_at + timedelta(
             minutes=permissions.POST_EDIT_WINDOW_MINUTES),
-    ), status
+    )
 
 
 def _managed_post(slug: str, forum_slug: str, thread_id: int,
@@ -314,19 +312,12 @@ def post_hide(slug: str, forum_slug: str, thread_id: int, post_id: int) -> Page:
         flash("This post is already hidden.")
         return _see_other(back_url)
     form = HidePostForm()
-    if form.validate_on_submit():
-        try:
-            discussions.hide_post(current_user, post, form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("The post has been hidden. Its author can see your reason.", "success")
-            return _see_other(back_url)
-    status = 422 if form.errors else 200
-    return render_template("forums/post_hide.html", form=form, forum=forum, access=access,
-                           thread=thread, post=post, back_url=back_url), status
+    if formflow.save(form, lambda: discussions.hide_post(current_user, post,
+                                                         form.reason.data or "")):
+        flash("The post has been hidden. Its author can see your reason.", "success")
+        return _see_other(back_url)
+    return formflow.render("forums/post_hide.html", form, forum=forum, access=access,
+                           thread=thread, post=post, back_url=back_url)
 
 
 @bp.post(POST + "/unhide")
@@ -335,9 +326,12 @@ def post_unhide(slug: str, forum_slug: str, thread_id: int, post_id: int) -> Res
     if isinstance(loaded, Response):
         return loaded
     forum, _access, thread, post = loaded
-    discussions.unhide_post(current_user, post)
-    url = _post_url(forum, thread, post)
-    db.session.commit()
+
+    def unhide() -> str:
+        discussions.unhide_post(current_user, post)
+        return _post_url(forum, thread, post)  # before the commit expires what it reads
+
+    url = button(unhide)
     flash("The post is shown again.", "success")
     return _see_other(url)
 
@@ -352,17 +346,16 @@ def thread_moderate(slug: str, forum_slug: str, thread_id: int, action: str) -> 
         return _sign_in(_thread_url(forum, thread))
     if not access.can_manage:
         abort(403, MANAGE_REFUSED)
-    if action in ("pin", "unpin"):
-        discussions.set_pinned(current_user, thread, action == "pin")
-        done = ("Pinned: this discussion now shows first in the forum." if action == "pin"
-                else "Unpinned: this discussion is no longer shown first.")
-    else:
-        discussions.set_locked(current_user, thread, action == "lock")
-        done = ("Locked: nobody can reply to this discussion now." if action == "lock"
-                else "Unlocked: members can reply again.")
-    url = _thread_url(forum, thread)
-    db.session.commit()
-    flash(done, "success")
+
+    def moderate() -> str:
+        if action in ("pin", "unpin"):
+            discussions.set_pinned(current_user, thread, action == "pin")
+        else:
+            discussions.set_locked(current_user, thread, action == "lock")
+        return _thread_url(forum, thread)  # before the commit expires what it reads
+
+    url = button(moderate)
+    flash(MODERATION_DONE[action], "success")
     return _see_other(url)
 
 
@@ -380,8 +373,11 @@ def thread_subscription(slug: str, forum_slug: str, thread_id: int) -> Response:
         subscription = Subscription(request.form.get("subscription", ""))
     except ValueError:
         abort(400)
-    discussions.set_subscription(current_user, thread, subscription)
-    url = _thread_url(forum, thread)
-    db.session.commit()
+
+    def subscribe() -> str:
+        discussions.set_subscription(current_user, thread, subscription)
+        return _thread_url(forum, thread)  # before the commit expires what it reads
+
+    url = button(subscribe)
     flash(SUBSCRIPTION_DONE[subscription], "success")
     return _see_other(url)

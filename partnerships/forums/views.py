@@ -17,59 +17,46 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import pagination, permissions
+from .. import formflow, pagination, permissions
 from ..accounts.services import find_by_email
-from ..errors import Conflict, ValidationError
+from ..errors import Conflict
 from ..extensions import db
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..meetings import queries as meeting_queries
+from ..membership import history_labels
 from ..organisations.models import Organisation
 from ..partnership import services as partnership_services
 from ..partnership.models import Partnership
 from ..redirects import safe_next_url
 from . import discussions, services
-from .forms import (
-    ButtonForm,
-    ConvenorForm,
-    DeclineForm,
-    ForumForm,
-    InviteForm,
-    JoinForm,
-    RemoveForm,
-)
+from .forms import ConvenorForm, DeclineForm, ForumForm, InviteForm, JoinForm, RemoveForm
 from .models import Forum, ForumMember, ForumMemberStatus, MembershipPolicy
 from .routes import bp
+from .view_helpers import button
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess
 
-Page = str | Response | tuple[str, int]
-
-# What each membership event in the history means, in plain English.
-HISTORY_LABELS = {
-    "forum.member_requested": "Asked to join",
-    "forum.member_joined": "Joined",
-    "forum.member_approved": "Approved a request to join",
-    "forum.member_declined": "Declined a request to join",
-    "forum.member_withdrew": "Withdrew their request to join",
-    "forum.member_left": "Left the forum",
-    "forum.member_removed": "Removed a member",
-    "forum.member_banned": "Removed a member and banned them from rejoining",
-    "forum.member_unbanned": "Lifted a ban",
-    "forum.member_invited": "Invited someone by email",
-    "forum.member_invitation_withdrawn": "Withdrew an invitation",
-    "forum.member_accepted_invitation": "Accepted an invitation and joined",
-}
+# What each membership event in the history means, in plain English: the join-request
+# flow's words, and a forum's own events (leaving, removal, bans, invitations).
+HISTORY_LABELS = history_labels(
+    "forum.member_",
+    left="Left the forum",
+    removed="Removed a member",
+    banned="Removed a member and banned them from rejoining",
+    unbanned="Lifted a ban",
+    invited="Invited someone by email",
+    invitation_withdrawn="Withdrew an invitation",
+    accepted_invitation="Accepted an invitation and joined",
+)
 
 
 # --- Loading and authorising -------------------------------------------------------------
 
 
-def _see_other(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
-
-
 def _to_forum(forum: Forum) -> Response:
-    return _see_other("forums.show", slug=forum.partnership.slug, forum_slug=forum.slug)
+    return see_other("forums.show", slug=forum.partnership.slug, forum_slug=forum.slug)
 
 
 def _partnership(slug: str) -> Partnership:
@@ -144,22 +131,12 @@ def new(slug: str) -> Page:
     if not permissions.can_create_forum(current_user, partnership):
         abort(403)
     form = ForumForm()
-    if form.validate_on_submit():
-        try:
-            forum = services.create_forum(
-                current_user, partnership, form.details(), form.convenor_emails(),
-                convene_myself=bool(form.convene_myself.data),
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{forum.name} has been created.", "success")
-            return _to_forum(forum)
-    status = 422 if form.errors else 200
-    return render_template("forums/form.html", partnership=partnership, form=form,
-                           forum=None), status
+    if done := formflow.save(form, lambda: services.create_forum(
+            current_user, partnership, form.details(), form.convenor_emails(),
+            convene_myself=bool(form.convene_myself.data))):
+        flash(f"{done.value.name} has been created.", "success")
+        return _to_forum(done.value)
+    return formflow.render("forums/form.html", form, partnership=partnership, forum=None)
 
 
 # --- A forum's page ----------------------------------------------------------------------
@@ -239,29 +216,22 @@ def join(slug: str, forum_slug: str) -> Page:
     is_open = forum.membership_policy is MembershipPolicy.OPEN
     if is_open:
         form.submit.label.text = "Join this forum"
-    if form.validate_on_submit():
-        organisation = form.organisation(organisations)
-        try:
-            services.join(current_user, forum, organisation,
-                          "" if is_open else form.introduction.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        except Conflict as error:  # the same request sent twice, e.g. from two tabs
-            db.session.rollback()
-            flash(error.message)
-            return _to_forum(forum)
-        else:
-            db.session.commit()
+    try:
+        if formflow.save(form, lambda: services.join(
+                current_user, forum, form.organisation(organisations),
+                "" if is_open else form.introduction.data or "")):
             if is_open:
                 flash(f"You are now a member of {forum.name}.", "success")
             else:
                 flash(f"You have asked to join {forum.name}. A convenor will decide, and we "
                       "will email you when they do.", "success")
             return _to_forum(forum)
-    status = 422 if form.errors else 200
-    return render_template("forums/join.html", forum=forum, partnership=forum.partnership,
-                           form=form, organisations=organisations, is_open=is_open), status
+    except Conflict as error:  # the same request sent twice, e.g. from two tabs
+        db.session.rollback()
+        flash(error.message)
+        return _to_forum(forum)
+    return formflow.render("forums/join.html", form, forum=forum, partnership=forum.partnership,
+                           organisations=organisations, is_open=is_open)
 
 
 @bp.post("/partnerships/<slug>/forums/<forum_slug>/join/withdraw")
@@ -269,8 +239,7 @@ def join(slug: str, forum_slug: str) -> Page:
 def withdraw(slug: str, forum_slug: str) -> Response:
     forum, _access = _forum(slug, forum_slug, convenors=False)
     _button_pressed()
-    services.withdraw(current_user, forum)
-    db.session.commit()
+    button(lambda: services.withdraw(current_user, forum))
     flash(f"You have withdrawn your request to join {forum.name}.", "success")
     return _back(_forum_url(forum))
 
@@ -280,12 +249,9 @@ def withdraw(slug: str, forum_slug: str) -> Response:
 def leave(slug: str, forum_slug: str) -> Page:
     forum, access = _forum(slug, forum_slug)
     _button_pressed()
-    try:
-        ended = services.leave(current_user, forum)
-    except ValidationError as error:
-        db.session.rollback()
-        return _render_show(forum, access, problem=error.message, status=422)
-    db.session.commit()
+    if not (outcome := formflow.apply(lambda: services.leave(current_user, forum))):
+        return _render_show(forum, access, problem=outcome.message, status=422)
+    ended = outcome.value
     flash(f"You have left {forum.name}." + (
         " Your registration for one of its members-only meetings is cancelled."
         if ended == 1 else
@@ -337,23 +303,14 @@ def remove_member(slug: str, forum_slug: str, member_id: int) -> Page:
     form = RemoveForm()
     if request.method == "GET" and request.args.get("ban"):
         form.ban.data = True
-    if form.validate_on_submit():
-        name = membership.user.display_name
-        banned = bool(form.ban.data)
-        try:
-            services.remove_member(current_user, membership, form.reason.data or "",
-                                   ban=banned)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{name} has been removed{' and banned' if banned else ''}. We have "
-                  "emailed them your reason.", "success")
-            return _see_other("forums.members", slug=slug, forum_slug=forum.slug)
-    status = 422 if form.errors else 200
-    return render_template("forums/remove.html", forum=forum, partnership=forum.partnership,
-                           membership=membership, form=form), status
+    name, banned = membership.user.display_name, bool(form.ban.data)
+    if formflow.save(form, lambda: services.remove_member(
+            current_user, membership, form.reason.data or "", ban=banned)):
+        flash(f"{name} has been removed{' and banned' if banned else ''}. We have "
+              "emailed them your reason.", "success")
+        return see_other("forums.members", slug=slug, forum_slug=forum.slug)
+    return formflow.render("forums/remove.html", form, forum=forum,
+                           partnership=forum.partnership, membership=membership)
 
 
 @bp.get("/partnerships/<slug>/forums/<forum_slug>/bans")
@@ -371,11 +328,10 @@ def lift_ban(slug: str, forum_slug: str, ban_id: int) -> Response:
         abort(404)
     _button_pressed()
     name = ban.user.display_name
-    services.lift_ban(current_user, ban)
-    db.session.commit()
+    button(lambda: services.lift_ban(current_user, ban))
     flash(f"The ban on {name} has been lifted. They can join or ask to join again.",
           "success")
-    return _see_other("forums.bans", slug=slug, forum_slug=forum.slug)
+    return see_other("forums.bans", slug=slug, forum_slug=forum.slug)
 
 
 # --- Requests and history ----------------------------------------------------------------
@@ -414,11 +370,10 @@ def approve(slug: str, forum_slug: str, member_id: int) -> Response:
     forum, _access = _managed(slug, forum_slug)
     membership = _request(forum, member_id)
     _button_pressed()
-    services.decide(current_user, membership, approve=True)
-    db.session.commit()
+    button(lambda: services.decide(current_user, membership, approve=True))
     flash(f"{membership.user.display_name} is now a member of {forum.name}. We have emailed "
           "them.", "success")
-    return _see_other("forums.requests", slug=slug, forum_slug=forum.slug)
+    return see_other("forums.requests", slug=slug, forum_slug=forum.slug)
 
 
 @bp.route("/partnerships/<slug>/forums/<forum_slug>/requests/<int:member_id>/decline",
@@ -430,21 +385,13 @@ def decline(slug: str, forum_slug: str, member_id: int) -> Page:
         raise Conflict("This request has already been decided or withdrawn, perhaps by "
                        "another convenor.")
     form = DeclineForm()
-    if form.validate_on_submit():
-        try:
-            services.decide(current_user, membership, approve=False,
-                            reason=form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"You have declined {membership.user.display_name}'s request. We have "
-                  "emailed them your reason.", "success")
-            return _see_other("forums.requests", slug=slug, forum_slug=forum.slug)
-    status = 422 if form.errors else 200
-    return render_template("forums/decline.html", forum=forum, partnership=forum.partnership,
-                           membership=membership, form=form), status
+    if formflow.save(form, lambda: services.decide(current_user, membership, approve=False,
+                                                   reason=form.reason.data or "")):
+        flash(f"You have declined {membership.user.display_name}'s request. We have "
+              "emailed them your reason.", "success")
+        return see_other("forums.requests", slug=slug, forum_slug=forum.slug)
+    return formflow.render("forums/decline.html", form, forum=forum,
+                           partnership=forum.partnership, membership=membership)
 
 
 # --- Invitations -------------------------------------------------------------------------
@@ -456,23 +403,15 @@ def invitations(slug: str, forum_slug: str) -> Page:
     organisations = services.invitable_organisations()
     form = InviteForm()
     form.set_organisations(organisations)
-    if form.validate_on_submit():
-        try:
-            invitation, _token = services.invite(
-                current_user, forum, form.email.data or "", form.chosen(organisations),
-                form.message.data or "",
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"We have emailed an invitation to {invitation.email}.", "success")
-            return _see_other("forums.invitations", slug=slug, forum_slug=forum.slug)
-    status = 422 if form.errors else 200
-    return render_template("forums/invitations.html", forum=forum,
-                           partnership=forum.partnership, form=form,
-                           invitations=services.open_invitations(forum)), status
+    if done := formflow.save(form, lambda: services.invite(
+            current_user, forum, form.email.data or "", form.chosen(organisations),
+            form.message.data or "")):
+        invitation, _token = done.value
+        flash(f"We have emailed an invitation to {invitation.email}.", "success")
+        return see_other("forums.invitations", slug=slug, forum_slug=forum.slug)
+    return formflow.render("forums/invitations.html", form, forum=forum,
+                           partnership=forum.partnership,
+                           invitations=services.open_invitations(forum))
 
 
 @bp.post("/partnerships/<slug>/forums/<forum_slug>/invitations/<int:invitation_id>/withdraw")
@@ -482,11 +421,10 @@ def withdraw_invitation(slug: str, forum_slug: str, invitation_id: int) -> Respo
     if invitation is None:
         abort(404)
     _button_pressed()
-    services.revoke_invitation(current_user, invitation)
-    db.session.commit()
+    button(lambda: services.revoke_invitation(current_user, invitation))
     flash(f"The invitation to {invitation.email} has been withdrawn. The link no longer "
           "works.", "success")
-    return _see_other("forums.invitations", slug=slug, forum_slug=forum.slug)
+    return see_other("forums.invitations", slug=slug, forum_slug=forum.slug)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -499,8 +437,7 @@ def invitation(token: str) -> Page:
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
         _button_pressed()
-        services.accept_invitation(current_user, token)
-        db.session.commit()
+        button(lambda: services.accept_invitation(current_user, token))
         flash(f"You are now a member of {forum.name}.", "success")
         return _to_forum(forum)
     has_account = (find_by_email(invite.email) is not None
@@ -525,19 +462,10 @@ def edit(slug: str, forum_slug: str) -> Page:
     form.submit.label.text = "Save changes"
     if request.method == "GET":
         form.tags.data = ", ".join(forum.tag_list)
-    if form.validate_on_submit():
-        try:
-            services.update_forum(current_user, forum, form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your changes are saved.", "success")
-            return _to_forum(forum)
-    status = 422 if form.errors else 200
-    return render_template("forums/form.html", partnership=forum.partnership, form=form,
-                           forum=forum), status
+    if formflow.save(form, lambda: services.update_forum(current_user, forum, form.details())):
+        flash("Your changes are saved.", "success")
+        return _to_forum(forum)
+    return formflow.render("forums/form.html", form, partnership=forum.partnership, forum=forum)
 
 
 def _render_convenors(forum: Forum, form: ConvenorForm, problem: str | None = None,
@@ -550,18 +478,12 @@ def _render_convenors(forum: Forum, form: ConvenorForm, problem: str | None = No
 def convenors(slug: str, forum_slug: str) -> Page:
     forum, _access = _managed(slug, forum_slug)
     form = ConvenorForm()
-    if form.validate_on_submit():
-        try:
-            convenor = services.add_convenor(current_user, forum, form.email.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{convenor.user.display_name} is now a convenor of {forum.name}.",
-                  "success")
-            return _see_other("forums.convenors", slug=slug, forum_slug=forum.slug)
-    return _render_convenors(forum, form, status=422 if form.errors else 200)
+    if done := formflow.save(form, lambda: services.add_convenor(current_user, forum,
+                                                                 form.email.data or "")):
+        flash(f"{done.value.user.display_name} is now a convenor of {forum.name}.",
+              "success")
+        return see_other("forums.convenors", slug=slug, forum_slug=forum.slug)
+    return _render_convenors(forum, form, status=formflow.status_for(form))
 
 
 @bp.post("/partnerships/<slug>/forums/<forum_slug>/convenors/<int:convenor_id>/remove")
@@ -572,18 +494,15 @@ def remove_convenor(slug: str, forum_slug: str, convenor_id: int) -> Page:
         abort(404)
     _button_pressed()
     name = convenor.user.display_name
-    try:
-        services.remove_convenor(current_user, convenor)
-    except ValidationError as error:
-        db.session.rollback()
-        return _render_convenors(forum, ConvenorForm(formdata=None), problem=error.message,
+    if not (outcome := formflow.apply(lambda: services.remove_convenor(current_user,
+                                                                        convenor))):
+        return _render_convenors(forum, ConvenorForm(formdata=None), problem=outcome.message,
                                  status=422)
-    db.session.commit()
     flash(f"{name} is no longer a convenor of {forum.name}. They are still a member.",
           "success")
     if not permissions.can_manage_forum(current_user, forum):
         return _to_forum(forum)
-    return _see_other("forums.convenors", slug=slug, forum_slug=forum.slug)
+    return see_other("forums.convenors", slug=slug, forum_slug=forum.slug)
 
 
 # --- My forums ---------------------------------------------------------------------------

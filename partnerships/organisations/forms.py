@@ -28,11 +28,16 @@ from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
+from ..membership.forms import decline_form
 from .domains import DomainError, parse_domains
 from .models import (
+    DECLINE_REASON_MAX,
+    DESCRIPTION_MAX,
     EMAIL_DOMAINS_MAX,
-    INCOME_BAND_LABELS,
-    ORG_TYPE_LABELS,
+    JOB_TITLE_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    WEBSITE_MAX,
     IncomeBand,
     Organisation,
     OrgType,
@@ -44,17 +49,10 @@ from .numbers import (
     normalise_charity_number,
     normalise_company_number,
 )
-from .services import (
-    DESCRIPTION_MAX,
-    JOB_TITLE_MAX,
-    MESSAGE_MAX,
-    NAME_MAX,
-    WEBSITE_MAX,
-    OrganisationDetails,
-)
+from .services import OrganisationDetails
 
-TYPE_CHOICES = [SelectChoice(t.value, ORG_TYPE_LABELS[t]) for t in OrgType]
-INCOME_CHOICES = [SelectChoice(b.value, INCOME_BAND_LABELS[b]) for b in IncomeBand]
+TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in OrgType]
+INCOME_CHOICES = [SelectChoice(b.value, b.label) for b in IncomeBand]
 SECTOR_CHOICES = [SelectChoice("", "Any sector"), *(SelectChoice(s.value, s.label) for s in Sector)]
 TYPE_FILTER_CHOICES = [SelectChoice("", "Any type"), *TYPE_CHOICES]
 
@@ -166,25 +164,13 @@ class JoinForm(BaseForm):
     submit = submit("Ask to join")
 
 
-class DeclineForm(BaseForm):
-    """Decline a request to join, with a reason the person will read."""
-
-    reason = TextAreaField(
-        "Why are you declining this request?",
-        description="We will send this to the person and show it in their account.",
-        widget=GovCharacterCount(),
-        validators=[
-            InputRequired("Enter a reason for declining, so the person knows why"),
-            MaxLength(1000, "Reason"),
-        ],
-    )
-    submit = submit("Decline request")
-
-
-class ActionForm(BaseForm):
-    """A button-only form (approve, make admin, remove, leave): CSRF and nothing else."""
-
-    submit = submit("Continue")
+# Decline a request to join, with a reason the person will read.
+DeclineForm = decline_form(
+    label="Why are you declining this request?",
+    description="We will send this to the person and show it in their account.",
+    button="Decline request", limit=DECLINE_REASON_MAX, what="Reason", counted=True,
+    required="Enter a reason for declining, so the person knows why",
+)
 
 
 class EmailDomainsForm(BaseForm):

@@ -18,69 +18,40 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
+from ..enums import LabelledEnum
 from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, str_enum
 from .domains import usable_as_work_domain, website_domain
 
 
-class Sector(StrEnum):
-    PUBLIC = "public"
-    VCSE = "vcse"
-    PRIVATE = "private"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return {
-            "public": "Public sector",
-            "vcse": "Voluntary, community and social enterprise (VCSE)",
-            "private": "Private sector",
-            "other": "Other",
-        }[self.value]
+class Sector(LabelledEnum):
+    PUBLIC = "public", "Public sector"
+    VCSE = "vcse", "Voluntary, community and social enterprise (VCSE)"
+    PRIVATE = "private", "Private sector"
+    OTHER = "other", "Other"
 
 
-class OrgType(StrEnum):
-    LOCAL_AUTHORITY = "local_authority"
-    COMBINED_AUTHORITY = "combined_authority"
-    NHS_BODY = "nhs_body"
-    POLICE = "police"
-    FIRE = "fire"
-    OTHER_PUBLIC = "other_public"
-    CHARITY = "charity"
-    CIC = "cic"
-    COMMUNITY_GROUP = "community_group"
-    FAITH_GROUP = "faith_group"
-    HOUSING_ASSOCIATION = "housing_association"
-    EDUCATION = "education"
-    BUSINESS = "business"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return ORG_TYPE_LABELS[self]
+class OrgType(LabelledEnum):
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    COMBINED_AUTHORITY = "combined_authority", "Combined or strategic authority"
+    NHS_BODY = "nhs_body", "NHS body, such as an integrated care board (ICB) or trust"
+    POLICE = "police", "Police or police and crime commissioner (PCC)"
+    FIRE = "fire", "Fire and rescue service"
+    OTHER_PUBLIC = "other_public", "Other public body"
+    CHARITY = "charity", "Registered charity or charitable incorporated organisation (CIO)"
+    CIC = "cic", "Community interest company (CIC) or social enterprise"
+    COMMUNITY_GROUP = "community_group", "Unincorporated community group"
+    FAITH_GROUP = "faith_group", "Faith group"
+    HOUSING_ASSOCIATION = "housing_association", "Housing association"
+    EDUCATION = "education", "School, college or university"
+    BUSINESS = "business", "Business"
+    OTHER = "other", "Other"
 
     @property
     def sector(self) -> Sector:
         """Public sector or VCSE, derived from the type (see PRODUCT.md)."""
         return ORG_TYPE_SECTORS[self]
 
-
-ORG_TYPE_LABELS: dict[OrgType, str] = {
-    OrgType.LOCAL_AUTHORITY: "Local authority",
-    OrgType.COMBINED_AUTHORITY: "Combined or strategic authority",
-    OrgType.NHS_BODY: "NHS body, such as an integrated care board (ICB) or trust",
-    OrgType.POLICE: "Police or police and crime commissioner (PCC)",
-    OrgType.FIRE: "Fire and rescue service",
-    OrgType.OTHER_PUBLIC: "Other public body",
-    OrgType.CHARITY: "Registered charity or charitable incorporated organisation (CIO)",
-    OrgType.CIC: "Community interest company (CIC) or social enterprise",
-    OrgType.COMMUNITY_GROUP: "Unincorporated community group",
-    OrgType.FAITH_GROUP: "Faith group",
-    OrgType.HOUSING_ASSOCIATION: "Housing association",
-    OrgType.EDUCATION: "School, college or university",
-    OrgType.BUSINESS: "Business",
-    OrgType.OTHER: "Other",
-}
 
 # Education counts as public sector (schools, colleges and universities are mostly
 # public bodies); housing associations are not-for-profit and sit with the VCSE, as
@@ -103,21 +74,17 @@ ORG_TYPE_SECTORS: dict[OrgType, Sector] = {
 }
 
 
-class IncomeBand(StrEnum):
+class IncomeBand(LabelledEnum):
     """Annual income bands; the first three make an organisation "small" (£500,000 and under)."""
 
-    UP_TO_10K = "up_to_10k"
-    UP_TO_100K = "10k_100k"
-    UP_TO_500K = "100k_500k"
-    UP_TO_1M = "500k_1m"
-    UP_TO_10M = "1m_10m"
-    UP_TO_100M = "10m_100m"
-    OVER_100M = "over_100m"
-    NOT_SAID = "not_said"
-
-    @property
-    def label(self) -> str:
-        return INCOME_BAND_LABELS[self]
+    UP_TO_10K = "up_to_10k", "£10,000 or less"
+    UP_TO_100K = "10k_100k", "£10,001 to £100,000"
+    UP_TO_500K = "100k_500k", "£100,001 to £500,000"
+    UP_TO_1M = "500k_1m", "£500,001 to £1 million"
+    UP_TO_10M = "1m_10m", "Over £1 million to £10 million"
+    UP_TO_100M = "10m_100m", "Over £10 million to £100 million"
+    OVER_100M = "over_100m", "Over £100 million"
+    NOT_SAID = "not_said", "Prefer not to say"
 
     @property
     def is_small(self) -> bool | None:
@@ -126,19 +93,14 @@ class IncomeBand(StrEnum):
         return self in SMALL_BANDS
 
 
-INCOME_BAND_LABELS: dict[IncomeBand, str] = {
-    IncomeBand.UP_TO_10K: "£10,000 or less",
-    IncomeBand.UP_TO_100K: "£10,001 to £100,000",
-    IncomeBand.UP_TO_500K: "£100,001 to £500,000",
-    IncomeBand.UP_TO_1M: "£500,001 to £1 million",
-    IncomeBand.UP_TO_10M: "Over £1 million to £10 million",
-    IncomeBand.UP_TO_100M: "Over £10 million to £100 million",
-    IncomeBand.OVER_100M: "Over £100 million",
-    IncomeBand.NOT_SAID: "Prefer not to say",
-}
 SMALL_BANDS = frozenset({IncomeBand.UP_TO_10K, IncomeBand.UP_TO_100K, IncomeBand.UP_TO_500K})
 
 
+# Length limits, beside the columns they protect; forms and services read them from
+# here, so PostgreSQL never refuses what SQLite would accept.
+NAME_MAX = 160
+WEBSITE_MAX = 300
+DESCRIPTION_MAX = 1000
 # The organisation's email domains, space-separated (see ``domains.parse_domains``).
 EMAIL_DOMAINS_MAX = 600
 
@@ -150,15 +112,15 @@ class Organisation(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
-    name: Mapped[str] = mapped_column(String(160), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False, index=True)
     org_type: Mapped[OrgType] = mapped_column(str_enum(OrgType), nullable=False, index=True)
     charity_number: Mapped[str | None] = mapped_column(String(12))
     company_number: Mapped[str | None] = mapped_column(String(8))
     income_band: Mapped[IncomeBand] = mapped_column(
         str_enum(IncomeBand), nullable=False, default=IncomeBand.NOT_SAID
     )
-    website: Mapped[str | None] = mapped_column(String(300))
-    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    website: Mapped[str | None] = mapped_column(String(WEBSITE_MAX))
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")  # DESCRIPTION_MAX
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Its staff's email domains as its admins record them ("northbridge.gov.uk nhs.net"):
     # a line manager's address on none of them (nor the website's) is flagged to the host.
@@ -227,6 +189,12 @@ class RequestStatus(StrEnum):
     LEFT = "left"
 
 
+# Length limits of a request to join (and of the reason it was declined).
+JOB_TITLE_MAX = 120
+MESSAGE_MAX = 500
+DECLINE_REASON_MAX = 1000
+
+
 class OrganisationMember(TimestampMixin, db.Model):
     """A person's link to an organisation: asked to join, a member, or an admin."""
 
@@ -243,12 +211,13 @@ class OrganisationMember(TimestampMixin, db.Model):
     status: Mapped[RequestStatus] = mapped_column(
         str_enum(RequestStatus), nullable=False, default=RequestStatus.PENDING
     )
-    job_title: Mapped[str] = mapped_column(String(120), nullable=False, default="")
-    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    job_title: Mapped[str] = mapped_column(String(JOB_TITLE_MAX), nullable=False, default="")
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")  # MESSAGE_MAX
     # When the person last asked to join (None for members added by the creator or seed).
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Up to DECLINE_REASON_MAX characters.
     decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")

@@ -18,13 +18,19 @@ from .. import audit, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..membership import JoinRequests
 from ..modelbase import utcnow
 from ..slugs import unique_slug
 from .domains import DomainError, parse_domains
 from .models import (
+    DESCRIPTION_MAX,
     EMAIL_DOMAINS_MAX,
+    JOB_TITLE_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
     ORG_TYPE_SECTORS,
     SMALL_BANDS,
+    WEBSITE_MAX,
     IncomeBand,
     MemberRole,
     Organisation,
@@ -45,12 +51,11 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 25
 
-# Limits match the columns, so PostgreSQL never refuses what SQLite would accept.
-NAME_MAX = 160
-WEBSITE_MAX = 300
-DESCRIPTION_MAX = 1000
-JOB_TITLE_MAX = 120
-MESSAGE_MAX = 500
+# Colleagues' requests to join: the shared rules (``membership``), with this domain's words.
+JOIN_REQUESTS = JoinRequests(
+    OrganisationMember, OrganisationMember.organisation_id, RequestStatus, "decline_reason",
+    already_decided="This request has already been decided, perhaps by another admin.",
+    reason_required="Enter a reason for declining, so the person knows why")
 
 # Slugs that would be confused with the blueprint's own pages.
 _RESERVED_SLUGS = frozenset({"new", "mine"})
@@ -261,15 +266,7 @@ def active_members(org: Organisation) -> list[OrganisationMember]:
 
 
 def pending_requests(org: Organisation) -> list[OrganisationMember]:
-    return list(
-        db.session.scalars(
-            select(OrganisationMember)
-            .where(OrganisationMember.organisation_id == org.id,
-                   OrganisationMember.status == RequestStatus.PENDING)
-            .order_by(OrganisationMember.requested_at, OrganisationMember.id)
-            .options(joinedload(OrganisationMember.user))
-        )
-    )
+    return JOIN_REQUESTS.waiting(org.id, joinedload(OrganisationMember.user))
 
 
 def _admins(org: Organisation) -> list[User]:
@@ -291,10 +288,9 @@ def request_to_join(
     """Ask to join an organisation; its admins are emailed."""
     _require_confirmed(actor)
     link = permissions.organisation_membership(actor, org)
-    if link is not None and link.status is RequestStatus.ACTIVE:
-        raise Conflict(f"You are already a member of {org.name}.")
-    if link is not None and link.status is RequestStatus.PENDING:
-        raise Conflict(f"You have already asked to join {org.name}. An admin will decide soon.")
+    JOIN_REQUESTS.refuse_repeat(
+        link, f"You are already a member of {org.name}.",
+        f"You have already asked to join {org.name}. An admin will decide soon.")
     job_title, message = job_title.strip(), message.strip()
     if len(job_title) > JOB_TITLE_MAX:
         raise ValidationError(f"Job title must be {JOB_TITLE_MAX} characters or fewer",
@@ -305,14 +301,7 @@ def request_to_join(
     if link is None:
         link = OrganisationMember(organisation_id=org.id, user_id=actor.id)
         db.session.add(link)
-    link.status = RequestStatus.PENDING
-    link.requested_at = utcnow()
-    link.role = MemberRole.MEMBER
-    link.job_title = job_title
-    link.message = message
-    link.decided_at = None
-    link.decided_by_id = None
-    link.decline_reason = ""
+    JOIN_REQUESTS.ask(link, role=MemberRole.MEMBER, job_title=job_title, message=message)
     db.session.flush()
     audit.record(actor, "organisation.join_requested", "organisation", org.id, user_id=actor.id)
     review = url_for("organisations.members", key=org.slug, _external=True)
@@ -329,16 +318,7 @@ def decide_join_request(
     org = link.organisation
     if not permissions.can_manage_organisation_members(actor, org):
         raise PermissionDenied("Only an admin of this organisation can decide on requests.")
-    if link.status is not RequestStatus.PENDING:
-        raise Conflict("This request has already been decided, perhaps by another admin.")
-    reason = reason.strip()
-    if not approve and not reason:
-        raise ValidationError("Enter a reason for declining, so the person knows why",
-                              field="reason")
-    link.status = RequestStatus.ACTIVE if approve else RequestStatus.DECLINED
-    link.decided_at = utcnow()
-    link.decided_by_id = actor.id
-    link.decline_reason = "" if approve else reason
+    reason = JOIN_REQUESTS.decide(actor, link, approve, reason)
     action = "organisation.join_approved" if approve else "organisation.join_declined"
     audit.record(actor, action, "organisation", org.id, reason=reason, user_id=link.user_id)
     mail.queue(
@@ -379,10 +359,7 @@ def remove_member(actor: User, link: OrganisationMember) -> None:
     if link.is_admin and len(_admins(org)) <= 1 and len(active_members(org)) > 1:
         raise ValidationError("An organisation needs at least one admin. Make someone else an "
                               "admin first.")
-    link.status = RequestStatus.LEFT
-    link.role = MemberRole.MEMBER
-    link.decided_at = utcnow()
-    link.decided_by_id = actor.id
+    JOIN_REQUESTS.set_state(actor, link, RequestStatus.LEFT, role=MemberRole.MEMBER)
     audit.record(actor, "organisation.member_left" if leaving else "organisation.member_removed",
                  "organisation", org.id, user_id=link.user_id)
 
@@ -402,12 +379,7 @@ def memberships_of(user: User) -> list[OrganisationMember]:
 
 def get_member_link(org: Organisation, member_id: int) -> OrganisationMember | None:
     """One person's link to this organisation (None if it belongs to another one)."""
-    return db.session.scalar(
-        select(OrganisationMember)
-        .where(OrganisationMember.id == member_id,
-               OrganisationMember.organisation_id == org.id)
-        .options(joinedload(OrganisationMember.user))
-    )
+    return JOIN_REQUESTS.one(org.id, member_id, joinedload(OrganisationMember.user))
 
 
 def active_partnerships(org: Organisation) -> list[PartnershipMember]:

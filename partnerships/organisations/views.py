@@ -10,32 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
-from werkzeug.wrappers import Response
 
-from .. import pagination, permissions
-from ..errors import Conflict, ValidationError
+from .. import formflow, pagination, permissions
+from ..errors import Conflict
 from ..extensions import db
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..partnership import services as partnership_services
 from . import services
 from .domains import usable_as_work_domain, website_domain
-from .forms import (
-    ActionForm,
-    DeclineForm,
-    EmailDomainsForm,
-    FilterForm,
-    JoinForm,
-    OrganisationForm,
-)
+from .forms import DeclineForm, EmailDomainsForm, FilterForm, JoinForm, OrganisationForm
 from .models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from .routes import bp
-
-Page = str | Response | tuple[str, int]
-
-
-def _see_other(endpoint: str, **values: object) -> Response:
-    return redirect(url_for(endpoint, **values), code=303)
 
 
 def _load(key: str) -> Organisation:
@@ -86,18 +74,11 @@ def new() -> Page:
     if not permissions.can_create_organisation(current_user):
         return _confirm_first("add an organisation")
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            org = services.create_organisation(current_user, form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"{org.name} has been added. You are its admin.", "success")
-            return _see_other("organisations.show", key=org.slug)
-    status = 422 if form.errors else 200
-    return render_template("organisations/form.html", form=form, organisation=None), status
+    if done := formflow.save(form, lambda: services.create_organisation(current_user,
+                                                                        form.details())):
+        flash(f"{done.value.name} has been added. You are its admin.", "success")
+        return see_other("organisations.show", key=done.value.slug)
+    return formflow.render("organisations/form.html", form, organisation=None)
 
 
 @bp.route("/<key>/edit", methods=["GET", "POST"])
@@ -107,18 +88,11 @@ def edit(key: str) -> Page:
     if not permissions.can_edit_organisation(current_user, org):
         abort(403)
     form = OrganisationForm(obj=org)
-    if form.validate_on_submit():
-        try:
-            services.update_organisation(current_user, org, form.details())
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your changes have been saved.", "success")
-            return _see_other("organisations.show", key=org.slug)
-    status = 422 if form.errors else 200
-    return render_template("organisations/form.html", form=form, organisation=org), status
+    if formflow.save(form, lambda: services.update_organisation(current_user, org,
+                                                                form.details())):
+        flash("Your changes have been saved.", "success")
+        return see_other("organisations.show", key=org.slug)
+    return formflow.render("organisations/form.html", form, organisation=org)
 
 
 @bp.route("/<key>/email-domains", methods=["GET", "POST"])
@@ -132,24 +106,15 @@ def email_domains(key: str) -> Page:
     form = EmailDomainsForm()
     if not form.is_submitted():
         form.fill(org)
-    if form.validate_on_submit():
-        try:
-            changed = services.set_email_domains(
-                current_user, org, form.email_domains.data or "",
-                bool(form.require_manager_email_domain.data))
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your email domains have been saved." if changed
-                  else "Nothing has changed.", "success" if changed else "info")
-            return _see_other("organisations.show", key=org.slug)
+    if done := formflow.save(form, lambda: services.set_email_domains(
+            current_user, org, form.email_domains.data or "",
+            bool(form.require_manager_email_domain.data))):
+        flash("Your email domains have been saved." if done.value
+              else "Nothing has changed.", "success" if done.value else "info")
+        return see_other("organisations.show", key=org.slug)
     site = website_domain(org.website)
-    status = 422 if form.errors else 200
-    return render_template("organisations/email_domains.html", form=form, organisation=org,
-                           website_domain=site if usable_as_work_domain(site) else None
-                           ), status
+    return formflow.render("organisations/email_domains.html", form, organisation=org,
+                           website_domain=site if usable_as_work_domain(site) else None)
 
 
 # --- The profile page ---------------------------------------------------------------
@@ -167,7 +132,7 @@ def _render_show(org: Organisation, problem: str | None = None, status: int = 20
         members=services.active_members(org) if can_see_members else None,
         can_edit=permissions.can_edit_organisation(current_user, org),
         can_ask_to_join=permissions.can_ask_to_join_organisation(current_user, org),
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
         problem=problem,
     ), status
 
@@ -184,14 +149,10 @@ def leave(key: str) -> Page:
     link = permissions.organisation_membership(current_user, org)
     if link is None or link.status is not RequestStatus.ACTIVE:
         abort(403)
-    try:
-        services.remove_member(current_user, link)
-    except ValidationError as error:
-        db.session.rollback()
-        return _render_show(org, problem=error.message, status=422)
-    db.session.commit()
+    if not (outcome := formflow.apply(lambda: services.remove_member(current_user, link))):
+        return _render_show(org, problem=outcome.message, status=422)
     flash(f"You have left {org.name}.", "success")
-    return _see_other("organisations.mine")
+    return see_other("organisations.mine")
 
 
 # --- Asking to join -----------------------------------------------------------------
@@ -209,27 +170,19 @@ def join(key: str) -> Page:
             flash(f"You have already asked to join {org.name}. An admin will decide soon.")
         else:
             flash(f"You are already a member of {org.name}.")
-        return _see_other("organisations.show", key=org.slug)
+        return see_other("organisations.show", key=org.slug)
     form = JoinForm()
-    if form.validate_on_submit():
-        try:
-            services.request_to_join(
-                current_user, org, form.job_title.data or "", form.message.data or ""
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        except Conflict as error:  # e.g. the same request sent twice from two tabs
-            db.session.rollback()
-            flash(error.message)
-            return _see_other("organisations.show", key=org.slug)
-        else:
-            db.session.commit()
+    try:
+        if formflow.save(form, lambda: services.request_to_join(
+                current_user, org, form.job_title.data or "", form.message.data or "")):
             flash(f"You have asked to join {org.name}. We will email you when an admin "
                   "decides.", "success")
-            return _see_other("organisations.show", key=org.slug)
-    status = 422 if form.errors else 200
-    return render_template("organisations/join.html", form=form, organisation=org), status
+            return see_other("organisations.show", key=org.slug)
+    except Conflict as error:  # e.g. the same request sent twice from two tabs
+        db.session.rollback()
+        flash(error.message)
+        return see_other("organisations.show", key=org.slug)
+    return formflow.render("organisations/join.html", form, organisation=org)
 
 
 # --- Members and requests -----------------------------------------------------------
@@ -243,7 +196,7 @@ def _render_members(org: Organisation, problem: str | None = None, status: int =
         members=services.active_members(org),
         pending=services.pending_requests(org) if can_manage else [],
         can_manage=can_manage,
-        action_form=ActionForm(),
+        action_form=ButtonForm(),
         problem=problem,
     ), status
 
@@ -274,14 +227,10 @@ def _member_action(
     """Run one admin action from the members page, then go back to it (303)."""
     org, link = _managed_link(key, member_id)
     name = link.user.display_name
-    try:
-        act(link)
-    except ValidationError as error:
-        db.session.rollback()
-        return _render_members(org, problem=error.message, status=422)
-    db.session.commit()
+    if not (outcome := formflow.apply(lambda: act(link))):
+        return _render_members(org, problem=outcome.message, status=422)
     flash(done.format(name=name, org=org.name), "success")
-    return _see_other("organisations.members", key=org.slug)
+    return see_other("organisations.members", key=org.slug)
 
 
 @bp.post("/<key>/members/<int:member_id>/approve")
@@ -301,22 +250,12 @@ def decline(key: str, member_id: int) -> Page:
     if link.status is not RequestStatus.PENDING:
         raise Conflict("This request has already been decided, perhaps by another admin.")
     form = DeclineForm()
-    if form.validate_on_submit():
-        try:
-            services.decide_join_request(current_user, link, approve=False,
-                                         reason=form.reason.data or "")
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(f"You declined {link.user.display_name}'s request. We have emailed them "
-                  "your reason.", "success")
-            return _see_other("organisations.members", key=org.slug)
-    status = 422 if form.errors else 200
-    return render_template(
-        "organisations/decline.html", form=form, organisation=org, link=link
-    ), status
+    if formflow.save(form, lambda: services.decide_join_request(
+            current_user, link, approve=False, reason=form.reason.data or "")):
+        flash(f"You declined {link.user.display_name}'s request. We have emailed them "
+              "your reason.", "success")
+        return see_other("organisations.members", key=org.slug)
+    return formflow.render("organisations/decline.html", form, organisation=org, link=link)
 
 
 @bp.post("/<key>/members/<int:member_id>/make-admin")

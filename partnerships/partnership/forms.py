@@ -21,10 +21,20 @@ from wtforms.validators import Email, InputRequired, Optional
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkboxes, MaxLength, Radios, submit
+from ..forms import ButtonForm as ButtonForm  # admin/views.py still imports it from here
+from ..membership.forms import decline_form
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
-from .models import Principle
-from .services import MAX_MESSAGE, MAX_REASON, PartnershipDetails
+from .models import (
+    CONTACT_EMAIL_MAX,
+    DESCRIPTION_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PLACE_MAX,
+    REASON_MAX,
+    Principle,
+)
+from .services import PartnershipDetails
 
 SLUG_HINT = (
     "The end of the partnership's web address. Use lower-case letters, numbers and hyphens, "
@@ -48,7 +58,7 @@ class PartnershipForm(BaseForm):
         description="For example, Northbridge Together or Eastshire Health and Wellbeing "
         "Partnership.",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter the partnership's name"), MaxLength(160, "Name")],
+        validators=[InputRequired("Enter the partnership's name"), MaxLength(NAME_MAX, "Name")],
     )
     slug = StringField(
         "Web address",
@@ -62,14 +72,14 @@ class PartnershipForm(BaseForm):
         "system.",
         widget=GovTextInput(),
         validators=[InputRequired("Enter the place the partnership covers"),
-                    MaxLength(160, "Place")],
+                    MaxLength(PLACE_MAX, "Place")],
     )
     description = TextAreaField(
         "Description",
         description="What the partnership is for and how it works. You can use Markdown: "
         "**bold**, lists with -, links like [text](https://example.org).",
         widget=GovTextArea(),
-        validators=[MaxLength(20000, "Description")],
+        validators=[MaxLength(DESCRIPTION_MAX, "Description")],
     )
     principles = SelectMultipleField(
         "Civil Society Covenant principles it commits to",
@@ -85,7 +95,7 @@ class PartnershipForm(BaseForm):
         widget=GovTextInput(),
         validators=[
             Optional(),
-            MaxLength(254, "Contact email address"),
+            MaxLength(CONTACT_EMAIL_MAX, "Contact email address"),
             Email("Enter a contact email address in the correct format, like "
                   "forum@example.org", check_deliverability=False),
         ],
@@ -122,7 +132,7 @@ class JoinForm(BaseForm):
         "Message to the partnership officers (optional)",
         description="For example, what your organisation does and why it wants to take part.",
         widget=GovCharacterCount(),
-        validators=[MaxLength(MAX_MESSAGE, "Your message")],
+        validators=[MaxLength(MESSAGE_MAX, "Your message")],
     )
     submit = submit("Ask to join")
 
@@ -138,21 +148,11 @@ class JoinForm(BaseForm):
         }
 
 
-class DeclineForm(BaseForm):
-    """Decline a request. The reason is required by the service (checked after the state)."""
-
-    reason = TextAreaField(
-        "Reason for declining",
-        description="The organisation's admins will see this in an email. Say what would "
-        "change your decision, if anything.",
-        widget=GovTextArea(),
-        validators=[MaxLength(MAX_REASON, "The reason")],
-    )
-    submit = submit("Decline")
-
-
-class ButtonForm(BaseForm):
-    """A button-only form (approve, remove): CSRF and nothing else."""
-
-    submit = submit("Continue")
+# Decline a request. The reason is required by the service (checked after the state).
+DeclineForm = decline_form(
+    label="Reason for declining",
+    description="The organisation's admins will see this in an email. Say what would "
+    "change your decision, if anything.",
+    button="Decline", limit=REASON_MAX,
+)
 

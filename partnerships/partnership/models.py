@@ -3,52 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
+from ..enums import LabelledEnum
 from ..extensions import db
 from ..modelbase import TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation, RequestStatus
 
 
-class Principle(StrEnum):
+class Principle(LabelledEnum):
     """The Civil Society Covenant's principles a partnership can commit to."""
 
-    RECOGNITION = "recognition"
-    PARTNERSHIP = "partnership"
-    PARTICIPATION = "participation"
-    TRANSPARENCY = "transparency"
-
-    @property
-    def label(self) -> str:
-        return PRINCIPLE_LABELS[self][0]
-
-    @property
-    def hint(self) -> str:
-        return PRINCIPLE_LABELS[self][1]
-
-
-PRINCIPLE_LABELS: dict[Principle, tuple[str, str]] = {
-    Principle.RECOGNITION: (
-        "Recognition and respect",
+    RECOGNITION = (
+        "recognition", "Recognition and respect",
         "A strong and independent civil society, respected when it challenges.",
-    ),
-    Principle.PARTNERSHIP: (
-        "Partnership and collaboration",
+    )
+    PARTNERSHIP = (
+        "partnership", "Partnership and collaboration",
         "Effective services and policy made together, sharing what works.",
-    ),
-    Principle.PARTICIPATION: (
-        "Participation and inclusion",
+    )
+    PARTICIPATION = (
+        "participation", "Participation and inclusion",
         "People and communities can be heard and make a difference.",
-    ),
-    Principle.TRANSPARENCY: (
-        "Transparency and data",
+    )
+    TRANSPARENCY = (
+        "transparency", "Transparency and data",
         "Open information, data and reporting, so partners can hold each other to account.",
-    ),
-}
+    )
+
+
+# Length limits sit beside the columns they protect; forms and services read them here.
+NAME_MAX = PLACE_MAX = 160
+DESCRIPTION_MAX = 20000
+CONTACT_EMAIL_MAX = 254
 
 
 class Partnership(TimestampMixin, db.Model):
@@ -58,10 +48,10 @@ class Partnership(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
-    name: Mapped[str] = mapped_column(String(160), nullable=False)
-    place: Mapped[str] = mapped_column(String(160), nullable=False)
-    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    contact_email: Mapped[str | None] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(NAME_MAX), nullable=False)
+    place: Mapped[str] = mapped_column(String(PLACE_MAX), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")  # DESCRIPTION_MAX
+    contact_email: Mapped[str | None] = mapped_column(String(CONTACT_EMAIL_MAX))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     principle_rows: Mapped[list[PartnershipPrinciple]] = relationship(
@@ -94,6 +84,9 @@ class PartnershipPrinciple(db.Model):
     principle: Mapped[Principle] = mapped_column(str_enum(Principle), primary_key=True)
 
 
+ROLE_TITLE_MAX = 120
+
+
 class PartnershipOfficer(TimestampMixin, db.Model):
     """A person appointed by the site administrator to run a partnership."""
 
@@ -104,7 +97,7 @@ class PartnershipOfficer(TimestampMixin, db.Model):
         ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    role_title: Mapped[str] = mapped_column(String(120), nullable=False)
+    role_title: Mapped[str] = mapped_column(String(ROLE_TITLE_MAX), nullable=False)
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
@@ -122,6 +115,9 @@ class PartnershipOfficer(TimestampMixin, db.Model):
     )
 
 
+MESSAGE_MAX = REASON_MAX = 1000
+
+
 class PartnershipMember(TimestampMixin, db.Model):
     """An organisation's membership of a partnership, from request to decision."""
 
@@ -137,14 +133,14 @@ class PartnershipMember(TimestampMixin, db.Model):
     status: Mapped[RequestStatus] = mapped_column(
         str_enum(RequestStatus), nullable=False, default=RequestStatus.PENDING
     )
-    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")  # MESSAGE_MAX
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")  # REASON_MAX
 
     partnership: Mapped[Partnership] = relationship(back_populates="members")
     organisation: Mapped[Organisation] = relationship()

@@ -18,9 +18,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from .. import audit, mail, permissions
 from ..accounts.models import User
 from ..accounts.services import find_by_email
-from ..errors import Conflict, PermissionDenied, ValidationError
+from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
-from ..modelbase import utcnow
+from ..membership import JoinRequests
 from ..organisations.models import (
     MemberRole,
     Organisation,
@@ -30,6 +30,12 @@ from ..organisations.models import (
 )
 from ..slugs import MAX_SLUG, is_valid_slug, unique_slug
 from .models import (
+    CONTACT_EMAIL_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PLACE_MAX,
+    REASON_MAX,
+    ROLE_TITLE_MAX,
     Partnership,
     PartnershipMember,
     PartnershipOfficer,
@@ -37,8 +43,13 @@ from .models import (
     Principle,
 )
 
-MAX_MESSAGE = 1000
-MAX_REASON = 1000
+# Organisations' requests to join: the shared rules (``membership``), with this domain's
+# words.
+JOIN_REQUESTS = JoinRequests(
+    PartnershipMember, PartnershipMember.partnership_id, RequestStatus, "decline_reason",
+    already_decided="This request has already been decided, perhaps by another officer.",
+    reason_required="Enter a reason for declining, so the organisation knows why",
+    reason_max=REASON_MAX, reason_too_long=f"The reason must be {REASON_MAX} characters or fewer")
 
 
 @dataclass
@@ -99,21 +110,11 @@ def member_counts() -> dict[int, int]:
 
 def pending_counts() -> dict[int, int]:
     """Requests waiting for a decision per partnership id, in one query (admin dashboard)."""
-    rows = db.session.execute(
-        select(PartnershipMember.partnership_id, func.count(PartnershipMember.id))
-        .where(PartnershipMember.status == RequestStatus.PENDING)
-        .group_by(PartnershipMember.partnership_id)
-    )
-    return dict(rows.tuples().all())
+    return JOIN_REQUESTS.waiting_counts()
 
 
 def pending_count(partnership: Partnership) -> int:
-    return db.session.scalar(
-        select(func.count(PartnershipMember.id)).where(
-            PartnershipMember.partnership_id == partnership.id,
-            PartnershipMember.status == RequestStatus.PENDING,
-        )
-    ) or 0
+    return JOIN_REQUESTS.waiting_counts([partnership.id]).get(partnership.id, 0)
 
 
 def get_by_slug(slug: str) -> Partnership | None:
@@ -176,16 +177,8 @@ def get_officer(partnership: Partnership, officer_id: int) -> PartnershipOfficer
 
 
 def pending_requests(partnership: Partnership) -> list[PartnershipMember]:
-    return list(
-        db.session.scalars(
-            select(PartnershipMember)
-            .where(PartnershipMember.partnership_id == partnership.id,
-                   PartnershipMember.status == RequestStatus.PENDING)
-            .order_by(PartnershipMember.requested_at, PartnershipMember.id)
-            .options(joinedload(PartnershipMember.organisation),
-                     joinedload(PartnershipMember.requested_by))
-        )
-    )
+    return JOIN_REQUESTS.waiting(partnership.id, joinedload(PartnershipMember.organisation),
+                                 joinedload(PartnershipMember.requested_by))
 
 
 def decided_requests(partnership: Partnership) -> list[PartnershipMember]:
@@ -206,12 +199,8 @@ def decided_requests(partnership: Partnership) -> list[PartnershipMember]:
 
 def get_request(partnership: Partnership, member_id: int) -> PartnershipMember | None:
     """One membership row of this partnership (any state), for approve/decline."""
-    return db.session.scalar(
-        select(PartnershipMember)
-        .where(PartnershipMember.id == member_id,
-               PartnershipMember.partnership_id == partnership.id)
-        .options(joinedload(PartnershipMember.organisation))
-    )
+    return JOIN_REQUESTS.one(partnership.id, member_id,
+                             joinedload(PartnershipMember.organisation))
 
 
 def membership_of(partnership: Partnership, organisation: Organisation) -> PartnershipMember | None:
@@ -270,8 +259,8 @@ def _clean(details: PartnershipDetails, exclude_id: int | None = None) -> dict[s
     contact_email = details.contact_email.strip().lower()
     if not name:
         raise ValidationError("Enter the partnership's name", field="name")
-    if len(name) > 160:
-        raise ValidationError("Name must be 160 characters or fewer", field="name")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"Name must be {NAME_MAX} characters or fewer", field="name")
     if not is_valid_slug(slug):
         raise ValidationError(
             "Web address must be lower-case letters, numbers and hyphens, like "
@@ -287,9 +276,9 @@ def _clean(details: PartnershipDetails, exclude_id: int | None = None) -> dict[s
         raise ValidationError("Another partnership already uses this web address", field="slug")
     if not place:
         raise ValidationError("Enter the place the partnership covers", field="place")
-    if len(place) > 160:
-        raise ValidationError("Place must be 160 characters or fewer", field="place")
-    if contact_email and ("@" not in contact_email or len(contact_email) > 254):
+    if len(place) > PLACE_MAX:
+        raise ValidationError(f"Place must be {PLACE_MAX} characters or fewer", field="place")
+    if contact_email and ("@" not in contact_email or len(contact_email) > CONTACT_EMAIL_MAX):
         raise ValidationError(
             "Enter a contact email address in the correct format, like forum@example.org",
             field="contact_email",
@@ -370,8 +359,9 @@ def appoint_officer(
     if not role_title:
         raise ValidationError("Enter the officer's role, like Partnership officer",
                               field="role_title")
-    if len(role_title) > 120:
-        raise ValidationError("Role must be 120 characters or fewer", field="role_title")
+    if len(role_title) > ROLE_TITLE_MAX:
+        raise ValidationError(f"Role must be {ROLE_TITLE_MAX} characters or fewer",
+                              field="role_title")
     if permissions.is_partnership_officer(user, partnership):
         raise ValidationError(f"{user.name} is already an officer of this partnership",
                               field="email")
@@ -422,24 +412,17 @@ def request_membership(
             f"Only an admin of {organisation.name} can ask for it to join a partnership."
         )
     message = message.strip()
-    if len(message) > MAX_MESSAGE:
-        raise ValidationError(f"Your message must be {MAX_MESSAGE} characters or fewer",
+    if len(message) > MESSAGE_MAX:
+        raise ValidationError(f"Your message must be {MESSAGE_MAX} characters or fewer",
                               field="message")
     existing = membership_of(partnership, organisation)
-    if existing is not None and existing.status is RequestStatus.ACTIVE:
-        raise Conflict(f"{organisation.name} is already a member of {partnership.name}.")
-    if existing is not None and existing.status is RequestStatus.PENDING:
-        raise Conflict(f"{organisation.name} has already asked to join. An officer will decide.")
-    member = existing or PartnershipMember(
-        partnership_id=partnership.id, organisation_id=organisation.id
-    )
-    member.status = RequestStatus.PENDING
-    member.message = message
-    member.requested_by_id = actor.id
-    member.requested_at = utcnow()
-    member.decided_at = None
-    member.decided_by_id = None
-    member.decline_reason = ""
+    JOIN_REQUESTS.refuse_repeat(
+        existing, f"{organisation.name} is already a member of {partnership.name}.",
+        f"{organisation.name} has already asked to join. An officer will decide.")
+    member = JOIN_REQUESTS.ask(
+        existing or PartnershipMember(partnership_id=partnership.id,
+                                      organisation_id=organisation.id),
+        message=message, requested_by_id=actor.id)
     db.session.add(member)
     db.session.flush()
     audit.record(actor, "partnership.membership_requested", "partnership", partnership.id,
@@ -462,20 +445,7 @@ def decide_membership(
     partnership = member.partnership
     if not permissions.can_manage_partnership(actor, partnership):
         raise PermissionDenied("Only this partnership's officers can decide on requests.")
-    if member.status is not RequestStatus.PENDING:
-        raise Conflict("This request has already been decided, perhaps by another officer.")
-    reason = reason.strip()
-    if not approve and not reason:
-        raise ValidationError("Enter a reason for declining, so the organisation knows why",
-                              field="reason")
-    if len(reason) > MAX_REASON:
-        raise ValidationError(f"The reason must be {MAX_REASON} characters or fewer",
-                              field="reason")
-    member.status = RequestStatus.ACTIVE if approve else RequestStatus.DECLINED
-    member.decided_by_id = actor.id
-    member.decided_at = utcnow()
-    member.decline_reason = "" if approve else reason
-    db.session.flush()
+    reason = JOIN_REQUESTS.decide(actor, member, approve, reason)
     audit.record(actor, "partnership.membership_approved" if approve
                  else "partnership.membership_declined", "partnership", partnership.id,
                  reason=reason, organisation_id=member.organisation_id)

@@ -5,21 +5,19 @@ flash -> redirect (303).
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions
-from ..errors import ValidationError
-from ..extensions import db
+from .. import formflow, permissions
+from ..formflow import Page, see_other
+from ..forms import ButtonForm
 from ..forums import services as forum_services
 from ..meetings import queries as meeting_queries
 from . import services
-from .forms import ButtonForm, DeclineForm, JoinForm, PartnershipForm
+from .forms import DeclineForm, JoinForm, PartnershipForm
 from .models import Partnership, PartnershipMember
 from .routes import bp
-
-Page = str | Response | tuple[str, int]
 
 
 def _load(slug: str) -> Partnership:
@@ -92,28 +90,21 @@ def join(slug: str) -> Page:
     form.set_organisations(my_organisations)
     if form.validate_on_submit():
         organisation = next(o for o in my_organisations if str(o.id) == form.organisation.data)
-        try:
-            services.request_membership(
-                current_user, partnership, organisation, form.message.data or ""
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
+        if formflow.save(form, lambda: services.request_membership(
+                current_user, partnership, organisation, form.message.data or ""),
+                validate=False):
             flash(
                 f"You have asked for {organisation.name} to join {partnership.name}. The "
                 "partnership officers will decide, and we will email you when they do.",
                 "success",
             )
-            return redirect(url_for("partnership.show", slug=partnership.slug), code=303)
+            return see_other("partnership.show", slug=partnership.slug)
     eligible = [org for org in my_organisations if services.can_still_ask(links.get(org.id))]
     form.set_organisations(eligible)
-    status = 422 if form.errors else 200
-    return render_template(
-        "partnership/join.html", partnership=partnership, form=form, eligible=eligible,
+    return formflow.render(
+        "partnership/join.html", form, partnership=partnership, eligible=eligible,
         my_organisations=my_organisations, links=links,
-    ), status
+    )
 
 
 @bp.get("/<slug>/requests")
@@ -140,14 +131,15 @@ def approve(slug: str, member_id: int) -> Response:
     member = _load_request(partnership, member_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    services.decide_membership(current_user, member, approve=True)
-    db.session.commit()
+    if not (outcome := formflow.apply(
+            lambda: services.decide_membership(current_user, member, approve=True))):
+        abort(422, outcome.message)
     flash(
         f"{member.organisation.name} is now a member of {partnership.name}. We have emailed "
         "its admins.",
         "success",
     )
-    return redirect(url_for("partnership.requests", slug=partnership.slug), code=303)
+    return see_other("partnership.requests", slug=partnership.slug)
 
 
 @bp.route("/<slug>/requests/<int:member_id>/decline", methods=["GET", "POST"])
@@ -157,26 +149,16 @@ def decline(slug: str, member_id: int) -> Page:
     _require_manager(partnership)
     member = _load_request(partnership, member_id)
     form = DeclineForm()
-    if form.validate_on_submit():
-        try:
-            services.decide_membership(
-                current_user, member, approve=False, reason=form.reason.data or ""
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash(
-                f"You have declined {member.organisation.name}'s request. We have emailed its "
-                "admins with your reason.",
-                "success",
-            )
-            return redirect(url_for("partnership.requests", slug=partnership.slug), code=303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "partnership/decline.html", partnership=partnership, member=member, form=form
-    ), status
+    if formflow.save(form, lambda: services.decide_membership(
+            current_user, member, approve=False, reason=form.reason.data or "")):
+        flash(
+            f"You have declined {member.organisation.name}'s request. We have emailed its "
+            "admins with your reason.",
+            "success",
+        )
+        return see_other("partnership.requests", slug=partnership.slug)
+    return formflow.render("partnership/decline.html", form, partnership=partnership,
+                           member=member)
 
 
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -194,18 +176,10 @@ def edit(slug: str) -> Page:
         )
     else:
         del form.slug
-    if form.validate_on_submit():
-        details = form.details(slug=None if can_change_slug else partnership.slug)
-        try:
-            services.update_partnership(current_user, partnership, details)
-        except ValidationError as error:
-            db.session.rollback()
-            form.add_error(error.field, error.message)
-        else:
-            db.session.commit()
-            flash("Your changes are saved.", "success")
-            return redirect(url_for("partnership.show", slug=partnership.slug), code=303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "partnership/edit.html", partnership=partnership, form=form, can_change_slug=can_change_slug
-    ), status
+    if formflow.save(form, lambda: services.update_partnership(
+            current_user, partnership,
+            form.details(slug=None if can_change_slug else partnership.slug))):
+        flash("Your changes are saved.", "success")
+        return see_other("partnership.show", slug=partnership.slug)
+    return formflow.render("partnership/edit.html", form, partnership=partnership,
+                           can_change_slug=can_change_slug)
