@@ -34,6 +34,7 @@ from ..forms import (
     Radios,
     UKDateField,
     WholeNumberField,
+    reason_form,
     submit,
 )
 from ..organisations.models import Organisation, Sector
@@ -226,11 +227,12 @@ class OpportunityForm(BaseForm):
         )
 
 
-class WithdrawOpportunityForm(BaseForm):
-    reason = _area("Why are you withdrawing it?", "Say why you are withdrawing it: we tell "
-                   "the applicants", REASON_MAX, "Reason",
-                   hint="We send this to everyone whose application is still open.")
-    submit = submit("Withdraw the opportunity")
+WithdrawOpportunityForm = reason_form(
+    label="Why are you withdrawing it?",
+    description="We send this to everyone whose application is still open.",
+    button="Withdraw the opportunity", limit=REASON_MAX,
+    required="Say why you are withdrawing it: we tell the applicants", what="Reason",
+    name="WithdrawOpportunityForm")
 
 
 class PosterForm(BaseForm):
@@ -466,11 +468,12 @@ class ChecklistForm(BaseForm):
         }
 
 
-class CancelPlacementForm(BaseForm):
-    reason = _area("Why are you cancelling it?", "Say why you are cancelling the placement: "
-                   "we tell the participant", CANCEL_REASON_MAX, "Reason",
-                   hint="We send this to the participant and show it on the placement's page.")
-    submit = submit("Cancel the placement")
+CancelPlacementForm = reason_form(
+    label="Why are you cancelling it?",
+    description="We send this to the participant and show it on the placement's page.",
+    button="Cancel the placement", limit=CANCEL_REASON_MAX,
+    required="Say why you are cancelling the placement: we tell the participant",
+    what="Reason", name="CancelPlacementForm")
 
 
 class ReflectionForm(BaseForm):
