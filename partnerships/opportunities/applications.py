@@ -34,10 +34,11 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import audit, mail, permissions
@@ -528,14 +529,14 @@ def decide(actor: User, application: Application, decision: str, message: str) -
                   Decision.DECLINE: ApplicationStatus.DECLINED}[decision]
     now = utcnow()
     # Claim the application: only one decision can move it out of an open state.
-    claimed = db.session.execute(
+    claimed = _rows_updated(
         update(Application)
         .where(Application.id == application.id,
                Application.status.in_([s for s in ApplicationStatus if s.is_open]))
         .values(status=new_status, host_message=message, decided_at=now,
                 decided_by_id=actor.id, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         raise Conflict("This application has already been decided.")
     outcome = new_status.value
@@ -573,14 +574,21 @@ def _decision_subject(outcome: str, opportunity: Opportunity) -> str:
 
 def _take_place(opportunity: Opportunity) -> bool:
     """Take one place if one is left (a conditional UPDATE: safe when hosts race)."""
-    taken = db.session.execute(
+    taken = _rows_updated(
         update(Opportunity)
         .where(Opportunity.id == opportunity.id,
                Opportunity.places_taken < Opportunity.places)
         .values(places_taken=Opportunity.places_taken + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return taken == 1
+
+
+def _rows_updated(statement: Update) -> int:
+    """Run a conditional UPDATE and say how many rows it changed. An UPDATE's result
+    is a ``CursorResult`` (which has ``rowcount``); ``Session.execute`` is typed to
+    return the plain ``Result``, hence the cast."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
 def free_place(opportunity: Opportunity) -> int:

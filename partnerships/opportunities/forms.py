@@ -26,7 +26,6 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, StopValidation
 
 from ..accounts.services import normalise_email
-from ..enums import LabelledEnum
 from ..forms import (
     BaseForm,
     Checkbox,
@@ -35,6 +34,7 @@ from ..forms import (
     Radios,
     UKDateField,
     WholeNumberField,
+    reason_form,
     submit,
 )
 from ..organisations.models import Organisation, Sector
@@ -77,7 +77,7 @@ MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
 # --- Field types -------------------------------------------------------------------------
 
 
-def _text(label: str, what: str, limit: int, hint: str | None = None,
+def _text(label: str, what: str, limit: int, hint: str = "",
           required: bool = True) -> StringField:
     validators: list[Any] = [MaxLength(limit, what[0].upper() + what[1:])]
     if required:
@@ -86,16 +86,11 @@ def _text(label: str, what: str, limit: int, hint: str | None = None,
 
 
 def _area(label: str, missing: str | None, limit: int, what: str,
-          hint: str | None = None) -> TextAreaField:
+          hint: str = "") -> TextAreaField:
     validators: list[Any] = [MaxLength(limit, what)]
     if missing:
         validators.insert(0, InputRequired(missing))
     return TextAreaField(label, description=hint, widget=GovTextArea(), validators=validators)
-
-
-def _choices(enum: type[LabelledEnum]) -> list[SelectChoice]:
-    """The enum's members as choices (WTForms 3.3 deprecates ``choices()``'s tuples)."""
-    return [SelectChoice(member.value, member.label) for member in enum]
 
 
 def _radios(label: str, choices: list[Any], missing: str) -> RadioField:
@@ -111,7 +106,7 @@ def _radios(label: str, choices: list[Any], missing: str) -> RadioField:
 class OpportunityForm(BaseForm):
     organisation_id = SelectField("Host organisation", widget=GovSelect(), choices=[],
                                   validate_choice=False)
-    kind = _radios("Type of opportunity", _choices(OpportunityKind),
+    kind = _radios("Type of opportunity", OpportunityKind.choices(),
                    "Select the type of opportunity")
     title = _text("Title", "a title", TITLE_MAX,
                   hint="For example, Shadow the director of public health for two days.")
@@ -122,7 +117,7 @@ class OpportunityForm(BaseForm):
                           SKILLS_MAX, "Skills sought")
     host_team = _text("Host team (optional)", "the host team", TEAM_MAX,
                       required=False, hint="For example, Population health team.")
-    location_kind = _radios("Where", _choices(LocationKind),
+    location_kind = _radios("Where", LocationKind.choices(),
                             "Select in person, hybrid or remote")
     place = _text("Place (not needed for remote)", "the place", PLACE_MAX,
                   required=False, hint="For example, Northbridge Civic Centre.")
@@ -142,7 +137,7 @@ class OpportunityForm(BaseForm):
                                 error_name="Latest start date",
                                 description="For example, 31 10 2027")
     places = WholeNumberField("Number of places", "the number of places")
-    open_to = _radios("Who can apply", _choices(OpenTo), "Select who can apply")
+    open_to = _radios("Who can apply", OpenTo.choices(), "Select who can apply")
     seniority = _text("Seniority (optional)", "the seniority", SENIORITY_MAX,
                       required=False, hint="For example, senior leaders, or any level.")
     pay_and_backfill = _area("Pay and backfill (needed for secondments)", None,
@@ -189,10 +184,10 @@ class OpportunityForm(BaseForm):
         value = self.organisation_id.data or ""
         return next((o for o in organisations if str(o.id) == value), None)
 
-    def validate_organisation_id(self, field: Field) -> None:
+    def validate_organisation_id(self, field: SelectField) -> None:
         if not field.data:
             raise StopValidation("Select the host organisation")
-        if field.data not in {choice.value for choice in field.choices}:
+        if field.data not in {choice.value for choice in field.iter_choices()}:
             raise StopValidation("Select the host organisation")
 
     def fill(self, opportunity: Any) -> None:
@@ -232,11 +227,12 @@ class OpportunityForm(BaseForm):
         )
 
 
-class WithdrawOpportunityForm(BaseForm):
-    reason = _area("Why are you withdrawing it?", "Say why you are withdrawing it: we tell "
-                   "the applicants", REASON_MAX, "Reason",
-                   hint="We send this to everyone whose application is still open.")
-    submit = submit("Withdraw the opportunity")
+WithdrawOpportunityForm = reason_form(
+    label="Why are you withdrawing it?",
+    description="We send this to everyone whose application is still open.",
+    button="Withdraw the opportunity", limit=REASON_MAX,
+    required="Say why you are withdrawing it: we tell the applicants", what="Reason",
+    name="WithdrawOpportunityForm")
 
 
 class PosterForm(BaseForm):
@@ -277,7 +273,7 @@ class FilterForm(BaseForm):
         csrf = False
 
     type = SelectField("Type", widget=GovSelect(), validate_choice=False,
-                       choices=[SelectChoice("", "Any type"), *_choices(OpportunityKind)])
+                       choices=[SelectChoice("", "Any type"), *OpportunityKind.choices()])
     sector = SelectField("Host sector", widget=GovSelect(), validate_choice=False,
                          choices=[SelectChoice("", "Any sector"),
                                   SelectChoice(Sector.PUBLIC.value, "Public sector"),
@@ -285,7 +281,7 @@ class FilterForm(BaseForm):
     partnership = SelectField("Partnership", widget=GovSelect(), validate_choice=False,
                               choices=[])
     location = SelectField("Where", widget=GovSelect(), validate_choice=False,
-                           choices=[SelectChoice("", "Anywhere"), *_choices(LocationKind)])
+                           choices=[SelectChoice("", "Anywhere"), *LocationKind.choices()])
     commitment = SelectField("Time commitment", widget=GovSelect(), validate_choice=False,
                              choices=COMMITMENT_CHOICES)
     closing_soon = BooleanField(f"Closing in the next {services.CLOSING_SOON_DAYS} days",
@@ -472,11 +468,12 @@ class ChecklistForm(BaseForm):
         }
 
 
-class CancelPlacementForm(BaseForm):
-    reason = _area("Why are you cancelling it?", "Say why you are cancelling the placement: "
-                   "we tell the participant", CANCEL_REASON_MAX, "Reason",
-                   hint="We send this to the participant and show it on the placement's page.")
-    submit = submit("Cancel the placement")
+CancelPlacementForm = reason_form(
+    label="Why are you cancelling it?",
+    description="We send this to the participant and show it on the placement's page.",
+    button="Cancel the placement", limit=CANCEL_REASON_MAX,
+    required="Say why you are cancelling the placement: we tell the participant",
+    what="Reason", name="CancelPlacementForm")
 
 
 class ReflectionForm(BaseForm):

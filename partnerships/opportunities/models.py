@@ -32,8 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..enums import LabelledEnum
-from ..extensions import db
-from ..modelbase import TimestampMixin, UTCDateTime, str_enum
+from ..modelbase import Model, TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation, Sector
 from ..partnership.models import Partnership
 
@@ -151,7 +150,7 @@ PAY_MAX = 3000
 REASON_MAX = 2000  # why it was withdrawn
 
 
-class Opportunity(_ShowsStatus, TimestampMixin, db.Model):
+class Opportunity(_ShowsStatus, TimestampMixin, Model):
     """An offer of a secondment, shadowing or similar from a host organisation."""
 
     __tablename__ = "opportunities"
@@ -241,7 +240,7 @@ COMMENT_MAX = 2000  # the line manager's
 MESSAGE_MAX = 2000  # the host's, with their decision
 
 
-class Application(_ShowsStatus, TimestampMixin, db.Model):
+class Application(_ShowsStatus, TimestampMixin, Model):
     """Someone's application for an opportunity, for one of their organisations."""
 
     __tablename__ = "opportunity_applications"
@@ -307,7 +306,7 @@ CANCEL_REASON_MAX = 2000
 REFLECTION_MAX = 3000
 
 
-class Placement(_ShowsStatus, TimestampMixin, db.Model):
+class Placement(_ShowsStatus, TimestampMixin, Model):
     """An accepted application: agreed dates, objectives, a checklist and reflections."""
 
     __tablename__ = "placements"
@@ -372,7 +371,7 @@ class Placement(_ShowsStatus, TimestampMixin, db.Model):
 OBJECTIVE_MAX = 300
 
 
-class PlacementObjective(TimestampMixin, db.Model):
+class PlacementObjective(TimestampMixin, Model):
     """One of up to five things the participant means to achieve."""
 
     __tablename__ = "placement_objectives"
@@ -393,7 +392,7 @@ class PlacementObjective(TimestampMixin, db.Model):
     )
 
 
-class Reflection(TimestampMixin, db.Model):
+class Reflection(TimestampMixin, Model):
     """What the participant (or the host) learned, and would they recommend it."""
 
     __tablename__ = "placement_reflections"
@@ -415,7 +414,7 @@ class Reflection(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("placement_id", "role"),)
 
 
-class OpportunityPoster(TimestampMixin, db.Model):
+class OpportunityPoster(TimestampMixin, Model):
     """A member whom the organisation's admins allow to post and manage its
     opportunities (say, the HR or secondments lead) without making them an admin.
 

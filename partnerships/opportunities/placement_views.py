@@ -123,7 +123,7 @@ def cancel(placement_id: int) -> Page:
                    "cancelled.")
     form = CancelPlacementForm()
     if done := formflow.save(form, lambda: rules.cancel(current_user, placement,
-                                                        form.reason.data or "")):
+                                                        form["reason"].data or "")):
         told = done.value
         reserve = (f" and the {told} people on the reserve list" if told > 1
                    else " and the person on the reserve list" if told == 1 else "")

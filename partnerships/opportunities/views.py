@@ -176,7 +176,7 @@ def withdraw(opportunity_id: int) -> Page:
                            withdrawn="This opportunity has already been withdrawn.")
     form = WithdrawOpportunityForm()
     if done := formflow.save(form, lambda: services.withdraw(current_user, opportunity,
-                                                            form.reason.data or "")):
+                                                            form["reason"].data or "")):
         people = "1 applicant" if done.value == 1 else f"{done.value} applicants"
         flash(f"The opportunity has been withdrawn. We have told {people}.", "success")
         return _to_opportunity(opportunity)
