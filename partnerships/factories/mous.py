@@ -95,6 +95,15 @@ def amend(officer: User, mou: Mou, changelog: str, parties: Sequence[Party] | No
 
 
 @builder
+def send_for_comments(officer: User, mou: Mou) -> MouVersion:
+    """Send the draft round the parties for comments."""
+    version = mou.draft_version
+    assert version is not None, "the MoU has no draft to send for comments"
+    services.send_for_comments(officer, version)
+    return version
+
+
+@builder
 def open_for_signature(officer: User, mou: Mou) -> MouVersion:
     """Freeze the draft and ask the parties to sign."""
     version = mou.draft_version

@@ -95,6 +95,19 @@ def opportunity(poster: User, host: Organisation, *, publish: bool = True,
 
 
 @builder
+def close(poster: User, opportunity: Opportunity) -> None:
+    """The host stops taking applications."""
+    services.close(poster, opportunity)
+
+
+@builder
+def withdraw_offer(poster: User, opportunity: Opportunity,
+                   reason: str = "The team has been reorganised.") -> None:
+    """The host withdraws the opportunity (applications waiting are declined)."""
+    services.withdraw(poster, opportunity, reason)
+
+
+@builder
 def apply(applicant: User, opportunity: Opportunity, organisation: Organisation, *,
           statement: str = "I would like to learn how you work.",
           availability: str = "Tuesdays and Wednesdays.", manager_name: str = "Mo Manager",
@@ -141,6 +154,12 @@ def decide(host_user: User, application: Application, decision: str = "accept",
     """The host shortlists, accepts or declines (``applications.Decision``); returns
     what happened ("reserve" when the last place went first)."""
     return applications.decide(host_user, application, decision, message)
+
+
+@builder
+def withdraw(applicant: User, application: Application) -> None:
+    """The applicant withdraws (an accepted place is freed, its placement cancelled)."""
+    applications.withdraw(applicant, application)
 
 
 @builder

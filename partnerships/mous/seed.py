@@ -36,7 +36,6 @@ from ..organisations.models import Organisation
 from ..partnership.models import Partnership, PartnershipOfficer, Principle
 from ..seed import SeedContext, SeedError, _check_fields, _entries, _enum, _text
 from ..timeutil import to_uk
-from . import services
 from .models import EndKind, Mou, MouVersion, VersionStatus
 
 _MOU_FIELDS = {"by", "principles", "forums", "publish", "not_published_reason", "ended"}
@@ -180,9 +179,7 @@ def _version(entry: dict[str, Any], mou: Mou | None, partnership: Partnership,
             factory.amend(officer, mou, details.pop("changelog"), parties, clauses,
                           **details)
         if status is VersionStatus.COMMENTS:
-            version = mou.draft_version
-            assert version is not None
-            services.send_for_comments(officer, version)
+            factory.send_for_comments(officer, mou)
     if opened is not None:
         with step(where, opened):
             factory.open_for_signature(officer, mou)
