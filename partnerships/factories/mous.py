@@ -1,10 +1,11 @@
 """MoUs made through the services people use (``mous/services.py``, ``mous/reviews.py``),
 for the tests, the demo (``mous/seed.py``) and the benchmarks.
 
-Each function acts as the user it is given, so the same permission checks, rules,
-audit events and emails apply as on the site; it flushes and the caller commits. To
-record something in the past (an MoU signed last year), call it inside
-``clock.at(moment)``. Dates default to ones counted from today in the UK.
+Each function acts as the user it is given, so the same permission checks and rules
+apply as on the site (as set-up: the emails and audit events are not kept, see
+``factories``); it flushes and the caller commits. To record something in the past (an
+MoU signed last year), call it inside a ``with clock.at`` block. Dates default to ones
+counted from today in the UK.
 """
 
 from __future__ import annotations

@@ -5,9 +5,8 @@ for the tests, the demo (``opportunities/seed.py``) and the benchmarks.
 Each function acts as the user it is given (the line manager by the link emailed to
 them, as on the site), so the same permission checks and rules apply (as set-up: the
 emails and audit events are not kept, see ``factories``); it flushes and the caller
-commits. To record something in the past (a
-placement completed last month), call it inside ``clock.at(moment)``. Dates default
-to ones counted from today in the UK.
+commits. To record something in the past (a placement completed last month), call it
+inside a ``with clock.at`` block. Dates default to ones counted from today in the UK.
 """
 
 from __future__ import annotations
