@@ -63,9 +63,7 @@ def draft(officer: User, partnership: Partnership, parties: Sequence[Party],
     publication; ``overrides`` go to ``details``."""
     party_details = _parties(parties)
     mou = services.create_draft(officer, partnership, details(**overrides), party_details)
-    version = mou.draft_version
-    assert version is not None
-    services.set_clauses(officer, version, _clauses(clauses, party_details))
+    services.set_clauses(officer, _pending(mou), _clauses(clauses, party_details))
     forum_ids = [forum.id for forum in forums]
     if forum_ids:
         services.set_forums(officer, mou, forum_ids)
@@ -95,21 +93,22 @@ def amend(officer: User, mou: Mou, changelog: str, parties: Sequence[Party] | No
     return version
 
 
+def _pending(mou: Mou) -> MouVersion:
+    assert mou.draft_version is not None, f"MoU {mou.number} has no version in progress"
+    return mou.draft_version
+
+
 @builder
 def send_for_comments(officer: User, mou: Mou) -> MouVersion:
     """Send the draft round the parties for comments."""
-    version = mou.draft_version
-    assert version is not None, "the MoU has no draft to send for comments"
-    services.send_for_comments(officer, version)
+    services.send_for_comments(officer, version := _pending(mou))
     return version
 
 
 @builder
 def open_for_signature(officer: User, mou: Mou) -> MouVersion:
     """Freeze the draft and ask the parties to sign."""
-    version = mou.draft_version
-    assert version is not None, "the MoU has no draft to open for signature"
-    services.open_for_signature(officer, version)
+    services.open_for_signature(officer, version := _pending(mou))
     return version
 
 
