@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from partnerships.accounts.models import User
 from partnerships.audit import AuditEvent
 from partnerships.errors import Conflict, PermissionDenied, ValidationError
 from partnerships.extensions import db
+from partnerships.factories import mous as mous_factory
 from partnerships.forums.models import Forum
 from partnerships.mous import services
 from partnerships.mous.models import (
@@ -35,6 +36,7 @@ from partnerships.mous.models import (
 from partnerships.mous.services import ClauseDetails, MouDetails, PartyDetails
 from partnerships.organisations.models import Organisation, OrgType
 from partnerships.partnership.models import Partnership, Principle
+from partnerships.timeutil import today_uk
 
 SIGN_IN = "/account/sign-in"
 TOKEN_PAGE = "/account/sign-out"  # a page with a form for anyone signed in (a CSRF token)
@@ -108,53 +110,45 @@ def world(app, make_user, make_organisation, make_partnership) -> World:
     return make_world(app, make_user, make_organisation, make_partnership)
 
 
+_DETAILS: dict[str, Any] = {
+    "title": "Working together on winter pressures",
+    "purpose": "Keep people **well** at home through the winter.",
+    "start_date": date(2027, 4, 1),
+    "review_date": date(2028, 3, 1),
+    "end_date": None,
+    "data_sharing": False,
+    "data_sharing_note": "",
+    "principles": [Principle.PARTNERSHIP],
+}
+
+
 def _details(**overrides: Any) -> MouDetails:
-    values: dict[str, Any] = {
-        "title": "Working together on winter pressures",
-        "purpose": "Keep people **well** at home through the winter.",
-        "start_date": date(2027, 4, 1),
-        "review_date": date(2028, 3, 1),
-        "end_date": None,
-        "data_sharing": False,
-        "data_sharing_note": "",
-        "principles": [Principle.PARTNERSHIP],
-    }
-    values.update(overrides)
-    return MouDetails(**values)
+    return MouDetails(**{**_DETAILS, **overrides})
 
 
 def _draft(world: World, parties: list[Organisation] | None = None, **overrides: Any) -> Mou:
-    """An MoU with version 1 in draft, two clauses, made through the services."""
+    """An MoU with version 1 in draft and two clauses (``factories.mous``)."""
     parties = parties or world.parties
-    with world.request():
-        mou = services.create_draft(
-            world.officer, world.partnership, _details(**overrides),
-            [PartyDetails(org.id, f"Role of {org.name}") for org in parties],
-        )
-        services.set_clauses(world.officer, mou.draft_version, [
-            ClauseDetails("Share winter plans by October.", [parties[0].id]),
-            ClauseDetails("Refer people to the *warm spaces* network.",
-                          [org.id for org in parties[1:]]),
-        ])
-        db.session.commit()
+    mou = mous_factory.draft(
+        world.officer, world.partnership,
+        [(org, f"Role of {org.name}") for org in parties],
+        [("Share winter plans by October.", parties[:1]),
+         ("Refer people to the *warm spaces* network.", parties[1:])],
+        **{**_DETAILS, **overrides})
+    db.session.commit()
     return mou
 
 
 def _to_signing(world: World, mou: Mou) -> MouVersion:
-    with world.request():
-        version = mou.draft_version
-        services.open_for_signature(world.officer, version)
-        db.session.commit()
+    version = mous_factory.open_for_signature(world.officer, mou)
+    db.session.commit()
     return version
 
 
 def _sign(world: World, version: MouVersion, org: Organisation,
           signer: User | None = None) -> None:
-    signer = signer or world.admin_of(org)
-    with world.request():
-        services.sign(signer, version, org, signer.name, "Chief Executive",
-                      f"I agree on behalf of {org.name}")
-        db.session.commit()
+    mous_factory.sign(signer or world.admin_of(org), version, org)
+    db.session.commit()
 
 
 def _active(world: World, **overrides: Any) -> Mou:
@@ -163,6 +157,18 @@ def _active(world: World, **overrides: Any) -> Mou:
     for org in world.parties:
         _sign(world, version, org)
     return mou
+
+
+def _in_force(world: World, review_in: int = 200, **overrides: Any) -> Mou:
+    """An MoU in force since a year ago, reviewed ``review_in`` days from today and
+    signed by each of its parties' admins."""
+    today = today_uk()
+    overrides.setdefault("start_date", today - timedelta(days=365))
+    mou = _draft(world, review_date=today + timedelta(days=review_in), **overrides)
+    version = _to_signing(world, mou)
+    for party in list(version.parties):
+        _sign(world, version, party.organisation)
+    return _fresh(mou.id)
 
 
 def _fresh(mou_id: int) -> Mou:
@@ -1052,8 +1058,8 @@ def test_a_nominee_is_emailed_when_the_mou_opens_for_signature(world, make_user,
     with world.request():
         party = mou.draft_version.party_for(world.icb.id)
         services.nominate_signatory(world.icb_admin, party, "chair@icb.example")
+        services.open_for_signature(world.officer, mou.draft_version)  # the step under test
         db.session.commit()
-    _to_signing(world, mou)
     subjects = [message.subject for message in outbox(chair.email)]
     assert subjects == ["You have been asked to sign an MoU for Northbridge ICB",
                         "Ready to sign: Working together on winter pressures"]

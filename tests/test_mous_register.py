@@ -8,19 +8,19 @@ import csv
 import io
 import json
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from partnerships.extensions import db
-from partnerships.mous import reviews, services
+from partnerships.factories import mous as mous_factory
+from partnerships.mous import services
 from partnerships.mous.models import EndKind, Mou
 from partnerships.mous.mou_register import is_due_for_review, is_overdue
 from partnerships.organisations.models import OrgType
 from partnerships.partnership.models import PartnershipMember, Principle
 from partnerships.timeutil import today_uk
-from tests.test_mous import World, _draft, _fresh, _sign, _to_signing, make_world
+from tests.test_mous import World, _draft, _fresh, _in_force, _sign, _to_signing, make_world
 
 TODAY = today_uk()
 
@@ -30,23 +30,10 @@ def world(app, make_user, make_organisation, make_partnership) -> World:
     return make_world(app, make_user, make_organisation, make_partnership)
 
 
-def _in_force(world: World, title: str, review_in: int, **overrides: Any) -> Mou:
-    """An MoU in force that started a year ago and is reviewed ``review_in`` days from now,
-    signed by each of its parties' admins."""
-    mou = _draft(world, title=title, start_date=TODAY - timedelta(days=365),
-                 review_date=TODAY + timedelta(days=review_in), **overrides)
-    version = _to_signing(world, mou)
-    for party in list(version.parties):
-        _sign(world, version, party.organisation)
-    return _fresh(mou.id)
-
-
 def _end(world: World, mou: Mou, kind: EndKind = EndKind.EXPIRED,
          reason: str = "The winter programme finished.") -> Mou:
-    with world.request():
-        reviews.end(world.officer, _fresh(mou.id), kind, TODAY - timedelta(days=3), reason,
-                    TODAY)
-        db.session.commit()
+    mous_factory.end(world.officer, _fresh(mou.id), kind, TODAY - timedelta(days=3), reason)
+    db.session.commit()
     return _fresh(mou.id)
 
 
@@ -54,13 +41,14 @@ def _end(world: World, mou: Mou, kind: EndKind = EndKind.EXPIRED,
 def register(world: World) -> dict[str, Mou]:
     """Four MoUs in every state the public sees, plus a draft the public does not."""
     mous = {
-        "steady": _in_force(world, "Sharing winter plans", 200,
+        "steady": _in_force(world, 200, title="Sharing winter plans",
                             principles=[Principle.PARTNERSHIP]),
-        "due": _in_force(world, "Social prescribing referrals", 20,
+        "due": _in_force(world, 20, title="Social prescribing referrals",
                          principles=[Principle.PARTICIPATION]),
-        "overdue": _in_force(world, "Volunteering in the NHS", -5,
+        "overdue": _in_force(world, -5, title="Volunteering in the NHS",
                              principles=[Principle.PARTICIPATION, Principle.TRANSPARENCY]),
-        "ended": _in_force(world, "Warm spaces 2025", 100, parties=[world.council, world.cvs]),
+        "ended": _in_force(world, 100, title="Warm spaces 2025",
+                           parties=[world.council, world.cvs]),
         "draft": _draft(world, title="A draft about libraries"),
     }
     mous["ended"] = _end(world, mous["ended"])
@@ -141,7 +129,7 @@ def test_the_party_filter_only_names_parties_the_viewer_can_see(
     db.session.add(PartnershipMember(partnership_id=world.partnership.id,
                                      organisation_id=secret.id, status="active"))
     db.session.commit()
-    _in_force(world, "Sharing winter plans", 200)
+    _in_force(world, 200, title="Sharing winter plans")
     _draft(world, parties=[world.council, secret], title="Quiet plans")
 
     public = client.get(f"{world.base}/").get_data(as_text=True)
@@ -199,7 +187,7 @@ def test_only_officers_see_the_due_for_review_list(world, client, auth, register
 
 
 def test_the_due_for_review_list_says_when_nothing_is_due(world, client, auth):
-    _in_force(world, "Sharing winter plans", 200)
+    _in_force(world, 200, title="Sharing winter plans")
     auth.login(world.officer)
     html = client.get(f"{world.base}/").get_data(as_text=True)
     assert "No MoU is due for review in the next 60 days." in html
@@ -212,8 +200,8 @@ def test_the_filtered_register_and_the_officers_view_keep_their_query_budget(
     world, client, auth, count_queries
 ):
     for n in range(10):
-        _in_force(world, f"MoU number {n}", 10 if n % 2 else 300)
-    _end(world, _in_force(world, "Ended one", 100))
+        _in_force(world, 10 if n % 2 else 300, title=f"MoU number {n}")
+    _end(world, _in_force(world, 100, title="Ended one"))
     _draft(world, title="A draft")
     with world.request():
         services.withdraw(world.officer, _fresh(_draft(world, title="Withdrawn").id)
@@ -304,7 +292,7 @@ def test_the_json_export_matches_the_register(world, client, register):
 def test_exports_never_hold_drafts_or_members_only_mous_whoever_asks(
     world, client, auth, register, who
 ):
-    members_only = _in_force(world, "Safeguarding leads", 200)
+    members_only = _in_force(world, 200, title="Safeguarding leads")
     with world.request():
         services.set_publication(world.officer, _fresh(members_only.id), False, "Names")
         db.session.commit()
@@ -333,7 +321,7 @@ def test_exports_follow_the_register_filters(world, client, register):
 
 
 def test_exports_are_utf8_and_defuse_cells_that_look_like_formulas(world, client):
-    _in_force(world, "=HYPERLINK(\"https://evil.example\") café — plans", 200)
+    _in_force(world, 200, title="=HYPERLINK(\"https://evil.example\") café — plans")
     response = client.get(f"/partnerships/{world.partnership.slug}/mous.csv")
     assert "café — plans".encode() in response.data
     rows = _csv(client, f"/partnerships/{world.partnership.slug}/mous.csv")
@@ -376,7 +364,7 @@ def test_a_withdrawn_mou_is_on_the_officers_register_only(world, client, auth):
 
 
 def test_dates_far_from_today_are_not_due(world):
-    mou = _in_force(world, "Sharing winter plans", 61)
+    mou = _in_force(world, 61, title="Sharing winter plans")
     fresh = _fresh(mou.id)
     assert not is_due_for_review(fresh, TODAY)
     assert is_due_for_review(fresh, TODAY + timedelta(days=1))

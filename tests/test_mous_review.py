@@ -33,6 +33,7 @@ from tests.test_mous import (
     _draft,
     _form,
     _fresh,
+    _in_force,
     _sign,
     _to_signing,
     _version,
@@ -45,16 +46,6 @@ TODAY = today_uk()
 @pytest.fixture
 def world(app, make_user, make_organisation, make_partnership) -> World:
     return make_world(app, make_user, make_organisation, make_partnership)
-
-
-def _in_force(world: World, review_in: int = 200, **overrides: Any) -> Mou:
-    """An MoU in force since a year ago, reviewed ``review_in`` days from ``TODAY``."""
-    overrides.setdefault("start_date", TODAY - timedelta(days=365))
-    mou = _draft(world, review_date=TODAY + timedelta(days=review_in), **overrides)
-    version = _to_signing(world, mou)
-    for org in world.parties:
-        _sign(world, version, org)
-    return _fresh(mou.id)
 
 
 def _review(outcome: str, **fields: Any) -> dict[str, Any]:

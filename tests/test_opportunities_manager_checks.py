@@ -1,7 +1,11 @@
 """Who approves a secondment: the host sees the line manager's name and address, and a
 warning when the address does not look like a work address where the applicant works
 (the applicant is warned first, and confirms); an organisation's admins can accept
-only line managers on their own email domains."""
+only line managers on their own email domains.
+
+The world, the opportunity and the application form are test_opportunities_applications'
+(imported fixtures, which ruff takes for redefinitions: hence the F811 exemption)."""
+# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -16,30 +20,18 @@ from partnerships.audit import AuditEvent
 from partnerships.extensions import db
 from partnerships.opportunities.models import Application, ManagerDecision, Opportunity
 from tests.conftest import link_in
-from tests.test_opportunities import (
-    SIGN_IN,
-    TOKEN_PAGE,
-    World,
-    build_world,
-    count,
-    make_opportunity,
+from tests.test_opportunities import SIGN_IN, TOKEN_PAGE, World, count, make_opportunity
+from tests.test_opportunities_applications import (  # noqa: F401  (fixtures)
+    STATEMENT,
+    apply_form,
+    opportunity,
+    world,
 )
 
-STATEMENT = "I run our social prescribing team and want to learn how a charity works."
 HOST = "contact@cvs.example.org"
-WORK = "mo.manager@council.example.org"  # on the applicant's (sam@council...) domain
+WORK = "mo.manager@council.example.org"  # on the applicant's (sam@council...) domain,
+# and the address ``apply_form`` gives
 ELSEWHERE = "mo@elsewhere.example.net"
-
-
-@pytest.fixture
-def world(app: Any, make_user: Any, make_organisation: Any, make_partnership: Any) -> World:
-    return build_world(app, make_user, make_organisation, make_partnership)
-
-
-@pytest.fixture
-def opportunity(world: World) -> Opportunity:
-    return make_opportunity(world.cvs, world.cvs_admin, title="Secondment to the CVS",
-                            places=2, contact_email=HOST)
 
 
 def text(response: Any) -> str:
@@ -50,14 +42,6 @@ def confirm_box(response: Any) -> str:
     """The confirmation checkbox's input tag ("" if it is not on the page)."""
     match = re.search(r'<input[^>]*name="manager_email_confirmed"[^>]*>', text(response))
     return match.group(0) if match else ""
-
-
-def apply_form(world: World, **overrides: Any) -> dict[str, Any]:
-    data = {"organisation_id": str(world.council.id), "statement": STATEMENT,
-            "availability": "Tuesdays from September", "manager_name": "Mo Manager",
-            "manager_email": WORK}
-    data.update(overrides)
-    return data
 
 
 def apply(client: Any, auth: Any, world: World, opportunity: Opportunity,
