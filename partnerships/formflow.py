@@ -15,7 +15,9 @@ errors so that tests, htmx and assistive tools see the failure.
 
 ``save`` wraps the result in ``Done`` so that a service returning ``None`` still counts
 as a success. ``apply`` is the same unit of work for a button (a form with only CSRF)
-whose error is shown some other way than on a field.
+whose error is shown some other way than on a field; ``press`` is the whole flow of
+such a button when a refusal is the service's error page, and ``button_pressed`` is
+its first step (a valid CSRF token, else 400) for views that go on differently.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from flask import redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from .errors import ValidationError
 from .extensions import db
+from .forms import ButtonForm
 
 T = TypeVar("T")
 
@@ -96,3 +99,23 @@ def save(form: Any, action: Callable[[], T], *, validate: bool = True) -> Done[T
         form.add_error(outcome.field, outcome.message)
         return None
     return outcome
+
+
+def button_pressed() -> None:
+    """400 unless a button-only form (``ButtonForm``: CSRF only) was posted validly."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+
+
+def press(action: Callable[[], T], message: str | Callable[[T], str],
+          then: Response) -> Response:
+    """A button (publish, remind, start, remove ...): ``button_pressed``, then the
+    service as one unit of work; flash ``message`` (or ``message(value)``) and go
+    ``then``. A refusal is the service's error page, as when a view called the service
+    itself: it is raised again after ``apply`` has rolled back."""
+    button_pressed()
+    outcome = apply(action)
+    if isinstance(outcome, Refused):
+        raise ValidationError(outcome.message, outcome.field)
+    flash(message(outcome.value) if callable(message) else message, "success")
+    return then

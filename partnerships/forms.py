@@ -166,9 +166,17 @@ class ButtonForm(BaseForm):
     submit = submit("Continue")
 
 
+class ReasonForm(BaseForm):
+    """What ``reason_form`` builds: one reason box and a button (typed here, so views
+    can read ``form.reason``)."""
+
+    reason: TextAreaField
+    submit: SubmitField
+
+
 def reason_form(*, label: str, description: str, button: str, limit: int,
                 required: str | None = None, what: str = "The reason",
-                name: str = "ReasonForm") -> type[BaseForm]:
+                name: str = "ReasonForm") -> type[ReasonForm]:
     """A form with one reason box and a button, for declining, cancelling or removing
     with a reason. Each use states only its words, its limit (the column's, from the
     model) and whether the form itself requires a reason (``required`` is the message)
@@ -181,7 +189,7 @@ def reason_form(*, label: str, description: str, button: str, limit: int,
                                 validators=validators),
         "submit": submit(button),
     }
-    return type(name, (BaseForm,), fields)
+    return type(name, (ReasonForm,), fields)
 
 
 class _NoEmptyHint:

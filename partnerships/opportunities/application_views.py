@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
 from ..extensions import db
-from ..formflow import Page, see_other
+from ..formflow import Page, press, see_other
 from ..forms import ButtonForm
 from ..modelbase import utcnow
 from ..organisations.models import Organisation
@@ -24,7 +24,7 @@ from . import services
 from .forms import ApplyForm, DecisionForm, ManagerForm
 from .models import Application
 from .routes import bp
-from .view_helpers import load_application, load_visible, press
+from .view_helpers import load_application, load_visible
 
 OUTCOME_MESSAGES = {
     "shortlisted": "{name} is on the shortlist. We have emailed them.",

@@ -11,13 +11,13 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
-from ..formflow import Page, see_other
+from ..formflow import Page, press, see_other
 from ..forms import ButtonForm
 from . import placements as rules
 from .forms import CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
 from .models import Placement, PlacementStatus, ReflectionRole
 from .routes import bp
-from .view_helpers import load_placement, press
+from .view_helpers import load_placement
 
 
 def _to_placement(placement: Placement) -> Response:
@@ -123,7 +123,7 @@ def cancel(placement_id: int) -> Page:
                    "cancelled.")
     form = CancelPlacementForm()
     if done := formflow.save(form, lambda: rules.cancel(current_user, placement,
-                                                        form["reason"].data or "")):
+                                                        form.reason.data or "")):
         told = done.value
         reserve = (f" and the {told} people on the reserve list" if told > 1
                    else " and the person on the reserve list" if told == 1 else "")

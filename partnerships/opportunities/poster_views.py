@@ -13,14 +13,13 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
-from ..formflow import Page, see_other
+from ..formflow import Page, press, see_other
 from ..forms import ButtonForm
 from ..organisations import services as organisation_services
 from ..organisations.models import Organisation
 from . import posters as rules
 from .forms import PosterForm
 from .routes import bp
-from .view_helpers import press
 
 
 def _organisation(key: str) -> Organisation:

@@ -7,13 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, flash
+from flask import abort
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
-from .. import formflow, permissions
-from ..errors import ValidationError
-from ..forms import ButtonForm
+from .. import permissions
 from . import applications, placements, services
 from .models import Application, Opportunity, Placement
 
@@ -41,17 +38,3 @@ def load_application(application_id: int) -> Application:
 def load_placement(placement_id: int) -> Placement:
     """A placement, for its participant and host only; 404 for everyone else."""
     return visible_or_404(placements.get(placement_id), permissions.can_view_placement)
-
-
-def press(action: Callable[[], object], message: str, then: Response) -> Response:
-    """A button-only form (publish, remind, start, remove ...): 400 without a valid CSRF
-    token; otherwise run the service as one unit of work, flash ``message`` and go
-    ``then``. A refusal is the service's error page (409, 403, or 422 for a
-    ``ValidationError``), as when the view called the service itself."""
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    outcome = formflow.apply(action)
-    if isinstance(outcome, formflow.Refused):
-        raise ValidationError(outcome.message, outcome.field)
-    flash(message, "success")
-    return then

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, pagination, permissions
-from ..formflow import Page, see_other
+from ..formflow import Page, press, see_other
 from ..forms import ButtonForm
 from ..htmx import render_page_or_partial
 from ..timeutil import today_uk
@@ -24,7 +24,7 @@ from . import placements, services
 from .forms import FilterForm, OpportunityForm, WithdrawOpportunityForm
 from .models import Opportunity, OpportunityStatus
 from .routes import bp
-from .view_helpers import load_visible, press
+from .view_helpers import load_visible
 
 # --- Loading and authorising -------------------------------------------------------------
 
@@ -176,7 +176,7 @@ def withdraw(opportunity_id: int) -> Page:
                            withdrawn="This opportunity has already been withdrawn.")
     form = WithdrawOpportunityForm()
     if done := formflow.save(form, lambda: services.withdraw(current_user, opportunity,
-                                                            form["reason"].data or "")):
+                                                            form.reason.data or "")):
         people = "1 applicant" if done.value == 1 else f"{done.value} applicants"
         flash(f"The opportunity has been withdrawn. We have told {people}.", "success")
         return _to_opportunity(opportunity)
