@@ -20,7 +20,7 @@ from ..forms import BaseForm, MaxLength, Radios, UKDateField, submit
 from .models import (
     ACTION_MAX,
     DECISION_MAX,
-    MINUTES_MAX,
+    MINUTES_TEXT_MAX,
     NAME_MAX,
     PROGRESS_NOTE_MAX,
     ActionItem,
@@ -112,7 +112,7 @@ class MinutesForm(BaseForm):
     summary = TextAreaField("Summary (optional)", widget=GovTextArea(),
                             description="A short account of the meeting as a whole. "
                                         + MARKDOWN_HINT,
-                            validators=[MaxLength(MINUTES_MAX, "The summary")])
+                            validators=[MaxLength(MINUTES_TEXT_MAX, "The summary")])
     submit = submit("Save draft minutes")
 
     def item_fields(self) -> list[Any]:
@@ -132,7 +132,7 @@ def minutes_form(items: list[AgendaItem], summary: str = "") -> MinutesForm:
     for number, item in enumerate(items, start=1):
         setattr(Form, f"{MINUTES_PREFIX}{item.id}", TextAreaField(
             f"{number}. {item.title}", widget=GovTextArea(), default=item.minutes,
-            validators=[MaxLength(MINUTES_MAX, f"The minutes of item {number}")]))
+            validators=[MaxLength(MINUTES_TEXT_MAX, f"The minutes of item {number}")]))
     return Form(summary=summary)
 
 
