@@ -16,7 +16,7 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField, TextArea
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, MaxLength, Radios, UKDateField, submit
+from ..forms import BaseForm, MaxLength, Radios, UKDateField, add_field_error, submit
 from .models import (
     ACTION_MAX,
     DECISION_MAX,
@@ -145,6 +145,11 @@ def _item_choices(items: list[AgendaItem]) -> list[SelectChoice]:
         for number, item in enumerate(items, start=1)]
 
 
+def _offered(field: SelectField) -> set[str]:
+    """The values a select offers (``setup`` gives it a list of ``SelectChoice``)."""
+    return {choice.value for choice in field.choices or [] if isinstance(choice, SelectChoice)}
+
+
 def _number(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
@@ -162,7 +167,7 @@ class DecisionForm(BaseForm):
         self.item_id.choices = _item_choices(items)
 
     def validate_item_id(self, field: SelectField) -> None:
-        if field.data and field.data not in {c.value for c in field.choices}:  # type: ignore[union-attr]
+        if field.data and field.data not in _offered(field):
             raise WTFValidationError("Select an agenda item from the list")
 
     def item(self) -> int | None:
@@ -206,12 +211,12 @@ class ActionForm(BaseForm):
                 (self.item_id, "Select an agenda item from the list"),
                 (self.owner_id, "Select a member of the forum from the list"),
                 (self.owner_organisation_id, "Select an organisation from the list")):
-            if field.data and field.data not in {c.value for c in field.choices}:  # type: ignore[union-attr]
-                field.errors = [*field.errors, message]
+            if field.data and field.data not in _offered(field):
+                add_field_error(field, message)
         if not self.owner_id.data and not self.owner_organisation_id.data \
                 and not self.owner_id.errors and not self.owner_organisation_id.errors:
-            self.owner_id.errors = [*self.owner_id.errors,
-                                    "Choose who will do it: a person, an organisation or both"]
+            add_field_error(self.owner_id,
+                            "Choose who will do it: a person, an organisation or both")
         return valid and not self.errors
 
     def owner(self) -> int | None:
