@@ -10,7 +10,7 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from ..accounts.models import User
-from ..forms import BaseForm, MaxLength, WholeNumberField, reason_form, submit
+from ..forms import BaseForm, MaxLength, WholeNumberField, add_field_error, reason_form, submit
 from ..organisations.models import Organisation
 from ..uploads import MAX_FILE_BYTES, kinds_text, size_text
 from .agenda import MINUTES_MAX, PAPER_KINDS, ItemDetails, RequestDetails
@@ -71,7 +71,7 @@ class ItemForm(BaseForm):
     def validate_minutes_allowed(self, field: WholeNumberField) -> None:
         number = field.number()
         if number is not None and not 1 <= number <= MINUTES_MAX:
-            field.errors.append(f"Time allowed must be between 1 and {MINUTES_MAX} minutes")
+            add_field_error(field, f"Time allowed must be between 1 and {MINUTES_MAX} minutes")
 
     def fill(self, item: AgendaItem) -> None:
         self.title.data = item.title

@@ -10,6 +10,8 @@ htmx the builder's list is swapped in place.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -17,7 +19,7 @@ from werkzeug.wrappers import Response
 from .. import formflow, permissions, uploads
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..formflow import Page, see_other
+from ..formflow import Page, Refused, see_other
 from ..forms import ButtonForm
 from ..htmx import hx_redirect, render_page_or_partial, wants_fragment
 from . import agenda
@@ -68,7 +70,7 @@ def _request(meeting: Meeting, request_id: int) -> ItemRequest:
     return item_request
 
 
-def _builder_context(meeting: Meeting) -> dict[str, object]:
+def _builder_context(meeting: Meeting) -> dict[str, Any]:
     items = agenda.items_for_page(meeting)
     return {
         "meeting": meeting, "forum": meeting.forum, "items": items,
@@ -176,7 +178,7 @@ def agenda_standard(meeting_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     done = formflow.apply(lambda: agenda.add_standard_items(current_user, meeting))
-    if not done:
+    if isinstance(done, Refused):
         flash(done.message)
     elif done.value:
         flash(f"Standard items added: {', '.join(item.title for item in done.value)}.",
@@ -244,7 +246,8 @@ def agenda_publish(meeting_id: int) -> Page:
     form = ButtonForm()
     problem = None
     if form.validate_on_submit():
-        if notice := formflow.apply(lambda: agenda.publish(current_user, meeting)):
+        notice = formflow.apply(lambda: agenda.publish(current_user, meeting))
+        if not isinstance(notice, Refused):
             flash("Agenda published. The forum's members and the people registered have been "
                   "emailed." + ("" if notice.value.met else
                                 f" It was published with less than {notice.value.days} "
@@ -322,8 +325,9 @@ def item_request_decline(meeting_id: int, request_id: int) -> Page:
         flash("This request has already been decided.")
         return _to_requests(meeting)
     form = DeclineForm()
+    # reason_form() builds the form class at run time, so its field is reached by name.
     done = save_or_go_back(form, _to_requests(meeting), lambda: agenda.decline_request(
-        current_user, item_request, form.reason.data or ""))
+        current_user, item_request, form["reason"].data or ""))
     if done:
         flash("Request declined. The person who asked has been emailed your reason.",
               "success")

@@ -88,7 +88,10 @@ class ValidatorCache:
 
 
 def validator_cache() -> ValidatorCache:
-    return current_app.extensions.setdefault("meeting_calendar_validators", ValidatorCache())
+    cache = current_app.extensions.setdefault("meeting_calendar_validators", ValidatorCache())
+    if not isinstance(cache, ValidatorCache):  # only this function sets the key
+        raise TypeError("app.extensions['meeting_calendar_validators'] is not a ValidatorCache")
+    return cache
 
 
 def _second(value: datetime) -> datetime:

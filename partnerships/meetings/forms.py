@@ -18,6 +18,7 @@ from ..forms import (
     UKDateField,
     UKTimeField,
     WholeNumberField,
+    add_field_error,
     submit,
 )
 from ..forums.models import Visibility
@@ -43,7 +44,7 @@ YES_NO_UNKNOWN = [SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
                   SelectChoice("", "Not known")]
 
 
-def _text(label: str, what: str, limit: int, hint: str | None = None,
+def _text(label: str, what: str, limit: int, hint: str = "",
           required: bool = False) -> StringField:
     validators: list[Any] = [MaxLength(limit, what[0].upper() + what[1:])]
     if required:
@@ -51,7 +52,7 @@ def _text(label: str, what: str, limit: int, hint: str | None = None,
     return StringField(label, description=hint, widget=GovTextInput(), validators=validators)
 
 
-def _area(label: str, what: str, limit: int, hint: str | None = None,
+def _area(label: str, what: str, limit: int, hint: str = "",
           missing: str | None = None) -> TextAreaField:
     validators: list[Any] = [MaxLength(limit, what)]
     if missing:
@@ -138,16 +139,19 @@ class MeetingForm(BaseForm):
     def validate_capacity(self, field: WholeNumberField) -> None:
         number = field.number()
         if number is not None and number < 1:
-            field.errors.append("Capacity must be at least 1, or left empty")
+            add_field_error(field, "Capacity must be at least 1, or left empty")
 
     def details(self) -> MeetingDetails:
         """The entered values, for the service (call after ``validate``)."""
+        day, start, end = self.day.data, self.start.time(), self.end.time()
+        if day is None or start is None or end is None:  # all three are required fields
+            raise ValueError("MeetingForm.details() needs a form that passed validate()")
         return MeetingDetails(
             title=self.title.data or "",
             description=self.description.data or "",
-            day=self.day.data,
-            start=self.start.time(),  # type: ignore[arg-type]
-            end=self.end.time(),  # type: ignore[arg-type]
+            day=day,
+            start=start,
+            end=end,
             format=MeetingFormat(self.format.data),
             visibility=Visibility(self.visibility.data),
             venue_name=self.venue_name.data or "",
@@ -213,19 +217,19 @@ class ScheduleForm(MeetingForm):
         if not self.repeat.data:
             return valid
         if self.repeat.data not in {k.value for k in RecurrenceKind}:
-            self.repeat.errors.append("Select how the meeting repeats")
+            add_field_error(self.repeat, "Select how the meeting repeats")
             return False
         if self.repeat.data == RecurrenceKind.EVERY_N_WEEKS.value:
             weeks = self.interval_weeks.number()
             if weeks is None or not 1 <= weeks <= 12:
-                self.interval_weeks.errors.append(
-                    "Enter the weeks between meetings, from 1 to 12")
+                add_field_error(self.interval_weeks,
+                                "Enter the weeks between meetings, from 1 to 12")
         if self.until.data is None and not self.count.data and not self.until.errors:
-            self.until.errors.append("Enter the last date of the series or the number "
-                                     "of meetings")
+            add_field_error(self.until, "Enter the last date of the series or the number "
+                                        "of meetings")
         count = self.count.number()
         if count is not None and not 2 <= count <= 36:
-            self.count.errors.append("The number of meetings must be between 2 and 36")
+            add_field_error(self.count, "The number of meetings must be between 2 and 36")
         return not self.errors
 
 
@@ -255,7 +259,7 @@ class PostponeForm(BaseForm):
         valid = super().validate(extra_validators)
         if self.day.data is not None:
             if not self.start.data:
-                self.start.errors.append("Enter the new start time")
+                add_field_error(self.start, "Enter the new start time")
             if not self.end.data:
-                self.end.errors.append("Enter the new end time")
+                add_field_error(self.end, "Enter the new end time")
         return valid and not self.errors

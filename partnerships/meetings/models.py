@@ -31,9 +31,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..enums import LabelledEnum
-from ..extensions import db
 from ..forums.models import Forum, Visibility
-from ..modelbase import StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
+from ..modelbase import Model, StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
 
 
@@ -84,7 +83,7 @@ class RecurrenceKind(LabelledEnum):
                              "Quarterly, on the same weekday of the month")
 
 
-class MeetingSeries(TimestampMixin, db.Model):
+class MeetingSeries(TimestampMixin, Model):
     """The rule a recurring meeting was made from. Occurrences are ``Meeting`` rows; the
     rule is kept to extend or change the series "from this date onward"."""
 
@@ -120,10 +119,10 @@ ACCESS_NOTES_MAX = 2_000
 JOINING_URL_MAX = 500
 JOINING_DETAILS_MAX = 1_000
 REASON_MAX = 2_000  # why a meeting is cancelled or postponed; an item request's reasons
-MINUTES_MAX = 20_000  # the minutes' summary, and each agenda item's minutes
+MINUTES_TEXT_MAX = 20_000  # the minutes' summary, and each agenda item's minutes
 
 
-class Meeting(TimestampMixin, db.Model):
+class Meeting(TimestampMixin, Model):
     """One meeting of a forum (possibly one occurrence of a series)."""
 
     __tablename__ = "meetings"
@@ -247,14 +246,14 @@ class StandardItem(LabelledEnum):
     AOB = "aob", "Any other business"
 
     @property
-    def title(self) -> str:  # type: ignore[override]  (str.title is a method)
+    def title(self) -> str:  # type: ignore[override]  # str.title is a method; the label is the title
         return self.label
 
 
 NOTES_MAX = 10_000  # an agenda item's notes
 
 
-class AgendaItem(TimestampMixin, db.Model):
+class AgendaItem(TimestampMixin, Model):
     """An item on a meeting's agenda, with its notes, papers and, afterwards, minutes."""
 
     __tablename__ = "agenda_items"
@@ -289,7 +288,7 @@ class AgendaItem(TimestampMixin, db.Model):
     )
 
 
-class Paper(StoredFileMixin, db.Model):
+class Paper(StoredFileMixin, Model):
     """A file attached to an agenda item, served with the meeting's visibility."""
 
     __tablename__ = "meeting_papers"
@@ -307,7 +306,7 @@ class Paper(StoredFileMixin, db.Model):
     )
 
 
-class AgendaRevision(db.Model):
+class AgendaRevision(Model):
     """A change made after the agenda was published ("Item 4 paper added on ...")."""
 
     __tablename__ = "agenda_revisions"
@@ -329,7 +328,7 @@ class ItemRequestStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class ItemRequest(TimestampMixin, db.Model):
+class ItemRequest(TimestampMixin, Model):
     """A member asking for an item on a meeting's agenda."""
 
     __tablename__ = "agenda_item_requests"
@@ -385,7 +384,7 @@ class Attendance(LabelledEnum):
 ACCESS_MAX = 2_000  # a person's access requirements
 
 
-class Registration(TimestampMixin, db.Model):
+class Registration(TimestampMixin, Model):
     """A person's answer to a meeting (or a walk-in recorded afterwards), and whether
     they came."""
 
@@ -433,7 +432,7 @@ class Registration(TimestampMixin, db.Model):
 DECISION_MAX = 5_000
 
 
-class Decision(TimestampMixin, db.Model):
+class Decision(TimestampMixin, Model):
     """A decision recorded in the minutes."""
 
     __tablename__ = "meeting_decisions"
@@ -458,7 +457,7 @@ class ActionStatus(LabelledEnum):
 ACTION_MAX = 2_000  # what is to be done
 
 
-class ActionItem(TimestampMixin, db.Model):
+class ActionItem(TimestampMixin, Model):
     """Something someone agreed to do. Open actions are carried to the next meeting of
     the same forum, under "matters arising"."""
 
@@ -501,7 +500,7 @@ class ActionItem(TimestampMixin, db.Model):
 PROGRESS_NOTE_MAX = 5_000
 
 
-class ActionUpdate(db.Model):
+class ActionUpdate(Model):
     """A progress note on an action, possibly changing its status."""
 
     __tablename__ = "meeting_action_updates"
@@ -520,7 +519,7 @@ class ActionUpdate(db.Model):
     __table_args__ = (Index("ix_meeting_action_updates_action_id", "action_id"),)
 
 
-class CalendarToken(TimestampMixin, db.Model):
+class CalendarToken(TimestampMixin, Model):
     """The secret of a person's personal calendar feed.
 
     The token is an HMAC of a random ``salt`` under the app's secret key, so the page

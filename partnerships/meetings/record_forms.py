@@ -16,11 +16,11 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField, TextArea
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, MaxLength, Radios, UKDateField, submit
+from ..forms import BaseForm, MaxLength, Radios, UKDateField, add_field_error, submit
 from .models import (
     ACTION_MAX,
     DECISION_MAX,
-    MINUTES_MAX,
+    MINUTES_TEXT_MAX,
     NAME_MAX,
     PROGRESS_NOTE_MAX,
     ActionItem,
@@ -112,7 +112,7 @@ class MinutesForm(BaseForm):
     summary = TextAreaField("Summary (optional)", widget=GovTextArea(),
                             description="A short account of the meeting as a whole. "
                                         + MARKDOWN_HINT,
-                            validators=[MaxLength(MINUTES_MAX, "The summary")])
+                            validators=[MaxLength(MINUTES_TEXT_MAX, "The summary")])
     submit = submit("Save draft minutes")
 
     def item_fields(self) -> list[Any]:
@@ -132,7 +132,7 @@ def minutes_form(items: list[AgendaItem], summary: str = "") -> MinutesForm:
     for number, item in enumerate(items, start=1):
         setattr(Form, f"{MINUTES_PREFIX}{item.id}", TextAreaField(
             f"{number}. {item.title}", widget=GovTextArea(), default=item.minutes,
-            validators=[MaxLength(MINUTES_MAX, f"The minutes of item {number}")]))
+            validators=[MaxLength(MINUTES_TEXT_MAX, f"The minutes of item {number}")]))
     return Form(summary=summary)
 
 
@@ -143,6 +143,11 @@ def _item_choices(items: list[AgendaItem]) -> list[SelectChoice]:
     return [SelectChoice("", "Not about one item")] + [
         SelectChoice(str(item.id), f"{number}. {item.title}")
         for number, item in enumerate(items, start=1)]
+
+
+def _offered(field: SelectField) -> set[str]:
+    """The values a select offers (``setup`` gives it a list of ``SelectChoice``)."""
+    return {choice.value for choice in field.choices or [] if isinstance(choice, SelectChoice)}
 
 
 def _number(value: str | None) -> int | None:
@@ -162,7 +167,7 @@ class DecisionForm(BaseForm):
         self.item_id.choices = _item_choices(items)
 
     def validate_item_id(self, field: SelectField) -> None:
-        if field.data and field.data not in {c.value for c in field.choices}:  # type: ignore[union-attr]
+        if field.data and field.data not in _offered(field):
             raise WTFValidationError("Select an agenda item from the list")
 
     def item(self) -> int | None:
@@ -206,12 +211,12 @@ class ActionForm(BaseForm):
                 (self.item_id, "Select an agenda item from the list"),
                 (self.owner_id, "Select a member of the forum from the list"),
                 (self.owner_organisation_id, "Select an organisation from the list")):
-            if field.data and field.data not in {c.value for c in field.choices}:  # type: ignore[union-attr]
-                field.errors = [*field.errors, message]
+            if field.data and field.data not in _offered(field):
+                add_field_error(field, message)
         if not self.owner_id.data and not self.owner_organisation_id.data \
                 and not self.owner_id.errors and not self.owner_organisation_id.errors:
-            self.owner_id.errors = [*self.owner_id.errors,
-                                    "Choose who will do it: a person, an organisation or both"]
+            add_field_error(self.owner_id,
+                            "Choose who will do it: a person, an organisation or both")
         return valid and not self.errors
 
     def owner(self) -> int | None:

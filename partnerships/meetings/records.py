@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import case, or_, select, union
+from sqlalchemy import ColumnElement, case, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, mail, permissions
@@ -208,7 +208,7 @@ def _minutes_readers(meeting: Meeting) -> list[User]:
     members = select(ForumMember.user_id).where(
         ForumMember.forum_id == meeting.forum_id,
         ForumMember.status == ForumMemberStatus.ACTIVE)
-    condition = User.id.in_(members)
+    condition: ColumnElement[bool] = User.id.in_(members)
     if meeting.is_public:
         came = select(Registration.user_id).where(
             Registration.meeting_id == meeting.id,

@@ -30,10 +30,10 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import url_for
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import audit, mail, permissions
@@ -246,13 +246,13 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
 
 def _take_place(meeting: Meeting) -> bool:
     """Take one place if one is left: the only way ``places_taken`` goes up."""
-    taken = db.session.execute(
+    taken = cast(CursorResult[Any], db.session.execute(
         update(Meeting)
         .where(Meeting.id == meeting.id,
                or_(Meeting.capacity.is_(None), Meeting.places_taken < Meeting.capacity))
         .values(places_taken=Meeting.places_taken + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     db.session.expire(meeting, ["places_taken"])
     return taken == 1
 
@@ -289,14 +289,14 @@ def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registr
         if candidate is None or not _take_place(meeting):
             break
         now = utcnow()
-        claimed = db.session.execute(
+        claimed = cast(CursorResult[Any], db.session.execute(
             update(Registration)
             .where(Registration.id == candidate.id,
                    Registration.status == RegistrationStatus.WAITING)
             .values(status=RegistrationStatus.CONFIRMED, holds_place=True, promoted_at=now,
                     updated_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
         if claimed != 1:  # someone else moved them first: put the place back, go on
             _give_back_place(meeting)
             db.session.expire(candidate)

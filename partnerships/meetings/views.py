@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from .. import formflow, pagination, permissions
 from ..extensions import db
 from ..formflow import Page
+from ..forms import add_field_error
 from ..forums import services as forum_services
 from ..forums.models import Forum
 from ..modelbase import utcnow
@@ -132,7 +133,7 @@ def _ask_about_past(form: ScheduleForm | EditForm, message: str) -> bool:
     answer True: the page asks again with the confirmation box."""
     if not _in_past(form) or form.confirm_past.data:
         return False
-    form.day.errors.append(message)
+    add_field_error(form.day, message)
     return True
 
 
