@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
@@ -41,9 +41,13 @@ Page = str | Response | tuple[str, int]
 
 @dataclass(frozen=True)
 class Done(Generic[T]):
-    """A saved form: ``value`` is what the service returned (``None`` for many)."""
+    """A saved form: ``value`` is what the service returned (``None`` for many).
+    Always true, so ``if done := apply(...)`` narrows to ``Done`` for type checkers."""
 
     value: T
+
+    def __bool__(self) -> Literal[True]:
+        return True
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class Refused:
     message: str
     field: str | None = None
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:
         return False
 
 
