@@ -10,8 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from ..modelbase import TimestampMixin, UTCDateTime, utcnow
+from ..modelbase import Model, TimestampMixin, UTCDateTime, utcnow
 
 FORMER_MEMBER_NAME = "Former member"
 # Length limits, each beside (and used by) the column it protects; forms and services
@@ -30,7 +29,7 @@ def hash_session_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     """An account. Deleting an account anonymises it, so contributions keep an author."""
 
     __tablename__ = "users"
@@ -79,7 +78,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser or device. Signing out deletes the row, so the session
     cookie and the "remember me" cookie, which both carry the key, stop working at once.
     Only a hash of the key is stored."""
