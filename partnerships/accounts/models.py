@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String
@@ -54,7 +55,12 @@ class User(UserMixin, TimestampMixin, Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # The device session this request is signed in with, and its key: set by the user
-    # loader and by ``accounts.sessions.start``. Plain attributes, not columns.
+    # loader and by ``accounts.sessions.start``. Plain attributes, not columns: their
+    # types are declared for mypy only, since SQLAlchemy refuses a class annotation that
+    # is not ``Mapped[...]``.
+    if TYPE_CHECKING:
+        current_session: UserSession | None
+        _session_key: str | None
     current_session = None
     _session_key = None
 
@@ -63,7 +69,7 @@ class User(UserMixin, TimestampMixin, Model):
         return f"{self.id}:{self._session_key or self.session_token}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.deleted_at is None
 
     @property
