@@ -15,7 +15,7 @@ from .models import EMAIL_MAX, NAME_MAX
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
 
 
-def email_field(label: str = "Email address", hint: str | None = None,
+def email_field(label: str = "Email address", hint: str = "",
                 required: str = "Enter your email address") -> EmailField:
     """An email address box: required (``required`` is the message), no longer than the
     column, and in the correct format. Other domains' forms use it for an account's

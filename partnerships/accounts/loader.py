@@ -31,7 +31,9 @@ def load_user(session_id: str) -> User | None:
     ).first()
     if row is None:
         return None
-    user, device = row
+    # ``_tuple()`` (SQLAlchemy's documented name; the row itself at run time) keeps the
+    # row's types; ``device`` is None when no device session matched (the outer join).
+    user, device = row._tuple()
     if not user.is_active:
         return None
     if device is not None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from ..modelbase import TimestampMixin, UTCDateTime, utcnow
+from ..modelbase import Model, TimestampMixin, UTCDateTime, utcnow
 
 FORMER_MEMBER_NAME = "Former member"
 # Length limits, each beside (and used by) the column it protects; forms and services
@@ -30,7 +30,7 @@ def hash_session_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     """An account. Deleting an account anonymises it, so contributions keep an author."""
 
     __tablename__ = "users"
@@ -55,7 +55,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # The device session this request is signed in with, and its key: set by the user
-    # loader and by ``accounts.sessions.start``. Plain attributes, not columns.
+    # loader and by ``accounts.sessions.start``. Plain attributes, not columns: their
+    # types are declared for mypy only, since SQLAlchemy refuses a class annotation that
+    # is not ``Mapped[...]``.
+    if TYPE_CHECKING:
+        current_session: UserSession | None
+        _session_key: str | None
     current_session = None
     _session_key = None
 
@@ -64,7 +69,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"{self.id}:{self._session_key or self.session_token}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.deleted_at is None
 
     @property
@@ -79,7 +84,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in browser or device. Signing out deletes the row, so the session
     cookie and the "remember me" cookie, which both carry the key, stop working at once.
     Only a hash of the key is stored."""

@@ -146,8 +146,8 @@ def user_for_reset_token(token: str) -> User:
     """The user a reset link belongs to, if it is still valid. Raises ``TokenError``."""
     user_id, fingerprint = tokens.read_reset_token(token)
     user = db.session.get(User, user_id)
-    valid = user is not None and user.is_active
-    if not valid or not tokens.reset_fingerprint_matches(user, fingerprint):
+    if (user is None or not user.is_active
+            or not tokens.reset_fingerprint_matches(user, fingerprint)):
         raise tokens.TokenError(
             "This link has already been used or is out of date. Ask for a new one."
         )
@@ -277,10 +277,10 @@ def deletion_blockers(actor: User) -> list[str]:
 
     blockers: list[str] = []
     if actor.is_site_admin:
-        admins = db.session.scalar(
+        site_admins = db.session.scalar(
             select(func.count(User.id)).where(User.is_site_admin, User.deleted_at.is_(None))
         )
-        if (admins or 0) <= 1:
+        if (site_admins or 0) <= 1:
             blockers.append(
                 "You are the only site administrator. Make someone else a site administrator first."
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -27,7 +29,7 @@ from .tokens import TokenError
 
 
 def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
+    return str(current_app.config["SIGNIN_RATE_LIMIT"])
 
 
 def _email_key() -> str:
@@ -46,12 +48,14 @@ def _account_key() -> str:
 def _password_check_limit() -> str:
     """Password-checking forms of a signed-in account: enough for typing mistakes, far
     too few to guess a password."""
-    return current_app.config["PASSWORD_CHECK_RATE_LIMIT"]
+    return str(current_app.config["PASSWORD_CHECK_RATE_LIMIT"])
 
 
 def _me() -> User:
     """The signed-in user itself (not Flask-Login's proxy), for services."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    # Flask-Login's proxy is typed Any (typings/flask_login); behind login_required it
+    # holds our User.
+    return cast(User, current_user._get_current_object())
 
 
 def _user_agent() -> str:
@@ -93,8 +97,8 @@ def register() -> Page:
     if request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"][:EMAIL_MAX]
     if formflow.save(form, lambda: services.register(
-            form.name.data, form.email.data, form.password.data, next_url)):
-        session["registered_email"] = services.normalise_email(form.email.data)
+            form.name.data or "", form.email.data or "", form.password.data or "", next_url)):
+        session["registered_email"] = services.normalise_email(form.email.data or "")
         return see_other("accounts.check_email")
     return formflow.render("accounts/register.html", form)
 
@@ -153,7 +157,7 @@ def sign_in() -> Page:
         return redirect(next_url, code=303)
     form = SignInForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is None:
             db.session.rollback()
             form.add_error(
@@ -194,7 +198,8 @@ def sign_out_other_devices() -> Response:
     form = ButtonForm()
     if form.validate_on_submit():
         me = _me()
-        if done := formflow.apply(lambda: services.sign_out_other_devices(me, _user_agent())):
+        done = formflow.apply(lambda: services.sign_out_other_devices(me, _user_agent()))
+        if isinstance(done, formflow.Done):
             _stay_signed_in(me)
             if ended := done.value:
                 flash(f"You have signed out of {_plural(ended, 'other device')}.", "success")
@@ -207,7 +212,7 @@ def sign_out_other_devices() -> Response:
 @limiter.limit("10 per hour", methods=["POST"])
 def reset_request() -> Page:
     form = ResetRequestForm()
-    if formflow.save(form, lambda: services.request_password_reset(form.email.data)):
+    if formflow.save(form, lambda: services.request_password_reset(form.email.data or "")):
         return render_template("accounts/reset_sent.html", email=form.email.data)
     return formflow.render("accounts/reset_request.html", form)
 
@@ -220,7 +225,7 @@ def reset_password(token: str) -> Page:
         return _link_problem(error, "reset")
     form = ResetPasswordForm()
     if done := formflow.save(form, lambda: services.reset_password(
-            token, form.password.data, _user_agent())):
+            token, form.password.data or "", _user_agent())):
         login_user(done.value)
         flash("Your password has been changed. You are signed in.", "success")
         return see_other("accounts.profile")
@@ -239,7 +244,8 @@ def profile() -> Page:
         if form.validate():
             name_before = me.name
             if done := formflow.save(form, lambda: services.update_profile(
-                    me, form.name.data, form.email.data, form.current_password.data or ""
+                    me, form.name.data or "", form.email.data or "",
+                    form.current_password.data or "",
             ), validate=False):
                 if new_email := done.value:
                     saved = "Your name is saved. " if me.name != name_before else ""
@@ -281,7 +287,7 @@ def change_password() -> Page:
     form = ChangePasswordForm()
     me = _me()
     if formflow.save(form, lambda: services.change_password(
-            me, form.current_password.data, form.password.data, _user_agent())):
+            me, form.current_password.data or "", form.password.data or "", _user_agent())):
         _stay_signed_in(me)  # this session only
         flash("Your password has been changed. Other devices have been signed out.", "success")
         return see_other("accounts.profile")
@@ -294,7 +300,7 @@ def change_password() -> Page:
 def delete() -> Page:
     form = DeleteAccountForm()
     blockers = services.deletion_blockers(current_user)
-    if formflow.save(form, lambda: services.delete_account(_me(), form.password.data)):
+    if formflow.save(form, lambda: services.delete_account(_me(), form.password.data or "")):
         logout_user()
         flash(
             "Your account has been deleted. What you wrote stays, shown as by a former "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, func, or_, select
 
 from .. import mail
 from ..accounts.models import User
@@ -32,7 +32,9 @@ class DashboardCounts:
 def dashboard_counts() -> DashboardCounts:
     """The headline numbers for the admin dashboard, in one query."""
 
-    def count(column: object, *where: object) -> object:
+    def count(
+        column: ColumnExpressionArgument[int], *where: ColumnExpressionArgument[bool]
+    ) -> ScalarSelect[int]:
         return select(func.count(column)).where(*where).scalar_subquery()
 
     row = db.session.execute(

@@ -58,7 +58,8 @@ def retry_email(message_id: int) -> Response:
     """Put an email that failed for good back in the outbox for the next run."""
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if done := formflow.apply(lambda: mail.retry(current_user, message_id).to):
+    done = formflow.apply(lambda: mail.retry(current_user, message_id).to)
+    if isinstance(done, formflow.Done):
         flash(f"The email to {done.value} will be sent again the next time email is sent.",
               "success")
     return see_other("admin.index", _anchor="failed-emails")
@@ -85,7 +86,8 @@ def officers(slug: str) -> Page:
         org_id = form.organisation_id
         organisation = services.get_organisation(org_id) if org_id else None
         if done := formflow.save(form, lambda: place_services.appoint_officer(
-                current_user, partnership, form.email.data, form.role_title.data, organisation
+                current_user, partnership, form.email.data or "", form.role_title.data or "",
+                organisation,
         ).user.name, validate=False):
             flash(f"{done.value} is now an officer of {partnership.name}. We have emailed them.",
                   "success")

@@ -203,18 +203,18 @@ def _clauses(old: MouVersion, new: MouVersion) -> tuple[list[ClauseChange], int]
             continue
         olds, news = a[i1:i2], b[j1:j2]
         for index in range(max(len(olds), len(news))):
-            before = olds[index] if index < len(olds) else None
-            after = news[index] if index < len(news) else None
-            if before is not None and after is not None \
-                    and similarity(before.text, after.text) >= EDIT_SIMILARITY:
-                change = _pair(before, after)
+            old_clause = olds[index] if index < len(olds) else None
+            new_clause = news[index] if index < len(news) else None
+            if old_clause is not None and new_clause is not None \
+                    and similarity(old_clause.text, new_clause.text) >= EDIT_SIMILARITY:
+                change = _pair(old_clause, new_clause)
                 if change is not None:
                     changes.append(change)
                 continue
-            if before is not None:
-                changes.append(removed(before))
-            if after is not None:
-                changes.append(added(after))
+            if old_clause is not None:
+                changes.append(removed(old_clause))
+            if new_clause is not None:
+                changes.append(added(new_clause))
     return changes, unchanged  # in document order, as the opcodes walk both versions
 
 

@@ -203,7 +203,7 @@ class MouForm(BaseForm):
         return ok
 
     @property
-    def errors(self) -> dict[str, Any]:  # type: ignore[override]
+    def errors(self) -> dict[str, Any]:
         """Field errors plus the role inputs' errors, in page order for the summary."""
         errors: dict[str, Any] = {}
         for name, field in self._fields.items():
@@ -323,7 +323,7 @@ class ClausesForm(BaseForm):
         super().add_error(field_name, message)
 
     @property
-    def errors(self) -> dict[str, Any]:  # type: ignore[override]
+    def errors(self) -> dict[str, Any]:
         """Entry errors keyed by their input ids, so the summary links to each one."""
         errors: dict[str, Any] = {}
         for entry in self.clauses.entries:
@@ -380,6 +380,8 @@ class SignForm(BaseForm):
             raise WTFValidationError(f"Type the words exactly as shown: “{self.expected}”")
 
 
+# mypy cannot use a class made by a call as a base ("Unsupported dynamic base class"):
+# reason_form builds the one-reason form at run time, which is the point of it.
 class DeclineForm(reason_form(  # type: ignore[misc]
         label="Why is your organisation declining to sign?",
         description="The partnership officers will see this. Say what would need to change.",

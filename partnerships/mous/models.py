@@ -33,7 +33,7 @@ from ..accounts.models import User
 from ..enums import LabelledEnum
 from ..extensions import db
 from ..forums.models import Forum
-from ..modelbase import StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
+from ..modelbase import Model, StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership, Principle
 
@@ -99,7 +99,7 @@ class ReminderThreshold(StrEnum):
     OVERDUE = "overdue"
 
 
-class Mou(TimestampMixin, db.Model):
+class Mou(TimestampMixin, Model):
     """One memorandum of understanding on a partnership's register."""
 
     __tablename__ = "mous"
@@ -182,7 +182,7 @@ class Mou(TimestampMixin, db.Model):
         return f"<Mou {self.id} {self.status.value}>"
 
 
-class MouPrinciple(db.Model):
+class MouPrinciple(Model):
     """A Civil Society Covenant principle the MoU puts into practice (register filter)."""
 
     __tablename__ = "mou_principles"
@@ -192,7 +192,7 @@ class MouPrinciple(db.Model):
     principle: Mapped[Principle] = mapped_column(str_enum(Principle), primary_key=True)
 
 
-class MouVersion(TimestampMixin, db.Model):
+class MouVersion(TimestampMixin, Model):
     """What the parties agree to. Frozen from the moment it is opened for signature."""
 
     __tablename__ = "mou_versions"
@@ -262,7 +262,7 @@ class MouVersion(TimestampMixin, db.Model):
         return f"<MouVersion {self.mou_id} v{self.number} {self.status.value}>"
 
 
-class MouParty(TimestampMixin, db.Model):
+class MouParty(TimestampMixin, Model):
     """An organisation that is party to one version, and the role it plays."""
 
     __tablename__ = "mou_parties"
@@ -298,7 +298,7 @@ mou_clause_parties = Table(
 )
 
 
-class MouClause(TimestampMixin, db.Model):
+class MouClause(TimestampMixin, Model):
     """A numbered commitment, with the party or parties responsible for it."""
 
     __tablename__ = "mou_clauses"
@@ -320,7 +320,7 @@ class MouClause(TimestampMixin, db.Model):
     )
 
 
-class MouComment(TimestampMixin, db.Model):
+class MouComment(TimestampMixin, Model):
     """A party's comment on a draft, on one clause or (clause None) on the whole draft."""
 
     __tablename__ = "mou_comments"
@@ -347,7 +347,7 @@ class MouComment(TimestampMixin, db.Model):
     __table_args__ = (Index("ix_mou_comments_version_id", "version_id", "id"),)
 
 
-class MouSignature(db.Model):
+class MouSignature(Model):
     """A party's signature on one exact version, or its decision to decline."""
 
     __tablename__ = "mou_signatures"
@@ -381,7 +381,7 @@ class MouSignature(db.Model):
     )
 
 
-class MouAttachment(StoredFileMixin, db.Model):
+class MouAttachment(StoredFileMixin, Model):
     """A file attached to a version. Amendments copy the row, not the file, so several
     versions may point at one stored file."""
 
@@ -400,7 +400,7 @@ class MouAttachment(StoredFileMixin, db.Model):
     )
 
 
-class MouForumLink(db.Model):
+class MouForumLink(Model):
     """A forum related to the MoU (e.g. the forum that oversees it)."""
 
     __tablename__ = "mou_forum_links"
@@ -413,7 +413,7 @@ class MouForumLink(db.Model):
     __table_args__ = (Index("ix_mou_forum_links_forum_id", "forum_id"),)
 
 
-class MouReminder(db.Model):
+class MouReminder(Model):
     """A review reminder already sent, so `flask reminders send` never sends it twice."""
 
     __tablename__ = "mou_reminders"

@@ -275,7 +275,8 @@ def send_review_reminders(today: date) -> list[SentReminder]:
             due.append((mou, threshold))
     if not due:
         return []
-    admins = _admins_of(p.organisation_id for mou, _t in due for p in mou.current_version.parties)
+    admins = _admins_of(p.organisation_id for mou, _t in due
+                        if mou.current_version is not None for p in mou.current_version.parties)
     officers: dict[int, list[User]] = {}
     results = []
     for mou, threshold in due:

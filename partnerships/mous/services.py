@@ -20,6 +20,7 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.base import ExecutableOption
 from werkzeug.datastructures import FileStorage
 
 from .. import audit, mail, permissions, uploads
@@ -102,7 +103,7 @@ def _normalise_statement(text: str) -> str:
 # --- Reading ---------------------------------------------------------------------------
 
 
-def _version_children() -> list:
+def _version_children() -> list[ExecutableOption]:
     """Everything a version page shows, in one query per collection."""
     return [
         selectinload(MouVersion.parties).options(
@@ -144,7 +145,8 @@ def get_mou(partnership: Partnership, mou_id: int) -> Mou | None:
 def attach_versions(mous: Iterable[Mou], versions: list[MouVersion]) -> None:
     """Hand each MoU its loaded versions, so the page never loads them again (the session
     only holds loaded objects weakly)."""
-    by_id = {version.id: version for version in versions}
+    # Keyed by ``int | None`` so that a MoU without a version finds None.
+    by_id: dict[int | None, MouVersion] = {version.id: version for version in versions}
     for mou in mous:
         set_committed_value(mou, "current_version", by_id.get(mou.current_version_id))
         set_committed_value(mou, "draft_version", by_id.get(mou.draft_version_id))

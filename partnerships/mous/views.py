@@ -187,7 +187,8 @@ def remove_attachment(slug: str, mou_id: int, attachment_id: int) -> Response:
     if attachment is None:
         abort(404)
     name = attachment.original_filename
-    if done := formflow.apply(lambda: services.remove_attachment(current_user, attachment)):
+    done = formflow.apply(lambda: services.remove_attachment(current_user, attachment))
+    if isinstance(done, formflow.Done):
         if orphan := done.value:
             uploads.delete(orphan)
         flash(f"{name} is no longer attached to the draft.", "success")
@@ -245,7 +246,7 @@ def _step(slug: str, mou_id: int, act: Any, done: str) -> Page:
     """Run one officer action from the MoU page (a button), then go back to it."""
     partnership, mou, access = load_managed(slug, mou_id)
     draft = _pending(mou)
-    if not (outcome := formflow.apply(lambda: act(draft))):
+    if isinstance(outcome := formflow.apply(lambda: act(draft)), formflow.Refused):
         return _render_show(partnership, mou, access, problem=outcome.message, status=422)
     flash(done, "success")
     return to_mou(partnership, mou)
@@ -291,8 +292,10 @@ def withdraw(slug: str, mou_id: int) -> Page:
     partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
     form = WithdrawForm()
+    # reason_form builds the form class at run time, so mypy knows it only as a BaseForm:
+    # its field is read by name.
     if formflow.save(form, lambda: services.withdraw(current_user, draft,
-                                                      form.reason.data or "")):
+                                                      form["reason"].data or "")):
         flash(f"Version {draft.number} is withdrawn.", "success")
         return to_mou(partnership, mou)
     return formflow.render("mous/withdraw.html", form, partnership=partnership, mou=mou,
