@@ -325,9 +325,8 @@ def item_request_decline(meeting_id: int, request_id: int) -> Page:
         flash("This request has already been decided.")
         return _to_requests(meeting)
     form = DeclineForm()
-    # reason_form() builds the form class at run time, so its field is reached by name.
     done = save_or_go_back(form, _to_requests(meeting), lambda: agenda.decline_request(
-        current_user, item_request, form["reason"].data or ""))
+        current_user, item_request, form.reason.data or ""))
     if done:
         flash("Request declined. The person who asked has been emailed your reason.",
               "success")

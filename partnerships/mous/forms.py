@@ -380,18 +380,13 @@ class SignForm(BaseForm):
             raise WTFValidationError(f"Type the words exactly as shown: “{self.expected}”")
 
 
-# mypy cannot use a class made by a call as a base ("Unsupported dynamic base class"):
-# reason_form builds the one-reason form at run time, which is the point of it.
-class DeclineForm(reason_form(  # type: ignore[misc]
-        label="Why is your organisation declining to sign?",
-        description="The partnership officers will see this. Say what would need to change.",
-        button="Decline to sign", limit=REASON_MAX,
-        required="Enter why your organisation is declining to sign", name="DeclineReason")):
-    """Declining to sign. It shares its page with the signing form, so its button is
-    ``decline`` (the signing form's is ``submit``): the two never share an id."""
-
-    decline = submit("Decline to sign")
-    submit = None  # the base form's "submit" field is not used
+# Declining to sign shares its page with the signing form, so its button is
+# ``decline`` (the signing form's is ``submit``): the two never share an id.
+DeclineForm = reason_form(
+    label="Why is your organisation declining to sign?",
+    description="The partnership officers will see this. Say what would need to change.",
+    button="Decline to sign", button_name="decline", limit=REASON_MAX,
+    required="Enter why your organisation is declining to sign", name="DeclineReason")
 
 
 class NominateForm(BaseForm):

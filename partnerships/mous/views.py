@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from .. import formflow, permissions, uploads
 from ..errors import Conflict
 from ..formflow import Page, see_other
+from ..forms import ReasonForm
 from ..partnership.models import Partnership
 from ..timeutil import today_uk
 from . import mou_register, reviews, services
@@ -292,10 +293,8 @@ def withdraw(slug: str, mou_id: int) -> Page:
     partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
     form = WithdrawForm()
-    # reason_form builds the form class at run time, so mypy knows it only as a BaseForm:
-    # its field is read by name.
     if formflow.save(form, lambda: services.withdraw(current_user, draft,
-                                                      form["reason"].data or "")):
+                                                      form.reason.data or "")):
         flash(f"Version {draft.number} is withdrawn.", "success")
         return to_mou(partnership, mou)
     return formflow.render("mous/withdraw.html", form, partnership=partnership, mou=mou,
@@ -369,7 +368,7 @@ def _signing(slug: str, mou_id: int, organisation_id: int, number: str | None = 
 
 
 def _render_sign(partnership: Partnership, mou: Mou, version_shown: MouVersion,
-                 organisation: Any, form: SignForm, decline_form: DeclineForm,
+                 organisation: Any, form: SignForm, decline_form: ReasonForm,
                  status: int) -> Page:
     return render_template(
         "mous/sign.html", partnership=partnership, mou=mou, version=version_shown,
