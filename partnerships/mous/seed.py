@@ -19,10 +19,11 @@ register, made by its officer through the same services as the site
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -55,7 +56,7 @@ class Days:
         return cls(clock.now())
 
     @property
-    def today(self) -> date:
+    def today(self) -> dt.date:
         return to_uk(self.moment).date()
 
     def number(self, entry: dict[str, Any], key: str, where: str,
@@ -66,7 +67,7 @@ class Days:
                             "the demo was loaded (negative for before it)")
         return value
 
-    def date(self, entry: dict[str, Any], key: str, where: str) -> date:
+    def date(self, entry: dict[str, Any], key: str, where: str) -> dt.date:
         return self.today + timedelta(days=self.number(entry, key, where))
 
     def past(self, entry: dict[str, Any], key: str, where: str,
@@ -77,7 +78,7 @@ class Days:
             raise SeedError(f"{where}: {key} is in the future (it must be 0 or less)")
         return self.moment + timedelta(days=days)
 
-    def day_of(self, moment: datetime) -> date:
+    def day_of(self, moment: datetime) -> dt.date:
         """The day in the UK of a moment counted from loading, as the file counts it."""
         return self.today + timedelta(days=(moment - self.moment).days)
 
@@ -153,7 +154,7 @@ def _version(entry: dict[str, Any], mou: Mou | None, partnership: Partnership,
         clauses.append((_text(item["text"]), [ctx.organisation(slug, cwhere)
                                               for slug in item["responsible"]]))
     note = _text(entry.get("data_sharing_note"))
-    details = {
+    details: dict[str, Any] = {
         "title": _text(entry["title"]), "purpose": _text(entry["purpose"]),
         "start_date": days.date(entry, "start_day", where),
         "review_date": days.date(entry, "review_day", where),
