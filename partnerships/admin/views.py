@@ -56,8 +56,7 @@ def index() -> str:
 @bp.post("/emails/<int:message_id>/retry")
 def retry_email(message_id: int) -> Response:
     """Put an email that failed for good back in the outbox for the next run."""
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    formflow.button_pressed()
     done = formflow.apply(lambda: mail.retry(current_user, message_id).to)
     if isinstance(done, formflow.Done):
         flash(f"The email to {done.value} will be sent again the next time email is sent.",
@@ -104,8 +103,7 @@ def remove_officer(slug: str, officer_id: int) -> Response:
     officer = place_services.get_officer(partnership, officer_id)
     if officer is None:
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    formflow.button_pressed()
     name = officer.user.name
     if formflow.apply(lambda: place_services.remove_officer(current_user, officer)):
         flash(f"{name} is no longer an officer of {partnership.name}.", "success")

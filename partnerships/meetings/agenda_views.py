@@ -137,8 +137,7 @@ def agenda_item_edit(meeting_id: int, item_id: int) -> Page:
 def agenda_item_remove(meeting_id: int, item_id: int) -> Response:
     meeting = _editable(meeting_id)
     item = _item(meeting, item_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    formflow.button_pressed()
     title = item.title
     try:
         orphans = agenda.remove_item(current_user, item)
@@ -157,7 +156,8 @@ def agenda_item_move(meeting_id: int, item_id: int) -> Page:
     meeting = _editable(meeting_id)
     item = _item(meeting, item_id)
     direction = request.form.get("direction", "")
-    if not ButtonForm().validate_on_submit() or direction not in ("up", "down"):
+    formflow.button_pressed()
+    if direction not in ("up", "down"):
         abort(400)
     moved = agenda.move_item(current_user, item, direction)
     db.session.commit()
@@ -175,8 +175,7 @@ def agenda_item_move(meeting_id: int, item_id: int) -> Page:
 @login_required
 def agenda_standard(meeting_id: int) -> Response:
     meeting = _editable(meeting_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    formflow.button_pressed()
     done = formflow.apply(lambda: agenda.add_standard_items(current_user, meeting))
     if isinstance(done, Refused):
         flash(done.message)
@@ -213,8 +212,7 @@ def agenda_paper_remove(meeting_id: int, paper_id: int) -> Response:
     paper = agenda.get_paper(meeting, paper_id)
     if paper is None:
         abort(404)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    formflow.button_pressed()
     item_id, title = paper.item_id, paper.title
     orphans = agenda.remove_paper(current_user, paper)
     db.session.commit()
@@ -303,8 +301,7 @@ def item_requests(meeting_id: int) -> Page:
 def item_request_accept(meeting_id: int, request_id: int) -> Response:
     meeting = _editable(meeting_id)
     item_request = _request(meeting, request_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    formflow.button_pressed()
     try:
         item = agenda.accept_request(current_user, item_request)
     except (Conflict, ValidationError) as error:

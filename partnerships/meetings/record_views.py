@@ -121,8 +121,7 @@ def minutes(meeting_id: int) -> Page:
 @login_required
 def publish_minutes(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    if not ButtonForm().validate_on_submit():
-        abort(400)
+    formflow.button_pressed()
     try:
         sent = records.publish_minutes(current_user, meeting)
     except Conflict as error:
