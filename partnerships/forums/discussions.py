@@ -7,6 +7,8 @@ aggregate queries however long a thread grows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.orm import joinedload
@@ -211,9 +213,9 @@ def _notify_followers(actor: User, thread: Thread, post: Post) -> None:
     if not followers:
         return
     page = page_of_post(thread, post)
+    args: dict[str, Any] = {"page": page} if page > 1 else {}
     link = url_for("forums.thread", slug=forum.partnership.slug, forum_slug=forum.slug,
-                   thread_id=thread.id, _external=True, **({"page": page} if page > 1 else {})
-                   ) + f"#post-{post.id}"
+                   thread_id=thread.id, _external=True, **args) + f"#post-{post.id}"
     for user in followers:
         mail.queue(user.email, f"New reply: {thread.title}", "forum_reply", user=user,
                    author=actor, thread=thread, forum=forum, post=post, link=link)

@@ -100,7 +100,7 @@ def member_counts(forum_ids: list[int]) -> dict[int, int]:
                ForumMember.status == ForumMemberStatus.ACTIVE)
         .group_by(ForumMember.forum_id)
     )
-    return dict(rows.all())  # not dict(rows): a Result has .keys(), so dict() misreads it
+    return dict(rows.tuples().all())  # not dict(rows): a Result has .keys(), so dict() misreads it
 
 
 def find_forum(partnership_slug: str, forum_slug: str, convenors: bool = True) -> Forum | None:
@@ -385,9 +385,10 @@ def _add_convenor(forum: Forum, user: User, organisation: Organisation | None = 
 def add_convenor(actor: User, forum: Forum, email: str) -> ForumConvenor:
     if not permissions.can_manage_forum(actor, forum):
         raise PermissionDenied("Only the forum's convenors can add convenors.")
-    [user] = _users_by_email([email], "email") or [None]
-    if user is None:
+    users = _users_by_email([email], "email")
+    if not users:
         raise ValidationError("Enter the email address of the new convenor", field="email")
+    user = users[0]
     if any(c.user_id == user.id for c in forum.convenors):
         raise ValidationError(f"{user.name} is already a convenor of this forum", field="email")
     if _banned(forum, user):

@@ -249,7 +249,8 @@ def withdraw(slug: str, forum_slug: str) -> Response:
 def leave(slug: str, forum_slug: str) -> Page:
     forum, access = _forum(slug, forum_slug)
     _button_pressed()
-    if not (outcome := formflow.apply(lambda: services.leave(current_user, forum))):
+    outcome = formflow.apply(lambda: services.leave(current_user, forum))
+    if isinstance(outcome, formflow.Refused):
         return _render_show(forum, access, problem=outcome.message, status=422)
     ended = outcome.value
     flash(f"You have left {forum.name}." + (
@@ -386,7 +387,7 @@ def decline(slug: str, forum_slug: str, member_id: int) -> Page:
                        "another convenor.")
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide(current_user, membership, approve=False,
-                                                   reason=form.reason.data or "")):
+                                                   reason=form["reason"].data or "")):
         flash(f"You have declined {membership.user.display_name}'s request. We have "
               "emailed them your reason.", "success")
         return see_other("forums.requests", slug=slug, forum_slug=forum.slug)
@@ -494,8 +495,8 @@ def remove_convenor(slug: str, forum_slug: str, convenor_id: int) -> Page:
         abort(404)
     _button_pressed()
     name = convenor.user.display_name
-    if not (outcome := formflow.apply(lambda: services.remove_convenor(current_user,
-                                                                        convenor))):
+    outcome = formflow.apply(lambda: services.remove_convenor(current_user, convenor))
+    if isinstance(outcome, formflow.Refused):
         return _render_convenors(forum, ConvenorForm(formdata=None), problem=outcome.message,
                                  status=422)
     flash(f"{name} is no longer a convenor of {forum.name}. They are still a member.",

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
     GovSelect,
     GovTextInput,
 )
@@ -22,13 +21,12 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
-from ..membership.forms import decline_form
+from ..membership.forms import decline_form, optional_message, optional_text
 from .domains import DomainError, parse_domains
 from .models import (
     DECLINE_REASON_MAX,
@@ -51,9 +49,9 @@ from .numbers import (
 )
 from .services import OrganisationDetails
 
-TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in OrgType]
-INCOME_CHOICES = [SelectChoice(b.value, b.label) for b in IncomeBand]
-SECTOR_CHOICES = [SelectChoice("", "Any sector"), *(SelectChoice(s.value, s.label) for s in Sector)]
+TYPE_CHOICES = OrgType.choices()
+INCOME_CHOICES = IncomeBand.choices()
+SECTOR_CHOICES = [SelectChoice("", "Any sector"), *Sector.choices()]
 TYPE_FILTER_CHOICES = [SelectChoice("", "Any type"), *TYPE_CHOICES]
 
 
@@ -119,18 +117,11 @@ class OrganisationForm(BaseForm):
         validators=[MaxLength(20, "Company number"),
                     _format_check(normalise_company_number, COMPANY_FORMAT_HELP)],
     )
-    website = StringField(
-        "Website (optional)",
-        description="For example, www.eastsidefoodbank.org.uk",
-        widget=GovTextInput(),
-        validators=[MaxLength(WEBSITE_MAX, "Website address")],
-    )
-    description = TextAreaField(
-        "Short description (optional)",
-        description="What you do and where. Everyone can see this.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(DESCRIPTION_MAX, "Description")],
-    )
+    website = optional_text("Website (optional)", "For example, www.eastsidefoodbank.org.uk",
+                            WEBSITE_MAX, "Website address")
+    description = optional_message("Short description (optional)",
+                                   "What you do and where. Everyone can see this.",
+                                   DESCRIPTION_MAX, "Description")
     submit = submit("Save")
 
     def details(self) -> OrganisationDetails:
@@ -149,18 +140,12 @@ class OrganisationForm(BaseForm):
 class JoinForm(BaseForm):
     """Ask to join an organisation as a colleague."""
 
-    job_title = StringField(
-        "Your job title or role (optional)",
-        description="For example, Volunteer coordinator or Trustee",
-        widget=GovTextInput(),
-        validators=[MaxLength(JOB_TITLE_MAX, "Job title")],
-    )
-    message = TextAreaField(
-        "Message to the organisation's admins (optional)",
-        description="Say who you are, so they know it is you.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(MESSAGE_MAX, "Your message")],
-    )
+    job_title = optional_text("Your job title or role (optional)",
+                              "For example, Volunteer coordinator or Trustee",
+                              JOB_TITLE_MAX, "Job title")
+    message = optional_message("Message to the organisation's admins (optional)",
+                               "Say who you are, so they know it is you.",
+                               MESSAGE_MAX, "Your message")
     submit = submit("Ask to join")
 
 

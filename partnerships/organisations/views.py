@@ -149,7 +149,8 @@ def leave(key: str) -> Page:
     link = permissions.organisation_membership(current_user, org)
     if link is None or link.status is not RequestStatus.ACTIVE:
         abort(403)
-    if not (outcome := formflow.apply(lambda: services.remove_member(current_user, link))):
+    outcome = formflow.apply(lambda: services.remove_member(current_user, link))
+    if isinstance(outcome, formflow.Refused):
         return _render_show(org, problem=outcome.message, status=422)
     flash(f"You have left {org.name}.", "success")
     return see_other("organisations.mine")
@@ -227,7 +228,8 @@ def _member_action(
     """Run one admin action from the members page, then go back to it (303)."""
     org, link = _managed_link(key, member_id)
     name = link.user.display_name
-    if not (outcome := formflow.apply(lambda: act(link))):
+    outcome = formflow.apply(lambda: act(link))
+    if isinstance(outcome, formflow.Refused):
         return _render_members(org, problem=outcome.message, status=422)
     flash(done.format(name=name, org=org.name), "success")
     return see_other("organisations.members", key=org.slug)
@@ -251,7 +253,7 @@ def decline(key: str, member_id: int) -> Page:
         raise Conflict("This request has already been decided, perhaps by another admin.")
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide_join_request(
-            current_user, link, approve=False, reason=form.reason.data or "")):
+            current_user, link, approve=False, reason=form["reason"].data or "")):
         flash(f"You declined {link.user.display_name}'s request. We have emailed them "
               "your reason.", "success")
         return see_other("organisations.members", key=org.slug)

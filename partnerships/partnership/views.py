@@ -131,8 +131,9 @@ def approve(slug: str, member_id: int) -> Response:
     member = _load_request(partnership, member_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if not (outcome := formflow.apply(
-            lambda: services.decide_membership(current_user, member, approve=True))):
+    outcome = formflow.apply(lambda: services.decide_membership(current_user, member,
+                                                               approve=True))
+    if isinstance(outcome, formflow.Refused):
         abort(422, outcome.message)
     flash(
         f"{member.organisation.name} is now a member of {partnership.name}. We have emailed "
@@ -150,7 +151,7 @@ def decline(slug: str, member_id: int) -> Page:
     member = _load_request(partnership, member_id)
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide_membership(
-            current_user, member, approve=False, reason=form.reason.data or "")):
+            current_user, member, approve=False, reason=form["reason"].data or "")):
         flash(
             f"You have declined {member.organisation.name}'s request. We have emailed its "
             "admins with your reason.",
