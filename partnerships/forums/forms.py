@@ -62,6 +62,13 @@ def _email_lines(_form: BaseForm, field: Field) -> None:
                                  "on each line, like name@example.org")
 
 
+def _email_field(label: str, description: str, required: str) -> EmailField:
+    """One person's email address (``required`` is the message when it is missing)."""
+    return EmailField(label, description=description, widget=GovTextInput(),
+                      validators=[InputRequired(required), MaxLength(254, "Email address"),
+                                  Email(EMAIL_FORMAT, check_deliverability=False)])
+
+
 def split_lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -222,15 +229,11 @@ class RemoveForm(BaseForm):
 class InviteForm(BaseForm):
     """Invite a person by email, perhaps to represent an organisation."""
 
-    email = EmailField(
+    email = _email_field(
         "Email address",
-        description="We will email them a link that works once and expires in 14 days. If "
-        "they have no account yet, they can create one.",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the email address of the person to invite"),
-                    MaxLength(254, "Email address"),
-                    Email(EMAIL_FORMAT, check_deliverability=False)],
-    )
+        "We will email them a link that works once and expires in 14 days. If they have no "
+        "account yet, they can create one.",
+        "Enter the email address of the person to invite")
     organisation = SelectField(
         "Organisation they represent (optional)",
         description="They must be an admin of it to join on its behalf; otherwise they join "
@@ -257,12 +260,7 @@ class InviteForm(BaseForm):
 class ConvenorForm(BaseForm):
     """Add a convenor by the email address of their account."""
 
-    email = EmailField(
-        "Email address of the new convenor",
-        description="They need an account already. They become a member too.",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the email address of the new convenor"),
-                    MaxLength(254, "Email address"),
-                    Email(EMAIL_FORMAT, check_deliverability=False)],
-    )
+    email = _email_field("Email address of the new convenor",
+                         "They need an account already. They become a member too.",
+                         "Enter the email address of the new convenor")
     submit = submit("Add convenor")

@@ -30,7 +30,7 @@ from . import discussions, services
 from .models import BODY_MAX, Forum, Post, Subscription, Thread
 from .routes import bp
 from .thread_forms import EditPostForm, HidePostForm, ReplyForm, ThreadForm
-from .view_helpers import button
+from .view_helpers import button, found
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess
@@ -61,9 +61,7 @@ SUBSCRIPTION_DONE = {
 
 def _forum(slug: str, forum_slug: str) -> tuple[Forum, ForumAccess]:
     """The forum and what the current user may do there; 404 if they may not read it."""
-    forum = services.find_forum(slug, forum_slug, convenors=False)
-    if forum is None:
-        abort(404)
+    forum = found(services.find_forum(slug, forum_slug, convenors=False))
     access = permissions.forum_access(current_user, forum)
     if not access.can_read:
         abort(404)  # members-only: never reveal that the forum has threads
@@ -72,17 +70,11 @@ def _forum(slug: str, forum_slug: str) -> tuple[Forum, ForumAccess]:
 
 def _thread(slug: str, forum_slug: str, thread_id: int) -> tuple[Forum, ForumAccess, Thread]:
     forum, access = _forum(slug, forum_slug)
-    thread = discussions.get_thread(forum, thread_id)
-    if thread is None:
-        abort(404)
-    return forum, access, thread
+    return forum, access, found(discussions.get_thread(forum, thread_id))
 
 
 def _post(thread: Thread, post_id: int) -> Post:
-    post = discussions.get_post(thread, post_id)
-    if post is None:
-        abort(404)
-    return post
+    return found(discussions.get_post(thread, post_id))
 
 
 def _sign_in(next_url: str) -> Response:

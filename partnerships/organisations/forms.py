@@ -55,14 +55,17 @@ SECTOR_CHOICES = [SelectChoice("", "Any sector"), *Sector.choices()]
 TYPE_FILTER_CHOICES = [SelectChoice("", "Any type"), *TYPE_CHOICES]
 
 
-def _format_check(normalise: Callable[[str], str | None], message: str) -> Callable[..., None]:
-    """Check a number's format in the form too, so every problem shows at once."""
+def _number_field(name: str, description: str, normalise: Callable[[str], str | None],
+                  format_help: str) -> StringField:
+    """An optional registration number ("Charity number"), its format checked in the form
+    too, so every problem shows at once (``format_help`` is the message)."""
 
     def check(_form: BaseForm, field: Field) -> None:
         if field.data and normalise(field.data) is None:
-            raise WTFValidationError(message)
+            raise WTFValidationError(format_help)
 
-    return check
+    return StringField(f"{name} (optional)", description=description, widget=GovTextInput(),
+                       validators=[MaxLength(20, name), check])
 
 
 class OrganisationForm(BaseForm):
@@ -97,25 +100,17 @@ class OrganisationForm(BaseForm):
         validators=[InputRequired("Select how much money it receives in a year, or "
                                   "'Prefer not to say'")],
     )
-    charity_number = StringField(
-        "Charity number (optional)",
-        description=(
-            "Only if you are a registered charity. For example, 1123456 (England and Wales), "
-            "SC012345 (Scotland) or NIC100002 (Northern Ireland)."
-        ),
-        widget=GovTextInput(),
-        validators=[MaxLength(20, "Charity number"),
-                    _format_check(normalise_charity_number, CHARITY_FORMAT_HELP)],
+    charity_number = _number_field(
+        "Charity number",
+        "Only if you are a registered charity. For example, 1123456 (England and Wales), "
+        "SC012345 (Scotland) or NIC100002 (Northern Ireland).",
+        normalise_charity_number, CHARITY_FORMAT_HELP,
     )
-    company_number = StringField(
-        "Company number (optional)",
-        description=(
-            "Only if you are registered with Companies House. 8 characters, for example "
-            "01234567 or SC123456."
-        ),
-        widget=GovTextInput(),
-        validators=[MaxLength(20, "Company number"),
-                    _format_check(normalise_company_number, COMPANY_FORMAT_HELP)],
+    company_number = _number_field(
+        "Company number",
+        "Only if you are registered with Companies House. 8 characters, for example "
+        "01234567 or SC123456.",
+        normalise_company_number, COMPANY_FORMAT_HELP,
     )
     website = optional_text("Website (optional)", "For example, www.eastsidefoodbank.org.uk",
                             WEBSITE_MAX, "Website address")

@@ -102,6 +102,10 @@ WEBSITE_MAX = 300
 DESCRIPTION_MAX = 1000
 # The organisation's email domains, space-separated (see ``domains.parse_domains``).
 EMAIL_DOMAINS_MAX = 600
+# A request to join (``OrganisationMember``), and the reason it was declined.
+JOB_TITLE_MAX = 120
+MESSAGE_MAX = 500
+DECLINE_REASON_MAX = 1000
 
 
 class Organisation(TimestampMixin, Model):
@@ -186,12 +190,6 @@ class RequestStatus(StrEnum):
     ACTIVE = "active"
     DECLINED = "declined"
     LEFT = "left"
-
-
-# Length limits of a request to join (and of the reason it was declined).
-JOB_TITLE_MAX = 120
-MESSAGE_MAX = 500
-DECLINE_REASON_MAX = 1000
 
 
 class OrganisationMember(TimestampMixin, Model):
