@@ -7,8 +7,10 @@ aggregate queries however long a thread grows.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from flask import url_for
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import Select, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, mail, permissions
@@ -29,6 +31,9 @@ from .models import (
     ThreadState,
 )
 from .models import HIDDEN_REASON_MAX as REASON_MAX  # the seed reads it by this name
+from .services import checked_reason
+
+T = TypeVar("T")
 
 THREADS_PER_PAGE = 20
 POSTS_PER_PAGE = 25
@@ -37,19 +42,20 @@ POSTS_PER_PAGE = 25
 # --- Reading ---------------------------------------------------------------------------
 
 
+def _one_page(query: Select[tuple[T]], page: int, per_page: int) -> list[T]:
+    """Page ``page`` (from 1; less counts as 1) of what ``query`` selects."""
+    return list(db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)))
+
+
 def threads_page(forum: Forum, page: int = 1) -> tuple[list[Thread], int]:
     """Pinned threads first, then the most recently active; one page and the total."""
     total = db.session.scalar(
         select(func.count(Thread.id)).where(Thread.forum_id == forum.id)
     ) or 0
-    rows = db.session.scalars(
-        select(Thread)
-        .where(Thread.forum_id == forum.id)
+    return _one_page(
+        select(Thread).where(Thread.forum_id == forum.id)
         .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-        .limit(THREADS_PER_PAGE).offset((max(page, 1) - 1) * THREADS_PER_PAGE)
-        .options(joinedload(Thread.author))
-    ).all()
-    return list(rows), total
+        .options(joinedload(Thread.author)), page, THREADS_PER_PAGE), total
 
 
 def get_thread(forum: Forum, thread_id: int) -> Thread | None:
@@ -63,12 +69,9 @@ def get_thread(forum: Forum, thread_id: int) -> Thread | None:
 def posts_page(thread: Thread, page: int = 1) -> tuple[list[Post], int]:
     """One page of a thread's posts, oldest first, authors loaded; and the total."""
     total = thread.reply_count + 1
-    rows = db.session.scalars(
+    return _one_page(
         select(Post).where(Post.thread_id == thread.id).order_by(Post.id)
-        .limit(POSTS_PER_PAGE).offset((max(page, 1) - 1) * POSTS_PER_PAGE)
-        .options(joinedload(Post.author))
-    ).all()
-    return list(rows), total
+        .options(joinedload(Post.author)), page, POSTS_PER_PAGE), total
 
 
 def get_post(thread: Thread, post_id: int) -> Post | None:
@@ -211,9 +214,9 @@ def _notify_followers(actor: User, thread: Thread, post: Post) -> None:
     if not followers:
         return
     page = page_of_post(thread, post)
+    args: dict[str, Any] = {"page": page} if page > 1 else {}
     link = url_for("forums.thread", slug=forum.partnership.slug, forum_slug=forum.slug,
-                   thread_id=thread.id, _external=True, **({"page": page} if page > 1 else {})
-                   ) + f"#post-{post.id}"
+                   thread_id=thread.id, _external=True, **args) + f"#post-{post.id}"
     for user in followers:
         mail.queue(user.email, f"New reply: {thread.title}", "forum_reply", user=user,
                    author=actor, thread=thread, forum=forum, post=post, link=link)
@@ -237,11 +240,7 @@ def hide_post(actor: User, post: Post, reason: str) -> None:
         raise PermissionDenied("Only the forum's convenors can hide posts.")
     if post.is_hidden:
         raise Conflict("This post is already hidden.")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Enter a reason. The author will see it.", field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
+    reason = checked_reason(reason, "Enter a reason. The author will see it.", REASON_MAX)
     post.hidden_at = utcnow()
     post.hidden_by_id = actor.id
     post.hidden_reason = reason
@@ -261,21 +260,23 @@ def unhide_post(actor: User, post: Post) -> None:
 
 
 def set_pinned(actor: User, thread: Thread, pinned: bool) -> None:
-    if not permissions.can_manage_forum(actor, thread.forum):
-        raise PermissionDenied("Only the forum's convenors can pin discussions.")
-    if thread.pinned != pinned:
-        thread.pinned = pinned
-        audit.record(actor, "forum.thread_pinned" if pinned else "forum.thread_unpinned",
-                     "forum", thread.forum_id, thread_id=thread.id)
+    _moderate(actor, thread, "pinned", pinned, "Only the forum's convenors can pin discussions.",
+              "forum.thread_pinned" if pinned else "forum.thread_unpinned")
 
 
 def set_locked(actor: User, thread: Thread, locked: bool) -> None:
+    _moderate(actor, thread, "locked", locked, "Only the forum's convenors can lock discussions.",
+              "forum.thread_locked" if locked else "forum.thread_unlocked")
+
+
+def _moderate(actor: User, thread: Thread, flag: str, value: bool, refused: str,
+              action: str) -> None:
+    """Set a thread's ``pinned`` or ``locked`` flag (convenors only), recording a change."""
     if not permissions.can_manage_forum(actor, thread.forum):
-        raise PermissionDenied("Only the forum's convenors can lock discussions.")
-    if thread.locked != locked:
-        thread.locked = locked
-        audit.record(actor, "forum.thread_locked" if locked else "forum.thread_unlocked",
-                     "forum", thread.forum_id, thread_id=thread.id)
+        raise PermissionDenied(refused)
+    if getattr(thread, flag) != value:
+        setattr(thread, flag, value)
+        audit.record(actor, action, "forum", thread.forum_id, thread_id=thread.id)
 
 
 def set_subscription(actor: User, thread: Thread, subscription: Subscription) -> None:

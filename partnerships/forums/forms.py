@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
     GovSelect,
     GovTextArea,
     GovTextInput,
@@ -28,22 +27,20 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, Checkbox, MaxLength, Radios, WholeNumberField, submit
-from ..membership.forms import decline_form
+from ..forms import (
+    BaseForm,
+    Checkbox,
+    MaxLength,
+    Radios,
+    WholeNumberField,
+    add_field_error,
+    submit,
+)
+from ..membership.forms import decline_form, optional_message, optional_text
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
-from .models import (
-    INTRODUCTION_MAX,
-    INVITATION_MESSAGE_MAX,
-    NAME_MAX,
-    NOTICE_DAYS_MAX,
-    PURPOSE_MAX,
-    REASON_MAX,
-    TAGS_MAX,
-    THEME_MAX,
-    MembershipPolicy,
-    Visibility,
-)
+from . import models
+from .models import MembershipPolicy, Visibility
 from .services import ForumDetails
 
 JUST_ME = "me"
@@ -65,6 +62,13 @@ def _email_lines(_form: BaseForm, field: Field) -> None:
                                  "on each line, like name@example.org")
 
 
+def _email_field(label: str, description: str, required: str) -> EmailField:
+    """One person's email address (``required`` is the message when it is missing)."""
+    return EmailField(label, description=description, widget=GovTextInput(),
+                      validators=[InputRequired(required), MaxLength(254, "Email address"),
+                                  Email(EMAIL_FORMAT, check_deliverability=False)])
+
+
 def split_lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -76,7 +80,7 @@ class ForumForm(BaseForm):
         "Name",
         description="For example, Health and Wellbeing VCSE Forum.",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter the forum's name"), MaxLength(NAME_MAX, "Name")],
+        validators=[InputRequired("Enter the forum's name"), MaxLength(models.NAME_MAX, "Name")],
     )
     slug = StringField(
         "Web address (optional)",
@@ -93,31 +97,25 @@ class ForumForm(BaseForm):
         "link. The first paragraph is shown in lists of forums.",
         widget=GovTextArea(),
         validators=[InputRequired("Enter the forum's purpose: what it is for and who should "
-                                  "join"), MaxLength(PURPOSE_MAX, "Purpose")],
+                                  "join"), MaxLength(models.PURPOSE_MAX, "Purpose")],
     )
-    theme = StringField(
-        "Theme (optional)",
-        description="In a few words, for example Health and wellbeing.",
-        widget=GovTextInput(),
-        validators=[MaxLength(THEME_MAX, "Theme")],
-    )
-    tags = StringField(
-        "Tags (optional)",
-        description="Words that help people find the forum, separated by commas, for example "
-        "mental health, carers, older people.",
-        widget=GovTextInput(),
-        validators=[MaxLength(TAGS_MAX, "Tags")],
-    )
+    theme = optional_text("Theme (optional)",
+                          "In a few words, for example Health and wellbeing.",
+                          models.THEME_MAX, "Theme")
+    tags = optional_text("Tags (optional)",
+                         "Words that help people find the forum, separated by commas, for "
+                         "example mental health, carers, older people.",
+                         models.TAGS_MAX, "Tags")
     membership_policy = RadioField(
         "Who can join?",
-        choices=[SelectChoice(p.value, p.label) for p in MembershipPolicy],
+        choices=MembershipPolicy.choices(),
         default=MembershipPolicy.BY_REQUEST.value,
         widget=Radios(),
         validators=[InputRequired("Select who can join")],
     )
     visibility = RadioField(
         "Who can read the forum?",
-        choices=[SelectChoice(v.value, v.label) for v in Visibility],
+        choices=Visibility.choices(),
         default=Visibility.PUBLIC.value,
         widget=Radios(),
         validators=[InputRequired("Select who can read the forum")],
@@ -129,7 +127,7 @@ class ForumForm(BaseForm):
         filters=[lambda value: str(value) if isinstance(value, int) else value],
         description="How many working days before a meeting its agenda should be "
         "published. Weekends, bank holidays, the day it is published and the day of the "
-        f"meeting do not count. From 0 to {NOTICE_DAYS_MAX}; usually 5.",
+        f"meeting do not count. From 0 to {models.NOTICE_DAYS_MAX}; usually 5.",
     )
     convene_myself = BooleanField("I will convene this forum", default=True,
                                   widget=Checkbox())
@@ -158,9 +156,9 @@ class ForumForm(BaseForm):
 
     def validate_notice_days(self, field: WholeNumberField) -> None:
         number = field.number()
-        if number is not None and number > NOTICE_DAYS_MAX:
-            field.errors.append(f"Agenda notice must be from 0 to {NOTICE_DAYS_MAX} clear "
-                                "working days")
+        if number is not None and number > models.NOTICE_DAYS_MAX:
+            add_field_error(field, f"Agenda notice must be from 0 to {models.NOTICE_DAYS_MAX} "
+                                   "clear working days")
 
     def convenor_emails(self) -> list[str]:
         return split_lines(self.convenors.data)
@@ -182,13 +180,11 @@ class JoinForm(BaseForm):
         widget=Radios(),
         invalid_choice_message="Select who is joining",
     )
-    introduction = TextAreaField(
+    introduction = optional_message(
         "Introduce yourself (optional)",
-        description="Tell the convenors who you are and why you want to join. They see this "
-        "when they decide.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(INTRODUCTION_MAX, "Your introduction")],
-    )
+        "Tell the convenors who you are and why you want to join. They see this when they "
+        "decide.",
+        models.INTRODUCTION_MAX, "Your introduction")
     submit = submit("Ask to join")
 
     def set_organisations(self, organisations: list[Organisation]) -> None:
@@ -214,19 +210,16 @@ DeclineForm = decline_form(
     label="Reason for declining",
     description="The person will see this in an email and on their forums page. Say what "
     "would change your decision, if anything.",
-    button="Decline request", limit=REASON_MAX, what="Reason", counted=True,
+    button="Decline request", limit=models.REASON_MAX, what="Reason", counted=True,
 )
 
 
 class RemoveForm(BaseForm):
     """Remove a member, with a reason they will see, and perhaps ban them from rejoining."""
 
-    reason = TextAreaField(
-        "Reason for removing them",
-        description="The person will see this in an email.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(REASON_MAX, "Reason")],
-    )
+    reason = optional_message("Reason for removing them",
+                              "The person will see this in an email.",
+                              models.REASON_MAX, "Reason")
     ban = BooleanField("Also ban them from rejoining", widget=Checkbox(),
                        description="They will not be able to join or ask to join again until "
                        "a convenor lifts the ban.")
@@ -236,15 +229,11 @@ class RemoveForm(BaseForm):
 class InviteForm(BaseForm):
     """Invite a person by email, perhaps to represent an organisation."""
 
-    email = EmailField(
+    email = _email_field(
         "Email address",
-        description="We will email them a link that works once and expires in 14 days. If "
-        "they have no account yet, they can create one.",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the email address of the person to invite"),
-                    MaxLength(254, "Email address"),
-                    Email(EMAIL_FORMAT, check_deliverability=False)],
-    )
+        "We will email them a link that works once and expires in 14 days. If they have no "
+        "account yet, they can create one.",
+        "Enter the email address of the person to invite")
     organisation = SelectField(
         "Organisation they represent (optional)",
         description="They must be an admin of it to join on its behalf; otherwise they join "
@@ -253,12 +242,8 @@ class InviteForm(BaseForm):
         widget=GovSelect(),
         invalid_choice_message="Select an organisation from the list",
     )
-    message = TextAreaField(
-        "Message (optional)",
-        description="Added to the email.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(INVITATION_MESSAGE_MAX, "Message")],
-    )
+    message = optional_message("Message (optional)", "Added to the email.",
+                               models.INVITATION_MESSAGE_MAX, "Message")
     submit = submit("Send invitation")
 
     def set_organisations(self, organisations: list[Organisation]) -> None:
@@ -275,12 +260,7 @@ class InviteForm(BaseForm):
 class ConvenorForm(BaseForm):
     """Add a convenor by the email address of their account."""
 
-    email = EmailField(
-        "Email address of the new convenor",
-        description="They need an account already. They become a member too.",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the email address of the new convenor"),
-                    MaxLength(254, "Email address"),
-                    Email(EMAIL_FORMAT, check_deliverability=False)],
-    )
+    email = _email_field("Email address of the new convenor",
+                         "They need an account already. They become a member too.",
+                         "Enter the email address of the new convenor")
     submit = submit("Add convenor")

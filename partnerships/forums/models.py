@@ -15,8 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..enums import LabelledEnum
-from ..extensions import db
-from ..modelbase import TimestampMixin, UTCDateTime, str_enum
+from ..modelbase import Model, TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership
 
@@ -66,7 +65,7 @@ class ForumMemberStatus(StrEnum):
     REMOVED = "removed"
 
 
-class Forum(TimestampMixin, db.Model):
+class Forum(TimestampMixin, Model):
     """A standing group inside a partnership, such as a VCSE alliance or a thematic forum."""
 
     __tablename__ = "forums"
@@ -114,7 +113,7 @@ class Forum(TimestampMixin, db.Model):
         return f"<Forum {self.slug}>"
 
 
-class ForumConvenor(TimestampMixin, db.Model):
+class ForumConvenor(TimestampMixin, Model):
     """A person who runs a forum; co-chairs may come from different sectors."""
 
     __tablename__ = "forum_convenors"
@@ -138,7 +137,7 @@ class ForumConvenor(TimestampMixin, db.Model):
     )
 
 
-class ForumMember(TimestampMixin, db.Model):
+class ForumMember(TimestampMixin, Model):
     """A person's membership of a forum, from request (or invitation) to leaving."""
 
     __tablename__ = "forum_members"
@@ -174,7 +173,7 @@ class ForumMember(TimestampMixin, db.Model):
     )
 
 
-class ForumBan(TimestampMixin, db.Model):
+class ForumBan(TimestampMixin, Model):
     """A person a convenor has barred from rejoining the forum."""
 
     __tablename__ = "forum_bans"
@@ -192,7 +191,7 @@ class ForumBan(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("forum_id", "user_id"),)
 
 
-class ForumInvitation(TimestampMixin, db.Model):
+class ForumInvitation(TimestampMixin, Model):
     """An emailed invitation: the link works once and expires. Only a hash is stored."""
 
     __tablename__ = "forum_invitations"
@@ -220,7 +219,7 @@ class ForumInvitation(TimestampMixin, db.Model):
     __table_args__ = (Index("ix_forum_invitations_forum_id", "forum_id"),)
 
 
-class Thread(TimestampMixin, db.Model):
+class Thread(TimestampMixin, Model):
     """A discussion in a forum. Counters are kept up to date by the services so lists
     need no aggregate queries."""
 
@@ -245,7 +244,7 @@ class Thread(TimestampMixin, db.Model):
     )
 
 
-class Post(TimestampMixin, db.Model):
+class Post(TimestampMixin, Model):
     """A message in a thread (the first one opens it). Hidden posts keep their text for
     the author and convenors; everyone else sees that it was hidden."""
 
@@ -278,7 +277,7 @@ class Subscription(StrEnum):
     MUTED = "muted"
 
 
-class ThreadState(db.Model):
+class ThreadState(Model):
     """A person's relation to a thread: what they have read, and follow or mute."""
 
     __tablename__ = "forum_thread_states"

@@ -100,7 +100,7 @@ def member_counts(forum_ids: list[int]) -> dict[int, int]:
                ForumMember.status == ForumMemberStatus.ACTIVE)
         .group_by(ForumMember.forum_id)
     )
-    return dict(rows.all())  # not dict(rows): a Result has .keys(), so dict() misreads it
+    return dict(rows.tuples().all())  # not dict(rows): a Result has .keys(), so dict() misreads it
 
 
 def find_forum(partnership_slug: str, forum_slug: str, convenors: bool = True) -> Forum | None:
@@ -230,17 +230,11 @@ def my_decisions(user: User) -> list[ForumMember]:
 
 def my_memberships(user: User) -> list[ForumMember]:
     """The person's active and pending forum memberships, forums and partnerships loaded."""
-    return list(
-        db.session.scalars(
-            select(ForumMember)
-            .join(Forum, Forum.id == ForumMember.forum_id)
-            .where(ForumMember.user_id == user.id,
-                   ForumMember.status.in_([ForumMemberStatus.ACTIVE, ForumMemberStatus.PENDING]))
-            .order_by(func.lower(Forum.name))
-            .options(joinedload(ForumMember.forum).joinedload(Forum.partnership),
-                     joinedload(ForumMember.organisation))
-        )
-    )
+    return JOIN_REQUESTS.by_name(
+        ForumMember.user_id == user.id, ForumMember.forum,
+        joinedload(ForumMember.forum).joinedload(Forum.partnership),
+        joinedload(ForumMember.organisation),
+        statuses=[ForumMemberStatus.ACTIVE, ForumMemberStatus.PENDING])
 
 
 def convened_forums(user: User) -> list[Forum]:
@@ -303,6 +297,17 @@ def _clean(partnership: Partnership, details: ForumDetails,
                                   "working days", field="notice_days")
         values["notice_days"] = details.notice_days
     return values
+
+
+def checked_reason(reason: str, required: str, limit: int) -> str:
+    """A reason someone will read (for a removal, a hidden post), without surrounding
+    spaces; ``required`` is the message when there is none."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(required, field="reason")
+    if len(reason) > limit:
+        raise ValidationError(f"Reason must be {limit} characters or fewer", field="reason")
+    return reason
 
 
 def _users_by_email(emails: list[str], field_name: str) -> list[User]:
@@ -372,10 +377,7 @@ def _add_convenor(forum: Forum, user: User, organisation: Organisation | None = 
     forum.convenors.append(ForumConvenor(user_id=user.id, user=user,
                                          organisation_id=org.id if org else None,
                                          organisation=org))
-    membership = _membership(forum, user)
-    if membership is None:
-        membership = ForumMember(forum_id=forum.id, user_id=user.id)
-        db.session.add(membership)
+    membership = _own_membership(forum, user)
     if membership.status is not ForumMemberStatus.ACTIVE:
         membership.status = ForumMemberStatus.ACTIVE
         membership.organisation_id = org.id if org else membership.organisation_id
@@ -385,9 +387,10 @@ def _add_convenor(forum: Forum, user: User, organisation: Organisation | None = 
 def add_convenor(actor: User, forum: Forum, email: str) -> ForumConvenor:
     if not permissions.can_manage_forum(actor, forum):
         raise PermissionDenied("Only the forum's convenors can add convenors.")
-    [user] = _users_by_email([email], "email") or [None]
-    if user is None:
+    users = _users_by_email([email], "email")
+    if not users:
         raise ValidationError("Enter the email address of the new convenor", field="email")
+    user = users[0]
     if any(c.user_id == user.id for c in forum.convenors):
         raise ValidationError(f"{user.name} is already a convenor of this forum", field="email")
     if _banned(forum, user):
@@ -418,6 +421,15 @@ def _membership(forum: Forum, user: User) -> ForumMember | None:
     return db.session.scalar(
         select(ForumMember).where(ForumMember.forum_id == forum.id, ForumMember.user_id == user.id)
     )
+
+
+def _own_membership(forum: Forum, user: User) -> ForumMember:
+    """The person's membership row, added (in no state yet) if they have none."""
+    membership = _membership(forum, user)
+    if membership is None:
+        membership = ForumMember(forum_id=forum.id, user_id=user.id)
+        db.session.add(membership)
+    return membership
 
 
 def _banned(forum: Forum, user: User) -> bool:
@@ -530,11 +542,7 @@ def remove_member(actor: User, membership: ForumMember, reason: str, ban: bool =
         raise ValidationError("You cannot remove yourself. Leave the forum instead.")
     if any(c.user_id == membership.user_id for c in forum.convenors):
         raise ValidationError("Remove them as a convenor first.")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError("Enter a reason. The person will see it.", field="reason")
-    if len(reason) > REASON_MAX:
-        raise ValidationError(f"Reason must be {REASON_MAX} characters or fewer", field="reason")
+    reason = checked_reason(reason, "Enter a reason. The person will see it.", REASON_MAX)
     if membership.status not in (ForumMemberStatus.ACTIVE, ForumMemberStatus.PENDING) and not ban:
         raise Conflict("This person is no longer a member.")
     was_member = membership.status is ForumMemberStatus.ACTIVE
@@ -653,10 +661,7 @@ def accept_invitation(actor: User, token: str) -> ForumMember:
     organisation = invitation.organisation
     if organisation is not None and not permissions.is_organisation_admin(actor, organisation):
         organisation = None  # join as themselves; they cannot speak for the organisation
-    membership = _membership(forum, actor)
-    if membership is None:
-        membership = ForumMember(forum_id=forum.id, user_id=actor.id)
-        db.session.add(membership)
+    membership = _own_membership(forum, actor)
     if membership.status is not ForumMemberStatus.ACTIVE:
         membership.status = ForumMemberStatus.ACTIVE
         membership.organisation_id = organisation.id if organisation else None

@@ -15,10 +15,11 @@ Who gets what, applied to every route here:
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from .. import formflow, pagination, permissions
 from ..errors import Conflict
@@ -26,10 +27,10 @@ from ..extensions import db
 from ..formflow import Page
 from ..htmx import hx_redirect, wants_fragment
 from . import discussions, services
-from .models import Forum, Post, Subscription, Thread
+from .models import BODY_MAX, Forum, Post, Subscription, Thread
 from .routes import bp
 from .thread_forms import EditPostForm, HidePostForm, ReplyForm, ThreadForm
-from .view_helpers import button
+from .view_helpers import button, found
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess
@@ -60,9 +61,7 @@ SUBSCRIPTION_DONE = {
 
 def _forum(slug: str, forum_slug: str) -> tuple[Forum, ForumAccess]:
     """The forum and what the current user may do there; 404 if they may not read it."""
-    forum = services.find_forum(slug, forum_slug, convenors=False)
-    if forum is None:
-        abort(404)
+    forum = found(services.find_forum(slug, forum_slug, convenors=False))
     access = permissions.forum_access(current_user, forum)
     if not access.can_read:
         abort(404)  # members-only: never reveal that the forum has threads
@@ -71,17 +70,11 @@ def _forum(slug: str, forum_slug: str) -> tuple[Forum, ForumAccess]:
 
 def _thread(slug: str, forum_slug: str, thread_id: int) -> tuple[Forum, ForumAccess, Thread]:
     forum, access = _forum(slug, forum_slug)
-    thread = discussions.get_thread(forum, thread_id)
-    if thread is None:
-        abort(404)
-    return forum, access, thread
+    return forum, access, found(discussions.get_thread(forum, thread_id))
 
 
 def _post(thread: Thread, post_id: int) -> Post:
-    post = discussions.get_post(thread, post_id)
-    if post is None:
-        abort(404)
-    return post
+    return found(discussions.get_post(thread, post_id))
 
 
 def _sign_in(next_url: str) -> Response:
@@ -92,7 +85,7 @@ def _sign_in(next_url: str) -> Response:
 
 
 def _thread_url(forum: Forum, thread: Thread, page: int = 1, post: Post | None = None) -> str:
-    args = {"page": page} if page > 1 else {}
+    args: dict[str, Any] = {"page": page} if page > 1 else {}
     url = url_for("forums.thread", slug=forum.partnership.slug, forum_slug=forum.slug,
                   thread_id=thread.id, **args)
     return url + (f"#post-{post.id}" if post is not None else "")
@@ -143,7 +136,7 @@ def thread_new(slug: str, forum_slug: str) -> Page:
               "success")
         return _see_other(_thread_url(forum, done.value))
     return formflow.render("forums/thread_new.html", form, forum=forum, access=access,
-                           body_max=discussions.BODY_MAX)
+                           body_max=BODY_MAX)
 
 
 # --- Reading a thread -------------------------------------------------------------------
@@ -167,7 +160,7 @@ def _render_thread(forum: Forum, access: ForumAccess, thread: Thread, page: int,
         state=state, editable=editable, form=form, problem=problem,
         # Posts newer than the last one they read are marked "New" (not on a first visit).
         last_read=state.last_read_post_id or None if state is not None else None,
-        body_max=discussions.BODY_MAX,
+        body_max=BODY_MAX,
         pagination=pagination.govuk_pagination(
             "forums.thread", page, pages, "Pages of this discussion",
             slug=forum.partnership.slug, forum_slug=forum.slug, thread_id=thread.id,
@@ -198,7 +191,7 @@ def _reply_form_fragment(forum: Forum, thread: Thread, form: ReplyForm, page: in
     htmx 2 does not swap 4xx responses, so this answers 200 and says where to swap."""
     response = make_response(render_template(
         "forums/_reply_form.html", forum=forum, thread=thread, form=form, page=page,
-        notice=notice, show_summary=True, body_max=discussions.BODY_MAX,
+        notice=notice, show_summary=True, body_max=BODY_MAX,
     ))
     response.headers["HX-Retarget"] = "#reply-form"
     response.headers["HX-Reswap"] = "outerHTML"
@@ -254,7 +247,7 @@ def _replied(forum: Forum, access: ForumAccess, thread: Thread, post: Post, page
         "forums/_post_added.html", forum=forum, access=access, thread=thread, post=post,
         editable={post.id} if permissions.can_edit_post(current_user, post) else set(),
         last_read=None, form=ReplyForm(formdata=None), page=page,
-        body_max=discussions.BODY_MAX,
+        body_max=BODY_MAX,
     ))
     return _vary(response)
 
@@ -282,7 +275,7 @@ def post_edit(slug: str, forum_slug: str, thread_id: int, post_id: int) -> Page:
         return _see_other(done.value)
     return formflow.render(
         "forums/post_edit.html", form, forum=forum, access=access, thread=thread,
-        post=post, body_max=discussions.BODY_MAX,
+        post=post, body_max=BODY_MAX,
         back_url=_post_url(forum, thread, post),
         editable_until=post.created_at + timedelta(
             minutes=permissions.POST_EDIT_WINDOW_MINUTES),

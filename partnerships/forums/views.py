@@ -33,7 +33,7 @@ from . import discussions, services
 from .forms import ConvenorForm, DeclineForm, ForumForm, InviteForm, JoinForm, RemoveForm
 from .models import Forum, ForumMember, ForumMemberStatus, MembershipPolicy
 from .routes import bp
-from .view_helpers import button
+from .view_helpers import button, found
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess
@@ -60,17 +60,12 @@ def _to_forum(forum: Forum) -> Response:
 
 
 def _partnership(slug: str) -> Partnership:
-    partnership = partnership_services.get_by_slug(slug)
-    if partnership is None:
-        abort(404)
-    return partnership
+    return found(partnership_services.get_by_slug(slug))
 
 
 def _forum(slug: str, forum_slug: str, convenors: bool = True) -> tuple[Forum, ForumAccess]:
     """The forum (404 if unknown) and what the current person may do in it."""
-    forum = services.find_forum(slug, forum_slug, convenors=convenors)
-    if forum is None:
-        abort(404)
+    forum = found(services.find_forum(slug, forum_slug, convenors=convenors))
     return forum, permissions.forum_access(current_user, forum)
 
 
@@ -249,7 +244,8 @@ def withdraw(slug: str, forum_slug: str) -> Response:
 def leave(slug: str, forum_slug: str) -> Page:
     forum, access = _forum(slug, forum_slug)
     _button_pressed()
-    if not (outcome := formflow.apply(lambda: services.leave(current_user, forum))):
+    outcome = formflow.apply(lambda: services.leave(current_user, forum))
+    if isinstance(outcome, formflow.Refused):
         return _render_show(forum, access, problem=outcome.message, status=422)
     ended = outcome.value
     flash(f"You have left {forum.name}." + (
@@ -297,9 +293,7 @@ def members(slug: str, forum_slug: str) -> str:
           methods=["GET", "POST"])
 def remove_member(slug: str, forum_slug: str, member_id: int) -> Page:
     forum, _access = _managed(slug, forum_slug)
-    membership = services.get_membership(forum, member_id)
-    if membership is None:
-        abort(404)
+    membership = found(services.get_membership(forum, member_id))
     form = RemoveForm()
     if request.method == "GET" and request.args.get("ban"):
         form.ban.data = True
@@ -323,9 +317,7 @@ def bans(slug: str, forum_slug: str) -> str:
 @bp.post("/partnerships/<slug>/forums/<forum_slug>/bans/<int:ban_id>/lift")
 def lift_ban(slug: str, forum_slug: str, ban_id: int) -> Response:
     forum, _access = _managed(slug, forum_slug)
-    ban = services.get_ban(forum, ban_id)
-    if ban is None:
-        abort(404)
+    ban = found(services.get_ban(forum, ban_id))
     _button_pressed()
     name = ban.user.display_name
     button(lambda: services.lift_ban(current_user, ban))
@@ -340,10 +332,7 @@ def lift_ban(slug: str, forum_slug: str, ban_id: int) -> Response:
 def _request(forum: Forum, member_id: int) -> ForumMember:
     """A membership of this forum (404 otherwise); deciding one that is no longer waiting
     is the service's Conflict (409)."""
-    membership = services.get_membership(forum, member_id)
-    if membership is None:
-        abort(404)
-    return membership
+    return found(services.get_membership(forum, member_id))
 
 
 @bp.get("/partnerships/<slug>/forums/<forum_slug>/requests")
@@ -386,7 +375,7 @@ def decline(slug: str, forum_slug: str, member_id: int) -> Page:
                        "another convenor.")
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide(current_user, membership, approve=False,
-                                                   reason=form.reason.data or "")):
+                                                   reason=form["reason"].data or "")):
         flash(f"You have declined {membership.user.display_name}'s request. We have "
               "emailed them your reason.", "success")
         return see_other("forums.requests", slug=slug, forum_slug=forum.slug)
@@ -417,9 +406,7 @@ def invitations(slug: str, forum_slug: str) -> Page:
 @bp.post("/partnerships/<slug>/forums/<forum_slug>/invitations/<int:invitation_id>/withdraw")
 def withdraw_invitation(slug: str, forum_slug: str, invitation_id: int) -> Response:
     forum, _access = _managed(slug, forum_slug)
-    invitation = services.get_invitation(forum, invitation_id)
-    if invitation is None:
-        abort(404)
+    invitation = found(services.get_invitation(forum, invitation_id))
     _button_pressed()
     button(lambda: services.revoke_invitation(current_user, invitation))
     flash(f"The invitation to {invitation.email} has been withdrawn. The link no longer "
@@ -489,13 +476,11 @@ def convenors(slug: str, forum_slug: str) -> Page:
 @bp.post("/partnerships/<slug>/forums/<forum_slug>/convenors/<int:convenor_id>/remove")
 def remove_convenor(slug: str, forum_slug: str, convenor_id: int) -> Page:
     forum, _access = _managed(slug, forum_slug)
-    convenor = next((c for c in forum.convenors if c.id == convenor_id), None)
-    if convenor is None:
-        abort(404)
+    convenor = found(next((c for c in forum.convenors if c.id == convenor_id), None))
     _button_pressed()
     name = convenor.user.display_name
-    if not (outcome := formflow.apply(lambda: services.remove_convenor(current_user,
-                                                                        convenor))):
+    outcome = formflow.apply(lambda: services.remove_convenor(current_user, convenor))
+    if isinstance(outcome, formflow.Refused):
         return _render_convenors(forum, ConvenorForm(formdata=None), problem=outcome.message,
                                  status=422)
     flash(f"{name} is no longer a convenor of {forum.name}. They are still a member.",

@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from sqlalchemy.sql.base import ExecutableOption
 
 from ..accounts.models import User
@@ -94,6 +94,20 @@ class JoinRequests(Generic[L]):
             .where(self.parent == parent_id, model.status == self.pending)
             .order_by(model.requested_at, model.id)
             .options(*options)
+        ))
+
+    def by_name(self, condition: Any, named: Any, *options: ExecutableOption,
+                statuses: Iterable[StrEnum] | None = None) -> list[L]:
+        """Links that meet ``condition`` (active ones, or those in ``statuses``) in order
+        of the name of what the ``named`` relationship leads to (the organisation, the
+        partnership, the forum), which is loaded in the same query, with ``options``."""
+        model: Any = self.model
+        state = (model.status == self.active if statuses is None
+                 else model.status.in_(list(statuses)))
+        return list(db.session.scalars(
+            select(model).join(named).where(condition, state)
+            .order_by(func.lower(named.property.mapper.class_.name))
+            .options(joinedload(named), *options)
         ))
 
     def waiting_counts(self, parent_ids: Iterable[int] | None = None) -> dict[int, int]:

@@ -1,9 +1,13 @@
-"""The join-request flow's one form: declining with a reason (approving is a
-``ButtonForm``)."""
+"""Form pieces of the join-request flow: declining with a reason (approving is a
+``ButtonForm``), and the optional text a request or an invitation carries."""
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount
+from typing import Any
+
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovTextInput
+from wtforms import StringField, TextAreaField
+from wtforms.fields.core import UnboundField
 
 from ..forms import BaseForm, MaxLength, reason_form
 
@@ -15,10 +19,24 @@ def decline_form(*, label: str, description: str, button: str, limit: int,
     gives the reason box a GOV.UK character count (forums and organisations), and
     ``what`` names the reason in the length message ("Reason must be ...")."""
     form = reason_form(label=label, description=description, button=button, limit=limit,
-                       required=required, name="DeclineForm")
-    field = form.reason  # the unbound field, made for this form class alone
-    field.kwargs["validators"] = [MaxLength(limit, what) if isinstance(check, MaxLength)
-                                  else check for check in field.kwargs["validators"]]
+                       required=required, what=what, name="DeclineForm")
     if counted:
+        # reason_form gives a plain text area; swap the widget on the unbound field,
+        # which was made for this form class alone.
+        field: UnboundField[Any] = form.__dict__["reason"]
         field.kwargs["widget"] = GovCharacterCount()
     return form
+
+
+def optional_text(label: str, description: str, limit: int, what: str) -> StringField:
+    """An optional one-line text box (a job title, a website, a theme) of at most
+    ``limit`` characters; ``what`` names it in the length message."""
+    return StringField(label, description=description, widget=GovTextInput(),
+                       validators=[MaxLength(limit, what)])
+
+
+def optional_message(label: str, description: str, limit: int, what: str) -> TextAreaField:
+    """An optional text area with a character count (a message with a request or an
+    invitation, an introduction, a description) of at most ``limit`` characters."""
+    return TextAreaField(label, description=description, widget=GovCharacterCount(),
+                         validators=[MaxLength(limit, what)])

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
     GovSelect,
     GovTextInput,
 )
@@ -22,13 +21,12 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
-from ..membership.forms import decline_form
+from ..membership.forms import decline_form, optional_message, optional_text
 from .domains import DomainError, parse_domains
 from .models import (
     DECLINE_REASON_MAX,
@@ -51,20 +49,23 @@ from .numbers import (
 )
 from .services import OrganisationDetails
 
-TYPE_CHOICES = [SelectChoice(t.value, t.label) for t in OrgType]
-INCOME_CHOICES = [SelectChoice(b.value, b.label) for b in IncomeBand]
-SECTOR_CHOICES = [SelectChoice("", "Any sector"), *(SelectChoice(s.value, s.label) for s in Sector)]
+TYPE_CHOICES = OrgType.choices()
+INCOME_CHOICES = IncomeBand.choices()
+SECTOR_CHOICES = [SelectChoice("", "Any sector"), *Sector.choices()]
 TYPE_FILTER_CHOICES = [SelectChoice("", "Any type"), *TYPE_CHOICES]
 
 
-def _format_check(normalise: Callable[[str], str | None], message: str) -> Callable[..., None]:
-    """Check a number's format in the form too, so every problem shows at once."""
+def _number_field(name: str, description: str, normalise: Callable[[str], str | None],
+                  format_help: str) -> StringField:
+    """An optional registration number ("Charity number"), its format checked in the form
+    too, so every problem shows at once (``format_help`` is the message)."""
 
     def check(_form: BaseForm, field: Field) -> None:
         if field.data and normalise(field.data) is None:
-            raise WTFValidationError(message)
+            raise WTFValidationError(format_help)
 
-    return check
+    return StringField(f"{name} (optional)", description=description, widget=GovTextInput(),
+                       validators=[MaxLength(20, name), check])
 
 
 class OrganisationForm(BaseForm):
@@ -99,38 +100,23 @@ class OrganisationForm(BaseForm):
         validators=[InputRequired("Select how much money it receives in a year, or "
                                   "'Prefer not to say'")],
     )
-    charity_number = StringField(
-        "Charity number (optional)",
-        description=(
-            "Only if you are a registered charity. For example, 1123456 (England and Wales), "
-            "SC012345 (Scotland) or NIC100002 (Northern Ireland)."
-        ),
-        widget=GovTextInput(),
-        validators=[MaxLength(20, "Charity number"),
-                    _format_check(normalise_charity_number, CHARITY_FORMAT_HELP)],
+    charity_number = _number_field(
+        "Charity number",
+        "Only if you are a registered charity. For example, 1123456 (England and Wales), "
+        "SC012345 (Scotland) or NIC100002 (Northern Ireland).",
+        normalise_charity_number, CHARITY_FORMAT_HELP,
     )
-    company_number = StringField(
-        "Company number (optional)",
-        description=(
-            "Only if you are registered with Companies House. 8 characters, for example "
-            "01234567 or SC123456."
-        ),
-        widget=GovTextInput(),
-        validators=[MaxLength(20, "Company number"),
-                    _format_check(normalise_company_number, COMPANY_FORMAT_HELP)],
+    company_number = _number_field(
+        "Company number",
+        "Only if you are registered with Companies House. 8 characters, for example "
+        "01234567 or SC123456.",
+        normalise_company_number, COMPANY_FORMAT_HELP,
     )
-    website = StringField(
-        "Website (optional)",
-        description="For example, www.eastsidefoodbank.org.uk",
-        widget=GovTextInput(),
-        validators=[MaxLength(WEBSITE_MAX, "Website address")],
-    )
-    description = TextAreaField(
-        "Short description (optional)",
-        description="What you do and where. Everyone can see this.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(DESCRIPTION_MAX, "Description")],
-    )
+    website = optional_text("Website (optional)", "For example, www.eastsidefoodbank.org.uk",
+                            WEBSITE_MAX, "Website address")
+    description = optional_message("Short description (optional)",
+                                   "What you do and where. Everyone can see this.",
+                                   DESCRIPTION_MAX, "Description")
     submit = submit("Save")
 
     def details(self) -> OrganisationDetails:
@@ -149,18 +135,12 @@ class OrganisationForm(BaseForm):
 class JoinForm(BaseForm):
     """Ask to join an organisation as a colleague."""
 
-    job_title = StringField(
-        "Your job title or role (optional)",
-        description="For example, Volunteer coordinator or Trustee",
-        widget=GovTextInput(),
-        validators=[MaxLength(JOB_TITLE_MAX, "Job title")],
-    )
-    message = TextAreaField(
-        "Message to the organisation's admins (optional)",
-        description="Say who you are, so they know it is you.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(MESSAGE_MAX, "Your message")],
-    )
+    job_title = optional_text("Your job title or role (optional)",
+                              "For example, Volunteer coordinator or Trustee",
+                              JOB_TITLE_MAX, "Job title")
+    message = optional_message("Message to the organisation's admins (optional)",
+                               "Say who you are, so they know it is you.",
+                               MESSAGE_MAX, "Your message")
     submit = submit("Ask to join")
 
 

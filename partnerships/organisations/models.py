@@ -19,8 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..enums import LabelledEnum
-from ..extensions import db
-from ..modelbase import TimestampMixin, UTCDateTime, str_enum
+from ..modelbase import Model, TimestampMixin, UTCDateTime, str_enum
 from .domains import usable_as_work_domain, website_domain
 
 
@@ -103,9 +102,13 @@ WEBSITE_MAX = 300
 DESCRIPTION_MAX = 1000
 # The organisation's email domains, space-separated (see ``domains.parse_domains``).
 EMAIL_DOMAINS_MAX = 600
+# A request to join (``OrganisationMember``), and the reason it was declined.
+JOB_TITLE_MAX = 120
+MESSAGE_MAX = 500
+DECLINE_REASON_MAX = 1000
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(TimestampMixin, Model):
     """A member body. Anyone signed in may create one; its admins manage it."""
 
     __tablename__ = "organisations"
@@ -189,13 +192,7 @@ class RequestStatus(StrEnum):
     LEFT = "left"
 
 
-# Length limits of a request to join (and of the reason it was declined).
-JOB_TITLE_MAX = 120
-MESSAGE_MAX = 500
-DECLINE_REASON_MAX = 1000
-
-
-class OrganisationMember(TimestampMixin, db.Model):
+class OrganisationMember(TimestampMixin, Model):
     """A person's link to an organisation: asked to join, a member, or an admin."""
 
     __tablename__ = "organisation_members"

@@ -8,7 +8,6 @@ least one admin while it has members.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from flask import url_for
 from sqlalchemy import case, func, or_, select
@@ -45,9 +44,6 @@ from .numbers import (
     normalise_charity_number,
     normalise_company_number,
 )
-
-if TYPE_CHECKING:
-    from ..partnership.models import PartnershipMember
 
 PAGE_SIZE = 25
 
@@ -380,19 +376,3 @@ def memberships_of(user: User) -> list[OrganisationMember]:
 def get_member_link(org: Organisation, member_id: int) -> OrganisationMember | None:
     """One person's link to this organisation (None if it belongs to another one)."""
     return JOIN_REQUESTS.one(org.id, member_id, joinedload(OrganisationMember.user))
-
-
-def active_partnerships(org: Organisation) -> list[PartnershipMember]:
-    """The partnerships this organisation is an active member of, by name, in one query."""
-    from ..partnership.models import Partnership, PartnershipMember
-
-    return list(
-        db.session.scalars(
-            select(PartnershipMember)
-            .join(Partnership, Partnership.id == PartnershipMember.partnership_id)
-            .where(PartnershipMember.organisation_id == org.id,
-                   PartnershipMember.status == RequestStatus.ACTIVE)
-            .order_by(func.lower(Partnership.name))
-            .options(joinedload(PartnershipMember.partnership))
-        )
-    )

@@ -8,6 +8,7 @@ a POST to its own URL and answers 303, so each works without JavaScript.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, render_template, request
@@ -26,10 +27,14 @@ from .models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from .routes import bp
 
 
-def _load(key: str) -> Organisation:
+def _load(key: str, may: Callable[[Any, Organisation], bool] | None = None) -> Organisation:
+    """The organisation (404 if unknown); 403 if ``may`` (a ``permissions`` check) says
+    the current user may not do what the page does."""
     org = services.get_by_id_or_slug(key)
     if org is None:
         abort(404)
+    if may is not None and not may(current_user, org):
+        abort(403)
     return org
 
 
@@ -84,9 +89,7 @@ def new() -> Page:
 @bp.route("/<key>/edit", methods=["GET", "POST"])
 @login_required
 def edit(key: str) -> Page:
-    org = _load(key)
-    if not permissions.can_edit_organisation(current_user, org):
-        abort(403)
+    org = _load(key, permissions.can_edit_organisation)
     form = OrganisationForm(obj=org)
     if formflow.save(form, lambda: services.update_organisation(current_user, org,
                                                                 form.details())):
@@ -100,9 +103,7 @@ def edit(key: str) -> Page:
 def email_domains(key: str) -> Page:
     """The organisation's email domains, and whether its staff's line managers must be
     on them (so nobody approves their own secondment from a private address)."""
-    org = _load(key)
-    if not permissions.can_set_organisation_email_domains(current_user, org):
-        abort(403)
+    org = _load(key, permissions.can_set_organisation_email_domains)
     form = EmailDomainsForm()
     if not form.is_submitted():
         form.fill(org)
@@ -127,7 +128,7 @@ def _render_show(org: Organisation, problem: str | None = None, status: int = 20
     return render_template(
         "organisations/show.html",
         organisation=org,
-        partnerships=services.active_partnerships(org),
+        partnerships=partnership_services.active_partnerships(org),
         link=link,
         members=services.active_members(org) if can_see_members else None,
         can_edit=permissions.can_edit_organisation(current_user, org),
@@ -149,7 +150,8 @@ def leave(key: str) -> Page:
     link = permissions.organisation_membership(current_user, org)
     if link is None or link.status is not RequestStatus.ACTIVE:
         abort(403)
-    if not (outcome := formflow.apply(lambda: services.remove_member(current_user, link))):
+    outcome = formflow.apply(lambda: services.remove_member(current_user, link))
+    if isinstance(outcome, formflow.Refused):
         return _render_show(org, problem=outcome.message, status=422)
     flash(f"You have left {org.name}.", "success")
     return see_other("organisations.mine")
@@ -204,43 +206,51 @@ def _render_members(org: Organisation, problem: str | None = None, status: int =
 @bp.get("/<key>/members")
 @login_required
 def members(key: str) -> Page:
-    org = _load(key)
-    if not permissions.can_see_organisation_members(current_user, org):
-        abort(403)
+    org = _load(key, permissions.can_see_organisation_members)
     return _render_members(org)
 
 
 def _managed_link(key: str, member_id: int) -> tuple[Organisation, OrganisationMember]:
     """The organisation and one of its member links, if this user may manage members."""
-    org = _load(key)
-    if not permissions.can_manage_organisation_members(current_user, org):
-        abort(403)
+    org = _load(key, permissions.can_manage_organisation_members)
     link = services.get_member_link(org, member_id)
     if link is None:
         abort(404)
     return org, link
 
 
-def _member_action(
-    key: str, member_id: int, act: Callable[[OrganisationMember], None], done: str
-) -> Page:
+def _member_action(key: str, member_id: int, *, act: Callable[[OrganisationMember], None],
+                   done: str) -> Page:
     """Run one admin action from the members page, then go back to it (303)."""
     org, link = _managed_link(key, member_id)
     name = link.user.display_name
-    if not (outcome := formflow.apply(lambda: act(link))):
+    outcome = formflow.apply(lambda: act(link))
+    if isinstance(outcome, formflow.Refused):
         return _render_members(org, problem=outcome.message, status=422)
     flash(done.format(name=name, org=org.name), "success")
     return see_other("organisations.members", key=org.slug)
 
 
-@bp.post("/<key>/members/<int:member_id>/approve")
-@login_required
-def approve(key: str, member_id: int) -> Page:
-    return _member_action(
-        key, member_id,
-        lambda link: services.decide_join_request(current_user, link, approve=True),
-        "{name} is now a member of {org}. We have emailed them.",
-    )
+# The members page's buttons, each a POST to its own URL: the end of the URL and the
+# endpoint, what the service does to the person's link, and what the admin is told.
+MEMBER_ACTIONS: list[tuple[str, str, Callable[[OrganisationMember], None], str]] = [
+    ("approve", "approve",
+     lambda link: services.decide_join_request(current_user, link, approve=True),
+     "{name} is now a member of {org}. We have emailed them."),
+    ("make-admin", "make_admin",
+     lambda link: services.set_role(current_user, link, MemberRole.ADMIN),
+     "{name} is now an admin of {org}."),
+    ("remove-admin", "remove_admin",
+     lambda link: services.set_role(current_user, link, MemberRole.MEMBER),
+     "{name} is no longer an admin of {org}."),
+    ("remove", "remove",
+     lambda link: services.remove_member(current_user, link),
+     "{name} has been removed from {org}."),
+]
+for _path, _endpoint, _act, _done in MEMBER_ACTIONS:
+    bp.add_url_rule(f"/<key>/members/<int:member_id>/{_path}", _endpoint,
+                    login_required(partial(_member_action, act=_act, done=_done)),
+                    methods=["POST"])
 
 
 @bp.route("/<key>/members/<int:member_id>/decline", methods=["GET", "POST"])
@@ -251,41 +261,11 @@ def decline(key: str, member_id: int) -> Page:
         raise Conflict("This request has already been decided, perhaps by another admin.")
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide_join_request(
-            current_user, link, approve=False, reason=form.reason.data or "")):
+            current_user, link, approve=False, reason=form["reason"].data or "")):
         flash(f"You declined {link.user.display_name}'s request. We have emailed them "
               "your reason.", "success")
         return see_other("organisations.members", key=org.slug)
     return formflow.render("organisations/decline.html", form, organisation=org, link=link)
-
-
-@bp.post("/<key>/members/<int:member_id>/make-admin")
-@login_required
-def make_admin(key: str, member_id: int) -> Page:
-    return _member_action(
-        key, member_id,
-        lambda link: services.set_role(current_user, link, MemberRole.ADMIN),
-        "{name} is now an admin of {org}.",
-    )
-
-
-@bp.post("/<key>/members/<int:member_id>/remove-admin")
-@login_required
-def remove_admin(key: str, member_id: int) -> Page:
-    return _member_action(
-        key, member_id,
-        lambda link: services.set_role(current_user, link, MemberRole.MEMBER),
-        "{name} is no longer an admin of {org}.",
-    )
-
-
-@bp.post("/<key>/members/<int:member_id>/remove")
-@login_required
-def remove(key: str, member_id: int) -> Page:
-    return _member_action(
-        key, member_id,
-        lambda link: services.remove_member(current_user, link),
-        "{name} has been removed from {org}.",
-    )
 
 
 # --- The signed-in user's own organisations -----------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
     GovTextArea,
     GovTextInput,
 )
@@ -22,7 +21,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkboxes, MaxLength, Radios, submit
 from ..forms import ButtonForm as ButtonForm  # admin/views.py still imports it from here
-from ..membership.forms import decline_form
+from ..membership.forms import decline_form, optional_message
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
 from .models import (
@@ -84,7 +83,7 @@ class PartnershipForm(BaseForm):
     principles = SelectMultipleField(
         "Civil Society Covenant principles it commits to",
         description="Select all that apply.",
-        choices=[SelectChoice(principle.value, principle.label) for principle in Principle],
+        choices=Principle.choices(),
         widget=Checkboxes(),
         invalid_choice_message="Select principles from the list",
     )
@@ -128,12 +127,10 @@ class JoinForm(BaseForm):
         choices=[],
         invalid_choice_message="Select the organisation that wants to join",
     )
-    message = TextAreaField(
+    message = optional_message(
         "Message to the partnership officers (optional)",
-        description="For example, what your organisation does and why it wants to take part.",
-        widget=GovCharacterCount(),
-        validators=[MaxLength(MESSAGE_MAX, "Your message")],
-    )
+        "For example, what your organisation does and why it wants to take part.",
+        MESSAGE_MAX, "Your message")
     submit = submit("Ask to join")
 
     def set_organisations(self, organisations: list[Organisation]) -> None:

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..enums import LabelledEnum
-from ..extensions import db
-from ..modelbase import TimestampMixin, UTCDateTime, str_enum
+from ..modelbase import Model, TimestampMixin, UTCDateTime, str_enum
 from ..organisations.models import Organisation, RequestStatus
 
 
@@ -41,7 +40,7 @@ DESCRIPTION_MAX = 20000
 CONTACT_EMAIL_MAX = 254
 
 
-class Partnership(TimestampMixin, db.Model):
+class Partnership(TimestampMixin, Model):
     """A place-based partnership, e.g. a borough or an integrated care system footprint."""
 
     __tablename__ = "partnerships"
@@ -73,7 +72,7 @@ class Partnership(TimestampMixin, db.Model):
         return f"<Partnership {self.slug}>"
 
 
-class PartnershipPrinciple(db.Model):
+class PartnershipPrinciple(Model):
     """One Covenant principle that a partnership commits to."""
 
     __tablename__ = "partnership_principles"
@@ -87,7 +86,7 @@ class PartnershipPrinciple(db.Model):
 ROLE_TITLE_MAX = 120
 
 
-class PartnershipOfficer(TimestampMixin, db.Model):
+class PartnershipOfficer(TimestampMixin, Model):
     """A person appointed by the site administrator to run a partnership."""
 
     __tablename__ = "partnership_officers"
@@ -118,7 +117,7 @@ class PartnershipOfficer(TimestampMixin, db.Model):
 MESSAGE_MAX = REASON_MAX = 1000
 
 
-class PartnershipMember(TimestampMixin, db.Model):
+class PartnershipMember(TimestampMixin, Model):
     """An organisation's membership of a partnership, from request to decision."""
 
     __tablename__ = "partnership_members"

@@ -131,16 +131,15 @@ def get_by_slug(slug: str) -> Partnership | None:
 
 
 def active_members(partnership: Partnership) -> list[PartnershipMember]:
-    return list(
-        db.session.scalars(
-            select(PartnershipMember)
-            .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
-            .where(PartnershipMember.partnership_id == partnership.id,
-                   PartnershipMember.status == RequestStatus.ACTIVE)
-            .order_by(func.lower(Organisation.name))
-            .options(joinedload(PartnershipMember.organisation))
-        )
-    )
+    """The partnership's member organisations, by name, in one query."""
+    return JOIN_REQUESTS.by_name(PartnershipMember.partnership_id == partnership.id,
+                                 PartnershipMember.organisation)
+
+
+def active_partnerships(organisation: Organisation) -> list[PartnershipMember]:
+    """The partnerships this organisation is an active member of, by name, in one query."""
+    return JOIN_REQUESTS.by_name(PartnershipMember.organisation_id == organisation.id,
+                                 PartnershipMember.partnership)
 
 
 def members_by_sector(members: Iterable[PartnershipMember]) -> list[SectorGroup]:

@@ -5,6 +5,9 @@ flash -> redirect (303).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, render_template
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -20,17 +23,16 @@ from .models import Partnership, PartnershipMember
 from .routes import bp
 
 
-def _load(slug: str) -> Partnership:
+def _load(slug: str, may: Callable[[Any, Partnership], bool] | None = None) -> Partnership:
+    """The partnership (404 if unknown); 403 if ``may`` (a ``permissions`` check, such as
+    ``can_manage_partnership``: its officers and site administrators) says the current
+    user may not do what the page does."""
     partnership = services.get_by_slug(slug)
     if partnership is None:
         abort(404)
-    return partnership
-
-
-def _require_manager(partnership: Partnership) -> None:
-    """Officers of this partnership and site administrators only (403 for anyone else)."""
-    if not permissions.can_manage_partnership(current_user, partnership):
+    if may is not None and not may(current_user, partnership):
         abort(403)
+    return partnership
 
 
 def _load_request(partnership: Partnership, member_id: int) -> PartnershipMember:
@@ -110,9 +112,7 @@ def join(slug: str) -> Page:
 @bp.get("/<slug>/requests")
 @login_required
 def requests(slug: str) -> str:
-    partnership = _load(slug)
-    if not permissions.can_see_partnership_requests(current_user, partnership):
-        abort(403)
+    partnership = _load(slug, permissions.can_see_partnership_requests)
     return render_template(
         "partnership/requests.html",
         partnership=partnership,
@@ -126,13 +126,13 @@ def requests(slug: str) -> str:
 @bp.post("/<slug>/requests/<int:member_id>/approve")
 @login_required
 def approve(slug: str, member_id: int) -> Response:
-    partnership = _load(slug)
-    _require_manager(partnership)
+    partnership = _load(slug, permissions.can_manage_partnership)
     member = _load_request(partnership, member_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if not (outcome := formflow.apply(
-            lambda: services.decide_membership(current_user, member, approve=True))):
+    outcome = formflow.apply(lambda: services.decide_membership(current_user, member,
+                                                               approve=True))
+    if isinstance(outcome, formflow.Refused):
         abort(422, outcome.message)
     flash(
         f"{member.organisation.name} is now a member of {partnership.name}. We have emailed "
@@ -145,12 +145,11 @@ def approve(slug: str, member_id: int) -> Response:
 @bp.route("/<slug>/requests/<int:member_id>/decline", methods=["GET", "POST"])
 @login_required
 def decline(slug: str, member_id: int) -> Page:
-    partnership = _load(slug)
-    _require_manager(partnership)
+    partnership = _load(slug, permissions.can_manage_partnership)
     member = _load_request(partnership, member_id)
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide_membership(
-            current_user, member, approve=False, reason=form.reason.data or "")):
+            current_user, member, approve=False, reason=form["reason"].data or "")):
         flash(
             f"You have declined {member.organisation.name}'s request. We have emailed its "
             "admins with your reason.",
@@ -164,8 +163,7 @@ def decline(slug: str, member_id: int) -> Page:
 @bp.route("/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug: str) -> Page:
-    partnership = _load(slug)
-    _require_manager(partnership)
+    partnership = _load(slug, permissions.can_manage_partnership)
     can_change_slug = permissions.is_site_admin(current_user)
     form = PartnershipForm(obj=partnership)
     form.submit.label.text = "Save changes"
