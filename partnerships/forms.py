@@ -176,19 +176,21 @@ class ReasonForm(BaseForm):
 
 def reason_form(*, label: str, description: str, button: str, limit: int,
                 required: str | None = None, what: str = "The reason",
-                button_name: str = "submit", name: str = "ReasonForm") -> type[ReasonForm]:
+                button_name: str = "submit", widget: Any = None,
+                name: str = "ReasonForm") -> type[ReasonForm]:
     """A form with one reason box and a button, for declining, cancelling or removing
     with a reason. Each use states only its words, its limit (the column's, from the
     model) and whether the form itself requires a reason (``required`` is the message)
     or leaves that to the service; ``what`` names the box in the length message.
     ``button_name`` renames the button where the form shares a page with another whose
-    button is ``submit`` (two fields must not share an id)."""
+    button is ``submit`` (two fields must not share an id); ``widget`` replaces the plain
+    GOV.UK text area (for example with a character count)."""
     validators: list[Any] = [MaxLength(limit, what)]
     if required is not None:
         validators.insert(0, InputRequired(required))
     fields: dict[str, Any] = {
-        "reason": TextAreaField(label, description=description, widget=GovTextArea(),
-                                validators=validators),
+        "reason": TextAreaField(label, description=description,
+                                widget=widget or GovTextArea(), validators=validators),
         button_name: submit(button),
     }
     if button_name != "submit":

@@ -375,7 +375,7 @@ def decline(slug: str, forum_slug: str, member_id: int) -> Page:
                        "another convenor.")
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide(current_user, membership, approve=False,
-                                                   reason=form["reason"].data or "")):
+                                                   reason=form.reason.data or "")):
         flash(f"You have declined {membership.user.display_name}'s request. We have "
               "emailed them your reason.", "success")
         return see_other("forums.requests", slug=slug, forum_slug=forum.slug)

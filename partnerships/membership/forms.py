@@ -3,29 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovTextInput
 from wtforms import StringField, TextAreaField
-from wtforms.fields.core import UnboundField
 
-from ..forms import BaseForm, MaxLength, reason_form
+from ..forms import MaxLength, ReasonForm, reason_form
 
 
 def decline_form(*, label: str, description: str, button: str, limit: int,
                  required: str | None = None, what: str = "The reason",
-                 counted: bool = False) -> type[BaseForm]:
+                 counted: bool = False) -> type[ReasonForm]:
     """``reason_form`` for a decline page, as each domain has always shown it: ``counted``
     gives the reason box a GOV.UK character count (forums and organisations), and
     ``what`` names the reason in the length message ("Reason must be ...")."""
-    form = reason_form(label=label, description=description, button=button, limit=limit,
-                       required=required, what=what, name="DeclineForm")
-    if counted:
-        # reason_form gives a plain text area; swap the widget on the unbound field,
-        # which was made for this form class alone.
-        field: UnboundField[Any] = form.__dict__["reason"]
-        field.kwargs["widget"] = GovCharacterCount()
-    return form
+    return reason_form(label=label, description=description, button=button, limit=limit,
+                       required=required, what=what, name="DeclineForm",
+                       widget=GovCharacterCount() if counted else None)
 
 
 def optional_text(label: str, description: str, limit: int, what: str) -> StringField:

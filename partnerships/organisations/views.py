@@ -261,7 +261,7 @@ def decline(key: str, member_id: int) -> Page:
         raise Conflict("This request has already been decided, perhaps by another admin.")
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide_join_request(
-            current_user, link, approve=False, reason=form["reason"].data or "")):
+            current_user, link, approve=False, reason=form.reason.data or "")):
         flash(f"You declined {link.user.display_name}'s request. We have emailed them "
               "your reason.", "success")
         return see_other("organisations.members", key=org.slug)

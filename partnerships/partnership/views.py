@@ -149,7 +149,7 @@ def decline(slug: str, member_id: int) -> Page:
     member = _load_request(partnership, member_id)
     form = DeclineForm()
     if formflow.save(form, lambda: services.decide_membership(
-            current_user, member, approve=False, reason=form["reason"].data or "")):
+            current_user, member, approve=False, reason=form.reason.data or "")):
         flash(
             f"You have declined {member.organisation.name}'s request. We have emailed its "
             "admins with your reason.",
