@@ -5,7 +5,7 @@ tests, the concurrency tests, the benchmarks and the demo seed.
 Each builder calls the services people use, as an acting user (``by=``, defaulting to
 someone who may do it), so test data and the demo obey the same rules as the site: a
 builder cannot make a state the site could not. To record the past, wrap a call in
-``with clock.at(moment):`` and the services stamp that moment themselves.
+``with clock.at`` (a moment) and the services stamp that moment themselves.
 
 Why our own small module and not factory_boy: a service needs an actor, a database
 session and (for the links in its emails) a request context, and it returns what it

@@ -1,6 +1,6 @@
 """Meetings, agendas, papers and registrations, through the meetings services
 (``scheduling``, ``agenda``, ``registrations``, ``records``). A meeting held in the
-past is scheduled, registered for and recorded inside ``clock.at(...)`` at each
+past is scheduled, registered for and recorded inside ``clock.at`` at each
 moment, so no builder here writes a meeting's history itself."""
 
 from __future__ import annotations
