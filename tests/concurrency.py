@@ -20,8 +20,8 @@ from partnerships import create_app
 from partnerships.accounts.models import User
 from partnerships.config import TestConfig
 from partnerships.extensions import db
-from partnerships.modelbase import utcnow
-from tests.conftest import CSRF_RE, AppClient, _password_hash
+from partnerships.factories import accounts
+from tests.conftest import CSRF_RE, AppClient
 
 ROUNDS = 5
 
@@ -43,11 +43,7 @@ def file_database_app(folder: Path) -> Iterator[Flask]:
 
 
 def make_user(name: str, email: str) -> User:
-    user = User(name=name, email=email, password_hash=_password_hash(),
-                email_confirmed_at=utcnow())
-    db.session.add(user)
-    db.session.flush()
-    return user
+    return accounts.user(name, email)
 
 
 def signed_in_client(app: Flask, user: User) -> AppClient:

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import pytest
@@ -20,36 +19,24 @@ from sqlalchemy import event, select
 
 from partnerships import create_app
 from partnerships.accounts.models import User
-from partnerships.accounts.passwords import hash_password
 from partnerships.config import TestConfig
 from partnerships.extensions import db
+from partnerships.factories import accounts, organisations, partnership
+from partnerships.factories.accounts import PASSWORD as PASSWORD  # tests import it here
 from partnerships.mail import OutboxMessage
 from partnerships.modelbase import utcnow
 from partnerships.organisations.models import (
     IncomeBand,
-    MemberRole,
     Organisation,
-    OrganisationMember,
     OrgType,
-    RequestStatus,
 )
 from partnerships.partnership.models import (
     Partnership,
-    PartnershipMember,
-    PartnershipOfficer,
-    PartnershipPrinciple,
     Principle,
 )
 from partnerships.slugs import slugify
 
-PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-@cache
-def _password_hash() -> str:
-    """scrypt is slow on purpose: hash the shared test password once per run."""
-    return hash_password(PASSWORD)
 
 
 class AppClient(FlaskClient):
@@ -152,14 +139,9 @@ def make_user(app: Flask) -> Callable[..., User]:
     ) -> User:
         counter["n"] += 1
         n = counter["n"]
-        user = User(
-            name=name or f"Test Person {n}",
-            email=(email or f"person{n}@example.org").lower(),
-            password_hash=hash_password(password) if password else _password_hash(),
-            email_confirmed_at=utcnow() if confirmed else None,
-            is_site_admin=site_admin,
-        )
-        db.session.add(user)
+        user = accounts.user(name or f"Test Person {n}", email or f"person{n}@example.org",
+                             password=password or PASSWORD, confirmed=confirmed,
+                             site_admin=site_admin)
         db.session.commit()
         return user
 
@@ -173,21 +155,8 @@ def make_organisation(app: Flask) -> Callable[..., Organisation]:
         income_band: IncomeBand = IncomeBand.UP_TO_10K, admin: User | None = None,
         members: list[User] | None = None, **extra: Any,
     ) -> Organisation:
-        org = Organisation(
-            name=name, slug=slugify(name), org_type=org_type, income_band=income_band, **extra
-        )
-        db.session.add(org)
-        db.session.flush()
-        if admin is not None:
-            db.session.add(OrganisationMember(
-                organisation_id=org.id, user_id=admin.id, role=MemberRole.ADMIN,
-                status=RequestStatus.ACTIVE,
-            ))
-        for member in members or []:
-            db.session.add(OrganisationMember(
-                organisation_id=org.id, user_id=member.id, role=MemberRole.MEMBER,
-                status=RequestStatus.ACTIVE,
-            ))
+        org = organisations.organisation(name, admin=admin, members=members or [],
+                                         org_type=org_type, income_band=income_band, **extra)
         db.session.commit()
         return org
 
@@ -202,24 +171,12 @@ def make_partnership(app: Flask) -> Callable[..., Partnership]:
         members: list[Organisation] | None = None, description: str = "",
         principles: list[Principle] | None = None,
     ) -> Partnership:
-        partnership = Partnership(
-            name=name, slug=slug or slugify(name), place=place, description=description
-        )
-        for principle in principles or [Principle.PARTNERSHIP]:
-            partnership.principle_rows.append(PartnershipPrinciple(principle=principle))
-        db.session.add(partnership)
-        db.session.flush()
-        for officer in officers or []:
-            db.session.add(PartnershipOfficer(
-                partnership_id=partnership.id, user_id=officer.id, role_title="Partnership officer"
-            ))
-        for org in members or []:
-            db.session.add(PartnershipMember(
-                partnership_id=partnership.id, organisation_id=org.id,
-                status=RequestStatus.ACTIVE, requested_at=utcnow(),
-            ))
+        made = partnership.partnership(
+            name, slug=slug or "", place=place, description=description,
+            principles=principles or [Principle.PARTNERSHIP], officers=officers or [],
+            members=members or [])
         db.session.commit()
-        return partnership
+        return made
 
     return make
 

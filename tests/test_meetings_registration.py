@@ -642,10 +642,10 @@ def test_service_refuses_a_place_beyond_capacity_even_when_called_directly(
 
 def _many_registrants(meeting: Meeting, organisation: Any, n: int = 200) -> None:
     from partnerships.accounts.models import User
-    from tests.conftest import _password_hash
+    from partnerships.factories.accounts import PASSWORD, password_hash
 
     users = [User(name=f"Registrant {i}", email=f"registrant{i}@example.org",
-                  password_hash=_password_hash()) for i in range(n)]
+                  password_hash=password_hash(PASSWORD)) for i in range(n)]
     db.session.add_all(users)
     db.session.flush()
     for i, user in enumerate(users):

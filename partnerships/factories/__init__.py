@@ -1,13 +1,27 @@
-"""Builders that make data through the services people use (tests, the demo, benchmarks).
+"""Builders: one function per thing (a user, an organisation, a forum and its members,
+a thread, a meeting and its registrations ...), shared by the unit tests, the browser
+tests, the concurrency tests, the benchmarks and the demo seed.
 
-A stand-in for the package's real ``__init__`` (written beside the other builders),
-with the same two names: ``setting_up`` runs services as set-up, in a request context
-(their emails build links) and without keeping the emails or audit events they wrote;
-``builder`` makes a function run inside it. Nested uses are one.
+Each builder calls the services people use, as an acting user (``by=``, defaulting to
+someone who may do it), so test data and the demo obey the same rules as the site: a
+builder cannot make a state the site could not. To record the past, wrap a call in
+``with clock.at`` (a moment) and the services stamp that moment themselves.
+
+Why our own small module and not factory_boy: a service needs an actor, a database
+session and (for the links in its emails) a request context, and it returns what it
+made; factory_boy's SQLAlchemy integration builds a model's columns and adds the row
+itself, which is exactly the "second rule engine" these builders replace. What
+factory_boy would add (sequences, lazy attributes) is a counter and default arguments.
+
+Builders are set-up, not anybody's action: ``setting_up`` runs them in a request
+context and takes back the email and audit events the services wrote on the way
+(a test checks the mail its own step sends; the demo sends none). They flush and
+never commit: the caller commits.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
@@ -24,11 +38,19 @@ from ..mail import OutboxMessage
 P = ParamSpec("P")
 R = TypeVar("R")
 
+_numbers = itertools.count(1)
 _inside: ContextVar[bool] = ContextVar("factories_inside", default=False)
+
+
+def number() -> int:
+    """A number not used before in this process, for unique default names."""
+    return next(_numbers)
 
 
 @contextmanager
 def setting_up() -> Iterator[None]:
+    """Run services as set-up: in a request context (their emails build links) and
+    without keeping the emails or audit events they write. Nested uses are one."""
     if _inside.get():
         yield
         return
@@ -49,6 +71,8 @@ def setting_up() -> Iterator[None]:
 
 
 def builder(function: Callable[P, R]) -> Callable[P, R]:
+    """Make ``function`` a builder: it runs inside ``setting_up``."""
+
     @wraps(function)
     def build(*args: P.args, **kwargs: P.kwargs) -> R:
         with setting_up():
