@@ -21,13 +21,9 @@ help:
 run: setup db demo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# mypy joins `make test` for good once every domain package passes it (issue 12); until
-# then it runs only when asked: `make test TYPECHECK=1`, or `make typecheck` alone.
-TYPECHECK ?=
-
 test: setup
 	$(BIN)/ruff check .
-	$(if $(TYPECHECK),$(BIN)/mypy)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(BIN)/.installed assets

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import flask_migrate
 import yaml
@@ -109,7 +109,11 @@ class SeedContext:
         return admin
 
 
-def _find(found: dict[Any, Any], key: Any, where: str, missing: str) -> Any:
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _find(found: dict[K, V], key: K, where: str, missing: str) -> V:
     if key not in found:
         raise SeedError(f"{where}: {missing} in the seed file")
     return found[key]
@@ -216,11 +220,13 @@ def _load_organisations(section: Any, ctx: SeedContext) -> None:
         for key in ("charity_number", "company_number"):
             if entry.get(key) is not None and not isinstance(entry[key], str):
                 raise SeedError(f"{where}: put {key} in quotes, or leading zeros are lost")
+        details: dict[str, Any] = {key: text(entry.get(key))
+                                   for key in _ORG_FIELDS - {"members"}}
         org = org_factory.organisation(
             text(entry["name"]), by=admin, slug=str(entry["slug"]),
             org_type=enum(OrgType, entry["type"], where),
             income_band=enum(IncomeBand, entry["income_band"], where),
-            **{key: text(entry.get(key)) for key in _ORG_FIELDS - {"members"}})
+            **details)
         ctx.organisations[org.slug] = org
         ctx.count("organisations")
         for member in entries(entry.get("members"), f"{where}: members"):
@@ -328,12 +334,13 @@ def _load_threads(forum: Forum, section: Any, ctx: SeedContext, where: str) -> N
                     made = db.session.get(Post, thread.last_post_id)
                 else:
                     made = forum_factory.reply(thread, author, text(post["body"]))
+            assert made is not None  # the thread's first post, or the reply just made
             if post.get("hidden_reason") or post.get("hidden_by"):
                 with clock.at(min(at + timedelta(hours=2), ctx.now)):
                     forum_factory.hide(made, text(post.get("hidden_reason")),
                                        by=ctx.user(post["hidden_by"], pwhere)
                                        if post.get("hidden_by") else None)
-        assert thread is not None
+        assert thread is not None and thread.last_post_at is not None
         with clock.at(thread.last_post_at):
             forum_factory.thread_settings(thread, pinned=bool(entry.get("pinned")),
                                           locked=bool(entry.get("locked")),
