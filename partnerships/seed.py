@@ -184,16 +184,6 @@ def refused_as_seed_error(where: str) -> Iterator[None]:
         raise SeedError(f"{where}: {error}") from error
 
 
-def _assign(obj: Any, **values: Any) -> None:
-    """Set several attributes at once (kept for the MoU and opportunity loaders)."""
-    for key, value in values.items():
-        setattr(obj, key, value)
-
-
-# The MoU and opportunity loaders still use the older names.
-_entries, _check_fields, _enum, _text = entries, check_fields, enum, text
-
-
 # --- Accounts, organisations, partnerships -----------------------------------------------------
 
 

@@ -35,7 +35,7 @@ from ..extensions import db
 from ..factories import mous as factory
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership, PartnershipOfficer, Principle
-from ..seed import SeedContext, SeedError, _check_fields, _entries, _enum, _text
+from ..seed import SeedContext, SeedError, check_fields, entries, enum, text
 from ..timeutil import to_uk
 from .models import EndKind, Mou, MouVersion, VersionStatus
 
@@ -122,13 +122,13 @@ def _officer(entry: dict[str, Any], partnership: Partnership, ctx: SeedContext,
 def _signatures(entry: dict[str, Any], ctx: SeedContext, days: Days,
                 where: str) -> list[_Signature]:
     signatures = []
-    for item in _entries(entry.get("signatures"), f"{where}: signatures"):
+    for item in entries(entry.get("signatures"), f"{where}: signatures"):
         swhere = f"{where}: signature {item.get('organisation', '?')}"
-        _check_fields(item, {"organisation", "by", "role", "signed_day"}, {"name"}, swhere)
+        check_fields(item, {"organisation", "by", "role", "signed_day"}, {"name"}, swhere)
         signer = ctx.user(item["by"], swhere)
         signatures.append(_Signature(
-            ctx.organisation(item["organisation"], swhere), signer, _text(item["role"]),
-            _text(item.get("name")) or signer.name, days.past(item, "signed_day", swhere)))
+            ctx.organisation(item["organisation"], swhere), signer, text(item["role"]),
+            text(item.get("name")) or signer.name, days.past(item, "signed_day", swhere)))
     return signatures
 
 
@@ -137,30 +137,30 @@ def _version(entry: dict[str, Any], mou: Mou | None, partnership: Partnership,
              where: str) -> tuple[Mou, VersionStatus]:
     """Draft (or amend to) one version and take it as far as the file says: sent for
     comments, or opened for signature and signed by the parties listed."""
-    _check_fields(entry, {"title", "purpose", "status", "start_day", "review_day", "parties",
+    check_fields(entry, {"title", "purpose", "status", "start_day", "review_day", "parties",
                           "clauses"}, _VERSION_FIELDS, where)
-    status = _enum(VersionStatus, entry["status"], where)
+    status = enum(VersionStatus, entry["status"], where)
     parties = []
-    for item in _entries(entry["parties"], f"{where}: parties"):
+    for item in entries(entry["parties"], f"{where}: parties"):
         pwhere = f"{where}: party {item.get('organisation', '?')}"
-        _check_fields(item, {"organisation", "role"}, set(), pwhere)
-        parties.append((ctx.organisation(item["organisation"], pwhere), _text(item["role"])))
+        check_fields(item, {"organisation", "role"}, set(), pwhere)
+        parties.append((ctx.organisation(item["organisation"], pwhere), text(item["role"])))
     clauses = []
-    for n, item in enumerate(_entries(entry["clauses"], f"{where}: clauses"), 1):
+    for n, item in enumerate(entries(entry["clauses"], f"{where}: clauses"), 1):
         cwhere = f"{where}: clause {n}"
-        _check_fields(item, {"text", "responsible"}, set(), cwhere)
+        check_fields(item, {"text", "responsible"}, set(), cwhere)
         if not isinstance(item["responsible"], list):
             raise SeedError(f"{cwhere}: responsible should be a list of parties' slugs")
-        clauses.append((_text(item["text"]), [ctx.organisation(slug, cwhere)
+        clauses.append((text(item["text"]), [ctx.organisation(slug, cwhere)
                                               for slug in item["responsible"]]))
-    note = _text(entry.get("data_sharing_note"))
+    note = text(entry.get("data_sharing_note"))
     details: dict[str, Any] = {
-        "title": _text(entry["title"]), "purpose": _text(entry["purpose"]),
+        "title": text(entry["title"]), "purpose": text(entry["purpose"]),
         "start_date": days.date(entry, "start_day", where),
         "review_date": days.date(entry, "review_day", where),
         "end_date": days.date(entry, "end_day", where) if "end_day" in entry else None,
         "data_sharing": bool(note), "data_sharing_note": note,
-        "changelog": _text(entry.get("changelog")),
+        "changelog": text(entry.get("changelog")),
     }
     signatures = _signatures(entry, ctx, days, where)
     opened = None
@@ -197,14 +197,14 @@ def _version(entry: dict[str, Any], mou: Mou | None, partnership: Partnership,
 
 def _load_mou(entry: dict[str, Any], ctx: SeedContext, days: Days) -> None:
     where = f"mous: {entry.get('partnership', '?')} number {entry.get('number', '?')}"
-    _check_fields(entry, {"partnership", "number", "versions"}, _MOU_FIELDS, where)
+    check_fields(entry, {"partnership", "number", "versions"}, _MOU_FIELDS, where)
     partnership = ctx.partnership(entry["partnership"], where)
     number = entry["number"]
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
         raise SeedError(f"{where}: number should be 1, 2, 3 ...")
     officer = _officer(entry, partnership, ctx, where)
     publish = entry.get("publish", True)
-    reason = _text(entry.get("not_published_reason"))
+    reason = text(entry.get("not_published_reason"))
     if not isinstance(publish, bool) or (publish and reason):
         raise SeedError(f"{where}: publish is true, or false with a not_published_reason")
     forums = []
@@ -214,12 +214,12 @@ def _load_mou(entry: dict[str, Any], ctx: SeedContext, days: Days) -> None:
             raise SeedError(f"{where}: no forum {slug!r} in {partnership.slug} in the seed file")
         forums.append(forum)
     extra = {"forums": forums, "publish": publish, "not_published_reason": reason,
-             "principles": [_enum(Principle, value, where)
+             "principles": [enum(Principle, value, where)
                             for value in entry.get("principles") or []]}
 
     mou: Mou | None = None
     declared: list[VersionStatus] = []
-    versions = _entries(entry["versions"], f"{where}: versions")
+    versions = entries(entry["versions"], f"{where}: versions")
     if not versions:
         raise SeedError(f"{where}: an MoU needs at least one version")
     for n, item in enumerate(versions, 1):
@@ -236,11 +236,11 @@ def _load_mou(entry: dict[str, Any], ctx: SeedContext, days: Days) -> None:
         ewhere = f"{where}: ended"
         if not isinstance(ended, dict):
             raise SeedError(f"{ewhere}: expected kind, end_day and reason")
-        _check_fields(ended, {"kind", "end_day", "reason"}, set(), ewhere)
+        check_fields(ended, {"kind", "end_day", "reason"}, set(), ewhere)
         moment = days.past(ended, "end_day", ewhere)
         with step(ewhere, moment):
-            factory.end(officer, mou, _enum(EndKind, ended["kind"], ewhere),
-                        days.day_of(moment), _text(ended["reason"]), days.day_of(moment))
+            factory.end(officer, mou, enum(EndKind, ended["kind"], ewhere),
+                        days.day_of(moment), text(ended["reason"]), days.day_of(moment))
 
     db.session.flush()
     made = list(db.session.scalars(
@@ -256,6 +256,6 @@ def _load_mou(entry: dict[str, Any], ctx: SeedContext, days: Days) -> None:
 
 def load_mous(section: Any, ctx: SeedContext) -> None:
     days = Days.from_now()
-    for entry in _entries(section, "mous"):
+    for entry in entries(section, "mous"):
         _load_mou(entry, ctx, days)
     db.session.flush()

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..factories import opportunities as factory
 from ..mous.seed import Days, step
 from ..organisations.models import Organisation
-from ..seed import SeedContext, SeedError, _check_fields, _entries, _enum, _text
+from ..seed import SeedContext, SeedError, check_fields, entries, enum, text
 from .applications import Decision
 from .models import (
     Application,
@@ -80,25 +80,25 @@ def _details(entry: dict[str, Any], partnership_id: int | None, days: Days,
     if not (isinstance(start_days, list) and len(start_days) == 2):
         raise SeedError(f"{where}: start_days should be [earliest, latest]")
     return {
-        "kind": _enum(OpportunityKind, entry["type"], where),
-        "title": _text(entry["title"]),
-        "description": _text(entry["description"]),
-        "skills_sought": _text(entry.get("skills_sought")),
-        "host_team": _text(entry.get("host_team")),
-        "location_kind": _enum(LocationKind, entry["location"], where),
-        "place": _text(entry.get("place")),
-        "time_commitment": _text(entry["time_commitment"]),
+        "kind": enum(OpportunityKind, entry["type"], where),
+        "title": text(entry["title"]),
+        "description": text(entry["description"]),
+        "skills_sought": text(entry.get("skills_sought")),
+        "host_team": text(entry.get("host_team")),
+        "location_kind": enum(LocationKind, entry["location"], where),
+        "place": text(entry.get("place")),
+        "time_commitment": text(entry["time_commitment"]),
         "total_days": _whole(entry.get("total_days"), "total_days", where),
-        "duration": _text(entry.get("duration")),
+        "duration": text(entry.get("duration")),
         "starts_earliest": days.date({"start_days": start_days[0]}, "start_days", where),
         "starts_latest": days.date({"start_days": start_days[1]}, "start_days", where),
         "places": _whole(entry.get("places", 1), "places", where),
-        "open_to": _enum(OpenTo, entry.get("open_to", "both"), where),
-        "seniority": _text(entry.get("seniority")),
-        "pay_and_backfill": _text(entry.get("pay_and_backfill")),
+        "open_to": enum(OpenTo, entry.get("open_to", "both"), where),
+        "seniority": text(entry.get("seniority")),
+        "pay_and_backfill": text(entry.get("pay_and_backfill")),
         "closing_date": days.date(entry, "closing_day", where),
-        "contact_name": _text(entry["contact_name"]),
-        "contact_email": _text(entry["contact_email"]),
+        "contact_name": text(entry["contact_name"]),
+        "contact_email": text(entry["contact_email"]),
         "manager_approval_required": bool(entry.get("manager_approval_required", True)),
         "partnership_id": partnership_id,
     }
@@ -107,13 +107,13 @@ def _details(entry: dict[str, Any], partnership_id: int | None, days: Days,
 def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, days: Days,
                       allowed: set[tuple[int, int]]) -> None:
     where = f"opportunities: {entry.get('title', '?')!r}"
-    _check_fields(entry, _OPPORTUNITY_REQUIRED, _OPPORTUNITY_OPTIONAL, where)
+    check_fields(entry, _OPPORTUNITY_REQUIRED, _OPPORTUNITY_OPTIONAL, where)
     host = ctx.organisation(entry["host"], where)
     poster = ctx.user(entry["posted_by"], where)
     partnership = (ctx.partnership(entry["partnership"], where) if entry.get("partnership")
                    else None)
-    status = _enum(OpportunityStatus, entry.get("status", "open"), where)
-    reason = _text(entry.get("withdrawn_reason"))
+    status = enum(OpportunityStatus, entry.get("status", "open"), where)
+    reason = text(entry.get("withdrawn_reason"))
     if reason and status is not OpportunityStatus.WITHDRAWN:
         raise SeedError(f"{where}: only a withdrawn opportunity has a withdrawn_reason")
     if "allowed_by" in entry and (host.id, poster.id) not in allowed:
@@ -131,7 +131,7 @@ def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, days: Days,
         opportunity = factory.opportunity(poster, host, publish=not draft,
                                           today=days.day_of(posted), **values)
     ctx.count("opportunities")
-    for item in _entries(entry.get("applications"), f"{where}: applications"):
+    for item in entries(entry.get("applications"), f"{where}: applications"):
         _load_application(item, opportunity, host, poster, ctx, days, where)
     if status is OpportunityStatus.CLOSED:
         closing = min(days.moment, days.moment + timedelta(
@@ -149,11 +149,11 @@ def _load_opportunity(entry: dict[str, Any], ctx: SeedContext, days: Days,
 def _load_application(item: dict[str, Any], opportunity: Opportunity, host: Organisation,
                       poster: User, ctx: SeedContext, days: Days, where: str) -> None:
     where = f"{where}: application by {item.get('applicant', '?')}"
-    _check_fields(item, {"applicant", "organisation", "statement", "availability",
+    check_fields(item, {"applicant", "organisation", "statement", "availability",
                          "applied_day"}, _APPLICATION_OPTIONAL, where)
     applicant = ctx.user(item["applicant"], where)
-    status = _enum(ApplicationStatus, item.get("status", "submitted"), where)
-    decision = _enum(ManagerDecision, item.get("manager_decision", (
+    status = enum(ApplicationStatus, item.get("status", "submitted"), where)
+    decision = enum(ManagerDecision, item.get("manager_decision", (
         "pending" if opportunity.manager_approval_required else "not_needed")), where)
     if "placement" in item and status is not ApplicationStatus.ACCEPTED:
         raise SeedError(f"{where}: only an accepted application has a placement")
@@ -162,9 +162,9 @@ def _load_application(item: dict[str, Any], opportunity: Opportunity, host: Orga
     with step(where, applied):
         application = factory.apply(
             applicant, opportunity, ctx.organisation(item["organisation"], where),
-            statement=_text(item["statement"]), availability=_text(item["availability"]),
-            manager_name=_text(item.get("manager_name")),
-            manager_email=_text(item.get("manager_email")), today=days.day_of(applied))
+            statement=text(item["statement"]), availability=text(item["availability"]),
+            manager_name=text(item.get("manager_name")),
+            manager_email=text(item.get("manager_email")), today=days.day_of(applied))
     ctx.count("applications")
     if decision in (ManagerDecision.APPROVED, ManagerDecision.DECLINED):
         if not opportunity.manager_approval_required:
@@ -173,13 +173,13 @@ def _load_application(item: dict[str, Any], opportunity: Opportunity, host: Orga
         with step(f"{where}: manager_decision",
                   days.past(item, "manager_decided_day", where)):
             factory.manager_decides(application, decision is ManagerDecision.APPROVED,
-                                    _text(item.get("manager_comment")))
+                                    text(item.get("manager_comment")))
     decided_by = ctx.user(item["decided_by"], where) if item.get("decided_by") else poster
     if status in _DECISIONS:
         decided = days.past(item, "decided_day", where)
         with step(f"{where}: status", decided):
             factory.decide(decided_by, application, _DECISIONS[status],
-                           _text(item.get("host_message")))
+                           text(item.get("host_message")))
             if application.placement is not None:
                 _agree_placement(item.get("placement") or {}, application, decided_by, days,
                                  f"{where}: placement")
@@ -205,7 +205,7 @@ def _agree_placement(item: Any, application: Application, host_user: User, days:
     """The dates, objectives and checklist the host agreed when accepting."""
     if not isinstance(item, dict):
         raise SeedError(f"{where}: expected fields such as status and start_day")
-    _check_fields(item, {"status"}, _PLACEMENT_OPTIONAL, where)
+    check_fields(item, {"status"}, _PLACEMENT_OPTIONAL, where)
     placement = application.placement
     assert placement is not None
     objectives = item.get("objectives") or []
@@ -214,7 +214,7 @@ def _agree_placement(item: Any, application: Application, host_user: User, days:
     if "start_day" in item or objectives:
         factory.plan(host_user, placement, days.date(item, "start_day", where),
                      days.date(item, "end_day", where) if "end_day" in item else None,
-                     [_text(text) for text in objectives])
+                     [text(objective) for objective in objectives])
     checklist = item.get("checklist", [])
     if checklist == "all":
         checklist = factory.CHECKLIST
@@ -229,7 +229,7 @@ def _run_placement(item: dict[str, Any], application: Application, host_user: Us
     """Start and complete it as the file says, then both sides' reflections."""
     placement = application.placement
     assert placement is not None
-    status = _enum(PlacementStatus, item["status"], where)
+    status = enum(PlacementStatus, item["status"], where)
     at = days.moment
     if status in (PlacementStatus.IN_PROGRESS, PlacementStatus.COMPLETED):
         at = days.past(item, "started_day", where, default=0)
@@ -254,15 +254,15 @@ def _run_placement(item: dict[str, Any], application: Application, host_user: Us
 def _reflect(entry: Any, role: ReflectionRole, application: Application, ctx: SeedContext,
              at: datetime, where: str) -> None:
     host = role is ReflectionRole.HOST
-    _check_fields(entry, _REFLECTION_FIELDS | ({"author"} if host else set()), set(), where)
+    check_fields(entry, _REFLECTION_FIELDS | ({"author"} if host else set()), set(), where)
     if not isinstance(entry["would_recommend"], bool):
         raise SeedError(f"{where}: would_recommend should be true or false")
     author = ctx.user(entry["author"], where) if host else application.applicant
     placement = application.placement
     assert placement is not None
     with step(where, at):
-        reflection = factory.reflect(author, placement, _text(entry["learned"]),
-                                     _text(entry["changes"]), entry["would_recommend"])
+        reflection = factory.reflect(author, placement, text(entry["learned"]),
+                                     text(entry["changes"]), entry["would_recommend"])
     if reflection.role is not role:
         raise SeedError(f"{where}: {author.email} reflects as the {reflection.role.value}")
     ctx.count("reflections")
@@ -274,6 +274,6 @@ def _reflect(entry: Any, role: ReflectionRole, application: Application, ctx: Se
 def load_opportunities(section: Any, ctx: SeedContext) -> None:
     days = Days.from_now()
     allowed: set[tuple[int, int]] = set()
-    for entry in _entries(section, "opportunities"):
+    for entry in entries(section, "opportunities"):
         _load_opportunity(entry, ctx, days, allowed)
     db.session.flush()
