@@ -18,6 +18,12 @@ as a success. ``apply`` is the same unit of work for a button (a form with only 
 whose error is shown some other way than on a field; ``press`` is the whole flow of
 such a button when a refusal is the service's error page, and ``button_pressed`` is
 its first step (a valid CSRF token, else 400) for views that go on differently.
+
+Before all that, a view loads with ``found`` (404 if there is no such thing) and checks
+with ``allowed`` (403 if a ``permissions`` check says no; 404 with ``hide=True``, so that
+something members-only stays unseen):
+
+    org = allowed(found(services.get_by_id_or_slug(key)), permissions.can_edit_organisation)
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .errors import ValidationError
@@ -60,6 +67,22 @@ class Refused:
 
     def __bool__(self) -> Literal[False]:
         return False
+
+
+def found(value: T | None) -> T:
+    """What was looked up, or the 404 page if there is no such thing."""
+    if value is None:
+        abort(404)
+    return value
+
+
+def allowed(value: T, may: Callable[[Any, T], bool], *, hide: bool = False) -> T:
+    """``value``, if ``may`` (a ``permissions`` check) says the current user may do what
+    the page does with it; otherwise 403, or 404 when ``hide`` (the user must not learn
+    that it exists, as for a draft or a members-only thing)."""
+    if not may(current_user, value):
+        abort(404 if hide else 403)
+    return value
 
 
 def see_other(endpoint: str, **values: Any) -> Response:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from .. import formflow, mail, permissions
 from ..extensions import login_manager
-from ..formflow import Page, see_other
+from ..formflow import Page, found, see_other
 from ..forms import ButtonForm
 from ..partnership import services as place_services
 from ..partnership.forms import PartnershipForm
@@ -33,10 +33,7 @@ def _site_admins_only() -> Response | None:
 
 
 def _load_partnership(slug: str) -> Partnership:
-    partnership = place_services.get_by_slug(slug)
-    if partnership is None:
-        abort(404)
-    return partnership
+    return found(place_services.get_by_slug(slug))
 
 
 @bp.get("/")
@@ -100,9 +97,7 @@ def officers(slug: str) -> Page:
 @bp.post("/partnerships/<slug>/officers/<int:officer_id>/remove")
 def remove_officer(slug: str, officer_id: int) -> Response:
     partnership = _load_partnership(slug)
-    officer = place_services.get_officer(partnership, officer_id)
-    if officer is None:
-        abort(404)
+    officer = found(place_services.get_officer(partnership, officer_id))
     formflow.button_pressed()
     name = officer.user.name
     if formflow.apply(lambda: place_services.remove_officer(current_user, officer)):

@@ -24,13 +24,13 @@ from werkzeug.wrappers import Response
 from .. import formflow, pagination, permissions
 from ..errors import Conflict
 from ..extensions import db
-from ..formflow import Page
+from ..formflow import Page, found
 from ..htmx import hx_redirect, wants_fragment
 from . import discussions, services
 from .models import BODY_MAX, Forum, Post, Subscription, Thread
 from .routes import bp
 from .thread_forms import EditPostForm, HidePostForm, ReplyForm, ThreadForm
-from .view_helpers import button, found
+from .view_helpers import button
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess

@@ -19,10 +19,3 @@ def button(action: Callable[[], T]) -> T:
     if not isinstance(outcome, formflow.Done):
         abort(422, outcome.message)
     return outcome.value
-
-
-def found(value: T | None) -> T:
-    """What was looked up, or the 404 page if there is no such thing."""
-    if value is None:
-        abort(404)
-    return value

@@ -21,7 +21,7 @@ from .. import formflow, pagination, permissions
 from ..accounts.services import find_by_email
 from ..errors import Conflict
 from ..extensions import db
-from ..formflow import Page, see_other
+from ..formflow import Page, allowed, found, see_other
 from ..forms import ButtonForm
 from ..meetings import queries as meeting_queries
 from ..membership import history_labels
@@ -33,7 +33,7 @@ from . import discussions, services
 from .forms import ConvenorForm, DeclineForm, ForumForm, InviteForm, JoinForm, RemoveForm
 from .models import Forum, ForumMember, ForumMemberStatus, MembershipPolicy
 from .routes import bp
-from .view_helpers import button, found
+from .view_helpers import button
 
 if TYPE_CHECKING:
     from ..permissions import ForumAccess
@@ -122,9 +122,7 @@ def index(slug: str) -> str:
 @bp.route("/partnerships/<slug>/forums/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str) -> Page:
-    partnership = _partnership(slug)
-    if not permissions.can_create_forum(current_user, partnership):
-        abort(403)
+    partnership = allowed(_partnership(slug), permissions.can_create_forum)
     form = ForumForm()
     if done := formflow.save(form, lambda: services.create_forum(
             current_user, partnership, form.details(), form.convenor_emails(),

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from .. import formflow, permissions, uploads
 from ..errors import Conflict, ValidationError
 from ..extensions import db
-from ..formflow import Page, Refused, see_other
+from ..formflow import Page, Refused, found, see_other
 from ..forms import ButtonForm
 from ..htmx import hx_redirect, render_page_or_partial, wants_fragment
 from . import agenda
@@ -57,17 +57,11 @@ def _editable(meeting_id: int) -> Meeting:
 
 
 def _item(meeting: Meeting, item_id: int) -> AgendaItem:
-    item = agenda.get_item(meeting, item_id)
-    if item is None:
-        abort(404)
-    return item
+    return found(agenda.get_item(meeting, item_id))
 
 
 def _request(meeting: Meeting, request_id: int) -> ItemRequest:
-    item_request = agenda.get_request(meeting, request_id)
-    if item_request is None:
-        abort(404)
-    return item_request
+    return found(agenda.get_request(meeting, request_id))
 
 
 def _builder_context(meeting: Meeting) -> dict[str, Any]:
@@ -209,9 +203,7 @@ def agenda_paper_new(meeting_id: int, item_id: int) -> Page:
 @login_required
 def agenda_paper_remove(meeting_id: int, paper_id: int) -> Response:
     meeting = _editable(meeting_id)
-    paper = agenda.get_paper(meeting, paper_id)
-    if paper is None:
-        abort(404)
+    paper = found(agenda.get_paper(meeting, paper_id))
     formflow.button_pressed()
     item_id, title = paper.item_id, paper.title
     orphans = agenda.remove_paper(current_user, paper)

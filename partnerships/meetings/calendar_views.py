@@ -31,13 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import abort, current_app, flash, render_template, request
+from flask import current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import permissions
 from ..extensions import db, limiter
-from ..formflow import Page, see_other
+from ..formflow import Page, found, see_other
 from ..forums import services as forum_services
 from ..modelbase import utcnow
 from ..partnership.models import Partnership
@@ -191,9 +191,7 @@ def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
 @bp.get("/partnerships/<slug>/calendar.ics")
 def partnership_feed(slug: str) -> Response:
     started = utcnow()
-    partnership = db.session.scalar(db.select(Partnership).where(Partnership.slug == slug))
-    if partnership is None:
-        abort(404)
+    partnership = found(db.session.scalar(db.select(Partnership).where(Partnership.slug == slug)))
     return _feed_response(feeds.partnership_feed(partnership, started), started,
                           f"{partnership.slug}-meetings.ics", PUBLIC_FEED_CACHE)
 
@@ -201,9 +199,7 @@ def partnership_feed(slug: str) -> Response:
 @bp.get("/partnerships/<slug>/forums/<forum_slug>/calendar.ics")
 def forum_feed(slug: str, forum_slug: str) -> Response:
     started = utcnow()
-    forum = forum_services.find_forum(slug, forum_slug, convenors=False)
-    if forum is None:
-        abort(404)
+    forum = found(forum_services.find_forum(slug, forum_slug, convenors=False))
     return _feed_response(feeds.forum_feed(forum, started), started,
                           f"{slug}-{forum.slug}-meetings.ics", PUBLIC_FEED_CACHE)
 
@@ -223,10 +219,7 @@ def _token_key() -> str:
 @limiter.limit(_feed_rate_limit, key_func=_token_key)
 def personal_feed(token: str) -> Response:
     started = utcnow()
-    found = feeds.owner_of(token)
-    if found is None:
-        abort(404)
-    user, row = found
+    user, row = found(feeds.owner_of(token))
     response = _feed_response(feeds.personal_feed(user, started), started, "my-meetings.ics",
                               PERSONAL_FEED_CACHE)
     response.headers["X-Robots-Tag"] = "noindex"

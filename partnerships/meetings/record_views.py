@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from .. import formflow, permissions
 from ..errors import Conflict, ValidationError
 from ..extensions import db, login_manager
-from ..formflow import Page, see_other
+from ..formflow import Page, allowed, found, see_other
 from ..forms import ButtonForm
 from ..timeutil import today_uk
 from . import records
@@ -185,10 +185,7 @@ def new_action(meeting_id: int) -> Page:
 
 def _load_action(action_id: int) -> ActionItem:
     """The action, for whoever can see its meeting or may update it; otherwise 404."""
-    action = records.get_action(action_id)
-    if action is None or not permissions.can_view_action(current_user, action):
-        abort(404)
-    return action
+    return allowed(found(records.get_action(action_id)), permissions.can_view_action, hide=True)
 
 
 def _to_action(action: ActionItem) -> Response:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from .. import formflow, permissions
 from ..errors import Conflict
 from ..extensions import db
-from ..formflow import Page, see_other
+from ..formflow import Page, found, see_other
 from ..forms import ButtonForm
 from . import registrations as rules
 from .models import Meeting, RegistrationStatus
@@ -146,9 +146,7 @@ def remove_registration(meeting_id: int, registration_id: int) -> Page:
     form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
-    registration = rules.get_registration(meeting, registration_id)
-    if registration is None:
-        abort(404)
+    registration = found(rules.get_registration(meeting, registration_id))
     to_list = see_other("meetings.registrations", meeting_id=meeting.id)
     try:
         rules.remove(current_user, registration)

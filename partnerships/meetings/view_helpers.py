@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from .. import formflow, permissions
 from ..errors import Conflict, DomainError
 from ..extensions import db
-from ..formflow import Done, see_other
+from ..formflow import Done, allowed, found, see_other
 from . import queries
 from .models import Meeting
 
@@ -25,10 +25,7 @@ T = TypeVar("T")
 
 def load_meeting(meeting_id: int) -> Meeting:
     """The meeting, if this person may see it; otherwise 404."""
-    meeting = queries.get_meeting(meeting_id)
-    if meeting is None or not permissions.can_view_meeting(current_user, meeting):
-        abort(404)
-    return meeting
+    return allowed(found(queries.get_meeting(meeting_id)), permissions.can_view_meeting, hide=True)
 
 
 def load_managed_meeting(meeting_id: int) -> Meeting:

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from .. import formflow, pagination, permissions
 from ..extensions import db
-from ..formflow import Page
+from ..formflow import Page, found
 from ..forms import add_field_error
 from ..forums import services as forum_services
 from ..forums.models import Forum
@@ -31,10 +31,7 @@ from .view_helpers import load_managed_meeting, load_meeting, save_or_go_back, t
 
 
 def _forum(slug: str, forum_slug: str) -> Forum:
-    forum = forum_services.find_forum(slug, forum_slug, convenors=False)
-    if forum is None:
-        abort(404)
-    return forum
+    return found(forum_services.find_forum(slug, forum_slug, convenors=False))
 
 
 def _past_tab() -> bool:
@@ -46,9 +43,7 @@ def _past_tab() -> bool:
 
 @bp.get("/partnerships/<slug>/meetings/")
 def partnership_meetings(slug: str) -> Page:
-    partnership = db.session.scalar(db.select(Partnership).where(Partnership.slug == slug))
-    if partnership is None:
-        abort(404)
+    partnership = found(db.session.scalar(db.select(Partnership).where(Partnership.slug == slug)))
     past = _past_tab()
     page = pagination.page_number()
     result = queries.listing(current_user, partnership_id=partnership.id, past=past,

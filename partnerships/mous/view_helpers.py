@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import permissions
-from ..formflow import see_other
+from ..formflow import found, see_other
 from ..partnership import services as partnership_services
 from ..partnership.models import Partnership
 from . import services
@@ -20,18 +20,13 @@ ONE = BASE + "/<int:mou_id>"
 
 
 def load_partnership(slug: str) -> Partnership:
-    partnership = partnership_services.get_by_slug(slug)
-    if partnership is None:
-        abort(404)
-    return partnership
+    return found(partnership_services.get_by_slug(slug))
 
 
 def load_viewable(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.MouAccess]:
     """The MoU, if this viewer may see it (404 otherwise, so drafts stay unseen)."""
     partnership = load_partnership(slug)
-    mou = services.get_mou(partnership, mou_id)
-    if mou is None:
-        abort(404)
+    mou = found(services.get_mou(partnership, mou_id))
     access = permissions.mou_access(current_user, partnership)
     if not access.can_view_mou(mou):
         abort(404)

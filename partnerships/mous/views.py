@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from .. import formflow, permissions, uploads
 from ..errors import Conflict
-from ..formflow import Page, see_other
+from ..formflow import Page, allowed, found, see_other
 from ..forms import ReasonForm
 from ..partnership.models import Partnership
 from ..timeutil import today_uk
@@ -65,9 +65,7 @@ def _pending(mou: Mou) -> MouVersion:
 
 def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAccess,
                  problem: str | None = None, status: int = 200) -> Page:
-    shown = default_version(mou, access)
-    if shown is None:
-        abort(404)
+    shown = found(default_version(mou, access))
     pending = mou.draft_version
     today = today_uk()
     current = mou.current_version
@@ -96,9 +94,7 @@ def show(slug: str, mou_id: int) -> Page:
 @bp.route(BASE + "/new", methods=["GET", "POST"])
 @login_required
 def new(slug: str) -> Page:
-    partnership = load_partnership(slug)
-    if not permissions.can_draft_mou(current_user, partnership):
-        abort(403)
+    partnership = allowed(load_partnership(slug), permissions.can_draft_mou)
     form = MouForm()
     del form.changelog
     form.set_organisations(services.member_organisations(partnership))
@@ -184,9 +180,7 @@ def attachments(slug: str, mou_id: int) -> Page:
 @login_required
 def remove_attachment(slug: str, mou_id: int, attachment_id: int) -> Response:
     partnership, mou, _access = load_managed(slug, mou_id)
-    attachment = services.get_attachment(mou, attachment_id)
-    if attachment is None:
-        abort(404)
+    attachment = found(services.get_attachment(mou, attachment_id))
     name = attachment.original_filename
     done = formflow.apply(lambda: services.remove_attachment(current_user, attachment))
     if isinstance(done, formflow.Done):
@@ -314,9 +308,7 @@ def _comment_forms(version: MouVersion) -> dict[str, CommentForm]:
 @login_required
 def comments(slug: str, mou_id: int) -> Page:
     partnership, mou, access = load_viewable(slug, mou_id)
-    draft = mou.draft_version
-    if draft is None:
-        abort(404)
+    draft = found(mou.draft_version)
     if not access.can_see_comments(draft):
         abort(403)
     forms = _comment_forms(draft)
@@ -352,16 +344,10 @@ def _signing(slug: str, mou_id: int, organisation_id: int, number: str | None = 
     """The version to sign (the one in progress, or the one the form was for) and the
     party's organisation, if this person is its authorised signatory."""
     partnership, mou, access = load_viewable(slug, mou_id)
-    version_shown = mou.draft_version
-    if number:
-        if not number.isdigit():
-            abort(400)
-        version_shown = services.get_version(mou, int(number))
-    if version_shown is None:
-        abort(404)
-    party = version_shown.party_for(organisation_id)
-    if party is None:
-        abort(404)
+    if number and not number.isdigit():
+        abort(400)
+    version_shown = found(services.get_version(mou, int(number)) if number else mou.draft_version)
+    party = found(version_shown.party_for(organisation_id))
     if not access.is_authorised_signatory(version_shown, organisation_id):
         abort(403)
     return partnership, mou, access, version_shown, party.organisation
@@ -438,9 +424,7 @@ def decline(slug: str, mou_id: int, organisation_id: int) -> Page:
 def nominate(slug: str, mou_id: int, organisation_id: int) -> Page:
     partnership, mou, access = load_viewable(slug, mou_id)
     draft = mou.draft_version
-    party = draft.party_for(organisation_id) if draft is not None else None
-    if party is None:
-        abort(404)
+    party = found(draft.party_for(organisation_id) if draft is not None else None)
     if organisation_id not in access.admin_org_ids:
         abort(403)
     form = NominateForm()

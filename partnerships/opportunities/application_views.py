@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
 from ..extensions import db
-from ..formflow import Page, press, see_other
+from ..formflow import Page, allowed, press, see_other
 from ..forms import ButtonForm
 from ..modelbase import utcnow
 from ..organisations.models import Organisation
@@ -43,10 +43,7 @@ def _to_application(application_id: int) -> Response:
 def _applicant_only(application_id: int) -> Application:
     """The application, for its applicant; 404 for those who may not see it, 403 for
     the host."""
-    application = load_application(application_id)
-    if not permissions.is_applicant(current_user, application):
-        abort(403)
-    return application
+    return allowed(load_application(application_id), permissions.is_applicant)
 
 
 # --- Applying ------------------------------------------------------------------------------
@@ -149,9 +146,7 @@ def application(application_id: int) -> Page:
 @bp.post("/applications/<int:application_id>/decision")
 @login_required
 def decide(application_id: int) -> Page:
-    application = load_application(application_id)
-    if not permissions.can_decide_application(current_user, application):
-        abort(403)
+    application = allowed(load_application(application_id), permissions.can_decide_application)
     form = DecisionForm()
     name = application.applicant.display_name
     if done := formflow.save(form, lambda: rules.decide(current_user, application,

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
-from ..formflow import Page, press, see_other
+from ..formflow import Page, found, press, see_other
 from ..forms import ButtonForm
 from . import placements as rules
 from .forms import CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
@@ -138,9 +138,7 @@ def cancel(placement_id: int) -> Page:
 @login_required
 def reflection(placement_id: int) -> Page:
     placement = load_placement(placement_id)
-    role = rules.role_of(current_user, placement)
-    if role is None:  # pragma: no cover - can_view_placement means one of the two
-        abort(404)
+    role = found(rules.role_of(current_user, placement))  # can_view_placement: never None
     if not rules.can_reflect(placement):
         abort(409, "You can record a reflection once the placement has started.")
     existing = placement.reflection_by(role)

@@ -8,12 +8,12 @@ unknown organisation 404.
 
 from __future__ import annotations
 
-from flask import abort, flash
+from flask import flash
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
-from ..formflow import Page, press, see_other
+from ..formflow import Page, allowed, found, press, see_other
 from ..forms import ButtonForm
 from ..organisations import services as organisation_services
 from ..organisations.models import Organisation
@@ -23,12 +23,8 @@ from .routes import bp
 
 
 def _organisation(key: str) -> Organisation:
-    organisation = organisation_services.get_by_id_or_slug(key)
-    if organisation is None:
-        abort(404)
-    if not permissions.can_manage_opportunity_posters(current_user, organisation):
-        abort(403)
-    return organisation
+    return allowed(found(organisation_services.get_by_id_or_slug(key)),
+                   permissions.can_manage_opportunity_posters)
 
 
 def _to_posters(organisation: Organisation) -> Response:
@@ -62,9 +58,7 @@ def posters(key: str) -> Page:
 @login_required
 def remove_poster(key: str, poster_id: int) -> Response:
     organisation = _organisation(key)
-    poster = rules.get(organisation, poster_id)
-    if poster is None:
-        abort(404)
+    poster = found(rules.get(organisation, poster_id))
     name = poster.user.display_name
     return press(lambda: rules.withdraw(current_user, organisation, poster),
                  f"{name} can no longer post opportunities for {organisation.name}. We have "

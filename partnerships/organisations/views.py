@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from .. import formflow, pagination, permissions
 from ..errors import Conflict
 from ..extensions import db
-from ..formflow import Page, see_other
+from ..formflow import Page, allowed, found, see_other
 from ..forms import ButtonForm
 from ..partnership import services as partnership_services
 from . import services
@@ -30,12 +30,8 @@ from .routes import bp
 def _load(key: str, may: Callable[[Any, Organisation], bool] | None = None) -> Organisation:
     """The organisation (404 if unknown); 403 if ``may`` (a ``permissions`` check) says
     the current user may not do what the page does."""
-    org = services.get_by_id_or_slug(key)
-    if org is None:
-        abort(404)
-    if may is not None and not may(current_user, org):
-        abort(403)
-    return org
+    org = found(services.get_by_id_or_slug(key))
+    return org if may is None else allowed(org, may)
 
 
 def _confirm_first(what: str) -> tuple[str, int]:
@@ -213,10 +209,7 @@ def members(key: str) -> Page:
 def _managed_link(key: str, member_id: int) -> tuple[Organisation, OrganisationMember]:
     """The organisation and one of its member links, if this user may manage members."""
     org = _load(key, permissions.can_manage_organisation_members)
-    link = services.get_member_link(org, member_id)
-    if link is None:
-        abort(404)
-    return org, link
+    return org, found(services.get_member_link(org, member_id))
 
 
 def _member_action(key: str, member_id: int, *, act: Callable[[OrganisationMember], None],

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
-from ..formflow import Page, see_other
+from ..formflow import Page, allowed, found, see_other
 from ..forms import ButtonForm
 from ..forums import services as forum_services
 from ..meetings import queries as meeting_queries
@@ -27,19 +27,12 @@ def _load(slug: str, may: Callable[[Any, Partnership], bool] | None = None) -> P
     """The partnership (404 if unknown); 403 if ``may`` (a ``permissions`` check, such as
     ``can_manage_partnership``: its officers and site administrators) says the current
     user may not do what the page does."""
-    partnership = services.get_by_slug(slug)
-    if partnership is None:
-        abort(404)
-    if may is not None and not may(current_user, partnership):
-        abort(403)
-    return partnership
+    partnership = found(services.get_by_slug(slug))
+    return partnership if may is None else allowed(partnership, may)
 
 
 def _load_request(partnership: Partnership, member_id: int) -> PartnershipMember:
-    member = services.get_request(partnership, member_id)
-    if member is None:
-        abort(404)
-    return member
+    return found(services.get_request(partnership, member_id))
 
 
 @bp.get("/")
