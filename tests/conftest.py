@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from partnerships.partnership.models import (
     Principle,
 )
 from partnerships.slugs import slugify
+from partnerships.timeutil import today_uk, uk_local_to_utc
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -269,19 +271,31 @@ def make_forum(app: Flask) -> Callable[..., Any]:
     return make
 
 
+MEETING_TIME = time(10, 0)  # UK time: a two-hour meeting then never crosses midnight
+
+
+def meeting_start(starts_in: timedelta = timedelta(days=14)) -> datetime:
+    """When a test meeting starts: at ``MEETING_TIME`` on the UK day ``starts_in`` whole
+    days from today, or (when ``starts_in`` is not whole days, as for a meeting under
+    way) ``starts_in`` from now to the minute."""
+    if starts_in % timedelta(days=1):
+        return (utcnow() + starts_in).replace(second=0, microsecond=0)
+    return uk_local_to_utc(today_uk() + starts_in, MEETING_TIME)
+
+
 @pytest.fixture
 def make_meeting(app: Flask) -> Callable[..., Any]:
-    """A scheduled meeting of ``forum``, by default a public in-person meeting 14 days
-    from now lasting two hours. Keyword arguments set any other ``Meeting`` column."""
-    from datetime import timedelta
-
+    """A scheduled meeting of ``forum``, by default a public in-person meeting at 10:00
+    UK time on the UK day 14 days from today, lasting two hours (a whole number of days
+    in ``starts_in`` picks the day; anything finer counts from now). Keyword arguments
+    set any other ``Meeting`` column."""
     from partnerships.forums.models import Visibility
     from partnerships.meetings.models import Meeting, MeetingFormat
 
     def make(forum: Any, title: str = "Quarterly meeting", *,
              starts_in: timedelta = timedelta(days=14), hours: float = 2,
              public: bool = True, **columns: Any) -> Meeting:
-        starts_at = (utcnow() + starts_in).replace(second=0, microsecond=0)
+        starts_at = meeting_start(starts_in)
         values: dict[str, Any] = {
             "format": MeetingFormat.IN_PERSON, "venue_name": "Northbridge Civic Centre",
             "venue_address": "1 Market Square, Northbridge NB1 1AA",
