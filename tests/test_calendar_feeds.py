@@ -32,6 +32,7 @@ from partnerships.meetings.scheduling import MeetingDetails
 from partnerships.modelbase import utcnow
 from partnerships.partnership.models import Partnership
 from partnerships.timeutil import to_uk
+from tests.conftest import meeting_start
 
 JOIN = "https://meet.example.org/room-42"
 
@@ -243,10 +244,12 @@ def test_no_email_addresses_organizer_or_attendee_anywhere(
 
 
 def test_a_big_feed_stays_well_under_google_s_limit(client: Any, world: World) -> None:
-    now = utcnow().replace(second=0, microsecond=0)
+    # Two a day, at 10:00 and 20:00 UK time (so none crosses midnight), for 500 days.
+    starts = [meeting_start(timedelta(days=n // 2)) + timedelta(hours=10 * (n % 2))
+              for n in range(1000)]
     db.session.add_all(Meeting(
         forum_id=world.forum.id, title=f"Neighbourhood working group {n}",
-        starts_at=now + timedelta(hours=10 * n), ends_at=now + timedelta(hours=10 * n + 2),
+        starts_at=starts[n], ends_at=starts[n] + timedelta(hours=2),
         format=MeetingFormat.HYBRID, venue_name="Northbridge Civic Centre",
         venue_address="1 Market Square, Northbridge NB1 1AA", joining_url=JOIN,
         visibility=Visibility.PUBLIC) for n in range(1000))

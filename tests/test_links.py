@@ -16,9 +16,9 @@ import pytest
 from partnerships import create_app
 from partnerships.config import TestConfig
 from partnerships.forums.models import MembershipPolicy
-from tests.conftest import LINK_RE, PASSWORD
+from tests.conftest import LINK_RE, PASSWORD, build_world
 from tests.test_forums import HW, _invite, add_forum, people  # noqa: F401  (fixture)
-from tests.test_opportunities import build_world, make_opportunity
+from tests.test_opportunities import make_opportunity
 
 BASE = "https://partnerships.example.org"
 ATTACKER = "attacker.example"

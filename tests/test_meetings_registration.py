@@ -7,13 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from partnerships import permissions
+from partnerships import clock, permissions
 from partnerships.audit import AuditEvent
 from partnerships.errors import PermissionDenied
 from partnerships.extensions import db
@@ -28,6 +28,7 @@ from partnerships.meetings.models import (
     Response,
 )
 from partnerships.modelbase import utcnow
+from partnerships.timeutil import today_uk, uk_local_to_utc
 
 
 @pytest.fixture
@@ -597,15 +598,17 @@ def test_cancelled_meeting_refuses_registrations_and_keeps_showing_my_answer(
 
 
 def test_registration_closes_when_the_meeting_starts(client, auth, people, make_meeting):
-    meeting = make_meeting(people["forum"], starts_in=timedelta(minutes=-30), hours=2)
-    auth.login(people["members"][0])
-    token = _token(client)
-    assert "Coming to this meeting?" not in client.get(_url(meeting)).get_data(as_text=True)
-    response = client.post(_url(meeting, "register"),
-                           data={"response": "in_person", "csrf_token": token},
-                           follow_redirects=True)
-    assert "Registration closed when the meeting started" in response.get_data(as_text=True)
-    assert _registration(meeting, people["members"][0]) is None
+    # At 11:00 UK time today, so the meeting under way (10:30 to 12:30) is within one day.
+    with clock.at(uk_local_to_utc(today_uk(), time(11))):
+        meeting = make_meeting(people["forum"], starts_in=timedelta(minutes=-30), hours=2)
+        auth.login(people["members"][0])
+        token = _token(client)
+        assert "Coming to this meeting?" not in client.get(_url(meeting)).get_data(as_text=True)
+        response = client.post(_url(meeting, "register"),
+                               data={"response": "in_person", "csrf_token": token},
+                               follow_redirects=True)
+        assert "Registration closed when the meeting started" in response.get_data(as_text=True)
+        assert _registration(meeting, people["members"][0]) is None
 
 
 def test_postponed_meeting_keeps_registrations_and_stays_open(client, auth, people,

@@ -39,7 +39,7 @@ from tests.concurrency import (
     make_user,
     signed_in_client,
 )
-from tests.conftest import AppClient
+from tests.conftest import AppClient, meeting_start
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def _forum(members: list[User]) -> Forum:
 
 
 def _meeting(forum: Forum, title: str, capacity: int) -> Meeting:
-    starts_at = (utcnow() + timedelta(days=10)).replace(second=0, microsecond=0)
+    starts_at = meeting_start(timedelta(days=10))
     meeting = Meeting(forum_id=forum.id, title=title, format=MeetingFormat.IN_PERSON,
                       venue_name="Civic Centre", venue_address="1 Market Square",
                       starts_at=starts_at, ends_at=starts_at + timedelta(hours=2),

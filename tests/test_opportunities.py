@@ -5,12 +5,10 @@ query budget on the listing. The world and helpers here are shared with the othe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from partnerships import timeutil
@@ -26,55 +24,15 @@ from partnerships.opportunities.models import (
     OpportunityKind,
     OpportunityStatus,
 )
-from partnerships.organisations.models import Organisation, OrgType
-from partnerships.partnership.models import Partnership
+from partnerships.organisations.models import Organisation
 from partnerships.timeutil import today_uk
+from tests.conftest import World
 
 SIGN_IN = "/account/sign-in"
 TOKEN_PAGE = "/account/sign-out"  # a page with a form for anyone signed in (a CSRF token)
 
 
-# --- The world: a partnership with an ICB, a council and a CVS ---------------------------
-
-
-@dataclass
-class World:
-    app: Flask
-    partnership: Partnership
-    icb: Organisation  # public sector
-    council: Organisation  # public sector
-    cvs: Organisation  # VCSE
-    icb_admin: User
-    cvs_admin: User
-    council_admin: User
-    council_staff: User  # applies from the council
-    cvs_staff: User
-    outsider: User  # signed in, no organisation
-    site_admin: User
-
-
-def build_world(app: Flask, make_user: Any, make_organisation: Any,
-                make_partnership: Any) -> World:
-    icb_admin = make_user("Ida ICB Admin", "ida@icb.example.org")
-    cvs_admin = make_user("Cyril CVS Admin", "cyril@cvs.example.org")
-    council_admin = make_user("Cora Council Admin", "cora@council.example.org")
-    council_staff = make_user("Sam Staff", "sam@council.example.org")
-    cvs_staff = make_user("Val Volunteer", "val@cvs.example.org")
-    outsider = make_user("Owen Outsider", "owen@example.org")
-    site_admin = make_user("Sita Site Admin", "sita@example.org", site_admin=True)
-    icb = make_organisation("Northbridge ICB", org_type=OrgType.NHS_BODY, admin=icb_admin)
-    council = make_organisation("Northbridge Council", org_type=OrgType.LOCAL_AUTHORITY,
-                                admin=council_admin, members=[council_staff])
-    cvs = make_organisation("Northbridge CVS", org_type=OrgType.CHARITY, admin=cvs_admin,
-                            members=[cvs_staff])
-    partnership = make_partnership(members=[icb, council, cvs])
-    return World(app, partnership, icb, council, cvs, icb_admin, cvs_admin, council_admin,
-                 council_staff, cvs_staff, outsider, site_admin)
-
-
-@pytest.fixture
-def world(app: Flask, make_user: Any, make_organisation: Any, make_partnership: Any) -> World:
-    return build_world(app, make_user, make_organisation, make_partnership)
+# --- Helpers shared with the other test_opportunities_* files (the world is in conftest) -
 
 
 def make_opportunity(host: Organisation, poster: User | None = None, **values: Any) -> Opportunity:

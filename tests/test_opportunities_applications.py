@@ -27,18 +27,12 @@ from tests.test_opportunities import (
     SIGN_IN,
     TOKEN_PAGE,
     World,
-    build_world,
     count,
     make_opportunity,
 )
 
 STATEMENT = "I run our social prescribing team and want to learn how a charity works."
 MANAGER = "mo.manager@council.example.org"
-
-
-@pytest.fixture
-def world(app: Any, make_user: Any, make_organisation: Any, make_partnership: Any) -> World:
-    return build_world(app, make_user, make_organisation, make_partnership)
 
 
 @pytest.fixture

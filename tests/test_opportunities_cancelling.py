@@ -23,15 +23,10 @@ from partnerships.opportunities.models import (
 )
 from partnerships.organisations.models import Sector
 from tests.conftest import link_in
-from tests.test_opportunities import SIGN_IN, TOKEN_PAGE, World, build_world
+from tests.test_opportunities import SIGN_IN, TOKEN_PAGE, World
 from tests.test_opportunities_placements import accepted_placement
 
 REASON = "Our team is being restructured and nobody can supervise you."
-
-
-@pytest.fixture
-def world(app: Any, make_user: Any, make_organisation: Any, make_partnership: Any) -> World:
-    return build_world(app, make_user, make_organisation, make_partnership)
 
 
 @pytest.fixture

@@ -27,18 +27,12 @@ from tests.test_opportunities import (
     SIGN_IN,
     TOKEN_PAGE,
     World,
-    build_world,
     count,
     make_opportunity,
     opportunity_form,
 )
 
 PAGE = "/organisations/northbridge-cvs/opportunity-posters"
-
-
-@pytest.fixture
-def world(app: Any, make_user: Any, make_organisation: Any, make_partnership: Any) -> World:
-    return build_world(app, make_user, make_organisation, make_partnership)
 
 
 def _allow(world: World, user: Any = None) -> OpportunityPoster:

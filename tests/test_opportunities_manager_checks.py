@@ -25,7 +25,6 @@ from tests.test_opportunities_applications import (  # noqa: F401  (fixtures)
     STATEMENT,
     apply_form,
     opportunity,
-    world,
 )
 
 HOST = "contact@cvs.example.org"

@@ -21,7 +21,8 @@ from partnerships.opportunities.models import (
     PlacementStatus,
 )
 from partnerships.organisations.models import OrganisationMember, RequestStatus
-from tests.test_opportunities import SIGN_IN, TOKEN_PAGE, build_world, make_opportunity
+from tests.conftest import build_world
+from tests.test_opportunities import SIGN_IN, TOKEN_PAGE, make_opportunity
 
 # (method, url, what an anonymous visitor gets, what a signed-in outsider gets)
 # "signin" means a redirect to the sign-in page.

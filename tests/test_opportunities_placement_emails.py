@@ -14,15 +14,10 @@ from partnerships.extensions import db
 from partnerships.opportunities.models import Placement, PlacementStatus
 from partnerships.timeutil import today_uk
 from tests.conftest import link_in
-from tests.test_opportunities import World, build_world, date_parts
+from tests.test_opportunities import World, date_parts
 from tests.test_opportunities_placements import CHECKLIST, accepted_placement
 
 HOST_CONTACT = "hannah@host.example.org"  # make_opportunity's contact
-
-
-@pytest.fixture
-def world(app: Any, make_user: Any, make_organisation: Any, make_partnership: Any) -> World:
-    return build_world(app, make_user, make_organisation, make_partnership)
 
 
 @pytest.fixture

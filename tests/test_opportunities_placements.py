@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from partnerships.extensions import db
@@ -28,7 +27,6 @@ from tests.test_opportunities import (
     SIGN_IN,
     TOKEN_PAGE,
     World,
-    build_world,
     date_parts,
     make_opportunity,
     opportunity_form,
@@ -36,11 +34,6 @@ from tests.test_opportunities import (
 
 CHECKLIST = ["confidentiality_agreed", "expenses_agreed", "insurance_agreed",
              "data_access_agreed", "supervision_agreed"]
-
-
-@pytest.fixture
-def world(app: Any, make_user: Any, make_organisation: Any, make_partnership: Any) -> World:
-    return build_world(app, make_user, make_organisation, make_partnership)
 
 
 def accepted_placement(world: World, host: Any = None, applicant: Any = None,

@@ -30,8 +30,9 @@ from partnerships.meetings.models import Meeting, MeetingFormat
 from partnerships.meetings.scheduling import MeetingDetails, schedule
 from partnerships.opportunities.models import Opportunity
 from partnerships.organisations.models import OrganisationMember
+from tests.conftest import build_world
 from tests.test_mous import world as mou_world  # noqa: F401  (fixture)
-from tests.test_opportunities import build_world, opportunity_form
+from tests.test_opportunities import opportunity_form
 
 BREAK_IN = "Ada Okafor\r\nBcc: evil@attacker.example"
 LEGITIMATE = ["Zoë O\u2019Brien-Łukasz", "李小龙", "محمد الأمين", "Café & Co. (Northbridge) Ltd",

@@ -28,9 +28,10 @@ from contextvars import ContextVar
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import current_app, has_request_context
+from flask import current_app, has_app_context, has_request_context
 from sqlalchemy import delete, func, select
 
+from .. import permissions
 from ..audit import AuditEvent
 from ..extensions import db
 from ..mail import OutboxMessage
@@ -67,6 +68,11 @@ def setting_up() -> Iterator[None]:
             db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > last_mail))
             db.session.execute(delete(AuditEvent).where(AuditEvent.id > last_event))
     finally:
+        # The services' permission answers cached on the way (``g``, which a request
+        # context opened inside the caller's app context shares) are set-up's, not
+        # the caller's: the next check looks again.
+        if has_app_context():
+            permissions.forget_forum_access()
         _inside.reset(token)
 
 

@@ -14,7 +14,6 @@ from playwright.sync_api import Browser, Page, expect
 from partnerships.extensions import db
 from partnerships.forums.models import Forum, ForumMember, ForumMemberStatus, Visibility
 from partnerships.meetings.models import Meeting, MeetingFormat
-from partnerships.modelbase import utcnow
 from tests.browser.conftest import (
     Data,
     LiveServer,
@@ -22,6 +21,7 @@ from tests.browser.conftest import (
     errors_on,
     sign_in,
 )
+from tests.conftest import meeting_start
 
 
 def forum_with_meeting(live: Data, members: list[Any]) -> tuple[str, int]:
@@ -37,7 +37,7 @@ def forum_with_meeting(live: Data, members: list[Any]) -> tuple[str, int]:
         for person in members:
             db.session.add(ForumMember(forum_id=forum.id, user_id=person.id,
                                        status=ForumMemberStatus.ACTIVE))
-        starts = (utcnow() + timedelta(days=12)).replace(minute=0, second=0, microsecond=0)
+        starts = meeting_start(timedelta(days=12))
         meeting = Meeting(forum_id=forum.id, title="Spring planning meeting",
                           starts_at=starts, ends_at=starts + timedelta(hours=2),
                           format=MeetingFormat.HYBRID, venue_name="Northbridge Library",

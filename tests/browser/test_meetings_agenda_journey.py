@@ -16,7 +16,6 @@ from playwright.sync_api import Browser, Page, expect
 from partnerships.extensions import db
 from partnerships.forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
 from partnerships.meetings.models import AgendaItem, Meeting, MeetingFormat
-from partnerships.modelbase import utcnow
 from partnerships.timeutil import to_uk, today_uk
 from tests.browser.conftest import (
     Data,
@@ -25,6 +24,7 @@ from tests.browser.conftest import (
     errors_on,
     sign_in,
 )
+from tests.conftest import meeting_start
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -154,7 +154,7 @@ def test_reordering_works_without_javascript(request: pytest.FixtureRequest) -> 
     with live.app.app_context():
         forum = db.session.scalars(db.select(Forum).order_by(Forum.id.desc())).first()
         assert forum is not None
-        starts = utcnow() + timedelta(days=30)
+        starts = meeting_start(timedelta(days=30))
         meeting = Meeting(forum_id=forum.id, title="Plain meeting", starts_at=starts,
                           ends_at=starts + timedelta(hours=1), format=MeetingFormat.ONLINE)
         db.session.add(meeting)

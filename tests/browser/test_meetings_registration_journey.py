@@ -21,13 +21,13 @@ from partnerships.forums.models import (
     Visibility,
 )
 from partnerships.meetings.models import Meeting, MeetingFormat, Registration
-from partnerships.modelbase import utcnow
 from tests.browser.conftest import (
     Data,
     axe_check,
     errors_on,
     sign_in,
 )
+from tests.conftest import meeting_start
 
 
 def make_forum_with_meeting(live: Data, convenor: Any, members: list[Any],
@@ -44,7 +44,7 @@ def make_forum_with_meeting(live: Data, convenor: Any, members: list[Any],
         for person in [convenor, *members]:
             db.session.add(ForumMember(forum_id=forum.id, user_id=person.id,
                                        status=ForumMemberStatus.ACTIVE))
-        starts = (utcnow() + timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+        starts = meeting_start(timedelta(days=10))
         meeting = Meeting(forum_id=forum.id, title="Winter planning meeting",
                           starts_at=starts, ends_at=starts + timedelta(hours=2),
                           format=MeetingFormat.HYBRID, venue_name="Northbridge Library",
