@@ -33,11 +33,10 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from partnerships import create_app
 from partnerships.accounts.models import User
-from partnerships.accounts.passwords import hash_password
 from partnerships.config import TestConfig
 from partnerships.extensions import db
+from partnerships.factories import accounts, partnership
 from partnerships.mail import OutboxMessage
-from partnerships.modelbase import utcnow
 from partnerships.organisations.models import (
     IncomeBand,
     MemberRole,
@@ -48,9 +47,6 @@ from partnerships.organisations.models import (
 )
 from partnerships.partnership.models import (
     Partnership,
-    PartnershipMember,
-    PartnershipOfficer,
-    PartnershipPrinciple,
     Principle,
 )
 from partnerships.slugs import slugify
@@ -176,17 +172,16 @@ def live_server(live_app: Flask) -> Iterator[LiveServer]:
 # --- data, written through the live app -----------------------------------------------------------
 
 
-@cache
-def _password_hash() -> str:
-    """scrypt is slow on purpose: hash the shared test password once per run."""
-    return hash_password(PASSWORD)
-
-
 def _detached(obj: Any) -> Any:
     """Load every column, then let the object outlive its app context."""
     db.session.refresh(obj)
     db.session.expunge(obj)
     return obj
+
+
+def _attached(obj: Any) -> Any:
+    """The row of a detached object (from another app context) in this one's session."""
+    return None if obj is None else db.session.get(type(obj), obj.id)
 
 
 @dataclass
@@ -199,13 +194,8 @@ class Data:
     def user(self, name: str | None = None, *, confirmed: bool = True) -> User:
         n = next(self.counter)
         with self.app.app_context():
-            user = User(
-                name=name or f"Browser Person {n}",
-                email=f"browser.person{n}@example.org",
-                password_hash=_password_hash(),
-                email_confirmed_at=utcnow() if confirmed else None,
-            )
-            db.session.add(user)
+            user = accounts.user(name or f"Browser Person {n}", f"browser.person{n}@example.org",
+                                 confirmed=confirmed)
             db.session.commit()
             return _detached(user)
 
@@ -216,6 +206,10 @@ class Data:
         n = next(self.counter)
         name = name or f"Browser Group {n}"
         with self.app.app_context():
+            # Written directly, not through organisations.services: these tests share
+            # one database for the whole run and reuse names ("Northbridge CVS" in
+            # several journeys), and the service rightly refuses a second organisation
+            # of the same name. Each copy gets its own web address instead.
             org = Organisation(
                 name=name, slug=f"{slugify(name)}-{n}", org_type=org_type,
                 income_band=IncomeBand.UP_TO_10K, description="We run a weekly lunch club.",
@@ -239,26 +233,14 @@ class Data:
         n = next(self.counter)
         name = name or f"Browser Partnership {n}"
         with self.app.app_context():
-            partnership = Partnership(
-                name=name, slug=f"{slugify(name)}-{n}", place=place,
+            made = partnership.partnership(
+                name, slug=f"{slugify(name)}-{n}", place=place,
                 description="We bring **public bodies** and community groups together.",
-            )
-            for principle in (Principle.PARTNERSHIP, Principle.TRANSPARENCY):
-                partnership.principle_rows.append(PartnershipPrinciple(principle=principle))
-            db.session.add(partnership)
-            db.session.flush()
-            for officer in officers or []:
-                db.session.add(PartnershipOfficer(
-                    partnership_id=partnership.id, user_id=officer.id,
-                    role_title="Partnership officer",
-                ))
-            for org in members or []:
-                db.session.add(PartnershipMember(
-                    partnership_id=partnership.id, organisation_id=org.id,
-                    status=RequestStatus.ACTIVE, requested_at=utcnow(), decided_at=utcnow(),
-                ))
+                principles=(Principle.PARTNERSHIP, Principle.TRANSPARENCY),
+                officers=[_attached(o) for o in officers or []],
+                members=[_attached(org) for org in members or []])
             db.session.commit()
-            return _detached(partnership)
+            return _detached(made)
 
     def outbox(self, to: str | None = None) -> list[OutboxMessage]:
         """Emails queued so far (optionally to one address), oldest first."""
