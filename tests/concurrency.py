@@ -1,6 +1,7 @@
-"""What the concurrency tests share: an app on a file-based SQLite database (so each
-thread has its own connection and really contends for the write lock), signed-in
-clients, and requests released together by a barrier.
+"""What the concurrency tests share: an app on a database of its own with real
+connections (a SQLite file, so each thread has its own connection and really contends
+for the write lock; or a new PostgreSQL database when the suite runs there: see
+tests/databases.py), signed-in clients, and requests released together by a barrier.
 
 A race that happens to serialise proves nothing on its own, so the tests repeat each
 race a few times (``ROUNDS``).
@@ -14,32 +15,36 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_app_context
 
 from partnerships import create_app
 from partnerships.accounts.models import User
-from partnerships.config import TestConfig
 from partnerships.extensions import db
 from partnerships.factories import accounts
-from tests.conftest import CSRF_RE, AppClient
+from tests.conftest import CSRF_RE, AppClient, app_settings
+from tests.databases import fresh_database
 
 ROUNDS = 5
 
 
 @contextmanager
 def file_database_app(folder: Path) -> Iterator[Flask]:
-    """The test configuration on a SQLite file in ``folder`` (an in-memory database
-    would be one connection, shared: no race at all)."""
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'race.sqlite'}"
-    settings["UPLOAD_FOLDER"] = str(folder / "uploads")
-    app = create_app(settings)
-    app.test_client_class = AppClient
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    """The test configuration on a database of its own: a SQLite file in ``folder`` (an
+    in-memory database would be one connection, shared: no race at all) or a new
+    PostgreSQL database. The pool holds a connection for every racing thread."""
+    with fresh_database(folder, "race") as url:
+        app = create_app(app_settings(
+            SQLALCHEMY_DATABASE_URI=url,
+            UPLOAD_FOLDER=str(folder / "uploads"),
+            SQLALCHEMY_ENGINE_OPTIONS=({} if url.startswith("sqlite")
+                                       else {"pool_size": 60, "max_overflow": 10}),
+        ))
+        app.test_client_class = AppClient
+        with app.app_context():
+            db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
 
 
 def make_user(name: str, email: str) -> User:
@@ -62,7 +67,10 @@ def csrf_token(client: AppClient, url: str) -> str:
 
 
 def all_at_once(requests: list[Callable[[], Any]]) -> list[Any]:
-    """Run the requests in threads released together; return their responses."""
+    """Run the requests in threads released together; return their responses. The
+    test's own transaction ends first, so no racer waits behind it."""
+    if has_app_context():
+        db.session.commit()
     barrier = threading.Barrier(len(requests))
     responses: list[Any] = [None] * len(requests)
     errors: list[BaseException] = []
