@@ -1,6 +1,7 @@
-"""What the concurrency tests share: an app on a file-based SQLite database (so each
-thread has its own connection and really contends for the write lock), signed-in
-clients, and requests released together by a barrier.
+"""What the concurrency tests share: an app on a database of its own with real
+connections (a SQLite file, so each thread has its own connection and really contends
+for the write lock; or a new PostgreSQL database when the suite runs there: see
+tests/databases.py), signed-in clients, and requests released together by a barrier.
 
 A race that happens to serialise proves nothing on its own, so the tests repeat each
 race a few times (``ROUNDS``).
@@ -18,28 +19,32 @@ from flask import Flask
 
 from partnerships import create_app
 from partnerships.accounts.models import User
-from partnerships.config import TestConfig
 from partnerships.extensions import db
 from partnerships.factories import accounts
-from tests.conftest import CSRF_RE, AppClient
+from tests.conftest import CSRF_RE, AppClient, app_settings
+from tests.databases import fresh_database
 
 ROUNDS = 5
 
 
 @contextmanager
 def file_database_app(folder: Path) -> Iterator[Flask]:
-    """The test configuration on a SQLite file in ``folder`` (an in-memory database
-    would be one connection, shared: no race at all)."""
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'race.sqlite'}"
-    settings["UPLOAD_FOLDER"] = str(folder / "uploads")
-    app = create_app(settings)
-    app.test_client_class = AppClient
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    """The test configuration on a database of its own: a SQLite file in ``folder`` (an
+    in-memory database would be one connection, shared: no race at all) or a new
+    PostgreSQL database. The pool holds a connection for every racing thread."""
+    with fresh_database(folder, "race") as url:
+        app = create_app(app_settings(
+            SQLALCHEMY_DATABASE_URI=url,
+            UPLOAD_FOLDER=str(folder / "uploads"),
+            SQLALCHEMY_ENGINE_OPTIONS=({} if url.startswith("sqlite")
+                                       else {"pool_size": 60, "max_overflow": 10}),
+        ))
+        app.test_client_class = AppClient
+        with app.app_context():
+            db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
 
 
 def make_user(name: str, email: str) -> User:

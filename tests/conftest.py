@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from partnerships import create_app
 from partnerships.accounts.models import User
@@ -36,6 +36,7 @@ from partnerships.partnership.models import (
     Principle,
 )
 from partnerships.timeutil import to_uk, today_uk, uk_local_to_utc
+from tests import databases
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -92,17 +93,52 @@ class _SharedTemplates(BytecodeCache):
 SHARED_TEMPLATES = _SharedTemplates()
 
 
+def app_settings(**overrides: Any) -> dict[str, Any]:
+    """TestConfig as a dict, with ``overrides``: for tests that build an app of their own."""
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    settings.update(overrides)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """In-memory SQLite (a new database for each test), or this worker's own PostgreSQL
+    database with the schema built once (see tests/databases.py)."""
+    if not databases.on_postgresql():
+        yield TestConfig.SQLALCHEMY_DATABASE_URI
+        return
+    url = databases.create_database("suite")
+    schema = create_app(app_settings(SQLALCHEMY_DATABASE_URI=url))
+    with schema.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url
+    databases.drop_database(url)
+
+
+def _empty_every_table() -> None:
+    """Start the next test from empty tables with ids from 1, as a new database would."""
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
-def app(tmp_path: Any) -> Iterator[Flask]:
-    app = create_app(TestConfig)
+def app(tmp_path: Any, database_url: str) -> Iterator[Flask]:
+    app = create_app(app_settings(SQLALCHEMY_DATABASE_URI=database_url))
     app.jinja_env.bytecode_cache = SHARED_TEMPLATES
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")  # never the real instance/
     app.test_client_class = AppClient
     with app.app_context():
-        db.create_all()
+        if database_url.startswith("sqlite"):
+            db.create_all()
         yield app
         db.session.remove()
-        db.drop_all()
+        if database_url.startswith("sqlite"):
+            db.drop_all()
+        else:
+            _empty_every_table()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ from sqlalchemy.exc import OperationalError
 from partnerships import create_app
 from partnerships.config import normalise_database_url
 from partnerships.extensions import db
+from tests.databases import on_postgresql
 
 
-def test_factory_uses_the_given_config(app):
+def test_factory_uses_the_given_config(app, database_url):
     assert app.config["TESTING"] is True
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
     assert app.static_url_path == "/assets"
 
 
@@ -43,6 +44,7 @@ def test_postgres_urls_use_the_psycopg_driver(given, used):
     assert normalise_database_url(given) == used
 
 
+@pytest.mark.skipif(on_postgresql(), reason="PostgreSQL always enforces foreign keys")
 def test_sqlite_runs_with_foreign_keys_on(app):
     assert db.session.execute(db.text("PRAGMA foreign_keys")).scalar() == 1
 

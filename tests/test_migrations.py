@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from partnerships import create_app
-from partnerships.config import TestConfig
 from partnerships.extensions import db
+from tests.conftest import app_settings
+from tests.databases import fresh_database
 
 
-def _app(tmp_path):
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
-    return create_app(settings)
+@pytest.fixture
+def migrated_app(tmp_path):
+    """An app on an empty database of the kind the suite runs on (a SQLite file or a new
+    PostgreSQL database); its connections are closed before the database is dropped."""
+    with fresh_database(tmp_path, "migrated") as url:
+        app = create_app(app_settings(SQLALCHEMY_DATABASE_URI=url))
+        yield app
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
 
 
-def test_upgrade_from_empty_then_models_and_migrations_agree(tmp_path):
-    app = _app(tmp_path)
+def test_upgrade_from_empty_then_models_and_migrations_agree(migrated_app):
+    app = migrated_app
     with app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
@@ -32,8 +40,8 @@ def test_upgrade_from_empty_then_models_and_migrations_agree(tmp_path):
         assert differences == [], f"models and migrations differ: {differences}"
 
 
-def test_downgrade_to_empty_and_upgrade_again(tmp_path):
-    app = _app(tmp_path)
+def test_downgrade_to_empty_and_upgrade_again(migrated_app):
+    app = migrated_app
     with app.app_context():
         upgrade()
         downgrade(revision="base")
@@ -42,8 +50,8 @@ def test_downgrade_to_empty_and_upgrade_again(tmp_path):
         assert "users" in inspect(db.engine).get_table_names()
 
 
-def test_flask_db_check_finds_nothing_to_migrate(tmp_path):
-    app = _app(tmp_path)
+def test_flask_db_check_finds_nothing_to_migrate(migrated_app):
+    app = migrated_app
     with app.app_context():
         upgrade()
     result = app.test_cli_runner().invoke(args=["db", "check"])
