@@ -9,11 +9,12 @@ PORT ?= 5000
 PYTEST_ARGS ?= -n auto
 export FLASK_APP := wsgi:app
 
-.PHONY: run test setup assets db demo lint typecheck bench clean help
+.PHONY: run test test-postgres setup assets db demo lint typecheck bench clean help
 
 help:
 	@echo "make run   - set everything up, load the demo data and serve on http://127.0.0.1:$(PORT)"
-	@echo "make test  - set everything up and run the whole test suite"
+	@echo "make test  - set everything up and run the whole test suite (SQLite, or TEST_DATABASE_URL)"
+	@echo "make test-postgres - the suite again on PostgreSQL (a throwaway cluster, or TEST_DATABASE_URL)"
 	@echo "make lint  - ruff check"
 	@echo "make typecheck - mypy, strict on partnerships/ ([tool.mypy] in pyproject.toml)"
 	@echo "make bench - benchmarks (bench/)"
@@ -25,6 +26,16 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite on PostgreSQL: on the server TEST_DATABASE_URL names (a database per test
+# worker is created and dropped there), or on a throwaway local cluster started by
+# .ci/postgres (Debian's `postgresql` package). Browser tests run only in `make test`.
+test-postgres: setup
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser"; \
+	else \
+	  .ci/postgres $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser"; \
+	fi
 
 setup: $(BIN)/.installed assets
 

@@ -87,6 +87,10 @@ def configure_sqlite(app: Flask) -> None:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:
+            if getattr(connection.connection.dbapi_connection, "in_transaction", False):
+                # The test suite's in-memory database is one connection that the test
+                # and its requests share: a transaction is already open on it.
+                return
             immediate = wants_write_lock()
             connection.info["write_lock"] = immediate
             connection.info["has_read"] = False

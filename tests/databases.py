@@ -35,14 +35,14 @@ def on_postgresql() -> bool:
 
 
 def _database_name(label: str) -> str:
+    """Named for the xdist worker and the process, so two runs can share a server."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = re.sub(r"[^a-z0-9_]", "_", f"lp_test_{worker}_{label}".lower())
+    name = re.sub(r"[^a-z0-9_]", "_", f"lp_test_{worker}_{os.getpid()}_{label}".lower())
     return name[:63]
 
 
 def create_database(label: str) -> str:
-    """Create an empty database named for this worker and ``label`` (dropping any left
-    by an interrupted run) and return its URL."""
+    """Create an empty database named for this worker and ``label`` and return its URL."""
     server = server_url()
     assert server is not None, "create_database needs TEST_DATABASE_URL"
     name = _database_name(label)
