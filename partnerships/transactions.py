@@ -22,7 +22,9 @@ instead. PostgreSQL needs none of this (row locks queue); there the module does 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, has_request_context, request
@@ -42,10 +44,24 @@ def writes(view: View) -> View:
     return view
 
 
+_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Outside a request, for work that only reads (``flask backup``): its transactions
+    begin plainly, so writers go on meanwhile instead of queueing behind it."""
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
+
+
 def wants_write_lock() -> bool:
     """Whether the transaction about to begin should take SQLite's write lock first."""
     if not has_request_context():
-        return True
+        return not _reading_only.get()
     if request.method not in SAFE_METHODS:
         return True
     view = current_app.view_functions.get(request.endpoint or "")
