@@ -105,7 +105,9 @@ def _init_extensions(app: Flask) -> None:
     from .extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
-    _configure_sqlite(app)
+    from .transactions import configure_sqlite
+
+    configure_sqlite(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)
@@ -120,27 +122,6 @@ def _init_extensions(app: Flask) -> None:
     from .accounts.loader import load_user
 
     login_manager.user_loader(load_user)
-
-
-def _configure_sqlite(app: Flask) -> None:
-    """SQLite: enforce foreign keys, use WAL and wait instead of failing when busy."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    from sqlalchemy import event
-
-    from .extensions import db
-
-    with app.app_context():
-        engine = db.engine
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            if ":memory:" not in str(engine.url) and engine.url.database:
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.close()
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -88,3 +88,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(uploads_cli)
+    from .backup import backup_command, restore_command  # flask backup DIR, flask restore DIR
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from .. import formflow
+from .. import formflow, transactions
 from ..extensions import db, limiter
 from ..formflow import Page, see_other
 from ..forms import ButtonForm
@@ -126,6 +126,7 @@ def resend_confirmation() -> Response:
 
 
 @bp.get("/confirm/<token>")
+@transactions.writes
 def confirm(token: str) -> Page:
     """Confirm an address. The first use of the link also signs the person in on this
     device (it proves the address, as a reset link does), unless someone already is."""
@@ -267,6 +268,7 @@ def profile() -> Page:
 
 
 @bp.get("/email/confirm/<token>")
+@transactions.writes
 def confirm_email_change(token: str) -> Page:
     try:
         user = services.confirm_email_change(token)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask import url_for
-from sqlalchemy import Select, and_, exists, func, not_, or_, select
+from sqlalchemy import Select, Table, and_, exists, func, not_, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from .. import audit, mail, permissions
@@ -293,12 +295,21 @@ def reading_state(user: User, thread: Thread) -> ThreadState:
     return _state(user, thread)
 
 
-def mark_read(user: User, thread: Thread, up_to_post_id: int,
-              state: ThreadState | None = None) -> None:
-    """Remember the newest post the person has seen (never moves backwards). Pass the
-    ``state`` from ``reading_state`` if you have it, to save looking it up again."""
-    if not getattr(user, "is_authenticated", False):
-        return
-    state = state if state is not None else _state(user, thread)
-    if up_to_post_id > (state.last_read_post_id or 0):
-        state.last_read_post_id = up_to_post_id
+def mark_read(user_id: int, thread_id: int, up_to_post_id: int) -> None:
+    """Remember the newest post the person has seen (never moves backwards). One
+    statement, an upsert with the condition in it, so two tabs opening the thread at
+    once neither fail on the new row nor move the mark back; run it with
+    ``transactions.write_after_reading`` once the page is rendered."""
+    table = ThreadState.__table__
+    assert isinstance(table, Table)
+    dialect = db.session.get_bind().dialect.name
+    insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_into(table).values(
+        user_id=user_id, thread_id=thread_id, last_read_post_id=up_to_post_id,
+        subscription=Subscription.NORMAL,
+    )
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.thread_id],
+        set_={"last_read_post_id": up_to_post_id},
+        where=table.c.last_read_post_id < up_to_post_id,
+    ))

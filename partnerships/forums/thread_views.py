@@ -21,7 +21,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import formflow, pagination, permissions
+from .. import formflow, pagination, permissions, transactions
 from ..errors import Conflict
 from ..extensions import db
 from ..formflow import Page, found
@@ -167,9 +167,10 @@ def _render_thread(forum: Forum, access: ForumAccess, thread: Thread, page: int,
         ),
     )
     # Render first: committing expires every loaded row, and the page needs them.
-    if mark_read and posts and state is not None:
-        discussions.mark_read(current_user, thread, posts[-1].id, state)
-        db.session.commit()
+    if mark_read and posts and state is not None and posts[-1].id > state.last_read_post_id:
+        user_id, thread_id, newest = current_user.id, thread.id, posts[-1].id
+        transactions.write_after_reading(
+            lambda: discussions.mark_read(user_id, thread_id, newest))
     return make_response(html, status)
 
 

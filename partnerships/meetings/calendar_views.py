@@ -35,7 +35,7 @@ from flask import current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions
+from .. import permissions, transactions
 from ..extensions import db, limiter
 from ..formflow import Page, found, see_other
 from ..forums import services as forum_services
@@ -223,8 +223,9 @@ def personal_feed(token: str) -> Response:
     response = _feed_response(feeds.personal_feed(user, started), started, "my-meetings.ics",
                               PERSONAL_FEED_CACHE)
     response.headers["X-Robots-Tag"] = "noindex"
-    if feeds.note_use(row, started):
-        db.session.commit()
+    if feeds.due_for_noting(row, started):
+        token_id = row.id
+        transactions.write_after_reading(lambda: feeds.note_use(token_id, started))
     return response
 
 

@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, url_for
-from sqlalchemy import ColumnElement, String, case, or_, select, type_coerce
+from sqlalchemy import ColumnElement, String, case, or_, select, type_coerce, update
 from sqlalchemy.orm import joinedload
 
 from .. import audit, permissions
@@ -264,13 +264,22 @@ def owner_of(token: str) -> tuple[User, CalendarToken] | None:
     return user, row
 
 
-def note_use(row: CalendarToken, now: datetime) -> bool:
-    """Remember that a calendar app fetched the feed (shown on "My meetings"); True if
-    the row changed and needs committing. At most once an hour, not on every fetch."""
-    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION:
-        return False
-    row.last_used_at = now
-    return True
+def due_for_noting(row: CalendarToken, now: datetime) -> bool:
+    """Whether to record this fetch: at most once an hour, not on every fetch."""
+    return row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION
+
+
+def note_use(token_id: int, now: datetime) -> None:
+    """Remember that a calendar app fetched the feed (shown on "My meetings"). One
+    conditional UPDATE, so that fetches at the same moment write it once; run it with
+    ``transactions.write_after_reading`` after the feed is built."""
+    db.session.execute(
+        update(CalendarToken)
+        .where(CalendarToken.id == token_id,
+               or_(CalendarToken.last_used_at.is_(None),
+                   CalendarToken.last_used_at <= now - LAST_USED_RESOLUTION))
+        .values(last_used_at=now)
+    )
 
 
 def personal_feed_context(user: User) -> dict[str, Any]:
