@@ -6,11 +6,14 @@ committed since its read: SQLite answers "database is locked" at once, whatever 
 busy timeout. Under threaded or several workers that was a 500 for some requests. So:
 
 - A request that changes things (POST and the other unsafe methods), a view marked
-  with :func:`writes`, and everything outside a request (CLI commands, cron jobs)
-  start with ``BEGIN IMMEDIATE``: they take the write lock first and queue for it
-  (up to the busy timeout) instead of failing halfway.
-- Pages that only read (GET, HEAD, OPTIONS) start with a plain ``BEGIN``, so readers
-  never wait for each other or for writers (WAL mode).
+  with :func:`writes`, and a job outside requests that runs inside :func:`writing`
+  (the cron commands that change shared state, such as sending the outbox) start
+  with ``BEGIN IMMEDIATE``: they take the write lock first and queue for it (up to
+  the busy timeout) instead of failing halfway.
+- Pages that only read (GET, HEAD, OPTIONS) and other work outside requests (a
+  backup, a test's own session) start with a plain ``BEGIN``, so readers never wait
+  for each other or for writers (WAL mode), and a test reading between requests
+  never holds the lock its requests need.
 - A page that reads and then notes something small (the thread page remembers how far
   you read; a calendar feed records when it was last fetched) ends its read first and
   makes the note in a transaction of its own: :func:`write_after_reading`.
@@ -44,24 +47,26 @@ def writes(view: View) -> View:
     return view
 
 
-_reading_only: ContextVar[bool] = ContextVar("reading_only", default=False)
+_writing: ContextVar[bool] = ContextVar("writing", default=False)
 
 
 @contextmanager
-def reading_only() -> Iterator[None]:
-    """Outside a request, for work that only reads (``flask backup``): its transactions
-    begin plainly, so writers go on meanwhile instead of queueing behind it."""
-    token = _reading_only.set(True)
+def writing() -> Iterator[None]:
+    """Outside a request, for a job that reads and then changes shared state while the
+    site runs (``flask outbox send``): its transactions take the write lock first, as
+    a POST's do. Other work outside requests begins plainly and may write only as the
+    first thing it does in a transaction, or alone (seeding, restoring)."""
+    token = _writing.set(True)
     try:
         yield
     finally:
-        _reading_only.reset(token)
+        _writing.reset(token)
 
 
 def wants_write_lock() -> bool:
     """Whether the transaction about to begin should take SQLite's write lock first."""
     if not has_request_context():
-        return not _reading_only.get()
+        return _writing.get()
     if request.method not in SAFE_METHODS:
         return True
     view = current_app.view_functions.get(request.endpoint or "")
@@ -118,13 +123,16 @@ def configure_sqlite(app: Flask) -> None:
                 return
             immediate = wants_write_lock()
             connection.info["write_lock"] = immediate
+            # Only a transaction a request began is checked: one a test or job began
+            # outside requests may go on inside a request context it opens later.
+            connection.info["checked"] = has_request_context() and not immediate
             connection.info["has_read"] = False
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         if strict:
             @event.listens_for(engine, "before_cursor_execute")
             def _check(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-                if "write_lock" not in connection.info or connection.info["write_lock"]:
+                if not connection.info.get("checked"):
                     return
                 verb = statement.lstrip().split(None, 1)[0].upper() if statement else ""
                 if verb in {"INSERT", "UPDATE", "DELETE", "REPLACE"}:

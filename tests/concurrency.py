@@ -69,8 +69,8 @@ def csrf_token(client: AppClient, url: str) -> str:
 def all_at_once(requests: list[Callable[[], Any]]) -> list[Any]:
     """Run the requests in threads released together; return their responses.
 
-    The test's own transaction ends first: outside a request it holds SQLite's write
-    lock (transactions.py), which would keep every racing request waiting."""
+    The test's own transaction ends first, so what it built is committed and its
+    snapshot does not hide what the racers do."""
     if has_app_context():
         db.session.commit()
     barrier = threading.Barrier(len(requests))

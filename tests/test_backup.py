@@ -269,9 +269,7 @@ class Writers:
         assert not self.failures, self.failures
 
     def __enter__(self) -> Writers:
-        # End the test's own transaction: outside a request it holds SQLite's write lock
-        # (partnerships/transactions.py), which the writers would queue behind.
-        db.session.commit()
+        db.session.commit()  # the site as built is committed before anyone writes
         for thread in self.threads:
             thread.start()
         return self

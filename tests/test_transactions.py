@@ -80,11 +80,11 @@ def test_under_testing_a_page_that_writes_after_reading_fails_naming_itself(
     """The next page that would fail under load fails in the tests instead (on a file
     database; the in-memory one cannot contend and keeps the driver's transactions)."""
     app = file_app
-    person = make_user("Careful", "careful@example.org")
+    person_id = make_user("Careful", "careful@example.org").id
     db.session.commit()
 
     def careless() -> str:
-        found = db.session.get(User, person.id)
+        found = db.session.get(User, person_id)
         assert found is not None
         found.name = "Changed by a GET"
         db.session.commit()
@@ -107,5 +107,7 @@ def test_only_requests_that_change_things_take_the_write_lock_first(app: Flask) 
         assert not transactions.wants_write_lock()
     with app.test_request_context("/", method="POST"):
         assert transactions.wants_write_lock()
-    with app.app_context():  # a CLI command or cron job
-        assert transactions.wants_write_lock()
+    with app.app_context():  # a CLI command, a backup, a test's own session
+        assert not transactions.wants_write_lock()
+        with transactions.writing():  # a cron job that changes shared state
+            assert transactions.wants_write_lock()
