@@ -73,17 +73,26 @@ def configure_sqlite(app: Flask) -> None:
     strict = bool(app.config.get("TESTING"))
     with app.app_context():
         engine = db.engine
+        # An in-memory database (the unit tests') is one connection that every session
+        # in the thread shares: one session's BEGIN would find another's transaction
+        # open, and one's COMMIT would end the other's. Nothing can contend there, so
+        # it keeps the driver's own transaction handling.
+        in_memory = ":memory:" in str(engine.url) or not engine.url.database
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
-            dbapi_connection.isolation_level = None
+            if not in_memory:
+                # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+                dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            if ":memory:" not in str(engine.url) and engine.url.database:
+            if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+
+        if in_memory:
+            return
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:

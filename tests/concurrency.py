@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_app_context
 
 from partnerships import create_app
 from partnerships.accounts.models import User
@@ -67,7 +67,14 @@ def csrf_token(client: AppClient, url: str) -> str:
 
 
 def all_at_once(requests: list[Callable[[], Any]]) -> list[Any]:
-    """Run the requests in threads released together; return their responses."""
+    """Run the requests in threads released together; return their responses.
+
+    The test's own session first ends its transaction (committing what it set up):
+    outside a request a SQLite transaction holds the write lock from its first
+    statement (see ``partnerships.transactions``), so one left open by reading an
+    attribute after a commit would make every racer wait for it, then fail."""
+    if has_app_context():
+        db.session.commit()
     barrier = threading.Barrier(len(requests))
     responses: list[Any] = [None] * len(requests)
     errors: list[BaseException] = []
