@@ -40,6 +40,11 @@ class Row(Protocol):
     id: Any
 
 
+def unchanged(column: Any, value: Any) -> ColumnElement[bool]:
+    """``column`` still holds ``value`` (``IS NULL`` for None), for :func:`change`."""
+    return cast("ColumnElement[bool]", column.is_(None) if value is None else column == value)
+
+
 def rows_updated(statement: Update) -> int:
     """Run an UPDATE and say how many rows it changed. An UPDATE's result is a
     ``CursorResult`` (which has ``rowcount``); ``Session.execute`` is typed to return
