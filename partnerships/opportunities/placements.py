@@ -112,10 +112,20 @@ def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
                    url=_placement_url(placement))
 
 
+def _lock(placement: Placement) -> None:
+    """Lock the placement's row and read it (its objectives, checklist, reflections)
+    again, before a change both sides may make at the same moment: two saves of the
+    plan at once each replaced the objectives and the second failed on their
+    numbering, and two first reflections by one side each added a row."""
+    conditional.lock(placement)
+    db.session.expire(placement)
+
+
 def update_plan(actor: User, placement: Placement, starts_on: date | None,
                 ends_on: date | None, objectives: list[str]) -> None:
     """The agreed dates and up to five objectives (blank ones are dropped)."""
     role = _require_party(actor, placement)
+    _lock(placement)
     _require_live(placement)
     if starts_on is None:
         raise ValidationError("Enter the agreed start date", field="starts_on")
@@ -147,6 +157,7 @@ def update_plan(actor: User, placement: Placement, starts_on: date | None,
 def update_checklist(actor: User, placement: Placement, agreed: set[str]) -> None:
     """Tick what has been agreed; unticked items are not agreed yet."""
     role = _require_party(actor, placement)
+    _lock(placement)
     _require_live(placement)
     names = {name for name, _label, _hint in Placement.CHECKLIST}
     unknown = agreed - names
@@ -203,6 +214,7 @@ def record_reflection(actor: User, placement: Placement, learned: str, changes: 
                       would_recommend: bool | None) -> Reflection:
     """The actor's reflection, as participant or host (saving again replaces it)."""
     role = _require_party(actor, placement)
+    _lock(placement)
     if not can_reflect(placement):
         raise Conflict("You can record a reflection once the placement has started.")
     learned = (learned or "").strip()
