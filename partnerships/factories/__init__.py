@@ -59,6 +59,8 @@ def setting_up() -> Iterator[None]:
     try:
         with ExitStack() as stack:
             if not has_request_context():
+                # A POST: set-up writes, so on SQLite its transaction takes the write
+                # lock up front like any other write (see ``transactions``).
                 stack.enter_context(current_app.test_request_context(method="POST"))
             db.session.flush()
             last_mail = db.session.scalar(select(func.max(OutboxMessage.id))) or 0

@@ -16,7 +16,7 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..accounts.services import find_by_email, normalise_email
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -406,6 +406,12 @@ def remove_convenor(actor: User, convenor: ForumConvenor) -> None:
     forum = convenor.forum
     if not permissions.can_manage_forum(actor, forum):
         raise PermissionDenied("Only the forum's convenors can remove convenors.")
+    # Two convenors removing each other at once each counted the other and left none:
+    # lock the forum, then count.
+    conditional.lock(forum)
+    db.session.expire(forum, ["convenors"])
+    if convenor not in forum.convenors:
+        raise Conflict("This person is no longer a convenor.")
     if len(forum.convenors) <= 1:
         raise ValidationError("A forum needs at least one convenor. Add another first.")
     audit.record(actor, "forum.convenor_removed", "forum", forum.id, user_id=convenor.user_id)
@@ -466,7 +472,12 @@ def join(
             f"Your introduction must be {INTRODUCTION_MAX} characters or fewer",
             field="introduction",
         )
+    # The same request sent twice at once (two tabs) would insert two rows: lock the
+    # forum, then look for one.
+    conditional.lock(forum)
     membership = _membership(forum, actor)
+    if membership is not None:
+        db.session.refresh(membership)
     JOIN_REQUESTS.refuse_repeat(
         membership, f"You are already a member of {forum.name}.",
         f"You have already asked to join {forum.name}. A convenor will decide.")
@@ -661,6 +672,13 @@ def accept_invitation(actor: User, token: str) -> ForumMember:
     organisation = invitation.organisation
     if organisation is not None and not permissions.is_organisation_admin(actor, organisation):
         organisation = None  # join as themselves; they cannot speak for the organisation
+    now = utcnow()
+    # Used once: the same link followed twice at the same moment, or withdrawn by a
+    # convenor at that moment, finds it changed.
+    if not conditional.change(invitation, ForumInvitation.accepted_at.is_(None),
+                              ForumInvitation.revoked_at.is_(None),
+                              accepted_at=now, accepted_by_id=actor.id):
+        raise Conflict("This invitation has already been used or withdrawn.")
     membership = _own_membership(forum, actor)
     if membership.status is not ForumMemberStatus.ACTIVE:
         membership.status = ForumMemberStatus.ACTIVE
@@ -669,9 +687,6 @@ def accept_invitation(actor: User, token: str) -> ForumMember:
         membership.decided_at = utcnow()
         membership.decided_by_id = invitation.invited_by_id
         membership.reason = ""
-    now = utcnow()
-    invitation.accepted_at = now
-    invitation.accepted_by_id = actor.id
     # Following the emailed link proves the address.
     if actor.email_confirmed_at is None:
         actor.email_confirmed_at = now
@@ -684,8 +699,8 @@ def accept_invitation(actor: User, token: str) -> ForumMember:
 def revoke_invitation(actor: User, invitation: ForumInvitation) -> None:
     if not permissions.can_manage_forum(actor, invitation.forum):
         raise PermissionDenied("Only the forum's convenors can withdraw invitations.")
-    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+    if not conditional.change(invitation, ForumInvitation.accepted_at.is_(None),
+                              ForumInvitation.revoked_at.is_(None), revoked_at=utcnow()):
         raise Conflict("This invitation has already been used or withdrawn.")
-    invitation.revoked_at = utcnow()
     audit.record(actor, "forum.member_invitation_withdrawn", "forum", invitation.forum_id,
                  email=invitation.email)

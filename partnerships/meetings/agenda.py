@@ -32,7 +32,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from .. import audit, mail, permissions, uploads
+from .. import audit, conditional, mail, permissions, uploads
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
@@ -590,6 +590,16 @@ def _require_pending(request: ItemRequest) -> None:
         raise Conflict("This request has already been decided or withdrawn.")
 
 
+def _decide(actor: User, request: ItemRequest, status: ItemRequestStatus,
+            **values: object) -> None:
+    """Decide a request once: a conditional UPDATE from pending, so two organisers
+    deciding it at the same moment cannot both (the item added twice)."""
+    if not conditional.change(request, ItemRequest.status == ItemRequestStatus.PENDING,
+                              status=status, decided_by_id=actor.id, decided_at=utcnow(),
+                              **values):
+        raise Conflict("This request has already been decided or withdrawn.")
+
+
 def _tell_requester(request: ItemRequest, template: str, subject: str) -> None:
     person = request.requested_by
     if person is None or person.deleted_at is not None:
@@ -608,12 +618,10 @@ def accept_request(actor: User, request: ItemRequest) -> AgendaItem:
     _require_pending(request)
     if meeting.has_ended():
         raise Conflict("This meeting has taken place, so the item cannot be added.")
+    _decide(actor, request, ItemRequestStatus.ACCEPTED)
     item = add_item(actor, meeting, ItemDetails(title=request.title,
                                                 presenter_name=request.presenter))
-    request.status = ItemRequestStatus.ACCEPTED
     request.item_id = item.id
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
     db.session.flush()
     audit.record(actor, "meeting.item_request_accepted", "meeting", meeting.id,
                  request_id=request.id, item_id=item.id)
@@ -634,11 +642,7 @@ def decline_request(actor: User, request: ItemRequest, reason: str) -> None:
     if len(reason) > REASON_MAX:
         raise ValidationError(f"The reason must be {REASON_MAX} characters or fewer",
                               field="reason")
-    request.status = ItemRequestStatus.DECLINED
-    request.decision_reason = reason
-    request.decided_by_id = actor.id
-    request.decided_at = utcnow()
-    db.session.flush()
+    _decide(actor, request, ItemRequestStatus.DECLINED, decision_reason=reason)
     audit.record(actor, "meeting.item_request_declined", "meeting", meeting.id,
                  request_id=request.id, reason=reason)
     _tell_requester(request, "meeting_item_request_declined",

@@ -1,14 +1,24 @@
 """Registration for a meeting: the person's answer (in person, online or apologies),
 places against the meeting's capacity, and the waiting list.
 
-**Places.** ``Meeting.places_taken`` counts the registrations holding a place. It is
-changed only by conditional UPDATEs (``... WHERE capacity IS NULL OR places_taken <
-capacity`` to take one, ``... WHERE places_taken > 0`` to give one back), never by
-reading the count and writing a new one. When taking a place changes no row the
-person goes on the waiting list instead, so two people asking for the last place at
-the same moment can never both get it: on SQLite the first UPDATE takes the
-database's write lock (the driver begins the transaction just before it) and the
-second waits, then sees the new count; on PostgreSQL the row lock does the same.
+**One change at a time per meeting.** Every change to a meeting's registrations or
+places (answering, cancelling, an organiser removing someone, leaving the forum, a
+new capacity) first locks the meeting's row (``conditional.lock``: an UPDATE that
+changes nothing, so it works on SQLite as on PostgreSQL), then reads the
+registrations it decides on. A decision is therefore never made on a state another
+request has changed meanwhile: before this, a waiting person who cancelled at the
+moment someone else's cancellation promoted them was marked cancelled while still
+holding the place, which then stayed counted with nobody in it. Locks are always
+taken in the same order (the meeting, then its registrations; meetings by id when
+there are several), so two changes never wait for each other. A registration's own
+change of state is also a conditional UPDATE on the state read (``conditional.change``).
+
+**Places.** ``Meeting.places_taken`` counts the registrations holding a place. A
+place is taken with a conditional UPDATE (``... WHERE capacity IS NULL OR
+places_taken < capacity``); when it changes no row the person goes on the waiting
+list instead, so two people asking for the last place at the same moment can never
+both get it. When a place comes back the count is derived again from the
+registrations holding one, in the same transaction, so it cannot drift from them.
 
 **Which answers take a place.** At in-person and hybrid meetings only "in person"
 does (online attendance is not limited by the room); at online meetings "online"
@@ -36,7 +46,7 @@ from flask import url_for
 from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
@@ -243,6 +253,22 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
 
 # --- Places --------------------------------------------------------------------------------
 
+CHANGED_MEANWHILE = ("This registration changed while we were saving yours. Check it "
+                     "below and try again.")
+
+
+def lock(meeting: Meeting) -> None:
+    """Lock the meeting's row until the transaction ends and have it read again: the
+    first step of every change to its registrations or places (see the module's
+    docstring). Read registrations after this, not before."""
+    conditional.lock(meeting)
+
+
+def _lock_open(meeting: Meeting) -> None:
+    """``lock``, then refuse if the meeting closed while this request waited."""
+    lock(meeting)
+    _refuse_if_closed(meeting)
+
 
 def _take_place(meeting: Meeting) -> bool:
     """Take one place if one is left: the only way ``places_taken`` goes up."""
@@ -257,27 +283,32 @@ def _take_place(meeting: Meeting) -> bool:
     return taken == 1
 
 
-def _give_back_place(meeting: Meeting) -> None:
+def _count_places(meeting: Meeting) -> None:
+    """Set ``places_taken`` to the number of registrations holding a place (with the
+    meeting locked): how a place is given back, derived rather than decremented so
+    the count cannot drift from the registrations."""
+    db.session.flush()
+    holders = (select(func.count(Registration.id))
+               .where(Registration.meeting_id == meeting.id,
+                      Registration.holds_place.is_(True))
+               .scalar_subquery())
     db.session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.places_taken > 0)
-        .values(places_taken=Meeting.places_taken - 1)
+        update(Meeting).where(Meeting.id == meeting.id).values(places_taken=holders)
         .execution_options(synchronize_session=False)
     )
     db.session.expire(meeting, ["places_taken"])
 
 
-def _release(meeting: Meeting, registration: Registration, actor: User | None) -> None:
-    """The registration stops holding a place: give it back and fill it from the
-    waiting list."""
-    registration.holds_place = False
-    db.session.flush()
-    _give_back_place(meeting)
+def _release(meeting: Meeting, actor: User | None) -> None:
+    """A registration stopped holding a place (saved, with the meeting locked): count
+    the places again and fill the free one from the waiting list."""
+    _count_places(meeting)
     promote_waiting(meeting, actor)
 
 
 def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registration]:
-    """Give free places to the waiting list, in order, and email those promoted."""
+    """Give free places to the waiting list, in order, and email those promoted. The
+    caller has locked the meeting (``lock``)."""
     if closed_reason(meeting):
         return []
     promoted: list[Registration] = []
@@ -285,23 +316,18 @@ def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registr
         candidate = db.session.scalar(
             select(Registration).where(Registration.meeting_id == meeting.id,
                                        Registration.status == RegistrationStatus.WAITING)
-            .order_by(*_waiting_order()).limit(1).with_for_update())
+            .order_by(*_waiting_order()).limit(1))
         if candidate is None or not _take_place(meeting):
             break
         now = utcnow()
-        claimed = cast(CursorResult[Any], db.session.execute(
-            update(Registration)
-            .where(Registration.id == candidate.id,
-                   Registration.status == RegistrationStatus.WAITING)
-            .values(status=RegistrationStatus.CONFIRMED, holds_place=True, promoted_at=now,
-                    updated_at=now)
-            .execution_options(synchronize_session=False)
-        )).rowcount
-        if claimed != 1:  # someone else moved them first: put the place back, go on
-            _give_back_place(meeting)
-            db.session.expire(candidate)
+        if not conditional.change(
+                candidate, Registration.status == RegistrationStatus.WAITING,
+                status=RegistrationStatus.CONFIRMED, holds_place=True, promoted_at=now,
+                updated_at=now):
+            # Someone moved them first (only possible if they changed it without the
+            # meeting's lock): put the place back and go on.
+            _count_places(meeting)
             continue
-        db.session.refresh(candidate)
         promoted.append(candidate)
         audit.record(actor, "meeting.registration_promoted", "meeting", meeting.id,
                      registration_id=candidate.id, user_id=candidate.user_id)
@@ -311,10 +337,10 @@ def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registr
 
 
 def capacity_changed(meeting: Meeting, actor: User | None = None) -> list[Registration]:
-    """Call after an organiser changed the capacity (``scheduling.update``): if it rose
-    (or was removed) the waiting list is promoted into the new places. Harmless
-    otherwise. The capacity must not go below ``places_taken`` (the database refuses
-    it): the edit form should say how many places are taken."""
+    """Call after an organiser changed the capacity (``scheduling.update``, which has
+    locked the meeting before checking the new capacity against ``places_taken``): if
+    it rose (or was removed) the waiting list is promoted into the new places.
+    Harmless otherwise."""
     db.session.flush()
     db.session.expire(meeting, ["places_taken", "capacity"])
     return promote_waiting(meeting, actor)
@@ -372,7 +398,10 @@ def register(actor: User, meeting: Meeting, answer: Answer) -> tuple[Registratio
     _check(actor, meeting, answer)
     response = answer.response
     assert response is not None  # checked above
+    _lock_open(meeting)
     registration = own_registration(meeting, actor)
+    if registration is not None:
+        db.session.refresh(registration)  # as it is now, with the meeting locked
     is_new = registration is None
     was_active = (registration is not None
                   and registration.status is not RegistrationStatus.CANCELLED)
@@ -391,7 +420,8 @@ def register(actor: User, meeting: Meeting, answer: Answer) -> tuple[Registratio
     if registration.holds_place and not needs_place:
         registration.status = RegistrationStatus.CONFIRMED
         registration.waiting_since = None
-        _release(meeting, registration, actor)
+        registration.holds_place = False
+        _release(meeting, actor)
     elif registration.holds_place:
         registration.status = RegistrationStatus.CONFIRMED
     elif not needs_place:
@@ -441,15 +471,28 @@ def register(actor: User, meeting: Meeting, answer: Answer) -> tuple[Registratio
 def _mark_cancelled(actor: User | None, registration: Registration, action: str,
                     **details: Any) -> bool:
     """Mark the registration cancelled (the row stays, for the record and the count) and
-    note it in the audit log. Returns whether it held a place, for the caller to pass on
-    (``_release``) once it has told whom it must."""
-    registration.status = RegistrationStatus.CANCELLED
-    registration.waiting_since = None
+    note it in the audit log. The caller has locked the meeting and read the
+    registration since; the change is conditional on the state read all the same.
+    Returns whether it held a place, for the caller to pass on (``_release``) once it
+    has told whom it must."""
     held = registration.holds_place
-    db.session.flush()
+    if not conditional.change(
+            registration, Registration.status == registration.status,
+            Registration.holds_place.is_(held), status=RegistrationStatus.CANCELLED,
+            holds_place=False, waiting_since=None, updated_at=utcnow()):
+        raise Conflict(CHANGED_MEANWHILE)
     audit.record(actor, action, "meeting", registration.meeting_id,
                  registration_id=registration.id, **details)
     return held
+
+
+def _lock_and_read(registration: Registration) -> Meeting:
+    """Lock the registration's meeting (refusing if it has closed) and read the
+    registration again: the state a cancellation decides on."""
+    meeting = registration.meeting
+    _lock_open(meeting)
+    db.session.refresh(registration)
+    return meeting
 
 
 def cancel(actor: User, registration: Registration) -> None:
@@ -457,12 +500,12 @@ def cancel(actor: User, registration: Registration) -> None:
     place it held goes to the next person waiting."""
     if registration.user_id != actor.id:
         raise PermissionDenied("You can only cancel your own registration.")
-    meeting = registration.meeting
-    _refuse_if_closed(meeting)
+    _refuse_if_closed(registration.meeting)
+    meeting = _lock_and_read(registration)
     if registration.status is RegistrationStatus.CANCELLED:
         raise Conflict("Your registration is already cancelled.")
     if _mark_cancelled(actor, registration, "meeting.registration_cancelled"):
-        _release(meeting, registration, actor)
+        _release(meeting, actor)
 
 
 def forum_left(actor: User | None, user: User, forum_id: int) -> int:
@@ -470,7 +513,9 @@ def forum_left(actor: User | None, user: User, forum_id: int) -> int:
     members-only meetings, so their registrations for those still to come are cancelled
     and any places they held go to the people waiting (who are emailed as usual). They
     are not emailed about each meeting: the forum's own email has told them. Someone
-    who still runs the forum (an officer) keeps theirs. Returns how many were cancelled."""
+    who still runs the forum (an officer) keeps theirs. Returns how many were cancelled.
+
+    Meetings are locked one by one in order of id, as everywhere that locks several."""
     from ..forums.models import Visibility
 
     rows = list(db.session.scalars(
@@ -479,15 +524,19 @@ def forum_left(actor: User | None, user: User, forum_id: int) -> int:
         .where(Registration.user_id == user.id,
                Registration.status != RegistrationStatus.CANCELLED,
                Meeting.forum_id == forum_id, Meeting.visibility == Visibility.MEMBERS,
-               Meeting.status != MeetingStatus.CANCELLED)))
+               Meeting.status != MeetingStatus.CANCELLED)
+        .order_by(Meeting.id)))
     cancelled = 0
     for registration in rows:
         meeting = registration.meeting
-        if closed_reason(meeting) or permissions.can_view_meeting(user, meeting):
+        lock(meeting)
+        db.session.refresh(registration)
+        if (registration.status is RegistrationStatus.CANCELLED or closed_reason(meeting)
+                or permissions.can_view_meeting(user, meeting)):
             continue
         if _mark_cancelled(actor, registration, "meeting.registration_cancelled",
                            user_id=user.id, reason="no longer a member of the forum"):
-            _release(meeting, registration, actor)
+            _release(meeting, actor)
         cancelled += 1
     return cancelled
 
@@ -499,6 +548,7 @@ def remove(actor: User, registration: Registration) -> None:
     if not permissions.can_manage_meeting(actor, meeting):
         raise PermissionDenied("Only the meeting's organisers can remove someone.")
     _refuse_if_closed(meeting)
+    _lock_and_read(registration)
     if registration.status is RegistrationStatus.CANCELLED:
         raise Conflict("This registration is already cancelled.")
     held = _mark_cancelled(actor, registration, "meeting.registration_removed",
@@ -506,7 +556,7 @@ def remove(actor: User, registration: Registration) -> None:
     _email(meeting, registration, "removed",
            f"Your registration was cancelled: {meeting.title}, {format_uk(meeting.starts_at)}")
     if held:
-        _release(meeting, registration, actor)
+        _release(meeting, actor)
 
 
 def get_registration(meeting: Meeting, registration_id: int) -> Registration | None:

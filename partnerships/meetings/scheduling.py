@@ -190,6 +190,17 @@ def _refuse_if_cancelled(meeting: Meeting) -> None:
         raise Conflict("This meeting has been cancelled, so it cannot be changed.")
 
 
+def _locked(meeting: Meeting, targets: list[Meeting]) -> list[Meeting]:
+    """Lock the meetings about to change (in order of id, as everywhere that locks
+    several: ``registrations.lock``) and read them again, so that what is checked
+    (places taken, whether cancelled) cannot change before the change is saved; then
+    refuse if ``meeting`` was cancelled meanwhile, and drop others that were."""
+    for target in sorted(targets, key=lambda m: m.id):
+        registrations.lock(target)
+    _refuse_if_cancelled(meeting)
+    return [target for target in targets if not target.is_cancelled]
+
+
 def following(meeting: Meeting) -> list[Meeting]:
     """This occurrence and the later, not cancelled, ones of its series."""
     if meeting.series_id is None:
@@ -209,7 +220,7 @@ def update(actor: User, meeting: Meeting, details: MeetingDetails,
         raise PermissionDenied("Only the forum's organisers can change this meeting")
     _refuse_if_cancelled(meeting)
     _check(details)
-    targets = following(meeting) if scope == "following" else [meeting]
+    targets = _locked(meeting, following(meeting) if scope == "following" else [meeting])
     fullest = max(target.places_taken for target in targets)
     if details.capacity is not None and details.capacity < fullest:
         raise ValidationError(
@@ -289,7 +300,8 @@ def cancel(actor: User, meeting: Meeting, reason: str, scope: str = "this") -> l
     """Cancel a meeting (or it and the rest of its series): it stays visible, marked
     cancelled with the reason, and everyone registered is told."""
     _check_stop(actor, meeting, reason, "cancel", "cancelled")
-    targets = [m for m in (following(meeting) if scope == "following" else [meeting])
+    targets = [m for m in _locked(meeting, following(meeting) if scope == "following"
+                                  else [meeting])
                if not m.has_ended()]
     for target in targets:
         target.status = MeetingStatus.CANCELLED
@@ -310,6 +322,7 @@ def postpone(actor: User, meeting: Meeting, reason: str,
     """Postpone with a reason: to a new date and time (the meeting moves and keeps its
     agenda and registrations) or to a date to be fixed (calendars show it tentative)."""
     _check_stop(actor, meeting, reason, "postpone", "postponed")
+    _locked(meeting, [meeting])
     was = format_uk(meeting.starts_at)
     if new_day is not None:
         if new_start is None or new_end is None:

@@ -11,7 +11,11 @@ decided. The rules that are the same live here, once:
   the second is told it has already been decided;
 - declining needs a reason (after the state is checked, so a late decision is a
   conflict, not a form error), no longer than the column's limit;
-- leaving, withdrawing or being removed records who ended the link, and when.
+- leaving, withdrawing or being removed records who ended the link, and when;
+- asking again and every other change of state are conditional too, on the state
+  the request read (``conditional.change``): withdrawing a request at the moment it
+  is approved, or sending it twice from two tabs, is refused as having just
+  changed, instead of overwriting what the other request decided.
 
 What differs stays explicit in each domain's ``JoinRequests``: its model and status
 enum, the column naming what is joined, the column the reason is kept in
@@ -27,10 +31,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import InstrumentedAttribute, joinedload
 from sqlalchemy.sql.base import ExecutableOption
 
+from .. import conditional
 from ..accounts.models import User
 from ..errors import Conflict, ValidationError
 from ..extensions import db
@@ -71,6 +76,9 @@ class JoinRequests(Generic[L]):
     # and the message when it is longer.
     reason_max: int | None = None
     reason_too_long: str = ""
+    # Conflict when the link changed between reading it and changing it.
+    changed_meanwhile: str = ("This has just changed, perhaps from another tab or by "
+                              "someone else at the same moment. Check it and try again.")
 
     @property
     def pending(self) -> StrEnum:
@@ -143,13 +151,9 @@ class JoinRequests(Generic[L]):
     def ask(self, link: L, **fields: Any) -> L:
         """Put a (new or old) link back to waiting, with what the asker sent, and forget
         the last decision."""
-        for name, value in fields.items():
-            setattr(link, name, value)
-        link.status = self.pending
-        link.requested_at = utcnow()
-        link.decided_at = None
-        link.decided_by_id = None
-        setattr(link, self.reason_column, "")
+        self._change(link, {"status": self.pending, "requested_at": utcnow(),
+                            "decided_at": None, "decided_by_id": None,
+                            self.reason_column: "", **fields})
         return link
 
     def decide(self, actor: User, link: L, approve: bool, reason: str = "") -> str:
@@ -178,11 +182,20 @@ class JoinRequests(Generic[L]):
     def set_state(self, actor: User, link: L, status: StrEnum, **fields: Any) -> None:
         """Any other change of state (left, withdrawn, removed; joined an open forum at
         once): who made it, and when."""
-        for name, value in fields.items():
-            setattr(link, name, value)
-        link.status = status
-        link.decided_at = utcnow()
-        link.decided_by_id = actor.id
+        self._change(link, {"status": status, "decided_at": utcnow(),
+                            "decided_by_id": actor.id, **fields})
+
+    def _change(self, link: L, values: dict[str, Any]) -> None:
+        """Set ``values`` on a new link; on a saved one, only if its status is still the
+        one read (else ``changed_meanwhile``)."""
+        state: Any = inspect(link)
+        if not state.persistent:
+            for name, value in values.items():
+                setattr(link, name, value)
+            return
+        model: Any = self.model
+        if not conditional.change(link, model.status == link.status, **values):
+            raise Conflict(self.changed_meanwhile)
 
 
 # What each step of the flow is called in a history, in plain English, by the name of

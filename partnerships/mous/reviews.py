@@ -79,6 +79,7 @@ def continue_unchanged(actor: User, mou: Mou, review_date: date | None, note: st
     """The review found the MoU still right: it carries on, to be reviewed again on
     ``review_date``. The signed text (with the review date it was agreed with) is
     untouched; the register and the reminders follow the MoU's own review date."""
+    services.lock(mou)
     current = require_reviewable(actor, mou)
     if review_date is None:
         raise ValidationError("Enter the date of the next review", field="review_date")
@@ -100,6 +101,7 @@ def continue_unchanged(actor: User, mou: Mou, review_date: date | None, note: st
 def amend(actor: User, mou: Mou, changelog: str, note: str) -> MouVersion:
     """The review found the MoU needs changing: start an amendment (a new draft version
     copied from the one in force, which stays in force until the new one is signed)."""
+    services.lock(mou)
     current = require_reviewable(actor, mou)
     note = _clean_note(note)
     version = services.start_amendment(actor, mou, changelog)
@@ -114,6 +116,7 @@ def end(actor: User, mou: Mou, kind: EndKind | None, end_date: date | None, reas
     """End the MoU: it expired or the parties terminated it. It stays on the register
     with its end date and reason; a version in progress is withdrawn, so nothing can
     be signed or amended any more."""
+    services.lock(mou)
     current = require_reviewable(actor, mou)
     if kind is None or kind not in ENDINGS:
         raise ValidationError("Select whether the MoU has expired or is being terminated",

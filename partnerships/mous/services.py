@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.base import ExecutableOption
 from werkzeug.datastructures import FileStorage
 
-from .. import audit, mail, permissions, uploads
+from .. import audit, conditional, mail, permissions, uploads
 from ..accounts.models import User
 from ..accounts.services import find_by_email
 from ..errors import Conflict, PermissionDenied, ValidationError
@@ -221,6 +221,18 @@ def partnership_forums(partnership: Partnership) -> list[Forum]:
 def require_manager(actor: User, partnership: Partnership) -> None:
     if not permissions.can_manage_partnership(actor, partnership):
         raise PermissionDenied("Only the partnership's officers can do this with its MoUs.")
+
+
+def lock(mou: Mou) -> None:
+    """Lock the MoU's row until the transaction ends, then read everything again: the
+    first step of every change to an MoU, its versions and their signatures, so that
+    they happen one at a time per MoU, each on the state the last one left. Before,
+    the last two parties signing at the same moment each found the other's signature
+    missing and the MoU stayed out for signature with every party signed; a draft
+    could be edited as it was opened for signature; two amendments started at once
+    took the same number."""
+    conditional.lock(mou)
+    db.session.expire_all()
 
 
 def require_editable(version: MouVersion) -> None:
@@ -447,6 +459,7 @@ def update_draft(actor: User, version: MouVersion, details: MouDetails) -> None:
     """Change a draft's details (and the MoU's principles)."""
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     require_editable(version)
     values = _clean_details(details, first=version.number == 1)
     changed = [key for key, value in values.items() if getattr(version, key) != value]
@@ -465,6 +478,7 @@ def set_parties(actor: User, version: MouVersion, parties: Sequence[PartyDetails
     removed from the clauses it was responsible for."""
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     require_editable(version)
     existing = {party.organisation_id: party for party in version.parties}
     cleaned = _clean_parties(mou.partnership, parties, keep=existing)
@@ -497,6 +511,7 @@ def set_clauses(actor: User, version: MouVersion, clauses: Sequence[ClauseDetail
     are updated in place by number, so comments stay attached to their clause."""
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     require_editable(version)
     if len(clauses) > CLAUSES_MAX:
         raise ValidationError(f"An MoU can have at most {CLAUSES_MAX} clauses",
@@ -538,6 +553,7 @@ def add_attachment(actor: User, version: MouVersion, upload: FileStorage | None)
     """Attach a PDF, DOCX or ODT file (checked by content) to a draft."""
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     require_editable(version)
     if len(version.attachments) >= ATTACHMENTS_MAX:
         raise ValidationError(f"A version can have at most {ATTACHMENTS_MAX} attachments. "
@@ -562,6 +578,7 @@ def remove_attachment(actor: User, attachment: MouAttachment) -> str | None:
     version = attachment.version
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     require_editable(version)
     stored_name = attachment.stored_name
     audit.record(actor, "mou.attachment_removed", "mou", mou.id, version=version.number,
@@ -613,6 +630,7 @@ def send_for_comments(actor: User, version: MouVersion) -> None:
     """Send a draft to the parties; their organisations' admins are emailed."""
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     if version.status is not VersionStatus.DRAFT:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
                        "cannot be sent for comments.")
@@ -660,6 +678,7 @@ def open_for_signature(actor: User, version: MouVersion) -> None:
     """Freeze the version and ask each party's authorised signatories to sign."""
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     if not version.status.is_editable:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
                        "cannot be opened for signature.")
@@ -694,6 +713,7 @@ def nominate_signatory(actor: User, party: MouParty, email: str) -> User:
     if party.organisation_id not in access.admin_org_ids:
         raise PermissionDenied(f"Only an admin of {organisation.name} can nominate who signs "
                                "for it.")
+    lock(mou)
     if not version.status.is_in_progress:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}; "
                        "there is nothing left to sign.")
@@ -755,6 +775,7 @@ def sign(actor: User, version: MouVersion, organisation: Organisation, name: str
     version comes into force."""
     mou = version.mou
     access = permissions.mou_access(actor, mou.partnership)
+    lock(mou)
     check_signable(access, version, organisation)
     name = checked_text(_one_line(name), NAME_MAX, "Your name", "name", "Enter your full name")
     role = checked_text(_one_line(role), SIGNER_ROLE_MAX, "Your role", "role",
@@ -808,6 +829,7 @@ def decline(actor: User, version: MouVersion, organisation: Organisation,
     signature until an officer revises or withdraws it."""
     mou = version.mou
     access = permissions.mou_access(actor, mou.partnership)
+    lock(mou)
     check_signable(access, version, organisation)
     reason = checked_text(reason.strip(), REASON_MAX, "The reason", "reason",
                           "Enter why your organisation is declining to sign")
@@ -863,6 +885,7 @@ def start_amendment(actor: User, mou: Mou, changelog: str) -> MouVersion:
     copied from it.
     """
     require_manager(actor, mou.partnership)
+    lock(mou)
     if mou.status is MouStatus.ENDED:
         raise Conflict("This MoU has ended, so it cannot be amended.")
     pending = mou.draft_version
@@ -898,6 +921,7 @@ def withdraw(actor: User, version: MouVersion, reason: str) -> None:
     force carries on under its current version."""
     mou = version.mou
     require_manager(actor, mou.partnership)
+    lock(mou)
     if not version.status.is_in_progress:
         raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
                        "cannot be withdrawn.")

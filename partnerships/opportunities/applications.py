@@ -16,15 +16,22 @@ domain rules are in ``organisations.domains``). The applicant sees the same warn
 when they enter the address and must confirm it before we send the link. An
 organisation's admins can go further and accept only addresses on its own domains.
 
-**Places.** Accepting raises ``places_taken`` with a conditional UPDATE
+**Places.** Every change to an application's state, a placement's existence or an
+opportunity's places (applying, deciding, withdrawing, cancelling a placement,
+withdrawing the opportunity) first locks the opportunity's row
+(``lock_opportunity``: an UPDATE that changes nothing, so SQLite and PostgreSQL
+alike) and reads the application after, so it never decides on a state another
+request has changed meanwhile. Before this, an applicant withdrawing at the moment
+the host accepted left the application withdrawn, its placement agreed and the place
+never given back. Accepting raises ``places_taken`` with a conditional UPDATE
 (``... WHERE places_taken < places``) in the same transaction that creates the
 placement; when it changes no row, the application goes on the reserve list
-instead. The application's own status change is conditional too, so two hosts
-deciding the same application at once cannot both win. On SQLite the first write
-takes the database's write lock (the driver begins the transaction just before it),
-so a second acceptance waits, then sees the new count; on PostgreSQL the row lock
-does the same. A place comes back when an accepted applicant withdraws or the host
-cancels the placement (``free_place``), and the reserve list is emailed.
+instead. A place comes back when an accepted applicant withdraws or the host
+cancels the placement (``free_place``): the count is then derived again from the
+placements not cancelled, so it cannot drift from them, and the reserve list is
+emailed. State changes are conditional UPDATEs on the state read as well
+(``conditional.change``), so two hosts deciding the same application at once cannot
+both win, and the line manager's link and reminders work once.
 """
 
 from __future__ import annotations
@@ -34,14 +41,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..accounts.services import normalise_email
 from ..errors import Conflict, PermissionDenied, ValidationError
@@ -77,6 +83,11 @@ from .services import closing_note
 LINK_DAYS = 14
 REMINDER_DAYS = 3
 MANAGER_SALT = "opportunity-manager-approval"
+OPEN_STATUSES = [status for status in ApplicationStatus if status.is_open]
+# A placement that holds its place and can still be called off.
+LIVE_PLACEMENT = [PlacementStatus.AGREED, PlacementStatus.IN_PROGRESS]
+CHANGED_MEANWHILE = ("This application changed while we were saving your change. Check "
+                     "it and try again.")
 
 
 @dataclass
@@ -115,6 +126,13 @@ def get(application_id: int) -> Application | None:
             joinedload(Application.placement),
         )
     )
+
+
+def lock_opportunity(opportunity: Opportunity) -> None:
+    """Lock the opportunity's row until the transaction ends and have it read again:
+    the first step of every change to its applications' states, its placements or
+    its places (see the module's docstring). Read applications after this."""
+    conditional.lock(opportunity)
 
 
 def find_for(user: User, opportunity: Opportunity) -> Application | None:
@@ -277,7 +295,10 @@ def apply(actor: User, opportunity: Opportunity, details: ApplicationDetails,
         raise ValidationError(f"This opportunity is for {opportunity.open_to.label.lower()} "
                               f"only, and {organisation.name} is not in that sector",
                               field="organisation_id")
+    lock_opportunity(opportunity)
     existing = find_for(actor, opportunity)
+    if existing is not None:
+        db.session.refresh(existing)  # as it is now, with the opportunity locked
     if existing is not None and existing.status is not ApplicationStatus.WITHDRAWN:
         raise Conflict("You have already applied for this opportunity. See your "
                        "application under My applications.")
@@ -452,12 +473,17 @@ def manager_decide(token: str, approve: bool, comment: str) -> Application:
     if len(comment) > COMMENT_MAX:
         raise ValidationError(f"Comment must be {COMMENT_MAX} characters or fewer",
                               field="comment")
-    application.manager_decision = (ManagerDecision.APPROVED if approve
-                                    else ManagerDecision.DECLINED)
-    application.manager_comment = comment
-    application.manager_decided_at = utcnow()
-    application.manager_token_hash = None
-    db.session.flush()
+    # Once: the link still unused and the application still waiting (two clicks at
+    # once, or the applicant withdrawing at that moment, find it changed).
+    if not conditional.change(
+            application, Application.manager_decision == ManagerDecision.PENDING,
+            Application.manager_token_hash == application.manager_token_hash,
+            Application.status != ApplicationStatus.WITHDRAWN,
+            manager_decision=ManagerDecision.APPROVED if approve else ManagerDecision.DECLINED,
+            manager_comment=comment, manager_decided_at=utcnow(), manager_token_hash=None):
+        application_for_manager(token)  # raises what has changed
+        raise LinkProblem("This link has already been used or replaced",
+                          "Each link works once.")
     audit.record(None, "application.manager_approved" if approve
                  else "application.manager_declined", "application", application.id,
                  manager_name=application.manager_name, manager_email=application.manager_email)
@@ -491,7 +517,16 @@ def send_reminder(actor: User, application: Application, now: datetime | None = 
     if (now or utcnow()) < allowed_from:
         raise Conflict("You can send one reminder every 3 days. You can send the next one "
                        f"from {format_uk(allowed_from)}.")
-    application.last_reminder_at = now or utcnow()
+    # Once: a reminder sent from another tab at the same moment, or the manager
+    # deciding, changes what this one was allowed on.
+    if not conditional.change(
+            application, Application.manager_decision == ManagerDecision.PENDING,
+            Application.status.in_(OPEN_STATUSES),
+            conditional.unchanged(Application.manager_link_sent_at,
+                                  application.manager_link_sent_at),
+            last_reminder_at=now or utcnow()):
+        raise Conflict("Your application changed while we were sending the reminder (it "
+                       "was decided, or a reminder has just been sent). Check it below.")
     _send_manager_link(application, reminder=True)
     audit.record(actor, "application.reminder_sent", "application", application.id)
 
@@ -511,6 +546,8 @@ def decide(actor: User, application: Application, decision: str, message: str) -
     if not permissions.can_decide_application(actor, application):
         raise PermissionDenied("Only the host can decide on this application.")
     opportunity = application.opportunity
+    lock_opportunity(opportunity)
+    db.session.refresh(application)
     if opportunity.status in (OpportunityStatus.WITHDRAWN, OpportunityStatus.DRAFT):
         raise Conflict("This opportunity is not open, so its applications cannot be decided.")
     message = (message or "").strip()
@@ -529,15 +566,9 @@ def decide(actor: User, application: Application, decision: str, message: str) -
                   Decision.DECLINE: ApplicationStatus.DECLINED}[decision]
     now = utcnow()
     # Claim the application: only one decision can move it out of an open state.
-    claimed = _rows_updated(
-        update(Application)
-        .where(Application.id == application.id,
-               Application.status.in_([s for s in ApplicationStatus if s.is_open]))
-        .values(status=new_status, host_message=message, decided_at=now,
-                decided_by_id=actor.id, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed != 1:
+    if not conditional.change(application, Application.status.in_(OPEN_STATUSES),
+                              status=new_status, host_message=message, decided_at=now,
+                              decided_by_id=actor.id, updated_at=now):
         raise Conflict("This application has already been decided.")
     outcome = new_status.value
     if decision == Decision.ACCEPT:
@@ -545,11 +576,7 @@ def decide(actor: User, application: Application, decision: str, message: str) -
             db.session.add(Placement(application_id=application.id,
                                      status=PlacementStatus.AGREED))
         else:
-            db.session.execute(
-                update(Application).where(Application.id == application.id)
-                .values(status=ApplicationStatus.RESERVE)
-                .execution_options(synchronize_session=False)
-            )
+            conditional.change(application, status=ApplicationStatus.RESERVE)
             outcome = "reserve"
     db.session.flush()
     db.session.refresh(application)
@@ -574,38 +601,40 @@ def _decision_subject(outcome: str, opportunity: Opportunity) -> str:
 
 def _take_place(opportunity: Opportunity) -> bool:
     """Take one place if one is left (a conditional UPDATE: safe when hosts race)."""
-    taken = _rows_updated(
+    taken = conditional.rows_updated(
         update(Opportunity)
         .where(Opportunity.id == opportunity.id,
                Opportunity.places_taken < Opportunity.places)
         .values(places_taken=Opportunity.places_taken + 1)
-        .execution_options(synchronize_session=False)
     )
     return taken == 1
 
 
-def _rows_updated(statement: Update) -> int:
-    """Run a conditional UPDATE and say how many rows it changed. An UPDATE's result
-    is a ``CursorResult`` (which has ``rowcount``); ``Session.execute`` is typed to
-    return the plain ``Result``, hence the cast."""
-    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
+def _count_places(opportunity: Opportunity) -> None:
+    """Set ``places_taken`` to the number of the opportunity's placements not cancelled
+    (with the opportunity locked): derived rather than decremented, so it cannot drift
+    from them."""
+    db.session.flush()
+    taken = (select(func.count(Placement.id))
+             .join(Application, Application.id == Placement.application_id)
+             .where(Application.opportunity_id == opportunity.id,
+                    Placement.status != PlacementStatus.CANCELLED)
+             .scalar_subquery())
+    conditional.rows_updated(
+        update(Opportunity).where(Opportunity.id == opportunity.id).values(places_taken=taken))
 
 
 def free_place(opportunity: Opportunity) -> int:
     """Give back a place taken by an accepted application (the participant withdrew, or
-    the host cancelled the placement), and tell the reserve list. Returns how many
-    people on the reserve list were emailed.
+    the host cancelled the placement: the caller has locked the opportunity and
+    cancelled the placement), and tell the reserve list. Returns how many people on
+    the reserve list were emailed.
 
     Nobody moves off the reserve list by themselves: the host still decides whom to
     accept, as they do for any application. Those whose line manager declined cannot be
     accepted, so they are not told.
     """
-    db.session.execute(
-        update(Opportunity)
-        .where(Opportunity.id == opportunity.id, Opportunity.places_taken > 0)
-        .values(places_taken=Opportunity.places_taken - 1)
-        .execution_options(synchronize_session=False)
-    )
+    _count_places(opportunity)
     db.session.flush()
     db.session.refresh(opportunity)
     waiting = list(db.session.scalars(
@@ -631,23 +660,29 @@ def withdraw(actor: User, application: Application) -> None:
     cancelled), the manager's link stops working, and the host is told."""
     if not permissions.is_applicant(actor, application):
         raise PermissionDenied("Only the applicant can withdraw an application.")
+    opportunity = application.opportunity
+    lock_opportunity(opportunity)
+    db.session.refresh(application)  # the host may have accepted it meanwhile
     if application.status in (ApplicationStatus.WITHDRAWN, ApplicationStatus.DECLINED):
         raise Conflict("This application is no longer open, so there is nothing to withdraw.")
     was = application.status
     placement = application.placement
+    if placement is not None:
+        db.session.refresh(placement)
     if placement is not None and placement.status is PlacementStatus.COMPLETED:
         raise Conflict("This placement has been completed, so it cannot be withdrawn.")
     now = utcnow()
-    application.status = ApplicationStatus.WITHDRAWN
-    application.withdrawn_at = now
-    application.manager_token_hash = None
-    opportunity = application.opportunity
+    if not conditional.change(application, Application.status == was,
+                              status=ApplicationStatus.WITHDRAWN, withdrawn_at=now,
+                              manager_token_hash=None):
+        raise Conflict(CHANGED_MEANWHILE)
     reserve_told = 0
     if was is ApplicationStatus.ACCEPTED:
-        if placement is not None:
-            placement.status = PlacementStatus.CANCELLED
-            placement.cancelled_at = now
-        db.session.flush()
+        if placement is not None and not conditional.change(
+                placement, Placement.status.in_(LIVE_PLACEMENT),
+                status=PlacementStatus.CANCELLED, cancelled_at=now):
+            # The host completed it at this very moment.
+            raise Conflict("This placement has been completed, so it cannot be withdrawn.")
         reserve_told = free_place(opportunity)
     db.session.flush()
     db.session.refresh(opportunity)

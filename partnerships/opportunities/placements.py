@@ -19,7 +19,7 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..accounts.services import normalise_email
 from ..errors import Conflict, PermissionDenied, ValidationError
@@ -112,10 +112,20 @@ def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
                    url=_placement_url(placement))
 
 
+def _lock(placement: Placement) -> None:
+    """Lock the placement's row and read it (its objectives, checklist, reflections)
+    again, before a change both sides may make at the same moment: two saves of the
+    plan at once each replaced the objectives and the second failed on their
+    numbering, and two first reflections by one side each added a row."""
+    conditional.lock(placement)
+    db.session.expire(placement)
+
+
 def update_plan(actor: User, placement: Placement, starts_on: date | None,
                 ends_on: date | None, objectives: list[str]) -> None:
     """The agreed dates and up to five objectives (blank ones are dropped)."""
     role = _require_party(actor, placement)
+    _lock(placement)
     _require_live(placement)
     if starts_on is None:
         raise ValidationError("Enter the agreed start date", field="starts_on")
@@ -147,6 +157,7 @@ def update_plan(actor: User, placement: Placement, starts_on: date | None,
 def update_checklist(actor: User, placement: Placement, agreed: set[str]) -> None:
     """Tick what has been agreed; unticked items are not agreed yet."""
     role = _require_party(actor, placement)
+    _lock(placement)
     _require_live(placement)
     names = {name for name, _label, _hint in Placement.CHECKLIST}
     unknown = agreed - names
@@ -171,8 +182,9 @@ def start(actor: User, placement: Placement) -> None:
         raise Conflict("Agree the start date first.")
     if not placement.checklist_done:
         raise Conflict("Agree everything on the checklist first.")
-    placement.status = PlacementStatus.IN_PROGRESS
-    placement.started_at = utcnow()
+    if not conditional.change(placement, Placement.status == PlacementStatus.AGREED,
+                              status=PlacementStatus.IN_PROGRESS, started_at=utcnow()):
+        raise Conflict("This placement has already started, or has ended.")
     audit.record(actor, "placement.started", "placement", placement.id)
 
 
@@ -181,8 +193,9 @@ def complete(actor: User, placement: Placement) -> None:
     _require_host(actor, placement)
     if placement.status is not PlacementStatus.IN_PROGRESS:
         raise Conflict("Only a placement in progress can be completed.")
-    placement.status = PlacementStatus.COMPLETED
-    placement.completed_at = utcnow()
+    if not conditional.change(placement, Placement.status == PlacementStatus.IN_PROGRESS,
+                              status=PlacementStatus.COMPLETED, completed_at=utcnow()):
+        raise Conflict("Only a placement in progress can be completed.")
     audit.record(actor, "placement.completed", "placement", placement.id)
     application = placement.application
     mail.queue(application.applicant.email,
@@ -201,6 +214,7 @@ def record_reflection(actor: User, placement: Placement, learned: str, changes: 
                       would_recommend: bool | None) -> Reflection:
     """The actor's reflection, as participant or host (saving again replaces it)."""
     role = _require_party(actor, placement)
+    _lock(placement)
     if not can_reflect(placement):
         raise Conflict("You can record a reflection once the placement has started.")
     learned = (learned or "").strip()
@@ -251,6 +265,13 @@ def cancel(actor: User, placement: Placement, reason: str) -> int:
     told; the participant is emailed. Returns how many on the reserve list were told.
     """
     _require_host(actor, placement)
+    application = placement.application
+    opportunity = application.opportunity
+    # As every change to an opportunity's places: lock it, then read (the participant
+    # may be withdrawing at this moment).
+    application_rules.lock_opportunity(opportunity)
+    db.session.refresh(placement)
+    db.session.refresh(application)
     if not can_cancel(placement):
         raise Conflict(f"This placement is {placement.status.label.lower()}, so it cannot "
                        "be cancelled.")
@@ -261,20 +282,17 @@ def cancel(actor: User, placement: Placement, reason: str) -> int:
     if len(reason) > CANCEL_REASON_MAX:
         raise ValidationError(f"Reason must be {CANCEL_REASON_MAX} characters or fewer",
                               field="reason")
-    application = placement.application
-    opportunity = application.opportunity
     now = utcnow()
     was = placement.status
-    placement.status = PlacementStatus.CANCELLED
-    placement.cancelled_at = now
-    placement.cancelled_reason = reason
+    if not conditional.change(placement, Placement.status == was,
+                              status=PlacementStatus.CANCELLED, cancelled_at=now,
+                              cancelled_reason=reason):
+        raise Conflict("This placement has just changed. Check it and try again.")
     reserve_told = 0
-    if application.status is ApplicationStatus.ACCEPTED:
-        application.status = ApplicationStatus.DECLINED
-        application.host_message = f"The host cancelled the placement: {reason}"
-        application.decided_at = now
-        application.decided_by_id = actor.id
-        db.session.flush()
+    if conditional.change(application, Application.status == ApplicationStatus.ACCEPTED,
+                          status=ApplicationStatus.DECLINED,
+                          host_message=f"The host cancelled the placement: {reason}",
+                          decided_at=now, decided_by_id=actor.id):
         reserve_told = application_rules.free_place(opportunity)
     db.session.flush()
     audit.record(actor, "placement.cancelled", "placement", placement.id, reason=reason,

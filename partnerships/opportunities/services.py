@@ -16,7 +16,7 @@ from flask import url_for
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
@@ -267,6 +267,8 @@ def create_opportunity(actor: User, organisation: Organisation, details: Opportu
 def update_opportunity(actor: User, opportunity: Opportunity, details: OpportunityDetails,
                        today: date | None = None) -> None:
     _require_manager(actor, opportunity)
+    # Read again with it locked: the places taken, checked below, cannot then change.
+    conditional.lock(opportunity)
     if opportunity.status is OpportunityStatus.WITHDRAWN:
         raise Conflict("This opportunity has been withdrawn, so it cannot be changed.")
     d = check_details(details, opportunity.organisation, opportunity, today or today_uk())
@@ -286,6 +288,7 @@ def _open(actor: User, opportunity: Opportunity, was: OpportunityStatus, refusal
     """Open an opportunity that is ``was`` (publish a draft, reopen a closed one), unless
     its closing date has passed."""
     _require_manager(actor, opportunity)
+    conditional.lock(opportunity)  # read again: another manager may be changing it
     if opportunity.status is not was:
         raise Conflict(refusal)
     if opportunity.closing_date < (today or today_uk()):
@@ -305,6 +308,7 @@ def publish(actor: User, opportunity: Opportunity, today: date | None = None) ->
 def close(actor: User, opportunity: Opportunity) -> None:
     """Stop taking applications before the closing date; decisions carry on."""
     _require_manager(actor, opportunity)
+    conditional.lock(opportunity)
     if opportunity.status is not OpportunityStatus.OPEN:
         raise Conflict("Only an open opportunity can be closed.")
     opportunity.status = OpportunityStatus.CLOSED
@@ -322,6 +326,8 @@ def withdraw(actor: User, opportunity: Opportunity, reason: str) -> int:
     line manager links stop working, and each applicant is emailed. Placements already
     agreed carry on. Returns how many applicants were told."""
     _require_manager(actor, opportunity)
+    # As every change to its applications' states: lock it, then read them.
+    conditional.lock(opportunity)
     if opportunity.status is OpportunityStatus.WITHDRAWN:
         raise Conflict("This opportunity has already been withdrawn.")
     reason = _required(reason, REASON_MAX, "reason",
@@ -334,6 +340,7 @@ def withdraw(actor: User, opportunity: Opportunity, reason: str) -> int:
             Application.opportunity_id == opportunity.id,
             Application.status.in_([s for s in ApplicationStatus if s.is_open]),
         ).options(joinedload(Application.applicant))
+        .execution_options(populate_existing=True)
     ))
     url = url_for("opportunities.show", opportunity_id=opportunity.id, _external=True)
     for application in waiting:

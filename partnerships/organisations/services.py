@@ -13,7 +13,7 @@ from flask import url_for
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
@@ -283,7 +283,12 @@ def request_to_join(
 ) -> OrganisationMember:
     """Ask to join an organisation; its admins are emailed."""
     _require_confirmed(actor)
+    # The same request sent twice at once (two tabs) would insert two rows: lock the
+    # organisation, then look for one.
+    conditional.lock(org)
     link = permissions.organisation_membership(actor, org)
+    if link is not None:
+        db.session.refresh(link)
     JOIN_REQUESTS.refuse_repeat(
         link, f"You are already a member of {org.name}.",
         f"You have already asked to join {org.name}. An admin will decide soon.")
@@ -327,11 +332,21 @@ def decide_join_request(
     )
 
 
+def _lock_members(org: Organisation, link: OrganisationMember) -> None:
+    """Lock the organisation's row and read the link again, before a change that must
+    leave it an admin: two admins stepping down (or leaving) at the same moment each
+    counted the other and left none. Changes of role and removals take this lock
+    first, so the second sees the first's change."""
+    conditional.lock(org)
+    db.session.refresh(link)
+
+
 def set_role(actor: User, link: OrganisationMember, role: MemberRole) -> None:
     """Promote a member to admin, or make an admin a member again (never the last admin)."""
     org = link.organisation
     if not permissions.can_manage_organisation_members(actor, org):
         raise PermissionDenied("Only an admin of this organisation can change roles.")
+    _lock_members(org, link)
     if link.status is not RequestStatus.ACTIVE:
         raise Conflict("Only current members can be made admins.")
     if link.role is role:
@@ -350,6 +365,7 @@ def remove_member(actor: User, link: OrganisationMember) -> None:
     leaving = link.user_id == actor.id
     if not leaving and not permissions.can_manage_organisation_members(actor, org):
         raise PermissionDenied("Only an admin of this organisation can remove members.")
+    _lock_members(org, link)
     if link.status is not RequestStatus.ACTIVE:
         raise Conflict("This person is not a current member.")
     if link.is_admin and len(_admins(org)) <= 1 and len(active_members(org)) > 1:

@@ -15,7 +15,7 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..accounts.services import find_by_email
 from ..errors import PermissionDenied, ValidationError
@@ -414,7 +414,12 @@ def request_membership(
     if len(message) > MESSAGE_MAX:
         raise ValidationError(f"Your message must be {MESSAGE_MAX} characters or fewer",
                               field="message")
+    # The same request sent twice at once (two tabs) would insert two rows: lock the
+    # partnership, then look for one.
+    conditional.lock(partnership)
     existing = membership_of(partnership, organisation)
+    if existing is not None:
+        db.session.refresh(existing)
     JOIN_REQUESTS.refuse_repeat(
         existing, f"{organisation.name} is already a member of {partnership.name}.",
         f"{organisation.name} has already asked to join. An officer will decide.")
