@@ -58,8 +58,8 @@ from partnerships.timeutil import today_uk
 from tests.conftest import CSRF_RE, PASSWORD, AppClient, Auth
 
 EXAMPLES = int(os.environ.get("NO_500_EXAMPLES", "0")) or None
-ROUTE_EXAMPLES = EXAMPLES or 4
-FORM_EXAMPLES = EXAMPLES or 6
+ROUTE_EXAMPLES = EXAMPLES or 3
+FORM_EXAMPLES = EXAMPLES or 5
 
 # --- Hostile values -----------------------------------------------------------------------
 
