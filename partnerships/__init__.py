@@ -37,6 +37,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
 
     _finish_config(app)
+    from . import inputguard
+
+    inputguard.register(app)  # before any route: ids and path text bounded, args cleaned
     _configure_templates(app)
     _init_extensions(app)
     _register_blueprints(app)

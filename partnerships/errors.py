@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -95,6 +96,20 @@ def register(app: Flask) -> None:
     def _domain(error: DomainError) -> tuple[Response, int] | Response:
         db.session.rollback()
         return render_error(error.status_code, error.message)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _bad_value(error: Exception) -> tuple[Response, int] | Response:
+        """The backstop for a value the database cannot hold or compare: a number past
+        its INTEGER (PostgreSQL's "integer out of range", SQLite's ``OverflowError``), NUL
+        in text, text longer than its column. Such a value came from the request, so the
+        answer is a 400, not a 500. The bounds belong earlier (``inputguard``, ``bounds``,
+        the forms and services): this is logged as an error so that a missing one is
+        found and added, and the tests fail on it."""
+        db.session.rollback()
+        app.logger.error("Bad input reached the database (%s %s): %s", request.method,
+                         request.path, error, exc_info=error)
+        return render_error(400)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[Response, int] | Response:

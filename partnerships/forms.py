@@ -32,6 +32,7 @@ from wtforms.validators import InputRequired, Optional, StopValidation
 from wtforms.validators import ValidationError as WTFValidationError
 
 from . import textguard
+from .bounds import INT_MAX, is_whole_number, whole_number
 
 
 class BaseForm(FlaskForm):
@@ -275,24 +276,48 @@ class _DateRequired:
 
 class WholeNumberField(StringField):
     """A whole number typed into a text box (GOV.UK asks for inputmode, not
-    type=number), keeping what was typed when it is not a number."""
+    type=number), keeping what was typed when it is not a number.
 
-    def __init__(self, label: str, what: str, required: bool = True, **kwargs: Any) -> None:
+    Every such field has bounds, ``minimum`` to ``maximum``: the limit beside the model
+    column it fills (``CAPACITY_MAX``, ``MINUTES_MAX`` ...), never past what the
+    database's INTEGER holds. Only ASCII digits count as a number ("²" and "٣" do not);
+    a number outside the bounds gets ``range_message`` (by default "Capacity must be
+    between 1 and 10,000")."""
+
+    def __init__(self, label: str, what: str, *, minimum: int, maximum: int,
+                 range_message: str | None = None, required: bool = True,
+                 **kwargs: Any) -> None:
+        if not 0 <= minimum <= maximum <= INT_MAX:
+            raise ValueError(f"{label}: bounds must be within 0 to {INT_MAX}")
         kwargs.setdefault("widget", GovTextInput())
         validators = list(kwargs.pop("validators", []))
         validators.insert(0, InputRequired(f"Enter {what}") if required else Optional())
         super().__init__(label, validators=validators, **kwargs)
         self.what = what
+        self.minimum = minimum
+        self.maximum = maximum
+        self.range_message = range_message or (
+            f"{self._name()} must be between {minimum:,} and {maximum:,}")
+
+    def _name(self) -> str:
+        return self.label.text.split(" (")[0]
+
+    def process_data(self, value: Any) -> None:
+        """A form filled from a model (``obj=``) gets its number as text, as typed."""
+        self.data = str(value) if isinstance(value, int) else value
 
     def number(self) -> int | None:
-        value = (self.data or "").strip()
-        return int(value) if value.isdigit() else None
+        """The number typed, if it is one within the bounds; otherwise None."""
+        return whole_number(self.data, self.minimum, self.maximum)
 
     def post_validate(self, form: WTFBaseForm, validation_stopped: bool) -> None:
         value = (self.data or "").strip()
-        if value and not validation_stopped and not value.isdigit():
-            name = self.label.text.split(" (")[0]
-            add_field_error(self, f"{name} must be a whole number, like 3")
+        if not value or validation_stopped:
+            return
+        if not is_whole_number(value):
+            add_field_error(self, f"{self._name()} must be a whole number, like 3")
+        elif self.number() is None:
+            add_field_error(self, self.range_message)
 
 
 _TIME_RE = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$")

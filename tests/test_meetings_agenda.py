@@ -355,6 +355,20 @@ def test_publishing_an_empty_agenda_is_refused(world, client, auth, outbox):
     assert outbox() == []
 
 
+@pytest.mark.parametrize("value, message", [
+    ("²", "Time allowed in minutes must be a whole number"),
+    ("0", "Time allowed must be between 1 and 600 minutes"),
+    ("601", "Time allowed must be between 1 and 600 minutes"),
+    ("9223372036854775808", "Time allowed must be between 1 and 600 minutes"),
+])
+def test_time_allowed_out_of_bounds_or_not_in_digits_is_refused(world, client, auth, value,
+                                                                 message):
+    auth.login(world.convenor)
+    response = _add_item(client, world.meeting, "Budget", minutes_allowed=value)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
 def test_a_new_item_without_a_title_keeps_what_was_typed(world, client, auth):
     auth.login(world.convenor)
     response = _add_item(client, world.meeting, "", notes="Remember the budget",
@@ -1003,6 +1017,8 @@ def test_a_forum_is_created_with_its_agenda_notice(world, client, auth):
     ("21", "Agenda notice must be from 0 to 20 clear working days"),
     ("five", "Agenda notice in clear working days must be a whole number"),
     ("-1", "Agenda notice in clear working days must be a whole number"),
+    ("²", "Agenda notice in clear working days must be a whole number"),
+    ("9223372036854775808", "Agenda notice must be from 0 to 20 clear working days"),
 ])
 def test_a_bad_agenda_notice_is_refused_and_kept(world, client, auth, value, message):
     auth.login(world.convenor)

@@ -13,6 +13,7 @@ import hmac
 
 from sqlalchemy import and_, select
 
+from ..bounds import identifier
 from ..extensions import db
 from . import sessions
 from .models import User, UserSession, hash_session_key
@@ -21,13 +22,14 @@ from .models import User, UserSession, hash_session_key
 def load_user(session_id: str) -> User | None:
     """Return the user for a session, or None if it has been signed out."""
     user_id, _, key = session_id.partition(":")
-    if not user_id.isdigit() or not key:
+    number = identifier(user_id)
+    if number is None or not key:
         return None
     row = db.session.execute(
         select(User, UserSession)
         .outerjoin(UserSession, and_(UserSession.user_id == User.id,
                                      UserSession.key_hash == hash_session_key(key)))
-        .where(User.id == int(user_id))
+        .where(User.id == number)
     ).first()
     if row is None:
         return None

@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired
 
 from ..accounts.forms import email_field
 from ..accounts.models import EMAIL_MAX
+from ..bounds import identifier
 from ..forms import BaseForm, MaxLength, submit
 
 NO_ORGANISATION = ""
@@ -46,7 +47,7 @@ class OfficerForm(BaseForm):
     @property
     def organisation_id(self) -> int | None:
         value = self.organisation.data
-        return int(value) if value and value.isdigit() else None
+        return identifier(value)
 
 
 class UserSearchForm(BaseForm):

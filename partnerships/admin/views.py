@@ -10,7 +10,7 @@ from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import formflow, mail, permissions
+from .. import formflow, mail, pagination, permissions
 from ..extensions import login_manager
 from ..formflow import Page, found, see_other
 from ..forms import ButtonForm
@@ -109,8 +109,8 @@ def remove_officer(slug: str, officer_id: int) -> Response:
 def users() -> Page:
     form = UserSearchForm(request.args)
     query = (form.q.data or "") if form.validate() else ""
-    page = request.args.get("page", 1, type=int) or 1
-    found, total = services.search_users(query, page)
+    found, total, page, _pages = pagination.fetch_page(
+        lambda number: services.search_users(query, number), services.PAGE_SIZE)
     return formflow.render(
         "admin/users.html", form, users=found, total=total, query=query,
         pagination=_pagination(page, total, query),

@@ -33,7 +33,6 @@ from ..forms import (
     MaxLength,
     Radios,
     WholeNumberField,
-    add_field_error,
     submit,
 )
 from ..membership.forms import decline_form, optional_message, optional_text
@@ -122,9 +121,10 @@ class ForumForm(BaseForm):
     )
     notice_days = WholeNumberField(
         "Agenda notice in clear working days", "the agenda notice", required=False,
+        minimum=0, maximum=models.NOTICE_DAYS_MAX,
+        range_message=f"Agenda notice must be from 0 to {models.NOTICE_DAYS_MAX} clear "
+                      "working days",
         default="5",
-        # The edit form is filled from the forum, whose value is a number.
-        filters=[lambda value: str(value) if isinstance(value, int) else value],
         description="How many working days before a meeting its agenda should be "
         "published. Weekends, bank holidays, the day it is published and the day of the "
         f"meeting do not count. From 0 to {models.NOTICE_DAYS_MAX}; usually 5.",
@@ -153,12 +153,6 @@ class ForumForm(BaseForm):
             visibility=Visibility(self.visibility.data),
             notice_days=self.notice_days.number(),
         )
-
-    def validate_notice_days(self, field: WholeNumberField) -> None:
-        number = field.number()
-        if number is not None and number > models.NOTICE_DAYS_MAX:
-            add_field_error(field, f"Agenda notice must be from 0 to {models.NOTICE_DAYS_MAX} "
-                                   "clear working days")
 
     def convenor_emails(self) -> list[str]:
         return split_lines(self.convenors.data)

@@ -22,6 +22,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import formflow, pagination, permissions, transactions
+from ..bounds import whole_number
 from ..errors import Conflict
 from ..extensions import db
 from ..formflow import Page, found
@@ -114,9 +115,9 @@ def _page_count(thread: Thread) -> int:
 
 def _shown_page(thread: Thread) -> int:
     """The page the reply form was on (sent with the form), or the last page."""
-    value = request.form.get("page", "")
+    number = whole_number(request.form.get("page"), minimum=1)
     pages = _page_count(thread)
-    return min(int(value), pages) if value.isdigit() and int(value) > 0 else pages
+    return min(number, pages) if number is not None else pages
 
 
 # --- Starting a discussion --------------------------------------------------------------

@@ -140,9 +140,9 @@ def _render_show(forum: Forum, access: ForumAccess, problem: str | None = None,
     """The forum's page: what it is, who runs it, how to join; its discussions for readers."""
     context: dict[str, Any] = {}
     if access.can_read:
-        page = pagination.page_number()
-        threads, total = discussions.threads_page(forum, page)
-        pages = pagination.page_count(total, discussions.THREADS_PER_PAGE)
+        threads, total, page, pages = pagination.fetch_page(
+            lambda number: discussions.threads_page(forum, number),
+            discussions.THREADS_PER_PAGE)
         context.update(
             threads=threads,
             thread_total=total,
@@ -268,9 +268,8 @@ def _by_organisation(members: list[ForumMember]) -> list[tuple[Organisation | No
 @bp.get("/partnerships/<slug>/forums/<forum_slug>/members")
 def members(slug: str, forum_slug: str) -> str:
     forum, access = _readable(slug, forum_slug, convenors=False)
-    page = pagination.page_number()
-    rows, total = services.members_page(forum, page)
-    pages = pagination.page_count(total, services.MEMBERS_PER_PAGE)
+    rows, total, page, pages = pagination.fetch_page(
+        lambda number: services.members_page(forum, number), services.MEMBERS_PER_PAGE)
     return render_template(
         "forums/members.html",
         forum=forum,

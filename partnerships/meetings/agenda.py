@@ -49,6 +49,7 @@ from ..timeutil import (
 )
 from . import queries
 from .models import (
+    MINUTES_MAX,
     NAME_MAX,
     NOTES_MAX,
     REASON_MAX,
@@ -70,7 +71,6 @@ PAPER_KINDS = (uploads.FileKind.PDF, uploads.FileKind.DOCX, uploads.FileKind.ODT
                uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV)
 PAPERS_PER_ITEM = 10
 ITEMS_MAX = 60
-MINUTES_MAX = 600  # the most time an item may be allowed
 # Standard items that open the agenda, in their usual order; AOB closes it.
 OPENING_ITEMS = (StandardItem.WELCOME, StandardItem.DECLARATIONS,
                  StandardItem.PREVIOUS_MINUTES, StandardItem.MATTERS_ARISING)

@@ -10,18 +10,19 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from ..accounts.models import User
-from ..forms import BaseForm, MaxLength, WholeNumberField, add_field_error, reason_form, submit
+from ..bounds import identifier
+from ..forms import BaseForm, MaxLength, WholeNumberField, reason_form, submit
 from ..organisations.models import Organisation
 from ..uploads import MAX_FILE_BYTES, kinds_text, size_text
-from .agenda import MINUTES_MAX, PAPER_KINDS, ItemDetails, RequestDetails
+from .agenda import PAPER_KINDS, ItemDetails, RequestDetails
 from .forms import MARKDOWN_HINT
-from .models import NAME_MAX, NOTES_MAX, REASON_MAX, TITLE_MAX, AgendaItem
+from .models import MINUTES_MAX, NAME_MAX, NOTES_MAX, REASON_MAX, TITLE_MAX, AgendaItem
 
 NOBODY = ""
 
 
 def _id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return identifier(value)
 
 
 def _title(label: str, hint: str, missing: str) -> StringField:
@@ -48,6 +49,8 @@ class ItemForm(BaseForm):
         validators=[MaxLength(NAME_MAX, "The presenter's name")])
     minutes_allowed = WholeNumberField(
         "Time allowed in minutes (optional)", "the time allowed", required=False,
+        minimum=1, maximum=MINUTES_MAX,
+        range_message=f"Time allowed must be between 1 and {MINUTES_MAX} minutes",
         description="For example, 20")
     notes = TextAreaField(
         "Notes (optional)", widget=GovTextArea(), description=MARKDOWN_HINT,
@@ -67,11 +70,6 @@ class ItemForm(BaseForm):
             SelectChoice(str(person.id), person.display_name) for person in people]
         self.presenter_organisation_id.choices = [SelectChoice(NOBODY, "None")] + [
             SelectChoice(str(org.id), org.name) for org in organisations]
-
-    def validate_minutes_allowed(self, field: WholeNumberField) -> None:
-        number = field.number()
-        if number is not None and not 1 <= number <= MINUTES_MAX:
-            add_field_error(field, f"Time allowed must be between 1 and {MINUTES_MAX} minutes")
 
     def fill(self, item: AgendaItem) -> None:
         self.title.data = item.title

@@ -25,10 +25,13 @@ from ..forums.models import Visibility
 from .models import (
     ACCESS_NOTES_MAX,
     ADDRESS_MAX,
+    CAPACITY_MAX,
     DESCRIPTION_MAX,
+    INTERVAL_WEEKS_MAX,
     JOINING_DETAILS_MAX,
     JOINING_URL_MAX,
     NAME_MAX,
+    OCCURRENCES_MAX,
     REASON_MAX,
     TITLE_MAX,
     TRAVEL_MAX,
@@ -121,7 +124,9 @@ class MeetingForm(BaseForm):
                             "Joining details", JOINING_DETAILS_MAX,
                             hint="Shown only to the same people as the joining link.")
     capacity = WholeNumberField(
-        "Capacity (optional)", "the capacity", required=False,
+        "Capacity (optional)", "the capacity", required=False, minimum=1,
+        maximum=CAPACITY_MAX,
+        range_message=f"Capacity must be between 1 and {CAPACITY_MAX:,}, or left empty",
         description="Leave empty for no limit. For in-person and hybrid meetings this is the "
                     "number of places in the room; when it is full, people join a waiting "
                     "list.")
@@ -135,11 +140,6 @@ class MeetingForm(BaseForm):
     confirm_past = BooleanField("Yes, this meeting has already happened and I am recording it",
                                 widget=Checkbox())
     submit = submit("Save")
-
-    def validate_capacity(self, field: WholeNumberField) -> None:
-        number = field.number()
-        if number is not None and number < 1:
-            add_field_error(field, "Capacity must be at least 1, or left empty")
 
     def details(self) -> MeetingDetails:
         """The entered values, for the service (call after ``validate``)."""
@@ -193,14 +193,19 @@ class ScheduleForm(MeetingForm):
     )
     interval_weeks = WholeNumberField(
         "Weeks between meetings (for \"every few weeks\")", "the weeks between meetings",
-        required=False, description="For example, 6")
+        required=False, minimum=1, maximum=INTERVAL_WEEKS_MAX,
+        range_message=f"Enter the weeks between meetings, from 1 to {INTERVAL_WEEKS_MAX}",
+        description="For example, 6")
     until = UKDateField("Last date of the series (for a repeating meeting)",
                         "the last date of the series", required=False,
                         error_name="Last date of the series",
                         description="Give a last date or a number of meetings. For example, "
                                     "31 3 2028")
     count = WholeNumberField("Or the number of meetings", "the number of meetings",
-                             required=False, description="At most 36.")
+                             required=False, minimum=2, maximum=OCCURRENCES_MAX,
+                             range_message="The number of meetings must be between 2 and "
+                                           f"{OCCURRENCES_MAX}",
+                             description=f"At most {OCCURRENCES_MAX}.")
     submit = submit("Schedule the meeting")
 
     def recurrence(self) -> Recurrence | None:
@@ -219,17 +224,12 @@ class ScheduleForm(MeetingForm):
         if self.repeat.data not in {k.value for k in RecurrenceKind}:
             add_field_error(self.repeat, "Select how the meeting repeats")
             return False
-        if self.repeat.data == RecurrenceKind.EVERY_N_WEEKS.value:
-            weeks = self.interval_weeks.number()
-            if weeks is None or not 1 <= weeks <= 12:
-                add_field_error(self.interval_weeks,
-                                "Enter the weeks between meetings, from 1 to 12")
+        if (self.repeat.data == RecurrenceKind.EVERY_N_WEEKS.value
+                and self.interval_weeks.number() is None and not self.interval_weeks.errors):
+            add_field_error(self.interval_weeks, self.interval_weeks.range_message)
         if self.until.data is None and not self.count.data and not self.until.errors:
             add_field_error(self.until, "Enter the last date of the series or the number "
                                         "of meetings")
-        count = self.count.number()
-        if count is not None and not 2 <= count <= 36:
-            add_field_error(self.count, "The number of meetings must be between 2 and 36")
         return not self.errors
 
 

@@ -83,6 +83,13 @@ class RecurrenceKind(LabelledEnum):
                              "Quarterly, on the same weekday of the month")
 
 
+# Number limits, each beside the column it bounds, read by the forms and the services (as
+# the length limits are): nothing larger reaches the database, whose INTEGER stops at
+# 2**31 - 1 on PostgreSQL.
+INTERVAL_WEEKS_MAX = 12  # MeetingSeries.interval_weeks: at least every quarter
+OCCURRENCES_MAX = 36  # MeetingSeries.count: a plan, not forever (three years of months)
+
+
 class MeetingSeries(TimestampMixin, Model):
     """The rule a recurring meeting was made from. Occurrences are ``Meeting`` rows; the
     rule is kept to extend or change the series "from this date onward"."""
@@ -108,8 +115,9 @@ class MeetingSeries(TimestampMixin, Model):
     )
 
 
-# Length limits, each beside the columns it protects: the column's size where it has
-# one, and what the forms and services check.
+# Limits, each beside the columns it protects, which the forms and services check: the
+# capacity's bound, and lengths (the column's size where it has one).
+CAPACITY_MAX = 10_000  # Meeting.capacity: places, more than any venue holds
 TITLE_MAX = 200  # titles of meetings, agenda items, papers and requested items
 NAME_MAX = 200  # venues, presenters, walk-ins and their organisations
 DESCRIPTION_MAX = 5_000
@@ -251,6 +259,7 @@ class StandardItem(LabelledEnum):
 
 
 NOTES_MAX = 10_000  # an agenda item's notes
+MINUTES_MAX = 600  # AgendaItem.minutes_allowed: the most time an item may be allowed
 
 
 class AgendaItem(TimestampMixin, Model):

@@ -16,6 +16,7 @@ from wtforms import RadioField, SelectChoice, SelectField, StringField, TextArea
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
+from ..bounds import identifier
 from ..forms import BaseForm, MaxLength, Radios, UKDateField, add_field_error, submit
 from .models import (
     ACTION_MAX,
@@ -151,7 +152,7 @@ def _offered(field: SelectField) -> set[str]:
 
 
 def _number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return identifier(value)
 
 
 class DecisionForm(BaseForm):

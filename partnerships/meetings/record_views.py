@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions
+from ..bounds import identifier
 from ..errors import Conflict, ValidationError
 from ..extensions import db, login_manager
 from ..formflow import Page, allowed, found, see_other
@@ -143,7 +144,7 @@ def new_decision(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     form = DecisionForm()
     form.setup(list(meeting.items))
-    if request.method == "GET" and request.args.get("item", "").isdigit():
+    if request.method == "GET" and identifier(request.args.get("item")) is not None:
         form.item_id.data = request.args["item"]
     done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_decision(
         current_user, meeting, form.text.data or "", form.item()))
@@ -172,7 +173,7 @@ def _details(form: ActionForm) -> records.ActionDetails:
 def new_action(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
     form = _action_form(meeting)
-    if request.method == "GET" and request.args.get("item", "").isdigit():
+    if request.method == "GET" and identifier(request.args.get("item")) is not None:
         form.item_id.data = request.args["item"]
     done = save_or_go_back(form, to_meeting(meeting), lambda: records.add_action(
         current_user, meeting, _details(form)))

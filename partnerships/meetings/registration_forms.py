@@ -8,6 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextArea
 from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired
 
+from ..bounds import identifier
 from ..forms import BaseForm, MaxLength, Radios, submit
 from ..organisations.models import Organisation
 from . import registrations as rules
@@ -60,5 +61,5 @@ class RegisterForm(BaseForm):
         return rules.Answer(
             response=Response(self.response.data) if self.response.data else None,
             access_requirements=self.access_requirements.data or "",
-            organisation_id=int(value) if value and value.isdigit() else None,
+            organisation_id=identifier(value),
         )

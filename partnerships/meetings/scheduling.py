@@ -26,6 +26,9 @@ from ..timeutil import AmbiguousTimeError, NonExistentTimeError, format_uk, uk_l
 from . import registrations
 from . import series as series_rules
 from .models import (
+    CAPACITY_MAX,
+    INTERVAL_WEEKS_MAX,
+    OCCURRENCES_MAX,
     Meeting,
     MeetingFormat,
     MeetingSeries,
@@ -97,7 +100,10 @@ def _utc_times(day: date, start: time, end: time) -> tuple[datetime, datetime]:
 
 
 def _check(details: MeetingDetails) -> None:
-    """Rules beyond single fields: what each format needs."""
+    """The capacity's bounds, and rules beyond single fields: what each format needs."""
+    if details.capacity is not None and not 1 <= details.capacity <= CAPACITY_MAX:
+        raise ValidationError(f"Capacity must be between 1 and {CAPACITY_MAX:,}, or left "
+                              "empty", field="capacity")
     if details.format.has_venue and not details.venue_name:
         raise ValidationError("Enter the venue, or choose online if there is no venue",
                               field="venue_name")
@@ -128,6 +134,17 @@ def _apply(meeting: Meeting, details: MeetingDetails, starts_at: datetime,
     return changed
 
 
+def _check_recurrence(recurrence: Recurrence) -> None:
+    """The series' numbers within their bounds (the dates are worked out from them)."""
+    weeks = recurrence.interval_weeks
+    if weeks is not None and not 1 <= weeks <= INTERVAL_WEEKS_MAX:
+        raise ValidationError(f"Enter the weeks between meetings, from 1 to "
+                              f"{INTERVAL_WEEKS_MAX}", field="interval_weeks")
+    if recurrence.count is not None and not 2 <= recurrence.count <= OCCURRENCES_MAX:
+        raise ValidationError(f"The number of meetings must be between 2 and "
+                              f"{OCCURRENCES_MAX}", field="count")
+
+
 def _touch_calendar(meeting: Meeting) -> None:
     """A change calendars must pick up: bump SEQUENCE (never lowered) and the stamp."""
     if meeting.id is not None:
@@ -145,6 +162,7 @@ def schedule(actor: User, forum: Forum, details: MeetingDetails,
     days = [details.day]
     meeting_series = None
     if recurrence is not None:
+        _check_recurrence(recurrence)
         if recurrence.until is not None and recurrence.until < details.day:
             raise ValidationError("The series must end after the first meeting", field="until")
         days = series_rules.occurrence_dates(

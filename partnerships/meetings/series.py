@@ -10,10 +10,10 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-from .models import RecurrenceKind
+from .models import OCCURRENCES_MAX, RecurrenceKind
 
 # A series is a plan, not forever: enough for three years of monthly meetings.
-MAX_OCCURRENCES = 36
+MAX_OCCURRENCES = OCCURRENCES_MAX
 MAX_YEARS = 3
 
 

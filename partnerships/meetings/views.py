@@ -38,6 +38,11 @@ def _past_tab() -> bool:
     return request.args.get("show") == "past"
 
 
+def _counted(result: queries.MeetingPage) -> tuple[queries.MeetingPage, int]:
+    """A page of meetings with its total, as ``pagination.fetch_page`` takes them."""
+    return result, result.total
+
+
 # --- Lists ---------------------------------------------------------------------------
 
 
@@ -45,16 +50,15 @@ def _past_tab() -> bool:
 def partnership_meetings(slug: str) -> Page:
     partnership = found(db.session.scalar(db.select(Partnership).where(Partnership.slug == slug)))
     past = _past_tab()
-    page = pagination.page_number()
-    result = queries.listing(current_user, partnership_id=partnership.id, past=past,
-                             page=page)
+    result, _total, page, pages = pagination.fetch_page(
+        lambda number: _counted(queries.listing(current_user, partnership_id=partnership.id,
+                                                past=past, page=number)), queries.PER_PAGE)
     return render_template(
         "meetings/index.html", partnership=partnership, forum=None, past=past, result=result,
         registrations=queries.my_registrations(current_user,
                                                [m.id for m in result.meetings]),
         pages=pagination.govuk_pagination(
-            "meetings.partnership_meetings", page,
-            pagination.page_count(result.total, queries.PER_PAGE), "Pages of meetings",
+            "meetings.partnership_meetings", page, pages, "Pages of meetings",
             slug=slug, **({"show": "past"} if past else {})),
     )
 
@@ -63,8 +67,9 @@ def partnership_meetings(slug: str) -> Page:
 def forum_meetings(slug: str, forum_slug: str) -> Page:
     forum = _forum(slug, forum_slug)
     past = _past_tab()
-    page = pagination.page_number()
-    result = queries.listing(current_user, forum_id=forum.id, past=past, page=page)
+    result, _total, page, pages = pagination.fetch_page(
+        lambda number: _counted(queries.listing(current_user, forum_id=forum.id, past=past,
+                                                page=number)), queries.PER_PAGE)
     return render_template(
         "meetings/index.html", partnership=forum.partnership, forum=forum, past=past,
         result=result,
@@ -72,8 +77,7 @@ def forum_meetings(slug: str, forum_slug: str) -> Page:
                                                [m.id for m in result.meetings]),
         can_schedule=permissions.can_schedule_meeting(current_user, forum),
         pages=pagination.govuk_pagination(
-            "meetings.forum_meetings", page,
-            pagination.page_count(result.total, queries.PER_PAGE), "Pages of meetings",
+            "meetings.forum_meetings", page, pages, "Pages of meetings",
             slug=slug, forum_slug=forum_slug, **({"show": "past"} if past else {})),
     )
 

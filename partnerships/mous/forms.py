@@ -39,6 +39,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 
 from .. import textguard
 from ..accounts.models import EMAIL_MAX
+from ..bounds import identifier
 from ..forms import (
     BaseForm,
     Checkbox,
@@ -170,7 +171,7 @@ class MouForm(BaseForm):
                                                          "classes": "govuk-fieldset__legend--m"}}}
 
     def selected_parties(self) -> list[PartyDetails]:
-        chosen = {int(value) for value in self.parties.data or [] if value.isdigit()}
+        chosen = {identifier(value) for value in self.parties.data or []}
         return [PartyDetails(org.id, self.roles.get(org.id, ""))
                 for org in self.organisations if org.id in chosen]
 
@@ -288,7 +289,8 @@ class ClausesForm(BaseForm):
             self.kept.append(index)
             details.append(ClauseDetails(
                 text=text,
-                responsible=[int(v) for v in entry.form.responsible.data or [] if v.isdigit()],
+                responsible=[number for number in map(identifier, entry.form.responsible.data or [])
+                             if number is not None],
             ))
         return details
 

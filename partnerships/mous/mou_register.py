@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import permissions
+from ..bounds import identifier
 from ..enums import LabelledEnum
 from ..extensions import db
 from ..organisations.models import Organisation
@@ -59,7 +60,7 @@ class RegisterFilters:
         principle = args.get("principle", "")
         return cls(
             status=StatusFilter(status) if status in set(StatusFilter) else None,
-            party_id=int(party) if party.isdigit() else None,
+            party_id=identifier(party),
             principle=Principle(principle) if principle in set(Principle) else None,
         )
 

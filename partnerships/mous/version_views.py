@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
+from ..bounds import is_whole_number, whole_number
 from ..formflow import Page
 from ..modelbase import utcnow
 from . import services
@@ -42,11 +43,12 @@ def _chosen(raw: str | None, visible: dict[int, MouVersion], what: str) -> tuple
     """The version a parameter names, or the message that says what is wrong with it."""
     if raw is None or not raw.strip():
         return None, f"Choose the version to compare {what}"
-    if not raw.strip().isdigit():
+    if not is_whole_number(raw.strip()):
         return None, f"Choose a version number to compare {what}, like 1 or 2"
-    version = visible.get(int(raw))
+    number = whole_number(raw)
+    version = visible.get(number) if number is not None else None
     if version is None:
-        return None, f"There is no version {int(raw)} of this MoU that you can read"
+        return None, f"There is no version {raw.strip()[:12]} of this MoU that you can read"
     return version, None
 
 
@@ -100,7 +102,8 @@ def print_page(slug: str, mou_id: int) -> Page:
     partnership, mou, access = load_viewable(slug, mou_id)
     number = request.args.get("version", "")
     if number:
-        shown = services.get_version(mou, int(number)) if number.isdigit() else None
+        version = whole_number(number, minimum=1)
+        shown = services.get_version(mou, version) if version is not None else None
         if shown is None or not access.can_view_version(shown):
             abort(404)
     else:

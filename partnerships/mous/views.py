@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import formflow, permissions, uploads
+from ..bounds import whole_number
 from ..errors import Conflict
 from ..formflow import Page, allowed, found, see_other
 from ..forms import ReasonForm
@@ -344,9 +345,11 @@ def _signing(slug: str, mou_id: int, organisation_id: int, number: str | None = 
     """The version to sign (the one in progress, or the one the form was for) and the
     party's organisation, if this person is its authorised signatory."""
     partnership, mou, access = load_viewable(slug, mou_id)
-    if number and not number.isdigit():
+    version = whole_number(number, minimum=1) if number else None
+    if number and version is None:
         abort(400)
-    version_shown = found(services.get_version(mou, int(number)) if number else mou.draft_version)
+    version_shown = found(services.get_version(mou, version) if version is not None
+                          else mou.draft_version)
     party = found(version_shown.party_for(organisation_id))
     if not access.is_authorised_signatory(version_shown, organisation_id):
         abort(403)

@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, StopValidation
 
 from ..accounts.services import normalise_email
+from ..bounds import identifier
 from ..forms import (
     BaseForm,
     Checkbox,
@@ -46,6 +47,7 @@ from .models import (
     CANCEL_REASON_MAX,
     COMMENT_MAX,
     COMMITMENT_MAX,
+    DAYS_MAX,
     DESCRIPTION_MAX,
     DURATION_MAX,
     EMAIL_MAX,
@@ -55,6 +57,7 @@ from .models import (
     OBJECTIVE_MAX,
     PAY_MAX,
     PLACE_MAX,
+    PLACES_MAX,
     REASON_MAX,
     REFLECTION_MAX,
     SENIORITY_MAX,
@@ -125,6 +128,8 @@ class OpportunityForm(BaseForm):
                             hint="For example, 1 day a week, or 2 days in total.")
     total_days = WholeNumberField(
         "Total days (needed for shadowing)", "the total days", required=False,
+        minimum=1, maximum=DAYS_MAX,
+        range_message=f"Total days must be between 1 and {DAYS_MAX}",
         description="How many days in all, if you know. Used by the \"up to 5 days\" "
                     "filter.",
     )
@@ -136,7 +141,10 @@ class OpportunityForm(BaseForm):
     starts_latest = UKDateField("Latest start date", "the latest start date",
                                 error_name="Latest start date",
                                 description="For example, 31 10 2027")
-    places = WholeNumberField("Number of places", "the number of places")
+    places = WholeNumberField("Number of places", "the number of places", minimum=1,
+                              maximum=PLACES_MAX,
+                              range_message=f"Number of places must be between 1 and "
+                                            f"{PLACES_MAX}")
     open_to = _radios("Who can apply", OpenTo.choices(), "Select who can apply")
     seniority = _text("Seniority (optional)", "the seniority", SENIORITY_MAX,
                       required=False, hint="For example, senior leaders, or any level.")
@@ -223,7 +231,7 @@ class OpportunityForm(BaseForm):
             contact_name=self.contact_name.data or "",
             contact_email=self.contact_email.data or "",
             manager_approval_required=not self.no_manager_approval.data,
-            partnership_id=int(partnership) if partnership.isdigit() else None,
+            partnership_id=identifier(partnership),
         )
 
 
@@ -251,12 +259,11 @@ class PosterForm(BaseForm):
             for m in members]
 
     def validate_user_id(self, field: Field) -> None:
-        if not (field.data or "").isdigit():
+        if identifier(field.data) is None:
             raise StopValidation("Select the member to allow")
 
     def chosen_user_id(self) -> int | None:
-        value = self.user_id.data or ""
-        return int(value) if value.isdigit() else None
+        return identifier(self.user_id.data)
 
 
 # --- Browsing ------------------------------------------------------------------------------
@@ -368,8 +375,7 @@ class ApplyForm(BaseForm):
         del self.manager_email_checked
 
     def chosen_organisation_id(self) -> int | None:
-        value = self.organisation_id.data or ""
-        return int(value) if value.isdigit() else None
+        return identifier(self.organisation_id.data)
 
     def typed_manager_email(self) -> str:
         field = getattr(self, "manager_email", None)

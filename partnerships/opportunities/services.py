@@ -33,6 +33,7 @@ from ..partnership.models import Partnership, PartnershipMember
 from ..timeutil import format_day, today_uk
 from .models import (
     COMMITMENT_MAX,
+    DAYS_MAX,
     DESCRIPTION_MAX,
     DURATION_MAX,
     EMAIL_MAX,
@@ -40,6 +41,7 @@ from .models import (
     NO_APPROVAL_MAX_DAYS,
     PAY_MAX,
     PLACE_MAX,
+    PLACES_MAX,
     REASON_MAX,
     SENIORITY_MAX,
     SKILLS_MAX,
@@ -56,8 +58,6 @@ from .models import (
     OpportunityStatus,
 )
 
-PLACES_MAX = 100
-DAYS_MAX = 1000
 PAGE_SIZE = 20
 CLOSING_SOON_DAYS = 14
 SHORT_DAYS = 5  # the "up to 5 days" filter

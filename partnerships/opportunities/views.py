@@ -55,13 +55,9 @@ def index() -> Response:
     form = FilterForm(formdata=request.args)
     form.set_partnerships(partnerships)
     filters = form.filters(partnerships)
-    page = pagination.page_number()
     today = today_uk()
-    opportunities, total = services.browse(filters, page, today)
-    pages = pagination.page_count(total, services.PAGE_SIZE)
-    if page > pages:  # a stale link past the end: show the last page instead
-        page = pages
-        opportunities, total = services.browse(filters, page, today)
+    opportunities, total, page, pages = pagination.fetch_page(
+        lambda number: services.browse(filters, number, today), services.PAGE_SIZE)
     args = form.query_args(filters)
     return render_page_or_partial(
         "opportunities/index.html", "opportunities/_results_fragment.html",

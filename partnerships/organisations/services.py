@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
+from ..bounds import identifier, is_whole_number
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..membership import JoinRequests
@@ -240,8 +241,9 @@ def search(
 
 def get_by_id_or_slug(key: str) -> Organisation | None:
     """Slugs are never all digits (see ``_new_slug``), so a number is always an id."""
-    if key.isdigit():
-        return db.session.get(Organisation, int(key))
+    if is_whole_number(key):
+        number = identifier(key)
+        return db.session.get(Organisation, number) if number is not None else None
     return db.session.scalar(select(Organisation).where(Organisation.slug == key))
 
 

@@ -45,14 +45,10 @@ def _confirm_first(what: str) -> tuple[str, int]:
 @bp.get("/")
 def index() -> str:
     form = FilterForm(formdata=request.args)
-    page_number = pagination.page_number()
     org_type, sector, small = form.org_type(), form.sector_value(), bool(form.small.data)
     query = (form.q.data or "")[:200]
-    organisations, total = services.search(query, org_type, sector, small, page_number)
-    pages = pagination.page_count(total, services.PAGE_SIZE)
-    if page_number > pages:  # a stale link past the end: show the last page instead
-        page_number = pages
-        organisations, total = services.search(query, org_type, sector, small, page_number)
+    organisations, total, page_number, pages = pagination.fetch_page(
+        lambda page: services.search(query, org_type, sector, small, page), services.PAGE_SIZE)
     args = {key: value for key, value in {
         "q": query, "type": org_type.value if org_type else "",
         "sector": sector.value if sector else "", "small": "y" if small else "",
