@@ -1,5 +1,5 @@
-"""Command-line tasks: ``flask seed demo``, ``flask outbox send``, ``flask reminders send``,
-``flask uploads prune``."""
+"""Command-line tasks: ``flask seed demo``, ``flask outbox send`` and ``retry``,
+``flask reminders send``, ``flask uploads prune``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from .extensions import db
 
 seed_cli = AppGroup("seed", help="Load demo data.")
-outbox_cli = AppGroup("outbox", help="Send queued email.")
+outbox_cli = AppGroup("outbox", help="Send queued email; requeue email that failed.")
 reminders_cli = AppGroup("reminders", help="Send due reminders (run daily by cron).")
 uploads_cli = AppGroup("uploads", help="Look after uploaded files.")
 
@@ -39,12 +39,13 @@ def seed_demo() -> None:
 @outbox_cli.command("send")
 @click.option("--limit", default=200, show_default=True, help="Most messages to send this run.")
 def outbox_send(limit: int) -> None:
-    """Send unsent email over SMTP (SMTP_HOST, SMTP_PORT, ...).
+    """Send the email that is due over SMTP (SMTP_HOST, SMTP_PORT, ...).
 
-    A message that cannot be sent is recorded (and tried again next run, up to
-    MAX_ATTEMPTS times) without stopping the others. Exits 1 only if nothing could be
-    sent because the mail server could not be reached."""
-    from .mail import MAX_ATTEMPTS, send_pending
+    A message the server refuses is recorded and tried again after 1, 5 and 15
+    minutes, then hourly, for more than a day, without stopping the others. If the
+    server cannot be reached no message spends an attempt, and the command exits 1.
+    Safe to run while another run is still going: each message is sent once."""
+    from .mail import MAX_ATTEMPTS, send_pending, waiting_count
 
     result = send_pending(limit=limit)
     click.echo(f"Sent {result.sent} message(s); {result.failed} failed.")
@@ -52,9 +53,25 @@ def outbox_send(limit: int) -> None:
         click.echo(f"{result.gave_up} message(s) failed for the last time ({MAX_ATTEMPTS} "
                    "attempts) and will not be tried again: see Site administration.")
     if result.unreachable:
-        click.echo("Could not reach the mail server; unsent messages wait for the next run.")
-        if not result.sent:
-            raise SystemExit(1)
+        click.echo(f"Could not reach the mail server ({result.error}). No attempt was spent: "
+                   f"{waiting_count()} unsent message(s) are waiting.")
+        raise SystemExit(1)
+
+
+@outbox_cli.command("retry")
+@click.option("--id", "message_id", type=click.IntRange(min=1, max=2**31 - 1), default=None,
+              help="Only this message (its number on Site administration).")
+def outbox_retry(message_id: int | None) -> None:
+    """Put email that failed for good back in the queue (all of it, or one message):
+    the next `outbox send` tries it again, with a fresh set of attempts."""
+    from .mail import failed_ids, requeue
+
+    requeued = requeue([message_id] if message_id is not None else failed_ids())
+    db.session.commit()
+    if message_id is not None and not requeued:
+        raise click.ClickException(f"Message {message_id} has not failed for good "
+                                   "(it has been sent, is still being tried, or does not exist).")
+    click.echo(f"Put {len(requeued)} failed message(s) back in the queue.")
 
 
 @reminders_cli.command("send")

@@ -225,17 +225,35 @@ def upload_folder() -> Path:
     return folder
 
 
+def _fsync_directory(folder: Path) -> None:
+    """Make a rename in ``folder`` durable: until the directory itself is synced, a
+    power cut can lose the new name even though the file's bytes are on disk."""
+    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def save(upload: FileStorage | None, allowed: Sequence[FileKind],
          field: str = "file") -> StoredFile:
     """Check an upload and store it under a new random name. The caller records the
-    returned metadata in the same transaction as the change it belongs to."""
+    returned metadata in the same transaction as the change it belongs to.
+
+    The file and its name are on disk (fsynced, file then folder) before this returns,
+    so once the record commits, a crash or power cut cannot leave a record whose file
+    is missing or short. (The other way round, a file without a record, is harmless:
+    ``prune`` removes it.)"""
     data, kind, filename = check(upload, allowed, field)
     stored_name = f"{secrets.token_hex(16)}{kind.extension}"
     folder = upload_folder()
     temporary = folder / f".{stored_name}.part"
     with open(temporary, "wb") as handle:
         handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(temporary, folder / stored_name)
+    _fsync_directory(folder)
     return StoredFile(
         stored_name=stored_name,
         original_filename=filename,

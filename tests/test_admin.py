@@ -19,6 +19,7 @@ from partnerships.partnership.models import (
     Principle,
 )
 from tests.conftest import link_in
+from tests.mailserver import Inbox, running, use_port
 
 SIGN_IN = "/account/sign-in"
 NEW = "/admin/partnerships/new"
@@ -177,7 +178,7 @@ def test_dashboard_lists_emails_that_failed_for_good(client, site_admin):
     page = client.get("/admin/").get_data(as_text=True)
 
     assert 'href="#failed-emails">2</a>' in page
-    assert "2 emails failed 5 times" in page
+    assert f"2 emails failed {MAX_ATTEMPTS} times, over more than a day," in page
     assert "ada@example.org" in page and "Reset your password" in page
     assert "Header values may not contain linefeed" in page
     assert page.index("Reset your password") < page.index("Older failure")  # newest first
@@ -233,6 +234,23 @@ def test_sending_again_an_email_that_has_not_failed_is_not_found(client, site_ad
     assert client.submit(f"/admin/emails/{pending.id}/retry", {}, page=NEW).status_code == 404
     assert client.submit("/admin/emails/999/retry", {}, page=NEW).status_code == 404
     assert _attempts(pending.id) == 1
+
+
+def test_an_email_sent_again_goes_out_with_the_next_run_and_only_once(app, client, site_admin):
+    message = _failed_email("ada@example.org", "Reset your password")
+    inbox = Inbox()
+    with running(inbox) as port:
+        use_port(app, port)
+        assert mail.send_pending().sent == 0  # failed for good: not tried
+
+        client.submit(f"/admin/emails/{message.id}/retry", {}, page="/admin/")
+        again = client.submit(f"/admin/emails/{message.id}/retry", {}, page=NEW)
+
+        assert again.status_code == 404  # already back in the queue
+        assert mail.send_pending().sent == 1
+    assert inbox.recipients == ["ada@example.org"]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "email.retried"))
+    assert len(list(events)) == 1
 
 
 # --- Creating a partnership ----------------------------------------------------------

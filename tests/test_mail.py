@@ -5,50 +5,25 @@ real SMTP (a local aiosmtpd server), once per message.
 from __future__ import annotations
 
 import smtplib
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, insert, select
 
-from partnerships import mail
+from partnerships import clock, mail
 from partnerships.errors import ValidationError
 from partnerships.extensions import db
 from partnerships.mail import OutboxMessage
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.mailserver import Inbox, free_port, running, use_port
 
 
 @pytest.fixture
 def smtp_server(app) -> Iterator[Inbox]:
     inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False,
-                      SMTP_SSL=False, SMTP_USERNAME=None)
-    try:
+    with running(inbox) as port:
+        use_port(app, port)
         yield inbox
-    finally:
-        controller.stop()
 
 
 def _queue(to: str = "ada@example.org") -> None:
@@ -79,17 +54,18 @@ def test_outbox_send_delivers_over_smtp_once(app, smtp_server):
     assert len(smtp_server.messages) == 1
 
 
-def test_outbox_send_records_failure_and_exits_non_zero_when_smtp_is_down(app):
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=_free_port(), SMTP_TIMEOUT=2)
+def test_outbox_send_spends_no_attempt_and_exits_non_zero_when_smtp_is_down(app):
+    use_port(app, free_port())  # nothing listens there
     _queue()
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["outbox", "send"])
     assert result.exit_code == 1
+    assert "Could not reach the mail server (ConnectionRefusedError" in result.output
+    assert "No attempt was spent: 1 unsent message(s) are waiting." in result.output
     db.session.expire_all()
     message = db.session.scalar(db.select(OutboxMessage))
     assert message.sent_at is None
-    assert message.attempts == 1
-    assert "could not connect" in message.last_error
+    assert (message.attempts, message.next_attempt_at, message.claimed_by) == (0, None, None)
 
 
 def test_a_rolled_back_change_takes_its_email_with_it(app):
@@ -152,17 +128,23 @@ def test_a_message_that_keeps_failing_is_given_up_and_listed_for_site_admins(
 ):
     bad = _raw_message("ada@example.org", BAD_SUBJECT)
     runner = app.test_cli_runner()
+    moment = datetime.now(UTC)
     for _ in range(mail.MAX_ATTEMPTS - 1):
-        runner.invoke(args=["outbox", "send"])
+        with clock.at(moment):
+            runner.invoke(args=["outbox", "send"])
+        moment = _message(bad).next_attempt_at
     assert _message(bad).attempts == mail.MAX_ATTEMPTS - 1
     assert mail.failed_messages() == []
 
-    last = runner.invoke(args=["outbox", "send"])
+    with clock.at(moment):
+        last = runner.invoke(args=["outbox", "send"])
 
     assert last.exit_code == 0, last.output
     assert "failed for the last time" in last.output
     assert [m.id for m in mail.failed_messages()] == [bad]
-    again = runner.invoke(args=["outbox", "send"])  # no longer tried
+    assert _message(bad).next_attempt_at is None
+    with clock.at(moment + mail.KEEP_TRYING_FOR):
+        again = runner.invoke(args=["outbox", "send"])  # no longer tried
     assert "Sent 0 message(s); 0 failed." in again.output
     assert _message(bad).attempts == mail.MAX_ATTEMPTS
     assert smtp_server.messages == []
@@ -185,26 +167,24 @@ class Flaky(Inbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_a_dropped_connection_is_recorded_and_the_run_reconnects(app):
+def test_a_server_closing_mid_message_costs_it_no_attempt_and_the_run_reconnects(app):
     inbox = Flaky()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False,
-                      SMTP_SSL=False, SMTP_USERNAME=None)
-    try:
+    with running(inbox) as port:
+        use_port(app, port)
         _queue("ada@example.org")
         _queue("grace@example.org")
         db.session.commit()
         result = mail.send_pending()
-    finally:
-        controller.stop()
 
-    assert (result.sent, result.failed, result.unreachable) == (1, 1, False)
-    assert [recipients for recipients, _ in inbox.messages] == [["grace@example.org"]]
-    first, second = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-    assert first.sent_at is None and first.attempts == 1 and "421" in first.last_error
-    assert second.sent_at is not None and second.last_error == ""
+        assert (result.sent, result.failed, result.unreachable) == (1, 0, False)
+        assert inbox.recipients == ["grace@example.org"]
+        first, second = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        assert first.sent_at is None and first.attempts == 0 and "421" in first.last_error
+        assert first.next_attempt_at is None and first.claimed_by is None
+        assert second.sent_at is not None and second.last_error == ""
+
+        assert mail.send_pending().sent == 1  # the next run sends the first one
+        assert inbox.recipients == ["grace@example.org", "ada@example.org"]
 
 
 def test_a_server_that_goes_away_mid_run_stops_the_run_cleanly(app, smtp_server, monkeypatch):
@@ -220,7 +200,7 @@ def test_a_server_that_goes_away_mid_run_stops_the_run_cleanly(app, smtp_server,
     def drop_connection(self, *args, **kwargs):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr(mail, "connect_smtp", connect_once)
+    monkeypatch.setattr("partnerships.mail.transport.connect_smtp", connect_once)
     monkeypatch.setattr(smtplib.SMTP, "send_message", drop_connection)
     for to in ("ada@example.org", "grace@example.org", "lin@example.org"):
         _queue(to)
@@ -229,11 +209,12 @@ def test_a_server_that_goes_away_mid_run_stops_the_run_cleanly(app, smtp_server,
     result = app.test_cli_runner().invoke(args=["outbox", "send"])
 
     assert result.exit_code == 1, result.output
-    assert "Could not reach the mail server" in result.output
+    assert "Could not reach the mail server (ConnectionRefusedError" in result.output
+    assert "3 unsent message(s) are waiting" in result.output
     first, *rest = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-    assert first.attempts == 1 and "SMTPServerDisconnected" in first.last_error
-    assert [(m.attempts, m.last_error.startswith("could not connect")) for m in rest] == [
-        (1, True), (1, True)]
+    assert first.attempts == 0 and "SMTPServerDisconnected" in first.last_error
+    assert [(m.attempts, m.last_error) for m in rest] == [(0, ""), (0, "")]
+    assert [m.claimed_by for m in (first, *rest)] == [None, None, None]
 
 
 def test_queue_puts_a_subject_on_one_line_so_no_header_can_be_added(app, smtp_server):
