@@ -7,6 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import transactions
 from .extensions import db
 
 seed_cli = AppGroup("seed", help="Load demo data.")
@@ -22,8 +23,9 @@ def seed_demo() -> None:
         raise click.ClickException("Refusing to load demo data: APP_ENV is production.")
     from .seed import load_demo
 
-    summary = load_demo()
-    db.session.commit()
+    with transactions.writing():
+        summary = load_demo()
+        db.session.commit()
     # Files uploaded before the database was emptied (say an MoU attachment added during
     # a walkthrough) are no longer referenced: remove them now, whatever their age.
     from datetime import timedelta
@@ -66,8 +68,9 @@ def outbox_retry(message_id: int | None) -> None:
     the next `outbox send` tries it again, with a fresh set of attempts."""
     from .mail import failed_ids, requeue
 
-    requeued = requeue([message_id] if message_id is not None else failed_ids())
-    db.session.commit()
+    with transactions.writing():  # reads which failed, then changes them
+        requeued = requeue([message_id] if message_id is not None else failed_ids())
+        db.session.commit()
     if message_id is not None and not requeued:
         raise click.ClickException(f"Message {message_id} has not failed for good "
                                    "(it has been sent, is still being tried, or does not exist).")
@@ -81,8 +84,9 @@ def reminders_send() -> None:
     from .mous.reviews import send_review_reminders
     from .timeutil import today_uk
 
-    sent = send_review_reminders(today_uk())  # links in them start with BASE_URL (links.py)
-    db.session.commit()
+    with transactions.writing():  # reads what is due, then records what it sent
+        sent = send_review_reminders(today_uk())  # links start with BASE_URL (links.py)
+        db.session.commit()
     emails = sum(len(reminder.recipients) for reminder in sent)
     click.echo(f"Sent {len(sent)} MoU review reminder(s) in {emails} email(s).")
 
