@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import audit, mail, permissions
 from ..accounts.models import User
@@ -22,9 +23,11 @@ from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..membership import JoinRequests
 from ..organisations.models import (
+    SMALL_BANDS,
     MemberRole,
     Organisation,
     OrganisationMember,
+    OrgType,
     RequestStatus,
     Sector,
 )
@@ -64,15 +67,20 @@ class PartnershipDetails:
 
 @dataclass
 class SectorGroup:
-    """Member organisations of one sector, for the public page's "who takes part"."""
+    """Member organisations of one sector, for the public page's "who takes part":
+    how many (``total``, ``small_count``) and the first of them by name (``members``,
+    all of them when built by ``members_by_sector``)."""
 
     key: str
     label: str
     members: list[PartnershipMember]
+    total: int = 0
+    small_count: int = 0
 
     @property
-    def small_count(self) -> int:
-        return sum(1 for member in self.members if member.organisation.is_small)
+    def more(self) -> int:
+        """How many are not in ``members``."""
+        return self.total - len(self.members)
 
 
 # Public sector, VCSE, then everyone else (private sector and "other" together).
@@ -146,10 +154,80 @@ def members_by_sector(members: Iterable[PartnershipMember]) -> list[SectorGroup]
     """Group members as the public page shows them: public sector, VCSE, other."""
     groups = {key: SectorGroup(key, label, []) for key, label in SECTOR_GROUPS}
     for member in members:
-        sector = member.organisation.sector
-        key = sector.value if sector in (Sector.PUBLIC, Sector.VCSE) else "other"
-        groups[key].members.append(member)
+        group = groups[sector_key(member.organisation.sector)]
+        group.members.append(member)
+        group.total += 1
+        group.small_count += bool(member.organisation.is_small)
     return list(groups.values())
+
+
+def sector_key(sector: Sector) -> str:
+    return sector.value if sector in (Sector.PUBLIC, Sector.VCSE) else "other"
+
+
+def _sector_of_type() -> Any:
+    """SQL: the ``SECTOR_GROUPS`` key of ``Organisation.org_type``."""
+    return case(*[(Organisation.org_type.in_([t for t in OrgType if t.sector is sector]),
+                   sector.value) for sector in (Sector.PUBLIC, Sector.VCSE)], else_="other")
+
+
+# The public page lists this many member organisations of each sector, by name; the
+# members page (``members_page``) lists them all, a page at a time.
+SHOWN_PER_SECTOR = 10
+MEMBERS_PER_PAGE = 50
+
+
+def member_overview(partnership: Partnership,
+                    shown: int = SHOWN_PER_SECTOR) -> list[SectorGroup]:
+    """The public page's "who takes part", in one query however many members there
+    are: per sector, how many members and how many small ones, and the first
+    ``shown`` by name (with their organisations)."""
+    sector = _sector_of_type().label("sector")
+    small = case((Organisation.income_band.in_(sorted(SMALL_BANDS)), 1), else_=0)
+    ranked = (
+        select(PartnershipMember.id.label("member_id"), sector,
+               func.row_number().over(partition_by=sector, order_by=(
+                   func.lower(Organisation.name), Organisation.id)).label("position"),
+               func.count().over(partition_by=sector).label("total"),
+               func.sum(small).over(partition_by=sector).label("small"))
+        .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
+        .where(PartnershipMember.partnership_id == partnership.id,
+               PartnershipMember.status == RequestStatus.ACTIVE)
+        .subquery())
+    rows = db.session.execute(
+        select(PartnershipMember, ranked.c.sector, ranked.c.total, ranked.c.small)
+        .join(ranked, ranked.c.member_id == PartnershipMember.id)
+        .where(ranked.c.position <= shown)
+        .order_by(ranked.c.position)
+        .options(joinedload(PartnershipMember.organisation))).all()
+    groups = {key: SectorGroup(key, label, []) for key, label in SECTOR_GROUPS}
+    for member, key, total, small_count in rows:
+        group = groups[key]
+        group.members.append(member)
+        group.total, group.small_count = total, int(small_count or 0)
+    return list(groups.values())
+
+
+def members_page(partnership: Partnership, sector: str | None = None,
+                 page: int = 1) -> tuple[list[PartnershipMember], int]:
+    """One page of the partnership's member organisations by name (of one
+    ``SECTOR_GROUPS`` sector, if given), and how many there are."""
+    conditions = [PartnershipMember.partnership_id == partnership.id,
+                  PartnershipMember.status == RequestStatus.ACTIVE]
+    if sector is not None:
+        conditions.append(_sector_of_type() == sector)
+    total = db.session.scalar(
+        select(func.count(PartnershipMember.id))
+        .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
+        .where(*conditions)) or 0
+    members = list(db.session.scalars(
+        select(PartnershipMember)
+        .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
+        .where(*conditions)
+        .order_by(func.lower(Organisation.name), Organisation.id)
+        .limit(MEMBERS_PER_PAGE).offset((max(page, 1) - 1) * MEMBERS_PER_PAGE)
+        .options(contains_eager(PartnershipMember.organisation))))
+    return members, total
 
 
 def officers(partnership: Partnership) -> list[PartnershipOfficer]:
