@@ -11,14 +11,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bench.pages import measure, pages
 from bench.pages import find as find_landmarks
+from bench.pages import measure, pages
 from partnerships.accounts.models import User
 from partnerships.extensions import db
 from partnerships.factories import scale
 from partnerships.forums.models import (
     Forum,
-    ForumConvenor,
     ForumMember,
     ForumMemberStatus,
     Post,
