@@ -187,7 +187,7 @@ class RegisterPage:
 
     entries: list[Entry]
     total: int
-    parties: list[Organisation]
+    parties: list[tuple[int, str]]  # id and name
     due: list[Entry]
 
 
@@ -257,11 +257,11 @@ def register_page(partnership: Partnership, user: Any, access: permissions.MouAc
             select(Mou, shown).where(*visible, *review)
             .order_by(Mou.review_date, Mou.number)).tuples()]
     entries = _entries(rows + due_rows, today)
-    parties = list(db.session.scalars(
-        select(Organisation).where(Organisation.id.in_(
+    parties = list(db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(
             select(MouParty.organisation_id).where(MouParty.version_id.in_(
                 select(shown).where(*visible)))))
-        .order_by(func.lower(Organisation.name), Organisation.id)))
+        .order_by(func.lower(Organisation.name), Organisation.id)).tuples())
     return RegisterPage(entries[:len(rows)], total, parties, entries[len(rows):])
 
 
