@@ -20,10 +20,14 @@ services on it (reply, register), so a change to the rules that this module miss
 shows up there.
 
 The shape is deliberately lopsided so that the benchmarks see growth: the first
-partnership (``landmarks``) takes ``MAIN_SHARE`` of the organisations, meetings, posts,
-opportunities and MoUs, and so ten times as many at full size as at one tenth. Its
-first forum holds a discussion with ``BIG_THREAD_REPLIES`` replies at any size
-(fewer only when the fraction is too small to have that many posts).
+partnership (``landmarks``) takes ``MAIN_SHARE`` of the organisations, meetings, posts
+and opportunities (``MOU_SHARE`` of the MoUs), and so ten times as many at full size as
+at one tenth; its first forum takes ``FIRST_FORUM_SHARE`` of the partnership's meetings
+and posts. So even at one tenth the pages the benchmarks open have a full first page
+(twenty discussions, twenty MoUs, twenty upcoming meetings), and what grows from one
+tenth to full is what lies beyond it. That forum also holds a discussion with
+``BIG_THREAD_REPLIES`` replies at any size (fewer only when the fraction is too small
+to have that many posts).
 """
 
 from __future__ import annotations
@@ -112,7 +116,10 @@ from ..timeutil import to_uk, uk_local_to_utc
 from .accounts import PASSWORD, password_hash
 
 SEED = 13
-MAIN_SHARE = 0.1
+MAIN_SHARE = 0.2
+MOU_SHARE = 0.4
+FIRST_FORUM_SHARE = 0.25
+THREAD_MEAN_POSTS = 10
 BIG_THREAD_REPLIES = 500
 FORUMS_PER_PARTNERSHIP = 6
 MAIN_FORUMS = 12
@@ -511,16 +518,19 @@ class _Builder:
             "created_at": asked, "updated_at": asked if pending else decided,
         }
 
-    def _shares(self, total: int) -> dict[int, int]:
-        """How many of ``total`` each forum gets: MAIN_SHARE over the first partnership's
-        forums, the rest spread evenly over the others' (or all to the first when
-        there is one partnership)."""
+    def _shares(self, total: int, first_share: float = FIRST_FORUM_SHARE) -> dict[int, int]:
+        """How many of ``total`` each forum gets: MAIN_SHARE to the first partnership's
+        forums (``first_share`` of that to its first, the rest evenly), the rest
+        spread evenly over the others' (or all to the first when there is one
+        partnership)."""
         main = self.forums_of[1]
         others = [f for f in self.forum_list if f.partnership != 1]
         main_total = total if not others else round(total * MAIN_SHARE)
         shares = {f.id: 0 for f in self.forum_list}
-        for i in range(main_total):
-            shares[main[i % len(main)].id] += 1
+        first = round(main_total * first_share) if len(main) > 1 else main_total
+        shares[main[0].id] = first
+        for i in range(main_total - first):
+            shares[main[1 + i % (len(main) - 1)].id] += 1
         for i in range(total - main_total):
             shares[others[i % len(others)].id] += 1
         return shares
@@ -541,7 +551,7 @@ class _Builder:
                 sizes.append(big + 1)
                 budget -= big + 1
             while budget > 0:
-                n = min(budget, 1 + int(rng.expovariate(1 / 18)))
+                n = min(budget, 1 + int(rng.expovariate(1 / (THREAD_MEAN_POSTS - 1))))
                 sizes.append(n)
                 budget -= n
             authors = forum.members
@@ -591,7 +601,9 @@ class _Builder:
 
     def meetings(self) -> None:
         rng, s = self.rng, self.sizes
-        shares = self._shares(s.meetings)
+        # Meetings spread evenly over the main partnership's forums (a forum meets
+        # about weekly at full size): its first forum's share is for discussions.
+        shares = self._shares(s.meetings, first_share=1 / max(1, len(self.forums_of[1])))
         meetings, items, registrations, decisions, actions = [], [], [], [], []
         start_day = to_uk(self.ago(PAST_DAYS)).date()
         span = PAST_DAYS + FUTURE_DAYS
@@ -602,6 +614,8 @@ class _Builder:
                 continue
             step = span / n
             place = self.places[forum.partnership - 1]
+            minuted: list[int] = []  # this forum's meetings with minutes, in order
+            forum_actions: list[tuple[int, dict[str, Any]]] = []
             for k in range(n):
                 meeting_id = self.ids.take("meetings")
                 day = start_day + timedelta(days=int(step * k + rng.uniform(0, step * 0.8)))
@@ -729,12 +743,11 @@ class _Builder:
                             "text": _sentence(rng), "created_by_id": forum.convenors[0],
                             "created_at": ends_at, "updated_at": ends_at,
                         })
-                    # Actions are done in time: those of recent meetings are still open.
-                    recent = ends_at > self.now - timedelta(days=120)
+                    minuted.append(meeting_id)
                     for _ in range(rng.randint(0, 2)):
-                        status_a = ActionStatus.OPEN if recent else rng.choices(
+                        status_a = rng.choices(
                             [ActionStatus.DONE, ActionStatus.DROPPED], weights=[9, 1])[0]
-                        actions.append({
+                        forum_actions.append((meeting_id, {
                             "meeting_id": meeting_id, "forum_id": forum.id,
                             "item_id": item_ids[1], "description": _sentence(rng),
                             "owner_id": rng.choice(forum.members),
@@ -742,7 +755,13 @@ class _Builder:
                             "due_date": (to_uk(ends_at) + timedelta(days=30)).date(),
                             "status": status_a, "created_by_id": forum.convenors[0],
                             "created_at": ends_at, "updated_at": ends_at,
-                        })
+                        }))
+            # Actions are reported on at the next meetings and done within two: those of
+            # the last two minuted meetings are still open ("matters arising").
+            for meeting_id, action in forum_actions:
+                if meeting_id in minuted[-2:]:
+                    action["status"] = ActionStatus.OPEN
+                actions.append(action)
         self.count("meetings", _insert(Meeting, meetings))
         self.count("agenda items", _insert(AgendaItem, items))
         self.count("registrations", _insert(Registration, registrations))
@@ -751,9 +770,9 @@ class _Builder:
 
     # Opportunities and MoUs -------------------------------------------------------------------
 
-    def _partnership_for(self, k: int, total: int) -> int:
-        """The partnership of the ``k``th of ``total`` things: MAIN_SHARE to the first."""
-        if len(self.partnership_ids) == 1 or k < round(total * MAIN_SHARE):
+    def _partnership_for(self, k: int, total: int, share: float = MAIN_SHARE) -> int:
+        """The partnership of the ``k``th of ``total`` things: ``share`` to the first."""
+        if len(self.partnership_ids) == 1 or k < round(total * share):
             return 1
         return self.partnership_ids[1 + k % (len(self.partnership_ids) - 1)]
 
@@ -812,7 +831,7 @@ class _Builder:
         numbers: dict[int, int] = {}
         today = to_uk(self.now).date()
         for k in range(s.mous):
-            p = self._partnership_for(k, s.mous)
+            p = self._partnership_for(k, s.mous, MOU_SHARE)
             candidates = self.members_of[p]
             if len(candidates) < 2:
                 continue
