@@ -48,3 +48,22 @@ def test_flask_db_check_finds_nothing_to_migrate(tmp_path):
         upgrade()
     result = app.test_cli_runner().invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_sort_name_migration_fills_it_for_existing_organisations(tmp_path):
+    """0010 adds ``organisations.sort_name`` and fills it from the names already there."""
+    from sqlalchemy import text
+
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0009_org_email_domains")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO organisations (slug, name, org_type, income_band, description, "
+                "email_domains, require_manager_email_domain, created_at, updated_at) VALUES "
+                "('eastside', 'Eastside ÉCOLE Trust', 'charity', 'not_said', '', '', FALSE, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        upgrade(revision="0010_bench_indexes")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT sort_name FROM organisations")
+                                      ).scalar_one() == "eastside école trust"

@@ -103,6 +103,7 @@ from ..organisations.models import (
     OrganisationMember,
     OrgType,
     RequestStatus,
+    sort_name,
 )
 from ..partnership.models import (
     Partnership,
@@ -353,6 +354,7 @@ class _Builder:
             created = self.ago(rng.uniform(400, 2000))
             rows.append({
                 "id": org.id, "slug": slugify(org.name), "name": org.name,
+                "sort_name": sort_name(org.name),
                 "org_type": org.org_type, "income_band": rng.choice(bands),
                 "website": f"https://{slugify(org.name)}.example.org",
                 "description": _paragraph(rng, 2), "created_by_id": org.admin_id,

@@ -232,7 +232,10 @@ def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
         filename=filename, cache_control=cache_control)
 
 
+# Public feeds have no rate limit (calendar services fetch them for many people from
+# few addresses), so they skip the limiter's per-request bookkeeping too.
 @bp.get("/partnerships/<slug>/calendar.ics")
+@limiter.exempt
 def partnership_feed(slug: str) -> Response:
     started = utcnow()
     partnership = found(feeds.partnership_named(slug))
@@ -241,6 +244,7 @@ def partnership_feed(slug: str) -> Response:
 
 
 @bp.get("/partnerships/<slug>/forums/<forum_slug>/calendar.ics")
+@limiter.exempt
 def forum_feed(slug: str, forum_slug: str) -> Response:
     started = utcnow()
     forum = found(forum_services.find_forum(slug, forum_slug, convenors=False))
