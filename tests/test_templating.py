@@ -15,7 +15,8 @@ from flask import Flask
 from partnerships import templating
 from tests.conftest import AppClient
 
-PAGES = ["/", "/accessibility", "/account/sign-in", "/organisations/", "/no-such-page"]
+PAGES = ["/", "/accessibility", "/account/sign-in", "/organisations/", "/no-such-page",
+         "/partnerships/northbridge-together/", "/partnerships/northbridge-together/forums/"]
 
 
 def _steady(html: str) -> str:
@@ -47,8 +48,60 @@ def test_macro_imports_do_not_test_each_global_name(
     assert calls["n"] == 0
 
 
+@pytest.fixture
+def partnership(make_partnership: Any, make_organisation: Any, make_forum: Any) -> Any:
+    """Something for the pages to list: members (tags on each) and forums."""
+    members = [make_organisation(f"Group {n}") for n in range(3)]
+    made = make_partnership(members=members)
+    make_forum(made, "VCSE Alliance")
+    make_forum(made, "Youth Forum", public=False)
+    return made
+
+
+def test_pure_govuk_macros_render_once_for_each_argument(
+        client: AppClient, partnership: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``govukTag`` and ``govukAttributes`` depend on their params alone: a page with a
+    tag on every row renders each distinct tag once, and later pages none."""
+    made: list[str] = []
+    remembered = templating.remembered
+
+    def counting(macro: Any, size: int = templating.PURE_MACRO_CACHE) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            made.append(repr(args))
+            return macro(*args, **kwargs)
+        return remembered(call, size)
+
+    monkeypatch.setattr(templating, "remembered", counting)
+    client.application.jinja_env.cache.clear()  # type: ignore[union-attr]
+    page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert page.count(">\n  Small\n<") == 3  # the three groups' tags, all shown
+    assert len(made) == len(set(made))  # each distinct call made once
+    first = len(made)
+    client.get("/partnerships/northbridge-together/")
+    assert len(made) == first
+
+
+def test_a_remembered_macro_keeps_at_most_its_size_and_passes_other_calls_through() -> None:
+    calls: list[Any] = []
+
+    def macro(*args: Any, **kwargs: Any) -> str:
+        calls.append((args, kwargs))
+        return f"<{args}{kwargs}>"
+
+    tag = templating.remembered(macro, size=2)
+    assert tag({"text": "a"}) == tag({"text": "a"}) and len(calls) == 1
+    tag({"text": "b"})
+    tag({"text": "c"})
+    tag({"text": "a"})  # pushed out by b and c: made again
+    assert len(calls) == 4
+    tag({"text": "a"}, extra=1)
+    tag({"text": "a"}, extra=1)
+    assert len(calls) == 6  # keyword arguments are never remembered
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_pages_are_the_same_as_plain_jinja_renders_them(app: Flask, path: str) -> None:
+def test_pages_are_the_same_as_plain_jinja_renders_them(app: Flask, partnership: Any,
+                                                        path: str) -> None:
     fast = app.test_client().get(path)
     plain_app_env = app.jinja_env
     plain_app_env.template_class = jinja2.Template
