@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--page", action="append", help="only this page (repeatable)")
     parser.add_argument("--label", default="", help="added to the results' file names")
     parser.add_argument("--before", type=Path,
-                        help="an earlier results .json to show beside these (before/after)")
+                        help="an earlier results .json to show beside these (default: the "
+                             "newest bench/results/*-before.json, the run before the fixes)")
     args = parser.parse_args(argv)
     fractions = [float(f) for f in args.fractions.split(",")]
     started = datetime.now(UTC)
@@ -127,7 +128,11 @@ def main(argv: list[str] | None = None) -> None:
                   for f in fractions],
     }
     report.summarise(results)
-    before = json.loads(args.before.read_text()) if args.before else None
+    earlier = args.before or next(iter(sorted(RESULTS.glob("*-before.json"), reverse=True)),
+                                  None)
+    before = json.loads(earlier.read_text()) if earlier else None
+    if before is not None:
+        before["file"] = earlier.name if earlier else ""
     RESULTS.mkdir(exist_ok=True)
     name = started.strftime("%Y-%m-%d") + (f"-{args.label}" if args.label else "")
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -50,9 +50,9 @@ def main(argv: list[str] | None = None) -> None:
     else:
         from pyinstrument import Profiler
 
-        with Profiler(interval=0.0005) as profiler:
+        with Profiler(interval=0.0005) as sampler:
             run()
-        print(profiler.output_text(unicode=True, color=False))
+        print(sampler.output_text(unicode=True, color=False))
     cpu = (time.process_time() - started) / args.repeat * 1000
     print(f"{cpu:.2f} ms of CPU per request (profiler included)")
 

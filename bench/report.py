@@ -132,6 +132,9 @@ def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> s
             cells[5:5] = [_f(was_share)]
         lines.append("| " + " | ".join(cells) + " |")
     met = summary["all_targets_met"]
+    if before:
+        lines += ["", f"\"÷ layout before\" is the same ratio in {before.get('file', 'the run')} "
+                  "(before the fixes)."]
     lines += [
         "",
         f"Targets: each page ≥ {MIN_SHARE_OF_LAYOUT} of the layout page (the 304 ≥ "
