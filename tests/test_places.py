@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from partnerships.audit import AuditEvent
@@ -73,6 +75,22 @@ def test_list_with_30_partnerships_stays_within_query_budget(
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("3 member organisations") == 30
     assert log.count <= 4, log.statements
+
+
+def test_home_page_links_the_first_six_partnerships_by_name_in_one_query(
+    client, make_partnership, count_queries
+):
+    for name in ["Westbridge", "eastbridge", "Northbridge", "Southbridge", "Upbridge",
+                 "Downbridge", "Midbridge"]:
+        make_partnership(f"{name} Together", place=name,
+                         description="A long description the home page does not show.")
+    with count_queries() as log:
+        page = client.get("/").get_data(as_text=True)
+    shown = re.findall(r'href="/partnerships/([a-z-]+)/"', page)
+    assert shown == ["downbridge-together", "eastbridge-together", "midbridge-together",
+                     "northbridge-together", "southbridge-together", "upbridge-together"]
+    assert "Westbridge" not in page and "eastbridge Together" in page
+    assert log.count == 1, log.statements
 
 
 def test_list_says_when_there_are_no_partnerships(client):

@@ -106,6 +106,24 @@ def list_partnerships(limit: int | None = None) -> list[Partnership]:
     return list(db.session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class PartnershipLink:
+    """What a link to a partnership shows: its name and place."""
+
+    slug: str
+    name: str
+    place: str
+
+
+def partnership_links(limit: int) -> list[PartnershipLink]:
+    """The first ``limit`` partnerships by name, as links (the home page): one query
+    for three columns, not whole rows with their principles."""
+    rows = db.session.execute(
+        select(Partnership.slug, Partnership.name, Partnership.place)
+        .order_by(func.lower(Partnership.name)).limit(limit))
+    return [PartnershipLink(*row) for row in rows.tuples()]
+
+
 def member_counts() -> dict[int, int]:
     """Active member organisations per partnership id, in one query."""
     rows = db.session.execute(
