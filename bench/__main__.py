@@ -1,20 +1,23 @@
 """Benchmarks at scale: ``make bench`` (or ``python -m bench``).
 
-For each size (the full scale data set and one tenth of it, built once by ``flask seed
-scale`` and kept in ``bench/.data/``):
+Two sizes of data (the full scale data set and one tenth of it, built once by ``flask
+seed scale`` and kept in ``bench/.data/``):
 
 1. In process, through the Flask test client: each page's status, SQL query count and
-   median time. The query count must be the same at both sizes.
-2. Under load: the app served by gunicorn (2 sync workers, production settings) on
-   loopback, each page driven by wrk (16 connections) for a fixed time, after a short
-   warm-up. In the same run: the cheapest GOV.UK layout page of the app and ``/healthz``
-   (measured before and after the pages, and averaged), and a hello-world WSGI app
-   with the same gunicorn settings.
+   median CPU time at each size. The query count must be the same at both sizes.
+2. Under load: each size served by gunicorn (2 sync workers, production settings) on
+   loopback, all at once, and each page driven by wrk (16 connections) for a fixed
+   time (two rounds of 5 s a size by default, after a short warm-up), each round
+   beside its baseline: the cheapest GOV.UK layout page of the app (/accessibility),
+   or ``/healthz`` for the conditional feed request. A hello-world WSGI app
+   (``bench/hello.py``) with the same gunicorn settings, the layout page and
+   /healthz are also measured at the start and the end.
 
-Machines here are shared and noisy, so results are ratios measured in the same run:
-each page's requests per second against the layout page and against hello-world, and
-the growth from one tenth to full size. The load average before and after each size's
-run is recorded. Results go to ``bench/results/<date>.json`` and ``<date>.md``.
+Machines here are shared and noisy, so results are ratios measured within a round,
+seconds apart, with the median over rounds: each page's requests per second against
+the layout page (and against hello-world), and the growth from one tenth to full
+size. The load average before and after is recorded. Results go to
+``bench/results/<date>.json`` and ``<date>.md``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import json
 import platform
 import statistics
 import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +50,18 @@ def _app(path: Path) -> Any:
     })
 
 
-def run_size(fraction: float, seconds: float, rebuild: bool,
-             only: set[str] | None) -> dict[str, Any]:
+@dataclass
+class Size:
+    """One size of the data: its database, the pages at its landmarks, and results."""
+
+    fraction: float
+    path: Path
+    pages: list[Page]
+    result: dict[str, Any]
+
+
+def prepare(fraction: float, rebuild: bool, only: set[str] | None) -> Size:
+    """Build (or reuse) the database, and measure each page in process."""
     path, built = data.database(fraction, rebuild)
     print(f"== fraction {fraction:g}: {path.name}"
           + (f" (built in {built:.0f} s)" if built is not None else " (reused)"), flush=True)
@@ -69,43 +84,76 @@ def run_size(fraction: float, seconds: float, rebuild: bool,
         entry = {"path": page.path, "status": c.status, "queries": c.queries,
                  "client_ms": round(c.ms, 2), "bytes": c.bytes}
         (result["pages"] if page in page_list else result["baselines"])[page.name] = entry
-    if seconds <= 0:
-        return result
-    result["load_before"] = load.load_average()
-    with load.hello_server() as hello, load.app_server(path) as base:
-        runs: dict[str, list[load.Load]] = {}
+    return Size(fraction, path, page_list, result)
 
-        def go(page: Page, server: str = base) -> load.Load:
-            measured = load.drive(server, page, seconds)
-            runs.setdefault(page.name, []).append(measured)
-            print(f"   {page.name:<28} {measured.rps:8.1f} req/s  p50 {measured.p50:6.1f}"
-                  f"  p95 {measured.p95:6.1f}  p99 {measured.p99:6.1f} ms", flush=True)
+
+def drive_all(sizes: list[Size], seconds: float, rounds: int) -> None:
+    """Serve every size at once (an idle server costs nothing) and, for each page, run
+    ``rounds`` rounds of: its baseline on the first size's server (the layout page, or
+    /healthz for the 304), then the page at each size, ``seconds`` each. Each ratio (to
+    the baseline, and the growth between sizes) is taken within a round, from runs
+    seconds apart, and the median over rounds reported, so what the machine's other
+    load does over the whole run cancels out. Hello-world, the layout page and /healthz
+    are also measured on their own at the start and the end."""
+    load_before = load.load_average()
+    with ExitStack() as stack:
+        hello = stack.enter_context(load.hello_server())
+        bases = [stack.enter_context(load.app_server(size.path)) for size in sizes]
+        runs: list[dict[str, list[load.Load]]] = [{} for _ in sizes]
+        ratios: dict[str, dict[str, list[float]]] = {}
+
+        def go(index: int, page: Page, server: str, warm: float = 2.0) -> load.Load:
+            measured = load.drive(server, page, seconds, warm)
+            runs[index].setdefault(page.name, []).append(measured)
+            print(f"   {sizes[index].fraction:<4g} {page.name:<28} {measured.rps:8.1f} req/s"
+                  f"  p50 {measured.p50:6.1f}  p95 {measured.p95:6.1f}"
+                  f"  p99 {measured.p99:6.1f} ms", flush=True)
             return measured
 
-        go(HELLO, hello)
-        go(LAYOUT)
-        go(HEALTH)
-        for page in page_list:
-            go(page)
-        go(LAYOUT)  # again at the end: the machine's load may have changed meanwhile
-        go(HEALTH)
-    result["load_after"] = load.load_average()
-    for name, measured in runs.items():
-        target = result["pages"].get(name) or result["baselines"].setdefault(name, {})
-        target["load"] = [m.as_dict() for m in measured]
-        target["rps"] = statistics.mean(m.rps for m in measured)
-        target["p50"] = statistics.mean(m.p50 for m in measured)
-        target["p95"] = statistics.mean(m.p95 for m in measured)
-        target["p99"] = statistics.mean(m.p99 for m in measured)
-        target["bad_status"] = sum(m.bad_status for m in measured)
-        target["errors"] = sum(m.errors for m in measured)
-    return result
+        def baselines() -> None:
+            go(0, HELLO, hello)
+            for index, base in enumerate(bases):
+                go(index, LAYOUT, base)
+                go(index, HEALTH, base)
+
+        baselines()
+        for position, first in enumerate(sizes[0].pages):
+            baseline = HEALTH if first.conditional else LAYOUT
+            found = ratios.setdefault(first.name, {"baseline": [], "growth": []})
+            for round_number in range(rounds):
+                warm = 2.0 if round_number == 0 else 1.0
+                base_run = go(0, baseline, bases[0], warm)
+                measured = [go(index, size.pages[position], base, warm)
+                            for index, (size, base) in enumerate(zip(sizes, bases,
+                                                                     strict=True))]
+                found["baseline"].append(measured[0].rps / base_run.rps)
+                found["growth"].append(measured[-1].rps / measured[0].rps)
+        baselines()
+    load_after = load.load_average()
+    for index, (size, measured_runs) in enumerate(zip(sizes, runs, strict=True)):
+        size.result["load_before"], size.result["load_after"] = load_before, load_after
+        for name, measured in measured_runs.items():
+            target = (size.result["pages"].get(name)
+                      or size.result["baselines"].setdefault(name, {}))
+            target["load"] = [m.as_dict() for m in measured]
+            target["rps"] = statistics.mean(m.rps for m in measured)
+            target["p50"] = statistics.mean(m.p50 for m in measured)
+            target["p95"] = statistics.mean(m.p95 for m in measured)
+            target["p99"] = statistics.mean(m.p99 for m in measured)
+            target["bad_status"] = sum(m.bad_status for m in measured)
+            target["errors"] = sum(m.errors for m in measured)
+            if index == 0 and name in ratios:
+                target["round_ratios"] = ratios[name]
+                target["share_of_baseline"] = statistics.median(ratios[name]["baseline"])
+                target["growth"] = statistics.median(ratios[name]["growth"])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10,
-                        help="wrk time per page (0: in-process query counts only)")
+    parser.add_argument("--seconds", type=float, default=5,
+                        help="wrk time per page per round (0: in-process part only)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds of each page, its baseline and each size (default 2)")
     parser.add_argument("--fractions", default="1,0.1",
                         help="sizes to run, largest first (default 1,0.1)")
     parser.add_argument("--rebuild", action="store_true", help="build the databases afresh")
@@ -123,10 +171,13 @@ def main(argv: list[str] | None = None) -> None:
                     "platform": platform.platform()},
         "settings": {"workers": load.WORKERS, "worker_class": "sync",
                      "connections": load.CONNECTIONS, "wrk_threads": load.THREADS,
-                     "seconds": args.seconds, "database": "SQLite (WAL)"},
-        "sizes": [run_size(f, args.seconds, args.rebuild, set(args.page or []) or None)
-                  for f in fractions],
+                     "seconds": args.seconds, "rounds": args.rounds,
+                     "database": "SQLite (WAL)"},
     }
+    sizes = [prepare(f, args.rebuild, set(args.page or []) or None) for f in fractions]
+    if args.seconds > 0:
+        drive_all(sizes, args.seconds, max(1, args.rounds))
+    results["sizes"] = [size.result for size in sizes]
     report.summarise(results)
     earlier = args.before or next(iter(sorted(RESULTS.glob("*-before.json"), reverse=True)),
                                   None)

@@ -136,8 +136,8 @@ def wrk(url: str, seconds: float, headers: dict[str, str] | None = None,
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(REPORT_LUA)
     try:
-        command = ["wrk", "-t", str(THREADS), "-c", str(connections), "-d", f"{seconds:g}s",
-                   "--timeout", "10s", "-s", script.name]
+        command = ["wrk", "-t", str(min(THREADS, connections)), "-c", str(connections),
+                   "-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", script.name]
         for name, value in (headers or {}).items():
             command += ["-H", f"{name}: {value}"]
         done = subprocess.run([*command, url], capture_output=True, text=True, check=True)

@@ -39,12 +39,19 @@ def summarise(results: dict[str, Any]) -> None:
             "client_growth": _ratio(page["client_ms"], other.get("client_ms")),
         }
         if "rps" in page:
+            # Within-round ratios (``share_of_baseline``, ``growth``) where the run has
+            # them; otherwise from the averages.
+            paired = page.get("share_of_baseline")
             row.update(
-                rps=round(page["rps"], 1), share_of_layout=_ratio(page["rps"], layout),
+                rps=round(page["rps"], 1),
+                share_of_layout=round(paired, 3) if paired is not None and name != CONDITIONAL
+                else _ratio(page["rps"], layout),
                 share_of_hello=_ratio(page["rps"], hello),
-                share_of_health=_ratio(page["rps"], health),
+                share_of_health=round(paired, 3) if paired is not None and name == CONDITIONAL
+                else _ratio(page["rps"], health),
                 p50=round(page["p50"], 1), p95=round(page["p95"], 1), p99=round(page["p99"], 1),
-                growth=_ratio(other.get("rps"), page["rps"]) if len(sizes) > 1 else None,
+                growth=(round(page["growth"], 3) if page.get("growth") is not None
+                        else _ratio(other.get("rps"), page["rps"])) if len(sizes) > 1 else None,
                 bad_status=page["bad_status"], errors=page["errors"],
             )
             meets = {
@@ -82,23 +89,25 @@ def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> s
         f"# Benchmarks, {results['date'][:10]}",
         "",
         f"gunicorn {settings['workers']} {settings['worker_class']} workers on loopback, "
-        f"SQLite (WAL), wrk {settings['connections']} connections for "
-        f"{settings['seconds']:g} s a page after a 2 s warm-up; "
+        f"SQLite (WAL), wrk {settings['connections']} connections, "
+        f"{settings.get('rounds', 1)} round(s) of {settings['seconds']:g} s a page and size, "
+        "each beside its baseline, after a 2 s warm-up; "
         f"{results['machine']['cpus']} CPUs, Python {results['machine']['python']}. "
         "Anonymous requests. Throughput is given as a share of the app's empty layout "
-        "page and of a hello-world WSGI app served the same way at the same time; growth "
-        "is time per request at full size over one tenth.",
+        "page measured beside it in each round (median over rounds), and of a hello-world "
+        "WSGI app served the same way; growth is time per request at full size over one "
+        "tenth, within each round (median). "
+        "\"In-process ms\" is the median CPU time of a request in the Flask test client.",
         "",
     ]
     for size in sizes:
         rows = ", ".join(f"{n:,} {t}" for t, n in size["rows"].items())
         built = (f"built in {size['build_seconds']:.0f} s" if size.get("build_seconds")
                  else "reused from bench/.data")
-        load_note = ""
-        if "load_before" in size:
-            load_note = (f"; load average before {_loads(size['load_before'])}, "
-                         f"after {_loads(size['load_after'])}")
-        lines.append(f"- fraction {size['fraction']:g} ({built}{load_note}): {rows}")
+        lines.append(f"- fraction {size['fraction']:g} ({built}): {rows}")
+    if "load_before" in sizes[0]:
+        lines += ["", f"Load average (1, 5, 15 minutes) before the load runs "
+                  f"{_loads(sizes[0]['load_before'])}, after {_loads(sizes[0]['load_after'])}."]
     lines += [
         "",
         f"Baselines at full size: empty layout page {_f(summary['layout_rps'], 0)} req/s, "
