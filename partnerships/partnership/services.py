@@ -8,12 +8,13 @@ that the organisation's admins see.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import String, case, func, select, type_coerce
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import audit, mail, permissions
@@ -24,6 +25,7 @@ from ..extensions import db
 from ..membership import JoinRequests
 from ..organisations.models import (
     SMALL_BANDS,
+    IncomeBand,
     MemberRole,
     Organisation,
     OrganisationMember,
@@ -65,15 +67,28 @@ class PartnershipDetails:
     principles: list[Principle] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class MemberOrganisation:
+    """A member organisation as the partnership page lists it."""
+
+    slug: str
+    name: str
+    org_type: OrgType
+    income_band: IncomeBand
+
+    @property
+    def is_small(self) -> bool | None:
+        return self.income_band.is_small
+
+
 @dataclass
 class SectorGroup:
     """Member organisations of one sector, for the public page's "who takes part":
-    how many (``total``, ``small_count``) and the first of them by name (``members``,
-    all of them when built by ``members_by_sector``)."""
+    how many (``total``, ``small_count``) and the first of them by name (``members``)."""
 
     key: str
     label: str
-    members: list[PartnershipMember]
+    members: list[MemberOrganisation]
     total: int = 0
     small_count: int = 0
 
@@ -168,17 +183,6 @@ def active_partnerships(organisation: Organisation) -> list[PartnershipMember]:
                                  PartnershipMember.partnership)
 
 
-def members_by_sector(members: Iterable[PartnershipMember]) -> list[SectorGroup]:
-    """Group members as the public page shows them: public sector, VCSE, other."""
-    groups = {key: SectorGroup(key, label, []) for key, label in SECTOR_GROUPS}
-    for member in members:
-        group = groups[sector_key(member.organisation.sector)]
-        group.members.append(member)
-        group.total += 1
-        group.small_count += bool(member.organisation.is_small)
-    return list(groups.values())
-
-
 def sector_key(sector: Sector) -> str:
     return sector.value if sector in (Sector.PUBLIC, Sector.VCSE) else "other"
 
@@ -197,32 +201,33 @@ MEMBERS_PER_PAGE = 50
 
 def member_overview(partnership: Partnership,
                     shown: int = SHOWN_PER_SECTOR) -> list[SectorGroup]:
-    """The public page's "who takes part", in one query however many members there
-    are: per sector, how many members and how many small ones, and the first
-    ``shown`` by name (with their organisations)."""
-    sector = _sector_of_type().label("sector")
-    small = case((Organisation.income_band.in_(sorted(SMALL_BANDS)), 1), else_=0)
-    ranked = (
-        select(PartnershipMember.id.label("member_id"), sector,
-               func.row_number().over(partition_by=sector, order_by=(
-                   func.lower(Organisation.name), Organisation.id)).label("position"),
-               func.count().over(partition_by=sector).label("total"),
-               func.sum(small).over(partition_by=sector).label("small"))
-        .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
-        .where(PartnershipMember.partnership_id == partnership.id,
-               PartnershipMember.status == RequestStatus.ACTIVE)
-        .subquery())
+    """The public page's "who takes part", in one query: per sector, how many members
+    and how many small ones, and the first ``shown`` by name. It reads five short
+    columns of each member and ranks them here: faster than ranking in SQL (SQLite's
+    window functions sort every member once per sector) and than loading them whole."""
+    # The two enums as stored (a dict lookup each, not SQLAlchemy's per-value check).
     rows = db.session.execute(
-        select(PartnershipMember, ranked.c.sector, ranked.c.total, ranked.c.small)
-        .join(ranked, ranked.c.member_id == PartnershipMember.id)
-        .where(ranked.c.position <= shown)
-        .order_by(ranked.c.position)
-        .options(joinedload(PartnershipMember.organisation))).all()
+        select(Organisation.sort_name, Organisation.id, Organisation.slug, Organisation.name,
+               type_coerce(Organisation.org_type, String),
+               type_coerce(Organisation.income_band, String))
+        .join(PartnershipMember, PartnershipMember.organisation_id == Organisation.id)
+        .where(PartnershipMember.partnership_id == partnership.id,
+               PartnershipMember.status == RequestStatus.ACTIVE)).tuples().all()
+    types = {org_type.value: (org_type, sector_key(org_type.sector)) for org_type in OrgType}
+    small = {band.value for band in SMALL_BANDS}
     groups = {key: SectorGroup(key, label, []) for key, label in SECTOR_GROUPS}
-    for member, key, total, small_count in rows:
+    by_sector: dict[str, list[tuple[str, int, str, str, str, str]]] = {
+        key: [] for key in groups}
+    for row in rows:
+        by_sector[types[row[4]][1]].append(row)
+    for key, members in by_sector.items():
         group = groups[key]
-        group.members.append(member)
-        group.total, group.small_count = total, int(small_count or 0)
+        group.total = len(members)
+        group.small_count = sum(1 for row in members if row[5] in small)
+        group.members = [MemberOrganisation(slug, name, types[org_type][0],
+                                            IncomeBand(income_band))
+                         for _sort, _id, slug, name, org_type, income_band
+                         in heapq.nsmallest(shown, members)]
     return list(groups.values())
 
 
@@ -242,7 +247,7 @@ def members_page(partnership: Partnership, sector: str | None = None,
         select(PartnershipMember)
         .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
         .where(*conditions)
-        .order_by(func.lower(Organisation.name), Organisation.id)
+        .order_by(Organisation.sort_name, Organisation.id)
         .limit(MEMBERS_PER_PAGE).offset((max(page, 1) - 1) * MEMBERS_PER_PAGE)
         .options(contains_eager(PartnershipMember.organisation))))
     return members, total

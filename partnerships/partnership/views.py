@@ -51,7 +51,7 @@ def show(slug: str) -> str:
     can_manage = permissions.can_manage_partnership(current_user, partnership)
     my_organisations = permissions.admin_organisations(current_user)
     my_links = services.memberships_in(partnership, my_organisations)
-    forums = forum_services.list_forums(partnership)
+    forums = forum_services.list_forums(partnership, convenor_names=False)
     return render_template(
         "partnership/show.html",
         partnership=partnership,
