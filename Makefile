@@ -65,7 +65,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 # Not part of `make test`: builds (once, then cached in bench/.data/) the scale data at full
-# size and one tenth, serves it with gunicorn and drives each page with wrk (about 15 minutes).
+# size and one tenth, serves it with gunicorn and drives each page with wrk (about 10 minutes).
 bench: setup $(BIN)/.bench-installed
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
