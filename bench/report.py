@@ -142,8 +142,12 @@ def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> s
         lines.append("| " + " | ".join(cells) + " |")
     met = summary["all_targets_met"]
     if before:
+        then = before.get("sizes", [{}])[0]
+        rows = ", ".join(f"{n:,} {t}" for t, n in then.get("rows", {}).items())
         lines += ["", f"\"÷ layout before\" is the same ratio in {before.get('file', 'the run')} "
-                  "(before the fixes)."]
+                  f"(before the fixes; full size then: {rows}; its data may have been shaped "
+                  "differently and its run arranged differently, so compare the ratios, "
+                  "not the requests per second)."]
     lines += [
         "",
         f"Targets: each page ≥ {MIN_SHARE_OF_LAYOUT} of the layout page (the 304 ≥ "
