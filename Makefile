@@ -17,7 +17,7 @@ help:
 	@echo "make test-postgres - the suite again on PostgreSQL (a throwaway cluster, or TEST_DATABASE_URL)"
 	@echo "make lint  - ruff check"
 	@echo "make typecheck - mypy, strict on partnerships/ ([tool.mypy] in pyproject.toml)"
-	@echo "make bench - benchmarks (bench/)"
+	@echo "make bench - benchmarks at scale with gunicorn and wrk (bench/; results in bench/results/)"
 
 run: setup db demo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
@@ -75,8 +75,15 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-bench: setup
-	$(BIN)/python -m bench
+# Not part of `make test`: builds (once, then cached in bench/.data/) the scale data at full
+# size and one tenth, serves it with gunicorn and drives each page with wrk (about 10 minutes).
+bench: setup $(BIN)/.bench-installed
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+$(BIN)/.bench-installed: pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $@
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -1,158 +1,198 @@
-"""Scale benchmarks: how page cost grows with data, reported as ratios.
+"""Benchmarks at scale: ``make bench`` (or ``python -m bench``).
 
-Machines here are noisy, so absolute times mean little. Each benchmark renders the
-same page with a small and a large data set (in-memory SQLite, Flask test client)
-and reports the median time and the query count of each, and the ratio large/small.
-A page without N+1 queries keeps the same query count; its time ratio should stay
-far below the data ratio.
+Two sizes of data (the full scale data set and one tenth of it, built once by ``flask
+seed scale`` and kept in ``bench/.data/``):
 
-Run: ``make bench`` (or ``.venv/bin/python -m bench``).
+1. In process, through the Flask test client: each page's status, SQL query count and
+   median CPU time at each size. The query count must be the same at both sizes.
+2. Under load: each size served by gunicorn (2 sync workers, production settings) on
+   loopback, all at once, and each page driven by wrk (16 connections) for a fixed
+   time (two rounds of 5 s a size by default, after a short warm-up), each round
+   beside its baseline: the cheapest GOV.UK layout page of the app (/accessibility),
+   or ``/healthz`` for the conditional feed request. A hello-world WSGI app
+   (``bench/hello.py``) with the same gunicorn settings, the layout page and
+   /healthz are also measured at the start and the end.
+
+Machines here are shared and noisy, so results are ratios measured within a round,
+seconds apart, with the median over rounds: each page's requests per second against
+the layout page (and against hello-world), and the growth from one tenth to full
+size. The load average before and after is recorded. Results go to
+``bench/results/<date>.json`` and ``<date>.md``.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import platform
 import statistics
-import time
-from collections.abc import Callable
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from . import data, load, report
+from .pages import HEALTH, LAYOUT, Page, find, measure, pages
 
-from partnerships import create_app
-from partnerships.accounts.models import User
-from partnerships.config import TestConfig
-from partnerships.extensions import db
-from partnerships.modelbase import utcnow
-from partnerships.organisations.models import IncomeBand, Organisation, OrgType, RequestStatus
-from partnerships.partnership.models import Partnership, PartnershipMember, PartnershipOfficer
-
-REPEATS = 15
+RESULTS = Path(__file__).resolve().parent / "results"
+HELLO = Page("hello world (bare WSGI)", "/")
 
 
-def _build(members: int, partnerships: int) -> Any:
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings["RATELIMIT_ENABLED"] = False
-    app = create_app(settings)
+def _app(path: Path) -> Any:
+    from partnerships import create_app
+
+    return create_app({
+        "SQLALCHEMY_DATABASE_URI": data.database_url(path),
+        "SECRET_KEY": data.environment(path)["SECRET_KEY"],
+        "RATELIMIT_ENABLED": False, "MAIL_PRINT": False, "TESTING": False,
+    })
+
+
+@dataclass
+class Size:
+    """One size of the data: its database, the pages at its landmarks, and results."""
+
+    fraction: float
+    path: Path
+    pages: list[Page]
+    result: dict[str, Any]
+
+
+def prepare(fraction: float, rebuild: bool, only: set[str] | None) -> Size:
+    """Build (or reuse) the database, and measure each page in process."""
+    path, built = data.database(fraction, rebuild)
+    print(f"== fraction {fraction:g}: {path.name}"
+          + (f" (built in {built:.0f} s)" if built is not None else " (reused)"), flush=True)
+    app = _app(path)
+    marks, token = find(app)
+    page_list = [page for page in pages(marks, token) if not only or page.name in only]
     with app.app_context():
-        db.create_all()
-        types = list(OrgType)
-        bands = list(IncomeBand)
-        orgs = [
-            Organisation(name=f"Organisation {i:04d}", slug=f"organisation-{i:04d}",
-                         org_type=types[i % len(types)], income_band=bands[i % len(bands)])
-            for i in range(members)
-        ]
-        db.session.add_all(orgs)
-        for p in range(partnerships):
-            db.session.add(Partnership(name=f"Partnership {p:04d}", slug=f"p-{p:04d}",
-                                       place="Northbridge"))
-        db.session.flush()
-        main = db.session.scalar(db.select(Partnership).where(Partnership.slug == "p-0000"))
-        for i in range(3):
-            user = User(name=f"Officer {i}", email=f"officer{i}@example.org",
-                        password_hash="x", email_confirmed_at=utcnow())
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(PartnershipOfficer(partnership_id=main.id, user_id=user.id,
-                                              role_title="Officer"))
-        for org in orgs:
-            db.session.add(PartnershipMember(partnership_id=main.id, organisation_id=org.id,
-                                             status=RequestStatus.ACTIVE, requested_at=utcnow()))
-        db.session.commit()
-    return app
+        from partnerships.factories.scale import row_counts
+        rows = row_counts()
+    counted = measure(app, [*page_list, LAYOUT, HEALTH])
+    result: dict[str, Any] = {
+        "fraction": fraction, "database": path.name, "build_seconds": built, "rows": rows,
+        "pages": {}, "baselines": {},
+    }
+    for page in [*page_list, LAYOUT, HEALTH]:
+        c = counted[page.name]
+        if c.status != page.status:
+            raise SystemExit(f"{page.name}: {page.path} answered {c.status} in the test "
+                             f"client, not {page.status}")
+        entry = {"path": page.path, "status": c.status, "queries": c.queries,
+                 "client_ms": round(c.ms, 2), "bytes": c.bytes}
+        (result["pages"] if page in page_list else result["baselines"])[page.name] = entry
+    return Size(fraction, path, page_list, result)
 
 
-def _measure(app: Any, path: str, headers: dict[str, str] | None = None,
-             status: int = 200) -> tuple[float, int]:
-    client = app.test_client()
-    with app.app_context():
-        queries: list[str] = []
+def drive_all(sizes: list[Size], seconds: float, rounds: int) -> None:
+    """Serve every size at once (an idle server costs nothing) and, for each page, run
+    ``rounds`` rounds of: its baseline on the first size's server (the layout page, or
+    /healthz for the 304), then the page at each size, ``seconds`` each. Each ratio (to
+    the baseline, and the growth between sizes) is taken within a round, from runs
+    seconds apart, and the median over rounds reported, so what the machine's other
+    load does over the whole run cancels out. Hello-world, the layout page and /healthz
+    are also measured on their own at the start and the end."""
+    load_before = load.load_average()
+    with ExitStack() as stack:
+        hello = stack.enter_context(load.hello_server())
+        bases = [stack.enter_context(load.app_server(size.path)) for size in sizes]
+        runs: list[dict[str, list[load.Load]]] = [{} for _ in sizes]
+        ratios: dict[str, dict[str, list[float]]] = {}
 
-        def count(*_args: Any) -> None:
-            queries.append("q")
+        def go(index: int, page: Page, server: str, warm: float = 2.0) -> load.Load:
+            measured = load.drive(server, page, seconds, warm)
+            runs[index].setdefault(page.name, []).append(measured)
+            print(f"   {sizes[index].fraction:<4g} {page.name:<28} {measured.rps:8.1f} req/s"
+                  f"  p50 {measured.p50:6.1f}  p95 {measured.p95:6.1f}"
+                  f"  p99 {measured.p99:6.1f} ms", flush=True)
+            return measured
 
-        client.get(path)  # warm up templates and caches
-        event.listen(db.engine, "before_cursor_execute", count)
-        timings = []
-        for _ in range(REPEATS):
-            queries.clear()
-            start = time.perf_counter()
-            response = client.get(path, headers=headers or {})
-            timings.append(time.perf_counter() - start)
-            assert response.status_code == status, (path, response.status_code)
-        event.remove(db.engine, "before_cursor_execute", count)
-    return statistics.median(timings), len(queries)
+        def baselines() -> None:
+            go(0, HELLO, hello)
+            for index, base in enumerate(bases):
+                go(index, LAYOUT, base)
+                go(index, HEALTH, base)
 
-
-def _compare(name: str, path: str, small: Callable[[], Any], large: Callable[[], Any],
-             data_ratio: float) -> None:
-    small_time, small_queries = _measure(small(), path)
-    large_time, large_queries = _measure(large(), path)
-    print(
-        f"{name:<28} small {small_time * 1000:7.1f} ms {small_queries:3d} queries | "
-        f"large {large_time * 1000:7.1f} ms {large_queries:3d} queries | "
-        f"time x{large_time / small_time:5.2f} for data x{data_ratio:g}"
-    )
-
-
-def _with_meetings(count: int) -> Any:
-    """One partnership with a public forum holding ``count`` public hybrid meetings,
-    spread over the calendar window (about 18 months ahead)."""
-    from datetime import timedelta
-
-    from partnerships.forums.models import Forum, MembershipPolicy, Visibility
-    from partnerships.meetings.models import Meeting, MeetingFormat
-
-    app = _build(members=5, partnerships=1)
-    with app.app_context():
-        main = db.session.scalar(db.select(Partnership).where(Partnership.slug == "p-0000"))
-        forum = Forum(partnership_id=main.id, slug="vcse-alliance", name="VCSE Alliance",
-                      membership_policy=MembershipPolicy.BY_REQUEST,
-                      visibility=Visibility.PUBLIC)
-        db.session.add(forum)
-        db.session.flush()
-        now = utcnow().replace(minute=0, second=0, microsecond=0)
-        step = timedelta(days=500) / count
-        db.session.add_all(Meeting(
-            forum_id=forum.id, title=f"Neighbourhood working group {n}",
-            starts_at=now + step * (n + 1), ends_at=now + step * (n + 1) + timedelta(hours=2),
-            format=MeetingFormat.HYBRID, venue_name="Northbridge Civic Centre",
-            venue_address="1 Market Square, Northbridge NB1 1AA",
-            joining_url="https://meet.example.org/abc", visibility=Visibility.PUBLIC)
-            for n in range(count))
-        db.session.commit()
-    return app
-
-
-def _calendar_feed() -> None:
-    """A partnership feed of 1,000 meetings: the full build should stay well under a
-    second, and a 304 (fingerprint query only, no calendar built) far cheaper."""
-    path = "/partnerships/p-0000/calendar.ics"
-    _compare("calendar feed (meetings)", path, lambda: _with_meetings(10),
-             lambda: _with_meetings(1000), 100)
-    app = _with_meetings(1000)
-    build_time, build_queries = _measure(app, path)
-    etag = app.test_client().get(path).headers["ETag"]
-    cached_time, cached_queries = _measure(app, path, {"If-None-Match": etag}, 304)
-    print(
-        f"{'calendar feed 1,000: 304':<28} build {build_time * 1000:7.1f} ms "
-        f"{build_queries:3d} queries | 304   {cached_time * 1000:7.1f} ms "
-        f"{cached_queries:3d} queries | build/304 x{build_time / cached_time:5.1f}"
-    )
+        baselines()
+        for position, first in enumerate(sizes[0].pages):
+            baseline = HEALTH if first.conditional else LAYOUT
+            found = ratios.setdefault(first.name, {"baseline": [], "growth": []})
+            for round_number in range(rounds):
+                warm = 2.0 if round_number == 0 else 1.0
+                base_run = go(0, baseline, bases[0], warm)
+                measured = [go(index, size.pages[position], base, warm)
+                            for index, (size, base) in enumerate(zip(sizes, bases,
+                                                                     strict=True))]
+                found["baseline"].append(measured[0].rps / base_run.rps)
+                found["growth"].append(measured[-1].rps / measured[0].rps)
+        baselines()
+    load_after = load.load_average()
+    for index, (size, measured_runs) in enumerate(zip(sizes, runs, strict=True)):
+        size.result["load_before"], size.result["load_after"] = load_before, load_after
+        for name, measured in measured_runs.items():
+            target = (size.result["pages"].get(name)
+                      or size.result["baselines"].setdefault(name, {}))
+            target["load"] = [m.as_dict() for m in measured]
+            target["rps"] = statistics.mean(m.rps for m in measured)
+            target["p50"] = statistics.mean(m.p50 for m in measured)
+            target["p95"] = statistics.mean(m.p95 for m in measured)
+            target["p99"] = statistics.mean(m.p99 for m in measured)
+            target["bad_status"] = sum(m.bad_status for m in measured)
+            target["errors"] = sum(m.errors for m in measured)
+            if index == 0 and name in ratios:
+                target["round_ratios"] = ratios[name]
+                target["share_of_baseline"] = statistics.median(ratios[name]["baseline"])
+                target["growth"] = statistics.median(ratios[name]["growth"])
 
 
-def main() -> None:
-    print(f"median of {REPEATS} requests each; in-memory SQLite; Flask test client")
-    _compare("partnership page (members)", "/partnerships/p-0000/",
-             lambda: _build(members=10, partnerships=1),
-             lambda: _build(members=400, partnerships=1), 40)
-    _compare("partnership list", "/partnerships/",
-             lambda: _build(members=5, partnerships=10),
-             lambda: _build(members=5, partnerships=400), 40)
-    _compare("organisation directory", "/organisations/",
-             lambda: _build(members=10, partnerships=1),
-             lambda: _build(members=2000, partnerships=1), 200)
-    _calendar_feed()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5,
+                        help="wrk time per page per round (0: in-process part only)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds of each page, its baseline and each size (default 2)")
+    parser.add_argument("--fractions", default="1,0.1",
+                        help="sizes to run, largest first (default 1,0.1)")
+    parser.add_argument("--rebuild", action="store_true", help="build the databases afresh")
+    parser.add_argument("--page", action="append", help="only this page (repeatable)")
+    parser.add_argument("--label", default="", help="added to the results' file names")
+    parser.add_argument("--before", type=Path,
+                        help="an earlier results .json to show beside these (default: the "
+                             "newest bench/results/*-before.json, the run before the fixes)")
+    args = parser.parse_args(argv)
+    fractions = [float(f) for f in args.fractions.split(",")]
+    started = datetime.now(UTC)
+    results: dict[str, Any] = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "settings": {"workers": load.WORKERS, "worker_class": "sync",
+                     "connections": load.CONNECTIONS, "wrk_threads": load.THREADS,
+                     "seconds": args.seconds, "rounds": args.rounds,
+                     "database": "SQLite (WAL)"},
+    }
+    sizes = [prepare(f, args.rebuild, set(args.page or []) or None) for f in fractions]
+    if args.seconds > 0:
+        drive_all(sizes, args.seconds, max(1, args.rounds))
+    results["sizes"] = [size.result for size in sizes]
+    report.summarise(results)
+    earlier = args.before or next(iter(sorted(RESULTS.glob("*-before.json"), reverse=True)),
+                                  None)
+    before = json.loads(earlier.read_text()) if earlier else None
+    if before is not None:
+        before["file"] = earlier.name if earlier else ""
+    RESULTS.mkdir(exist_ok=True)
+    name = started.strftime("%Y-%m-%d") + (f"-{args.label}" if args.label else "")
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    markdown = report.markdown(results, before)
+    (RESULTS / f"{name}.md").write_text(markdown)
+    print(markdown)
+    print(f"Written: bench/results/{name}.json and {name}.md")
+    if not results["summary"]["queries_independent_of_size"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ def _finish_config(app: Flask) -> None:
 
 
 def _configure_templates(app: Flask) -> None:
+    from .templating import Template
+
+    app.jinja_env.template_class = Template  # cheap macro imports (templating.py)
     app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(Path(app.root_path).parent / "templates")),

@@ -1,5 +1,5 @@
-"""Command-line tasks: ``flask seed demo``, ``flask outbox send`` and ``retry``,
-``flask reminders send``, ``flask uploads prune``."""
+"""Command-line tasks: ``flask seed demo`` and ``scale``, ``flask outbox send`` and
+``retry``, ``flask reminders send``, ``flask uploads prune``."""
 
 from __future__ import annotations
 
@@ -36,6 +36,31 @@ def seed_demo() -> None:
     click.echo("Demo data loaded:")
     for what, n in summary.items():
         click.echo(f"  {what}: {n}")
+
+
+@seed_cli.command("scale")
+@click.option("--fraction", default=1.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True, max=10),
+              help="Share of the full size to build (0.1: one tenth).")
+def seed_scale(fraction: float) -> None:
+    """Empty the database and build the benchmarks' data set (always the same rows for
+    the same fraction): at 1.0, 50 partnerships, 2,000 organisations, 10,000 people,
+    20,000 meetings, 100,000 forum posts, 1,000 opportunities and 500 MoUs."""
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("Refusing to load scale data: APP_ENV is production.")
+    import time
+
+    from .factories.scale import build
+    from .seed import empty_database
+
+    started = time.perf_counter()
+    empty_database()
+    counts = build(fraction)
+    db.session.commit()
+    click.echo(f"Scale data (fraction {fraction:g}) built in "
+               f"{time.perf_counter() - started:.1f} s:")
+    for what, n in counts.items():
+        click.echo(f"  {what}: {n:,}")
 
 
 @outbox_cli.command("send")

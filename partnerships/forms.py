@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from datetime import date, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -16,6 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
+from markupsafe import Markup
 from wtforms import (
     DateField,
     Field,
@@ -28,6 +31,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.form import BaseForm as WTFBaseForm
+from wtforms.meta import DefaultMeta
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsItems
 from wtforms.validators import InputRequired, Optional, StopValidation
 from wtforms.validators import ValidationError as WTFValidationError
 
@@ -51,6 +58,64 @@ class BaseForm(FlaskForm):
         if field is None:
             field = next(iter(self._fields.values()))
         add_field_error(field, message)
+
+
+class FilterForm(BaseForm):
+    """A form sent by GET to filter a list: no CSRF token, nothing secret in it.
+
+    Its fields' HTML depends only on the field (its name, label, choices, the value
+    asked for and any errors) and on the page's params, and GOV.UK's macros cost about
+    30 µs an option: a register filtered by party renders hundreds of options on every
+    view. So each field's HTML is made once per process for each such combination and
+    kept in ``RENDERED_FIELDS`` (least recently used go first)."""
+
+    class Meta(DefaultMeta):
+        csrf = False
+
+        def render_field(self, field: Field, render_kw: SupportsItems[str, Any]) -> Markup:
+            key = _render_key(field, render_kw)
+            html = RENDERED_FIELDS.get(key)
+            if html is None:
+                html = super().render_field(field, render_kw)
+                RENDERED_FIELDS.put(key, html)
+            return html
+
+
+def _render_key(field: Any, render_kw: SupportsItems[str, Any]) -> str:
+    """Everything a filter field's HTML depends on, as one string."""
+    return repr((type(field).__name__, type(field.widget).__name__, field.name, field.id,
+                 str(field.label.text), str(field.description), field.data,
+                 getattr(field, "choices", None), tuple(field.errors),
+                 sorted(render_kw.items()), sorted((field.render_kw or {}).items())))
+
+
+class _RenderedFields:
+    """A small LRU of rendered filter fields (``FilterForm``)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[str, Markup] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Markup | None:
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+            return html
+
+    def put(self, key: str, html: Markup) -> None:
+        with self._lock:
+            self._items[key] = html
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+RENDERED_FIELDS = _RenderedFields()
 
 
 def add_field_error(field: Field, message: str) -> None:

@@ -56,3 +56,22 @@ def test_flask_db_check_finds_nothing_to_migrate(migrated_app):
         upgrade()
     result = app.test_cli_runner().invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_sort_name_migration_fills_it_for_existing_organisations(migrated_app):
+    """0011 adds ``organisations.sort_name`` and fills it from the names already there."""
+    from sqlalchemy import text
+
+    app = migrated_app
+    with app.app_context():
+        upgrade(revision="0010_outbox_retries")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO organisations (slug, name, org_type, income_band, description, "
+                "email_domains, require_manager_email_domain, created_at, updated_at) VALUES "
+                "('eastside', 'Eastside ÉCOLE Trust', 'charity', 'not_said', '', '', FALSE, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        upgrade(revision="0011_bench_indexes")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT sort_name FROM organisations")
+                                      ).scalar_one() == "eastside école trust"

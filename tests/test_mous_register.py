@@ -225,6 +225,34 @@ def test_the_filtered_register_and_the_officers_view_keep_their_query_budget(
     assert officer.count <= 9, officer.statements
 
 
+def test_a_long_register_is_shown_twenty_at_a_time_newest_first(
+    world, client, count_queries
+):
+    for n in range(22):
+        _in_force(world, 300, title=f"Agreement {n:02d}")
+    url = f"{world.base}/"
+    with count_queries() as first_page:
+        html = client.get(url).get_data(as_text=True)
+    assert "22 MoUs" in html and "Page 1 of 2" in html
+    assert "Agreement 21" in html and "Agreement 02" in html and "Agreement 01" not in html
+    assert f'href="{world.base}/?page=2"' in html
+    second = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert "Agreement 01" in second and "Agreement 00" in second
+    assert "Agreement 02" not in second
+    # A page past the end shows the last one; filters are kept from page to page.
+    assert "Agreement 00" in client.get(f"{url}?page=9").get_data(as_text=True)
+    filtered = client.get(f"{url}?status=active&principle=partnership").get_data(as_text=True)
+    assert "22 MoUs match the filters" in filtered
+    nav = filtered.split('class="govuk-pagination"')[1]
+    assert "status=active" in nav and "principle=partnership" in nav, nav[:600]
+    # The party filter offers every party the viewer may see, not only this page's.
+    assert f'value="{world.council.id}"' in second
+    # However long the register, the page costs the same queries.
+    with count_queries() as again:
+        client.get(url)
+    assert again.count == first_page.count <= 5, again.statements
+
+
 # --- Exports ------------------------------------------------------------------------------
 
 

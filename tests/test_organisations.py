@@ -400,6 +400,28 @@ def test_directory_pages_through_results_keeping_filters(client, app):
     assert "page=1" in filtered and "type=charity" in filtered
 
 
+def test_directory_sorts_by_name_ignoring_case_and_follows_a_rename(
+    client, auth, make_user, make_organisation
+):
+    """The directory reads its order from ``sort_name``, the lower-case name the model
+    keeps whenever the name is set (including through the edit form)."""
+    admin = make_user()
+    apple = make_organisation("apple Growers", admin=admin)
+    make_organisation("Banana Trust")
+    make_organisation("cherry Club")
+    page = client.get("/organisations/").text
+    assert page.index("apple Growers") < page.index("Banana Trust") < page.index("cherry Club")
+    assert apple.sort_name == "apple growers"
+    auth.login(admin)
+    response = client.submit(f"/organisations/{apple.slug}/edit", org_form(
+        name="Zebra Growers", org_type="community_group", income_band="up_to_10k"))
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Organisation, apple.id).sort_name == "zebra growers"
+    page = client.get("/organisations/").text
+    assert page.index("Banana Trust") < page.index("cherry Club") < page.index("Zebra Growers")
+
+
 def test_directory_page_stays_within_its_query_budget(
     client, auth, make_user, app, count_queries
 ):

@@ -23,7 +23,13 @@ from partnerships import permissions
 from partnerships.accounts.models import User
 from partnerships.extensions import db
 from partnerships.forums.models import Forum, ForumBan, ForumMember, ForumMemberStatus
-from partnerships.meetings.models import Meeting, MeetingStatus
+from partnerships.meetings.models import (
+    Meeting,
+    MeetingStatus,
+    Registration,
+    RegistrationStatus,
+    Response,
+)
 from partnerships.modelbase import utcnow
 from partnerships.mous.models import Mou, MouParty, MouStatus, MouVersion, VersionStatus
 
@@ -175,6 +181,25 @@ def test_meeting_emails_agree_with_can_view_meeting(world: World, role: str) -> 
     for name, meeting in world.meetings.items():
         python[name] = permissions.can_view_meeting(user, meeting)
         sql[name] = user.id in _ids(User.id, permissions.people_who_may_see_meeting(meeting))
+    assert not _disagreements(python, sql), f"role {role}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_joining_links_for_many_agree_with_can_see_joining_link(world: World,
+                                                                 role: str) -> None:
+    """The personal calendar feed decides joining links for all its meetings at once
+    (``joining_links_for``); each answer is ``can_see_joining_link``'s."""
+    user = world.users[role]
+    user_id = user.id if user is not None else 0
+    registrations = {m.id: Registration(meeting_id=m.id, user_id=user_id,
+                                        response=response, status=RegistrationStatus.CONFIRMED)
+                     for (m, response) in zip(world.meetings.values(), [
+                         Response.ONLINE, Response.APOLOGIES, None, Response.IN_PERSON],
+                         strict=False) if response is not None}
+    batch = permissions.joining_links_for(user, world.meetings.values(), registrations)
+    python = {name: permissions.can_see_joining_link(user, m, registrations.get(m.id))
+              for name, m in world.meetings.items()}
+    sql = {name: batch[m.id] for name, m in world.meetings.items()}
     assert not _disagreements(python, sql), f"role {role}"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from partnerships.audit import AuditEvent
@@ -73,6 +75,22 @@ def test_list_with_30_partnerships_stays_within_query_budget(
     assert response.status_code == 200
     assert response.get_data(as_text=True).count("3 member organisations") == 30
     assert log.count <= 4, log.statements
+
+
+def test_home_page_links_the_first_six_partnerships_by_name_in_one_query(
+    client, make_partnership, count_queries
+):
+    for name in ["Westbridge", "eastbridge", "Northbridge", "Southbridge", "Upbridge",
+                 "Downbridge", "Midbridge"]:
+        make_partnership(f"{name} Together", place=name,
+                         description="A long description the home page does not show.")
+    with count_queries() as log:
+        page = client.get("/").get_data(as_text=True)
+    shown = re.findall(r'href="/partnerships/([a-z-]+)/"', page)
+    assert shown == ["downbridge-together", "eastbridge-together", "midbridge-together",
+                     "northbridge-together", "southbridge-together", "upbridge-together"]
+    assert "Westbridge" not in page and "eastbridge Together" in page
+    assert log.count == 1, log.statements
 
 
 def test_list_says_when_there_are_no_partnerships(client):
@@ -170,6 +188,75 @@ def test_page_with_40_members_and_3_officers_stays_within_query_budget(
         assert response.status_code == 200
         # 8, plus one for the next meetings (a single query whatever their number).
         assert log.count <= 9, (user.name, log.statements)
+
+
+def _many_members(make_partnership, make_organisation, public: int, vcse: int):
+    orgs = [make_organisation(f"Council {n:02d}", org_type=OrgType.LOCAL_AUTHORITY,
+                              income_band=IncomeBand.OVER_100M) for n in range(public)]
+    orgs += [make_organisation(f"Group {n:02d}", org_type=OrgType.COMMUNITY_GROUP,
+                               income_band=IncomeBand.UP_TO_10K) for n in range(vcse)]
+    return make_partnership(members=orgs)
+
+
+def test_the_page_lists_the_first_members_of_each_sector_and_counts_them_all(
+    client, make_partnership, make_organisation, count_queries
+):
+    """A partnership with hundreds of members: the page stays the same size, listing
+    the first ten of each sector by name, with counts and a link to all of them."""
+    _many_members(make_partnership, make_organisation, public=12, vcse=55)
+    page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert "Public sector (12)" in page
+    assert "Voluntary, community and social enterprise (VCSE) (55)" in page
+    assert "Council 09" in page and "Council 10" not in page
+    assert "Group 09" in page and "Group 10" not in page
+    assert page.count(">\n  Small\n<") == 10  # the groups listed, all small
+    assert ('href="/partnerships/northbridge-together/members?sector=vcse"' in page
+            and "See all 55 Voluntary, community and social enterprise (VCSE) members" in page)
+    assert 'href="/partnerships/northbridge-together/members"' in page
+    assert "All 67 member organisations" in page
+    with count_queries() as log:
+        client.get("/partnerships/northbridge-together/")
+    assert log.count <= 8, log.statements
+
+
+def test_the_members_page_lists_every_member_a_page_at_a_time(
+    client, make_partnership, make_organisation
+):
+    _many_members(make_partnership, make_organisation, public=12, vcse=55)
+    first = client.get("/partnerships/northbridge-together/members").get_data(as_text=True)
+    assert "67 organisations, page 1 of 2" in first
+    assert "Council 00" in first and "Group 37" in first and "Group 38" not in first
+    second = client.get("/partnerships/northbridge-together/members?page=2").get_data(
+        as_text=True)
+    assert "Group 38" in second and "Group 54" in second and "Council 00" not in second
+    vcse = client.get("/partnerships/northbridge-together/members?sector=vcse").get_data(
+        as_text=True)
+    assert "55 organisations, page 1 of 2" in vcse and "Council" not in vcse.split("<main")[1]
+    public = client.get("/partnerships/northbridge-together/members?sector=public")
+    assert "12 organisations." in public.get_data(as_text=True)
+    # Nonsense is ignored, and a page past the end shows the last one.
+    assert "67 organisations" in client.get(
+        "/partnerships/northbridge-together/members?sector=nope").get_data(as_text=True)
+    assert "Group 54" in client.get(
+        "/partnerships/northbridge-together/members?page=99").get_data(as_text=True)
+    assert client.get("/partnerships/nowhere/members").status_code == 404
+
+
+def test_the_members_page_leaves_out_requests_and_former_members(
+    client, make_partnership, make_organisation
+):
+    partnership = _many_members(make_partnership, make_organisation, public=1, vcse=1)
+    for name, status in (("Waiting Group", RequestStatus.PENDING),
+                         ("Gone Group", RequestStatus.LEFT)):
+        org = make_organisation(name)
+        db.session.add(PartnershipMember(partnership_id=partnership.id,
+                                         organisation_id=org.id, status=status))
+    db.session.commit()
+    for url in ("/partnerships/northbridge-together/members",
+                "/partnerships/northbridge-together/"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Council 00" in page and "Group 00" in page
+        assert "Waiting Group" not in page and "Gone Group" not in page
 
 
 def test_officer_sees_links_to_requests_with_pending_count_and_to_edit(

@@ -7,8 +7,11 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from partnerships import text
+from partnerships.extensions import db
+from partnerships.factories import forums as forum_factory
 from partnerships.slugs import slugify
-from partnerships.text import render_markdown
+from partnerships.text import RenderedCache, render_markdown
 from partnerships.timeutil import (
     AmbiguousTimeError,
     NonExistentTimeError,
@@ -48,6 +51,60 @@ def test_markdown_links_are_nofollow():
     html = str(render_markdown("[site](https://example.org)"))
     assert 'href="https://example.org"' in html
     assert "nofollow" in html and 'class="govuk-link"' in html
+
+
+def _thread_with_posts(make_user, make_partnership, make_forum, bodies):
+    author = make_user("Ada Author")
+    forum = make_forum(make_partnership(), members=[author])
+    thread = forum_factory.thread(forum, author, "Winter", bodies[0])
+    for body in bodies[1:]:
+        forum_factory.reply(thread, author, body)
+    db.session.commit()
+    url = f"/partnerships/northbridge-together/forums/{forum.slug}/threads/{thread.id}"
+    return author, thread, url
+
+
+def test_stored_text_is_rendered_once_then_served_from_the_cache(
+        client, make_user, make_partnership, make_forum, monkeypatch):
+    """A page shows the same stored Markdown on every request: it is rendered on the
+    first and kept (``text.rendered``), not rendered again on each."""
+    bodies = [f"Post {n}: we **met** the food bank." for n in range(6)]
+    _author, _thread, url = _thread_with_posts(make_user, make_partnership, make_forum, bodies)
+    text.rendered.clear()
+    calls = []
+    render = text._md.render
+    monkeypatch.setattr(text._md, "render", lambda source: calls.append(source) or render(source))
+    first = client.get(url)
+    assert first.status_code == 200 and "<strong>met</strong>" in first.get_data(as_text=True)
+    rendered = len(calls)
+    assert rendered >= len(bodies)
+    second = client.get(url)
+    assert second.get_data(as_text=True).count("<strong>met</strong>") == len(bodies)
+    assert len(calls) == rendered  # nothing rendered again
+
+
+def test_an_edited_post_shows_its_new_text_at_once(
+        client, auth, make_user, make_partnership, make_forum):
+    author, thread, url = _thread_with_posts(
+        make_user, make_partnership, make_forum, ["We meet *monthly*."])
+    assert "<em>monthly</em>" in client.get(url).get_data(as_text=True)
+    auth.login(author)
+    post_id = thread.last_post_id
+    response = client.submit(f"{url}/posts/{post_id}/edit", {"body": "We meet *weekly*."})
+    assert response.status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert "<em>weekly</em>" in page and "monthly" not in page
+
+
+def test_the_rendered_cache_keeps_within_its_budget_of_characters():
+    cache = RenderedCache(max_chars=100)
+    for n in range(10):
+        cache.put(f"text {n}", render_markdown(f"text {n}"))
+    assert 0 < len(cache) < 10
+    assert cache.get("text 9") is not None and cache.get("text 0") is None
+    cache.put("x" * 200, render_markdown("y"))  # bigger than the whole budget: not kept
+    assert cache.get("x" * 200) is None
+    assert render_markdown("") == "" and render_markdown(None) == ""
 
 
 def test_local_time_becomes_utc_in_winter_and_summer():

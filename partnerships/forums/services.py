@@ -77,15 +77,20 @@ class ForumDetails:
 # --- Reading ---------------------------------------------------------------------------
 
 
-def list_forums(partnership: Partnership) -> list[Forum]:
-    """The partnership's forums by name, convenors loaded."""
+def list_forums(partnership: Partnership, convenor_names: bool = True) -> list[Forum]:
+    """The partnership's forums by name, convenors loaded (with their names and
+    organisations, unless ``convenor_names`` is False: the partnership page only asks
+    whether the viewer convenes one)."""
+    convenors = selectinload(Forum.convenors)
+    options = [convenors.joinedload(ForumConvenor.user),
+               selectinload(Forum.convenors).joinedload(ForumConvenor.organisation)] \
+        if convenor_names else [convenors]
     return list(
         db.session.scalars(
             select(Forum)
             .where(Forum.partnership_id == partnership.id)
             .order_by(func.lower(Forum.name))
-            .options(selectinload(Forum.convenors).joinedload(ForumConvenor.user),
-                     selectinload(Forum.convenors).joinedload(ForumConvenor.organisation))
+            .options(*options)
         )
     )
 

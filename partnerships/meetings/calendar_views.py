@@ -8,10 +8,12 @@
   reset token is a plain 404.
 
 Conditional requests. The ETag is strong, a hash of the body. Building a big feed
-costs far more than ``feeds.fingerprint`` (one query), so each process remembers,
-per feed, the fingerprint it last built from with that body's ETag: while the
-fingerprint is unchanged, a matching ``If-None-Match`` gets a 304 without building.
-After a restart, or in another worker, the first request builds once.
+costs far more than ``feeds.fingerprint`` (one small query), so each process remembers,
+per feed, the fingerprint it last built from with that body's ETag, and the body
+itself while it fits in ``BODY_CACHE_BYTES``: while the fingerprint is unchanged, a
+matching ``If-None-Match`` gets a 304, and any other request the same bytes, without
+building (most calendar apps poll without validators). After a restart, or in
+another worker, the first request builds once.
 
 ``Last-Modified`` cannot come from the data alone: a meeting leaving the window or
 turned members-only changes a feed without any timestamp a public feed may show. So a
@@ -40,7 +42,6 @@ from ..extensions import db, limiter
 from ..formflow import Page, found, see_other
 from ..forums import services as forum_services
 from ..modelbase import utcnow
-from ..partnership.models import Partnership
 from ..slugs import slugify
 from ..timeutil import to_uk
 from . import feeds, ical, queries
@@ -51,6 +52,9 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 PUBLIC_FEED_CACHE = "public, max-age=3600"
 PERSONAL_FEED_CACHE = "private, max-age=900"
 VALIDATOR_CACHE_SIZE = 4096
+# Bodies kept per process, at most (the least recently used go first; their
+# validators stay, so 304s still need no building).
+BODY_CACHE_BYTES = 32 * 1024 * 1024
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 
@@ -65,12 +69,39 @@ class Validators:
 
 
 class ValidatorCache:
-    """Per process: feed key -> the validators of the body last built for it."""
+    """Per process: feed key -> the validators of the body last built for it, and
+    (within ``body_bytes``) that body."""
 
-    def __init__(self, size: int = VALIDATOR_CACHE_SIZE) -> None:
+    def __init__(self, size: int = VALIDATOR_CACHE_SIZE,
+                 body_bytes: int = BODY_CACHE_BYTES) -> None:
         self._items: OrderedDict[tuple[object, ...], Validators] = OrderedDict()
+        self._bodies: OrderedDict[tuple[object, ...], tuple[str, bytes]] = OrderedDict()
+        self._body_bytes = 0
+        self._max_body_bytes = body_bytes
         self._lock = threading.Lock()
         self._size = size
+
+    def body(self, key: tuple[object, ...], etag: str) -> bytes | None:
+        """The body last built for ``key``, if it is still kept and has ``etag``."""
+        with self._lock:
+            found = self._bodies.get(key)
+            if found is None or found[0] != etag:
+                return None
+            self._bodies.move_to_end(key)
+            return found[1]
+
+    def put_body(self, key: tuple[object, ...], etag: str, body: bytes) -> None:
+        with self._lock:
+            old = self._bodies.pop(key, None)
+            if old is not None:
+                self._body_bytes -= len(old[1])
+            if len(body) > self._max_body_bytes:
+                return
+            self._bodies[key] = (etag, body)
+            self._body_bytes += len(body)
+            while self._body_bytes > self._max_body_bytes:
+                _key, (_etag, dropped) = self._bodies.popitem(last=False)
+                self._body_bytes -= len(dropped)
 
     def get(self, key: tuple[object, ...]) -> Validators | None:
         with self._lock:
@@ -84,7 +115,10 @@ class ValidatorCache:
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self._size:
-                self._items.popitem(last=False)
+                dropped, _validators = self._items.popitem(last=False)
+                body = self._bodies.pop(dropped, None)
+                if body is not None:
+                    self._body_bytes -= len(body[1])
 
 
 def validator_cache() -> ValidatorCache:
@@ -115,15 +149,19 @@ def calendar_response(key: tuple[object, ...], started: datetime,
                       filename: str, cache_control: str) -> Response:
     """200 with the calendar, or 304; the calendar is built only when needed.
 
-    A body is remembered under a fingerprint only if the fingerprint read again after
-    building is the same, so a change made while building is never filed under the
-    state before it."""
+    A body (and its validators) is remembered under a fingerprint only if the
+    fingerprint read again after building is the same, so a change made while building
+    is never filed under the state before it."""
     print_ = fingerprint()
     read = utcnow()
     cache = validator_cache()
     known = cache.get(key)
-    if known is not None and known.fingerprint == print_ and _not_modified(known):
-        return _headers(Response(status=304), known, started, cache_control)
+    if known is not None and known.fingerprint == print_:
+        if _not_modified(known):
+            return _headers(Response(status=304), known, started, cache_control)
+        kept = cache.body(key, known.etag)
+        if kept is not None:
+            return _calendar(kept, known, started, filename, cache_control)
     body = build()
     etag = _etag(body)
     if fingerprint() == print_:
@@ -133,10 +171,16 @@ def calendar_response(key: tuple[object, ...], started: datetime,
             settled = _second(read) + timedelta(seconds=1)
         known = Validators(print_, etag, settled)
         cache.put(key, known)
+        cache.put_body(key, etag, body)
     else:
         known = Validators("", etag, NEVER)  # changed meanwhile: only the ETag can match
     if _not_modified(known):
         return _headers(Response(status=304), known, started, cache_control)
+    return _calendar(body, known, started, filename, cache_control)
+
+
+def _calendar(body: bytes, known: Validators, started: datetime, filename: str,
+              cache_control: str) -> Response:
     response = Response(body, content_type=CONTENT_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _headers(response, known, started, cache_control)
@@ -188,15 +232,19 @@ def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
         filename=filename, cache_control=cache_control)
 
 
+# Public feeds have no rate limit (calendar services fetch them for many people from
+# few addresses), so they skip the limiter's per-request bookkeeping too.
 @bp.get("/partnerships/<slug>/calendar.ics")
+@limiter.exempt
 def partnership_feed(slug: str) -> Response:
     started = utcnow()
-    partnership = found(db.session.scalar(db.select(Partnership).where(Partnership.slug == slug)))
+    partnership = found(feeds.partnership_named(slug))
     return _feed_response(feeds.partnership_feed(partnership, started), started,
-                          f"{partnership.slug}-meetings.ics", PUBLIC_FEED_CACHE)
+                          f"{slug}-meetings.ics", PUBLIC_FEED_CACHE)
 
 
 @bp.get("/partnerships/<slug>/forums/<forum_slug>/calendar.ics")
+@limiter.exempt
 def forum_feed(slug: str, forum_slug: str) -> Response:
     started = utcnow()
     forum = found(forum_services.find_forum(slug, forum_slug, convenors=False))

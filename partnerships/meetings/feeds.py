@@ -12,13 +12,14 @@ calendars learn of the cancellation; then it drops out.
   and did not cancel, as far as they may still see it (``permissions.meetings_visible_to``).
   Joining links appear where ``permissions.can_see_joining_link`` allows.
 
-The fingerprint is one query over the rows a feed would carry: each meeting's id and
-``updated_at`` (every change to a meeting row moves it), the forum and partnership
-names the text uses, and for a personal feed whether the person is an insider of the
-forum and the state of their registration (what the joining-link rule reads). So any
-change to the bytes changes the fingerprint: an edit, a meeting entering or leaving
-the window or the person's forums, a renamed forum. The views use it to answer 304s
-without building the calendar.
+The fingerprint is one query over the rows a feed would carry, summed up per forum:
+which meetings and the latest ``updated_at`` among them (every change to a meeting row
+moves it), the forum and partnership names the text uses, and for a personal feed
+whether the person is an insider of the forum and which of their registrations let
+the joining link in (what the joining-link rule reads). So any change to the bytes
+changes the fingerprint: an edit, a meeting entering or leaving the window or the
+person's forums, a renamed forum, an answer changed to apologies. The views use it
+to answer 304s, and to send a body already built, without building the calendar.
 
 Personal tokens: ``token = base64url(HMAC-SHA256(SECRET_KEY, "calendar-feed:" + salt))``
 cut to 32 characters (192 bits; the Google "add by URL" link stays well under 256
@@ -36,13 +37,28 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, url_for
-from sqlalchemy import ColumnElement, String, case, or_, select, type_coerce, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import joinedload
 
 from .. import audit, permissions
@@ -51,7 +67,14 @@ from ..extensions import db
 from ..forums.models import Forum, Visibility
 from ..partnership.models import Partnership
 from . import ical, queries
-from .models import CalendarToken, Meeting, MeetingStatus, Registration
+from .models import (
+    CalendarToken,
+    Meeting,
+    MeetingStatus,
+    Registration,
+    RegistrationStatus,
+    Response,
+)
 
 TOKEN_LENGTH = 32
 TOKEN_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
@@ -65,32 +88,82 @@ LAST_USED_RESOLUTION = timedelta(hours=1)
 def in_window(now: datetime) -> list[ColumnElement[bool]]:
     """The calendar window, and cancelled meetings only until they have ended."""
     start, end = queries.calendar_window(now)
-    return [Meeting.ends_at > start, Meeting.starts_at < end,
+    return [*queries.not_ended(start), Meeting.starts_at < end,
             or_(Meeting.status != MeetingStatus.CANCELLED, Meeting.ends_at > now)]
+
+
+def _window(now: datetime) -> dict[str, Any]:
+    """The values of ``_public_conditions``' window parameters at ``now``."""
+    start, end = queries.calendar_window(now)
+    return {"window_start": start, "window_from": start - queries.MAX_LENGTH,
+            "window_end": end, "now": now}
+
+
+@cache
+def _public_conditions(scope: str) -> tuple[ColumnElement[bool], ...]:
+    """A public feed's conditions, built once: public meetings of a partnership
+    (``scope="partnership"``, parameter ``partnership_id``) or of a forum
+    (``forum_id``) within ``in_window``, its moments as parameters (``_window``).
+    One statement object per kind of feed lets SQLAlchemy reuse its cache key and
+    compiled SQL, which is most of what a 304 costs in Python."""
+    moment = Meeting.ends_at.type
+    where: ColumnElement[bool]
+    if scope == "partnership":
+        where = Meeting.forum_id.in_(select(Forum.id).where(
+            Forum.partnership_id == bindparam("partnership_id")))
+    else:
+        where = Meeting.forum_id == bindparam("forum_id")
+    return (Meeting.visibility == Visibility.PUBLIC, where,
+            Meeting.ends_at > bindparam("window_start", type_=moment),
+            Meeting.starts_at > bindparam("window_from", type_=moment),  # queries.not_ended
+            Meeting.starts_at < bindparam("window_end", type_=moment),
+            or_(Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.ends_at > bindparam("now", type_=moment)))
 
 
 @dataclass
 class Feed:
-    """One feed: its cache key, name, and the SQL conditions on ``Meeting``; ``owner``
-    is the person of a personal feed (joining links per their permissions)."""
+    """One feed: its cache key, name, and the SQL conditions on ``Meeting`` (with the
+    values of their bind ``params``); ``owner`` is the person of a personal feed
+    (joining links per their permissions). A feed with a ``shape`` has conditions
+    that are the same objects for every feed of that shape, so its statements are
+    built once (``_statement``)."""
 
     key: tuple[Any, ...]
     name: str
     about: str
-    conditions: list[ColumnElement[bool]]
+    conditions: Sequence[ColumnElement[bool]]
     owner: User | None = None
     extra: list[Any] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    shape: str | None = None
 
 
-def partnership_feed(partnership: Partnership, now: datetime) -> Feed:
+@dataclass(frozen=True)
+class PartnershipName:
+    id: int
+    name: str
+
+
+_PARTNERSHIP_BY_SLUG = select(Partnership.id, Partnership.name).where(
+    Partnership.slug == bindparam("slug"))
+
+
+def partnership_named(slug: str) -> PartnershipName | None:
+    """The id and name of the partnership at ``slug`` (all a partnership feed needs),
+    without loading the whole row."""
+    row = db.session.connection().execute(_PARTNERSHIP_BY_SLUG, {"slug": slug}).first()
+    return PartnershipName(row.id, row.name) if row is not None else None
+
+
+def partnership_feed(partnership: PartnershipName | Partnership, now: datetime) -> Feed:
     return Feed(
         key=("partnership", partnership.id),
         name=f"{partnership.name} meetings",
         about=f"Public meetings of the forums of {partnership.name}.",
-        conditions=[Meeting.visibility == Visibility.PUBLIC,
-                    Meeting.forum_id.in_(select(Forum.id).where(
-                        Forum.partnership_id == partnership.id)),
-                    *in_window(now)],
+        conditions=_public_conditions("partnership"),
+        params={"partnership_id": partnership.id, **_window(now)},
+        shape="partnership",
     )
 
 
@@ -99,8 +172,9 @@ def forum_feed(forum: Forum, now: datetime) -> Feed:
         key=("forum", forum.id),
         name=f"{forum.name} meetings ({forum.partnership.name})",
         about=f"Public meetings of {forum.name}, {forum.partnership.name}.",
-        conditions=[Meeting.visibility == Visibility.PUBLIC, Meeting.forum_id == forum.id,
-                    *in_window(now)],
+        conditions=_public_conditions("forum"),
+        params={"forum_id": forum.id, **_window(now)},
+        shape="forum",
     )
 
 
@@ -116,43 +190,74 @@ def personal_feed(user: User, now: datetime) -> Feed:
     )
 
 
+_statements: dict[tuple[str, str], Any] = {}
+
+
+def _statement(feed: Feed, purpose: str, build: Callable[[], Any]) -> Any:
+    """The statement ``build`` makes for this feed: made once per shape of feed."""
+    if feed.shape is None:
+        return build()
+    key = (purpose, feed.shape)
+    if key not in _statements:
+        _statements[key] = build()
+    return _statements[key]
+
+
 # --- Fingerprint and contents ------------------------------------------------------------
 
 
 def fingerprint(feed: Feed, base_url: str) -> str:
-    """A digest of everything the feed's bytes depend on, in one query (no ORM objects,
-    no calendar). Equal fingerprints mean equal bytes for the same code."""
-    # The stamp as the database holds it: no datetime objects made for a digest.
-    stamp = type_coerce(Meeting.updated_at, String)
-    columns: list[Any] = [Meeting.id, stamp, Forum.name, Partnership.name]
-    stmt = select(*columns)
-    if feed.owner is not None:
-        insider = case((permissions.meeting_insider_of(feed.owner), 1), else_=0)
-        stmt = select(*columns, insider, Registration.status).outerjoin(
-            Registration, (Registration.meeting_id == Meeting.id)
-            & (Registration.user_id == feed.owner.id))
-    stmt = (stmt.join(Forum, Forum.id == Meeting.forum_id)
-            .join(Partnership, Partnership.id == Forum.partnership_id)
-            .where(*feed.conditions).order_by(Meeting.id))
+    """A digest of everything the feed's bytes depend on, in one query that returns a
+    row per forum, not per meeting (no ORM objects, no calendar), so a 304 costs the
+    same for a feed of ten meetings or a thousand.
+
+    Per forum: its name and its partnership's; over its meetings in the feed, how many,
+    the sum of their ids and of the ids' squares (which meetings: one entering as
+    another leaves changes the sums), and the latest ``updated_at`` (every change to a
+    meeting row moves it). For a personal feed also whether the person is an insider
+    of the forum, and the sum of the ids of the meetings whose registration lets the
+    joining link in (confirmed, not apologies): what ``joining_links_for`` reads."""
+    stmt = _statement(feed, "fingerprint", lambda: _fingerprint_statement(feed))
     digest = hashlib.sha256(json.dumps(
         [list(feed.key), feed.name, feed.about, base_url, ical.uid_host(), feed.extra],
         default=str).encode())
-    for row in db.session.execute(stmt):
+    for row in db.session.connection().execute(stmt, feed.params):
         digest.update(repr(tuple(row)).encode())  # repr: unambiguous, whatever the names
     return digest.hexdigest()
 
 
+def _fingerprint_statement(feed: Feed) -> Any:
+    stamp = type_coerce(func.max(Meeting.updated_at), String)  # as stored: no datetimes
+    columns: list[Any] = [
+        Forum.id, Forum.name, Partnership.name, func.count(Meeting.id),
+        func.sum(Meeting.id), func.sum(cast(Meeting.id, BigInteger) * Meeting.id), stamp]
+    group: list[Any] = [Forum.id, Forum.name, Partnership.name]
+    stmt = select(*columns)
+    if feed.owner is not None:
+        insider = case((permissions.insider_of(Forum.id, feed.owner), 1), else_=0)
+        linked = func.sum(case((and_(Registration.status == RegistrationStatus.CONFIRMED,
+                                     Registration.response != Response.APOLOGIES),
+                                Meeting.id), else_=0))
+        stmt = select(*columns, insider, linked).outerjoin(
+            Registration, (Registration.meeting_id == Meeting.id)
+            & (Registration.user_id == feed.owner.id))
+    return (stmt.select_from(Meeting).join(Forum, Forum.id == Meeting.forum_id)
+            .join(Partnership, Partnership.id == Forum.partnership_id)
+            .where(*feed.conditions).group_by(*group).order_by(Forum.id))
+
+
 def entries(feed: Feed) -> list[tuple[Meeting, bool]]:
-    """The feed's meetings, soonest first, each with whether its joining link goes in."""
-    meetings = list(db.session.scalars(
+    """The feed's meetings, soonest first, each with whether its joining link goes in
+    (for a personal feed, decided for all of them at once: ``joining_links_for``)."""
+    stmt = _statement(feed, "entries", lambda: (
         select(Meeting).options(joinedload(Meeting.forum).joinedload(Forum.partnership))
         .where(*feed.conditions).order_by(Meeting.starts_at, Meeting.id)))
+    meetings = list(db.session.scalars(stmt, feed.params))
     if feed.owner is None:
         return [(meeting, False) for meeting in meetings]
     mine = queries.my_registrations(feed.owner, [meeting.id for meeting in meetings])
-    return [(meeting, permissions.can_see_joining_link(feed.owner, meeting,
-                                                       mine.get(meeting.id)))
-            for meeting in meetings]
+    links = permissions.joining_links_for(feed.owner, meetings, mine)
+    return [(meeting, links[meeting.id]) for meeting in meetings]
 
 
 # --- Links to subscribe or add ------------------------------------------------------------

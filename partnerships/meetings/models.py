@@ -196,6 +196,10 @@ class Meeting(TimestampMixin, Model):
 
     __table_args__ = (
         Index("ix_meetings_forum_starts", "forum_id", "starts_at"),
+        # Covers what lists and calendar feeds filter on and what a feed's fingerprint
+        # sums (ids, visibility, status, times), so they read no meeting rows.
+        Index("ix_meetings_forum_calendar", "forum_id", "starts_at", "ends_at", "visibility",
+              "status", "updated_at"),
         Index("ix_meetings_starts_at", "starts_at"),
         Index("ix_meetings_series_id", "series_id"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),

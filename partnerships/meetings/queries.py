@@ -21,6 +21,17 @@ from ..modelbase import utcnow
 from .models import ActionItem, ActionStatus, Meeting, Registration, RegistrationStatus
 
 PER_PAGE = 20
+# Every meeting starts and ends on the same UK day (``scheduling`` takes a day, a
+# start and an end), so none lasts 25 hours. Lists that ask "not ended by t" also say
+# "started after t - MAX_LENGTH", which adds nothing to the answer but lets the
+# database read an index range on ``starts_at`` instead of every meeting ever held.
+MAX_LENGTH = timedelta(hours=25)
+
+
+def not_ended(moment: datetime) -> list[ColumnElement[bool]]:
+    """Meetings that have not ended at ``moment``, with the bound on ``starts_at`` that
+    ``MAX_LENGTH`` allows."""
+    return [Meeting.ends_at > moment, Meeting.starts_at > moment - MAX_LENGTH]
 
 
 def _with_forum() -> Any:
@@ -45,7 +56,7 @@ def listing(user: Any, *, partnership_id: int | None = None, forum_id: int | Non
     if partnership_id is not None:
         conditions.append(Meeting.forum_id.in_(
             select(Forum.id).where(Forum.partnership_id == partnership_id)))
-    conditions.append(Meeting.ends_at <= now if past else Meeting.ends_at > now)
+    conditions += [Meeting.ends_at <= now] if past else not_ended(now)
     order = (Meeting.starts_at.desc(), Meeting.id.desc()) if past else (
         Meeting.starts_at, Meeting.id)
     total = db.session.scalar(select(func.count(Meeting.id)).where(*conditions)) or 0
@@ -60,7 +71,7 @@ def next_meetings(user: Any, *, forum_id: int | None = None,
                   partnership_id: int | None = None, limit: int = 3) -> list[Meeting]:
     """The next few meetings ``user`` may see, for a forum's or partnership's page
     (one query)."""
-    conditions = [permissions.meetings_visible_to(user), Meeting.ends_at > utcnow()]
+    conditions = [permissions.meetings_visible_to(user), *not_ended(utcnow())]
     if forum_id is not None:
         conditions.append(Meeting.forum_id == forum_id)
     if partnership_id is not None:
@@ -89,11 +100,11 @@ def my_meetings(user: Any, *, past: bool = False, now: datetime | None = None,
     registered for (and did not cancel)."""
     now = now or utcnow()
     mine = is_mine(user)
-    when = Meeting.ends_at <= now if past else Meeting.ends_at > now
+    when = [Meeting.ends_at <= now] if past else not_ended(now)
     order = (Meeting.starts_at.desc(),) if past else (Meeting.starts_at,)
     return list(db.session.scalars(
         select(Meeting).options(_with_forum())
-        .where(mine, when, permissions.meetings_visible_to(user))
+        .where(mine, *when, permissions.meetings_visible_to(user))
         .order_by(*order, Meeting.id).limit(limit)
     ))
 

@@ -9,6 +9,7 @@ work without JavaScript.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import render_template, request
@@ -44,6 +45,7 @@ from ..forms import (
     BaseForm,
     Checkbox,
     Checkboxes,
+    FilterForm,
     MaxLength,
     Radios,
     UKDateField,
@@ -469,12 +471,9 @@ class ForumsForm(BaseForm):
 # --- The register's filters, comparing versions, reviews -----------------------------------
 
 
-class RegisterFilterForm(BaseForm):
+class RegisterFilterForm(FilterForm):
     """The register's filters, sent by GET so a filtered register can be bookmarked.
     Unknown values are ignored (``RegisterFilters.from_args``), never an error."""
-
-    class Meta:
-        csrf = False
 
     status = SelectField(
         "Status", widget=GovSelect(), validate_choice=False,
@@ -489,9 +488,10 @@ class RegisterFilterForm(BaseForm):
     )
     submit = submit("Show MoUs")
 
-    def set_parties(self, organisations: list[Organisation]) -> None:
+    def set_parties(self, parties: Iterable[tuple[int, str]]) -> None:
+        """Offer these parties (id and name) to filter by."""
         self.party.choices = [SelectChoice("", "Any party"),
-                              *(SelectChoice(str(org.id), org.name) for org in organisations)]
+                              *(SelectChoice(str(org_id), name) for org_id, name in parties)]
 
 
 def _status(version: MouVersion) -> str:

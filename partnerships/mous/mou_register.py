@@ -29,7 +29,7 @@ from ..extensions import db
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership, Principle
 from ..timeutil import now_utc
-from .models import Mou, MouParty, MouStatus, MouVersion
+from .models import Mou, MouParty, MouPrinciple, MouStatus, MouVersion
 from .services import attach_versions, load_versions
 
 REVIEW_WINDOW_DAYS = 60
@@ -173,6 +173,97 @@ def register_entries(
         for mou, version in _load(partnership, with_unfinished=access.manages)
         if access.can_view_mou(mou)
     ]
+
+
+# --- The register page: filtered and paged in SQL ----------------------------------------
+
+PER_PAGE = 20
+
+
+@dataclass
+class RegisterPage:
+    """One page of the register as a viewer sees it with some filters: its entries,
+    how many entries match in all, the parties the viewer may filter by, and (for
+    officers) what is due for review."""
+
+    entries: list[Entry]
+    total: int
+    parties: list[tuple[int, str]]  # id and name
+    due: list[Entry]
+
+
+def _shown_version_id(manages: bool) -> Any:
+    """SQL: the id of the version an entry describes (``Mou.shown_version``: the one in
+    force, else the one in progress; for officers, the last of an MoU withdrawn before
+    it came into force)."""
+    last = (select(func.max(MouVersion.id)).where(MouVersion.mou_id == Mou.id)
+            .correlate(Mou).scalar_subquery())
+    return func.coalesce(Mou.current_version_id, Mou.draft_version_id,
+                         *([last] if manages else []))
+
+
+def _conditions(filters: RegisterFilters, shown: Any, today: date) -> list[Any]:
+    """``Entry.matches`` as SQL."""
+    conditions: list[Any] = []
+    if filters.status is StatusFilter.ACTIVE:
+        conditions.append(Mou.status == MouStatus.ACTIVE)
+    elif filters.status is StatusFilter.REVIEW:
+        conditions += [Mou.status == MouStatus.ACTIVE, Mou.review_date.is_not(None),
+                       Mou.review_date <= today + timedelta(days=REVIEW_WINDOW_DAYS)]
+    elif filters.status is StatusFilter.ENDED:
+        conditions.append(Mou.status == MouStatus.ENDED)
+    if filters.party_id:
+        conditions.append(shown.in_(select(MouParty.version_id).where(
+            MouParty.organisation_id == filters.party_id)))
+    if filters.principle:
+        conditions.append(Mou.id.in_(select(MouPrinciple.mou_id).where(
+            MouPrinciple.principle == filters.principle)))
+    return conditions
+
+
+def _entries(rows: list[tuple[Mou, int | None]], today: date) -> list[Entry]:
+    """Entries for these MoUs, each with the id of the version it shows, their versions
+    and parties loaded (two queries)."""
+    versions = load_versions([version_id for _mou, version_id in rows], full=False)
+    by_id = {version.id: version for version in versions}
+    attach_versions([mou for mou, _version_id in rows], versions)
+    return [Entry(mou, by_id.get(version_id) if version_id else None,
+                  is_due_for_review(mou, today), is_overdue(mou, today))
+            for mou, version_id in rows]
+
+
+def register_page(partnership: Partnership, user: Any, access: permissions.MouAccess,
+                  filters: RegisterFilters, today: date, page: int = 1) -> RegisterPage:
+    """The entries ``user`` may see on page ``page``, newest first, the filters applied
+    in SQL (``permissions.mous_visible_to``, tested to agree with ``can_view_mou``), so
+    the page costs the same few queries however long the register is: the page (with
+    how many match in all), the versions it shows and their parties, the parties to
+    filter by and, for officers, what is due for review."""
+    shown = _shown_version_id(access.manages)
+    visible = [Mou.partnership_id == partnership.id, permissions.mous_visible_to(user)]
+    matching = [*visible, *_conditions(filters, shown, today)]
+    page = max(page, 1)
+    found = db.session.execute(
+        select(Mou, shown, func.count().over()).where(*matching)
+        .order_by(Mou.number.desc()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    if found:
+        total = found[0][2]
+    else:  # past the end (or nothing matches): count them
+        total = db.session.scalar(select(func.count(Mou.id)).where(*matching)) or 0
+    rows: list[tuple[Mou, int | None]] = [(mou, version_id) for mou, version_id, _n in found]
+    due_rows: list[tuple[Mou, int | None]] = []
+    if access.manages:
+        review = _conditions(RegisterFilters(StatusFilter.REVIEW), shown, today)
+        due_rows = [(mou, version_id) for mou, version_id in db.session.execute(
+            select(Mou, shown).where(*visible, *review)
+            .order_by(Mou.review_date, Mou.number)).tuples()]
+    entries = _entries(rows + due_rows, today)
+    parties = list(db.session.execute(
+        select(Organisation.id, Organisation.name).where(Organisation.id.in_(
+            select(MouParty.organisation_id).where(MouParty.version_id.in_(
+                select(shown).where(*visible)))))
+        .order_by(func.lower(Organisation.name), Organisation.id)).tuples())
+    return RegisterPage(entries[:len(rows)], total, parties, entries[len(rows):])
 
 
 def filter_entries(entries: Iterable[Entry], filters: RegisterFilters) -> list[Entry]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Response, jsonify, render_template, request
 from flask_login import current_user
 
-from .. import permissions
+from .. import pagination, permissions
 from ..partnership.models import Partnership
 from ..timeutil import today_uk
 from . import mou_register
@@ -27,19 +27,28 @@ def register_page(slug: str) -> str:
     access = permissions.mou_access(current_user, partnership)
     filters = mou_register.RegisterFilters.from_args(request.args)
     today = today_uk()
-    entries = mou_register.register_entries(partnership, access, today)
+    number = pagination.page_number()
+    found = mou_register.register_page(partnership, current_user, access, filters, today,
+                                       number)
+    pages = pagination.page_count(found.total, mou_register.PER_PAGE)
+    if number > pages:  # a stale link past the end: show the last page instead
+        number = pages
+        found = mou_register.register_page(partnership, current_user, access, filters,
+                                           today, number)
     form = RegisterFilterForm(formdata=request.args)
-    form.set_parties(mou_register.party_choices(entries))
+    form.set_parties(found.parties)
     # Show what was applied (a stale value falls back to "any", as the filters do).
     form.status.data = filters.status.value if filters.status else ""
     form.party.data = str(filters.party_id) if filters.party_id else ""
     form.principle.data = filters.principle.value if filters.principle else ""
-    shown = mou_register.filter_entries(entries, filters)
     return render_template(
-        "mous/register.html", partnership=partnership, entries=shown, total=len(entries),
+        "mous/register.html", partnership=partnership, entries=found.entries,
+        total=found.total, page=number, pages=pages,
+        pagination=pagination.govuk_pagination(
+            "mous.register", number, pages, "Pages of the register", slug=slug,
+            **filters.query_args()),
         access=access, can_draft=access.manages, form=form, filters=filters,
-        due=mou_register.due_for_review(entries) if access.manages else [],
-        export_args=filters.query_args(), today=today,
+        due=found.due, export_args=filters.query_args(), today=today,
     )
 
 

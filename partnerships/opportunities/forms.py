@@ -38,6 +38,7 @@ from ..forms import (
     reason_form,
     submit,
 )
+from ..forms import FilterForm as FilterBase
 from ..organisations.models import Organisation, Sector
 from ..partnership.models import Partnership
 from . import applications as application_rules
@@ -273,11 +274,8 @@ COMMITMENT_CHOICES = [SelectChoice("", "Any"),
                       SelectChoice("long", f"More than {services.SHORT_DAYS} days, or ongoing")]
 
 
-class FilterForm(BaseForm):
+class FilterForm(FilterBase):
     """The browse page's filters, sent by GET so results can be bookmarked and shared."""
-
-    class Meta:
-        csrf = False
 
     type = SelectField("Type", widget=GovSelect(), validate_choice=False,
                        choices=[SelectChoice("", "Any type"), *OpportunityKind.choices()])

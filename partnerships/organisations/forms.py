@@ -26,6 +26,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
+from ..forms import FilterForm as FilterBase
 from ..membership.forms import decline_form, optional_message, optional_text
 from .domains import DomainError, parse_domains
 from .models import (
@@ -186,11 +187,8 @@ class EmailDomainsForm(BaseForm):
                                      "which line managers' addresses to accept")
 
 
-class FilterForm(BaseForm):
+class FilterForm(FilterBase):
     """The directory's search and filters, sent by GET so results can be bookmarked."""
-
-    class Meta:
-        csrf = False
 
     q = SearchField("Search by name or description", widget=GovTextInput())
     type = SelectField("Type", choices=TYPE_FILTER_CHOICES, widget=GovSelect(),

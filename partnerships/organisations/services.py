@@ -233,7 +233,7 @@ def search(
     total = db.session.scalar(select(func.count(Organisation.id)).where(*conditions)) or 0
     rows = db.session.scalars(
         select(Organisation).where(*conditions)
-        .order_by(func.lower(Organisation.name), Organisation.id)
+        .order_by(Organisation.sort_name, Organisation.id)
         .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
     ).all()
     return list(rows), total

@@ -13,7 +13,7 @@ from .routes import bp
 
 @bp.get("/")
 def home() -> str:
-    partnerships = place_services.list_partnerships(limit=6)
+    partnerships = place_services.partnership_links(limit=6)
     return render_template("pages/home.html", partnerships=partnerships)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, render_template
+from flask import abort, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import formflow, permissions
+from .. import formflow, pagination, permissions
 from ..formflow import Page, allowed, found, see_other
 from ..forms import ButtonForm
 from ..forums import services as forum_services
@@ -47,11 +47,11 @@ def index() -> str:
 @bp.get("/<slug>/")
 def show(slug: str) -> str:
     partnership = _load(slug)
-    members = services.active_members(partnership)
+    groups = services.member_overview(partnership)
     can_manage = permissions.can_manage_partnership(current_user, partnership)
     my_organisations = permissions.admin_organisations(current_user)
     my_links = services.memberships_in(partnership, my_organisations)
-    forums = forum_services.list_forums(partnership)
+    forums = forum_services.list_forums(partnership, convenor_names=False)
     return render_template(
         "partnership/show.html",
         partnership=partnership,
@@ -60,14 +60,38 @@ def show(slug: str) -> str:
                                                     partnership_id=partnership.id),
         forum_counts=forum_services.member_counts([forum.id for forum in forums]),
         officers=services.officers(partnership),
-        members=members,
-        groups=services.members_by_sector(members),
-        small_count=sum(1 for member in members if member.organisation.is_small),
+        groups=groups,
+        member_count=sum(group.total for group in groups),
+        small_count=sum(group.small_count for group in groups),
         can_manage=can_manage,
         pending_count=services.pending_count(partnership) if can_manage else 0,
         my_organisations=my_organisations,
         my_links=my_links,
         can_ask=any(services.can_still_ask(my_links.get(org.id)) for org in my_organisations),
+    )
+
+
+@bp.get("/<slug>/members")
+def members(slug: str) -> str:
+    """Every member organisation, by name, a page at a time (of one sector if asked:
+    ``?sector=public``, ``vcse`` or ``other``)."""
+    partnership = _load(slug)
+    labels = dict(services.SECTOR_GROUPS)
+    sector = request.args.get("sector", "")
+    sector = sector if sector in labels else ""
+    page = pagination.page_number()
+    members, total = services.members_page(partnership, sector or None, page)
+    pages = pagination.page_count(total, services.MEMBERS_PER_PAGE)
+    if page > pages:  # a stale link past the end: show the last page instead
+        page = pages
+        members, total = services.members_page(partnership, sector or None, page)
+    return render_template(
+        "partnership/members.html", partnership=partnership, members=members, total=total,
+        sector=sector, sector_label=labels.get(sector), sectors=services.SECTOR_GROUPS,
+        page=page, pages=pages,
+        pagination=pagination.govuk_pagination(
+            "partnership.members", page, pages, "Pages of member organisations", slug=slug,
+            **({"sector": sector} if sector else {})),
     )
 
 

@@ -14,9 +14,12 @@ agree (tests/test_permissions_agree.py):
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, true
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import ColumnElement, or_, select, true
 
 from ..accounts.models import User
+from ..extensions import db
 from ..forums.models import Forum, Visibility
 from ..meetings.models import (
     ActionItem,
@@ -105,6 +108,32 @@ def can_see_joining_link(user: Viewer, meeting: Meeting,
     return (registration is not None and registration.user_id == user.id
             and registration.status is RegistrationStatus.CONFIRMED
             and registration.response is not Response.APOLOGIES)
+
+
+def joining_links_for(user: Viewer, meetings: Iterable[Meeting],
+                      registrations: Mapping[int, Registration]) -> dict[int, bool]:
+    """``can_see_joining_link`` for many meetings at once (a personal calendar feed),
+    by meeting id: the same rule, with who is an insider of which forum asked in one
+    query (``insider_of``) rather than ``forum_access`` per forum. ``registrations``
+    are the person's own, by meeting id. Tested to agree with the one-by-one form."""
+    meetings = list(meetings)
+    if not signed_in(user):
+        return {meeting.id: False for meeting in meetings}
+    forum_ids = {meeting.forum_id for meeting in meetings}
+    if is_site_admin(user):
+        insiders = forum_ids
+    else:
+        insiders = set(db.session.scalars(
+            select(Forum.id).where(Forum.id.in_(forum_ids), insider_of(Forum.id, user))))
+    answers = {}
+    for meeting in meetings:
+        insider = meeting.forum_id in insiders
+        registration = registrations.get(meeting.id)
+        answers[meeting.id] = (meeting.is_public or insider) and (insider or (
+            registration is not None and registration.user_id == user.id
+            and registration.status is RegistrationStatus.CONFIRMED
+            and registration.response is not Response.APOLOGIES))
+    return answers
 
 
 def _may_answer_meeting(user: Viewer, meeting: Meeting) -> bool:
