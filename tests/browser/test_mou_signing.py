@@ -35,7 +35,7 @@ def _out_for_signature(live: Data, partnership: Partnership, officer: User,
     """An MoU opened for signature through the services, signed already by the parties in
     ``signed_by``; returns its id."""
     today = today_uk()
-    with live.app.test_request_context():
+    with live.app.test_request_context(method="POST"):  # set-up writes: see transactions.py
         mou = services.create_draft(
             db.session.merge(officer), db.session.merge(partnership),
             MouDetails(title="Working together on winter pressures",
@@ -129,7 +129,7 @@ def test_the_register_comparison_and_review_pages_are_accessible(
                                    members=[council, cvs])
     mou_id = _out_for_signature(live, partnership, officer, [council, cvs],
                                 {council.id: council_admin, cvs.id: cvs_admin})
-    with live.app.test_request_context():
+    with live.app.test_request_context(method="POST"):  # set-up writes: see transactions.py
         mou = db.session.get(Mou, mou_id)
         assert mou is not None
         version = services.start_amendment(db.session.merge(officer), mou, "Adds libraries")
