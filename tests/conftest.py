@@ -111,16 +111,37 @@ def database_url() -> Iterator[str]:
     schema = create_app(app_settings(SQLALCHEMY_DATABASE_URI=url))
     with schema.app_context():
         db.create_all()
+        with db.engine.begin() as connection:
+            connection.execute(text(EMPTY_EVERY_TABLE_FUNCTION))
         db.engine.dispose()
     yield url
     databases.drop_database(url)
 
 
+# DELETE, not TRUNCATE: truncating the 46 tables makes new files for each and its
+# indexes (84 ms a test, about a minute of the run); deleting from mostly empty tables
+# takes 2.5 ms. Foreign keys are not checked meanwhile (replica mode, as a superuser,
+# which the demo copies need anyway), and only sequences that were used are reset.
+EMPTY_EVERY_TABLE_FUNCTION = """
+CREATE OR REPLACE FUNCTION lp_empty_every_table() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE item record;
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+    EXECUTE format('DELETE FROM %I', item.tablename);
+  END LOOP;
+  FOR item IN SELECT sequencename FROM pg_sequences
+              WHERE schemaname = 'public' AND last_value IS NOT NULL LOOP
+    PERFORM setval(format('%I', item.sequencename), 1, false);
+  END LOOP;
+END $$
+"""
+
+
 def _empty_every_table() -> None:
     """Start the next test from empty tables with ids from 1, as a new database would."""
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     with db.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text("SELECT lp_empty_every_table()"))
 
 
 @pytest.fixture
