@@ -467,6 +467,38 @@ def test_applying_again_after_withdrawing_reuses_the_application(world, client, 
     assert again.manager_decision is ManagerDecision.PENDING
 
 
+
+def test_accepted_withdrawn_then_applying_again_can_be_accepted_with_a_new_placement(
+        world, client, auth):
+    """The first placement (cancelled when they withdrew) does not block the second: the
+    new application starts with no placement, and accepting it agrees a fresh one."""
+    opportunity = make_opportunity(world.cvs, world.cvs_admin, places=1)
+    application = _approved(world, opportunity, world.council_staff, world.council)
+    decide = f"/applications/{application.id}/decision"
+    auth.login(world.cvs_admin)
+    assert client.submit(decide, {"decision": "accept"},
+                         page=f"/applications/{application.id}/").status_code == 303
+    auth.login(world.council_staff)
+    assert client.submit(f"/applications/{application.id}/withdraw", {}).status_code == 303
+    assert client.submit(f"/opportunities/{opportunity.id}/apply", apply_form(
+        world, statement="Back again")).status_code == 303
+    db.session.expire_all()
+    again = the_application(world.council_staff)
+    assert again.placement is None
+    again.manager_decision = ManagerDecision.APPROVED  # as their manager's link would
+    db.session.commit()
+    auth.login(world.cvs_admin)
+    assert client.submit(decide, {"decision": "accept"},
+                         page=f"/applications/{application.id}/").status_code == 303
+    db.session.expire_all()
+    again = the_application(world.council_staff)
+    assert again.status is ApplicationStatus.ACCEPTED
+    assert again.placement is not None and again.placement.status is PlacementStatus.AGREED
+    assert count(Placement) == 1
+    db.session.refresh(opportunity)
+    assert opportunity.places_taken == 1
+
+
 # --- My applications ----------------------------------------------------------------------
 
 

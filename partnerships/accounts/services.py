@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import func, select
 
-from .. import audit, mail
+from .. import audit, conditional, mail
 from ..errors import ValidationError
 from ..extensions import db
 from ..modelbase import utcnow
@@ -309,6 +309,29 @@ def deletion_blockers(actor: User) -> list[str]:
     return blockers
 
 
+def _lock_what_deletion_counts(actor: User) -> None:
+    """Lock what ``deletion_blockers`` counts and read it again, so two people leaving at
+    once cannot each count the other and leave none: every site administrator's row
+    (when the actor is one), and each organisation the actor is an admin of (as an
+    admin stepping down does), with its members read after the lock. On SQLite a POST
+    already holds the write lock; this is for PostgreSQL's concurrent transactions."""
+    from ..organisations.models import MemberRole, Organisation, OrganisationMember
+
+    if actor.is_site_admin:
+        db.session.scalars(select(User.id).where(User.is_site_admin,
+                                                 User.deleted_at.is_(None))
+                           .with_for_update()).all()
+    org_ids = db.session.scalars(select(OrganisationMember.organisation_id).where(
+        OrganisationMember.user_id == actor.id, OrganisationMember.role == MemberRole.ADMIN))
+    for org in db.session.scalars(select(Organisation).where(Organisation.id.in_(list(org_ids)))
+                                  .order_by(Organisation.id)).all():
+        conditional.lock(org)
+        db.session.scalars(select(OrganisationMember)
+                           .where(OrganisationMember.organisation_id == org.id)
+                           .execution_options(populate_existing=True)).all()
+        db.session.expire(org, ["memberships"])
+
+
 def delete_account(actor: User, password: str) -> None:
     """Erase personal data; keep the row so contributions show "Former member"."""
     from ..organisations.models import OrganisationMember
@@ -316,6 +339,7 @@ def delete_account(actor: User, password: str) -> None:
 
     if not verify_password(actor.password_hash, password):
         raise ValidationError("Your password is not right", field="password")
+    _lock_what_deletion_counts(actor)
     blockers = deletion_blockers(actor)
     if blockers:
         raise ValidationError(blockers[0], field="password")

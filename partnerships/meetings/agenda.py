@@ -205,12 +205,23 @@ def presenter_choices(meeting: Meeting) -> tuple[list[User], list[Organisation]]
 # --- Helpers for changes ------------------------------------------------------------------
 
 
-def _require_organiser(actor: User, meeting: Meeting) -> None:
+def _require_organiser(actor: User, meeting: Meeting, *items: AgendaItem) -> None:
+    """Refuse anyone but the meeting's organisers, then lock the meeting and read its
+    agenda again: the first step of every change to an agenda. Two convenors changing
+    it at once each renumber the items, so the second must see the first's items (on
+    PostgreSQL they would both number a new item 3; SQLite lets one write at a time).
+    ``items`` are the ones this change is about: refused if removed meanwhile."""
     if not permissions.can_manage_meeting(actor, meeting):
         raise PermissionDenied("Only the forum's convenors and the partnership's officers "
                                "can change the agenda.")
+    conditional.lock(meeting)
+    db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+                       .execution_options(populate_existing=True)).all()
+    db.session.expire(meeting, ["items"])
     if meeting.is_cancelled:
         raise Conflict("This meeting has been cancelled, so its agenda cannot be changed.")
+    if any(item not in meeting.items for item in items):
+        raise Conflict("That item has just been removed from the agenda by someone else.")
 
 
 def _today_text(now: datetime | None = None) -> str:
@@ -356,7 +367,7 @@ def add_item(actor: User, meeting: Meeting, details: ItemDetails,
 def update_item(actor: User, item: AgendaItem, details: ItemDetails) -> list[str]:
     """Change an item; returns what changed (nothing recorded if nothing did)."""
     meeting = item.meeting
-    _require_organiser(actor, meeting)
+    _require_organiser(actor, meeting, item)
     _check_item(meeting, details, item)
     changed = _set_item(item, details)
     if not changed:
@@ -373,7 +384,7 @@ def remove_item(actor: User, item: AgendaItem) -> list[str]:
     """Take an item off the agenda with its papers. Returns the stored file names to
     delete once the change is committed. An item with minutes is kept (the record)."""
     meeting = item.meeting
-    _require_organiser(actor, meeting)
+    _require_organiser(actor, meeting, item)
     if item.minutes.strip():
         raise Conflict("This item has minutes, so it stays on the agenda as part of the "
                        "record.")
@@ -393,7 +404,7 @@ def remove_item(actor: User, item: AgendaItem) -> list[str]:
 def move_item(actor: User, item: AgendaItem, direction: str) -> bool:
     """Move an item one place up or down; False if it is already first or last."""
     meeting = item.meeting
-    _require_organiser(actor, meeting)
+    _require_organiser(actor, meeting, item)
     if direction not in ("up", "down"):
         raise ValidationError("Choose to move the item up or down", field="direction")
     items = _ordered(meeting)
@@ -459,7 +470,7 @@ def add_standard_items(actor: User, meeting: Meeting) -> list[AgendaItem]:
 def add_paper(actor: User, item: AgendaItem, title: str, upload: FileStorage | None) -> Paper:
     """Attach a paper (PDF, DOCX, ODT, XLSX, PPTX or CSV, checked by content, 20MB)."""
     meeting = item.meeting
-    _require_organiser(actor, meeting)
+    _require_organiser(actor, meeting, item)
     title = " ".join((title or "").split())
     if not title:
         raise ValidationError("Enter the paper's title", field="title")
@@ -486,7 +497,7 @@ def remove_paper(actor: User, paper: Paper) -> list[str]:
     stored file to delete once committed."""
     item = paper.item
     meeting = item.meeting
-    _require_organiser(actor, meeting)
+    _require_organiser(actor, meeting, item)
     stored, title = paper.stored_name, paper.title
     audit.record(actor, "meeting.paper_removed", "meeting", meeting.id, item_id=item.id,
                  paper_id=paper.id, filename=paper.original_filename, sha256=paper.sha256)

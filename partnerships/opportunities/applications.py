@@ -322,6 +322,12 @@ def apply(actor: User, opportunity: Opportunity, details: ApplicationDetails,
                                   field="manager_email")
         confirmed_warnings = _check_manager_domain(actor, organisation, manager_email,
                                                    details.manager_email_confirmed)
+    if existing is not None and existing.placement is not None:
+        # Withdrawing cancelled the placement agreed last time. An application has one
+        # placement, so the new one starts without it (the audit log keeps the history)
+        # and accepting it agrees a fresh placement rather than failing on the old row.
+        db.session.delete(existing.placement)
+        db.session.flush()
     application = existing or Application(opportunity_id=opportunity.id,
                                           applicant_id=actor.id)
     application.organisation_id = organisation.id
