@@ -137,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from .meetings.routes import bp as meetings_bp
     from .mous.routes import bp as mous_bp
     from .opportunities.routes import bp as opportunities_bp
+    from .dashboard.routes import bp as dashboard_bp
     from .organisations.routes import bp as organisations_bp
     from .pages.routes import bp as pages_bp
     from .partnership.routes import bp as places_bp
@@ -150,3 +151,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(mous_bp)  # /partnerships/<slug>/mous/...
     app.register_blueprint(opportunities_bp)  # /opportunities/..., /my/..., /placements/...
     app.register_blueprint(meetings_bp)  # /meetings/..., /partnerships/<slug>/meetings/, /my/...
+    app.register_blueprint(dashboard_bp)  # /my/: Your Local Partnerships

@@ -25,9 +25,12 @@ def _nav_items() -> list[dict[str, Any]]:
     if permissions.is_site_admin(current_user):
         items.append({"href": url_for("admin.index"), "text": "Admin", "prefix": "/admin"})
     if current_user.is_authenticated:
-        items.append({"href": url_for("forums.mine"), "text": "Your forums",
+        # "Your page" (/my/) first: where signing in lands, with what needs them.
+        items.append({"href": url_for("dashboard.index"), "text": "Your page",
+                      "prefix": "/my/"})
+        items.append({"href": url_for("forums.mine"), "text": "Forums",
                       "prefix": "/my/forums"})
-        items.append({"href": url_for("meetings.mine"), "text": "Your meetings",
+        items.append({"href": url_for("meetings.mine"), "text": "Meetings",
                       "prefix": "/my/meetings"})
         items.append({"href": url_for("accounts.profile"), "text": "Your account",
                       "prefix": "/account"})

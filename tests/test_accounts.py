@@ -47,8 +47,8 @@ def test_register_creates_account_and_emails_a_link_that_confirms_and_signs_in(c
     assert message.subject == "Confirm your email address"
     response = client.get(link_in(message))
     assert response.status_code == 303
-    assert response.headers["Location"] == "/account/profile"
-    assert client.get("/account/profile").status_code == 200
+    assert response.headers["Location"] == "/my/"
+    assert client.get("/my/").status_code == 200
     db.session.expire_all()
     assert db.session.get(User, user.id).email_confirmed_at is not None
 
@@ -172,11 +172,11 @@ def test_unconfirmed_user_sees_a_reminder_banner(client, auth, make_user):
 # --- Sign in and out -------------------------------------------------------------------
 
 
-def test_sign_in_with_correct_details_goes_to_account(client, make_user):
+def test_sign_in_with_correct_details_goes_to_your_local_partnerships(client, make_user):
     make_user(name="Sam Reid", email="sam@example.org")
     response = client.submit("/account/sign-in", {"email": "Sam@Example.org", "password": PASSWORD})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/account/profile"
+    assert response.headers["Location"] == "/my/"
     assert "Sam Reid" in client.get("/account/profile").get_data(as_text=True)
 
 
@@ -216,7 +216,7 @@ def test_sign_in_follows_next_only_within_the_site(client, make_user):
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
         client.submit("/account/sign-out", page="/account/sign-out")
         response = client.submit(f"/account/sign-in?next={evil}", data, page="/account/sign-in")
-        assert response.headers["Location"] == "/account/profile", evil
+        assert response.headers["Location"] == "/my/", evil
 
 
 def test_protected_page_sends_anonymous_users_to_sign_in_and_back(client):

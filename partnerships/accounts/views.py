@@ -92,7 +92,7 @@ def register() -> Page:
     person signs in by following the link, or with their password."""
     next_url = safe_next_url(request.args.get("next"), "")
     if current_user.is_authenticated:
-        return redirect(next_url or url_for("accounts.profile"), code=303)
+        return redirect(next_url or url_for("dashboard.index"), code=303)
     form = RegisterForm()
     if request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"][:EMAIL_MAX]
@@ -135,7 +135,7 @@ def confirm(token: str) -> Page:
     except TokenError as error:
         db.session.rollback()
         return _link_problem(error, "confirm")
-    next_url = safe_next_url(request.args.get("next"), url_for("accounts.profile"))
+    next_url = safe_next_url(request.args.get("next"), url_for("dashboard.index"))
     sign_in_here = newly_confirmed and not current_user.is_authenticated
     if sign_in_here:
         services.start_session(user, _user_agent())
@@ -153,7 +153,7 @@ def confirm(token: str) -> Page:
 @limiter.limit(_signin_limit, methods=["POST"])
 @limiter.limit(_signin_limit, methods=["POST"], key_func=_email_key)
 def sign_in() -> Page:
-    next_url = safe_next_url(request.args.get("next"), url_for("accounts.profile"))
+    next_url = safe_next_url(request.args.get("next"), url_for("dashboard.index"))
     if current_user.is_authenticated:
         return redirect(next_url, code=303)
     form = SignInForm()

@@ -1,0 +1,1 @@
+"""Your Local Partnerships (``/my/``): what needs the signed-in person, on one page."""
