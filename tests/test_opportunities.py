@@ -440,6 +440,22 @@ def test_browse_with_htmx_returns_only_the_results_and_varies(client, catalogue)
     assert 'action="/opportunities/"' in full.get_data(as_text=True)
 
 
+def test_clear_filters_appears_and_goes_as_htmx_changes_the_filters(client, catalogue):
+    """The link sits beside the form, outside the swapped results, so each htmx answer
+    sends it out of band: with JavaScript on, it appeared only after a full reload."""
+    filtered = client.get("/opportunities/?type=shadowing", headers={"HX-Request": "true"})
+    html = filtered.get_data(as_text=True)
+    assert '<div id="clear-filters" hx-swap-oob="true">' in html
+    assert "Clear filters" in html
+    unfiltered = client.get("/opportunities/", headers={"HX-Request": "true"})
+    html = unfiltered.get_data(as_text=True)
+    assert '<div id="clear-filters" hx-swap-oob="true">' in html
+    assert "Clear filters" not in html
+    page = client.get("/opportunities/?closing_soon=y").get_data(as_text=True)
+    assert page.count('id="clear-filters"') == 1 and "Clear filters" in page
+    assert "Clear filters" not in client.get("/opportunities/").get_data(as_text=True)
+
+
 def test_browse_shows_filled_opportunities_with_their_reserve_list(world, client):
     make_opportunity(world.icb, world.icb_admin, title="Full up", places=1, places_taken=1)
     assert "Filled: reserve list open" in client.get("/opportunities/").get_data(as_text=True)

@@ -512,6 +512,22 @@ def test_join_page_lists_only_organisations_that_can_still_ask(
     assert page.count('name="organisation"') == 1
     assert "Can Ask" in page
     assert "Already Member: a member" in page
+    # The only organisation that can still ask is chosen already.
+    assert re.search(r'name="organisation"[^>]*value="\d+"[^>]*checked', page) or re.search(
+        r'checked[^>]*name="organisation"', page), "the only organisation is not preselected"
+
+
+def test_join_page_leaves_the_choice_open_with_two_organisations(
+    client, auth, make_user, make_partnership, make_organisation
+):
+    admin = make_user()
+    make_organisation("First Group", admin=admin)
+    make_organisation("Second Group", admin=admin)
+    make_partnership()
+    auth.login(admin)
+    page = client.get("/partnerships/northbridge-together/join").get_data(as_text=True)
+    assert page.count('name="organisation"') == 2
+    assert "checked" not in page
 
 
 def test_join_without_choosing_an_organisation_keeps_the_message(

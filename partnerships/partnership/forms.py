@@ -134,7 +134,11 @@ class JoinForm(BaseForm):
     submit = submit("Ask to join")
 
     def set_organisations(self, organisations: list[Organisation]) -> None:
+        """Offer these organisations; on a first visit, pick the only one there is (an
+        admin of one organisation should not have to choose it)."""
         self.organisation.choices = [SelectChoice(str(org.id), org.name) for org in organisations]
+        if len(organisations) == 1 and not self.is_submitted():
+            self.organisation.data = str(organisations[0].id)
 
     def organisation_params(self, organisations: list[Organisation]) -> dict[str, Any]:
         """Each radio's hint says the organisation's type (same order as the choices)."""
