@@ -133,11 +133,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
     from .admin.routes import bp as admin_bp
+    from .dashboard.routes import bp as dashboard_bp
     from .forums.routes import bp as forums_bp
     from .meetings.routes import bp as meetings_bp
     from .mous.routes import bp as mous_bp
     from .opportunities.routes import bp as opportunities_bp
-    from .dashboard.routes import bp as dashboard_bp
     from .organisations.routes import bp as organisations_bp
     from .pages.routes import bp as pages_bp
     from .partnership.routes import bp as places_bp
