@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Update, inspect, update
+from sqlalchemy import ColumnElement, CursorResult, Delete, Update, inspect, update
 
 from .extensions import db
 
@@ -45,8 +45,8 @@ def unchanged(column: Any, value: Any) -> ColumnElement[bool]:
     return cast("ColumnElement[bool]", column.is_(None) if value is None else column == value)
 
 
-def rows_updated(statement: Update) -> int:
-    """Run an UPDATE and say how many rows it changed. An UPDATE's result is a
+def rows_updated(statement: Update | Delete) -> int:
+    """Run an UPDATE (or a conditional DELETE) and say how many rows it changed. An UPDATE's result is a
     ``CursorResult`` (which has ``rowcount``); ``Session.execute`` is typed to return
     the plain ``Result``, hence the cast."""
     return cast("CursorResult[Any]", db.session.execute(

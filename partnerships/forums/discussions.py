@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask import url_for
-from sqlalchemy import Select, Table, and_, exists, func, not_, or_, select
+from sqlalchemy import Select, Table, and_, delete, exists, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
@@ -180,9 +180,12 @@ def reply(actor: User, thread: Thread, body: str) -> Post:
     forum = thread.forum
     if not permissions.can_post_in_forum(actor, forum):
         raise PermissionDenied("Only members of this forum can reply.")
+    body = _check_body(body)
+    # Locked first: its author may be deleting it (allowed while it has no replies).
+    if not conditional.lock(thread):
+        raise Conflict("This discussion has just been deleted by its author.")
     if thread.locked:
         raise Conflict("This discussion is locked: no more replies can be added.")
-    body = _check_body(body)
     now = utcnow()
     post = Post(thread_id=thread.id, author_id=actor.id, body=body, created_at=now)
     db.session.add(post)
@@ -236,10 +239,44 @@ def edit_post(actor: User, post: Post, body: str) -> None:
         post.edited_at = utcnow()
 
 
+def opens_thread(post: Post) -> bool:
+    """Whether ``post`` is its discussion's first post."""
+    first = db.session.scalar(select(func.min(Post.id)).where(Post.thread_id == post.thread_id))
+    return first == post.id
+
+
+def delete_post(actor: User, post: Post) -> bool:
+    """The author takes back what they wrote. The post keeps its place (replies may
+    answer it) with its text erased, shown as deleted by its author; a discussion's
+    opening post with no replies takes the discussion with it. True if the whole
+    discussion went. A reply arriving at the same moment keeps the discussion (its
+    row is the condition), and then only the post's text goes."""
+    if not permissions.can_delete_post(actor, post):
+        raise PermissionDenied("You can only delete your own posts.")
+    thread = post.thread
+    forum_id, thread_id, title = thread.forum_id, thread.id, thread.title
+    if opens_thread(post) and thread.reply_count == 0:
+        gone = conditional.rows_updated(delete(Thread).where(
+            Thread.id == thread_id, Thread.reply_count == 0)) == 1
+        if gone:
+            db.session.expunge(post)
+            db.session.expunge(thread)
+            audit.record(actor, "forum.thread_deleted", "forum", forum_id,
+                         thread_id=thread_id, title=title)
+            return True
+    if not conditional.change(post, Post.deleted_at.is_(None), deleted_at=utcnow(), body=""):
+        raise Conflict("This post has already been deleted.")
+    audit.record(actor, "forum.post_deleted", "forum", forum_id, thread_id=thread_id,
+                 post_id=post.id)
+    return False
+
+
 def hide_post(actor: User, post: Post, reason: str) -> None:
     forum = post.thread.forum
     if not permissions.can_manage_forum(actor, forum):
         raise PermissionDenied("Only the forum's convenors can hide posts.")
+    if post.is_deleted:
+        raise Conflict("This post was deleted by its author: there is nothing to hide.")
     if post.is_hidden:
         raise Conflict("This post is already hidden.")
     reason = checked_reason(reason, "Enter a reason. The author will see it.", REASON_MAX)

@@ -246,7 +246,9 @@ class Thread(TimestampMixin, Model):
 
 class Post(TimestampMixin, Model):
     """A message in a thread (the first one opens it). Hidden posts keep their text for
-    the author and convenors; everyone else sees that it was hidden."""
+    the author and convenors; everyone else sees that it was hidden. A post its author
+    deleted keeps its place in the conversation (replies may answer it) but not its
+    text: everyone sees "deleted by its author"."""
 
     __tablename__ = "forum_posts"
 
@@ -260,6 +262,7 @@ class Post(TimestampMixin, Model):
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Up to HIDDEN_REASON_MAX characters.
     hidden_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     thread: Mapped[Thread] = relationship()
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
@@ -269,6 +272,10 @@ class Post(TimestampMixin, Model):
     @property
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 class Subscription(StrEnum):

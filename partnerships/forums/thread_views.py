@@ -26,6 +26,7 @@ from ..bounds import whole_number
 from ..errors import Conflict
 from ..extensions import db
 from ..formflow import Page, found
+from ..forms import ButtonForm
 from ..htmx import hx_redirect, wants_fragment
 from . import discussions, services
 from .models import BODY_MAX, Forum, Post, Subscription, Thread
@@ -282,6 +283,32 @@ def post_edit(slug: str, forum_slug: str, thread_id: int, post_id: int) -> Page:
         editable_until=post.created_at + timedelta(
             minutes=permissions.POST_EDIT_WINDOW_MINUTES),
     )
+
+
+@bp.route(POST + "/delete", methods=["GET", "POST"])
+def post_delete(slug: str, forum_slug: str, thread_id: int, post_id: int) -> Page:
+    """The author deletes their own post (a page asks first; without JavaScript too)."""
+    forum, access, thread = _thread(slug, forum_slug, thread_id)
+    post = _post(thread, post_id)
+    if not current_user.is_authenticated:
+        return _sign_in(request.path)
+    back_url = _post_url(forum, thread, post)
+    if post.is_deleted:
+        flash("This post has already been deleted.")
+        return _see_other(back_url)
+    if not permissions.can_delete_post(current_user, post):
+        abort(403, "You can only delete your own posts.")
+    takes_thread = discussions.opens_thread(post) and thread.reply_count == 0
+    if request.method == "POST":
+        forum_url = url_for("forums.show", slug=forum.partnership.slug, forum_slug=forum.slug)
+        if button(lambda: discussions.delete_post(current_user, post)):
+            flash("Your discussion has been deleted.", "success")
+            return _see_other(forum_url)
+        flash("Your post has been deleted. It shows as deleted by its author.", "success")
+        return _see_other(back_url)
+    return render_template("forums/post_delete.html", forum=forum, access=access,
+                           thread=thread, post=post, back_url=back_url,
+                           takes_thread=takes_thread, form=ButtonForm())
 
 
 def _managed_post(slug: str, forum_slug: str, thread_id: int,

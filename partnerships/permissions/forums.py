@@ -228,9 +228,16 @@ def can_create_forum_among(
 POST_EDIT_WINDOW_MINUTES = 30
 
 
+def can_delete_post(user: Viewer, post: Post) -> bool:
+    """Authors delete their own posts at any time, hidden or not, locked thread or not:
+    what they wrote is theirs to take back (the post keeps its place, without text)."""
+    return signed_in(user) and post.author_id == user.id and not post.is_deleted
+
+
 def can_edit_post(user: Viewer, post: Post, now: datetime | None = None) -> bool:
     """Authors edit their own visible post for 30 minutes, while they may still post."""
-    if not signed_in(user) or post.author_id != user.id or post.is_hidden:
+    if (not signed_in(user) or post.author_id != user.id or post.is_hidden
+            or post.is_deleted):
         return False
     if post.thread.locked:
         return False
