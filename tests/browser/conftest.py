@@ -401,9 +401,9 @@ def axe_check(page: Page) -> None:
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the real form and wait for the account page."""
+    """Sign in through the real form and wait for "Your page", where it lands."""
     page.goto("/account/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/account/profile")
+    page.wait_for_url("**/my/")

@@ -92,7 +92,7 @@ def test_register_form_with_errors_is_accessible(page: Page) -> None:
 def test_account_page_when_signed_in_is_accessible(page: Page, data: Data) -> None:
     user = data.user("Grace Mensah")
     sign_in(page, user.email)
-
+    page.goto("/account/profile")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     axe_check(page)
     _no_csp_violations(page)

@@ -53,8 +53,9 @@ def test_register_confirm_sign_out_and_sign_in_again_on_a_phone(
     # Follow the link in the email.
     messages = data.outbox(to=email)
     assert [m.subject for m in messages] == ["Confirm your email address"]
-    page.goto(link_in(messages[0]))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    page.goto(link_in(messages[0]))  # lands on "Your page", with first steps
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your Local Partnerships")
+    expect(page.get_by_role("heading", name="Get started")).to_be_visible()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Your email address is confirmed"
     )
@@ -70,12 +71,16 @@ def test_register_confirm_sign_out_and_sign_in_again_on_a_phone(
     expect(nav.get_by_role("link", name="Sign in", include_hidden=True)).to_be_attached()
     expect(nav.get_by_role("link", name="Sign out", include_hidden=True)).not_to_be_attached()
 
-    # Sign in with the new credentials and land on the account page.
+    # Sign in with the new credentials and land on "Your page", which is accessible;
+    # the account page still has the new details.
     page.goto("/account/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/account/profile$"))
+    expect(page).to_have_url(re.compile(r"/my/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your Local Partnerships")
+    axe_check(page)
+    page.goto("/account/profile")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(page.get_by_label("Full name")).to_have_value("Amara Okafor")
     expect(page.get_by_label("Email address")).to_have_value(email)

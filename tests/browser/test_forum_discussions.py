@@ -168,3 +168,45 @@ def test_replying_works_the_same_with_javascript_off(
             "Your reply has been posted.")
     finally:
         context.close()
+
+
+def test_a_double_tap_starts_one_discussion_and_its_author_can_delete_it(
+        browser: Browser, live_server: LiveServer, data: Data) -> None:
+    """GOV.UK's double-click prevention is on for every button: a double tap on "Start
+    discussion" sends the form once. The author then deletes it (nobody has replied),
+    through an accessible confirmation page."""
+    convenor = data.user("Cara Convenor")
+    member = data.user("Mo Member")
+    partnership = data.partnership("Northbridge Together")
+    path, _thread_id = _forum_with_thread(data, convenor, member, partnership)
+    forum_path = path.rsplit("/threads/", 1)[0]
+    context = _context(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        page = _page(context)
+        sign_in(page, member.email)
+        page.goto(forum_path + "/threads/new")
+        page.get_by_label("Title").fill("Lift share to the spring forum")
+        page.get_by_label("Your message").fill("Anyone driving from Eastside?")
+        # Two taps 150 ms apart: without the prevention the first request has gone
+        # when the second replaces it, and the server gets both.
+        page.get_by_role("button", name="Start discussion").evaluate(
+            "button => { button.click(); setTimeout(() => button.click(), 150); }")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Lift share to the spring forum")
+        with data.app.app_context():
+            titles = db.session.scalars(select(Thread.title).where(
+                Thread.title == "Lift share to the spring forum")).all()
+        assert len(titles) == 1
+
+        page.locator("#posts > li").first.get_by_role("link", name="Delete").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Delete your discussion?")
+        axe_check(page)
+        page.get_by_role("button", name="Delete discussion").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text(
+            "Your discussion has been deleted.")
+        with data.app.app_context():
+            assert db.session.scalar(select(Thread.id).where(
+                Thread.title == "Lift share to the spring forum")) is None
+        assert not errors_on(page).messages, errors_on(page).messages
+    finally:
+        context.close()
