@@ -46,9 +46,9 @@ def unchanged(column: Any, value: Any) -> ColumnElement[bool]:
 
 
 def rows_updated(statement: Update | Delete) -> int:
-    """Run an UPDATE (or a conditional DELETE) and say how many rows it changed. An UPDATE's result is a
-    ``CursorResult`` (which has ``rowcount``); ``Session.execute`` is typed to return
-    the plain ``Result``, hence the cast."""
+    """Run an UPDATE (or a conditional DELETE) and say how many rows it changed. Its
+    result is a ``CursorResult`` (which has ``rowcount``); ``Session.execute`` is typed
+    to return the plain ``Result``, hence the cast."""
     return cast("CursorResult[Any]", db.session.execute(
         statement.execution_options(synchronize_session=False))).rowcount
 

@@ -191,6 +191,41 @@ def test_someone_waiting_keeps_their_turn_when_they_change_other_details(
     assert row.access_requirements == "Hearing loop"
 
 
+def _seen_on_form(client: Any, meeting: Meeting) -> str:
+    """The version hidden in the registration form as a tab shows it now."""
+    page = client.get(_url(meeting, "register")).get_data(as_text=True)
+    match = re.search(r'name="seen"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="seen"', page)
+    assert match, "the form carries what it was filled in from"
+    return match.group(1) or match.group(2)
+
+
+def test_a_second_tab_never_overwrites_the_answer_sent_from_the_first(
+        client, auth, people, make_meeting, outbox):
+    """Both tabs were opened before either was sent: the second is shown the answer the
+    first sent, to change there, instead of silently wiping it (and emailing again)."""
+    meeting = make_meeting(people["forum"], capacity=5)
+    person = people["members"][0]
+    auth.login(person)
+    first_tab = _seen_on_form(client, meeting)
+    second_tab = _seen_on_form(client, meeting)
+    assert _register(client, meeting, "in_person", seen=first_tab,
+                     access_requirements="Step-free access please").status_code == 303
+    emails = len(outbox(person.email))
+    response = _register(client, meeting, "apologies", seen=second_tab)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "You are already registered for this meeting" in page
+    assert "Step-free access please</textarea>" in page  # the stored answer, to change
+    row = _registration(meeting, person)
+    assert row.access_requirements == "Step-free access please"
+    assert row.holds_place and _places_taken(meeting) == 1
+    assert len(outbox(person.email)) == emails  # no second confirmation
+    # Changing it from the form now shown works.
+    assert _register(client, meeting, "apologies",
+                     seen=_seen_on_form(client, meeting)).status_code == 303
+    assert _registration(meeting, person).response.value == "apologies"
+
+
 def test_cancelled_registration_can_register_again(client, auth, people, make_meeting):
     meeting = make_meeting(people["forum"], capacity=5)
     person = people["members"][0]

@@ -5,7 +5,7 @@ meeting's format; the rules themselves are in ``registrations``."""
 from __future__ import annotations
 
 from govuk_frontend_wtf.wtforms_widgets import GovTextArea
-from wtforms import RadioField, SelectChoice, TextAreaField
+from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired
 
 from ..bounds import identifier
@@ -31,6 +31,9 @@ class RegisterForm(BaseForm):
                     "a seat near the door. Only the organisers will see this.",
         validators=[MaxLength(ACCESS_MAX, "Access requirements")],
     )
+    # What the form was filled in from (registrations.answer_version), so a second tab
+    # cannot overwrite an answer it never saw.
+    seen = HiddenField()
     submit = submit("Send your answer")
 
     def set_choices(self, meeting: Meeting, organisations: list[Organisation]) -> None:
@@ -50,6 +53,7 @@ class RegisterForm(BaseForm):
             del self.organisation_id
 
     def fill(self, registration: Registration) -> None:
+        self.seen.data = rules.answer_version(registration)
         self.response.data = registration.response.value
         self.access_requirements.data = registration.access_requirements
         if "organisation_id" in self:

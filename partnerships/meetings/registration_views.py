@@ -68,13 +68,17 @@ def register(meeting_id: int) -> Page:
         else None
     form = RegisterForm()
     form.set_choices(meeting, rules.organisations_of(current_user))
-    if request.method == "GET" and active is not None:
-        form.fill(active)
+    if request.method == "GET":
+        if active is not None:
+            form.fill(active)
+        else:
+            form.seen.data = rules.answer_version(None)
 
     def register() -> tuple[str, bool]:
         """The outcome, and whether the registration holds a place (read before the
         commit expires it)."""
-        registration, outcome = rules.register(current_user, meeting, form.answer())
+        registration, outcome = rules.register(current_user, meeting, form.answer(),
+                                               seen=form.seen.data or None)
         return outcome, registration.holds_place
 
     try:
@@ -83,6 +87,17 @@ def register(meeting_id: int) -> Page:
         db.session.rollback()
         flash("We already have your answer for this meeting. Check it below.")
         return _to_section(meeting)
+    except rules.AlreadyAnswered as already:
+        # Another tab sent an answer: show it, to change here, rather than overwrite it.
+        db.session.rollback()
+        current = rules.own_registration(meeting, current_user)
+        form = RegisterForm(formdata=None)
+        form.set_choices(meeting, rules.organisations_of(current_user))
+        if current is not None:
+            form.fill(current)
+        return render_template("meetings/register.html", form=form, meeting=meeting,
+                               forum=meeting.forum, registration=current,
+                               already=str(already)), 409
     if done:
         outcome, holds_place = done.value
         flash(_outcome_message(outcome, holds_place),

@@ -385,12 +385,31 @@ def missing_answer_message(meeting: Meeting) -> str:
     return options[meeting.format]
 
 
-def register(actor: User, meeting: Meeting, answer: Answer) -> tuple[Registration, str]:
+class AlreadyAnswered(Exception):
+    """The form was filled in from an answer that is no longer the person's answer:
+    another tab (or a second tap) sent one since. Nothing is changed. Not a
+    ``Conflict``: the registration page answers it by showing the current answer to
+    change, not with the error page a conflict gets."""
+
+
+def answer_version(registration: Registration | None) -> str:
+    """What a registration form was filled in from, sent back with it: "new" when the
+    person had no answer (or had cancelled), else the answer's id and last change."""
+    if registration is None or registration.status is RegistrationStatus.CANCELLED:
+        return "new"
+    return f"{registration.id}-{registration.updated_at.timestamp():.6f}"
+
+
+def register(actor: User, meeting: Meeting, answer: Answer,
+             seen: str | None = None) -> tuple[Registration, str]:
     """Record or change the person's answer. Returns the registration and what happened:
     "confirmed" (a place, or no place needed), "waiting", "apologies" or "unchanged".
 
     Changing to an answer without a place gives the place back (and promotes the next
     person waiting). Someone already waiting keeps their turn if they still want a place.
+    ``seen`` is ``answer_version`` of what the form was filled in from: if the answer
+    has changed since (a second tab), ``AlreadyAnswered`` and nothing changes, so one
+    tab never wipes what another sent (its access requirements, say).
     """
     if not permissions.can_register_for_meeting(actor, meeting):
         raise PermissionDenied("You cannot register for this meeting.")
@@ -402,6 +421,9 @@ def register(actor: User, meeting: Meeting, answer: Answer) -> tuple[Registratio
     registration = own_registration(meeting, actor)
     if registration is not None:
         db.session.refresh(registration)  # as it is now, with the meeting locked
+    if seen is not None and seen != answer_version(registration):
+        raise AlreadyAnswered("You are already registered for this meeting. Your answer "
+                              "is below: change it here if you need to.")
     is_new = registration is None
     was_active = (registration is not None
                   and registration.status is not RegistrationStatus.CANCELLED)
