@@ -1,0 +1,269 @@
+"""Every page of the demo fits a 320 CSS px wide screen (WCAG 2.2 1.4.10 Reflow).
+
+Signed out and signed in as each demo account, the browser follows every same-site
+link from a few starting pages, one page per route (and the route's page without a
+query string, when a link carried one), at 320 by 720 with a phone's touch and
+overlay scroll bars. A page fails when it scrolls sideways
+(``document.documentElement.scrollWidth`` wider than the viewport) or when a link or
+button lies outside the viewport's width, since someone who cannot see it cannot
+press it. The failure names every such page, how wide it became and the elements that
+stick out, so it says what to fix. Pages added later are reached by their links and
+checked without this file changing.
+
+Links that would sign the person out, or carry a one-time token, and downloads
+(calendar feeds, CSV and JSON exports, papers and attachments) are not followed. The
+"Are you sure?" pages (remove, decline, withdraw, cancel) are: a GET only shows the
+question, and the question has to fit a phone too.
+
+The demo is loaded into an app of its own (loading it empties the database, which
+the other browser tests share), served on a loopback port.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Error, Page
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import make_server
+
+from partnerships import create_app
+from partnerships.config import TestConfig
+from partnerships.extensions import db
+from partnerships.seed import DEMO_PASSWORD, load_demo
+from tests.browser.conftest import TIMEOUT_MS, _QuietHandler
+
+WIDTH = 320
+VIEWPORT = {"width": WIDTH, "height": 720}
+
+# Signed out, then each demo account in the README.
+PEOPLE: list[str | None] = [
+    None,
+    "admin@example.org",
+    "officer@northbridge.example.org",
+    "convenor@northbridge-cvs.example.org",
+    "volunteer@eastside-food.example.org",
+    "staff@northbridge-icb.example.org",
+    "manager@northbridge-icb.example.org",
+]
+START = ["/", "/partnerships/", "/organisations/", "/opportunities/", "/my/meetings",
+         "/my/forums", "/my/actions", "/my/applications", "/my/opportunities",
+         "/organisations/mine", "/account/profile", "/admin/", "/opportunities/figures",
+         "/account/sign-in", "/account/register", "/account/reset"]
+# Not followed: signing out, deleting the account, one-time tokens, downloads.
+NOT_FOLLOWED = re.compile(
+    r"/sign-out|/account/delete|/confirm/|/reset/|/invitations/|/manager/"
+    r"|\.(ics|csv|json|pdf|txt)$|/papers/\d+$|/attachments/\d+$|^/assets/"
+)
+
+# For each element that sticks out to the right (or left) of the viewport and whose
+# parent does not (so the element that causes the overflow, not all its ancestors),
+# and each link or button not wholly inside the viewport's width: a short description.
+# Elements inside a box that clips or scrolls its overflow are left out: they do not
+# widen the page (but links and buttons in them are still reported).
+MEASURE_JS = """
+(width) => {
+  const describe = (el) => {
+    let name = el.tagName.toLowerCase();
+    if (el.id) name += '#' + el.id;
+    const classes = [...el.classList].slice(0, 3);
+    if (classes.length) name += '.' + classes.join('.');
+    const text = (el.innerText || el.value || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+    const box = el.getBoundingClientRect();
+    const where = `x ${Math.round(box.left + scrollX)} to ${Math.round(box.right + scrollX)}`;
+    return text ? `${name} "${text}" (${where})` : `${name} (${where})`;
+  };
+  const clipped = (el) => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      const style = getComputedStyle(up);
+      if (style.overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const visible = (el) => {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return box.width > 1 && box.height > 1 && style.visibility !== 'hidden';
+  };
+  const outside = (box) => box.right + scrollX > width + 0.5 || box.left + scrollX < -0.5;
+  const wide = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (!visible(el) || !outside(el.getBoundingClientRect()) || clipped(el)) continue;
+    const parent = el.parentElement;
+    if (parent && parent !== document.body && outside(parent.getBoundingClientRect())) continue;
+    wide.push(describe(el));
+  }
+  const controls = [];
+  for (const el of document.body.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary')) {
+    if (visible(el) && outside(el.getBoundingClientRect())) controls.push(describe(el));
+  }
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+    wide: wide.slice(0, 8),
+    controls: controls.slice(0, 8),
+  };
+}
+"""
+LINKS_JS = "() => [...document.querySelectorAll('a[href]')].map(a => a.href)"
+
+
+@dataclass
+class Overflow:
+    who: str
+    url: str
+    scroll_width: int
+    wide: list[str]
+    controls: list[str]
+
+    def __str__(self) -> str:
+        lines = [f"{self.url} as {self.who}: {self.scroll_width} px wide"]
+        lines += [f"    sticks out: {item}" for item in self.wide]
+        lines += [f"    link or button off screen: {item}" for item in self.controls]
+        return "\n".join(lines)
+
+
+@dataclass
+class Crawl:
+    """What one person's crawl saw."""
+
+    who: str
+    pages: list[str] = field(default_factory=list)
+    overflows: list[Overflow] = field(default_factory=list)
+
+
+# --- the demo, served --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
+    """The demo loaded into an app of its own, on a loopback port (see the docstring)."""
+    folder = tmp_path_factory.mktemp("reflow")
+    config = {name: getattr(TestConfig, name) for name in dir(TestConfig) if name.isupper()}
+    config.update(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'demo.sqlite'}",
+        UPLOAD_FOLDER=str(folder / "uploads"),
+        RATELIMIT_ENABLED=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    app = create_app(config)
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url
+    thread = threading.Thread(target=server.serve_forever, name="reflow-server", daemon=True)
+    thread.start()
+    try:
+        yield app, url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _context(browser: Browser, base_url: str) -> BrowserContext:
+    context = browser.new_context(
+        base_url=base_url, viewport=VIEWPORT, is_mobile=True, has_touch=True,
+        locale="en-GB", timezone_id="Europe/London",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    # Images never change a page's width here (each has a width), and are slow to fetch.
+    context.route(re.compile(r"\.(png|jpe?g|gif|svg|ico|woff2?)$"),
+                  lambda route: route.abort())
+    return context
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.goto("/account/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/account/sign-in" not in url)
+
+
+# --- the crawl ---------------------------------------------------------------------------------
+
+
+def _crawl(app: Flask, page: Page, base_url: str, who: str) -> Crawl:
+    """Visit one page per route (and per route without its query) reachable by links
+    from ``START``, measuring each."""
+    adapter = app.url_map.bind("127.0.0.1")
+    host = urlsplit(base_url).netloc
+    seen_routes: set[tuple[str, bool]] = set()
+    queued = set(START)
+    queue = deque(START)
+    crawl = Crawl(who)
+    while queue:
+        url = queue.popleft()
+        path, _, query = url.partition("?")
+        try:
+            rule, _args = adapter.match(path, method="GET", return_rule=True)
+        except HTTPException:
+            continue
+        key = (rule.endpoint, bool(query))
+        if key in seen_routes:
+            continue
+        seen_routes.add(key)
+        try:
+            response = page.goto(url)
+        except Error:  # a download, or a page that never finished
+            continue
+        if response is None or "text/html" not in (response.headers.get("content-type") or ""):
+            continue
+        crawl.pages.append(url)
+        measured: dict[str, Any] = page.evaluate(MEASURE_JS, WIDTH)
+        assert measured["clientWidth"] == WIDTH, measured
+        if measured["scrollWidth"] > WIDTH or measured["controls"]:
+            crawl.overflows.append(Overflow(who, url, measured["scrollWidth"],
+                                            measured["wide"], measured["controls"]))
+        for href in page.evaluate(LINKS_JS):
+            parts = urlsplit(href)
+            if parts.netloc != host or parts.scheme not in ("http", "https"):
+                continue
+            found = parts.path + (f"?{parts.query}" if parts.query else "")
+            if NOT_FOLLOWED.search(parts.path) or found in queued:
+                continue
+            queued.add(found)
+            queue.append(found)
+            if parts.query and parts.path not in queued:  # the page without its filters
+                queued.add(parts.path)
+                queue.append(parts.path)
+    return crawl
+
+
+def test_every_demo_page_fits_320_px_for_everyone(
+    browser: Browser, demo_server: tuple[Flask, str]
+) -> None:
+    app, base_url = demo_server
+    crawls: list[Crawl] = []
+    for email in PEOPLE:
+        context = _context(browser, base_url)
+        try:
+            page = context.new_page()
+            if email:
+                _sign_in(page, email)
+            crawls.append(_crawl(app, page, base_url, email or "signed out"))
+        finally:
+            context.close()
+
+    for crawl in crawls:
+        # The crawl really went round the site (a broken sign-in would see a handful).
+        assert len(crawl.pages) >= 15, (crawl.who, crawl.pages)
+    overflows = [str(overflow) for crawl in crawls for overflow in crawl.overflows]
+    if overflows:
+        pytest.fail(f"{len(overflows)} page(s) do not fit {WIDTH} CSS px (of "
+                    f"{sum(len(crawl.pages) for crawl in crawls)} visited):\n"
+                    + "\n".join(overflows), pytrace=False)
