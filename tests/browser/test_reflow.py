@@ -6,8 +6,11 @@ query string, when a link carried one), at 320 by 720 with a phone's touch and
 overlay scroll bars. A page fails when it scrolls sideways
 (``document.documentElement.scrollWidth`` wider than the viewport) or when a link or
 button lies outside the viewport's width, since someone who cannot see it cannot
-press it. The failure names every such page, how wide it became and the elements that
-stick out, so it says what to fix. Pages added later are reached by their links and
+press it, or when a table cell under a visible column heading has no ``data-label``
+(a stacked table shows it as the cell's label; see templates/macros/table.html). The
+failure names every such page, how wide it became and the elements that stick out,
+so it says what to fix. The first page of each route with a table also gets an
+axe-core check at this width. Pages added later are reached by their links and
 checked without this file changing.
 
 Links that would sign the person out, or carry a one-time token, and downloads
@@ -39,7 +42,7 @@ from partnerships import create_app
 from partnerships.config import TestConfig
 from partnerships.extensions import db
 from partnerships.seed import DEMO_PASSWORD, load_demo
-from tests.browser.conftest import TIMEOUT_MS, _QuietHandler
+from tests.browser.conftest import TIMEOUT_MS, _QuietHandler, axe_check
 
 WIDTH = 320
 VIEWPORT = {"width": WIDTH, "height": 720}
@@ -95,7 +98,8 @@ MEASURE_JS = """
   };
   const outside = (box) => box.right + scrollX > width + 0.5 || box.left + scrollX < -0.5;
   const wide = [];
-  for (const el of document.body.querySelectorAll('*')) {
+  const overflowing = document.documentElement.scrollWidth > width;
+  for (const el of overflowing ? document.body.querySelectorAll('*') : []) {
     if (!visible(el) || !outside(el.getBoundingClientRect()) || clipped(el)) continue;
     const parent = el.parentElement;
     if (parent && parent !== document.body && outside(parent.getBoundingClientRect())) continue;
@@ -106,7 +110,24 @@ MEASURE_JS = """
       'a[href], button, input:not([type=hidden]), select, textarea, summary')) {
     if (visible(el) && outside(el.getBoundingClientRect())) controls.push(describe(el));
   }
+  // A stacked table's cells show their column's heading from data-label: one missing
+  // would leave a value with nothing to say what it is.
+  const unlabelled = [];
+  for (const table of document.querySelectorAll('table.govuk-table')) {
+    const headings = [...table.querySelectorAll('thead th')].map((th) => {
+      const shown = th.cloneNode(true);
+      shown.querySelectorAll('.govuk-visually-hidden').forEach((hidden) => hidden.remove());
+      return shown.textContent.trim();
+    });
+    for (const cell of table.querySelectorAll('tbody td')) {
+      const heading = headings[cell.cellIndex];
+      if (heading && !cell.dataset.label && cell.textContent.trim()) {
+        unlabelled.push(`${describe(cell)} under "${heading}"`);
+      }
+    }
+  }
   return {
+    unlabelled: unlabelled.slice(0, 8),
     scrollWidth: document.documentElement.scrollWidth,
     clientWidth: document.documentElement.clientWidth,
     wide: wide.slice(0, 8),
@@ -124,11 +145,13 @@ class Overflow:
     scroll_width: int
     wide: list[str]
     controls: list[str]
+    unlabelled: list[str]
 
     def __str__(self) -> str:
         lines = [f"{self.url} as {self.who}: {self.scroll_width} px wide"]
         lines += [f"    sticks out: {item}" for item in self.wide]
         lines += [f"    link or button off screen: {item}" for item in self.controls]
+        lines += [f"    table cell without data-label: {item}" for item in self.unlabelled]
         return "\n".join(lines)
 
 
@@ -139,6 +162,7 @@ class Crawl:
     who: str
     pages: list[str] = field(default_factory=list)
     overflows: list[Overflow] = field(default_factory=list)
+    axe: list[str] = field(default_factory=list)
 
 
 # --- the demo, served --------------------------------------------------------------------------
@@ -197,9 +221,10 @@ def _sign_in(page: Page, email: str) -> None:
 # --- the crawl ---------------------------------------------------------------------------------
 
 
-def _crawl(app: Flask, page: Page, base_url: str, who: str) -> Crawl:
+def _crawl(app: Flask, page: Page, base_url: str, who: str, axe_checked: set[str]) -> Crawl:
     """Visit one page per route (and per route without its query) reachable by links
-    from ``START``, measuring each."""
+    from ``START``, measuring each; run axe-core on the first page of each route that
+    has a table (``axe_checked`` holds the routes done, for everyone)."""
     adapter = app.url_map.bind("127.0.0.1")
     host = urlsplit(base_url).netloc
     seen_routes: set[tuple[str, bool]] = set()
@@ -226,9 +251,16 @@ def _crawl(app: Flask, page: Page, base_url: str, who: str) -> Crawl:
         crawl.pages.append(url)
         measured: dict[str, Any] = page.evaluate(MEASURE_JS, WIDTH)
         assert measured["clientWidth"] == WIDTH, measured
-        if measured["scrollWidth"] > WIDTH or measured["controls"]:
-            crawl.overflows.append(Overflow(who, url, measured["scrollWidth"],
-                                            measured["wide"], measured["controls"]))
+        if measured["scrollWidth"] > WIDTH or measured["controls"] or measured["unlabelled"]:
+            crawl.overflows.append(Overflow(who, url, measured["scrollWidth"], measured["wide"],
+                                            measured["controls"], measured["unlabelled"]))
+        if rule.endpoint not in axe_checked and page.locator("table.govuk-table").count():
+            # A stacked table must still be a table to assistive technology.
+            axe_checked.add(rule.endpoint)
+            try:
+                axe_check(page)
+            except AssertionError as error:
+                crawl.axe.append(f"as {who}: {error}")
         for href in page.evaluate(LINKS_JS):
             parts = urlsplit(href)
             if parts.netloc != host or parts.scheme not in ("http", "https"):
@@ -249,21 +281,24 @@ def test_every_demo_page_fits_320_px_for_everyone(
 ) -> None:
     app, base_url = demo_server
     crawls: list[Crawl] = []
+    axe_checked: set[str] = set()
     for email in PEOPLE:
         context = _context(browser, base_url)
         try:
             page = context.new_page()
             if email:
                 _sign_in(page, email)
-            crawls.append(_crawl(app, page, base_url, email or "signed out"))
+            crawls.append(_crawl(app, page, base_url, email or "signed out", axe_checked))
         finally:
             context.close()
 
     for crawl in crawls:
+        print(f"{crawl.who}: {len(crawl.pages)} pages")
         # The crawl really went round the site (a broken sign-in would see a handful).
         assert len(crawl.pages) >= 15, (crawl.who, crawl.pages)
-    overflows = [str(overflow) for crawl in crawls for overflow in crawl.overflows]
-    if overflows:
-        pytest.fail(f"{len(overflows)} page(s) do not fit {WIDTH} CSS px (of "
+    problems = [str(overflow) for crawl in crawls for overflow in crawl.overflows]
+    problems += [problem for crawl in crawls for problem in crawl.axe]
+    if problems:
+        pytest.fail(f"{len(problems)} page(s) fail at {WIDTH} CSS px wide (of "
                     f"{sum(len(crawl.pages) for crawl in crawls)} visited):\n"
-                    + "\n".join(overflows), pytrace=False)
+                    + "\n".join(problems), pytrace=False)
