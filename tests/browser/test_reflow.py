@@ -89,10 +89,12 @@ MEASURE_JS = """
     const where = `x ${Math.round(box.left + scrollX)} to ${Math.round(box.right + scrollX)}`;
     return text ? `${name} "${text}" (${where})` : `${name} (${where})`;
   };
+  const outside = (box) => box.right + scrollX > width + 0.5 || box.left + scrollX < -0.5;
+  // Inside a box that fits and clips or scrolls what it holds: the page is not widened.
   const clipped = (el) => {
     for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
-      const style = getComputedStyle(up);
-      if (style.overflowX !== 'visible') return true;
+      if (getComputedStyle(up).overflowX !== 'visible'
+          && !outside(up.getBoundingClientRect())) return true;
     }
     return false;
   };
@@ -101,14 +103,23 @@ MEASURE_JS = """
     const style = getComputedStyle(el);
     return box.width > 1 && box.height > 1 && style.visibility !== 'hidden';
   };
-  const outside = (box) => box.right + scrollX > width + 0.5 || box.left + scrollX < -0.5;
   const wide = [];
   const overflowing = document.documentElement.scrollWidth > width;
   for (const el of overflowing ? document.body.querySelectorAll('*') : []) {
-    if (!visible(el) || !outside(el.getBoundingClientRect()) || clipped(el)) continue;
-    const parent = el.parentElement;
-    if (parent && parent !== document.body && outside(parent.getBoundingClientRect())) continue;
-    wide.push(describe(el));
+    if (!visible(el) || clipped(el)) continue;
+    const box = el.getBoundingClientRect();
+    if (outside(box)) {
+      const parent = el.parentElement;
+      if (parent && parent !== document.body && outside(parent.getBoundingClientRect())) continue;
+      wide.push(describe(el));
+    } else if (el.scrollWidth > el.clientWidth + 1
+               && box.left + scrollX + el.scrollWidth > width + 0.5
+               && ![...el.children].some((child) => outside(child.getBoundingClientRect())
+                                         || child.scrollWidth > child.clientWidth + 1)) {
+      // The box fits but its text does not (a long word, such as an email address): the
+      // innermost such box.
+      wide.push(`${describe(el)}, its text ${el.scrollWidth} px wide`);
+    }
   }
   const controls = [];
   for (const el of document.body.querySelectorAll(
