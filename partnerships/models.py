@@ -13,6 +13,7 @@ from .forums.models import (
     ThreadState,
 )
 from .mail import OutboxMessage
+from .once import SubmittedForm
 from .meetings.models import (
     ActionItem,
     ActionUpdate,
@@ -94,6 +95,7 @@ __all__ = [
     "Post",
     "Reflection",
     "Registration",
+    "SubmittedForm",
     "Thread",
     "ThreadState",
     "User",
