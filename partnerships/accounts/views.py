@@ -286,8 +286,8 @@ def confirm_email_change(token: str) -> Page:
 @login_required
 @limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
 def change_password() -> Page:
-    form = ChangePasswordForm()
     me = _me()
+    form = ChangePasswordForm(person=me)
     if formflow.save(form, lambda: services.change_password(
             me, form.current_password.data or "", form.password.data or "", _user_agent())):
         _stay_signed_in(me)  # this session only
