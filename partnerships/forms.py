@@ -77,10 +77,10 @@ class BaseForm(FlaskForm):
         they are emptied, so nothing hidden is saved. Forms add rules in ``check``,
         never by overriding this (tests/test_all_errors.py holds every form to it)."""
         super().validate(extra_validators)
+        self.check()
         ignored = [name for name in self.depends_on if not self.applies(name)]
         for name in ignored:
             self._fields[name].errors = []
-        self.check()
         if self.errors:
             return False
         for name in ignored:
