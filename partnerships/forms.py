@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
     GovCheckboxesInput,
     GovCheckboxInput,
     GovDateInput,
@@ -321,6 +322,20 @@ class _NoEmptyHint:
         hint = params.get("hint")
         if isinstance(hint, dict) and not (hint.get("text") or hint.get("html")):
             params.pop("hint")
+        return params
+
+
+class CharacterCount(GovCharacterCount):
+    """GOV.UK's character count, its limit written as people read numbers: the macro
+    puts the bare number into "You can enter up to 10000 characters" (the description
+    read with the box, and shown without JavaScript), while the live count says
+    "You have 10,000 characters remaining". Every counted box uses this widget."""
+
+    def map_gov_params(self, field, **kwargs):  # type: ignore[no-untyped-def]
+        params = super().map_gov_params(field, **kwargs)
+        limit = params.get("maxlength")
+        if isinstance(limit, int) and "textareaDescriptionText" not in params:
+            params["textareaDescriptionText"] = f"You can enter up to {limit:,} characters"
         return params
 
 

@@ -163,7 +163,7 @@ def sign_in() -> Page:
             db.session.rollback()
             form.add_error(
                 "email",
-                "Enter a correct email address and password. Both are case sensitive.",
+                "Enter a correct email address and password. The password is case sensitive.",
             )
         else:
             services.start_session(user, _user_agent())

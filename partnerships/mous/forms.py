@@ -15,7 +15,6 @@ from typing import Any
 from flask import render_template, request
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
     GovFileInput,
     GovSelect,
     GovTextArea,
@@ -43,6 +42,7 @@ from ..accounts.models import EMAIL_MAX
 from ..bounds import identifier
 from ..forms import (
     BaseForm,
+    CharacterCount,
     Checkbox,
     Checkboxes,
     FilterForm,
@@ -344,7 +344,7 @@ class CommentForm(BaseForm):
 
     body = TextAreaField(
         "Your comment",
-        widget=GovCharacterCount(),
+        widget=CharacterCount(),
         validators=[InputRequired("Enter your comment"),
                     MaxLength(COMMENT_MAX, "Your comment")],
     )

@@ -99,15 +99,15 @@ def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
     if role is ReflectionRole.PARTICIPANT:
         recipients = application_rules.host_recipients(opportunity)
     else:
-        recipients = [application.applicant.email]
+        recipients = [(application.applicant.email, application.applicant.name)]
     subjects = {"plan": "Placement plan changed", "checklist": "Placement checklist updated",
                 "reflection": "Reflection recorded"}
     mine = normalise_email(actor.email)
-    for email in recipients:
+    for email, name in recipients:
         if normalise_email(email) == mine:
             continue
         mail.queue(email, f"{subjects[what]}: {opportunity.title}", "placement_updated",
-                   actor=actor, by_participant=role is ReflectionRole.PARTICIPANT,
+                   name=name, actor=actor, by_participant=role is ReflectionRole.PARTICIPANT,
                    what=what, placement=placement, opportunity=opportunity,
                    url=_placement_url(placement))
 
