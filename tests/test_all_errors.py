@@ -26,10 +26,12 @@ import partnerships
 from partnerships.accounts.forms import ChangePasswordForm
 from partnerships.accounts.forms import RegisterForm as AccountForm
 from partnerships.factories import mous as mou_factory
+from partnerships.factories import opportunities as opportunity_factory
 from partnerships.forms import BaseForm
 from partnerships.meetings.forms import EditForm, MeetingForm, PostponeForm, ScheduleForm
 from partnerships.meetings.record_forms import ActionForm
 from partnerships.mous.forms import ClausesForm, MouForm
+from partnerships.opportunities.forms import OpportunityForm, PlanForm
 from tests.test_mous import make_world
 
 SUMMARY_RE = re.compile(r'<div class="govuk-error-summary".*?</ul>', re.S)
@@ -47,6 +49,7 @@ class Place:
     upcoming: Any
     past: Any
     draft: Any
+    placement: Any
 
     @property
     def forum_base(self) -> str:
@@ -64,9 +67,12 @@ def place(app: Any, make_user: Any, make_organisation: Any, make_partnership: An
     with app.test_request_context():
         draft = mou_factory.draft(world.officer, world.partnership,
                                   [world.council, world.icb])
+        offer = opportunity_factory.opportunity(world.cvs_admin, world.cvs)
+        placement = opportunity_factory.placement(world.cvs_admin, world.council_member,
+                                                  offer, world.council)
     from partnerships.extensions import db
     db.session.commit()
-    return Place(world, forum, convenor, upcoming, past, draft)
+    return Place(world, forum, convenor, upcoming, past, draft, placement)
 
 
 def _date(day: str, month: str, year: str) -> list[str]:
@@ -148,6 +154,31 @@ CASES: dict[str, Case] = {
                    "clauses-2-text": ""},
         ["responsible for clause 1", "responsible for clause 2"],
         kept=["Share plans.", "Refer people."]),
+    "offer an opportunity": Case(
+        OpportunityForm,
+        lambda p: "/opportunities/new", lambda p: p.mous.cvs_admin,
+        lambda p: {"organisation_id": str(p.mous.cvs.id), "kind": "shadowing",
+                   "title": "Shadow our director", "description": "", "skills_sought": "",
+                   "host_team": "", "location_kind": "in_person", "place": "",
+                   "time_commitment": "2 days", "total_days": "", "duration": "",
+                   "starts_earliest": _date("1", "10", "2027"),
+                   "starts_latest": _date("1", "9", "2027"), "places": "1",
+                   "open_to": "both", "seniority": "", "pay_and_backfill": "",
+                   "closing_date": _date("30", "6", "2027"), "contact_name": "Cass",
+                   "contact_email": "cass@cvs.example", "no_manager_approval": "y",
+                   "partnership_id": ""},
+        ["Say what the person will do and gain", "Enter where the person will work",
+         "Enter how many days of shadowing", "The latest start date must be the same as",
+         "Only shadowing of under 3 days"],
+        kept=["Shadow our director", "2 days"]),
+    "plan a placement": Case(
+        PlanForm,
+        lambda p: f"/placements/{p.placement.id}/plan", lambda p: p.mous.cvs_admin,
+        lambda p: {"starts_on": _date("1", "10", "2027"), "ends_on": _date("1", "9", "2027"),
+                   "objective_1": "Learn how the CVS works", "objective_2": "x" * 1000},
+        ["The end date must be the same as or after the start date",
+         "Objective 2 must be"],
+        kept=["Learn how the CVS works"]),
     "create an account": Case(
         AccountForm,
         lambda p: "/account/register", lambda p: None,

@@ -42,6 +42,8 @@ from .models import (
     ReflectionRole,
 )
 
+END_BEFORE_START = "The end date must be the same as or after the start date"
+
 
 def get(placement_id: int) -> Placement | None:
     """A placement with its application, people, organisations, objectives and
@@ -130,7 +132,7 @@ def update_plan(actor: User, placement: Placement, starts_on: date | None,
     if starts_on is None:
         raise ValidationError("Enter the agreed start date", field="starts_on")
     if ends_on is not None and ends_on < starts_on:
-        raise ValidationError("The end date must be the same as or after the start date",
+        raise ValidationError(END_BEFORE_START,
                               field="ends_on")
     texts = [text.strip() for text in objectives]
     if len(texts) > MAX_OBJECTIVES:
