@@ -32,6 +32,7 @@ from partnerships.meetings.forms import EditForm, MeetingForm, PostponeForm, Sch
 from partnerships.meetings.record_forms import ActionForm
 from partnerships.mous.forms import ClausesForm, MouForm
 from partnerships.opportunities.forms import OpportunityForm, PlanForm
+from partnerships.organisations.forms import OrganisationForm
 from tests.test_mous import make_world
 
 SUMMARY_RE = re.compile(r'<div class="govuk-error-summary".*?</ul>', re.S)
@@ -179,6 +180,15 @@ CASES: dict[str, Case] = {
         ["The end date must be the same as or after the start date",
          "Objective 2 must be"],
         kept=["Learn how the CVS works"]),
+    "add an organisation": Case(
+        OrganisationForm,
+        lambda p: "/organisations/new", lambda p: p.convenor,
+        lambda p: {"name": "", "org_type": "", "income_band": "up_to_10k",
+                   "charity_number": "abc", "company_number": "", "website": "not a site",
+                   "description": "We run a food bank."},
+        ["Enter the name of your organisation", "Select what kind of organisation",
+         "charity number", "Enter a website address in the correct format"],
+        kept=["not a site", "We run a food bank."]),
     "create an account": Case(
         AccountForm,
         lambda p: "/account/register", lambda p: None,
