@@ -176,6 +176,11 @@ class OpportunityForm(BaseForm):
                                  validate_choice=False)
     submit = submit("Save")
 
+    # A remote opportunity has no place: with JavaScript on, the box shows only for in
+    # person and hybrid, and the server ignores what it holds otherwise.
+    depends_on = {"place": ("location_kind", frozenset(
+        kind.value for kind in LocationKind if kind is not LocationKind.REMOTE))}
+
     def set_choices(self, organisations: list[Organisation] | None,
                     partnerships: list[Partnership]) -> None:
         """Host organisations (on a new opportunity) and partnerships to choose from."""

@@ -71,3 +71,20 @@ def test_schedule_form_shows_fields_only_when_they_apply(
     expect(weeks).to_be_visible()
     expect(venue).to_be_visible()
     axe_check(page)
+
+
+def test_opportunity_form_asks_for_a_place_only_when_there_is_one(
+        request: pytest.FixtureRequest) -> None:
+    page: Page = request.getfixturevalue("page")
+    live: Data = request.getfixturevalue("data")
+    admin = live.user("Ada Admin")
+    live.organisation("Eastside Food Bank", admin=admin)
+    sign_in(page, admin.email)
+    page.goto("/opportunities/new")
+    place = page.get_by_label("Place (not needed for remote)")
+    expect(place).to_be_hidden()
+    page.get_by_label("Remote", exact=True).check()
+    expect(place).to_be_hidden()
+    page.get_by_label("Hybrid", exact=True).check()
+    expect(place).to_be_visible()
+    axe_check(page)
