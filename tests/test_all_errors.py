@@ -290,3 +290,22 @@ def test_fields_that_do_not_apply_are_ignored(client: Any, auth: Any, place: Pla
     assert response.status_code == 303, summary(response.get_data(as_text=True))
     meeting = db.session.scalar(db.select(Meeting).where(Meeting.title == "Room only"))
     assert meeting is not None and meeting.joining_url == "" and meeting.series_id is None
+
+
+def test_services_keep_their_own_checks(app: Any, place: Place) -> None:
+    """A direct call (or a post that skips the form) meets the same rules, the first
+    problem at a time: here an online meeting without a joining link."""
+    from datetime import date, time
+
+    from partnerships.errors import ValidationError
+    from partnerships.forums.models import Visibility
+    from partnerships.meetings.models import MeetingFormat
+    from partnerships.meetings.scheduling import MeetingDetails, schedule
+
+    details = MeetingDetails(title="Online catch-up", day=date(2027, 3, 9),
+                             start=time(10), end=time(11), format=MeetingFormat.ONLINE,
+                             visibility=Visibility.PUBLIC)
+    with app.test_request_context(), pytest.raises(ValidationError) as refused:
+        schedule(place.convenor, place.forum, details)
+    assert refused.value.field == "joining_url"
+    assert refused.value.message == "Enter the joining link for an online or hybrid meeting"
