@@ -7,12 +7,15 @@ Services raise ``PermissionDenied``, ``NotFound``, ``Conflict`` or
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .redirects import safe_next_url
 
 
 class DomainError(Exception):
@@ -55,6 +58,15 @@ ERROR_TITLES = {
 }
 
 
+def back_url() -> str:
+    """Where "Go back" leads on an error page: the page of this site the request came
+    from (a fresh copy of it, so it shows what changed), else the home page."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc == request.host and parts.path.startswith("/"):
+        return safe_next_url(urlunsplit(("", "", parts.path, parts.query, "")), "/")
+    return "/"
+
+
 def render_error(status: int, message: str | None = None) -> tuple[Response, int] | Response:
     """Render the error page (or a short fragment for htmx, or JSON for the API)."""
     title = ERROR_TITLES.get(status, "Sorry, there is a problem")
@@ -62,7 +74,8 @@ def render_error(status: int, message: str | None = None) -> tuple[Response, int
         return jsonify({"error": title, "message": message or ""}), status
     template = "errors/_fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
     response = make_response(
-        render_template(template, status=status, title=title, message=message), status
+        render_template(template, status=status, title=title, message=message,
+                        back_url=back_url()), status
     )
     response.headers.add("Vary", "HX-Request")
     return response
@@ -75,8 +88,7 @@ def register(app: Flask) -> None:
     def _csrf(error: CSRFError) -> tuple[Response, int] | Response:
         return render_error(
             400,
-            "This form has expired, or was sent from somewhere other than this site. "
-            "Go back, refresh the page and try again.",
+            "This form has expired, or was sent from somewhere other than this site.",
         )
 
     @app.errorhandler(HTTPException)

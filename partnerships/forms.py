@@ -6,10 +6,11 @@ import re
 import threading
 from collections import OrderedDict
 from datetime import date, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
     GovCheckboxesInput,
     GovCheckboxInput,
     GovDateInput,
@@ -51,6 +52,54 @@ class BaseForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
             return _bind_field(form, unbound_field, options)
+
+    # Fields that apply only for some answers to a choice: field name -> (the radios'
+    # name, the values it applies for). With JavaScript on the page hides them until
+    # they apply (``conditional`` in macros/forms.html); the server never checks them
+    # when they do not apply, and empties them before the form is used.
+    depends_on: ClassVar[dict[str, tuple[str, frozenset[str]]]] = {}
+    # The order the fields appear on the page, when it is not the order they are
+    # declared in (a subclass's fields come last): names listed here come first, in
+    # this order. The error summary follows it.
+    page_order: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.page_order:
+            rank = {name: index for index, name in enumerate(self.page_order)}
+            ordered = sorted(self._fields.items(),
+                             key=lambda item: rank.get(item[0], len(rank)))
+            self._fields = OrderedDict(ordered)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Every field's checks, then every check across fields (``check``), whatever
+        the fields' own results, so one submit shows every problem at once. Fields
+        that do not apply (``depends_on``) are not checked; once the form is valid
+        they are emptied, so nothing hidden is saved. Forms add rules in ``check``,
+        never by overriding this (tests/test_all_errors.py holds every form to it)."""
+        super().validate(extra_validators)
+        self.check()
+        ignored = [name for name in self.depends_on if not self.applies(name)]
+        for name in ignored:
+            self._fields[name].errors = []
+        if self.errors:
+            return False
+        for name in ignored:
+            field = self._fields[name]
+            field.data = [] if isinstance(field.data, list) else None
+        return True
+
+    def check(self) -> None:
+        """Checks across fields (dates in order, fields a choice needs), run on every
+        submit after the fields' own checks. Add problems with ``add_error``; skip a
+        check whose fields are themselves wrong (their values are then None)."""
+
+    def applies(self, name: str) -> bool:
+        """Whether field ``name`` applies, given the choice it depends on (if any)."""
+        if name not in self.depends_on:
+            return name in self._fields
+        choice, values = self.depends_on[name]
+        return self._fields[choice].data in values and self.applies(choice)
 
     def add_error(self, field_name: str | None, message: str) -> None:
         """Attach a service's error to a field (or to the first field) for the summary."""
@@ -273,6 +322,20 @@ class _NoEmptyHint:
         hint = params.get("hint")
         if isinstance(hint, dict) and not (hint.get("text") or hint.get("html")):
             params.pop("hint")
+        return params
+
+
+class CharacterCount(GovCharacterCount):
+    """GOV.UK's character count, its limit written as people read numbers: the macro
+    puts the bare number into "You can enter up to 10000 characters" (the description
+    read with the box, and shown without JavaScript), while the live count says
+    "You have 10,000 characters remaining". Every counted box uses this widget."""
+
+    def map_gov_params(self, field, **kwargs):  # type: ignore[no-untyped-def]
+        params = super().map_gov_params(field, **kwargs)
+        limit = params.get("maxlength")
+        if isinstance(limit, int) and "textareaDescriptionText" not in params:
+            params["textareaDescriptionText"] = f"You can enter up to {limit:,} characters"
         return params
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
     GovTextInput,
@@ -9,8 +11,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import Email, InputRequired
 
-from ..forms import BaseForm, Checkbox, MaxLength, submit
-from .models import EMAIL_MAX, NAME_MAX
+from ..forms import BaseForm, Checkbox, MaxLength, add_field_error, submit
+from .models import EMAIL_MAX, NAME_MAX, User
+from .passwords import password_problem, verify_password
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
 
@@ -63,6 +66,11 @@ class RegisterForm(BaseForm):
     password = _new_password_field()
     submit = submit("Create account")
 
+    def check(self) -> None:
+        """The password policy (``passwords.password_problem``, as the service applies
+        it), whatever the name and email say, so every problem shows on one submit."""
+        _check_new_password(self.password, [self.name.data or "", self.email.data or ""])
+
 
 class SignInForm(BaseForm):
     email = email_field()
@@ -98,6 +106,27 @@ class ChangePasswordForm(BaseForm):
     current_password = _password_field("Current password", "Enter your current password")
     password = _new_password_field("New password")
     submit = submit("Change password")
+
+    def __init__(self, *args: Any, person: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person = person
+
+    def check(self) -> None:
+        """The current password and the new one's strength, both on one submit (the
+        service checks them again)."""
+        if self.person is None:
+            return
+        if self.current_password.data and not verify_password(
+                self.person.password_hash, self.current_password.data):
+            add_field_error(self.current_password, "Your current password is not right")
+        _check_new_password(self.password, [self.person.name, self.person.email])
+
+
+def _check_new_password(field: PasswordField, user_inputs: list[str]) -> None:
+    if field.data and not field.errors:
+        problem = password_problem(field.data, user_inputs)
+        if problem:
+            add_field_error(field, problem)
 
 
 class DeleteAccountForm(BaseForm):

@@ -163,7 +163,7 @@ def sign_in() -> Page:
             db.session.rollback()
             form.add_error(
                 "email",
-                "Enter a correct email address and password. Both are case sensitive.",
+                "Enter a correct email address and password. The password is case sensitive.",
             )
         else:
             services.start_session(user, _user_agent())
@@ -286,8 +286,8 @@ def confirm_email_change(token: str) -> Page:
 @login_required
 @limiter.limit(_password_check_limit, methods=["POST"], key_func=_account_key)
 def change_password() -> Page:
-    form = ChangePasswordForm()
     me = _me()
+    form = ChangePasswordForm(person=me)
     if formflow.save(form, lambda: services.change_password(
             me, form.current_password.data or "", form.password.data or "", _user_agent())):
         _stay_signed_in(me)  # this session only

@@ -640,7 +640,8 @@ def invite(
     mail.queue(email, f"You are invited to join {forum.name}", "forum_invitation",
                forum=forum, inviter=actor, organisation=organisation, message=message,
                link=url_for("forums.invitation", token=token, _external=True),
-               expires_at=invitation.expires_at, has_account=existing is not None)
+               expires_at=invitation.expires_at, has_account=existing is not None,
+               invitee=existing)
     return invitation, token
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, submit
+from ..forms import BaseForm, CharacterCount, submit
 from .models import BODY_MAX, HIDDEN_REASON_MAX, TITLE_MAX
 
 
@@ -41,7 +41,7 @@ class _AtMost:
 def _body_field(label: str) -> TextAreaField:
     return TextAreaField(
         label,
-        widget=GovCharacterCount(),
+        widget=CharacterCount(),
         filters=[_one_line_breaks],
         validators=[InputRequired("Enter your message"), _AtMost(BODY_MAX, "Your message")],
     )
@@ -82,7 +82,7 @@ class HidePostForm(BaseForm):
         "Why are you hiding this post?",
         description="The author will see this reason. Other people will only see that a "
                     "convenor hid the post.",
-        widget=GovCharacterCount(),
+        widget=CharacterCount(),
         filters=[_one_line_breaks],
         validators=[InputRequired("Enter a reason for hiding the post. The author will see it."),
                     _AtMost(HIDDEN_REASON_MAX, "Reason")],

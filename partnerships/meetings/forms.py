@@ -39,10 +39,13 @@ from .models import (
     MeetingFormat,
     RecurrenceKind,
 )
-from .scheduling import MeetingDetails, Recurrence
+from .scheduling import END_BEFORE_START, MeetingDetails, Recurrence, place_problems
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")
+_IN_ROOM = frozenset(f.value for f in MeetingFormat if f.has_venue)
+_ONLINE = frozenset(f.value for f in MeetingFormat if f.is_online)
+_REPEATS = frozenset(kind.value for kind in RecurrenceKind)
 YES_NO_UNKNOWN = [SelectChoice("yes", "Yes"), SelectChoice("no", "No"),
                   SelectChoice("", "Not known")]
 
@@ -141,6 +144,26 @@ class MeetingForm(BaseForm):
                                 widget=Checkbox())
     submit = submit("Save")
 
+    depends_on = {
+        **dict.fromkeys(("venue_name", "venue_address", "step_free_access", "hearing_loop",
+                         "parking", "public_transport"), ("format", _IN_ROOM)),
+        **dict.fromkeys(("joining_url", "joining_details"), ("format", _ONLINE)),
+    }
+    page_order = ("title", "description", "day", "start", "end", "confirm_past", "repeat",
+                  "interval_weeks", "until", "count", "scope", "format")
+
+    def check(self) -> None:
+        """The end after the start, and what the chosen format needs."""
+        start, end = self.start.time(), self.end.time()
+        if start is not None and end is not None and end <= start and not self.end.errors:
+            add_field_error(self.end, END_BEFORE_START)
+        if self.format.data in {f.value for f in MeetingFormat}:
+            for name, message in place_problems(
+                    MeetingFormat(self.format.data), self.venue_name.data or "",
+                    self.venue_address.data or "", self.joining_url.data or ""):
+                if not self[name].errors:
+                    add_field_error(self[name], message)
+
     def details(self) -> MeetingDetails:
         """The entered values, for the service (call after ``validate``)."""
         day, start, end = self.day.data, self.start.time(), self.end.time()
@@ -215,22 +238,27 @@ class ScheduleForm(MeetingForm):
                           interval_weeks=self.interval_weeks.number(),
                           until=self.until.data, count=self.count.number())
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        """Field checks, then what a repeating meeting needs (checked after every field
-        has been validated, so these errors are not reset)."""
-        valid = super().validate(extra_validators)
+    depends_on = {**MeetingForm.depends_on,
+                  "interval_weeks": ("repeat", frozenset({RecurrenceKind.EVERY_N_WEEKS.value})),
+                  "until": ("repeat", _REPEATS), "count": ("repeat", _REPEATS)}
+
+    def check(self) -> None:
+        """What a repeating meeting needs, besides ``MeetingForm``'s checks."""
+        super().check()
         if not self.repeat.data:
-            return valid
-        if self.repeat.data not in {k.value for k in RecurrenceKind}:
+            return
+        if self.repeat.data not in _REPEATS:
             add_field_error(self.repeat, "Select how the meeting repeats")
-            return False
+            return
         if (self.repeat.data == RecurrenceKind.EVERY_N_WEEKS.value
                 and self.interval_weeks.number() is None and not self.interval_weeks.errors):
             add_field_error(self.interval_weeks, self.interval_weeks.range_message)
         if self.until.data is None and not self.count.data and not self.until.errors:
             add_field_error(self.until, "Enter the last date of the series or the number "
                                         "of meetings")
-        return not self.errors
+        elif (self.until.data is not None and self.day.data is not None
+              and self.until.data <= self.day.data):
+            add_field_error(self.until, "The series must end after the first meeting")
 
 
 class EditForm(MeetingForm):
@@ -255,11 +283,15 @@ class PostponeForm(BaseForm):
     end = UKTimeField("New end time", "the new end time", required=False)
     submit = submit("Postpone the meeting")
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
+    def check(self) -> None:
+        """A new date needs its new times; times without a date are an error too."""
         if self.day.data is not None:
             if not self.start.data:
                 add_field_error(self.start, "Enter the new start time")
             if not self.end.data:
                 add_field_error(self.end, "Enter the new end time")
-        return valid and not self.errors
+        elif not self.day.errors and (self.start.data or self.end.data):
+            add_field_error(self.day, "Enter the new date, or leave the times empty")
+        start, end = self.start.time(), self.end.time()
+        if start is not None and end is not None and end <= start and not self.end.errors:
+            add_field_error(self.end, END_BEFORE_START)

@@ -206,8 +206,8 @@ class ActionForm(BaseForm):
         self.due_date.data = action.due_date
         self.item_id.data = str(action.item_id or "")
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        valid = super().validate(extra_validators)
+    def check(self) -> None:
+        """Choices from the lists offered, and someone (or some organisation) to do it."""
         for field, message in (
                 (self.item_id, "Select an agenda item from the list"),
                 (self.owner_id, "Select a member of the forum from the list"),
@@ -218,7 +218,6 @@ class ActionForm(BaseForm):
                 and not self.owner_id.errors and not self.owner_organisation_id.errors:
             add_field_error(self.owner_id,
                             "Choose who will do it: a person, an organisation or both")
-        return valid and not self.errors
 
     def owner(self) -> int | None:
         return _number(self.owner_id.data)

@@ -95,22 +95,44 @@ def _utc_times(day: date, start: time, end: time) -> tuple[datetime, datetime]:
     except (NonExistentTimeError, AmbiguousTimeError) as error:
         raise ValidationError(str(error), field="end") from error
     if ends_at <= starts_at:
-        raise ValidationError("The end time must be after the start time", field="end")
+        raise ValidationError(END_BEFORE_START, field="end")
     return starts_at, ends_at
 
 
+END_BEFORE_START = "The end time must be after the start time"
+
+
+def place_problems(meeting_format: MeetingFormat, venue_name: str, venue_address: str,
+                   joining_url: str) -> list[tuple[str, str]]:
+    """What the chosen format still needs, as (field, message) pairs in page order: a
+    venue and its address for people in the room, an https joining link for people
+    online. The schedule form shows them all at once; the services refuse the first."""
+    problems = []
+    if meeting_format.has_venue and not venue_name:
+        problems.append(("venue_name", "Enter the venue, or choose online if there is no "
+                                       "venue"))
+    if meeting_format.has_venue and not venue_address:
+        problems.append(("venue_address", "Enter the venue's address"))
+    if meeting_format.is_online and not joining_url:
+        problems.append(("joining_url", "Enter the joining link for an online or hybrid "
+                                        "meeting"))
+    elif joining_url and not joining_url.startswith("https://"):
+        problems.append(("joining_url", "The joining link must start with https://"))
+    return problems
+
+
 def _check(details: MeetingDetails) -> None:
-    """The capacity's bounds, and rules beyond single fields: what each format needs."""
+    """The capacity's bounds, and rules beyond single fields: what each format needs.
+    What does not apply to the format is dropped (a venue for an online meeting, a
+    joining link for one in a room)."""
     if details.capacity is not None and not 1 <= details.capacity <= CAPACITY_MAX:
         raise ValidationError(f"Capacity must be between 1 and {CAPACITY_MAX:,}, or left "
                               "empty", field="capacity")
-    if details.format.has_venue and not details.venue_name:
-        raise ValidationError("Enter the venue, or choose online if there is no venue",
-                              field="venue_name")
-    if details.format.has_venue and not details.venue_address:
-        raise ValidationError("Enter the venue's address", field="venue_address")
-    if details.joining_url and not details.joining_url.startswith("https://"):
-        raise ValidationError("The joining link must start with https://", field="joining_url")
+    if not details.format.is_online:
+        details.joining_url = details.joining_details = ""
+    for field, message in place_problems(details.format, details.venue_name,
+                                         details.venue_address, details.joining_url):
+        raise ValidationError(message, field=field)
     if not details.format.has_venue:
         details.venue_name = details.venue_address = ""
         details.step_free_access = details.hearing_loop = None

@@ -167,6 +167,9 @@ def new(slug: str, forum_slug: str) -> Page:
             if len(meetings) > 1:
                 flash(f"{len(meetings)} meetings scheduled, from "
                       f"{meetings[0].starts_at:%-d %B %Y}.", "success")
+            elif meetings[0].has_ended():
+                flash("Past meeting recorded. Next, record attendance and write its "
+                      "minutes.", "success")
             else:
                 flash("Meeting scheduled. Next, build its agenda.", "success")
             return to_meeting(meetings[0])

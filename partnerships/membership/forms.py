@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField, TextAreaField
 
-from ..forms import MaxLength, ReasonForm, reason_form
+from ..forms import CharacterCount, MaxLength, ReasonForm, reason_form
 
 
 def decline_form(*, label: str, description: str, button: str, limit: int,
@@ -17,7 +17,7 @@ def decline_form(*, label: str, description: str, button: str, limit: int,
     ``what`` names the reason in the length message ("Reason must be ...")."""
     return reason_form(label=label, description=description, button=button, limit=limit,
                        required=required, what=what, name="DeclineForm",
-                       widget=GovCharacterCount() if counted else None)
+                       widget=CharacterCount() if counted else None)
 
 
 def optional_text(label: str, description: str, limit: int, what: str) -> StringField:
@@ -30,5 +30,5 @@ def optional_text(label: str, description: str, limit: int, what: str) -> String
 def optional_message(label: str, description: str, limit: int, what: str) -> TextAreaField:
     """An optional text area with a character count (a message with a request or an
     invitation, an introduction, a description) of at most ``limit`` characters."""
-    return TextAreaField(label, description=description, widget=GovCharacterCount(),
+    return TextAreaField(label, description=description, widget=CharacterCount(),
                          validators=[MaxLength(limit, what)])

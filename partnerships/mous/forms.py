@@ -15,7 +15,6 @@ from typing import Any
 from flask import render_template, request
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
     GovFileInput,
     GovSelect,
     GovTextArea,
@@ -43,12 +42,14 @@ from ..accounts.models import EMAIL_MAX
 from ..bounds import identifier
 from ..forms import (
     BaseForm,
+    CharacterCount,
     Checkbox,
     Checkboxes,
     FilterForm,
     MaxLength,
     Radios,
     UKDateField,
+    add_field_error,
     reason_form,
     submit,
 )
@@ -72,7 +73,7 @@ from .models import (
     VersionStatus,
 )
 from .mou_register import StatusFilter
-from .services import ClauseDetails, MouDetails, PartyDetails
+from .services import ClauseDetails, MouDetails, PartyDetails, date_problems
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")
@@ -177,33 +178,30 @@ class MouForm(BaseForm):
         return [PartyDetails(org.id, self.roles.get(org.id, ""))
                 for org in self.organisations if org.id in chosen]
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+    def check(self) -> None:
+        """Two or more parties, each with its role; the dates in order (the rules of
+        ``services.date_problems``); a note when data is shared."""
         parties = self.selected_parties()
         if len(parties) < 2 and not self.parties.errors:
-            self.parties.errors = [*self.parties.errors,
-                                   "Select at least two member organisations as parties"]
-            ok = False
+            add_field_error(self.parties, "Select at least two member organisations as parties")
         for party in parties:
+            key = f"role-{party.organisation_id}"
             if not party.role:
                 org = next(o for o in self.organisations if o.id == party.organisation_id)
-                self.role_errors[f"role-{org.id}"] = f"Enter the role {org.name} plays"
-                ok = False
+                self.role_errors[key] = f"Enter the role {org.name} plays"
             elif len(party.role) > ROLE_MAX:
-                self.role_errors[f"role-{party.organisation_id}"] = (
-                    f"The role must be {ROLE_MAX} characters or fewer")
-                ok = False
+                self.role_errors[key] = f"The role must be {ROLE_MAX} characters or fewer"
             elif not textguard.is_single_line(party.role):
-                self.role_errors[f"role-{party.organisation_id}"] = (
-                    textguard.single_line_message("The role"))
-                ok = False
+                self.role_errors[key] = textguard.single_line_message("The role")
+        if self.start_date.data is not None:
+            for name, message in date_problems(self.start_date.data, self.review_date.data,
+                                               self.end_date.data):
+                if not self[name].errors:
+                    add_field_error(self[name], message)
         if self.data_sharing.data and not (self.data_sharing_note.data or "").strip():
-            self.data_sharing_note.errors = [
-                *self.data_sharing_note.errors,
-                "Describe what data the parties will share, why, and under what agreement",
-            ]
-            ok = False
-        return ok
+            add_field_error(
+                self.data_sharing_note,
+                "Describe what data the parties will share, why, and under what agreement")
 
     @property
     def errors(self) -> dict[str, Any]:
@@ -296,8 +294,8 @@ class ClausesForm(BaseForm):
             ))
         return details
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+    def check(self) -> None:
+        """Each clause's length, and who is responsible for it."""
         number = 0
         for entry in self.clauses.entries:
             text = (entry.form.text.data or "").strip()
@@ -307,12 +305,9 @@ class ClausesForm(BaseForm):
             if len(text) > CLAUSE_MAX:
                 entry.form.text.errors = [
                     f"Clause {number} must be {CLAUSE_MAX} characters or fewer"]
-                ok = False
             if not entry.form.responsible.data and not entry.form.responsible.errors:
                 entry.form.responsible.errors = [
                     f"Select the party or parties responsible for clause {number}"]
-                ok = False
-        return ok
 
     def add_error(self, field_name: str | None, message: str) -> None:
         """Map a service error on ``clauses-<n>-<field>`` (n counts kept clauses) back to
@@ -349,7 +344,7 @@ class CommentForm(BaseForm):
 
     body = TextAreaField(
         "Your comment",
-        widget=GovCharacterCount(),
+        widget=CharacterCount(),
         validators=[InputRequired("Enter your comment"),
                     MaxLength(COMMENT_MAX, "Your comment")],
     )

@@ -264,6 +264,20 @@ def checked_text(text: str, limit: int, name: str, field: str,
     return text
 
 
+def date_problems(start: date, review: date | None,
+                  end: date | None) -> list[tuple[str, str]]:
+    """The MoU's dates out of order, as (field, message) pairs in page order (review,
+    then end): the form shows them all at once; the service refuses the first."""
+    problems = []
+    if review is not None and review <= start:
+        problems.append(("review_date", "The review date must be after the start date"))
+    elif review is not None and end is not None and review > end and end > start:
+        problems.append(("review_date", "The review date must be on or before the end date"))
+    if end is not None and end <= start:
+        problems.append(("end_date", "The end date must be after the start date"))
+    return problems
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -278,14 +292,8 @@ def _clean_details(details: MouDetails, *, first: bool) -> dict[str, object]:
         raise ValidationError("Enter the date the MoU starts", field="start_date")
     if review is None:
         raise ValidationError("Enter the date the MoU will be reviewed", field="review_date")
-    if review <= start:
-        raise ValidationError("The review date must be after the start date",
-                              field="review_date")
-    if end is not None and end <= start:
-        raise ValidationError("The end date must be after the start date", field="end_date")
-    if end is not None and review > end:
-        raise ValidationError("The review date must be on or before the end date",
-                              field="review_date")
+    for name, message in date_problems(start, review, end):
+        raise ValidationError(message, field=name)
     note = checked_text(
         details.data_sharing_note.strip(), NOTE_MAX, "The data-sharing note",
         "data_sharing_note",

@@ -372,23 +372,28 @@ def _application_url(application: Application) -> str:
     return url_for("opportunities.application", application_id=application.id, _external=True)
 
 
-def host_recipients(opportunity: Opportunity) -> list[str]:
+def host_recipients(opportunity: Opportunity) -> list[tuple[str, str]]:
     """The opportunity's contact and the person who posted it, while they may still
-    manage it (someone who left the host hears no more about its applicants)."""
-    emails = [opportunity.contact_email]
+    manage it (someone who left the host hears no more about its applicants), as
+    (email, name) pairs, so each email greets its reader by name."""
+    people = [(opportunity.contact_email, opportunity.contact_name)]
     poster = opportunity.posted_by
     if poster is not None and permissions.can_manage_opportunity(poster, opportunity):
-        emails.append(poster.email)
-    return list(dict.fromkeys(normalise_email(e) for e in emails if e))
+        people.append((poster.email, poster.name))
+    recipients: dict[str, str] = {}
+    for email, name in people:
+        if email:
+            recipients.setdefault(normalise_email(email), name)
+    return list(recipients.items())
 
 
 def _tell_host(application: Application) -> None:
     """A new application the host can now see."""
     opportunity = application.opportunity
     manager_check = manager_check_for(application)
-    for email in host_recipients(opportunity):
+    for email, name in host_recipients(opportunity):
         mail.queue(email, f"New application: {opportunity.title}", "application_received",
-                   application=application, opportunity=opportunity,
+                   name=name, application=application, opportunity=opportunity,
                    manager_check=manager_check,
                    url=_application_url(application))
 
@@ -695,9 +700,9 @@ def withdraw(actor: User, application: Application) -> None:
     audit.record(actor, "application.withdrawn", "application", application.id,
                  was=was.value, reserve_told=reserve_told)
     if application.host_can_see:
-        for email in host_recipients(opportunity):
+        for email, name in host_recipients(opportunity):
             mail.queue(email, f"Application withdrawn: {opportunity.title}",
-                       "application_withdrawn", application=application,
+                       "application_withdrawn", name=name, application=application,
                        opportunity=opportunity, freed_place=was is ApplicationStatus.ACCEPTED,
                        url=url_for("opportunities.applications",
                                    opportunity_id=opportunity.id, _external=True))

@@ -35,6 +35,7 @@ from ..forms import (
     Radios,
     UKDateField,
     WholeNumberField,
+    add_field_error,
     reason_form,
     submit,
 )
@@ -71,7 +72,8 @@ from .models import (
     OpportunityKind,
     Placement,
 )
-from .services import BrowseFilters, OpportunityDetails
+from .placements import END_BEFORE_START
+from .services import BrowseFilters, OpportunityDetails, choice_problems
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.org"
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
@@ -174,6 +176,11 @@ class OpportunityForm(BaseForm):
                                  validate_choice=False)
     submit = submit("Save")
 
+    # A remote opportunity has no place: with JavaScript on, the box shows only for in
+    # person and hybrid, and the server ignores what it holds otherwise.
+    depends_on = {"place": ("location_kind", frozenset(
+        kind.value for kind in LocationKind if kind is not LocationKind.REMOTE))}
+
     def set_choices(self, organisations: list[Organisation] | None,
                     partnerships: list[Partnership]) -> None:
         """Host organisations (on a new opportunity) and partnerships to choose from."""
@@ -198,6 +205,21 @@ class OpportunityForm(BaseForm):
             raise StopValidation("Select the host organisation")
         if field.data not in {choice.value for choice in field.iter_choices()}:
             raise StopValidation("Select the host organisation")
+
+    def check(self) -> None:
+        """What the chosen type and place need, and the start dates in order (the
+        service's ``choice_problems``)."""
+        kinds = {kind.value for kind in OpportunityKind}
+        places = {kind.value for kind in LocationKind}
+        for name, message in choice_problems(
+                OpportunityKind(self.kind.data) if self.kind.data in kinds else None,
+                LocationKind(self.location_kind.data)
+                if self.location_kind.data in places else None,
+                self.place.data or "", self.total_days.number(), self.starts_earliest.data,
+                self.starts_latest.data, self.pay_and_backfill.data or "",
+                not self.no_manager_approval.data):
+            if not self[name].errors:
+                add_field_error(self[name], message)
 
     def fill(self, opportunity: Any) -> None:
         """Put an opportunity's values into the form (GET on the edit page)."""
@@ -441,6 +463,12 @@ class PlanForm(BaseForm):
         for i in range(1, MAX_OBJECTIVES + 1)
     )
     submit = submit("Save the plan")
+
+    def check(self) -> None:
+        """The end on or after the start (the service checks it again)."""
+        start, end = self.starts_on.data, self.ends_on.data
+        if start is not None and end is not None and end < start:
+            add_field_error(self.ends_on, END_BEFORE_START)
 
     def objective_fields(self) -> list[StringField]:
         return [getattr(self, f"objective_{i}") for i in range(1, MAX_OBJECTIVES + 1)]

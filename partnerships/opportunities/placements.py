@@ -42,6 +42,8 @@ from .models import (
     ReflectionRole,
 )
 
+END_BEFORE_START = "The end date must be the same as or after the start date"
+
 
 def get(placement_id: int) -> Placement | None:
     """A placement with its application, people, organisations, objectives and
@@ -99,15 +101,15 @@ def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
     if role is ReflectionRole.PARTICIPANT:
         recipients = application_rules.host_recipients(opportunity)
     else:
-        recipients = [application.applicant.email]
+        recipients = [(application.applicant.email, application.applicant.name)]
     subjects = {"plan": "Placement plan changed", "checklist": "Placement checklist updated",
                 "reflection": "Reflection recorded"}
     mine = normalise_email(actor.email)
-    for email in recipients:
+    for email, name in recipients:
         if normalise_email(email) == mine:
             continue
         mail.queue(email, f"{subjects[what]}: {opportunity.title}", "placement_updated",
-                   actor=actor, by_participant=role is ReflectionRole.PARTICIPANT,
+                   name=name, actor=actor, by_participant=role is ReflectionRole.PARTICIPANT,
                    what=what, placement=placement, opportunity=opportunity,
                    url=_placement_url(placement))
 
@@ -130,7 +132,7 @@ def update_plan(actor: User, placement: Placement, starts_on: date | None,
     if starts_on is None:
         raise ValidationError("Enter the agreed start date", field="starts_on")
     if ends_on is not None and ends_on < starts_on:
-        raise ValidationError("The end date must be the same as or after the start date",
+        raise ValidationError(END_BEFORE_START,
                               field="ends_on")
     texts = [text.strip() for text in objectives]
     if len(texts) > MAX_OBJECTIVES:

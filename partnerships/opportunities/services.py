@@ -164,6 +164,40 @@ def _limited(value: str, limit: int, field: str, what: str) -> str:
     return value
 
 
+PLACE_NEEDED = "Enter where the person will work, such as the town or building"
+DAYS_NEEDED = "Enter how many days of shadowing there are in total"
+LATEST_BEFORE_EARLIEST = ("The latest start date must be the same as or after the earliest "
+                          "start date")
+PAY_NEEDED = "Say how pay and backfill will work for this secondment"
+APPROVAL_NEEDED = ("Only shadowing of under 3 days can be offered without the line "
+                   "manager's approval")
+
+
+def choice_problems(kind: OpportunityKind | None, location_kind: LocationKind | None,
+                    place: str, total_days: int | None, starts_earliest: date | None,
+                    starts_latest: date | None, pay_and_backfill: str,
+                    manager_approval_required: bool) -> list[tuple[str, str]]:
+    """What the chosen type and place still need, and the start dates in order, as
+    (field, message) pairs in page order. The form shows them all at once (a choice not
+    yet made is None and checks nothing); ``check_details`` refuses the first."""
+    problems = []
+    if location_kind is not None and location_kind is not LocationKind.REMOTE and not place:
+        problems.append(("place", PLACE_NEEDED))
+    if kind is OpportunityKind.SHADOWING and total_days is None:
+        problems.append(("total_days", DAYS_NEEDED))
+    if (starts_earliest is not None and starts_latest is not None
+            and starts_latest < starts_earliest):
+        problems.append(("starts_latest", LATEST_BEFORE_EARLIEST))
+    if kind is OpportunityKind.SECONDMENT and not pay_and_backfill:
+        problems.append(("pay_and_backfill", PAY_NEEDED))
+    if kind is not None and not manager_approval_required and not (
+        kind is OpportunityKind.SHADOWING and total_days is not None
+        and total_days <= NO_APPROVAL_MAX_DAYS
+    ):
+        problems.append(("no_manager_approval", APPROVAL_NEEDED))
+    return problems
+
+
 def check_details(details: OpportunityDetails, organisation: Organisation,
            opportunity: Opportunity | None, today: date) -> OpportunityDetails:
     """Apply every rule to what the host entered; the first problem names its field."""
@@ -175,8 +209,7 @@ def check_details(details: OpportunityDetails, organisation: Organisation,
     d.host_team = _limited(d.host_team, TEAM_MAX, "host_team", "Host team")
     d.place = _limited(d.place, PLACE_MAX, "place", "Where")
     if d.location_kind is not LocationKind.REMOTE and not d.place:
-        raise ValidationError("Enter where the person will work, such as the town or "
-                              "building", field="place")
+        raise ValidationError(PLACE_NEEDED, field="place")
     d.time_commitment = _required(d.time_commitment, COMMITMENT_MAX, "time_commitment",
                                   "Enter the time commitment, such as 1 day a week",
                                   "Time commitment")
@@ -184,16 +217,14 @@ def check_details(details: OpportunityDetails, organisation: Organisation,
         raise ValidationError(f"Total days must be between 1 and {DAYS_MAX}",
                               field="total_days")
     if d.kind is OpportunityKind.SHADOWING and d.total_days is None:
-        raise ValidationError("Enter how many days of shadowing there are in total",
-                              field="total_days")
+        raise ValidationError(DAYS_NEEDED, field="total_days")
     d.duration = _limited(d.duration, DURATION_MAX, "duration", "Duration")
     if d.starts_earliest is None:
         raise ValidationError("Enter the earliest start date", field="starts_earliest")
     if d.starts_latest is None:
         raise ValidationError("Enter the latest start date", field="starts_latest")
     if d.starts_latest < d.starts_earliest:
-        raise ValidationError("The latest start date must be the same as or after the "
-                              "earliest start date", field="starts_latest")
+        raise ValidationError(LATEST_BEFORE_EARLIEST, field="starts_latest")
     if d.places is None or not 1 <= d.places <= PLACES_MAX:
         raise ValidationError(f"Number of places must be between 1 and {PLACES_MAX}",
                               field="places")
@@ -205,8 +236,7 @@ def check_details(details: OpportunityDetails, organisation: Organisation,
     d.pay_and_backfill = _limited(d.pay_and_backfill, PAY_MAX, "pay_and_backfill",
                                   "Pay and backfill")
     if d.kind is OpportunityKind.SECONDMENT and not d.pay_and_backfill:
-        raise ValidationError("Say how pay and backfill will work for this secondment",
-                              field="pay_and_backfill")
+        raise ValidationError(PAY_NEEDED, field="pay_and_backfill")
     if d.closing_date is None:
         raise ValidationError("Enter the closing date", field="closing_date")
     unchanged = opportunity is not None and opportunity.closing_date == d.closing_date
@@ -224,8 +254,7 @@ def check_details(details: OpportunityDetails, organisation: Organisation,
         d.kind is OpportunityKind.SHADOWING and d.total_days is not None
         and d.total_days <= NO_APPROVAL_MAX_DAYS
     ):
-        raise ValidationError("Only shadowing of under 3 days can be offered without the "
-                              "line manager's approval", field="no_manager_approval")
+        raise ValidationError(APPROVAL_NEEDED, field="no_manager_approval")
     if d.partnership_id is not None and not _is_partnership_member(d.partnership_id,
                                                                    organisation.id):
         raise ValidationError(f"{organisation.name} is not a member of that partnership",

@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, Checkbox, MaxLength, Radios, submit
+from ..forms import BaseForm, Checkbox, MaxLength, Radios, add_field_error, submit
 from ..forms import FilterForm as FilterBase
 from ..membership.forms import decline_form, optional_message, optional_text
 from .domains import DomainError, parse_domains
@@ -48,7 +48,7 @@ from .numbers import (
     normalise_charity_number,
     normalise_company_number,
 )
-from .services import OrganisationDetails
+from .services import OrganisationDetails, website_problem
 
 TYPE_CHOICES = OrgType.choices()
 INCOME_CHOICES = IncomeBand.choices()
@@ -119,6 +119,13 @@ class OrganisationForm(BaseForm):
                                    "What you do and where. Everyone can see this.",
                                    DESCRIPTION_MAX, "Description")
     submit = submit("Save")
+
+    def check(self) -> None:
+        """The website's format (``services.website_problem``), with the other fields'
+        problems rather than after them."""
+        _website, problem = website_problem(self.website.data or "")
+        if problem and not self.website.errors:
+            add_field_error(self.website, problem)
 
     def details(self) -> OrganisationDetails:
         """What was entered, for the service to check and save."""

@@ -123,23 +123,28 @@ def _clean(details: OrganisationDetails, exclude_id: int | None = None) -> dict[
     }
 
 
-def _clean_website(value: str) -> str | None:
-    """A web address people can follow: https:// added when missing, spaces refused."""
+def website_problem(value: str) -> tuple[str | None, str | None]:
+    """The web address people can follow (https:// added when missing), and what is
+    wrong with it if anything. The form shows the problem with the others; the service
+    refuses it."""
     website = value.strip()
     if not website:
-        return None
+        return None, None
     if not website.lower().startswith(("http://", "https://")):
         website = "https://" + website
     host = website.split("://", 1)[1].split("/", 1)[0]
     if any(ch.isspace() for ch in website) or "." not in host or host.startswith("."):
-        raise ValidationError(
-            "Enter a website address in the correct format, like www.example.org.uk",
-            field="website",
-        )
+        return None, "Enter a website address in the correct format, like www.example.org.uk"
     if len(website) > WEBSITE_MAX:
-        raise ValidationError(
-            f"Website address must be {WEBSITE_MAX} characters or fewer", field="website"
-        )
+        return None, f"Website address must be {WEBSITE_MAX} characters or fewer"
+    return website, None
+
+
+def _clean_website(value: str) -> str | None:
+    """A web address people can follow: https:// added when missing, spaces refused."""
+    website, problem = website_problem(value)
+    if problem:
+        raise ValidationError(problem, field="website")
     return website
 
 

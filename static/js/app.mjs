@@ -59,3 +59,35 @@ initCopyButtons(document);
 document.body.addEventListener("htmx:afterSwap", (event) => {
   initCopyButtons(event.detail.elt);
 });
+
+// Fields that apply only for some answers to a choice (macros/forms.html `shown_when`):
+// hidden until one of those answers is chosen, as GOV.UK's conditional reveal does for
+// a single answer; the radios that reveal them say so with aria-controls. Without
+// JavaScript they all show, and the server ignores those that do not apply.
+function initShownWhen(scope) {
+  for (const region of scope.querySelectorAll("[data-shown-when]:not([data-shown-ready])")) {
+    region.dataset.shownReady = "true";
+    const form = region.closest("form") || document;
+    const inputs = [...form.querySelectorAll("input")].filter(
+      (input) => input.name === region.dataset.shownWhen);
+    const values = region.dataset.shownFor.split(" ");
+    for (const input of inputs) {
+      if (values.includes(input.value)) {
+        const controls = (input.getAttribute("aria-controls") || "").split(" ").filter(Boolean);
+        input.setAttribute("aria-controls", [...controls, region.id].join(" "));
+      }
+    }
+    const update = () => {
+      region.hidden = !inputs.some((input) => input.checked && values.includes(input.value));
+    };
+    for (const input of inputs) {
+      input.addEventListener("change", update);
+    }
+    update();
+  }
+}
+
+initShownWhen(document);
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  initShownWhen(event.detail.elt);
+});
