@@ -13,7 +13,6 @@ from .forums.models import (
     ThreadState,
 )
 from .mail import OutboxMessage
-from .once import SubmittedForm
 from .meetings.models import (
     ActionItem,
     ActionUpdate,
@@ -39,6 +38,7 @@ from .mous.models import (
     MouSignature,
     MouVersion,
 )
+from .once import SubmittedForm
 from .opportunities.models import (
     Application,
     Opportunity,

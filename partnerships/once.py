@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -39,7 +39,7 @@ T = TypeVar("T")
 TOKEN_MAX = 64
 URL_MAX = 500
 KEPT_FOR = timedelta(days=2)  # long enough for any tab left open overnight
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,%d}" % TOKEN_MAX)
+_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{20,{TOKEN_MAX}}}")
 
 
 class SubmittedForm(Model):
@@ -62,8 +62,9 @@ class OnceField(HiddenField):
     """The form's one-time token: a new one when the page is first shown, the same one
     when it is shown again with errors (so fixing them and sending counts once)."""
 
-    def process(self, formdata: Any, data: Any = None, **kwargs: Any) -> None:
-        super().process(formdata, data, **kwargs)
+    def process(self, formdata: Any, data: Any = None,
+                extra_filters: Sequence[Callable[[Any], Any]] | None = None) -> None:
+        super().process(formdata, data, extra_filters)
         if not self.data or not _TOKEN.fullmatch(str(self.data)):
             self.data = secrets.token_urlsafe(24)
 
