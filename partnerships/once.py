@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from flask_login import current_user
 from sqlalchemy import ForeignKey, Index, String, delete
@@ -69,19 +69,25 @@ class OnceField(HiddenField):
             self.data = secrets.token_urlsafe(24)
 
 
+ALREADY_SENT = ("You had already sent this form, so nothing new was made: this is what "
+                "it made.")
+
+
 @dataclass(frozen=True)
-class Saved:
-    """Where to go after a create form was sent: ``again`` when this send was a repeat
-    of one already saved (say so, rather than "created")."""
+class Saved(Generic[T]):
+    """Where to go after a create form was sent, and what the service made (``value``);
+    ``again`` (and no value) when this send repeated one already saved: the view says
+    so (``ALREADY_SENT``) instead of "created"."""
 
     url: str
     again: bool
+    value: T | None = None
 
     def __bool__(self) -> Literal[True]:
         return True
 
 
-def save(form: Any, action: Callable[[], T], url_of: Callable[[T], str]) -> Saved | None:
+def save(form: Any, action: Callable[[], T], url_of: Callable[[T], str]) -> Saved[T] | None:
     """``formflow.save`` for a form with a ``once`` field: create once per token.
 
     Returns where to go (``Saved``), or ``None`` when the form is to be shown again
@@ -89,9 +95,10 @@ def save(form: Any, action: Callable[[], T], url_of: Callable[[T], str]) -> Save
     if not form.is_submitted():
         return None
     token = str(form.once.raw_data[0]) if form.once.raw_data else ""
-    if not _TOKEN.fullmatch(token) or not current_user.is_authenticated:
-        done = formflow.save(form, lambda: url_of(action()))
-        return Saved(done.value, again=False) if done else None
+    if (not _TOKEN.fullmatch(token) or not current_user.is_authenticated
+            or _someone_elses(token)):
+        made = formflow.save(form, lambda: _with_url(action(), url_of))
+        return Saved(made.value[1], False, made.value[0]) if made else None
     if not form.validate():
         return None
     earlier = _already(token)
@@ -102,10 +109,10 @@ def save(form: Any, action: Callable[[], T], url_of: Callable[[T], str]) -> Save
         db.session.flush()
     except IntegrityError:  # the same form, sent at the same moment, got there first
         db.session.rollback()
-        return _already(token) or Saved("", again=True)
+        return _already(token)
 
-    def create() -> str:
-        url = url_of(action())
+    def create() -> tuple[T, str]:
+        value, url = _with_url(action(), url_of)
         row = db.session.get(SubmittedForm, token)
         assert row is not None
         row.url = url[:URL_MAX]
@@ -113,13 +120,25 @@ def save(form: Any, action: Callable[[], T], url_of: Callable[[T], str]) -> Save
         db.session.execute(delete(SubmittedForm).where(
             SubmittedForm.user_id == current_user.id,
             SubmittedForm.created_at < utcnow() - KEPT_FOR))
-        return url
+        return value, url
 
     done = formflow.save(form, create, validate=False)
-    return Saved(done.value, again=False) if done else None
+    return Saved(done.value[1], False, done.value[0]) if done else None
 
 
-def _already(token: str) -> Saved | None:
+def _with_url(value: T, url_of: Callable[[T], str]) -> tuple[T, str]:
+    """The value and its URL, read before the commit expires what the URL is built from."""
+    return value, url_of(value)
+
+
+def _someone_elses(token: str) -> bool:
+    """A token another person sent (copied from their page): it proves nothing about
+    this send, which is saved as a form without a token would be."""
+    row = db.session.get(SubmittedForm, token)
+    return row is not None and row.user_id != current_user.id
+
+
+def _already(token: str) -> Saved[Any] | None:
     row = db.session.get(SubmittedForm, token, populate_existing=True)
     if row is None or row.user_id != current_user.id or not row.url:
         return None

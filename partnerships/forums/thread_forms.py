@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..forms import BaseForm, CharacterCount, submit
+from ..once import OnceField
 from .models import BODY_MAX, HIDDEN_REASON_MAX, TITLE_MAX
 
 
@@ -58,6 +59,7 @@ class ThreadForm(BaseForm):
                     _AtMost(TITLE_MAX, "Title")],
     )
     body = _body_field("Your message")
+    once = OnceField()  # sent twice (two tabs, a second tap), it starts one discussion
     submit = submit("Start discussion")
 
 

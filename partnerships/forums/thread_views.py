@@ -21,7 +21,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import formflow, pagination, permissions, transactions
+from .. import formflow, once, pagination, permissions, transactions
 from ..bounds import whole_number
 from ..errors import Conflict
 from ..extensions import db
@@ -132,11 +132,13 @@ def thread_new(slug: str, forum_slug: str) -> Page:
     if not access.can_post:
         abort(403, POST_REFUSED + " Join the forum to start a discussion.")
     form = ThreadForm()
-    if done := formflow.save(form, lambda: discussions.create_thread(
-            current_user, forum, form.title.data or "", form.body.data or "")):
-        flash("Your discussion has started. We will email you when someone replies.",
-              "success")
-        return _see_other(_thread_url(forum, done.value))
+    if saved := once.save(form, lambda: discussions.create_thread(
+            current_user, forum, form.title.data or "", form.body.data or ""),
+            lambda thread: _thread_url(forum, thread)):
+        flash(once.ALREADY_SENT if saved.again else
+              "Your discussion has started. We will email you when someone replies.",
+              "info" if saved.again else "success")
+        return _see_other(saved.url)
     return formflow.render("forums/thread_new.html", form, forum=forum, access=access,
                            body_max=BODY_MAX)
 
