@@ -2,7 +2,9 @@
 
 Services raise ``PermissionDenied``, ``NotFound``, ``Conflict`` or
 ``ValidationError``; views either let them through (403/404/409 pages) or catch
-``ValidationError`` to show it against the right form field.
+``ValidationError`` to show it against the right form field. ``permissions.refuse``
+raises two kinds of ``PermissionDenied`` of its own for hidden things: ``SignInFirst``
+(the sign-in page, then back) and ``MembersOnly`` (whose it is and how to join).
 """
 
 from __future__ import annotations

@@ -20,8 +20,9 @@ such a button when a refusal is the service's error page, and ``button_pressed``
 its first step (a valid CSRF token, else 400) for views that go on differently.
 
 Before all that, a view loads with ``found`` (404 if there is no such thing) and checks
-with ``allowed`` (403 if a ``permissions`` check says no; 404 with ``hide=True``, so that
-something members-only stays unseen):
+with ``allowed`` (403 if a ``permissions`` check says no; with ``hide=True``, for
+something members-only or a draft, ``permissions.refuse`` answers: sign in first, the
+members-only page naming its forum, or 404):
 
     org = allowed(found(services.get_by_id_or_slug(key)), permissions.can_edit_organisation)
 """

@@ -172,7 +172,9 @@ def _render_show(forum: Forum, access: ForumAccess, problem: str | None = None,
                        if access.can_manage else 0),
         problem=problem,
         next_meetings=meeting_queries.next_meetings(current_user, forum_id=forum.id),
-        hidden_meetings=meeting_queries.hidden_upcoming_count(current_user, forum_id=forum.id),
+        # Insiders see every meeting of the forum: nothing hidden, no query.
+        hidden_meetings=(0 if access.is_insider or access.is_site_admin else
+                         meeting_queries.hidden_upcoming_count(current_user, forum_id=forum.id)),
         can_schedule=access.can_manage,
         **context,
     ), status
