@@ -2,19 +2,33 @@
 
 Services raise ``PermissionDenied``, ``NotFound``, ``Conflict`` or
 ``ValidationError``; views either let them through (403/404/409 pages) or catch
-``ValidationError`` to show it against the right form field.
+``ValidationError`` to show it against the right form field. ``permissions.refuse``
+raises two kinds of ``PermissionDenied`` of its own for hidden things: ``SignInFirst``
+(the sign-in page, then back) and ``MembersOnly`` (whose it is and how to join).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
-from .extensions import db
+from .extensions import db, htmx
+from .htmx import hx_redirect
 from .redirects import safe_next_url
 
 
@@ -47,6 +61,7 @@ class ValidationError(DomainError):
 
 ERROR_TITLES = {
     400: "Sorry, there is a problem with that request",
+    401: "Sign in to see this page",
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "That action is not allowed here",
@@ -67,10 +82,14 @@ def back_url() -> str:
     return "/"
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.path.endswith(".json")
+
+
 def render_error(status: int, message: str | None = None) -> tuple[Response, int] | Response:
     """Render the error page (or a short fragment for htmx, or JSON for the API)."""
     title = ERROR_TITLES.get(status, "Sorry, there is a problem")
-    if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
+    if _wants_json():
         return jsonify({"error": title, "message": message or ""}), status
     template = "errors/_fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
     response = make_response(
@@ -108,6 +127,36 @@ def register(app: Flask) -> None:
     def _domain(error: DomainError) -> tuple[Response, int] | Response:
         db.session.rollback()
         return render_error(error.status_code, error.message)
+
+    from .permissions.members_only import MembersOnly, SignInFirst
+
+    @app.errorhandler(SignInFirst)
+    def _sign_in_first(error: SignInFirst) -> tuple[Response, int] | BaseResponse:
+        """Signed out, asking for something for members (an email link, say): the
+        sign-in page says so and, for a page one can come back to, brings them back."""
+        db.session.rollback()
+        if _wants_json():
+            return render_error(401, error.message)
+        flash(error.message, "info")
+        back = request.full_path.rstrip("?") if request.method in ("GET", "HEAD") else None
+        location = url_for("accounts.sign_in", next=back)
+        # 302, as Flask-Login's own "sign in first"; htmx is sent the whole page there.
+        return hx_redirect(location) if htmx else redirect(location)
+
+    @app.errorhandler(MembersOnly)
+    def _members_only(error: MembersOnly) -> tuple[Response, int] | Response:
+        """Signed in without access: who the thing is for and how to join, never what
+        the thing is (no title, no content)."""
+        db.session.rollback()
+        if _wants_json():
+            return render_error(403, error.message)
+        template = ("errors/_members_only.html" if request.headers.get("HX-Request")
+                    else "errors/members_only.html")
+        response = make_response(render_template(
+            template, status=403, title=ERROR_TITLES[403], message=error.message,
+            audience=error.audience), 403)
+        response.headers.add("Vary", "HX-Request")
+        return response
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)

@@ -20,8 +20,9 @@ such a button when a refusal is the service's error page, and ``button_pressed``
 its first step (a valid CSRF token, else 400) for views that go on differently.
 
 Before all that, a view loads with ``found`` (404 if there is no such thing) and checks
-with ``allowed`` (403 if a ``permissions`` check says no; 404 with ``hide=True``, so that
-something members-only stays unseen):
+with ``allowed`` (403 if a ``permissions`` check says no; with ``hide=True``, for
+something members-only or a draft, ``permissions.refuse`` answers: sign in first, the
+members-only page naming its forum, or 404):
 
     org = allowed(found(services.get_by_id_or_slug(key)), permissions.can_edit_organisation)
 """
@@ -36,6 +37,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from . import permissions
 from .errors import ValidationError
 from .extensions import db
 from .forms import ButtonForm
@@ -76,12 +78,17 @@ def found(value: T | None) -> T:
     return value
 
 
-def allowed(value: T, may: Callable[[Any, T], bool], *, hide: bool = False) -> T:
+def allowed(value: T, may: Callable[[Any, T], bool], *, hide: bool = False,
+            audience: Callable[[Any, T], permissions.Audience | None] | None = None) -> T:
     """``value``, if ``may`` (a ``permissions`` check) says the current user may do what
-    the page does with it; otherwise 403, or 404 when ``hide`` (the user must not learn
-    that it exists, as for a draft or a members-only thing)."""
+    the page does with it; otherwise 403. With ``hide`` (a draft, a members-only thing)
+    the refusal is ``permissions.refuse``'s: sign in first when signed out (the page may
+    be theirs once they do), else the members-only page for the ``audience`` it is for
+    (when that function names one), else 404 so the user does not learn it exists."""
     if not may(current_user, value):
-        abort(404 if hide else 403)
+        if hide:
+            permissions.refuse(current_user, audience(current_user, value) if audience else None)
+        abort(403)
     return value
 
 

@@ -273,9 +273,13 @@ def test_members_only_meetings_never_appear_in_public_feeds_whoever_asks(
             assert uids(client.get(url).data) == {ical.meeting_uid(public.id)}
     assert client.get(f"/meetings/{hidden.id}.ics").status_code == 200  # the officer
     auth.logout()
-    assert client.get(f"/meetings/{hidden.id}.ics").status_code == 404
+    # The meeting's own file: sign in first, or the page saying whose meeting it is;
+    # never the calendar file.
+    signed_out = client.get(f"/meetings/{hidden.id}.ics")
+    assert signed_out.status_code == 302 and b"BEGIN:VCALENDAR" not in signed_out.data
     auth.login(world.stranger)
-    assert client.get(f"/meetings/{hidden.id}.ics").status_code == 404
+    stranger = client.get(f"/meetings/{hidden.id}.ics")
+    assert stranger.status_code == 403 and b"BEGIN:VCALENDAR" not in stranger.data
 
 
 def test_public_meetings_of_a_members_only_forum_are_in_the_public_feeds(

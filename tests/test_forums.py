@@ -505,7 +505,7 @@ def test_request_journey_convenor_emailed_approves_and_requester_can_see_members
     page = text(client.get(HW))
     assert "You have asked to join" in page
     assert "You asked on" in page and "Withdraw your request" in page
-    assert client.get(HW + "members").status_code == 404  # still not a member
+    assert client.get(HW + "members").status_code == 403  # still not a member
 
     for address in ("carla@cvs.example", "colin@icb.example"):
         [email] = outbox(to=address)
@@ -714,7 +714,7 @@ def test_leaving_a_forum(client, auth, people):
     assert response.status_code == 303
     assert membership(forum.id, people["volunteer"].id).status is ForumMemberStatus.LEFT
     assert "You have left Health and Wellbeing VCSE Forum." in text(client.get(HW))
-    assert client.get(HW + "members").status_code == 404
+    assert client.get(HW + "members").status_code == 403
     assert "forum.member_left" in actions(forum.id)
 
 
@@ -816,7 +816,7 @@ def test_removing_a_member_with_a_reason_takes_access_away_at_once(
     assert count(ForumBan) == 0
     [email] = outbox(to=people["volunteer"].email)
     assert "Repeated abusive posts." in email.body
-    assert member_client.get(HW + "members").status_code == 404
+    assert member_client.get(HW + "members").status_code == 403
     history = text(client.get(HW + "requests"))
     assert "Removed a member" in history and "Repeated abusive posts." in history
 

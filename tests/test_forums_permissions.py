@@ -90,11 +90,14 @@ def expected(kind: str, who: str, method: str, path: str, public: bool) -> int |
         # Banned people are refused joining; other states are covered by the journeys.
         return 403 if who == "banned" and path.endswith("/join") else None
     readable = public or who in INSIDERS
+    # A members-only forum's insides: sign in first, or the 403 page saying they are for
+    # its members (the forum's own page is public).
+    refused = 302 if anonymous else 403
     if kind == "read":
-        return 200 if readable else 404
+        return 200 if readable else refused
     # manage
     if not readable:
-        return 404
+        return refused
     if anonymous:
         return 302
     if who in MANAGERS:

@@ -176,7 +176,9 @@ def test_members_only_forum_hides_its_schedule_page_from_strangers(
     hidden = make_forum(world.partnership, "Health inequalities", public=False)
     auth.login(world.stranger)
     url = f"/partnerships/{world.partnership.slug}/forums/{hidden.slug}/meetings/new"
-    assert client.get(url).status_code == 404
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "This page is for members of Health inequalities" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("overrides,field,message", [
@@ -406,7 +408,9 @@ def test_only_organisers_change_a_meeting(client: Any, auth: Any, world: World,
         assert client.get(url).status_code == 403
     hidden = make_meeting(world.forum, "Private", public=False)
     auth.login(world.stranger)
-    assert client.get(f"/meetings/{hidden.id}/{path}").status_code == 404
+    refused = client.get(f"/meetings/{hidden.id}/{path}")
+    assert refused.status_code == 403  # the members-only page, before any form
+    assert "Private" not in refused.get_data(as_text=True)
 
 
 # --- Who sees what ------------------------------------------------------------------------
@@ -423,7 +427,9 @@ def test_members_only_meetings_are_hidden_from_everyone_else(
     for person in (None, world.stranger):
         if person:
             auth.login(person)
-        assert client.get(f"/meetings/{private.id}/").status_code == 404
+        refused = client.get(f"/meetings/{private.id}/")
+        assert refused.status_code == (403 if person else 302)  # whose it is, or sign in
+        assert "Members meeting" not in refused.get_data(as_text=True)
         assert client.get(f"/meetings/{public.id}/").status_code == 200
         for url in lists:
             page = client.get(url).get_data(as_text=True)

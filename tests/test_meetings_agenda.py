@@ -786,14 +786,17 @@ def expected(kind: str, who: str, method: str, path: str, public: bool) -> int |
     """The status each person gets; None where the organisers' success is covered by
     the journeys above."""
     sees = public or who in INSIDERS
+    # Someone who may not see a members-only meeting: sign in first, or the 403 page
+    # saying whose meeting it is.
+    refused = 302 if who == "anonymous" else 403
     if kind == "paper":
-        return 200 if sees else 404
+        return 200 if sees else refused
     if kind == "draft-paper":
-        return 200 if who in MANAGERS else 404
+        return 200 if who in MANAGERS else (404 if sees else refused)
     if who == "anonymous":
         return 302
     if not sees:
-        return 404
+        return 403
     if kind == "request":
         if who in INSIDERS:
             return 200 if method == "GET" else None
@@ -897,7 +900,8 @@ def test_members_only_papers_never_reach_non_members_even_by_guessing(
     db.session.add(paper)
     db.session.commit()
     auth.login(world.stranger)
-    assert client.get(_url(private, f"/papers/{paper.id}")).status_code == 404
+    refused = client.get(_url(private, f"/papers/{paper.id}"))
+    assert refused.status_code == 403 and "Secret" not in _text(refused)
     assert client.get(_url(open_meeting, f"/papers/{paper.id}")).status_code == 404
     assert "Secret" not in _text(client.get(_url(open_meeting, "/")))
     auth.login(world.member)

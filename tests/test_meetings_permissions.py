@@ -12,7 +12,9 @@ The rules (from the issue): organisers (convenors, the partnership's officers, s
 admins) manage; members see members-only meetings; registration needs a signed-in
 person who can see the meeting and is not banned; action pages are for the owner,
 admins of the owning organisation, organisers, and whoever can read the published
-minutes. A members-only thing is a 404 to people who may not know it exists.
+minutes. A members-only meeting asks a signed-out visitor to sign in, and tells a
+signed-in outsider (403) whose meeting it is, never its title or content; an action of
+draft minutes stays a 404 to signed-in people who can see the meeting.
 """
 
 from __future__ import annotations
@@ -144,17 +146,22 @@ def expected(kind: str, who: str, method: str, public: bool) -> int | None:
     get = method == "GET"
     sees = public or who in INSIDERS
     anonymous = who == "anonymous"
+    # What someone who may not see a members-only meeting gets: sign in first, or the
+    # 403 page saying whose meeting it is (never its title or content).
+    refused = 302 if anonymous else 403
     if kind == "public":
         return 200
     if kind == "missing":
         return 404
     if kind == "read":
-        return 200 if sees else 404
+        return 200 if sees else refused
     if kind == "draft-action" and get:
-        # Draft minutes: the organisers and the action's owner only, whoever else asks.
-        return 200 if who in MANAGERS | {OWNER} else 404
+        # Draft minutes: the organisers and the action's owner only, whoever else asks
+        # (sign in first: it may be theirs; a meeting they can see: 404, a draft).
+        return 200 if who in MANAGERS | {OWNER} else (404 if sees and not anonymous
+                                                      else refused)
     if kind == "published-action" and get:
-        return 200 if sees else 404
+        return 200 if sees else refused
     if anonymous:
         return 302  # signing in comes first (the same for ids that do not exist)
     if kind == "signed-in":
@@ -164,13 +171,13 @@ def expected(kind: str, who: str, method: str, public: bool) -> int | None:
     if kind == "schedule":  # the forum is public: strangers know it exists
         return (200 if get else None) if who in MANAGERS else 403
     if kind == "draft-action":
-        return None if who in MANAGERS | {OWNER} else 404
+        return None if who in MANAGERS | {OWNER} else (404 if sees else 403)
     if kind == "edit-draft-action":
         if who in MANAGERS:
             return 200 if get else None
-        return 403 if who == OWNER else 404
+        return 403 if who == OWNER or not sees else 404
     if not sees:
-        return 404
+        return 403
     if kind == "published-action":
         return None if who in MANAGERS | {OWNER} else 403
     if kind == "register":
@@ -324,6 +331,9 @@ def test_every_meeting_route_answers_each_kind_of_person_as_it_should(
                 wrong.append(f"{method} {url}: redirected to {response.headers['Location']}")
             elif status == 200 and "/papers/" in url:
                 assert response.data == PDF
+            if not (world.public or who in INSIDERS) and CLOSED in response.get_data(
+                    as_text=True):
+                wrong.append(f"{method} {url}: shows the members-only meeting to the {who}")
         checked += 1
     assert not wrong, "\n".join(wrong)
     assert checked >= 15
@@ -374,19 +384,21 @@ def test_joining_links_papers_draft_minutes_and_members_only_meetings_reach_only
     ids = world.ids
     sees = world.public or who in INSIDERS
     joining = who in INSIDERS or (world.public and who == "registrant")
+    refused = 302 if who == "anonymous" else 403  # sign in first, or whose meeting it is
 
     status, page = _body(client, f"/meetings/{ids['future']}/")
-    assert status == (200 if sees else 404)
+    assert status == (200 if sees else refused)
     assert (ROOM in page) is joining, "the meeting page and its add-to-calendar links"
     status, ics = _body(client, f"/meetings/{ids['future']}.ics")
-    assert status == (200 if sees else 404)
+    assert status == (200 if sees else refused)
     assert (ROOM in ics) is joining, "the meeting's .ics"
 
     with client.get(f"/meetings/{ids['future']}/papers/{ids['paper']}") as download:
-        assert download.status_code == (200 if sees else 404)
+        assert download.status_code == (200 if sees else refused)
         assert (download.data == PDF) is sees
     with client.get(f"/meetings/{ids['done']}/papers/{ids['paper']}") as download:
-        assert download.status_code == 404, "a paper under another meeting's address"
+        assert download.status_code == (404 if sees else refused), (
+            "a paper under another meeting's address")
 
     # Draft minutes (summary and per-item minutes) only on the organisers' pages.
     drafts_seen = [url for url in (

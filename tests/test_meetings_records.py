@@ -353,7 +353,7 @@ def test_only_organisers_record_a_public_meeting(client, auth, world, who, expec
 
 
 @pytest.mark.parametrize("who", ["anonymous", "stranger", "org_admin"])
-def test_a_members_only_meeting_is_not_found_by_outsiders(
+def test_a_members_only_meeting_shows_outsiders_nothing_of_itself(
         client, auth, world, make_meeting, who):
     meeting = make_meeting(world.forum, "Closed session", starts_in=timedelta(days=-2),
                            public=False)
@@ -365,9 +365,15 @@ def test_a_members_only_meeting_is_not_found_by_outsiders(
     for method, url in [*recording_routes(meeting, action), ("GET", f"/actions/{action.id}"),
                         ("POST", f"/actions/{action.id}"), ("GET", f"/meetings/{meeting.id}/")]:
         response = call(client, method, url, who != "anonymous")
-        if who == "anonymous" and response.status_code == 302:
-            continue  # signing in comes first; the 404 follows
-        assert response.status_code == 404, (method, url)
+        if who == "anonymous":
+            # Signing in comes first (the page may be theirs once they do).
+            assert response.status_code == 302, (method, url)
+            assert SIGN_IN in response.headers["Location"]
+            continue
+        # Whose meeting it is (403), never its title, minutes or actions.
+        assert response.status_code == 403, (method, url)
+        assert "Confidential" not in response.get_data(as_text=True)
+        assert "Closed session" not in response.get_data(as_text=True)
     if who != "anonymous":
         assert "Confidential" not in page(client, "/my/actions")
         assert "Confidential" not in page(client, f"/meetings/{world.future.id}/")
@@ -412,7 +418,8 @@ def test_the_owner_and_their_organisations_admin_update_an_action_but_nothing_el
 def test_action_pages_follow_the_minutes(client, auth, world):
     write_minutes(world.past)  # draft
     action = make_action(world.past, owner=world.member)
-    assert client.get(f"/actions/{action.id}").status_code == 404  # anonymous
+    # Anonymous: sign in first (it may be theirs); a stranger: a draft stays unseen.
+    assert SIGN_IN in client.get(f"/actions/{action.id}").headers["Location"]
     auth.login(world.stranger)
     assert client.get(f"/actions/{action.id}").status_code == 404
     world.past.minutes_status = MinutesStatus.PUBLISHED

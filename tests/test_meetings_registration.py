@@ -515,13 +515,14 @@ def test_anonymous_people_are_sent_to_sign_in(client, people, make_meeting):
 def test_members_only_meeting_is_hidden_from_non_members(client, auth, people, make_meeting):
     meeting = make_meeting(people["forum"], public=False)
     auth.login(people["stranger"])
+    # The members-only page (whose meeting it is), never the meeting or its list.
     for url in (_url(meeting), _url(meeting, "register"), _url(meeting, "registrations"),
                 _url(meeting, "registrations.csv")):
-        assert client.get(url).status_code == 404, url
+        assert client.get(url).status_code == 403, url
     token = _token(client)
     for url in (_url(meeting, "register"), _url(meeting, "register/cancel")):
         response = client.post(url, data={"response": "in_person", "csrf_token": token})
-        assert response.status_code == 404
+        assert response.status_code == 403
     assert db.session.scalar(select(db.func.count(Registration.id))) == 0
 
     auth.login(people["members"][0])
@@ -531,7 +532,7 @@ def test_members_only_meeting_is_hidden_from_non_members(client, auth, people, m
     auth.login(people["stranger"])
     response = client.post(_url(meeting, f"registrations/{row.id}/remove"),
                            data={"csrf_token": token})
-    assert response.status_code == 404
+    assert response.status_code == 403
 
 
 def test_strangers_can_register_for_public_meetings_but_not_see_the_list(

@@ -546,11 +546,11 @@ def _sign_form(world: World, org: Organisation, **overrides: Any) -> dict[str, s
 
 
 @pytest.mark.parametrize("who, status", [
-    ("council_member", 404),   # a member who is not an admin cannot even see the draft
+    ("council_member", 403),   # a member who is not an admin cannot even see the draft
     ("cvs_admin", 403),        # an admin of another party
     ("officer", 403),          # the partnership officer
     ("site_admin", 403),       # a site administrator who is not the organisation's admin
-    ("outsider", 404),         # not involved at all
+    ("outsider", 403),         # not involved at all (told only whose MoU it is)
 ])
 def test_only_an_authorised_signatory_may_sign_for_a_party(world, client, auth, who, status):
     mou = _draft(world)
@@ -701,7 +701,7 @@ def test_declining_needs_a_reason_tells_the_officer_and_keeps_the_mou_out_for_si
     page = client.get(world.url(mou)).get_data(as_text=True)
     assert "Northbridge CVS declined to sign" in page and "Clause 2 needs funding." in page
     auth.logout()
-    assert client.get(world.url(mou)).status_code == 404
+    assert client.get(world.url(mou)).status_code == 302  # sign in first
 
 
 def test_revising_a_version_out_for_signature_withdraws_it_and_starts_a_new_draft(
@@ -771,7 +771,7 @@ def test_an_amendment_is_a_draft_while_the_signed_version_stays_in_force(world, 
     public = client.get(world.url(mou)).get_data(as_text=True)
     assert "Share winter plans by October." in public
     assert "September" not in public and "Adds the libraries" not in public
-    assert client.get(world.url(mou, "versions/2/")).status_code == 404
+    assert client.get(world.url(mou, "versions/2/")).status_code == 302  # sign in first
 
     with world.request():
         services.open_for_signature(world.officer, _version(mou.id, 2))
@@ -833,9 +833,12 @@ def test_a_draft_is_seen_only_by_officers_and_the_parties_admins(world, client, 
     page = client.get(world.url(mou))
     register = client.get(f"{world.base}/").get_data(as_text=True)
 
-    assert page.status_code == (200 if visible else 404)
+    refused = 403 if who else 302  # whose MoU it is, or sign in first
+    assert page.status_code == (200 if visible else refused)
+    assert ("Working together on winter pressures" in page.get_data(as_text=True)) is visible
     assert ("Working together on winter pressures" in register) is visible
-    assert client.get(world.url(mou, "versions/1/")).status_code == (200 if visible else 404)
+    assert client.get(world.url(mou, "versions/1/")).status_code == (
+        200 if visible else refused)
 
 
 def test_members_only_mou_is_off_the_public_register_and_shows_its_reason(world, client, auth):
@@ -854,9 +857,11 @@ def test_members_only_mou_is_off_the_public_register_and_shows_its_reason(world,
 
     auth.logout()
     assert "Working together" not in client.get(f"{world.base}/").get_data(as_text=True)
-    assert client.get(world.url(mou)).status_code == 404
+    assert client.get(world.url(mou)).status_code == 302  # sign in first
     auth.login(world.outsider)
-    assert client.get(world.url(mou)).status_code == 404
+    refused = client.get(world.url(mou))
+    assert refused.status_code == 403
+    assert "Working together" not in refused.get_data(as_text=True)
 
     auth.login(world.council_member)  # a member (not an admin) of a party
     register = client.get(f"{world.base}/").get_data(as_text=True)
@@ -892,7 +897,7 @@ def test_comments_are_for_the_parties_admins_and_only_during_the_comment_round(
     assert _count(MouComment) == 0
 
     auth.login(world.council_member)
-    assert client.get(world.url(mou, "comments")).status_code == 404
+    assert client.get(world.url(mou, "comments")).status_code == 403
     with world.request(), pytest.raises(PermissionDenied):
         services.comment(world.council_member, mou.draft_version, None, "Hello")
     db.session.rollback()
@@ -938,9 +943,9 @@ def test_attachments_are_checked_by_content_and_downloaded_only_by_those_who_may
         assert download.headers["X-Content-Type-Options"] == "nosniff"
 
     auth.logout()
-    assert client.get(url).status_code == 404  # a draft's attachment
+    assert client.get(url).status_code == 302  # a draft's attachment: sign in first
     auth.login(world.council_member)
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 403
 
     version = _to_signing(world, mou)
     for org in world.parties:

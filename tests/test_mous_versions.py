@@ -118,7 +118,7 @@ def test_the_mou_page_lists_versions_with_changelog_signed_date_and_compare_link
 
 
 @pytest.mark.parametrize("who, status", [
-    (None, 404), ("council_member", 404), ("outsider", 404),
+    (None, 302), ("council_member", 403), ("outsider", 403),  # sign in, or whose it is
     ("icb_admin", 200), ("officer", 200),
 ])
 def test_a_draft_version_is_only_for_officers_and_the_parties_admins(
@@ -228,9 +228,10 @@ def test_officers_may_compare_a_draft_with_the_version_in_force(world, client, a
     assert client.get(world.url(mou, "compare")).status_code == 200
 
 
-def test_comparing_a_draft_mou_is_not_found_for_the_public(world, client):
+def test_comparing_a_draft_mou_asks_the_public_to_sign_in(world, client):
     mou = _draft(world)
-    assert client.get(world.url(mou, "compare?from=1&to=2")).status_code == 404
+    response = client.get(world.url(mou, "compare?from=1&to=2"))
+    assert response.status_code == 302 and "/account/sign-in" in response.headers["Location"]
 
 
 def test_the_compare_page_keeps_its_query_budget(world, client, count_queries):
@@ -339,7 +340,7 @@ def test_the_printable_page_has_parties_clauses_signatures_and_version(world, cl
 def test_the_printable_page_follows_who_may_see_each_version(world, client, auth):
     mou = _active(world)
     _amend(world, mou, sign=False)
-    assert client.get(world.url(mou, "print?version=2")).status_code == 404
+    assert client.get(world.url(mou, "print?version=2")).status_code == 302  # sign in first
     assert client.get(world.url(mou, "print?version=x")).status_code == 404
     auth.login(world.icb_admin)
     assert client.get(world.url(mou, "print?version=2")).status_code == 200

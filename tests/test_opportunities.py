@@ -123,7 +123,10 @@ def test_an_organisation_admin_posts_a_draft_publishes_it_and_anyone_can_see_it(
 
     page = f"/opportunities/{opportunity.id}/"
     auth.logout()
-    assert client.get(page).status_code == 404  # drafts are the host's only
+    # Drafts are the host's only: signed out, sign in first (the link may be theirs).
+    assert client.get(page).status_code == 302
+    auth.login(world.outsider)
+    assert client.get(page).status_code == 404
     auth.login(world.icb_admin)
     response = client.submit(f"{page}publish", page=page)
     assert response.status_code == 303

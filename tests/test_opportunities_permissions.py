@@ -33,7 +33,7 @@ ROUTES: list[tuple[str, str, Any, int]] = [
     ("GET", "/opportunities/manager/{token}", 404, 404),
     ("POST", "/opportunities/manager/{token}", 404, 404),
     ("GET", "/opportunities/{open}/", 200, 200),
-    ("GET", "/opportunities/{draft}/", 404, 404),
+    ("GET", "/opportunities/{draft}/", "signin", 404),  # the link may be the host's
     ("GET", "/opportunities/new", "signin", 403),
     ("POST", "/opportunities/new", "signin", 403),
     ("GET", "/opportunities/{open}/edit", "signin", 403),

@@ -62,11 +62,14 @@ SUBSCRIPTION_DONE = {
 
 
 def _forum(slug: str, forum_slug: str) -> tuple[Forum, ForumAccess]:
-    """The forum and what the current user may do there; 404 if they may not read it."""
+    """The forum and what the current user may do there. Someone who may not read it
+    signs in first, or is told the discussions are for the forum's members, without
+    learning whether the thread exists (``permissions.refuse``)."""
     forum = found(services.find_forum(slug, forum_slug, convenors=False))
     access = permissions.forum_access(current_user, forum)
     if not access.can_read:
-        abort(404)  # members-only: never reveal that the forum has threads
+        permissions.refuse(current_user, permissions.forum_audience(
+            current_user, forum, "discussion"))
     return forum, access
 
 

@@ -70,10 +70,11 @@ def _forum(slug: str, forum_slug: str, convenors: bool = True) -> tuple[Forum, F
 
 
 def _readable(slug: str, forum_slug: str, convenors: bool = True) -> tuple[Forum, ForumAccess]:
-    """A forum whose insides this person may read; 404 otherwise (hides members-only ones)."""
+    """A forum whose insides this person may read; otherwise sign in first, or the page
+    saying it is for the forum's members (``permissions.refuse``)."""
     forum, access = _forum(slug, forum_slug, convenors)
     if not access.can_read:
-        abort(404)
+        permissions.refuse(current_user, permissions.forum_audience(current_user, forum, "page"))
     return forum, access
 
 
@@ -171,6 +172,9 @@ def _render_show(forum: Forum, access: ForumAccess, problem: str | None = None,
                        if access.can_manage else 0),
         problem=problem,
         next_meetings=meeting_queries.next_meetings(current_user, forum_id=forum.id),
+        # Insiders see every meeting of the forum: nothing hidden, no query.
+        hidden_meetings=(0 if access.is_insider or access.is_site_admin else
+                         meeting_queries.hidden_upcoming_count(current_user, forum_id=forum.id)),
         can_schedule=access.can_manage,
         **context,
     ), status

@@ -16,9 +16,16 @@ from sqlalchemy.orm import joinedload
 
 from .. import permissions
 from ..extensions import db
-from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
+from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus, Visibility
 from ..modelbase import utcnow
-from .models import ActionItem, ActionStatus, Meeting, Registration, RegistrationStatus
+from .models import (
+    ActionItem,
+    ActionStatus,
+    Meeting,
+    MeetingStatus,
+    Registration,
+    RegistrationStatus,
+)
 
 PER_PAGE = 20
 # Every meeting starts and ends on the same UK day (``scheduling`` takes a day, a
@@ -80,6 +87,24 @@ def next_meetings(user: Any, *, forum_id: int | None = None,
     return list(db.session.scalars(
         select(Meeting).options(_with_forum()).where(*conditions)
         .order_by(Meeting.starts_at, Meeting.id).limit(limit)))
+
+
+def hidden_upcoming_count(user: Any, *, forum_id: int) -> int:
+    """How many meetings of the forum are coming up (not ended, not cancelled) that
+    ``user`` may not see: its members-only meetings, for someone outside it. The forum's
+    pages say how many, never which (one query)."""
+    return db.session.scalar(
+        select(func.count(Meeting.id)).where(
+            Meeting.forum_id == forum_id, ~permissions.meetings_visible_to(user),
+            Meeting.status != MeetingStatus.CANCELLED, *not_ended(utcnow()))) or 0
+
+
+def has_public_meetings(forum_id: int) -> bool:
+    """Whether the forum has any public meeting, so its public calendar feed is worth
+    offering (a members-only forum's meetings usually are all members-only)."""
+    return db.session.scalar(
+        select(Meeting.id).where(Meeting.forum_id == forum_id,
+                                 Meeting.visibility == Visibility.PUBLIC).limit(1)) is not None
 
 
 def is_mine(user: Any) -> ColumnElement[bool]:

@@ -184,9 +184,19 @@ def new_action(meeting_id: int) -> Page:
     return formflow.render("meetings/action_form.html", form, meeting=meeting, action=None)
 
 
+def _action_audience(user: permissions.Viewer, action: ActionItem) -> permissions.Audience | None:
+    """Refused an action of a members-only meeting: it is for the forum's insiders. Of
+    a meeting they can see (its minutes are a draft): no audience, so 404."""
+    if permissions.can_view_meeting(user, action.meeting):
+        return None
+    return permissions.forum_audience(user, action.meeting.forum, "action")
+
+
 def _load_action(action_id: int) -> ActionItem:
-    """The action, for whoever can see its meeting or may update it; otherwise 404."""
-    return allowed(found(records.get_action(action_id)), permissions.can_view_action, hide=True)
+    """The action, for whoever can see its meeting or may update it; otherwise sign in
+    first, the members-only page, or 404 (``permissions.refuse``)."""
+    return allowed(found(records.get_action(action_id)), permissions.can_view_action,
+                   hide=True, audience=_action_audience)
 
 
 def _to_action(action: ActionItem) -> Response:

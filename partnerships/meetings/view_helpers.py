@@ -1,8 +1,8 @@
-"""What the meeting view modules share: load a meeting the viewer may see (404
-otherwise) or manage (403), go back to it, and turn a service's ``Conflict`` (the
-meeting moved on: cancelled, decided, closed) into a message and a redirect, which no
-change to the form could fix. Kept out of ``views`` so that no view module imports
-another."""
+"""What the meeting view modules share: load a meeting the viewer may see (sign in,
+or the members-only page, otherwise) or manage (403), go back to it, and turn a
+service's ``Conflict`` (the meeting moved on: cancelled, decided, closed) into a
+message and a redirect, which no change to the form could fix. Kept out of
+``views`` so that no view module imports another."""
 
 from __future__ import annotations
 
@@ -23,9 +23,18 @@ from .models import Meeting
 T = TypeVar("T")
 
 
+def meeting_audience(user: permissions.Viewer, meeting: Meeting) -> permissions.Audience:
+    """A meeting hidden from someone is always a members-only one: it is for the
+    insiders of its forum."""
+    return permissions.forum_audience(user, meeting.forum, "meeting")
+
+
 def load_meeting(meeting_id: int) -> Meeting:
-    """The meeting, if this person may see it; otherwise 404."""
-    return allowed(found(queries.get_meeting(meeting_id)), permissions.can_view_meeting, hide=True)
+    """The meeting, if this person may see it; otherwise sign in first, or the page
+    saying whose meeting it is (``permissions.refuse``); 404 if there is no such
+    meeting."""
+    return allowed(found(queries.get_meeting(meeting_id)), permissions.can_view_meeting,
+                   hide=True, audience=meeting_audience)
 
 
 def load_managed_meeting(meeting_id: int) -> Meeting:

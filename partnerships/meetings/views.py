@@ -73,6 +73,9 @@ def forum_meetings(slug: str, forum_slug: str) -> Page:
     return render_template(
         "meetings/index.html", partnership=forum.partnership, forum=forum, past=past,
         result=result,
+        hidden_meetings=(0 if past else
+                         queries.hidden_upcoming_count(current_user, forum_id=forum.id)),
+        offer_feed=forum.is_public or queries.has_public_meetings(forum.id),
         registrations=queries.my_registrations(current_user,
                                                [m.id for m in result.meetings]),
         can_schedule=permissions.can_schedule_meeting(current_user, forum),
@@ -149,7 +152,8 @@ def new(slug: str, forum_slug: str) -> Page:
     forum = _forum(slug, forum_slug)
     if not permissions.can_schedule_meeting(current_user, forum):
         if not permissions.can_read_forum(current_user, forum):
-            abort(404)
+            permissions.refuse(current_user, permissions.forum_audience(
+                current_user, forum, "page"))
         abort(403, "Only the forum's convenors and the partnership's officers can schedule "
                    "meetings.")
     form = ScheduleForm()

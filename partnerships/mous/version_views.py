@@ -4,31 +4,31 @@ read, and a printable page (clean A4 with the print stylesheet).
 Which versions a viewer may read is ``MouAccess.can_view_version``: signed and
 superseded versions follow the MoU; drafts, versions out for signature and withdrawn
 ones are for the officers and the parties' admins. A version the viewer may not read
-is answered exactly like one that does not exist.
+is answered like an MoU they may not see (``view_helpers.refuse_version``).
 """
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 
 from ..bounds import is_whole_number, whole_number
-from ..formflow import Page
+from ..formflow import Page, found
 from ..modelbase import utcnow
 from . import services
 from .compare import compare as compare_versions
 from .forms import CompareForm
 from .models import MouVersion
 from .routes import bp
-from .view_helpers import ONE, default_version, forum_endpoint, load_viewable
+from .view_helpers import ONE, default_version, forum_endpoint, load_viewable, refuse_version
 
 
 @bp.get(ONE + "/versions/<int:number>/")
 def version(slug: str, mou_id: int, number: int) -> Page:
     """One version in full: its text, parties, clauses, who signed it and when."""
     partnership, mou, access = load_viewable(slug, mou_id)
-    shown = services.get_version(mou, number)
-    if shown is None or not access.can_view_version(shown):
-        abort(404)
+    shown = found(services.get_version(mou, number))
+    if not access.can_view_version(shown):
+        refuse_version(partnership, "version of the memorandum")
     versions = services.visible_versions(mou, access)
     return render_template(
         "mous/version.html", partnership=partnership, mou=mou, version=shown, access=access,
@@ -103,13 +103,11 @@ def print_page(slug: str, mou_id: int) -> Page:
     number = request.args.get("version", "")
     if number:
         version = whole_number(number, minimum=1)
-        shown = services.get_version(mou, version) if version is not None else None
-        if shown is None or not access.can_view_version(shown):
-            abort(404)
+        shown = found(services.get_version(mou, version) if version is not None else None)
+        if not access.can_view_version(shown):
+            refuse_version(partnership, "version of the memorandum")
     else:
-        shown = default_version(mou, access)  # loaded in full with the MoU
-        if shown is None:
-            abort(404)
+        shown = found(default_version(mou, access))  # loaded in full with the MoU
     return render_template(
         "mous/print.html", partnership=partnership, mou=mou, version=shown, access=access,
         printed_at=utcnow(),

@@ -1,8 +1,10 @@
 """What the MoU view modules share: the URL prefixes, loading a partnership and an MoU
-the viewer may see (404 otherwise) or manage (403), and the version a page shows. Kept
+the viewer may see (sign in or a 403 otherwise) or manage (403), and the version a page shows. Kept
 out of ``views`` so that no view module imports another."""
 
 from __future__ import annotations
+
+from typing import NoReturn
 
 from flask import abort, current_app
 from flask_login import current_user
@@ -24,13 +26,21 @@ def load_partnership(slug: str) -> Partnership:
 
 
 def load_viewable(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.MouAccess]:
-    """The MoU, if this viewer may see it (404 otherwise, so drafts stay unseen)."""
+    """The MoU, if this viewer may see it; otherwise sign in first, or the page saying
+    it is for its parties (``permissions.refuse``: never its title or text)."""
     partnership = load_partnership(slug)
     mou = found(services.get_mou(partnership, mou_id))
     access = permissions.mou_access(current_user, partnership)
     if not access.can_view_mou(mou):
-        abort(404)
+        refuse_version(partnership)
     return partnership, mou, access
+
+
+def refuse_version(partnership: Partnership,
+                   what: str = "memorandum of understanding") -> NoReturn:
+    """An MoU, or a version of one (``what``), this viewer may not read (a draft, say):
+    sign in first, or who it is for."""
+    permissions.refuse(current_user, permissions.mou_audience(partnership, what))
 
 
 def load_managed(slug: str, mou_id: int) -> tuple[Partnership, Mou, permissions.MouAccess]:

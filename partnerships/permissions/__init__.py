@@ -23,6 +23,8 @@ the two agree for every role and every kind of object:
   (``MouAccess.can_view_mou`` / ``mous_visible_to``, ``can_view_version`` /
   ``versions_visible_to``)
 - ``opportunities``: secondments, applications and placements
+- ``members_only``: what someone who may not see a hidden thing is told (sign in
+  first, or a 403 naming the public forum or partnership it belongs to), ``refuse``
 
 Callers use ``from partnerships import permissions`` and ``permissions.<name>``; every
 public name of the modules is re-exported here.
@@ -65,6 +67,15 @@ from .meetings import (
     meetings_visible_to,
     must_confirm_email_to_register,
     people_who_may_see_meeting,
+)
+from .members_only import (
+    Audience,
+    Joining,
+    MembersOnly,
+    SignInFirst,
+    forum_audience,
+    mou_audience,
+    refuse,
 )
 from .mous import (
     MouAccess,
@@ -113,8 +124,12 @@ from .partnership import (
 
 __all__ = [
     "POST_EDIT_WINDOW_MINUTES",
+    "Audience",
     "ForumAccess",
+    "Joining",
+    "MembersOnly",
     "MouAccess",
+    "SignInFirst",
     "Viewer",
     "admin_organisations",
     "can_appoint_officers",
@@ -163,6 +178,7 @@ __all__ = [
     "can_view_version",
     "forget_forum_access",
     "forum_access",
+    "forum_audience",
     "forum_insiders",
     "forums_readable_by",
     "has_confirmed_email",
@@ -178,12 +194,14 @@ __all__ = [
     "meeting_insider_of",
     "meetings_visible_to",
     "mou_access",
+    "mou_audience",
     "mous_visible_to",
     "must_confirm_email_to_register",
     "organisation_membership",
     "partnerships_run_by",
     "people_who_may_read_forum",
     "people_who_may_see_meeting",
+    "refuse",
     "signed_in",
     "versions_visible_to",
 ]
