@@ -118,3 +118,25 @@ def test_the_same_form_sent_many_times_at_once_starts_one_discussion(tmp_path) -
                 answer.get_data(as_text=True)[:200] for answer in answers]
             assert len({answer.headers["Location"] for answer in answers}) == 1
             assert _threads(title) == 1, f"round {round_number}"
+
+
+def test_every_page_that_creates_something_carries_a_one_time_token(app):
+    """Each view of a "…/new" route with a form goes through ``once.save`` (the next
+    create page is covered without editing this test); the ones left out say why."""
+    import inspect
+
+    # Agenda items, papers, decisions, actions and requests for agenda items are made
+    # by organisers at a desk, one at a time, each shown at once on the page they go
+    # back to: a repeat is visible and removable there. Not yet covered.
+    not_yet = {"meetings.agenda_item_new", "meetings.agenda_paper_new",
+               "meetings.new_decision", "meetings.new_action", "meetings.item_request_new"}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.endswith("/new") or "POST" not in (rule.methods or ()):
+            continue
+        if rule.endpoint in not_yet:
+            continue
+        source = inspect.getsource(app.view_functions[rule.endpoint])
+        if "once.save(" not in source:
+            missing.append(rule.endpoint)
+    assert missing == []

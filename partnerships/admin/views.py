@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import formflow, mail, pagination, permissions
+from .. import formflow, mail, once, pagination, permissions
 from ..extensions import login_manager
 from ..formflow import Page, found, see_other
 from ..forms import ButtonForm
@@ -65,11 +65,13 @@ def retry_email(message_id: int) -> Response:
 def new_partnership() -> Page:
     form = PartnershipForm()
     form.submit.label.text = "Create partnership"
-    if done := formflow.save(form, lambda: place_services.create_partnership(
-            current_user, form.details())):
-        partnership = done.value
-        flash(f"{partnership.name} has been created. Next, appoint its officers.", "success")
-        return see_other("partnership.show", slug=partnership.slug)
+    if saved := once.save(form, lambda: place_services.create_partnership(
+            current_user, form.details()),
+            lambda made: url_for("partnership.show", slug=made.slug)):
+        flash(once.ALREADY_SENT if saved.value is None else
+              f"{saved.value.name} has been created. Next, appoint its officers.",
+              "info" if saved.again else "success")
+        return redirect(saved.url, code=303)
     return formflow.render("admin/new_partnership.html", form)
 
 

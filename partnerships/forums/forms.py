@@ -36,6 +36,7 @@ from ..forms import (
     submit,
 )
 from ..membership.forms import decline_form, optional_message, optional_text
+from ..once import OnceField
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
 from . import models
@@ -139,6 +140,7 @@ class ForumForm(BaseForm):
         widget=GovTextArea(),
         validators=[MaxLength(5000, "The list of convenors"), _email_lines],
     )
+    once = OnceField()  # sent twice (two tabs, a second tap), it makes one
     submit = submit("Create forum")
 
     def details(self) -> ForumDetails:

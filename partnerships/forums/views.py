@@ -17,7 +17,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import formflow, pagination, permissions
+from .. import formflow, once, pagination, permissions
 from ..accounts.services import find_by_email
 from ..errors import Conflict
 from ..extensions import db
@@ -125,11 +125,14 @@ def index(slug: str) -> str:
 def new(slug: str) -> Page:
     partnership = allowed(_partnership(slug), permissions.can_create_forum)
     form = ForumForm()
-    if done := formflow.save(form, lambda: services.create_forum(
+    if saved := once.save(form, lambda: services.create_forum(
             current_user, partnership, form.details(), form.convenor_emails(),
-            convene_myself=bool(form.convene_myself.data))):
-        flash(f"{done.value.name} has been created.", "success")
-        return _to_forum(done.value)
+            convene_myself=bool(form.convene_myself.data)),
+            lambda forum: url_for("forums.show", slug=forum.partnership.slug,
+                                  forum_slug=forum.slug)):
+        flash(once.ALREADY_SENT if saved.value is None else
+              f"{saved.value.name} has been created.", "info" if saved.again else "success")
+        return redirect(saved.url, code=303)
     return formflow.render("forums/form.html", form, partnership=partnership, forum=None)
 
 

@@ -22,6 +22,7 @@ from ..forms import (
     submit,
 )
 from ..forums.models import Visibility
+from ..once import OnceField
 from .models import (
     ACCESS_NOTES_MAX,
     ADDRESS_MAX,
@@ -229,6 +230,7 @@ class ScheduleForm(MeetingForm):
                              range_message="The number of meetings must be between 2 and "
                                            f"{OCCURRENCES_MAX}",
                              description=f"At most {OCCURRENCES_MAX}.")
+    once = OnceField()  # sent twice (two tabs, a second tap), it makes one
     submit = submit("Schedule the meeting")
 
     def recurrence(self) -> Recurrence | None:

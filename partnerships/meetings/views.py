@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import formflow, pagination, permissions
+from .. import formflow, once, pagination, permissions
 from ..extensions import db
 from ..formflow import Page, found
 from ..forms import add_field_error
@@ -164,10 +164,14 @@ def new(slug: str, forum_slug: str) -> Page:
         ask_past = _ask_about_past(form, "The date and time are in the past. Check them, or "
                                          "tick the box to confirm you are recording a past "
                                          "meeting")
-        if not ask_past and (done := formflow.save(
+        if not ask_past and (saved := once.save(
                 form, lambda: scheduling.schedule(current_user, forum, form.details(),
-                                                  form.recurrence()), validate=False)):
-            meetings = done.value
+                                                  form.recurrence()),
+                lambda made: url_for("meetings.show", meeting_id=made[0].id))):
+            meetings = saved.value
+            if meetings is None:
+                flash(once.ALREADY_SENT, "info")
+                return redirect(saved.url, code=303)
             if len(meetings) > 1:
                 flash(f"{len(meetings)} meetings scheduled, from "
                       f"{meetings[0].starts_at:%-d %B %Y}.", "success")

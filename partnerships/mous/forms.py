@@ -53,6 +53,7 @@ from ..forms import (
     reason_form,
     submit,
 )
+from ..once import OnceField
 from ..organisations.models import Organisation
 from ..partnership.models import Principle
 from ..uploads import MAX_FILE_BYTES, size_text
@@ -139,6 +140,7 @@ class MouForm(BaseForm):
         widget=GovTextInput(),
         validators=[MaxLength(CHANGELOG_MAX, "What changed")],
     )
+    once = OnceField()  # sent twice (two tabs, a second tap), it makes one
     submit = submit("Save")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

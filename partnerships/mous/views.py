@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import formflow, permissions, uploads
+from .. import formflow, once, permissions, uploads
 from ..bounds import whole_number
 from ..errors import Conflict
 from ..formflow import Page, allowed, found, see_other
@@ -99,11 +99,13 @@ def new(slug: str) -> Page:
     form = MouForm()
     del form.changelog
     form.set_organisations(services.member_organisations(partnership))
-    if done := formflow.save(form, lambda: services.create_draft(
-            current_user, partnership, form.details(), form.selected_parties())):
-        mou = done.value
-        flash(f"Your draft MoU is saved as {mou.reference}. Now add its clauses.", "success")
-        return see_other("mous.clauses", slug=partnership.slug, mou_id=mou.id)
+    if saved := once.save(form, lambda: services.create_draft(
+            current_user, partnership, form.details(), form.selected_parties()),
+            lambda mou: url_for("mous.clauses", slug=partnership.slug, mou_id=mou.id)):
+        flash(once.ALREADY_SENT if saved.value is None else
+              f"Your draft MoU is saved as {saved.value.reference}. Now add its clauses.",
+              "info" if saved.again else "success")
+        return redirect(saved.url, code=303)
     return formflow.render("mous/form.html", form, partnership=partnership, mou=None,
                            version=None)
 

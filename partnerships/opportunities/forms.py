@@ -40,6 +40,7 @@ from ..forms import (
     submit,
 )
 from ..forms import FilterForm as FilterBase
+from ..once import OnceField
 from ..organisations.models import Organisation, Sector
 from ..partnership.models import Partnership
 from . import applications as application_rules
@@ -174,6 +175,7 @@ class OpportunityForm(BaseForm):
     )
     partnership_id = SelectField("Partnership (optional)", widget=GovSelect(), choices=[],
                                  validate_choice=False)
+    once = OnceField()  # sent twice (two tabs, a second tap), it makes one
     submit = submit("Save")
 
     # A remote opportunity has no place: with JavaScript on, the box shows only for in

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import formflow, pagination, permissions
+from .. import formflow, once, pagination, permissions
 from ..formflow import Page, press, see_other
 from ..forms import ButtonForm
 from ..htmx import render_page_or_partial
@@ -92,10 +92,11 @@ def new() -> Page:
         assert organisation is not None  # checked by the form
         return services.create_opportunity(current_user, organisation, form.details())
 
-    if done := formflow.save(form, create):
-        flash("Your opportunity has been saved as a draft. Publish it when it is ready.",
-              "success")
-        return _to_opportunity(done.value)
+    if saved := once.save(form, create, lambda made: url_for("opportunities.show",
+                                                            opportunity_id=made.id)):
+        flash(once.ALREADY_SENT if saved.again else "Your opportunity has been saved as a "
+              "draft. Publish it when it is ready.", "info" if saved.again else "success")
+        return redirect(saved.url, code=303)
     return formflow.render("opportunities/form.html", form, opportunity=None)
 
 

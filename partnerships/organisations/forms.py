@@ -28,6 +28,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 from ..forms import BaseForm, Checkbox, MaxLength, Radios, add_field_error, submit
 from ..forms import FilterForm as FilterBase
 from ..membership.forms import decline_form, optional_message, optional_text
+from ..once import OnceField
 from .domains import DomainError, parse_domains
 from .models import (
     DECLINE_REASON_MAX,
@@ -118,6 +119,7 @@ class OrganisationForm(BaseForm):
     description = optional_message("Short description (optional)",
                                    "What you do and where. Everyone can see this.",
                                    DESCRIPTION_MAX, "Description")
+    once = OnceField()  # sent twice (two tabs, a second tap), it makes one
     submit = submit("Save")
 
     def check(self) -> None:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import formflow, pagination, permissions
+from .. import formflow, once, pagination, permissions
 from ..errors import Conflict
 from ..extensions import db
 from ..formflow import Page, allowed, found, see_other
@@ -71,10 +71,13 @@ def new() -> Page:
     if not permissions.can_create_organisation(current_user):
         return _confirm_first("add an organisation")
     form = OrganisationForm()
-    if done := formflow.save(form, lambda: services.create_organisation(current_user,
-                                                                        form.details())):
-        flash(f"{done.value.name} has been added. You are its admin.", "success")
-        return see_other("organisations.show", key=done.value.slug)
+    if saved := once.save(form, lambda: services.create_organisation(current_user,
+                                                                     form.details()),
+                          lambda org: url_for("organisations.show", key=org.slug)):
+        flash(once.ALREADY_SENT if saved.value is None else
+              f"{saved.value.name} has been added. You are its admin.",
+              "info" if saved.again else "success")
+        return redirect(saved.url, code=303)
     return formflow.render("organisations/form.html", form, organisation=None)
 
 

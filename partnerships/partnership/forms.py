@@ -22,6 +22,7 @@ from wtforms.validators import ValidationError as WTFValidationError
 from ..forms import BaseForm, Checkboxes, MaxLength, Radios, submit
 from ..forms import ButtonForm as ButtonForm  # admin/views.py still imports it from here
 from ..membership.forms import decline_form, optional_message
+from ..once import OnceField
 from ..organisations.models import Organisation
 from ..slugs import MAX_SLUG, is_valid_slug
 from .models import (
@@ -99,6 +100,7 @@ class PartnershipForm(BaseForm):
                   "forum@example.org", check_deliverability=False),
         ],
     )
+    once = OnceField()  # sent twice (two tabs, a second tap), it makes one
     submit = submit("Save")
 
     def principle_params(self) -> dict[str, Any]:
