@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import (
     Flask,
     Response,
+    current_app,
     flash,
     jsonify,
     make_response,
@@ -29,6 +30,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .extensions import db, htmx
 from .htmx import hx_redirect
+from .links import is_own_address
 from .redirects import safe_next_url
 
 
@@ -77,7 +79,7 @@ def back_url() -> str:
     """Where "Go back" leads on an error page: the page of this site the request came
     from (a fresh copy of it, so it shows what changed), else the home page."""
     parts = urlsplit(request.referrer or "")
-    if parts.netloc == request.host and parts.path.startswith("/"):
+    if is_own_address(request.referrer or "", current_app) and parts.path.startswith("/"):
         return safe_next_url(urlunsplit(("", "", parts.path, parts.query, "")), "/")
     return "/"
 

@@ -44,6 +44,16 @@ def trusted_hosts(base_url: str, configured: str | None) -> list[str]:
     return [host.lower()] if host else []
 
 
+def is_own_address(url: str, app: Flask) -> bool:
+    """Whether ``url`` (say, a Referer) is on a host this site answers for: the host of
+    ``BASE_URL`` or one of ``TRUSTED_HOSTS``, never the request's own Host header."""
+    host = (urlsplit(url).hostname or "").lower()
+    configured = app.config.get("TRUSTED_HOSTS") or []
+    own = trusted_hosts(app.config["BASE_URL"], None) + [h.lower() for h in configured]
+    return bool(host) and any(host == h or (h.startswith(".") and host.endswith(h))
+                              for h in own)
+
+
 class App(Flask):
     """Flask, with external URLs taken from ``BASE_URL`` rather than the request."""
 

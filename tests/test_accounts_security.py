@@ -194,7 +194,7 @@ def test_confirmation_link_signs_in_only_the_first_time_it_is_followed(app, clie
     mail_app, someone_else = app.test_client(), app.test_client()
 
     response = mail_app.get(link)
-    assert response.headers["Location"] == "/account/profile"
+    assert response.headers["Location"] == "/my/"
     assert mail_app.get("/account/profile").status_code == 200
 
     response = someone_else.get(link)

@@ -344,7 +344,7 @@ def test_each_demo_account_can_sign_in_through_the_form(
             "/account/sign-in", {"email": email, "password": "demo-partnerships"}
         )
         assert response.status_code == 303, email
-        assert response.headers["Location"].endswith("/account/profile"), email
+        assert response.headers["Location"].endswith("/my/"), email
         profile = client.get("/account/profile")
         assert profile.status_code == 200, email
         assert email in profile.get_data(as_text=True)
