@@ -148,20 +148,20 @@ def test_deleting_a_discussion_while_people_reply_never_fails_or_loses_a_reply(t
         tokens = [form_token(client) for client in clients]
         base = f"/partnerships/{place.slug}/forums/open/threads"
         for round_number in range(ROUNDS):
-            thread = forums.thread(forum, people[0], f"Round {round_number}")
+            thread_id = forums.thread(forum, people[0], f"Round {round_number}").id
             db.session.commit()
-            opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id))
+            opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread_id))
             answers = all_at_once(
-                [partial(clients[0].post, f"{base}/{thread.id}/posts/{opening}/delete",
+                [partial(clients[0].post, f"{base}/{thread_id}/posts/{opening}/delete",
                          data={"csrf_token": tokens[0]})]
-                + [partial(client.post, f"{base}/{thread.id}/reply",
+                + [partial(client.post, f"{base}/{thread_id}/reply",
                            data={"body": "Me too", "csrf_token": token})
                    for client, token in zip(clients[1:], tokens[1:], strict=True)])
             assert all(answer.status_code < 500 for answer in answers), [
                 answer.get_data(as_text=True)[:200] for answer in answers]
             db.session.expire_all()
-            left = db.session.get(Thread, thread.id)
-            replies = db.session.scalars(select(Post).where(Post.thread_id == thread.id)).all()
+            left = db.session.get(Thread, thread_id)
+            replies = db.session.scalars(select(Post).where(Post.thread_id == thread_id)).all()
             if left is None:
                 assert replies == []
             else:
