@@ -22,7 +22,7 @@ from ..accounts.models import User
 from ..extensions import db
 from ..forums import discussions
 from ..forums import services as forum_services
-from ..forums.models import ForumMember, ForumMemberStatus, Thread
+from ..forums.models import Forum, ForumMember, ForumMemberStatus, Thread
 from ..meetings import queries as meeting_queries
 from ..meetings import records
 from ..meetings.models import ActionItem, ItemRequest, ItemRequestStatus, Meeting
@@ -80,7 +80,8 @@ def _plural(count: int, one: str, many: str) -> str:
 def dashboard(user: User) -> Dashboard:
     """Everything ``/my/`` shows, in a fixed number of queries however much there is."""
     forum_links = forum_services.my_memberships(user)
-    organisation_links = [link for link in organisation_services.memberships_of(user)
+    all_organisation_links = organisation_services.memberships_of(user)
+    organisation_links = [link for link in all_organisation_links
                           if link.status in (RequestStatus.ACTIVE, RequestStatus.PENDING)]
     unread = discussions.unread_threads(user, limit=SHOWN + 1)
     open_applications = [application for application in opportunity_applications.mine(user)
@@ -94,7 +95,7 @@ def dashboard(user: User) -> Dashboard:
         meetings=meeting_queries.my_meetings(user, limit=SHOWN),
         actions=records.my_actions(user),
         applications=open_applications,
-        waiting=waiting_for(user),
+        waiting=waiting_for(user, all_organisation_links),
         organisations=sorted((link for link in organisation_links
                               if link.status is RequestStatus.ACTIVE),
                              key=lambda link: link.organisation.name.lower()),
@@ -103,20 +104,24 @@ def dashboard(user: User) -> Dashboard:
     )
 
 
-def waiting_for(user: User) -> list[Waiting]:
-    """Decisions waiting for this person, one line per place to act."""
+def waiting_for(user: User,
+                organisation_links: list[OrganisationMember] | None = None) -> list[Waiting]:
+    """Decisions waiting for this person, one line per place to act.
+    ``organisation_links`` are their organisation links if already read."""
+    if organisation_links is None:
+        organisation_links = organisation_services.memberships_of(user)
+    convened = forum_services.convened_forums(user)
     waiting: list[Waiting] = []
-    waiting += _forum_requests(user)
-    waiting += _organisation_requests(user)
+    waiting += _forum_requests(convened)
+    waiting += _organisation_requests(organisation_links)
     waiting += _partnership_requests(user)
     waiting += _applications_to_review(user)
-    waiting += _agenda_requests(user)
+    waiting += _agenda_requests(convened)
     waiting += _signatures(user)
     return waiting
 
 
-def _forum_requests(user: User) -> list[Waiting]:
-    convened = forum_services.convened_forums(user)
+def _forum_requests(convened: list[Forum]) -> list[Waiting]:
     counts = forum_services.pending_counts([forum.id for forum in convened])
     return [Waiting(f"{_plural(counts[forum.id], 'request', 'requests')} to join "
                     f"{forum.name}", "forums.requests",
@@ -124,8 +129,8 @@ def _forum_requests(user: User) -> list[Waiting]:
             for forum in convened if counts.get(forum.id)]
 
 
-def _organisation_requests(user: User) -> list[Waiting]:
-    admin_links = [link for link in organisation_services.memberships_of(user)
+def _organisation_requests(links: list[OrganisationMember]) -> list[Waiting]:
+    admin_links = [link for link in links
                    if link.status is RequestStatus.ACTIVE and link.is_admin]
     counts = organisation_services.JOIN_REQUESTS.waiting_counts(
         [link.organisation_id for link in admin_links])
@@ -157,8 +162,8 @@ def _applications_to_review(user: User) -> list[Waiting]:
             for item in opportunities if counts[item.id].to_review]
 
 
-def _agenda_requests(user: User) -> list[Waiting]:
-    convened_ids = [forum.id for forum in forum_services.convened_forums(user)]
+def _agenda_requests(convened: list[Forum]) -> list[Waiting]:
+    convened_ids = [forum.id for forum in convened]
     if not convened_ids:
         return []
     rows = db.session.execute(
