@@ -49,6 +49,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
     SQLALCHEMY_RECORD_QUERIES = False
+    # SQLite only: how long a writer waits for another's write lock before the request
+    # fails (transactions.py takes the lock at BEGIN, so waits queue).
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
     SERVICE_NAME = os.environ.get("SERVICE_NAME", "Local Partnerships")
     # Public address of the service, e.g. https://partnerships.example.org: every absolute
     # link in an email, feed, export or printout starts with it, never with the Host header

@@ -92,6 +92,7 @@ def configure_sqlite(app: Flask) -> None:
     from .extensions import db
 
     strict = bool(app.config.get("TESTING"))
+    busy_timeout_ms = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS))
     with app.app_context():
         engine = db.engine
         # An in-memory database (the unit tests') is one connection that every session
@@ -107,7 +108,7 @@ def configure_sqlite(app: Flask) -> None:
                 dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()

@@ -42,6 +42,12 @@ def file_database_app(folder: Path) -> Iterator[Flask]:
         app = create_app(app_settings(
             SQLALCHEMY_DATABASE_URI=url,
             UPLOAD_FOLDER=str(folder / "uploads"),
+            # Fifty threads of one process queue for SQLite's write lock; on a busy
+            # 2-core machine the last waits longer than a server's 5 s would let it
+            # (a "database is locked" error that says nothing about the rule under
+            # test). What these tests check is what the writes leave, not how long
+            # the queue takes.
+            SQLITE_BUSY_TIMEOUT_MS=60_000,
             SQLALCHEMY_ENGINE_OPTIONS=({} if url.startswith("sqlite")
                                        else {"pool_size": CROWD + 10, "max_overflow": 10}),
         ))
