@@ -38,6 +38,7 @@ from .mous.models import (
     MouSignature,
     MouVersion,
 )
+from .notifications.models import NotificationDefault, NotificationKindOff, NotificationLevel
 from .once import SubmittedForm
 from .opportunities.models import (
     Application,
@@ -81,6 +82,9 @@ __all__ = [
     "MouReminder",
     "MouSignature",
     "MouVersion",
+    "NotificationDefault",
+    "NotificationKindOff",
+    "NotificationLevel",
     "Opportunity",
     "Organisation",
     "OrganisationMember",

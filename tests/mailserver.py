@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -18,11 +18,21 @@ class Inbox:
     """An aiosmtpd handler that keeps every message it receives."""
 
     def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
+        self.messages: list[tuple[list[str], EmailMessage]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        # Parsed back with the standard library's modern policy, as a mail client would.
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append((envelope.rcpt_tos, message))
         return "250 Message accepted for delivery"
+
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        """The plain-text part."""
+        part = message.get_body(("plain",))
+        assert part is not None
+        return str(part.get_content())
 
     @property
     def recipients(self) -> list[str]:

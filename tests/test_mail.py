@@ -15,6 +15,7 @@ from partnerships import clock, mail
 from partnerships.errors import ValidationError
 from partnerships.extensions import db
 from partnerships.mail import OutboxMessage
+from partnerships.mail.kinds import Kind
 from tests.mailserver import Inbox, free_port, running, use_port
 
 
@@ -32,6 +33,7 @@ def _queue(to: str = "ada@example.org") -> None:
 
         with current_app.test_request_context():
             mail.queue(to, "Confirm your email address", "confirm_email",
+                       kind=Kind.ACCOUNT_SECURITY,
                        user=type("U", (), {"name": "Ada"})(), link="http://localhost/x")
 
 
@@ -45,7 +47,7 @@ def test_outbox_send_delivers_over_smtp_once(app, smtp_server):
     [(recipients, message)] = smtp_server.messages
     assert recipients == ["ada@example.org"]
     assert message["Subject"] == "Confirm your email address"
-    assert "http://localhost/x" in message.get_payload(decode=True).decode()
+    assert "http://localhost/x" in Inbox.text(message)
     db.session.expire_all()
     assert db.session.scalar(db.select(OutboxMessage.sent_at)) is not None
 
@@ -80,7 +82,7 @@ def test_registration_email_reaches_a_real_smtp_server(app, client, smtp_server)
     app.test_cli_runner().invoke(args=["outbox", "send"])
     [(recipients, message)] = smtp_server.messages
     assert recipients == ["ada@example.org"]
-    assert "/account/confirm/" in message.get_payload(decode=True).decode()
+    assert "/account/confirm/" in Inbox.text(message)
 
 
 # --- One bad message never stops the others ------------------------------------------------
@@ -220,6 +222,7 @@ def test_a_server_that_goes_away_mid_run_stops_the_run_cleanly(app, smtp_server,
 def test_queue_puts_a_subject_on_one_line_so_no_header_can_be_added(app, smtp_server):
     with app.test_request_context():
         mail.queue("ada@example.org", BAD_SUBJECT + "\u2028\x00", "confirm_email",
+                   kind=Kind.ACCOUNT_SECURITY,
                    user=type("U", (), {"name": "Ada"})(), link="http://localhost/x")
     db.session.commit()
     stored = db.session.scalar(select(OutboxMessage.subject))
@@ -236,6 +239,7 @@ def test_queue_puts_a_subject_on_one_line_so_no_header_can_be_added(app, smtp_se
 def test_queue_shortens_a_subject_too_long_for_its_column(app):
     with app.test_request_context():
         message = mail.queue("ada@example.org", "x" * 300, "confirm_email",
+                             kind=Kind.ACCOUNT_SECURITY,
                              user=type("U", (), {"name": "Ada"})(), link="http://x")
     assert len(message.subject) == mail.SUBJECT_MAX and message.subject.endswith("…")
 
@@ -244,7 +248,7 @@ def test_queue_shortens_a_subject_too_long_for_its_column(app):
                                 "ada@example.org\n", "ada\x00@example.org"])
 def test_queue_refuses_an_address_with_a_line_break_or_control_character(app, to):
     with app.test_request_context(), pytest.raises(ValidationError):
-        mail.queue(to, "Hello", "confirm_email",
+        mail.queue(to, "Hello", "confirm_email", kind=Kind.ACCOUNT_SECURITY,
                    user=type("U", (), {"name": "Ada"})(), link="http://x")
     db.session.commit()
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0

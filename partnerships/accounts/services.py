@@ -6,12 +6,15 @@ Services take the acting user explicitly, flush but never commit, and raise
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from sqlalchemy import func, select
 
 from .. import audit, conditional, mail
 from ..errors import ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from . import sessions, tokens
 from .models import FORMER_MEMBER_NAME, User, UserSession
@@ -56,10 +59,10 @@ def register(name: str, email: str, password: str, next_url: str = "") -> User |
     return user
 
 
-def _tell_owner(owner: User, subject: str, template: str, **context: object) -> None:
+def _tell_owner(owner: User, subject: str, template: str, **context: Any) -> None:
     """Tell the owner of an address that someone tried to use it for another account,
     with a link to sign in (the person who tried is answered as if it were free)."""
-    mail.queue(owner.email, subject, template, user=owner,
+    mail.queue(owner.email, subject, template, kind=Kind.ACCOUNT_SECURITY, user=owner,
                sign_in_link=url_for("accounts.sign_in", _external=True), **context)
 
 
@@ -76,6 +79,7 @@ def send_confirmation(user: User, next_url: str = "") -> None:
         user.email,
         "Confirm your email address",
         "confirm_email",
+        kind=Kind.ACCOUNT_SECURITY,
         user=user,
         link=link,
     )
@@ -138,7 +142,8 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         return
     link = url_for("accounts.reset_password", token=tokens.make_reset_token(user), _external=True)
-    mail.queue(user.email, "Reset your password", "reset_password", user=user, link=link)
+    mail.queue(user.email, "Reset your password", "reset_password",
+               kind=Kind.ACCOUNT_SECURITY, user=user, link=link)
     audit.record(user, "account.reset_requested", "user", user.id)
 
 
@@ -232,12 +237,13 @@ def _request_email_change(actor: User, new_email: str) -> None:
             _external=True,
         )
         mail.queue(new_email, "Confirm your new email address", "email_change_confirm",
-                   user=actor, link=link)
+                   kind=Kind.ACCOUNT_SECURITY, user=actor, link=link)
     if actor.is_confirmed:  # told the same whether or not the new address is taken
         mail.queue(
             actor.email,
             "Someone asked to change your email address",
             "email_change_requested",
+            kind=Kind.ACCOUNT_SECURITY,
             user=actor,
             new_email=new_email,
             password_link=url_for("accounts.change_password", _external=True),
@@ -266,7 +272,7 @@ def confirm_email_change(token: str) -> User:
     db.session.flush()
     if old_confirmed:
         mail.queue(old_email, "Your email address has changed", "email_changed",
-                   user=user, new_email=new_email)
+                   kind=Kind.ACCOUNT_SECURITY, user=user, new_email=new_email)
     audit.record(user, "account.email_changed", "user", user.id)
     return user
 

@@ -19,6 +19,7 @@ from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from .models import (
     BODY_MAX,
@@ -223,7 +224,8 @@ def _notify_followers(actor: User, thread: Thread, post: Post) -> None:
     link = url_for("forums.thread", slug=forum.partnership.slug, forum_slug=forum.slug,
                    thread_id=thread.id, _external=True, **args) + f"#post-{post.id}"
     for user in followers:
-        mail.queue(user.email, f"New reply: {thread.title}", "forum_reply", user=user,
+        mail.queue(user.email, f"New reply in {forum.name}: {thread.title}", "forum_reply",
+                   kind=Kind.FORUM_REPLY, recipient=user, scope=forum, user=user,
                    author=actor, thread=thread, forum=forum, post=post, link=link)
 
 

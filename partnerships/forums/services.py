@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..accounts.services import find_by_email, normalise_email
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..meetings import registrations as meeting_registrations
 from ..membership import JoinRequests
 from ..modelbase import utcnow
@@ -503,7 +504,8 @@ def join(
                              forum_slug=forum.slug, _external=True)
         for convenor in _convenor_users(forum):
             mail.queue(convenor.email, f"{actor.name} has asked to join {forum.name}",
-                       "forum_join_requested", convenor=convenor, requester=actor,
+                       "forum_join_requested", kind=Kind.REQUESTS_TO_DECIDE,
+                       recipient=convenor, convenor=convenor, requester=actor,
                        organisation=organisation, forum=forum, introduction=introduction,
                        review_url=review_url)
     permissions.forget_forum_access()
@@ -542,7 +544,9 @@ def decide(actor: User, membership: ForumMember, approve: bool, reason: str = ""
     reason = JOIN_REQUESTS.decide(actor, membership, approve, reason)
     audit.record(actor, "forum.member_approved" if approve else "forum.member_declined",
                  "forum", forum.id, reason=reason, user_id=membership.user_id)
-    mail.queue(membership.user.email, f"Your request to join {forum.name}", "forum_join_decided",
+    mail.queue(membership.user.email,
+               f"Your request to join {forum.name} was {'approved' if approve else 'declined'}",
+               "forum_join_decided", kind=Kind.MY_REQUEST_DECIDED, recipient=membership.user,
                user=membership.user, forum=forum, approved=approve, reason=reason,
                forum_url=url_for("forums.show", slug=forum.partnership.slug,
                                  forum_slug=forum.slug, _external=True))
@@ -571,7 +575,8 @@ def remove_member(actor: User, membership: ForumMember, reason: str, ban: bool =
                  forum.id, reason=reason, user_id=membership.user_id)
     if was_member or ban:
         mail.queue(membership.user.email, f"You have been removed from {forum.name}",
-                   "forum_member_removed", user=membership.user, forum=forum, reason=reason,
+                   "forum_member_removed", kind=Kind.MY_ROLE,
+                   recipient=membership.user, user=membership.user, forum=forum, reason=reason,
                    banned=ban)
     permissions.forget_forum_access()
     meeting_registrations.forum_left(actor, membership.user, forum.id)
@@ -638,6 +643,7 @@ def invite(
     audit.record(actor, "forum.member_invited", "forum", forum.id, email=email,
                  organisation_id=organisation.id if organisation else None)
     mail.queue(email, f"You are invited to join {forum.name}", "forum_invitation",
+               kind=Kind.INVITATION,
                forum=forum, inviter=actor, organisation=organisation, message=message,
                link=url_for("forums.invitation", token=token, _external=True),
                expires_at=invitation.expires_at, has_account=existing is not None,

@@ -13,6 +13,7 @@ from ..modelbase import Model, UTCDateTime, utcnow
 SUBJECT_MAX = 200
 ERROR_MAX = 1000  # how much of an error to keep on the message
 CLAIM_TOKEN_LENGTH = 32
+KIND_MAX = 40
 
 
 class OutboxMessage(Model):
@@ -39,5 +40,11 @@ class OutboxMessage(Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(CLAIM_TOKEN_LENGTH))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The kind of email (``kinds.Kind``), and for email that can be turned off, its
+    # signed one-click unsubscribe link (the ``List-Unsubscribe`` header); ``None``
+    # on essential email, which carries no such header.
+    kind: Mapped[str] = mapped_column(String(KIND_MAX), nullable=False, default="",
+                                      server_default="")
+    unsubscribe_url: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_messages_sent_at", "sent_at"),)

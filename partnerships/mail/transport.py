@@ -18,20 +18,27 @@ from email.utils import make_msgid
 
 from flask import current_app
 
+from .html import to_html
 from .models import ERROR_MAX, OutboxMessage
 
 SERVICE_CLOSING = 421  # "Service not available, closing transmission channel"
 
 
 def build(message: OutboxMessage) -> EmailMessage:
-    """The email as it goes out; raises (say ``ValueError`` for a header with a line
+    """The email as it goes out: multipart/alternative, the plain text and an HTML part
+    made from it (``html``), with the one-click unsubscribe headers on email that can
+    be turned off. Raises (say ``ValueError`` for a header with a line
     break in a row saved before subjects were made safe) if it cannot be built."""
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = message.to
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="local-partnerships")
+    if message.unsubscribe_url:  # RFC 8058: email that can be turned off, in one click
+        email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body)
+    email.add_alternative(to_html(message.body, message.subject), subtype="html")
     return email
 
 

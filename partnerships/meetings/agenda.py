@@ -37,6 +37,7 @@ from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..forums.models import ForumConvenor, ForumMember, ForumMemberStatus
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import Organisation, RequestStatus
 from ..partnership.models import PartnershipMember
@@ -258,8 +259,9 @@ def _tell_everyone(meeting: Meeting, actor: User | None, template: str, subject:
     url = url_for("meetings.show", meeting_id=meeting.id, _external=True, _anchor="agenda")
     people = recipients(meeting, exclude=actor)
     for person in people:
-        mail.queue(person.email, subject, template, user=person, meeting=meeting,
-                   meeting_url=url, **context)
+        mail.queue(person.email, subject, template, kind=Kind.MEETING_AGENDA, recipient=person,
+                   scope=meeting.forum, user=person, meeting=meeting, meeting_url=url,
+                   **context)
     return len(people)
 
 
@@ -273,7 +275,8 @@ def _revise(actor: User, meeting: Meeting, note: str) -> AgendaRevision | None:
     db.session.flush()
     audit.record(actor, "meeting.agenda_revised", "meeting", meeting.id, note=note)
     _tell_everyone(meeting, actor, "meeting_agenda_revised",
-                   f"Agenda changed: {meeting.title}, {format_day(meeting_day(meeting))}",
+                   f"Agenda changed in {meeting.forum.name}: {meeting.title}, "
+                   f"{format_day(meeting_day(meeting))}",
                    note=note)
     return revision
 
@@ -540,7 +543,8 @@ def publish(actor: User, meeting: Meeting, now: datetime | None = None) -> Notic
     audit.record(actor, "meeting.agenda_published", "meeting", meeting.id, notice_met=met,
                  notice_days=notice.days, clear_days_given=notice.given)
     _tell_everyone(meeting, actor, "meeting_agenda_published",
-                   f"Agenda published: {meeting.title}, {format_day(meeting_day(meeting))}",
+                   f"Agenda published in {meeting.forum.name}: {meeting.title}, "
+                   f"{format_day(meeting_day(meeting))}",
                    items=_ordered(meeting))
     return notice
 
@@ -590,8 +594,10 @@ def request_item(actor: User, meeting: Meeting, details: RequestDetails) -> Item
             select(User).join(ForumConvenor, ForumConvenor.user_id == User.id)
             .where(ForumConvenor.forum_id == meeting.forum_id, User.deleted_at.is_(None),
                    User.id != actor.id)):
-        mail.queue(convenor.email, f"Agenda item requested: {meeting.title}",
-                   "meeting_item_request_received", user=convenor, meeting=meeting,
+        mail.queue(convenor.email,
+                   f"Agenda item requested in {meeting.forum.name}: {meeting.title}",
+                   "meeting_item_request_received", kind=Kind.REQUESTS_TO_DECIDE,
+                   recipient=convenor, user=convenor, meeting=meeting,
                    request=request, requester=actor, requests_url=requests_url)
     return request
 
@@ -615,7 +621,8 @@ def _tell_requester(request: ItemRequest, template: str, subject: str) -> None:
     person = request.requested_by
     if person is None or person.deleted_at is not None:
         return
-    mail.queue(person.email, subject, template, user=person, meeting=request.meeting,
+    mail.queue(person.email, subject, template, kind=Kind.MY_REQUEST_DECIDED,
+               recipient=person, user=person, meeting=request.meeting,
                request=request,
                meeting_url=url_for("meetings.show", meeting_id=request.meeting_id,
                                    _external=True, _anchor="agenda"))

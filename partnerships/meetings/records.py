@@ -32,6 +32,7 @@ from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from ..partnership.models import PartnershipMember
@@ -197,8 +198,10 @@ def publish_minutes(actor: User, meeting: Meeting) -> int:
     url = url_for("meetings.show", meeting_id=meeting.id, _external=True) + "#minutes"
     people = _minutes_readers(meeting)
     for person in people:
-        mail.queue(person.email, f"The minutes of {meeting.title} are published",
-                   "meeting_minutes_published", user=person, meeting=meeting,
+        mail.queue(person.email,
+                   f"Minutes published in {meeting.forum.name}: {meeting.title}",
+                   "meeting_minutes_published", kind=Kind.MEETING_MINUTES, recipient=person,
+                   scope=meeting.forum, user=person, meeting=meeting,
                    meeting_url=url)
     return len(people)
 
@@ -364,8 +367,10 @@ def _tell_owner(action: ActionItem, meeting: Meeting) -> None:
                     if action.owner_organisation_id else None)
     url = url_for("meetings.action", action_id=action.id, _external=True)
     for person in people:
-        mail.queue(person.email, f"An action for you from {meeting.title}",
-                   "meeting_action_assigned", user=person, action=action, meeting=meeting,
+        mail.queue(person.email,
+                   f"New action for you from {meeting.title} ({meeting.forum.name})",
+                   "meeting_action_assigned", kind=Kind.ACTIONS_ASSIGNED, recipient=person,
+                   user=person, action=action, meeting=meeting,
                    organisation=organisation, action_url=url,
                    my_actions_url=url_for("meetings.my_actions", _external=True))
 

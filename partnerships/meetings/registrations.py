@@ -50,6 +50,7 @@ from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import Organisation, OrganisationMember, RequestStatus
 from ..timeutil import format_uk
@@ -591,7 +592,8 @@ def _email(meeting: Meeting, registration: Registration, kind: str, subject: str
     user = registration.user if registration.user_id is not None else None
     if user is None or not user.email or not permissions.can_view_meeting(user, meeting):
         return  # someone who has left a members-only meeting's forum hears nothing more
-    mail.queue(user.email, subject, f"meeting_registration_{kind}", user=user,
+    mail.queue(user.email, subject, f"meeting_registration_{kind}", kind=Kind.MY_MEETING,
+               recipient=user, user=user,
                meeting=meeting, registration=registration,
                joining_link=shows_joining_link(meeting, registration),
                meeting_url=url_for("meetings.show", meeting_id=meeting.id, _external=True))

@@ -21,6 +21,7 @@ from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..forums.models import Forum, Visibility
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..timeutil import AmbiguousTimeError, NonExistentTimeError, format_uk, uk_local_to_utc
 from . import registrations
@@ -289,7 +290,8 @@ def update(actor: User, meeting: Meeting, details: MeetingDetails,
     for target, moved in changed_meetings:
         audit.record(actor, "meeting.updated", "meeting", target.id, scope=scope)
         _tell_registrants(target, "meeting_changed",
-                          f"Changed: {target.title}, {format_uk(target.starts_at)}",
+                          f"Meeting changed in {target.forum.name}: {target.title}, "
+                          f"{format_uk(target.starts_at)}",
                           moved=moved)
     return [target for target, _moved in changed_meetings]
 
@@ -352,7 +354,8 @@ def cancel(actor: User, meeting: Meeting, reason: str, scope: str = "this") -> l
     for target in targets:
         audit.record(actor, "meeting.cancelled", "meeting", target.id, reason=reason)
         _tell_registrants(target, "meeting_cancelled",
-                          f"Cancelled: {target.title}, {format_uk(target.starts_at)}")
+                          f"Meeting cancelled in {target.forum.name}: {target.title}, "
+                          f"{format_uk(target.starts_at)}")
     return targets
 
 
@@ -381,7 +384,8 @@ def postpone(actor: User, meeting: Meeting, reason: str,
     db.session.flush()
     audit.record(actor, "meeting.postponed", "meeting", meeting.id, reason=reason,
                  was=was, to=format_uk(meeting.starts_at) if new_day else "")
-    _tell_registrants(meeting, "meeting_postponed", f"Postponed: {meeting.title}, {was}",
+    _tell_registrants(meeting, "meeting_postponed",
+                      f"Meeting postponed in {meeting.forum.name}: {meeting.title}, {was}",
                       was=was, new_date=new_day is not None, reason=reason)
 
 
@@ -398,5 +402,5 @@ def _tell_registrants(meeting: Meeting, template: str, subject: str, **context: 
     url = url_for("meetings.show", meeting_id=meeting.id, _external=True)
     for user in users:
         if user.email:
-            mail.queue(user.email, subject, template, user=user, meeting=meeting,
-                       meeting_url=url, **context)
+            mail.queue(user.email, subject, template, kind=Kind.MY_MEETING, recipient=user,
+                       user=user, meeting=meeting, meeting_url=url, **context)

@@ -29,6 +29,7 @@ from ..accounts.models import User
 from ..audit import AuditEvent
 from ..errors import Conflict, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from ..timeutil import format_day
@@ -148,9 +149,9 @@ def end(actor: User, mou: Mou, kind: EndKind | None, end_date: date | None, reas
     audit.record(actor, "mou.ended", "mou", mou.id, reason=reason, end_kind=kind.value,
                  end_date=end_date.isoformat(), withdrawn=withdrawn)
     services.email_parties(
-        current, f"Ended: {current.title}", "mou_ended",
+        current, "MoU ended", "mou_ended",
         also=services.officers_or_admins(mou.partnership), partnership=mou.partnership,
-        kind=kind, end_date=end_date, reason=reason,
+        end_kind=kind, end_date=end_date, reason=reason,
     )
 
 
@@ -305,8 +306,10 @@ def _queue(mou: Mou, version: MouVersion, threshold: ReminderThreshold, today: d
     assert mou.review_date is not None
     days = (mou.review_date - today).days
     overdue = threshold is ReminderThreshold.OVERDUE
-    subject = (f"Review overdue: {version.title} ({mou.reference})" if overdue
-               else f"Review due by {format_day(mou.review_date)}: {version.title}")
+    where = mou.partnership.name
+    subject = (f"MoU review overdue in {where}: {version.title} ({mou.reference})" if overdue
+               else f"MoU review due by {format_day(mou.review_date)} in {where}: "
+                    f"{version.title}")
     slug = mou.partnership.slug
     url = url_for("mous.show", slug=slug, mou_id=mou.id, _external=True)
     review_url = url_for("mous.review", slug=slug, mou_id=mou.id, _external=True)
@@ -315,7 +318,8 @@ def _queue(mou: Mou, version: MouVersion, threshold: ReminderThreshold, today: d
         if user.email in sent or not user.is_active:
             continue
         sent.append(user.email)
-        mail.queue(user.email, subject, "mou_review_reminder", user=user,
+        mail.queue(user.email, subject, "mou_review_reminder", kind=Kind.REMINDERS,
+                   recipient=user, user=user,
                    organisation=organisation, mou=mou, version=version,
                    partnership=mou.partnership, overdue=overdue, days=days,
                    days_overdue=-days, url=url, review_url=review_url)

@@ -29,6 +29,7 @@ from ..accounts.services import find_by_email
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..forums.models import Forum
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from ..partnership.models import Partnership, PartnershipMember, Principle
@@ -421,15 +422,19 @@ def email_parties(version: MouVersion, subject: str, template: str,
                    also: Iterable[User] = (), **context: object) -> None:
     """One email per person: the parties' admins, plus ``also`` (e.g. nominees)."""
     sent: set[int] = set()
+    partnership = version.mou.partnership
+    subject = f"{subject} in {partnership.name}: {version.title}"
     for user, organisation in _party_admins(version):
         if user.id not in sent:
             sent.add(user.id)
-            mail.queue(user.email, subject, template, user=user, organisation=organisation,
+            mail.queue(user.email, subject, template, kind=Kind.MOU_PROGRESS, recipient=user,
+                       scope=partnership, user=user, organisation=organisation,
                        mou=version.mou, version=version, url=_mou_url(version.mou), **context)
     for user in also:
         if user.id not in sent and user.is_active:
             sent.add(user.id)
-            mail.queue(user.email, subject, template, user=user, organisation=None,
+            mail.queue(user.email, subject, template, kind=Kind.MOU_PROGRESS, recipient=user,
+                       scope=partnership, user=user, organisation=None,
                        mou=version.mou, version=version, url=_mou_url(version.mou), **context)
 
 
@@ -650,7 +655,7 @@ def send_for_comments(actor: User, version: MouVersion) -> None:
         mou.status = MouStatus.COMMENTS
     db.session.flush()
     audit.record(actor, "mou.sent_for_comments", "mou", mou.id, version=version.number)
-    email_parties(version, f"Comments wanted: {version.title}", "mou_comments_open",
+    email_parties(version, "MoU open for comments", "mou_comments_open",
                    partnership=mou.partnership,
                    comments_url=url_for("mous.comments", slug=mou.partnership.slug,
                                         mou_id=mou.id, _external=True))
@@ -708,7 +713,7 @@ def open_for_signature(actor: User, version: MouVersion) -> None:
     db.session.flush()
     audit.record(actor, "mou.opened_for_signature", "mou", mou.id, version=version.number)
     nominees = [p.nominated_signatory for p in version.parties if p.nominated_signatory]
-    email_parties(version, f"Ready to sign: {version.title}", "mou_signature_open",
+    email_parties(version, "MoU ready to sign", "mou_signature_open",
                    also=nominees, partnership=mou.partnership)
 
 
@@ -740,7 +745,8 @@ def nominate_signatory(actor: User, party: MouParty, email: str) -> User:
     audit.record(actor, "mou.signatory_nominated", "mou", mou.id, version=version.number,
                  organisation_id=organisation.id, user_id=user.id)
     mail.queue(user.email, f"You have been asked to sign an MoU for {organisation.name}",
-               "mou_nominated", user=user, organisation=organisation, mou=mou,
+               "mou_nominated", kind=Kind.REQUESTS_TO_DECIDE, recipient=user,
+               user=user, organisation=organisation, mou=mou,
                version=version, nominated_by=actor,
                url=url_for("mous.sign", slug=mou.partnership.slug, mou_id=mou.id,
                            organisation_id=organisation.id, _external=True))
@@ -827,7 +833,7 @@ def _bring_into_force(actor: User, version: MouVersion) -> None:
     audit.record(actor, "mou.in_force", "mou", mou.id, version=version.number,
                  superseded=previous.number if previous is not None else None)
     officers = officers_or_admins(mou.partnership)
-    email_parties(version, f"In force: {version.title}", "mou_in_force", also=officers,
+    email_parties(version, "MoU in force", "mou_in_force", also=officers,
                    partnership=mou.partnership)
 
 
@@ -851,8 +857,11 @@ def decline(actor: User, version: MouVersion, organisation: Organisation,
     audit.record(actor, "mou.declined", "mou", mou.id, reason=reason, version=version.number,
                  organisation_id=organisation.id)
     for officer in officers_or_admins(mou.partnership):
-        mail.queue(officer.email, f"{organisation.name} declined to sign: {version.title}",
-                   "mou_declined", user=officer, organisation=organisation, mou=mou,
+        mail.queue(officer.email,
+                   f"{organisation.name} declined to sign an MoU in {mou.partnership.name}: "
+                   f"{version.title}",
+                   "mou_declined", kind=Kind.MOU_PROGRESS, recipient=officer,
+                   scope=mou.partnership, user=officer, organisation=organisation, mou=mou,
                    version=version, reason=reason, declined_by=actor, url=_mou_url(mou))
     return row
 
@@ -947,5 +956,5 @@ def withdraw(actor: User, version: MouVersion, reason: str) -> None:
     db.session.flush()
     audit.record(actor, "mou.withdrawn", "mou", mou.id, reason=reason, version=version.number)
     if was_sent:
-        email_parties(version, f"Withdrawn: {version.title}", "mou_withdrawn",
+        email_parties(version, "MoU withdrawn", "mou_withdrawn",
                        partnership=mou.partnership, reason=reason)

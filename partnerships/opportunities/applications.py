@@ -52,6 +52,7 @@ from ..accounts.models import User
 from ..accounts.services import normalise_email
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.domains import (
     describe,
@@ -358,7 +359,8 @@ def apply(actor: User, opportunity: Opportunity, details: ApplicationDetails,
                  opportunity_id=opportunity.id, reserve=opportunity.is_filled,
                  manager_name=manager_name, manager_email=manager_email,
                  manager_email_warnings_confirmed=confirmed_warnings)
-    mail.queue(actor.email, f"Your application: {opportunity.title}", "application_submitted",
+    mail.queue(actor.email, f"Your application has been sent: {opportunity.title}",
+               "application_submitted", kind=Kind.MY_APPLICATION, recipient=actor,
                application=application, opportunity=opportunity,
                url=_application_url(application))
     if application.manager_decision is ManagerDecision.PENDING:
@@ -392,7 +394,8 @@ def _tell_host(application: Application) -> None:
     opportunity = application.opportunity
     manager_check = manager_check_for(application)
     for email, name in host_recipients(opportunity):
-        mail.queue(email, f"New application: {opportunity.title}", "application_received",
+        mail.queue(email, f"New application for {opportunity.title}", "application_received",
+                   kind=Kind.APPLICATIONS_RECEIVED,
                    name=name, application=application, opportunity=opportunity,
                    manager_check=manager_check,
                    url=_application_url(application))
@@ -417,9 +420,10 @@ def _send_manager_link(application: Application, reminder: bool) -> str:
     token = manager_link_serializer().dumps({"a": application.id, "k": secret})
     expires = application.manager_link_sent_at + timedelta(days=LINK_DAYS)
     applicant = application.applicant
-    subject = (f"Reminder: {applicant.name} asks for your approval" if reminder
-               else f"{applicant.name} asks for your approval")
+    asks = f"{applicant.name} asks for your approval to apply for {application.opportunity.title}"
+    subject = f"Reminder: {asks}" if reminder else asks
     mail.queue(application.manager_email, subject, "application_manager_request",
+               kind=Kind.MANAGER_APPROVAL,
                application=application, opportunity=application.opportunity,
                applicant=applicant, reminder=reminder, expires=format_uk(expires, "date"),
                url=url_for("opportunities.manager", token=token, _external=True))
@@ -500,8 +504,10 @@ def manager_decide(token: str, approve: bool, comment: str) -> Application:
                  manager_name=application.manager_name, manager_email=application.manager_email)
     opportunity = application.opportunity
     mail.queue(application.applicant.email,
-               f"Your line manager {'approved' if approve else 'declined'} your application",
-               "application_manager_decided", application=application,
+               f"Your line manager {'approved' if approve else 'declined'} your application "
+               f"for {opportunity.title}",
+               "application_manager_decided", kind=Kind.MY_APPLICATION,
+               recipient=application.applicant, application=application,
                opportunity=opportunity, approved=approve, url=_application_url(application))
     if approve:
         _tell_host(application)
@@ -596,7 +602,9 @@ def decide(actor: User, application: Application, decision: str, message: str) -
                  opportunity_id=opportunity.id)
     if outcome != "reserve" or message:
         mail.queue(application.applicant.email, _decision_subject(outcome, opportunity),
-                   "application_decided", application=application, opportunity=opportunity,
+                   "application_decided", kind=Kind.MY_APPLICATION,
+                   recipient=application.applicant, application=application,
+                   opportunity=opportunity,
                    outcome=outcome, url=_application_url(application))
     return outcome
 
@@ -658,7 +666,8 @@ def free_place(opportunity: Opportunity) -> int:
     ))
     for application in waiting:
         mail.queue(application.applicant.email, f"A place has come free: {opportunity.title}",
-                   "application_place_free", application=application,
+                   "application_place_free", kind=Kind.MY_APPLICATION,
+                   recipient=application.applicant, application=application,
                    opportunity=opportunity, url=_application_url(application))
     return len(waiting)
 
@@ -701,8 +710,9 @@ def withdraw(actor: User, application: Application) -> None:
                  was=was.value, reserve_told=reserve_told)
     if application.host_can_see:
         for email, name in host_recipients(opportunity):
-            mail.queue(email, f"Application withdrawn: {opportunity.title}",
-                       "application_withdrawn", name=name, application=application,
+            mail.queue(email, f"Application withdrawn from {opportunity.title}",
+                       "application_withdrawn", kind=Kind.APPLICATIONS_RECEIVED,
+                       name=name, application=application,
                        opportunity=opportunity, freed_place=was is ApplicationStatus.ACCEPTED,
                        url=url_for("opportunities.applications",
                                    opportunity_id=opportunity.id, _external=True))

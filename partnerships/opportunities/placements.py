@@ -24,6 +24,7 @@ from ..accounts.models import User
 from ..accounts.services import normalise_email
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import Organisation, Sector
 from . import applications as application_rules
@@ -109,6 +110,7 @@ def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
         if normalise_email(email) == mine:
             continue
         mail.queue(email, f"{subjects[what]}: {opportunity.title}", "placement_updated",
+                   kind=Kind.PLACEMENT_UPDATES,
                    name=name, actor=actor, by_participant=role is ReflectionRole.PARTICIPANT,
                    what=what, placement=placement, opportunity=opportunity,
                    url=_placement_url(placement))
@@ -202,7 +204,8 @@ def complete(actor: User, placement: Placement) -> None:
     application = placement.application
     mail.queue(application.applicant.email,
                f"Your placement is complete: {application.opportunity.title}",
-               "application_placement_completed", placement=placement,
+               "application_placement_completed", kind=Kind.PLACEMENT_UPDATES,
+               recipient=application.applicant, placement=placement,
                application=application, opportunity=application.opportunity,
                url=url_for("opportunities.reflection", placement_id=placement.id,
                            _external=True))
@@ -300,7 +303,8 @@ def cancel(actor: User, placement: Placement, reason: str) -> int:
     audit.record(actor, "placement.cancelled", "placement", placement.id, reason=reason,
                  was=was.value, application_id=application.id, reserve_told=reserve_told)
     mail.queue(application.applicant.email, f"Placement cancelled: {opportunity.title}",
-               "placement_cancelled", placement=placement, application=application,
+               "placement_cancelled", kind=Kind.MY_APPLICATION,
+               recipient=application.applicant, placement=placement, application=application,
                opportunity=opportunity, url=_placement_url(placement))
     return reserve_told
 

@@ -18,6 +18,7 @@ from .. import audit, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..organisations.models import Organisation, OrganisationMember, RequestStatus
 from .models import OpportunityPoster
 
@@ -87,7 +88,8 @@ def allow(actor: User, organisation: Organisation, user_id: int | None) -> Oppor
     audit.record(actor, "organisation.opportunity_poster_allowed", "organisation",
                  organisation.id, user_id=link.user_id)
     mail.queue(link.user.email, f"You can now post opportunities for {organisation.name}",
-               "opportunity_poster_allowed", user=link.user, organisation=organisation,
+               "opportunity_poster_allowed", kind=Kind.MY_ROLE, recipient=link.user,
+               user=link.user, organisation=organisation,
                actor=actor, url=url_for("opportunities.new", _external=True),
                mine_url=url_for("opportunities.mine", _external=True))
     return poster
@@ -106,5 +108,6 @@ def withdraw(actor: User, organisation: Organisation, poster: OpportunityPoster)
                  organisation.id, user_id=user.id)
     if user.is_active:
         mail.queue(user.email, f"You can no longer post opportunities for {organisation.name}",
-                   "opportunity_poster_withdrawn", user=user, organisation=organisation,
+                   "opportunity_poster_withdrawn", kind=Kind.MY_ROLE, recipient=user,
+                   user=user, organisation=organisation,
                    actor=actor)

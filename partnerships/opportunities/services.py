@@ -20,6 +20,7 @@ from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import (
     MemberRole,
@@ -380,6 +381,7 @@ def withdraw(actor: User, opportunity: Opportunity, reason: str) -> int:
         application.manager_token_hash = None
         mail.queue(application.applicant.email,
                    f"Opportunity withdrawn: {opportunity.title}", "opportunity_withdrawn",
+                   kind=Kind.MY_APPLICATION, recipient=application.applicant,
                    user=application.applicant, opportunity=opportunity, reason=reason,
                    url=url)
     db.session.flush()

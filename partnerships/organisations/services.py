@@ -18,6 +18,7 @@ from ..accounts.models import User
 from ..bounds import identifier, is_whole_number
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..membership import JoinRequests
 from ..modelbase import utcnow
 from ..slugs import unique_slug
@@ -315,7 +316,8 @@ def request_to_join(
     review = url_for("organisations.members", key=org.slug, _external=True)
     for admin in _admins(org):
         mail.queue(admin.email, f"{actor.name} has asked to join {org.name}", "org_join_requested",
-                   admin=admin, requester=actor, organisation=org, link=link, review_url=review)
+                   kind=Kind.REQUESTS_TO_DECIDE, recipient=admin, admin=admin, requester=actor,
+                   organisation=org, link=link, review_url=review)
     return link
 
 
@@ -331,8 +333,10 @@ def decide_join_request(
     audit.record(actor, action, "organisation", org.id, reason=reason, user_id=link.user_id)
     mail.queue(
         link.user.email,
-        f"Your request to join {org.name}",
+        f"Your request to join {org.name} was {'approved' if approve else 'declined'}",
         "org_join_decided",
+        kind=Kind.MY_REQUEST_DECIDED,
+        recipient=link.user,
         user=link.user, organisation=org, approved=approve, reason=reason,
         org_url=url_for("organisations.show", key=org.slug, _external=True),
         mine_url=url_for("organisations.mine", _external=True),

@@ -22,6 +22,7 @@ from ..accounts.models import User
 from ..accounts.services import find_by_email
 from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
+from ..mail.kinds import Kind
 from ..membership import JoinRequests
 from ..organisations.models import (
     SMALL_BANDS,
@@ -474,7 +475,8 @@ def appoint_officer(
     audit.record(actor, "partnership.officer_appointed", "partnership", partnership.id,
                  user_id=user.id, role_title=role_title)
     mail.queue(user.email, f"You are now an officer of {partnership.name}", "officer_appointed",
-               user=user, partnership=partnership, role_title=role_title,
+               kind=Kind.MY_ROLE, recipient=user, user=user, partnership=partnership,
+               role_title=role_title,
                url=url_for("partnership.show", slug=partnership.slug, _external=True))
     return officer
 
@@ -537,7 +539,8 @@ def request_membership(
     for recipient in recipients:
         mail.queue(recipient.email,
                    f"{organisation.name} has asked to join {partnership.name}",
-                   "partnership_membership_requested", officer=recipient,
+                   "partnership_membership_requested", kind=Kind.REQUESTS_TO_DECIDE,
+                   recipient=recipient, officer=recipient,
                    organisation=organisation, partnership=partnership, message=message,
                    requester=actor, review_url=review_url)
     return member
@@ -563,7 +566,10 @@ def decide_membership(
         )
     ).all()
     for admin in admins:
-        mail.queue(admin.email, f"{partnership.name}: your request to join",
-                   "partnership_membership_decided", admin=admin, partnership=partnership,
+        mail.queue(admin.email,
+                   f"{member.organisation.name}'s request to join {partnership.name} was "
+                   f"{'approved' if approve else 'declined'}",
+                   "partnership_membership_decided", kind=Kind.MY_REQUEST_DECIDED,
+                   recipient=admin, admin=admin, partnership=partnership,
                    organisation=member.organisation, approved=approve, reason=reason,
                    url=url_for("partnership.show", slug=partnership.slug, _external=True))
