@@ -346,7 +346,7 @@ def test_reply_without_javascript_goes_to_the_new_post_and_emails_followers(
     assert thread.last_post_id == new_post.id
     assert {m.to for m in outbox()} == {world.convenor.email, world.officer.email}
     [email] = outbox(world.convenor.email)
-    assert email.subject == "New reply: Winter rota"
+    assert email.subject == f"New reply in {world.private.name}: Winter rota"
     assert "I can do Tuesdays" in email.body and "Mo Member" in email.body
     auth.login(world.convenor)
     page = client.get(link_in(email))

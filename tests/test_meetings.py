@@ -324,7 +324,8 @@ def test_cancelling_keeps_the_meeting_and_tells_registrants(
     assert meeting.status is MeetingStatus.CANCELLED and meeting.sequence == 1
     page = client.get(f"/meetings/{meeting.id}/").get_data(as_text=True)
     assert "This meeting is cancelled: The venue flooded." in page
-    assert [m.subject.startswith("Cancelled:") for m in outbox("member@example.org")] == [True]
+    assert [m.subject.startswith("Meeting cancelled in")
+            for m in outbox("member@example.org")] == [True]
     assert outbox("stranger@example.org") == []
     listing = client.get(f"/partnerships/{world.partnership.slug}/meetings/")
     assert "Cancelled: Quarterly meeting" in listing.get_data(as_text=True)

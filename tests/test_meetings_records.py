@@ -221,7 +221,8 @@ def test_officer_records_a_meeting_and_its_action_is_carried_to_the_next_one(
     published = outbox()[before:]
     assert {m.to for m in published} == {"convenor@example.org", "member@example.org",
                                          "colleague@example.org"}
-    assert all(m.subject == "The minutes of March meeting are published" for m in published)
+    assert all(m.subject == f"Minutes published in {meeting.forum.name}: March meeting"
+               for m in published)
     assert db.session.scalar(select(AuditEvent).where(
         AuditEvent.action == "meeting.minutes_published")) is not None
 

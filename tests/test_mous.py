@@ -247,7 +247,8 @@ def test_journey_from_draft_through_comments_and_signatures_to_the_public_regist
     assert sent.status_code == 303
     assert _fresh(mou.id).status is MouStatus.COMMENTS
     assert [m.subject for m in outbox(world.cvs_admin.email)] == [
-        "Comments wanted: Working together on winter pressures"]
+        f"MoU open for comments in {mou.partnership.name}: "
+        "Working together on winter pressures"]
 
     auth.login(world.cvs_admin)
     commented = client.submit(world.url(mou, "comments"), {
@@ -261,7 +262,7 @@ def test_journey_from_draft_through_comments_and_signatures_to_the_public_regist
     opened = client.submit(world.url(mou, "open-for-signature"), page=world.url(mou))
     assert opened.status_code == 303
     assert _fresh(mou.id).status is MouStatus.SIGNING
-    assert any(m.subject.startswith("Ready to sign") for m in outbox(world.icb_admin.email))
+    assert any(m.subject.startswith("MoU ready to sign") for m in outbox(world.icb_admin.email))
 
     for org in world.parties:
         admin = world.admin_of(org)
@@ -285,7 +286,7 @@ def test_journey_from_draft_through_comments_and_signatures_to_the_public_regist
     assert signatures[world.icb.id].signer_name == "Ida Icb"
     assert signatures[world.icb.id].signer_role == "Chief Executive"
     assert signatures[world.icb.id].statement == "i agree on behalf of NORTHBRIDGE ICB"
-    assert any(m.subject.startswith("In force") for m in outbox(world.officer.email))
+    assert any(m.subject.startswith("MoU in force") for m in outbox(world.officer.email))
 
     auth.logout()
     register = client.get(f"{world.base}/").get_data(as_text=True)
@@ -1067,4 +1068,5 @@ def test_a_nominee_is_emailed_when_the_mou_opens_for_signature(world, make_user,
         db.session.commit()
     subjects = [message.subject for message in outbox(chair.email)]
     assert subjects == ["You have been asked to sign an MoU for Northbridge ICB",
-                        "Ready to sign: Working together on winter pressures"]
+                        f"MoU ready to sign in {mou.partnership.name}: "
+                        "Working together on winter pressures"]

@@ -135,7 +135,7 @@ def test_journey_draft_comments_signed_published_amended_compared_reviewed_and_e
     page = client.get(world.url(mou)).get_data(as_text=True)
     assert "Terminated on" in page and "Continued unchanged." in page
     assert "Still working well." not in page  # review notes are for insiders
-    assert any(m.subject.startswith("Ended:") for m in outbox(world.icb_admin.email))
+    assert any(m.subject.startswith("MoU ended in") for m in outbox(world.icb_admin.email))
     actions = {e.action for e in db.session.scalars(select(AuditEvent))}
     assert {"mou.created", "mou.sent_for_comments", "mou.commented", "mou.signed",
             "mou.in_force", "mou.amendment_started", "mou.reviewed", "mou.ended"} <= actions
@@ -406,7 +406,8 @@ def test_reminders_go_to_the_officers_and_each_partys_admins_once(world, outbox)
     assert sorted(m.to for m in messages) == sorted([
         world.officer.email, world.council_admin.email, world.icb_admin.email,
         world.cvs_admin.email])
-    subject = f"Review due by {review.day} {review:%B %Y}: Working together on winter pressures"
+    subject = (f"MoU review due by {review.day} {review:%B %Y} in {mou.partnership.name}: "
+               "Working together on winter pressures")
     assert {m.subject for m in messages} == {subject}
     to_icb = next(m for m in messages if m.to == world.icb_admin.email)
     assert "in 60 days" in to_icb.body and "Northbridge ICB is a party to it" in to_icb.body
@@ -447,8 +448,8 @@ def test_an_overdue_reminder_says_so(world, outbox):
     mou = _in_force(world, review_in=-4)
     _send(world, TODAY)
     message = outbox(world.cvs_admin.email)[-1]
-    assert message.subject == ("Review overdue: Working together on winter pressures "
-                               f"({mou.reference})")
+    assert message.subject == (f"MoU review overdue in {mou.partnership.name}: "
+                               f"Working together on winter pressures ({mou.reference})")
     assert "4 days ago" in message.body
 
 
@@ -489,7 +490,7 @@ def test_an_officer_who_is_also_a_partys_admin_gets_one_email(world, outbox):
     assert sorted(sent[0].recipients) == sorted([
         world.officer.email, world.council_admin.email, world.icb_admin.email,
         world.cvs_admin.email])
-    reminders = [m for m in outbox(world.officer.email) if m.subject.startswith("Review due")]
+    reminders = [m for m in outbox(world.officer.email) if m.subject.startswith("MoU review due")]
     assert len(reminders) == 1
     assert "one of the partnership's officers" in reminders[0].body
 
@@ -507,6 +508,6 @@ def test_flask_reminders_send_runs_daily_without_double_sending(app, world, outb
     assert "Sent 0 MoU review reminder(s) in 0 email(s)." in second.output
     db.session.expire_all()
     assert _count(MouReminder) == 2
-    assert len([m for m in outbox() if m.subject.startswith("Review")]) == 8
+    assert len([m for m in outbox() if m.subject.startswith("MoU review")]) == 8
     assert all("http://localhost/partnerships/" in m.body for m in outbox()
-               if m.subject.startswith("Review"))
+               if m.subject.startswith("MoU review"))

@@ -114,7 +114,7 @@ def _personal(kind: Kind, label: str, why: str) -> KindInfo:
 
 
 REGISTRY: dict[Kind, KindInfo] = {info.kind: info for info in (
-    _essential(Kind.ACCOUNT_SECURITY, "Your account's security",
+    _essential(Kind.ACCOUNT_SECURITY, "Account security",
                "Confirming your email address, resetting your password and telling you "
                "when your email address changes keep your account safe."),
     _essential(Kind.MY_MEETING, "Meetings you registered for",
