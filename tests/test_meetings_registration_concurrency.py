@@ -299,7 +299,8 @@ def test_holders_and_waiting_people_cancelling_at_once_leak_no_place(crowd: Crow
         for person in staying[:capacity]:
             assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.to == person.email,
-                OutboxMessage.subject == f"You have a place: {meeting.title}, "
+                OutboxMessage.subject == f"You have a place: {meeting.title} "
+                                         f"({meeting.forum.name}), "
                                          f"{format_uk(meeting.starts_at)}")) == 1
 
 

@@ -534,3 +534,12 @@ def test_meeting_agenda_about_me_means_meetings_i_registered_for(
     assert place.starter.email in told  # every message (the default)
     assert told[place.starter.email].subject.startswith(
         "Agenda published in Health and Wellbeing VCSE Forum: Quarterly meeting")
+
+
+def test_only_the_unsubscribe_link_is_exempt_from_csrf(place, client, auth):
+    """The signed token protects the unsubscribe POST; the settings form still needs its
+    CSRF token."""
+    auth.login(place.follower)
+    response = client.post(SETTINGS, data=_form(place, forum="none"))
+    assert response.status_code == 400
+    assert db.session.scalar(select(NotificationLevel.id)) is None

@@ -264,7 +264,7 @@ def test_a_poster_who_leaves_the_organisation_loses_the_right_at_once(world, cli
     auth.logout()
     client.submit(link_in(outbox("mo@council.example.org")[0]), {"decision": "approve"})
     assert [m.subject for m in outbox("contact@cvs.example.org")] == [
-        f"New application: {theirs.title}"]
+        f"New application for {theirs.title}"]
     assert not [m for m in outbox(world.cvs_staff.email) if "New application" in m.subject]
 
     # The admins' page says so.
@@ -296,7 +296,7 @@ def test_an_allowed_poster_hears_about_new_applications_to_what_they_posted(
         "availability": "Mondays"})
     assert response.status_code == 303
     assert [m.subject for m in outbox(world.cvs_staff.email)] == [
-        f"New application: {theirs.title}"]
+        f"New application for {theirs.title}"]
 
 
 def test_the_page_lists_only_members_who_can_be_allowed(world, client, auth, make_user,

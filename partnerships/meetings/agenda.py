@@ -644,7 +644,7 @@ def accept_request(actor: User, request: ItemRequest) -> AgendaItem:
     audit.record(actor, "meeting.item_request_accepted", "meeting", meeting.id,
                  request_id=request.id, item_id=item.id)
     _tell_requester(request, "meeting_item_request_accepted",
-                    f"Your agenda item was accepted: {meeting.title}")
+                    f"Your agenda item was accepted: {meeting.title} ({meeting.forum.name})")
     return item
 
 
@@ -664,7 +664,7 @@ def decline_request(actor: User, request: ItemRequest, reason: str) -> None:
     audit.record(actor, "meeting.item_request_declined", "meeting", meeting.id,
                  request_id=request.id, reason=reason)
     _tell_requester(request, "meeting_item_request_declined",
-                    f"Your agenda item was declined: {meeting.title}")
+                    f"Your agenda item was declined: {meeting.title} ({meeting.forum.name})")
 
 
 # --- The meeting page -------------------------------------------------------------------

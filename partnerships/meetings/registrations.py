@@ -332,8 +332,8 @@ def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registr
         promoted.append(candidate)
         audit.record(actor, "meeting.registration_promoted", "meeting", meeting.id,
                      registration_id=candidate.id, user_id=candidate.user_id)
-        _email(meeting, candidate, "promoted", f"You have a place: {meeting.title}, "
-               f"{format_uk(meeting.starts_at)}")
+        _email(meeting, candidate, "promoted", f"You have a place: {meeting.title} "
+               f"({meeting.forum.name}), {format_uk(meeting.starts_at)}")
     return promoted
 
 
@@ -483,11 +483,13 @@ def register(actor: User, meeting: Meeting, answer: Answer,
         if not (was_active and before is not None
                 and before[1] is RegistrationStatus.WAITING):
             _email(meeting, registration, "waiting",
-                   f"You are on the waiting list: {meeting.title}, {when}")
+                   f"You are on the waiting list: {meeting.title} "
+                   f"({meeting.forum.name}), {when}")
     else:
         subject = ("Your apologies have been sent" if outcome == "apologies"
                    else "You are registered")
-        _email(meeting, registration, "confirmed", f"{subject}: {meeting.title}, {when}")
+        _email(meeting, registration, "confirmed",
+               f"{subject}: {meeting.title} ({meeting.forum.name}), {when}")
     return registration, outcome
 
 
@@ -577,7 +579,8 @@ def remove(actor: User, registration: Registration) -> None:
     held = _mark_cancelled(actor, registration, "meeting.registration_removed",
                            user_id=registration.user_id)
     _email(meeting, registration, "removed",
-           f"Your registration was cancelled: {meeting.title}, {format_uk(meeting.starts_at)}")
+           f"Your registration was cancelled: {meeting.title} ({meeting.forum.name}), "
+           f"{format_uk(meeting.starts_at)}")
     if held:
         _release(meeting, actor)
 

@@ -98,6 +98,15 @@ def test_account_page_when_signed_in_is_accessible(page: Page, data: Data) -> No
     _no_csp_violations(page)
 
 
+def test_email_settings_page_when_signed_in_is_accessible(page: Page, data: Data) -> None:
+    user = data.user("Nadia Settings")
+    sign_in(page, user.email)
+    page.goto("/account/notifications")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Email settings")
+    axe_check(page)
+    _no_csp_violations(page)
+
+
 def test_home_page_scripts_run_under_the_content_security_policy_without_errors(
     page: Page,
 ) -> None:
