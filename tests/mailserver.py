@@ -19,9 +19,11 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.raw: list[bytes] = []  # each message as it arrived
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         # Parsed back with the standard library's modern policy, as a mail client would.
+        self.raw.append(envelope.content)
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append((envelope.rcpt_tos, message))

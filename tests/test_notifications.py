@@ -490,6 +490,9 @@ def test_emails_are_multipart_with_absolute_links_and_one_click_headers(
     [one_click] = [url for url in text_links if url.startswith(f"{BASE}/unsubscribe/")]
     assert reply["List-Unsubscribe"] == f"<{one_click}>"
     assert reply["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # One plain line as it arrived, not folded into encoded words providers cannot read.
+    assert any(f"\nList-Unsubscribe: <{one_click}>\r\n".encode() in raw
+               for raw in inbox.raw)
 
     reset = [m for to, m in sent.items() if to == place.poster.email
              and m["Subject"] == "Reset your password"]
