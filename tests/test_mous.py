@@ -243,7 +243,7 @@ def test_journey_from_draft_through_comments_and_signatures_to_the_public_regist
     })
     assert clauses.status_code == 303
 
-    sent = client.submit(world.url(mou, "send-for-comments"), page=world.url(mou))
+    sent = client.submit(world.url(mou, "send-for-comments"))
     assert sent.status_code == 303
     assert _fresh(mou.id).status is MouStatus.COMMENTS
     assert [m.subject for m in outbox(world.cvs_admin.email)] == [
@@ -258,7 +258,7 @@ def test_journey_from_draft_through_comments_and_signatures_to_the_public_regist
     assert "Can we add the libraries?" in page and "for Northbridge CVS" in page
 
     auth.login(world.officer)
-    opened = client.submit(world.url(mou, "open-for-signature"), page=world.url(mou))
+    opened = client.submit(world.url(mou, "open-for-signature"))
     assert opened.status_code == 303
     assert _fresh(mou.id).status is MouStatus.SIGNING
     assert any(m.subject.startswith("Ready to sign") for m in outbox(world.icb_admin.email))
