@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 from partnerships.extensions import db
-from partnerships.mous import standing
+from partnerships.mous import services, standing
 from partnerships.timeutil import format_day, today_uk
 from tests.test_mous import World, _draft, _fresh, _sign, _to_signing, make_world
 
@@ -116,3 +116,21 @@ def test_on_its_start_date_it_comes_into_force(world):
         assert on_the_day.phase is standing.Phase.ACTIVE
         assert on_the_day.phrase == f"In force since {format_day(start)}"
         assert on_the_day.start_word == "Started"
+
+
+def test_the_parties_are_told_it_is_signed_and_when_it_comes_into_force(
+    world, client, auth, outbox
+):
+    start = today_uk() + timedelta(days=29)
+    mou = _draft(world, start_date=start, review_date=start + timedelta(days=300))
+    version = _to_signing(world, mou)
+    for org in world.parties[:-1]:
+        _sign(world, version, org)
+    auth.login(world.cvs_admin)
+    signed = client.submit(world.url(mou, f"sign/{world.cvs.id}"), {
+        "version": "1", "name": "Cass Cvs", "role": "Chair",
+        "statement": services.statement_for(world.cvs)})
+    assert signed.status_code == 303
+    [message] = [m for m in outbox(world.officer.email) if "Signed by all" in m.subject]
+    assert f"It comes into force on {format_day(start)}, its start date" in message.body
+    assert not [m for m in outbox(world.officer.email) if m.subject.startswith("In force")]

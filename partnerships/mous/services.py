@@ -32,6 +32,8 @@ from ..forums.models import Forum
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from ..partnership.models import Partnership, PartnershipMember, Principle
+from ..timeutil import today_uk
+from . import standing
 from .models import (
     CHANGELOG_MAX,
     CLAUSE_MAX,
@@ -875,8 +877,12 @@ def _bring_into_force(actor: User, version: MouVersion) -> None:
     audit.record(actor, "mou.in_force", "mou", mou.id, version=version.number,
                  superseded=previous.number if previous is not None else None)
     officers = officers_or_admins(mou.partnership)
-    email_parties(version, f"In force: {version.title}", "mou_in_force", also=officers,
-                   partnership=mou.partnership)
+    from_day = standing.in_force_from(version)
+    starts_later = from_day is not None and from_day > today_uk()
+    email_parties(version, f"{'Signed by all' if starts_later else 'In force'}: "
+                  f"{version.title}", "mou_in_force", also=officers,
+                  partnership=mou.partnership, starts_later=starts_later,
+                  in_force_from=from_day)
 
 
 def decline(actor: User, version: MouVersion, organisation: Organisation,
