@@ -184,16 +184,16 @@ def update_checklist(actor: User, placement: Placement, agreed: set[str]) -> Non
 
 def start_problem(placement: Placement, today: date) -> str | None:
     """Why the placement cannot be marked started on ``today``, or None if it can: it
-    is agreed, its start date has come, and everything on the checklist is agreed."""
+    is agreed, everything on the checklist is agreed, and its start date has come."""
     if placement.status is not PlacementStatus.AGREED:
         return "This placement has already started, or has ended."
     if placement.starts_on is None:
         return "Agree the start date first."
+    if not placement.checklist_done:
+        return "Agree everything on the checklist first."
     if placement.starts_on > today:
         return (f"The placement can be marked started from its agreed start date, "
                 f"{long_day(placement.starts_on)}.")
-    if not placement.checklist_done:
-        return "Agree everything on the checklist first."
     return None
 
 
