@@ -134,3 +134,19 @@ def test_the_parties_are_told_it_is_signed_and_when_it_comes_into_force(
     [message] = [m for m in outbox(world.officer.email) if "Signed by all" in m.subject]
     assert f"It comes into force on {format_day(start)}, its start date" in message.body
     assert not [m for m in outbox(world.officer.email) if m.subject.startswith("In force")]
+
+
+def test_the_last_signatory_is_told_when_it_comes_into_force(world, client, auth):
+    start = today_uk() + timedelta(days=29)
+    mou = _draft(world, start_date=start, review_date=start + timedelta(days=300))
+    version = _to_signing(world, mou)
+    for org in world.parties[:-1]:
+        _sign(world, version, org)
+    auth.login(world.cvs_admin)
+    client.submit(world.url(mou, f"sign/{world.cvs.id}"), {
+        "version": "1", "name": "Cass Cvs", "role": "Chair",
+        "statement": services.statement_for(world.cvs)})
+    page = _text(client.get(world.url(mou)))
+    assert (f"so version 1 comes into force on its start date, {format_day(start)}"
+            in page)
+    assert "is in force" not in page

@@ -24,8 +24,8 @@ from ..errors import Conflict
 from ..formflow import Page, allowed, found, see_other
 from ..forms import ReasonForm
 from ..partnership.models import Partnership
-from ..timeutil import today_uk
-from . import mou_register, reviews, services
+from ..timeutil import format_day, today_uk
+from . import mou_register, reviews, services, standing
 from .forms import (
     AmendForm,
     AttachmentForm,
@@ -508,7 +508,13 @@ def sign(slug: str, mou_id: int, organisation_id: int) -> Page:
         if formflow.save(form, lambda: services.sign(
                 current_user, version_shown, organisation, form.name.data or "",
                 form.role.data or "", form.statement.data or ""), validate=False):
-            if version_shown.status is VersionStatus.SIGNED:
+            from_day = standing.in_force_from(version_shown)
+            if version_shown.status is VersionStatus.SIGNED and from_day is not None \
+                    and from_day > today_uk():
+                flash(f"You have signed for {organisation.name}. Every party has now signed, "
+                      f"so version {version_shown.number} comes into force on its start "
+                      f"date, {format_day(from_day)}.", "success")
+            elif version_shown.status is VersionStatus.SIGNED:
                 flash(f"You have signed for {organisation.name}. Every party has now signed, "
                       f"so version {version_shown.number} is in force.", "success")
             else:
