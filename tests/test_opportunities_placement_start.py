@@ -112,15 +112,17 @@ def test_it_cannot_be_started_until_the_checklist_is_agreed(world, client, auth)
 def test_nobody_else_may_mark_it_started(world, client, auth):
     placement = _agreed(world)
     url = f"/placements/{placement.id}/start"
-    # Another participant (a member of the host, not this placement's participant), an
-    # admin of another organisation, an admin of the participant's own organisation.
+    # The participant of another placement (with the ICB), an admin of another
+    # organisation, an admin of the participant's own organisation, someone with none.
+    other = accepted_placement(world, host=world.icb, applicant=world.cvs_staff,
+                               home=world.cvs, starts_on=today_uk())
     for person in (world.cvs_staff, world.icb_admin, world.council_admin, world.outsider):
         auth.login(person)
         assert client.submit(url, page=TOKEN_PAGE).status_code == 404, person.name
     auth.logout()
     assert client.post(url).status_code in (302, 303, 400, 401)
     db.session.expire_all()
-    assert placement.status is PlacementStatus.AGREED
+    assert placement.status is PlacementStatus.AGREED and other.status is PlacementStatus.AGREED
 
 
 def test_starting_twice_is_a_clear_conflict(world, client, auth):
