@@ -323,9 +323,11 @@ def _signing_words(draft: MouVersion) -> Step:
             "We email the admins of each party's organisation and anyone nominated to sign "
             "for it, with a link to sign.",
             "Each party signs once, by an admin or the person it nominated.",
-            "When every party has signed, it comes into force on its start date"
-            + (f"; version {in_force.number} stays in force until then." if in_force
-               else "."),
+            f"When every party has signed, it comes into force on its start date, "
+            f"{format_day(draft.start_date)} (or on the day the last party signs, if that "
+            "is later)"
+            + (f"; version {in_force.number} stays in force until every party has signed."
+               if in_force else "."),
             "Until the first party signs, you can take it back to draft.",
         ],
         clauses="Once it is open for signature the clauses are fixed: nobody can change "
