@@ -38,7 +38,7 @@ def test_the_participant_sees_what_happens_next_and_who_acts(world, client, auth
     assert "Hannah Host at Northbridge CVS" in steps
     assert "confidentiality, expenses, insurance, data access and supervision" in steps
     assert (f"It does not start by itself: from {long_day(start)}, you or Hannah Host at "
-            "Northbridge CVS mark it started on this page") in steps
+            "Northbridge CVS can mark it started on this page") in steps
     assert "If it does not go ahead, the host cancels it." in steps
     assert "you record your reflection" in steps
     assert re.search(r"from (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) ",
@@ -53,7 +53,7 @@ def test_the_host_reads_the_participant_named(world, client, auth):
     placement = _agreed(world, starts_in=3)
     auth.login(world.cvs_admin)
     steps = _text(client.get(f"/placements/{placement.id}/")).split("What happens next", 1)[1]
-    assert "you or Sam Staff mark it started" in steps
+    assert "you or Sam Staff can mark it started" in steps
     assert "cancel it with a reason" in steps
 
 

@@ -252,7 +252,7 @@ def next_steps(placement: Placement, role: ReflectionRole | None, today: date) -
         if placement.starts_on is not None:
             when = ("from today" if placement.starts_on <= today
                     else f"from {long_day(placement.starts_on)}")
-            steps.append(f"It does not start by itself: {when}, you or {other} mark it "
+            steps.append(f"It does not start by itself: {when}, you or {other} can mark it "
                          "started on this page. If it does not go ahead, "
                          + ("the host cancels it." if you_participant
                             else "cancel it with a reason."))
@@ -270,7 +270,7 @@ def next_steps(placement: Placement, role: ReflectionRole | None, today: date) -
                          "changes as a result." if you_participant else
                          f"{participant} records their reflection on this page.")
         ends = f" on or after {long_day(placement.ends_on)}" if placement.ends_on else ""
-        steps.append(f"{host_people} mark it completed when it ends{ends}."
+        steps.append(f"{host_people} can mark it completed when it ends{ends}."
                      if you_participant else f"You mark it completed when it ends{ends}.")
     elif placement.status is PlacementStatus.COMPLETED:
         mine = placement.reflection_by(role) if role is not None else None
