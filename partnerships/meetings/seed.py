@@ -281,7 +281,7 @@ def _add_item(meeting: Meeting, item: dict[str, Any], organiser: Any, ctx: SeedC
         minutes_allowed=item.get("minutes_allowed"), notes=text(item.get("notes"))),
         standard=standard)
     ctx.count("agenda items")
-    subtitle = (f"{meeting.forum.name} \u00b7 {meeting.title} \u00b7 "
+    subtitle = (f"{meeting.host_name} \u00b7 {meeting.title} \u00b7 "
                 f"{format_day(to_uk(meeting.starts_at).date())} \u00b7 item {row.position}")
     for paper in entries(item.get("papers"), f"{where}: papers"):
         check_fields(paper, {"title", "filename", "text"}, set(), f"{where}: paper")
