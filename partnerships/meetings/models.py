@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Connection,
     Date,
     ForeignKey,
     Index,
@@ -32,6 +34,8 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -295,6 +299,22 @@ class Meeting(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.title!r}>"
+
+
+@event.listens_for(MeetingSeries, "before_insert")
+@event.listens_for(Meeting, "before_insert")
+def _partnership_of_forum(_mapper: Any, connection: Connection,
+                          target: Meeting | MeetingSeries) -> None:
+    """A forum's meeting (or series) belongs to the forum's partnership, always: one
+    made with only ``forum_id`` (as older code and tests make them) gets the forum's
+    ``partnership_id``, and one naming another partnership is refused."""
+    if target.forum_id is None:
+        return
+    owner = connection.scalar(select(Forum.partnership_id).where(Forum.id == target.forum_id))
+    if target.partnership_id is None:
+        target.partnership_id = owner
+    elif owner is not None and target.partnership_id != owner:
+        raise ValueError("A forum's meeting belongs to the forum's partnership")
 
 
 class StandardItem(LabelledEnum):
