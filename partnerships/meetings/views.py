@@ -171,7 +171,11 @@ def new(slug: str, forum_slug: str) -> Page:
                 current_user, forum, "page"))
         abort(403, "Only the forum's convenors and the partnership's officers can schedule "
                    "meetings.")
-    return _schedule(forum, forum.partnership, forum, forum.visibility.value)
+    form, ready, ask_past = _schedule_form(forum.visibility.value)
+    if ready and (saved := once.save(form, lambda: scheduling.schedule(
+            current_user, forum, form.details(), form.recurrence()), _first_meeting_url)):
+        return _scheduled(saved)
+    return _form_page(form, forum.partnership, forum, None, ask_past)
 
 
 @bp.route("/partnerships/<slug>/meetings/new", methods=["GET", "POST"])
@@ -182,37 +186,47 @@ def new_partnership_meeting(slug: str) -> Page:
     partnership = _partnership(slug)
     if not permissions.can_schedule_meeting(current_user, partnership):
         abort(403, "Only the partnership's officers can schedule its meetings.")
-    return _schedule(partnership, partnership, None, Visibility.PUBLIC.value)
+    form, ready, ask_past = _schedule_form(Visibility.PUBLIC.value)
+    if ready and (saved := once.save(form, lambda: scheduling.schedule(
+            current_user, partnership, form.details(), form.recurrence()),
+            _first_meeting_url)):
+        return _scheduled(saved)
+    return _form_page(form, partnership, None, None, ask_past)
 
 
-def _schedule(host: Forum | Partnership, partnership: Partnership, forum: Forum | None,
-              visibility: str) -> Page:
+def _schedule_form(visibility: str) -> tuple[ScheduleForm, bool, bool]:
+    """The schedule form (``visibility`` preset when first shown); whether it was sent
+    and is ready to save; and whether it asks again about a start in the past."""
     form = ScheduleForm()
     if request.method == "GET":
         form.visibility.data = visibility
-    ask_past = False
-    if form.validate_on_submit():
-        ask_past = _ask_about_past(form, "The date and time are in the past. Check them, or "
-                                         "tick the box to confirm you are recording a past "
-                                         "meeting")
-        if not ask_past and (saved := once.save(
-                form, lambda: scheduling.schedule(current_user, host, form.details(),
-                                                  form.recurrence()),
-                lambda made: url_for("meetings.show", meeting_id=made[0].id))):
-            meetings = saved.value
-            if meetings is None:
-                flash(once.ALREADY_SENT, "info")
-                return redirect(saved.url, code=303)
-            if len(meetings) > 1:
-                flash(f"{len(meetings)} meetings scheduled, from "
-                      f"{meetings[0].starts_at:%-d %B %Y}.", "success")
-            elif meetings[0].has_ended():
-                flash("Past meeting recorded. Next, record attendance and write its "
-                      "minutes.", "success")
-            else:
-                flash("Meeting scheduled. Next, build its agenda.", "success")
-            return to_meeting(meetings[0])
-    return _form_page(form, partnership, forum, None, ask_past)
+    if not form.validate_on_submit():
+        return form, False, False
+    ask_past = _ask_about_past(form, "The date and time are in the past. Check them, or "
+                                     "tick the box to confirm you are recording a past "
+                                     "meeting")
+    return form, not ask_past, ask_past
+
+
+def _first_meeting_url(made: list[Meeting]) -> str:
+    return url_for("meetings.show", meeting_id=made[0].id)
+
+
+def _scheduled(saved: once.Saved[list[Meeting]]) -> Page:
+    """Where a schedule form goes once saved (or already sent once), and what it says."""
+    meetings = saved.value
+    if meetings is None:
+        flash(once.ALREADY_SENT, "info")
+        return redirect(saved.url, code=303)
+    if len(meetings) > 1:
+        flash(f"{len(meetings)} meetings scheduled, from "
+              f"{meetings[0].starts_at:%-d %B %Y}.", "success")
+    elif meetings[0].has_ended():
+        flash("Past meeting recorded. Next, record attendance and write its minutes.",
+              "success")
+    else:
+        flash("Meeting scheduled. Next, build its agenda.", "success")
+    return to_meeting(meetings[0])
 
 
 def _scope(form: EditForm | CancelForm) -> str:
