@@ -338,3 +338,26 @@ def _forum_meeting_page(client: Any, world: World) -> str:
     made.agenda_status = agenda.AgendaStatus.PUBLISHED
     db.session.commit()
     return client.get(f"/meetings/{made.id}/").get_data(as_text=True)
+
+
+def test_lists_and_a_board_page_keep_the_query_budgets_of_forum_meetings(
+        client: Any, auth: Any, world: World, make_meeting: Any,
+        count_queries: Any) -> None:
+    """The budgets of test_meetings.py (lists 12, a meeting page 16), with the
+    partnership's own meetings among its forums'."""
+    for n in range(30):
+        make_meeting(world.partnership, f"Board {n}", starts_in=timedelta(days=n + 1),
+                     public=n % 3 != 0)
+    for n in range(15):
+        make_meeting(world.forum, f"Alliance {n}", starts_in=timedelta(days=n + 1))
+    auth.login(world.org_person)
+    for url in (world.meetings_url, "/my/meetings", f"/partnerships/{world.partnership.slug}/"):
+        with count_queries() as log:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert "Board 0" in response.get_data(as_text=True), url  # members-only: theirs
+        assert log.count <= 12, (url, log.statements)
+    first = db.session.scalar(select(Meeting.id).where(Meeting.title == "Board 1"))
+    with count_queries() as log:
+        assert client.get(f"/meetings/{first}/").status_code == 200
+    assert log.count <= 16, log.statements
