@@ -361,3 +361,25 @@ def test_lists_and_a_board_page_keep_the_query_budgets_of_forum_meetings(
     with count_queries() as log:
         assert client.get(f"/meetings/{first}/").status_code == 200
     assert log.count <= 16, log.statements
+
+
+def test_a_forums_meeting_always_belongs_to_the_forums_partnership(
+        world: World, make_partnership: Any) -> None:
+    """Made with only ``forum_id`` (older code, tests) it takes the forum's
+    partnership; naming another partnership is refused before anything is written."""
+    from datetime import UTC, datetime
+
+    starts = datetime(2027, 3, 10, 10, tzinfo=UTC)
+    made = Meeting(forum_id=world.forum.id, title="Old style", starts_at=starts,
+                   ends_at=starts + timedelta(hours=1), format=MeetingFormat.ONLINE)
+    db.session.add(made)
+    db.session.commit()
+    assert made.partnership_id == world.partnership.id
+    other = make_partnership("Eastshire Health")
+    db.session.add(Meeting(forum_id=world.forum.id, partnership_id=other.id, title="Wrong",
+                           starts_at=starts, ends_at=starts + timedelta(hours=1),
+                           format=MeetingFormat.ONLINE))
+    with pytest.raises(ValueError, match="forum's partnership"):
+        db.session.flush()
+    db.session.rollback()
+    assert [m.title for m in meetings()] == ["Old style"]
