@@ -782,40 +782,47 @@ HIJACK = {"title": "Hijacked", "reason": "Because", "direction": "up", "notes": 
           "presenter": "Me"}
 
 
-def expected(kind: str, who: str, method: str, path: str, public: bool) -> int | None:
+def expected(kind: str, who: str, method: str, path: str, public: bool, *,
+             managers: set[str] = MANAGERS, insiders: set[str] = INSIDERS) -> int | None:
     """The status each person gets; None where the organisers' success is covered by
-    the journeys above."""
-    sees = public or who in INSIDERS
+    the journeys above. ``managers`` and ``insiders`` are the meeting host's."""
+    sees = public or who in insiders
     # Someone who may not see a members-only meeting: sign in first, or the 403 page
     # saying whose meeting it is.
     refused = 302 if who == "anonymous" else 403
     if kind == "paper":
         return 200 if sees else refused
     if kind == "draft-paper":
-        return 200 if who in MANAGERS else (404 if sees else refused)
+        return 200 if who in managers else (404 if sees else refused)
     if who == "anonymous":
         return 302
     if not sees:
         return 403
     if kind == "request":
-        if who in INSIDERS:
+        if who in insiders:
             return 200 if method == "GET" else None
         return 403
-    if who in MANAGERS:
+    if who in managers:
         # The agenda is already published, so its publish page sends them back.
         return 200 if method == "GET" and path != "/agenda/publish" else None
     return 403
 
 
-@pytest.fixture(params=[True, False], ids=["public", "members-only"])
+@pytest.fixture(params=[True, False, (True, "partnership"), (False, "partnership")],
+                ids=["public", "members-only", "partnership-public",
+                     "partnership-members-only"])
 def table(request, world, make_meeting, app):
     """A published meeting with a paper and a pending request, and a draft meeting with
-    a paper; both public or both members-only."""
-    public = request.param
-    published = make_meeting(world.forum, "Published", public=public,
+    a paper; both public or both members-only; both the forum's, or both of the
+    partnership itself (issue 15: its officer organises them, the member, an admin of a
+    member organisation, is an insider, the forum's convenor an outsider)."""
+    public, host_kind = (request.param if isinstance(request.param, tuple)
+                         else (request.param, "forum"))
+    host = world.forum if host_kind == "forum" else world.partnership
+    published = make_meeting(host, "Published", public=public,
                              agenda_status=AgendaStatus.PUBLISHED,
                              agenda_published_at=datetime.now(UTC), notice_met=True)
-    draft = make_meeting(world.forum, "Draft", public=public)
+    draft = make_meeting(host, "Draft", public=public)
     papers = {}
     for meeting in (published, draft):
         item = AgendaItem(meeting_id=meeting.id, position=1, title="Budget")
@@ -835,7 +842,11 @@ def table(request, world, make_meeting, app):
                                title="Please", reason="Because")
     db.session.add(item_request)
     db.session.commit()
-    return SimpleNamespace(public=public, meeting=published, draft=draft, ids={
+    partnership_host = host_kind == "partnership"
+    return SimpleNamespace(
+        public=public, meeting=published, draft=draft,
+        managers={"officer"} if partnership_host else MANAGERS,
+        insiders={"member", "officer"} if partnership_host else INSIDERS, ids={
         "item": papers[published.id][0], "paper": papers[published.id][1],
         "draft_paper": papers[draft.id][1], "request": item_request.id})
 
@@ -862,7 +873,8 @@ def test_every_agenda_route_answers_each_kind_of_person_as_it_should(
     before = _snapshot()
     checked = 0
     for method, template, kind in ROUTES:
-        status = expected(kind, who, method, template, table.public)
+        status = expected(kind, who, method, template, table.public,
+                          managers=table.managers, insiders=table.insiders)
         if status is None:
             continue
         meeting = table.draft if kind == "draft-paper" else table.meeting

@@ -33,7 +33,13 @@ from .record_forms import (
     minutes_form,
 )
 from .routes import bp
-from .view_helpers import load_managed_meeting, refused, save_or_go_back, to_meeting
+from .view_helpers import (
+    load_managed_meeting,
+    meeting_audience,
+    refused,
+    save_or_go_back,
+    to_meeting,
+)
 
 MINUTES_ANCHOR = "#minutes"
 
@@ -185,11 +191,11 @@ def new_action(meeting_id: int) -> Page:
 
 
 def _action_audience(user: permissions.Viewer, action: ActionItem) -> permissions.Audience | None:
-    """Refused an action of a members-only meeting: it is for the forum's insiders. Of
+    """Refused an action of a members-only meeting: it is for its host's insiders. Of
     a meeting they can see (its minutes are a draft): no audience, so 404."""
     if permissions.can_view_meeting(user, action.meeting):
         return None
-    return permissions.forum_audience(user, action.meeting.forum, "action")
+    return meeting_audience(user, action.meeting, "action")
 
 
 def _load_action(action_id: int) -> ActionItem:

@@ -24,18 +24,18 @@ from datetime import date
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import ColumnElement, case, or_, select, union
+from sqlalchemy import ColumnElement, case, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
-from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
+from ..forums.models import Forum
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
-from ..partnership.models import PartnershipMember
 from ..timeutil import today_uk
+from . import hosts
 from .models import (
     ActionItem,
     ActionStatus,
@@ -204,11 +204,9 @@ def publish_minutes(actor: User, meeting: Meeting) -> int:
 
 
 def _minutes_readers(meeting: Meeting) -> list[User]:
-    """The forum's active members and, for a public meeting, the people who came."""
-    members = select(ForumMember.user_id).where(
-        ForumMember.forum_id == meeting.forum_id,
-        ForumMember.status == ForumMemberStatus.ACTIVE)
-    condition: ColumnElement[bool] = User.id.in_(members)
+    """The host's members (``hosts.members``) and, for a public meeting, the people who
+    came."""
+    condition: ColumnElement[bool] = hosts.members(meeting)
     if meeting.is_public:
         came = select(Registration.user_id).where(
             Registration.meeting_id == meeting.id,
@@ -247,14 +245,11 @@ def add_decision(actor: User, meeting: Meeting, text: str,
 
 
 def people_choices(meeting: Meeting) -> list[tuple[int, str]]:
-    """Who can own an action: the forum's active members and its convenors (one query)."""
-    members = select(ForumMember.user_id).where(
-        ForumMember.forum_id == meeting.forum_id,
-        ForumMember.status == ForumMemberStatus.ACTIVE)
-    convenors = select(ForumConvenor.user_id).where(ForumConvenor.forum_id == meeting.forum_id)
+    """Who can own an action: the host's members and organisers
+    (``hosts.members_and_organisers``), in one query."""
     rows = db.session.execute(
         select(User.id, User.name)
-        .where(or_(User.id.in_(members), User.id.in_(convenors)), User.deleted_at.is_(None))
+        .where(hosts.members_and_organisers(meeting), User.deleted_at.is_(None))
         .order_by(User.name, User.id))
     return [(row.id, row.name) for row in rows]
 
@@ -262,22 +257,15 @@ def people_choices(meeting: Meeting) -> list[tuple[int, str]]:
 def organisation_choices(meeting: Meeting) -> list[tuple[int, str]]:
     """Organisations that can own an action: those the forum's members and convenors
     represent, and the partnership's member organisations (one query)."""
-    forum = meeting.forum
-    ids = union(
-        select(ForumMember.organisation_id).where(
-            ForumMember.forum_id == forum.id, ForumMember.status == ForumMemberStatus.ACTIVE,
-            ForumMember.organisation_id.is_not(None)),
-        select(ForumConvenor.organisation_id).where(
-            ForumConvenor.forum_id == forum.id, ForumConvenor.organisation_id.is_not(None)),
-        select(PartnershipMember.organisation_id).where(
-            PartnershipMember.partnership_id == forum.partnership_id,
-            PartnershipMember.status == RequestStatus.ACTIVE),
-    ).subquery()
     rows = db.session.execute(
         select(Organisation.id, Organisation.name)
-        .where(Organisation.id.in_(select(ids.c[0])))
+        .where(Organisation.id.in_(hosts.organisation_ids(meeting)))
         .order_by(Organisation.name, Organisation.id))
     return [(row.id, row.name) for row in rows]
+
+
+def _host_word(meeting: Meeting) -> str:
+    return "forum" if meeting.forum_id is not None else "partnership"
 
 
 @dataclass
@@ -296,7 +284,8 @@ def _check_action(meeting: Meeting, details: ActionDetails) -> None:
         raise ValidationError("Choose who will do it: a person, an organisation or both",
                               field="owner_id")
     if details.owner_id is not None and details.owner_id not in dict(people_choices(meeting)):
-        raise ValidationError("Select a member of the forum from the list", field="owner_id")
+        raise ValidationError(f"Select a member of the {_host_word(meeting)} from the list",
+                              field="owner_id")
     if (details.owner_organisation_id is not None
             and details.owner_organisation_id not in dict(organisation_choices(meeting))):
         raise ValidationError("Select an organisation from the list",
