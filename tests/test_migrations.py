@@ -79,8 +79,9 @@ def test_the_sort_name_migration_fills_it_for_existing_organisations(migrated_ap
 
 def test_the_partnership_meetings_migration_gives_existing_meetings_their_partnership(
         migrated_app):
-    """0014 adds ``partnership_id`` to meetings and series, filled from their forum, and
-    lets ``forum_id`` be empty (a meeting of the partnership itself)."""
+    """0015 adds ``partnership_id`` to meetings and series, filled from their forum, and
+    lets ``forum_id`` be empty (a meeting of the partnership itself). On SQLite the
+    tables are rebuilt with foreign keys off (migrations/env.py), so nothing cascades."""
     from sqlalchemy import text
 
     now = "CURRENT_TIMESTAMP"

@@ -2,8 +2,8 @@
 (backfilled from the forum), forum_id nullable there and on meeting_actions;
 partnerships.notice_days
 
-Revision ID: 0014_partnership_meetings
-Revises: 0013_submitted_forms
+Revision ID: 0015_partnership_meetings
+Revises: 0014_placement_started
 Create Date: 2026-12-03 09:10:00
 """
 from alembic import op
@@ -11,29 +11,10 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_partnership_meetings'
-down_revision = '0013_submitted_forms'
+revision = '0015_partnership_meetings'
+down_revision = '0014_placement_started'
 branch_labels = None
 depends_on = None
-
-def _sqlite_foreign_keys(on):
-    """Turn SQLite's foreign keys off (on) for this connection. Batch mode rebuilds a
-    table (copy, drop, rename), and with foreign keys on, dropping ``meetings`` would
-    delete every agenda item, registration and action of it (ON DELETE CASCADE). The
-    pragma is ignored inside a transaction, so the one open is committed first and a
-    new one begun after (if the driver does not begin them itself)."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    dbapi = bind.connection.dbapi_connection
-    dbapi.commit()
-    if on:
-        problems = dbapi.execute("PRAGMA foreign_key_check").fetchall()
-        assert not problems, f"foreign keys broken by the migration: {problems}"
-    dbapi.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-    if dbapi.isolation_level is None:
-        dbapi.execute("BEGIN")
-
 
 _BACKFILL = ("UPDATE {table} SET partnership_id = (SELECT forums.partnership_id FROM forums "
              "WHERE forums.id = {table}.forum_id)")
@@ -44,7 +25,6 @@ def upgrade():
         batch_op.add_column(sa.Column('notice_days', sa.Integer(), server_default='5',
                                       nullable=False))
 
-    _sqlite_foreign_keys(False)
 
     for table in ('meeting_series', 'meetings'):
         with op.batch_alter_table(table, schema=None) as batch_op:
@@ -65,7 +45,6 @@ def upgrade():
                               ['partnership_id', 'starts_at'], unique=False)
     with op.batch_alter_table('meeting_actions', schema=None) as batch_op:
         batch_op.alter_column('forum_id', existing_type=sa.Integer(), nullable=True)
-    _sqlite_foreign_keys(True)
 
 
 def downgrade():
@@ -74,7 +53,6 @@ def downgrade():
     op.execute("DELETE FROM meeting_actions WHERE forum_id IS NULL")
     op.execute("DELETE FROM meetings WHERE forum_id IS NULL")
     op.execute("DELETE FROM meeting_series WHERE forum_id IS NULL")
-    _sqlite_foreign_keys(False)
     with op.batch_alter_table('meeting_actions', schema=None) as batch_op:
         batch_op.alter_column('forum_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('meetings', schema=None) as batch_op:
@@ -89,4 +67,3 @@ def downgrade():
             batch_op.drop_column('partnership_id')
     with op.batch_alter_table('partnerships', schema=None) as batch_op:
         batch_op.drop_column('notice_days')
-    _sqlite_foreign_keys(True)
