@@ -428,6 +428,40 @@ def test_other_paper_types_are_accepted_by_content(world, client, auth):
     assert db.session.scalar(select(Paper.content_type)) == "text/csv"
 
 
+def test_a_text_paper_keeps_its_name_and_type_and_other_names_are_refused(
+        world, client, auth):
+    """A .txt paper is plain text, downloaded as notes.txt (never notes.txt.csv); a name
+    saying another type is refused with the accepted types, keeping the title typed.
+    Members-only or draft rules for downloading are as for any paper (tested below)."""
+    meeting = world.meeting
+    auth.login(world.convenor)
+    _add_item(client, meeting, "Walkabout")
+    item = _items(meeting.id)[0]
+    url = _url(meeting, f"/agenda/items/{item.id}/papers/new")
+    response = client.submit(url, {"title": "Walk notes", "file": (io.BytesIO(
+        "Café stop at 11\n".encode()), "notes.txt")})
+    assert response.status_code == 303
+    paper = db.session.scalar(select(Paper))
+    assert (paper.content_type, paper.original_filename) == ("text/plain", "notes.txt")
+    assert "(TXT, " in _text(client.get(_url(meeting, "/")))
+    with client.get(_url(meeting, f"/papers/{paper.id}")) as download:
+        assert download.status_code == 200
+        assert download.headers["Content-Type"] == "text/plain; charset=utf-8"
+        disposition = download.headers["Content-Disposition"]
+        assert disposition.startswith("attachment;") and "notes.txt" in disposition
+        assert "csv" not in disposition
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    response = client.submit(url, {"title": "Route", "file": (io.BytesIO(b"# Route\n"),
+                                                             "route.md")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("The file is called .md: the selected file must be a PDF, DOCX, ODT, XLSX, "
+            "PPTX, CSV or TXT") in html
+    assert 'value="Route"' in html
+    assert db.session.scalar(select(func.count(Paper.id))) == 1
+
+
 def test_a_cancelled_meeting_refuses_agenda_changes(world, client, auth, make_meeting):
     cancelled = make_meeting(world.forum, "Cancelled", status=MeetingStatus.CANCELLED,
                              status_reason="Venue flooded")

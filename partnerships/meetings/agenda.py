@@ -68,7 +68,8 @@ from .models import (
 )
 
 PAPER_KINDS = (uploads.FileKind.PDF, uploads.FileKind.DOCX, uploads.FileKind.ODT,
-               uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV)
+               uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV,
+               uploads.FileKind.TXT)
 PAPERS_PER_ITEM = 10
 ITEMS_MAX = 60
 # Standard items that open the agenda, in their usual order; AOB closes it.
