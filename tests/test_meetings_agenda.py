@@ -41,6 +41,7 @@ from partnerships.meetings.models import (
 from partnerships.timeutil import (
     clear_working_days_between,
     format_day,
+    format_deadline,
     latest_day_for_notice,
     today_uk,
     uk_local_to_utc,
@@ -148,17 +149,17 @@ def test_organiser_builds_an_agenda_uploads_a_paper_and_publishes_it_on_time(
 
     # The draft is for the organisers: members see when it is due, not the items.
     page = _text(client.get(_url(meeting, "/")))
-    assert "Winter plan" in page and "Draft" in page and "The agenda is due by" in page
+    assert "Winter plan" in page and "Draft" in page and "Publish the agenda by" in page
     auth.login(world.member)
     page = _text(client.get(_url(meeting, "/")))
     assert "Winter plan" not in page
     due = agenda.notice_for(db.session.get(Meeting, meeting.id)).due_day
-    assert f"The agenda will be published by {format_day(due)}" in page
+    assert f"The agenda will be published by {format_deadline(due)}" in page
     assert client.get(_url(meeting, f"/papers/{paper.id}")).status_code == 404
 
     auth.login(world.convenor)
     confirm = _text(client.get(_url(meeting, "/agenda/publish")))
-    assert f"due by {format_day(due)}" in confirm and "6 items" in confirm
+    assert f"by {format_deadline(due)}" in confirm and "6 items" in confirm
     response = client.submit(_url(meeting, "/agenda/publish"))
     assert response.status_code == 303
     db.session.expire_all()
@@ -539,7 +540,8 @@ def test_easter_2027_good_friday_and_easter_monday_do_not_count():
     assert not agenda.notice_met(date(2027, 3, 19), meeting_day, 5)
     # Neither the publication day nor the meeting day counts.
     assert clear_working_days_between(date(2027, 3, 25), date(2027, 3, 30)) == 0
-    assert agenda.notice_due_day(meeting_day, 0) == date(2027, 3, 29)
+    # With no notice, the last working day before: not Easter Monday or Good Friday.
+    assert agenda.notice_due_day(meeting_day, 0) == date(2027, 3, 25)
 
 
 def test_publication_on_christmas_examples_records_notice(world, app, make_meeting):

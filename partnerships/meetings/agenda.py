@@ -108,9 +108,11 @@ def notice_due_day(day: date, notice_days: int) -> date:
 
 
 def notice_met(published_on: date, day: date, notice_days: int) -> bool:
-    """Whether publishing on ``published_on`` gives the notice for a meeting on ``day``.
-    Same rule as ``notice_due_day``: publication on or before the due day."""
-    return published_on <= notice_due_day(day, notice_days)
+    """Whether publishing on ``published_on`` gives the notice for a meeting on ``day``:
+    enough clear working days between them. On a working day that is publication on or
+    before ``notice_due_day``; the weekend or bank holiday just after the due day still
+    gives the notice (the clear days counted are the same), so it is not called late."""
+    return clear_working_days_between(published_on, day) >= notice_days
 
 
 def notice_for(meeting: Meeting, today: date | None = None) -> Notice:
@@ -125,7 +127,7 @@ def notice_for(meeting: Meeting, today: date | None = None) -> Notice:
         given=(clear_working_days_between(published_day, day)
                if published_day is not None else None),
         met=meeting.notice_met if meeting.agenda_published else None,
-        late=not meeting.agenda_published and today > due,
+        late=not meeting.agenda_published and not notice_met(today, day, days),
     )
 
 
