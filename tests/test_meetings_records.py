@@ -187,7 +187,7 @@ def test_officer_records_a_meeting_and_its_action_is_carried_to_the_next_one(
     response = client.submit(f"{base}/actions/new", {
         "description": "Send the winter demand figures", "owner_id": str(world.member.id),
         "owner_organisation_id": str(world.organisation.id),
-        "due_date": ["1", "2", "2020"], "item_id": str(items[1].id)})
+        "due_date": ["1", "2", "2020"], "already_due": "y", "item_id": str(items[1].id)})
     assert response.status_code == 303
     action = db.session.scalar(select(ActionItem))
     assert action.owner_id == world.member.id

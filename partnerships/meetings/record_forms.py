@@ -9,15 +9,23 @@ services hold the rules.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextArea, GovTextInput
-from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..bounds import identifier
-from ..forms import BaseForm, MaxLength, Radios, UKDateField, add_field_error, submit
+from ..forms import BaseForm, Checkbox, MaxLength, Radios, UKDateField, add_field_error, submit
 from .models import (
     ACTION_MAX,
     DECISION_MAX,
@@ -30,6 +38,7 @@ from .models import (
     Attendance,
     Registration,
 )
+from .records import early_due_date_problem
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")
@@ -187,12 +196,17 @@ class ActionForm(BaseForm):
         description="Choose a person, an organisation or both.")
     due_date = UKDateField("Due date (optional)", "the due date", required=False,
                            error_name="Due date", description="For example, 27 3 2027")
+    already_due = BooleanField("Yes, this was already due before the meeting",
+                               widget=Checkbox())
     item_id = SelectField("Agenda item (optional)", widget=GovSelect(), choices=[],
                           validate_choice=False)
     submit = submit("Add action")
 
+    meeting_day: date | None = None
+
     def setup(self, items: list[AgendaItem], people: list[tuple[int, str]],
-              organisations: list[tuple[int, str]]) -> None:
+              organisations: list[tuple[int, str]], meeting_day: date) -> None:
+        self.meeting_day = meeting_day
         self.item_id.choices = _item_choices(items)
         self.owner_id.choices = [SelectChoice("", "Nobody in particular")] + [
             SelectChoice(str(person_id), name) for person_id, name in people]
@@ -204,7 +218,15 @@ class ActionForm(BaseForm):
         self.owner_id.data = str(action.owner_id or "")
         self.owner_organisation_id.data = str(action.owner_organisation_id or "")
         self.due_date.data = action.due_date
+        self.already_due.data = bool(
+            action.due_date and self.meeting_day and action.due_date < self.meeting_day)
         self.item_id.data = str(action.item_id or "")
+
+    def asks_already_due(self) -> bool:
+        """Whether the page shows the "already due" box: once the due date was found
+        before the meeting, or when it is ticked (so it can be unticked)."""
+        return bool(self.already_due.data) or bool(
+            self.meeting_day and self.due_date.data and self.due_date.data < self.meeting_day)
 
     def check(self) -> None:
         """Choices from the lists offered, and someone (or some organisation) to do it."""
@@ -218,6 +240,11 @@ class ActionForm(BaseForm):
                 and not self.owner_id.errors and not self.owner_organisation_id.errors:
             add_field_error(self.owner_id,
                             "Choose who will do it: a person, an organisation or both")
+        if self.meeting_day is not None and not self.due_date.errors:
+            early = early_due_date_problem(self.meeting_day, self.due_date.data,
+                                           bool(self.already_due.data))
+            if early:
+                add_field_error(self.due_date, early)
 
     def owner(self) -> int | None:
         return _number(self.owner_id.data)

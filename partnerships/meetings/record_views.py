@@ -157,7 +157,7 @@ def new_decision(meeting_id: int) -> Page:
 def _action_form(meeting: Meeting) -> ActionForm:
     form = ActionForm()
     form.setup(list(meeting.items), records.people_choices(meeting),
-               records.organisation_choices(meeting))
+               records.organisation_choices(meeting), records.recorded_day(meeting))
     return form
 
 
@@ -165,7 +165,7 @@ def _details(form: ActionForm) -> records.ActionDetails:
     return records.ActionDetails(
         description=form.description.data or "", owner_id=form.owner(),
         owner_organisation_id=form.owner_organisation(), due_date=form.due_date.data,
-        item_id=form.item())
+        item_id=form.item(), already_due=bool(form.already_due.data))
 
 
 @bp.route("/meetings/<int:meeting_id>/actions/new", methods=["GET", "POST"])

@@ -35,7 +35,7 @@ from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from ..partnership.models import PartnershipMember
-from ..timeutil import today_uk
+from ..timeutil import format_deadline, to_uk, today_uk
 from .models import (
     ActionItem,
     ActionStatus,
@@ -287,11 +287,36 @@ class ActionDetails:
     owner_organisation_id: int | None = None
     due_date: date | None = None
     item_id: int | None = None
+    # The organiser's explicit "yes, this was already due before the meeting".
+    already_due: bool = False
+
+
+def recorded_day(meeting: Meeting) -> date:
+    """The UK calendar day of the meeting: what dates in its record are compared with."""
+    return to_uk(meeting.starts_at).date()
+
+
+def early_due_date_problem(meeting_day: date, due: date | None, already_due: bool) -> str | None:
+    """Why a due date cannot be saved as it is, or None. An action agreed at a meeting is
+    due on or after the day of the meeting: a date before it is nearly always a typo
+    (2025 for 2026) that would show the action as "Overdue" on the next public agenda,
+    so it is refused unless the organiser confirms it really was due already. The one
+    rule for the record's dates, used by the service and, to list every error at once,
+    by the form."""
+    if due is None or due >= meeting_day or already_due:
+        return None
+    return (f"The due date must be on or after the day of the meeting "
+            f"({format_deadline(meeting_day)}). Check it, or tick the box if it really was "
+            "due before the meeting")
 
 
 def _check_action(meeting: Meeting, details: ActionDetails) -> None:
     if not details.description.strip():
         raise ValidationError("Enter what is to be done", field="description")
+    early = early_due_date_problem(recorded_day(meeting), details.due_date,
+                                   details.already_due)
+    if early:
+        raise ValidationError(early, field="due_date")
     if details.owner_id is None and details.owner_organisation_id is None:
         raise ValidationError("Choose who will do it: a person, an organisation or both",
                               field="owner_id")
