@@ -15,7 +15,10 @@ from partnerships.meetings import records
 from partnerships.meetings.models import ActionItem
 from partnerships.timeutil import format_deadline
 
-from .test_meetings_records import TOKEN_PAGE, count, fresh, make_action, world  # noqa: F401
+from . import test_meetings_records
+from .test_meetings_records import TOKEN_PAGE, count, fresh, make_action
+
+world = test_meetings_records.world  # the same people and meetings
 
 
 def _date_fields(day: date) -> list[str]:
@@ -23,7 +26,7 @@ def _date_fields(day: date) -> list[str]:
 
 
 def test_a_due_date_before_the_meeting_is_refused_then_accepted_when_confirmed(
-        client, auth, world, outbox):  # noqa: F811
+        client, auth, world, outbox):
     meeting_day = records.recorded_day(world.past)
     early = meeting_day - timedelta(days=365)
     auth.login(world.officer)
@@ -47,7 +50,7 @@ def test_a_due_date_before_the_meeting_is_refused_then_accepted_when_confirmed(
     assert action.due_date == early
 
 
-def test_the_meeting_day_and_later_need_no_confirmation(client, auth, world):  # noqa: F811
+def test_the_meeting_day_and_later_need_no_confirmation(client, auth, world):
     meeting_day = records.recorded_day(world.past)
     auth.login(world.officer)
     url = f"/meetings/{world.past.id}/actions/new"
@@ -59,7 +62,7 @@ def test_the_meeting_day_and_later_need_no_confirmation(client, auth, world):  #
     assert response.status_code == 303
 
 
-def test_an_early_due_date_is_listed_with_the_other_mistakes(client, auth, world):  # noqa: F811
+def test_an_early_due_date_is_listed_with_the_other_mistakes(client, auth, world):
     meeting_day = records.recorded_day(world.past)
     auth.login(world.officer)
     response = client.submit(f"/meetings/{world.past.id}/actions/new", {
@@ -73,7 +76,7 @@ def test_an_early_due_date_is_listed_with_the_other_mistakes(client, auth, world
 
 
 def test_editing_to_an_early_due_date_is_refused_and_changes_nothing(
-        client, auth, world):  # noqa: F811
+        client, auth, world):
     meeting_day = records.recorded_day(world.past)
     later = meeting_day + timedelta(days=14)
     action = make_action(world.past, owner=world.member, due=later)
@@ -96,7 +99,7 @@ def test_editing_to_an_early_due_date_is_refused_and_changes_nothing(
     assert 'name="already_due"' in html and "checked" in html.split('name="already_due"')[1][:80]
 
 
-def test_only_organisers_reach_the_forms(client, auth, world):  # noqa: F811
+def test_only_organisers_reach_the_forms(client, auth, world):
     action = make_action(world.past, owner=world.member)
     early = _date_fields(records.recorded_day(world.past) - timedelta(days=30))
     data = {"description": "Changed", "owner_id": str(world.member.id), "due_date": early,
@@ -108,7 +111,7 @@ def test_only_organisers_reach_the_forms(client, auth, world):  # noqa: F811
     assert fresh(ActionItem, action.id).description == "Send the funding report"
 
 
-def test_the_service_holds_the_rule(app, world):  # noqa: F811
+def test_the_service_holds_the_rule(app, world):
     day = records.recorded_day(world.past)
     details = records.ActionDetails(description="Book the hall", owner_id=world.member.id,
                                     due_date=day - timedelta(days=1))

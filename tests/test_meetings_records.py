@@ -213,7 +213,8 @@ def test_officer_records_a_meeting_and_its_action_is_carried_to_the_next_one(
     # Publish: members and the people who came are emailed.
     auth.login(world.officer)
     before = len(outbox())
-    response = client.submit(f"{base}/minutes/publish", {}, page=f"{base}/")
+    response = client.submit(f"{base}/minutes/publish", {"agenda_confirmed": "yes"},
+                             page=f"{base}/minutes/publish")
     assert response.status_code == 303
     meeting = fresh(Meeting, world.past.id)
     assert meeting.minutes_status is MinutesStatus.PUBLISHED
@@ -310,7 +311,7 @@ def recording_routes(meeting: Meeting, action: ActionItem) -> list[tuple[str, st
         ("GET", f"{base}/attendance"), ("POST", f"{base}/attendance"),
         ("POST", f"{base}/attendance/walk-in"),
         ("GET", f"{base}/minutes"), ("POST", f"{base}/minutes"),
-        ("POST", f"{base}/minutes/publish"),
+        ("GET", f"{base}/minutes/publish"), ("POST", f"{base}/minutes/publish"),
         ("GET", f"{base}/decisions/new"), ("POST", f"{base}/decisions/new"),
         ("GET", f"{base}/actions/new"), ("POST", f"{base}/actions/new"),
         ("GET", f"/actions/{action.id}/edit"), ("POST", f"/actions/{action.id}/edit"),
@@ -558,11 +559,12 @@ def test_publishing_empty_minutes_is_refused_and_twice_is_refused(client, auth, 
         f"{base}/minutes")
     assert fresh(Meeting, world.past.id).minutes_status is MinutesStatus.NONE
     write_minutes(fresh(Meeting, world.past.id), "Written")
-    assert client.submit(f"{base}/minutes/publish", {}, page=f"{base}/minutes"
-                         ).status_code == 303
+    assert client.submit(f"{base}/minutes/publish", {"agenda_confirmed": "yes"},
+                         page=f"{base}/minutes").status_code == 303
     sent = len(outbox())
     assert sent > 0
-    response = client.submit(f"{base}/minutes/publish", {}, page=f"{base}/minutes")
+    response = client.submit(f"{base}/minutes/publish", {"agenda_confirmed": "yes"},
+                             page=f"{base}/minutes")
     assert response.status_code == 303 and len(outbox()) == sent
 
 
@@ -644,8 +646,8 @@ def test_minutes_of_a_members_only_meeting_are_emailed_to_members_only(
     db.session.commit()
     auth.login(world.officer)
     base = f"/meetings/{meeting.id}"
-    assert client.submit(f"{base}/minutes/publish", {}, page=f"{base}/"
-                         ).status_code == 303
+    assert client.submit(f"{base}/minutes/publish", {"agenda_confirmed": "yes"},
+                         page=f"{base}/minutes/publish").status_code == 303
     assert outbox(to="stranger@example.org") == []
     assert len(outbox(to="member@example.org")) == 1
 

@@ -118,13 +118,30 @@ def minutes(meeting_id: int) -> Page:
                            publish_form=ButtonForm())
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes/publish")
+@bp.route("/meetings/<int:meeting_id>/minutes/publish", methods=["GET", "POST"])
 @login_required
 def publish_minutes(meeting_id: int) -> Page:
+    """The meeting page's button publishes at once when the agenda was published;
+    otherwise (or when asked by GET) this page says what publishing does, and that the
+    agenda never was, and its button confirms it."""
     meeting = _recording(meeting_id)
+    if meeting.minutes_published:
+        flash("The minutes of this meeting are already published.")
+        return to_meeting(meeting, MINUTES_ANCHOR)
+    confirming = request.method == "POST" and request.form.get("agenda_confirmed") == "yes"
+    if request.method == "POST" and records.needs_agenda_confirmation(meeting) \
+            and not confirming and records.has_minutes(meeting):
+        formflow.button_pressed()
+        return see_other("meetings.publish_minutes", meeting_id=meeting.id)
+    if request.method == "GET":
+        return render_template(
+            "meetings/minutes_publish.html", meeting=meeting, forum=meeting.forum,
+            form=ButtonForm(), covered=records.covered_items(meeting),
+            agenda_unpublished=records.needs_agenda_confirmation(meeting),
+            written=records.has_minutes(meeting))
     formflow.button_pressed()
     try:
-        sent = records.publish_minutes(current_user, meeting)
+        sent = records.publish_minutes(current_user, meeting, agenda_confirmed=confirming)
     except Conflict as error:
         return refused(error, to_meeting(meeting))
     except ValidationError as error:

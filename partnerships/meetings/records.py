@@ -181,15 +181,45 @@ def has_minutes(meeting: Meeting) -> bool:
         select(Decision.id).where(Decision.meeting_id == meeting.id).limit(1)) is not None
 
 
-def publish_minutes(actor: User, meeting: Meeting) -> int:
+AGENDA_NEVER_PUBLISHED = ("The agenda of this meeting was never published. Confirm that "
+                          "you want to publish the minutes: they make the items they cover "
+                          "readable by everyone who can see the meeting.")
+
+
+def needs_agenda_confirmation(meeting: Meeting) -> bool:
+    """Publishing the minutes of a meeting whose agenda was never published makes the
+    items they cover visible for the first time, so the organiser confirms it knowingly."""
+    return not meeting.agenda_published
+
+
+def covered_items(meeting: Meeting, decisions: list[Decision] | None = None,
+                  actions: list[ActionItem] | None = None) -> list[tuple[int, AgendaItem]]:
+    """The agenda items the minutes cover, with their numbers: those with minutes, a
+    decision or an action. Published minutes show exactly these (the rest of a draft
+    agenda stays with the organisers). Loads the item ids of decisions and actions
+    (one query) unless given."""
+    if decisions is None or actions is None:
+        ids = set(db.session.scalars(union(
+            select(Decision.item_id).where(Decision.meeting_id == meeting.id),
+            select(ActionItem.item_id).where(ActionItem.meeting_id == meeting.id))))
+    else:
+        ids = {row.item_id for row in decisions} | {row.item_id for row in actions}
+    return [(number, item) for number, item in enumerate(meeting.items, start=1)
+            if item.minutes.strip() or item.id in ids]
+
+
+def publish_minutes(actor: User, meeting: Meeting, agenda_confirmed: bool = False) -> int:
     """Publish (approve) the minutes: from now on everyone who can see the meeting can
     read them. The forum's members and the people who came are emailed. Returns the
-    number of emails queued."""
+    number of emails queued. If the agenda was never published the organiser must have
+    confirmed it (``agenda_confirmed``), having been told which items become visible."""
     _check_recordable(actor, meeting)
     if meeting.minutes_published:
         raise Conflict("The minutes of this meeting are already published.")
     if not has_minutes(meeting):
         raise ValidationError("Write the minutes before publishing them", field="summary")
+    if needs_agenda_confirmation(meeting) and not agenda_confirmed:
+        raise ValidationError(AGENDA_NEVER_PUBLISHED, field="agenda_confirmed")
     meeting.minutes_status = MinutesStatus.PUBLISHED
     meeting.minutes_published_at = utcnow()
     db.session.flush()
@@ -500,6 +530,7 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     names = can_manage or permissions.can_view_attendance_list(user, meeting)
     context.update(
         record_items=list(meeting.items),
+        record_covered=covered_items(meeting, decisions, actions),
         record_counts=count_attendance(registrations),
         record_present=[r for r in registrations if r.attendance is Attendance.PRESENT]
         if names else None,
