@@ -36,9 +36,8 @@ from .models import (
     ActionStatus,
     AgendaItem,
     Attendance,
-    Registration,
 )
-from .records import early_due_date_problem
+from .records import Attendee, early_due_date_problem
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")
@@ -50,7 +49,7 @@ MINUTES_PREFIX = "item-"
 
 
 class AttendanceForm(BaseForm):
-    """One radio group per registrant, added by ``attendance_form``."""
+    """One radio group per person on the attendance list, added by ``attendance_form``."""
 
     submit = submit("Save attendance")
 
@@ -58,14 +57,15 @@ class AttendanceForm(BaseForm):
         return [field for name, field in self._fields.items()
                 if name.startswith(ATTENDANCE_PREFIX)]
 
-    def marks(self) -> dict[int, Attendance | None]:
-        """Registration id -> the chosen attendance (None: not marked)."""
-        return {int(field.name.removeprefix(ATTENDANCE_PREFIX)):
+    def marks(self) -> dict[str, Attendance | None]:
+        """The person's key on the list (``records.Attendee.key``) -> the chosen
+        attendance (None: not marked)."""
+        return {field.name.removeprefix(ATTENDANCE_PREFIX):
                 Attendance(field.data) if field.data else None
                 for field in self.registration_fields()}
 
 
-def attendance_form(registrations: list[Registration]) -> AttendanceForm:
+def attendance_form(attendees: list[Attendee]) -> AttendanceForm:
     """A form with a radio group per person, labelled with their name. Leaving a
     person unmarked is allowed (the attendance can be finished later)."""
     choices = [SelectChoice(mark.value, mark.label) for mark in Attendance]
@@ -73,11 +73,12 @@ def attendance_form(registrations: list[Registration]) -> AttendanceForm:
     class Form(AttendanceForm):
         pass
 
-    for registration in registrations:
-        setattr(Form, f"{ATTENDANCE_PREFIX}{registration.id}", RadioField(
-            registration.display_name, widget=Radios(), choices=choices,
-            validate_choice=False, description=_who(registration),
-            default=_suggested(registration),
+    for attendee in attendees:
+        suggested = attendee.suggested
+        setattr(Form, f"{ATTENDANCE_PREFIX}{attendee.key}", RadioField(
+            attendee.name, widget=Radios(), choices=choices,
+            validate_choice=False, description=_who(attendee),
+            default=suggested.value if suggested is not None else None,
         ))
     form = Form()
     for field in form.registration_fields():
@@ -86,22 +87,10 @@ def attendance_form(registrations: list[Registration]) -> AttendanceForm:
     return form
 
 
-def _who(registration: Registration) -> str:
-    """The hint under a person's name: organisation and what they said they would do."""
-    organisation = (registration.organisation.name if registration.organisation is not None
-                    else registration.walk_in_organisation)
-    said = "Walk-in" if registration.user_id is None else registration.response.label
-    if registration.status.value == "waiting":
-        said += " (was on the waiting list)"
-    return f"{organisation}. {said}" if organisation else said
-
-
-def _suggested(registration: Registration) -> str | None:
-    if registration.attendance is not None:
-        return registration.attendance.value
-    if registration.response.value == "apologies":
-        return Attendance.APOLOGIES.value
-    return None
+def _who(attendee: Attendee) -> str:
+    """The hint under a person's name: organisation and what they told us beforehand."""
+    return f"{attendee.organisation}. {attendee.said}" if attendee.organisation \
+        else attendee.said
 
 
 class WalkInForm(BaseForm):

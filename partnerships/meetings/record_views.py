@@ -22,7 +22,7 @@ from ..formflow import Page, allowed, found, see_other
 from ..forms import ButtonForm
 from ..timeutil import today_uk
 from . import records
-from .models import ActionItem, ActionStatus, Meeting, Registration
+from .models import ActionItem, ActionStatus, Meeting
 from .record_forms import (
     ActionForm,
     ActionUpdateForm,
@@ -53,16 +53,16 @@ def _recording(meeting_id: int) -> Meeting:
 # --- Attendance ------------------------------------------------------------------------------
 
 
-def _attendance_page(meeting: Meeting, registrations: list[Registration],
+def _attendance_page(meeting: Meeting, attendees: list[records.Attendee],
                      form: AttendanceForm | None = None,
                      walk_in_form: WalkInForm | None = None, status: int = 200) -> Page:
     """The attendance form and the walk-in form. Radios not in the submitted form keep
     what is saved, so a walk-in's errors do not disturb the attendance shown."""
     return render_template(
         "meetings/attendance.html", meeting=meeting,
-        form=attendance_form(registrations) if form is None else form,
+        form=attendance_form(attendees) if form is None else form,
         walk_in_form=WalkInForm(formdata=None) if walk_in_form is None else walk_in_form,
-        counts=records.count_attendance(registrations),
+        counts=records.count_attendance(attendees),
     ), status
 
 
@@ -70,14 +70,14 @@ def _attendance_page(meeting: Meeting, registrations: list[Registration],
 @login_required
 def attendance(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    registrations = records.attendance_list(meeting)
-    form = attendance_form(registrations)
+    attendees = records.attendance_list(meeting)
+    form = attendance_form(attendees)
     done = save_or_go_back(form, to_meeting(meeting), lambda: records.record_attendance(
         current_user, meeting, form.marks()))
     if done:
         flash("Attendance saved.", "success")
         return to_meeting(meeting, MINUTES_ANCHOR)
-    return _attendance_page(meeting, registrations, form=form,
+    return _attendance_page(meeting, attendees, form=form,
                             status=formflow.status_for(form))
 
 

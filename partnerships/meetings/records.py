@@ -24,10 +24,10 @@ from datetime import date
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import ColumnElement, case, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
@@ -42,6 +42,7 @@ from .models import (
     ActionUpdate,
     AgendaItem,
     Attendance,
+    AttendanceMark,
     Decision,
     Meeting,
     MinutesStatus,
@@ -93,38 +94,125 @@ class AttendanceCounts:
         return bool(self.present or self.apologies or self.absent)
 
 
-def attendance_list(meeting: Meeting) -> list[Registration]:
-    """Everyone who registered (and did not cancel) or walked in, by name (one query)."""
-    rows = db.session.scalars(
+@dataclass(frozen=True)
+class Attendee:
+    """One line of the attendance list: someone who registered (or walked in), whose
+    attendance is kept on their registration, or someone else who may be on the list
+    (``attendance_people``), whose attendance is an ``AttendanceMark`` if ticked."""
+
+    key: str                      # in the form: the registration's id, or "member-<user id>"
+    name: str
+    organisation: str
+    said: str                     # what they told us beforehand, for the hint
+    attendance: Attendance | None
+    registration: Registration | None = None
+    user_id: int | None = None
+
+    @property
+    def suggested(self) -> Attendance | None:
+        """What the form shows before anyone ticks: the mark, or apologies sent when
+        registering."""
+        if self.attendance is not None:
+            return self.attendance
+        if self.registration is not None and self.registration.response is Response.APOLOGIES:
+            return Attendance.APOLOGIES
+        return None
+
+
+MEMBER_KEY = "member-"
+
+
+def attendance_people(meeting: Meeting) -> Select[tuple[int]]:
+    """Who may be ticked on the attendance list besides the people who registered, as
+    the ids of users (a selection, so that the list stays one query): the forum's
+    active members and its convenors. This is the one place that decides it; a meeting
+    held by something other than a forum adds its own source of people here."""
+    members = select(ForumMember.user_id.label("user_id")).where(
+        ForumMember.forum_id == meeting.forum_id,
+        ForumMember.status == ForumMemberStatus.ACTIVE)
+    convenors = select(ForumConvenor.user_id.label("user_id")).where(
+        ForumConvenor.forum_id == meeting.forum_id)
+    people = union(members, convenors).subquery()
+    return select(people.c.user_id)
+
+
+def _from_registration(registration: Registration) -> Attendee:
+    organisation = (registration.organisation.name if registration.organisation is not None
+                    else registration.walk_in_organisation)
+    said = "Walk-in" if registration.user_id is None else (
+        f"Registered: {registration.response.label.lower()}")
+    if registration.status is RegistrationStatus.WAITING:
+        said += " (was on the waiting list)"
+    return Attendee(key=str(registration.id), name=registration.display_name,
+                    organisation=organisation, said=said,
+                    attendance=registration.attendance, registration=registration,
+                    user_id=registration.user_id)
+
+
+def attendance_list(meeting: Meeting) -> list[Attendee]:
+    """Everyone on the attendance list, by name, in two queries: the people who
+    registered (and did not cancel) or walked in, then everyone else from
+    ``attendance_people`` and anyone already marked (who stays on the list even if they
+    have since left the forum, so the record does not change)."""
+    rows = list(db.session.scalars(
         select(Registration)
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
-        .where(Registration.meeting_id == meeting.id,
-               Registration.status != RegistrationStatus.CANCELLED)
-        .order_by(Registration.id)
-    )
-    return sorted(rows, key=lambda row: (row.display_name.casefold(), row.id))
+        .where(Registration.meeting_id == meeting.id)
+        .order_by(Registration.id)))
+    live = [row for row in rows if row.status is not RegistrationStatus.CANCELLED]
+    registered = {row.user_id for row in live if row.user_id is not None}
+    cancelled = {row.user_id for row in rows if row.status is RegistrationStatus.CANCELLED}
+    others = db.session.execute(
+        select(User.id, User.name, AttendanceMark.attendance)
+        .outerjoin(AttendanceMark, and_(AttendanceMark.meeting_id == meeting.id,
+                                        AttendanceMark.user_id == User.id))
+        .where(or_(User.id.in_(attendance_people(meeting)), AttendanceMark.id.is_not(None)),
+               or_(User.deleted_at.is_(None), AttendanceMark.id.is_not(None)))
+        .order_by(User.id))
+    entries = [_from_registration(row) for row in live] + [
+        Attendee(key=f"{MEMBER_KEY}{row.id}", name=row.name, organisation="",
+                 said=("Cancelled their registration" if row.id in cancelled
+                       else "Did not register"),
+                 attendance=row.attendance, user_id=row.id)
+        for row in others if row.id not in registered]
+    return sorted(entries, key=lambda entry: (entry.name.casefold(), entry.key))
 
 
-def count_attendance(registrations: list[Registration]) -> AttendanceCounts:
+def count_attendance(entries: list[Attendee]) -> AttendanceCounts:
     tally: dict[str, int] = defaultdict(int)
-    for registration in registrations:
-        tally[registration.attendance.value if registration.attendance else "unmarked"] += 1
+    for entry in entries:
+        tally[entry.attendance.value if entry.attendance else "unmarked"] += 1
     return AttendanceCounts(**tally)
 
 
 def record_attendance(actor: User, meeting: Meeting,
-                      marks: dict[int, Attendance | None]) -> int:
-    """Mark each registrant present, apologies or absent (None leaves them unmarked).
-    Returns how many marks changed."""
+                      marks: dict[str, Attendance | None]) -> int:
+    """Mark each person on the list present, apologies or absent (None leaves them
+    unmarked), by their key in ``attendance_list``. Returns how many marks changed.
+    The meeting's row is locked first, so two organisers saving at once take turns
+    rather than both adding the same person's mark."""
     _check_recordable(actor, meeting)
+    conditional.lock(meeting)
+    saved = {mark.user_id: mark for mark in db.session.scalars(
+        select(AttendanceMark).where(AttendanceMark.meeting_id == meeting.id))}
     changed = 0
-    for registration in attendance_list(meeting):
-        if registration.id not in marks:
+    for entry in attendance_list(meeting):
+        if entry.key not in marks or entry.attendance is marks[entry.key]:
             continue
-        mark = marks[registration.id]
-        if registration.attendance is not mark:
-            registration.attendance = mark
-            changed += 1
+        mark = marks[entry.key]
+        changed += 1
+        if entry.registration is not None:
+            entry.registration.attendance = mark
+            continue
+        assert entry.user_id is not None  # every other entry is a person
+        row = saved.get(entry.user_id)
+        if mark is None and row is not None:
+            db.session.delete(row)
+        elif row is not None and mark is not None:
+            row.attendance = mark
+        elif mark is not None:
+            db.session.add(AttendanceMark(meeting_id=meeting.id, user_id=entry.user_id,
+                                          attendance=mark))
     db.session.flush()
     if changed:
         audit.record(actor, "meeting.attendance_recorded", "meeting", meeting.id,
@@ -240,11 +328,15 @@ def _minutes_readers(meeting: Meeting) -> list[User]:
         ForumMember.status == ForumMemberStatus.ACTIVE)
     condition: ColumnElement[bool] = User.id.in_(members)
     if meeting.is_public:
-        came = select(Registration.user_id).where(
-            Registration.meeting_id == meeting.id,
-            Registration.attendance == Attendance.PRESENT,
-            Registration.user_id.is_not(None))
-        condition = or_(condition, User.id.in_(came))
+        came = union(
+            select(Registration.user_id).where(
+                Registration.meeting_id == meeting.id,
+                Registration.attendance == Attendance.PRESENT,
+                Registration.user_id.is_not(None)),
+            select(AttendanceMark.user_id).where(
+                AttendanceMark.meeting_id == meeting.id,
+                AttendanceMark.attendance == Attendance.PRESENT)).subquery()
+        condition = or_(condition, User.id.in_(select(came.c[0])))
     return list(db.session.scalars(
         select(User).where(condition, User.deleted_at.is_(None)).order_by(User.id)))
 
@@ -520,7 +612,7 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     }
     if not context["record_show"]:
         return context
-    registrations = attendance_list(meeting)
+    attendees = attendance_list(meeting)
     decisions = list(db.session.scalars(
         select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.id)))
     actions = list(db.session.scalars(
@@ -531,10 +623,10 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     context.update(
         record_items=list(meeting.items),
         record_covered=covered_items(meeting, decisions, actions),
-        record_counts=count_attendance(registrations),
-        record_present=[r for r in registrations if r.attendance is Attendance.PRESENT]
+        record_counts=count_attendance(attendees),
+        record_present=[a for a in attendees if a.attendance is Attendance.PRESENT]
         if names else None,
-        record_apologies=[r for r in registrations if r.attendance is Attendance.APOLOGIES]
+        record_apologies=[a for a in attendees if a.attendance is Attendance.APOLOGIES]
         if names else None,
         record_decisions=_by_item(decisions),
         record_actions=_by_item(actions),
