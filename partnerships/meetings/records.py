@@ -1,6 +1,7 @@
-"""The record of a meeting, once it has started: attendance (registrants and
-walk-ins), minutes per agenda item with a summary, decisions, and actions with their
-updates; and each person's own actions.
+"""The record of a meeting, once it has started: attendance (registrants, walk-ins and
+everyone else who may be on the list: ``attendance_people``), minutes per agenda item
+with a summary, decisions, and actions with their updates; and each person's own
+actions.
 
 Rules that hold here:
 - Nothing is recorded before a meeting starts, nor for a cancelled or postponed one:
@@ -596,8 +597,9 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     """The "Minutes" section of the meeting page (keys ``record_*``).
 
     Published minutes are shown to everyone who can see the meeting; draft minutes
-    only to the organisers. At most three queries (registrations, decisions, actions)
-    plus the agenda items if no other section loaded them, whatever their number."""
+    only to the organisers. At most four queries (registrations, the rest of the
+    attendance list with its marks, decisions, actions) plus the agenda items if no
+    other section loaded them, whatever their number."""
     can_manage = permissions.can_manage_meeting(user, meeting)
     recordable = refusal(meeting) is None
     published = meeting.minutes_published
