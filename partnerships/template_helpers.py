@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from . import permissions
 from .text import render_markdown
-from .timeutil import format_day, format_uk
+from .timeutil import format_day, format_deadline, format_uk
 
 
 def _nav_items() -> list[dict[str, Any]]:
@@ -73,6 +73,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["uk_date"] = lambda v: format_uk(v, "date")
     app.jinja_env.filters["uk_time"] = lambda v: format_uk(v, "time")
     app.jinja_env.filters["uk_day"] = format_day
+    app.jinja_env.filters["uk_deadline"] = format_deadline
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.globals["nav_items"] = _nav_items
     app.jinja_env.globals["meeting_host_url"] = meeting_host_url

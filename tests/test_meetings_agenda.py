@@ -41,6 +41,7 @@ from partnerships.meetings.models import (
 from partnerships.timeutil import (
     clear_working_days_between,
     format_day,
+    format_deadline,
     latest_day_for_notice,
     today_uk,
     uk_local_to_utc,
@@ -148,17 +149,17 @@ def test_organiser_builds_an_agenda_uploads_a_paper_and_publishes_it_on_time(
 
     # The draft is for the organisers: members see when it is due, not the items.
     page = _text(client.get(_url(meeting, "/")))
-    assert "Winter plan" in page and "Draft" in page and "The agenda is due by" in page
+    assert "Winter plan" in page and "Draft" in page and "Publish the agenda by" in page
     auth.login(world.member)
     page = _text(client.get(_url(meeting, "/")))
     assert "Winter plan" not in page
     due = agenda.notice_for(db.session.get(Meeting, meeting.id)).due_day
-    assert f"The agenda will be published by {format_day(due)}" in page
+    assert f"The agenda will be published by {format_deadline(due)}" in page
     assert client.get(_url(meeting, f"/papers/{paper.id}")).status_code == 404
 
     auth.login(world.convenor)
     confirm = _text(client.get(_url(meeting, "/agenda/publish")))
-    assert f"due by {format_day(due)}" in confirm and "6 items" in confirm
+    assert f"by {format_deadline(due)}" in confirm and "6 items" in confirm
     response = client.submit(_url(meeting, "/agenda/publish"))
     assert response.status_code == 303
     db.session.expire_all()
@@ -428,6 +429,40 @@ def test_other_paper_types_are_accepted_by_content(world, client, auth):
     assert db.session.scalar(select(Paper.content_type)) == "text/csv"
 
 
+def test_a_text_paper_keeps_its_name_and_type_and_other_names_are_refused(
+        world, client, auth):
+    """A .txt paper is plain text, downloaded as notes.txt (never notes.txt.csv); a name
+    saying another type is refused with the accepted types, keeping the title typed.
+    Members-only or draft rules for downloading are as for any paper (tested below)."""
+    meeting = world.meeting
+    auth.login(world.convenor)
+    _add_item(client, meeting, "Walkabout")
+    item = _items(meeting.id)[0]
+    url = _url(meeting, f"/agenda/items/{item.id}/papers/new")
+    response = client.submit(url, {"title": "Walk notes", "file": (io.BytesIO(
+        "Café stop at 11\n".encode()), "notes.txt")})
+    assert response.status_code == 303
+    paper = db.session.scalar(select(Paper))
+    assert (paper.content_type, paper.original_filename) == ("text/plain", "notes.txt")
+    assert "(TXT, " in _text(client.get(_url(meeting, "/")))
+    with client.get(_url(meeting, f"/papers/{paper.id}")) as download:
+        assert download.status_code == 200
+        assert download.headers["Content-Type"] == "text/plain; charset=utf-8"
+        disposition = download.headers["Content-Disposition"]
+        assert disposition.startswith("attachment;") and "notes.txt" in disposition
+        assert "csv" not in disposition
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    response = client.submit(url, {"title": "Route", "file": (io.BytesIO(b"# Route\n"),
+                                                             "route.md")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("The file is called .md: the selected file must be a PDF, DOCX, ODT, XLSX, "
+            "PPTX, CSV or TXT") in html
+    assert 'value="Route"' in html
+    assert db.session.scalar(select(func.count(Paper.id))) == 1
+
+
 def test_a_cancelled_meeting_refuses_agenda_changes(world, client, auth, make_meeting):
     cancelled = make_meeting(world.forum, "Cancelled", status=MeetingStatus.CANCELLED,
                              status_reason="Venue flooded")
@@ -505,7 +540,8 @@ def test_easter_2027_good_friday_and_easter_monday_do_not_count():
     assert not agenda.notice_met(date(2027, 3, 19), meeting_day, 5)
     # Neither the publication day nor the meeting day counts.
     assert clear_working_days_between(date(2027, 3, 25), date(2027, 3, 30)) == 0
-    assert agenda.notice_due_day(meeting_day, 0) == date(2027, 3, 29)
+    # With no notice, the last working day before: not Easter Monday or Good Friday.
+    assert agenda.notice_due_day(meeting_day, 0) == date(2027, 3, 25)
 
 
 def test_publication_on_christmas_examples_records_notice(world, app, make_meeting):

@@ -120,6 +120,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/meetings/{past}/attendance/walk-in", "manage"),
     ("GET", "/meetings/{past}/minutes", "manage"),
     ("POST", "/meetings/{past}/minutes", "manage"),
+    ("GET", "/meetings/{past}/minutes/publish", "manage"),
     ("POST", "/meetings/{past}/minutes/publish", "manage"),
     ("GET", "/meetings/{past}/decisions/new", "manage"),
     ("POST", "/meetings/{past}/decisions/new", "manage"),

@@ -1518,7 +1518,7 @@ def test_the_demo_has_an_upcoming_hybrid_meeting_whose_draft_agenda_is_due_soon(
     # The convenor sees when it is due; the staff member sees the joining link.
     convenor = _sign_in(app, "convenor@northbridge-cvs.example.org")
     page = convenor.get(f"/meetings/{nxt.id}/").get_data(as_text=True)
-    assert "The agenda is due by" in page
+    assert "Publish the agenda by" in page
     staff = _sign_in(app, "staff@northbridge-icb.example.org")
     assert nxt.joining_url in staff.get(f"/meetings/{nxt.id}/").get_data(as_text=True)
 

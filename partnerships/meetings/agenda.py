@@ -66,7 +66,8 @@ from .models import (
 )
 
 PAPER_KINDS = (uploads.FileKind.PDF, uploads.FileKind.DOCX, uploads.FileKind.ODT,
-               uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV)
+               uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV,
+               uploads.FileKind.TXT)
 PAPERS_PER_ITEM = 10
 ITEMS_MAX = 60
 # Standard items that open the agenda, in their usual order; AOB closes it.
@@ -106,9 +107,11 @@ def notice_due_day(day: date, notice_days: int) -> date:
 
 
 def notice_met(published_on: date, day: date, notice_days: int) -> bool:
-    """Whether publishing on ``published_on`` gives the notice for a meeting on ``day``.
-    Same rule as ``notice_due_day``: publication on or before the due day."""
-    return published_on <= notice_due_day(day, notice_days)
+    """Whether publishing on ``published_on`` gives the notice for a meeting on ``day``:
+    enough clear working days between them. On a working day that is publication on or
+    before ``notice_due_day``; the weekend or bank holiday just after the due day still
+    gives the notice (the clear days counted are the same), so it is not called late."""
+    return clear_working_days_between(published_on, day) >= notice_days
 
 
 def notice_for(meeting: Meeting, today: date | None = None) -> Notice:
@@ -123,7 +126,7 @@ def notice_for(meeting: Meeting, today: date | None = None) -> Notice:
         given=(clear_working_days_between(published_day, day)
                if published_day is not None else None),
         met=meeting.notice_met if meeting.agenda_published else None,
-        late=not meeting.agenda_published and today > due,
+        late=not meeting.agenda_published and not notice_met(today, day, days),
         host="forum" if meeting.forum_id is not None else "partnership",
     )
 

@@ -512,6 +512,29 @@ class Registration(TimestampMixin, Model):
         return self.user.name if self.user is not None else self.walk_in_name
 
 
+class AttendanceMark(TimestampMixin, Model):
+    """Whether someone on the attendance list who has no registration to carry it came:
+    a member of the forum who did not register (or cancelled) but was present, sent
+    apologies at the meeting or was absent. People who registered, and walk-ins, keep
+    their attendance on their ``Registration``; ``records.attendance_list`` joins both."""
+
+    __tablename__ = "meeting_attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         nullable=False)
+    attendance: Mapped[Attendance] = mapped_column(str_enum(Attendance), nullable=False)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id"),
+        Index("ix_meeting_attendance_user_id", "user_id"),
+    )
+
+
 DECISION_MAX = 5_000
 
 

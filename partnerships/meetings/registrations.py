@@ -183,10 +183,12 @@ class Counts:
 
 
 def counts_from(rows: list[Registration]) -> Counts:
-    """The counts of registrations already loaded (no query)."""
+    """The counts of registrations already loaded (no query). Walk-ins, added when
+    attendance is recorded, did not register and are not counted."""
     counts = Counts()
     for row in rows:
-        _add(counts, row.status, row.response, 1)
+        if row.user_id is not None:
+            _add(counts, row.status, row.response, 1)
     return counts
 
 
@@ -200,11 +202,11 @@ def _add(counts: Counts, status: RegistrationStatus, response: Response, number:
 
 
 def counts_for(meeting: Meeting) -> Counts:
-    """One grouped query."""
+    """One grouped query; as ``counts_from``, walk-ins are not registrations."""
     counts = Counts()
     rows = db.session.execute(
         select(Registration.status, Registration.response, func.count(Registration.id))
-        .where(Registration.meeting_id == meeting.id)
+        .where(Registration.meeting_id == meeting.id, Registration.user_id.is_not(None))
         .group_by(Registration.status, Registration.response))
     for status, response, number in rows:
         _add(counts, status, response, number)

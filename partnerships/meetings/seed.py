@@ -226,7 +226,7 @@ def _load_record(meeting: Meeting, record: dict[str, Any], organiser: Any, ctx: 
             change(organiser, meeting, text(record.get("status_reason")))
 
     minutes = record.get("minutes")
-    marks = {row.id: enum(Attendance, item["attendance"], where)
+    marks = {str(row.id): enum(Attendance, item["attendance"], where)
              for row, item in registered if item.get("attendance") is not None}
     walk_ins = entries(record.get("walk_ins"), f"{where}: walk_ins")
     if minutes is None and not marks and not walk_ins:
@@ -258,7 +258,7 @@ def _load_record(meeting: Meeting, record: dict[str, Any], organiser: Any, ctx: 
         after = timedelta(days=_whole(minutes, "published_days_after", where))
         at = uk_local_to_utc(to_uk(meeting.ends_at).date() + after, time(10, 0))
         with clock.at(max(min(at, ctx.now), recorded)):
-            records.publish_minutes(organiser, meeting)
+            records.publish_minutes(organiser, meeting, agenda_confirmed=True)
     for action, updates in actions:
         for n, item in enumerate(updates, 1):
             uwhere = f"{where}: action update {n}"

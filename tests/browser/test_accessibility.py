@@ -228,3 +228,45 @@ def test_placement_next_steps_and_reflection_form_are_accessible(
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     axe_check(page)
     _no_csp_violations(page)
+
+
+def test_minutes_publish_confirmation_for_an_unpublished_agenda_is_accessible_on_a_phone(
+        request: pytest.FixtureRequest) -> None:
+    """The confirmation asked before publishing the minutes of a meeting whose agenda was
+    never published (issue 15): axe-core, and it fits a phone without scrolling sideways."""
+    from partnerships.extensions import db
+    from partnerships.meetings.models import AgendaStatus, Meeting, MinutesStatus
+    from tests.browser.test_meetings_records_journey import forum_with_meetings
+
+    page: Page = request.getfixturevalue("phone_page")
+    live: Data = request.getfixturevalue("data")
+    officer = live.user("Olu Officer")
+    place = forum_with_meetings(live, officer, [live.user("Mo Member")])
+    with live.app.app_context():
+        past = db.session.get(Meeting, place.past_id)
+        assert past is not None
+        past.agenda_status, past.agenda_published_at = AgendaStatus.DRAFT, None
+        past.minutes_status = MinutesStatus.DRAFT
+        past.items[1].minutes = "Demand rose by a third."
+        db.session.commit()
+    sign_in(page, officer.email)
+    page.set_viewport_size({"width": 320, "height": 720})
+    page.goto(f"/meetings/{place.past_id}/")
+    page.get_by_role("button", name="Publish the minutes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish the minutes")
+    expect(page.get_by_role("main")).to_contain_text("was never published")
+    expect(page.get_by_role("main")).to_contain_text("2. Winter demand at the food bank")
+    axe_check(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, width
+    page.get_by_role("button", name="Publish the minutes").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Minutes published.")
+    expect(page.locator("#minutes")).to_contain_text("Published on")
+    # Signed out, the items the minutes cover stand where the agenda would.
+    page.context.clear_cookies()
+    page.goto(f"/meetings/{place.past_id}/")
+    agenda = page.locator("#agenda")
+    expect(agenda).to_contain_text("The agenda was not published before the meeting")
+    expect(agenda.get_by_role("link", name="2. Winter demand at the food bank")).to_be_visible()
+    expect(agenda).not_to_contain_text("Welcome and apologies")
+    axe_check(page)
