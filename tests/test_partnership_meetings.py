@@ -383,3 +383,17 @@ def test_a_forums_meeting_always_belongs_to_the_forums_partnership(
         db.session.flush()
     db.session.rollback()
     assert [m.title for m in meetings()] == ["Old style"]
+
+
+def test_the_attendance_list_of_a_partnership_meeting_is_its_own_people(
+        client: Any, auth: Any, world: World) -> None:
+    """The organiser can tick the partnership's people (its member organisations'
+    people and officers) who did not register, and no forum's members."""
+    held = board(world, public=True, starts_in=-2, title="Autumn board")
+    auth.login(world.officer)
+    page = client.get(f"/meetings/{held.id}/attendance").get_data(as_text=True)
+    assert world.org_person.name in page and world.officer.name in page
+    assert world.forum_member.name not in page and world.convenor.name not in page
+    names = {entry.name for entry in records.attendance_list(held)}
+    assert {world.org_person.name, world.officer.name} <= names
+    assert not names & {world.forum_member.name, world.convenor.name, world.stranger.name}
