@@ -397,3 +397,63 @@ def test_the_attendance_list_of_a_partnership_meeting_is_its_own_people(
     names = {entry.name for entry in records.attendance_list(held)}
     assert {world.org_person.name, world.officer.name} <= names
     assert not names & {world.forum_member.name, world.convenor.name, world.stranger.name}
+
+
+def test_leaving_a_member_organisation_gives_up_places_at_members_only_board_meetings(
+        app: Any, make_user: Any, make_organisation: Any, world: World) -> None:
+    """As leaving a forum does for its meetings: someone who is no longer one of the
+    partnership's people loses their place at its members-only meetings to come, and
+    the next person waiting gets it; someone still inside through another member
+    organisation, or as an officer, keeps theirs."""
+    from partnerships.factories import meetings as meeting_factory
+    from partnerships.meetings.models import RegistrationStatus
+    from partnerships.organisations import services as organisations
+    from partnerships.organisations.models import OrganisationMember, RequestStatus
+    from partnerships.partnership import services as partnership_services
+    from partnerships.partnership.models import PartnershipMember, PartnershipOfficer
+
+    waiting = make_user("Wyn Waiting", "wyn@cvs.example.org")
+    both = make_user("Bo Both", "bo@example.org")
+    icb = make_organisation("Northbridge ICB", members=[both])
+    db.session.add(PartnershipMember(partnership_id=world.partnership.id,
+                                     organisation_id=icb.id, status=RequestStatus.ACTIVE))
+    cvs_id = db.session.scalar(select(PartnershipMember.organisation_id).where(
+        PartnershipMember.partnership_id == world.partnership.id,
+        PartnershipMember.organisation_id != icb.id))
+    for person in (waiting, both):
+        db.session.add(OrganisationMember(organisation_id=cvs_id, user_id=person.id,
+                                          status=RequestStatus.ACTIVE))
+    db.session.commit()
+    held = board(world, public=False, starts_in=10, title="Closed board")
+    held.capacity = 3
+    db.session.commit()
+    for person in (world.org_person, both, world.officer, waiting):
+        meeting_factory.registration(held, person)
+    db.session.commit()
+
+    def status(person: User) -> RegistrationStatus:
+        return db.session.scalar(select(Registration.status).where(
+            Registration.meeting_id == held.id, Registration.user_id == person.id))
+
+    assert status(waiting) is RegistrationStatus.WAITING
+
+    def leave_cvs(person: User) -> None:
+        link = db.session.scalar(select(OrganisationMember).where(
+            OrganisationMember.organisation_id == cvs_id,
+            OrganisationMember.user_id == person.id))
+        organisations.remove_member(person, link)
+        db.session.commit()
+
+    leave_cvs(both)  # still in the ICB, a member too
+    assert status(both) is RegistrationStatus.CONFIRMED
+    leave_cvs(world.org_person)
+    assert status(world.org_person) is RegistrationStatus.CANCELLED
+    assert status(waiting) is RegistrationStatus.CONFIRMED
+    # An officer removed, in no member organisation, goes too.
+    officer_row = db.session.scalar(select(PartnershipOfficer).where(
+        PartnershipOfficer.user_id == world.officer.id))
+    admin = make_user("Ada Admin", "ada@example.org", site_admin=True)
+    partnership_services.remove_officer(admin, officer_row)
+    db.session.commit()
+    assert status(world.officer) is RegistrationStatus.CANCELLED
+    assert held.places_taken == 2

@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import url_for
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import audit, conditional, mail, permissions
@@ -537,17 +537,36 @@ def forum_left(actor: User | None, user: User, forum_id: int) -> int:
     members-only meetings, so their registrations for those still to come are cancelled
     and any places they held go to the people waiting (who are emailed as usual). They
     are not emailed about each meeting: the forum's own email has told them. Someone
-    who still runs the forum (an officer) keeps theirs. Returns how many were cancelled.
+    who still runs the forum (an officer) keeps theirs. Returns how many were cancelled."""
+    return _cancel_unseeable(actor, user, Meeting.forum_id == forum_id,
+                             "no longer a member of the forum")
+
+
+def partnership_access_lost(actor: User | None, user: User) -> int:
+    """``user`` is no longer one of a partnership's people (they left or were removed
+    from a member organisation, or stopped being an officer): as ``forum_left``, for
+    the members-only meetings of partnerships themselves that they can no longer see.
+    Someone still inside through another organisation (or as an officer) keeps theirs."""
+    return _cancel_unseeable(actor, user, Meeting.forum_id.is_(None),
+                             "no longer one of the partnership's people")
+
+
+def _cancel_unseeable(actor: User | None, user: User, hosts: ColumnElement[bool],
+                      reason: str) -> int:
+    """Cancel ``user``'s live registrations for members-only meetings still to come,
+    among ``hosts``, that they may no longer see (``permissions.can_view_meeting``,
+    asked after the change), passing on any place they held.
 
     Meetings are locked one by one in order of id, as everywhere that locks several."""
     from ..forums.models import Visibility
 
+    permissions.forget_forum_access()  # membership changed within this request
     rows = list(db.session.scalars(
         select(Registration).join(Meeting, Meeting.id == Registration.meeting_id)
         .options(joinedload(Registration.meeting))
         .where(Registration.user_id == user.id,
                Registration.status != RegistrationStatus.CANCELLED,
-               Meeting.forum_id == forum_id, Meeting.visibility == Visibility.MEMBERS,
+               hosts, Meeting.visibility == Visibility.MEMBERS,
                Meeting.status != MeetingStatus.CANCELLED)
         .order_by(Meeting.id)))
     cancelled = 0
@@ -559,7 +578,7 @@ def forum_left(actor: User | None, user: User, forum_id: int) -> int:
                 or permissions.can_view_meeting(user, meeting)):
             continue
         if _mark_cancelled(actor, registration, "meeting.registration_cancelled",
-                           user_id=user.id, reason="no longer a member of the forum"):
+                           user_id=user.id, reason=reason):
             _release(meeting, actor)
         cancelled += 1
     return cancelled

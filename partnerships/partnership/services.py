@@ -22,6 +22,7 @@ from ..accounts.models import User
 from ..accounts.services import find_by_email
 from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
+from ..meetings import registrations as meeting_registrations
 from ..membership import JoinRequests
 from ..organisations.models import (
     SMALL_BANDS,
@@ -494,8 +495,12 @@ def remove_officer(actor: User, officer: PartnershipOfficer) -> None:
         raise PermissionDenied("Only a site administrator can remove partnership officers.")
     audit.record(actor, "partnership.officer_removed", "partnership", officer.partnership_id,
                  user_id=officer.user_id)
+    user = officer.user
     db.session.delete(officer)
     db.session.flush()
+    # No longer an officer: members-only meetings of the partnership they can no
+    # longer see give up their places (unless their organisation is a member).
+    meeting_registrations.partnership_access_lost(actor, user)
 
 
 # --- Membership ------------------------------------------------------------------
