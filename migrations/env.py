@@ -102,6 +102,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table on SQLite (copy, drop, rename), and with
+            # foreign keys on, dropping the old table deletes the rows of every table
+            # that points at it with ON DELETE CASCADE (rebuilding ``meetings`` would
+            # empty agendas and registrations). The pragma only takes effect outside a
+            # transaction, so it is set on the driver's connection before one begins,
+            # and the keys are checked before they are turned back on.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -110,6 +119,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"The migrations left broken foreign keys: {broken}")
+        if sqlite:
+            connection.commit()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

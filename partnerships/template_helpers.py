@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from . import permissions
 from .text import render_markdown
-from .timeutil import format_day, format_uk
+from .timeutil import format_day, format_deadline, format_uk
 
 
 def _nav_items() -> list[dict[str, Any]]:
@@ -50,14 +50,34 @@ def _nav_items() -> list[dict[str, Any]]:
     return items
 
 
+def meeting_host_url(meeting: Any) -> str:
+    """The page of a meeting's host: its forum, or its partnership for the
+    partnership's own meetings (breadcrumbs, "back to")."""
+    if meeting.forum is not None:
+        return url_for("forums.show", slug=meeting.partnership.slug,
+                       forum_slug=meeting.forum.slug)
+    return url_for("partnership.show", slug=meeting.partnership.slug)
+
+
+def meetings_url(meeting: Any) -> str:
+    """The list of meetings a meeting belongs to: its forum's, or its partnership's."""
+    if meeting.forum is not None:
+        return url_for("meetings.forum_meetings", slug=meeting.partnership.slug,
+                       forum_slug=meeting.forum.slug)
+    return url_for("meetings.partnership_meetings", slug=meeting.partnership.slug)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["uk_datetime"] = lambda v: format_uk(v, "datetime")
     app.jinja_env.filters["uk_date"] = lambda v: format_uk(v, "date")
     app.jinja_env.filters["uk_time"] = lambda v: format_uk(v, "time")
     app.jinja_env.filters["uk_day"] = format_day
+    app.jinja_env.filters["uk_deadline"] = format_deadline
     app.jinja_env.globals["permissions"] = permissions
     app.jinja_env.globals["nav_items"] = _nav_items
+    app.jinja_env.globals["meeting_host_url"] = meeting_host_url
+    app.jinja_env.globals["meetings_url"] = meetings_url
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

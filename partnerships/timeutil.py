@@ -111,11 +111,26 @@ def clear_working_days_between(start: date, end: date) -> int:
 
 
 def latest_day_for_notice(event_day: date, clear_days: int) -> date:
-    """The last day something can be published and still give ``clear_days`` notice."""
+    """The last *working* day something can be published and still give ``clear_days``
+    notice. Publishing on the weekend or bank holiday after it would still give the
+    notice, but a deadline people act on is a day they work: "publish by Friday",
+    never "by Sunday" or "by Easter Monday"."""
     day = event_day
     found = 0
     while found < clear_days:
         day -= timedelta(days=1)
         if is_working_day(day):
             found += 1
-    return day - timedelta(days=1)
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def format_deadline(day: date | None) -> str:
+    """A deadline as people act on it, with its weekday: 'Friday 27 November 2026'.
+    Every notice deadline on pages and in emails is shown through this (the Jinja
+    filter ``uk_deadline``)."""
+    if day is None:
+        return ""
+    return f"{day:%A} {format_day(day)}"

@@ -4,9 +4,16 @@ only as downloads after the view has checked permission.
 A file's name says nothing about what it is, so each upload is identified from its
 bytes (a PDF starts with ``%PDF-``; DOCX, XLSX and PPTX are zip packages with
 ``[Content_Types].xml`` and a ``word/``, ``xl/`` or ``ppt/`` folder; an ODT is a zip
-whose ``mimetype`` entry says so; CSV is UTF-8 text with no NUL bytes). Files are
-saved under ``UPLOAD_FOLDER`` (``instance/uploads``) with a random name, never the
-one the user gave, and are always sent as attachments with ``nosniff``.
+whose ``mimetype`` entry says so; CSV and plain text are UTF-8 text with no NUL bytes,
+told apart by the name's extension). Files are saved under ``UPLOAD_FOLDER``
+(``instance/uploads``) with a random name, never the one the user gave, and are always
+sent as attachments with ``nosniff``.
+
+**A file is never renamed into another type.** Content decides what a file is, but a
+name whose extension says something else (``notes.txt`` read as CSV, ``budget.xlsm``
+read as an XLSX package, ``page.html`` read as text) is refused with the list of
+accepted types, rather than stored and offered back as ``notes.txt.csv``. A name with
+no known extension ("Winter plan") gets the right one added on download.
 
 Used by MoU attachments and meeting papers (their columns: ``modelbase.StoredFileMixin``).
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import mimetypes
 import os
 import secrets
 import time
@@ -49,6 +57,7 @@ class FileKind(StrEnum):
     PPTX = "pptx"
     ODT = "odt"
     CSV = "csv"
+    TXT = "txt"
 
     @property
     def label(self) -> str:
@@ -70,7 +79,20 @@ CONTENT_TYPES: dict[FileKind, str] = {
     FileKind.PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     FileKind.ODT: "application/vnd.oasis.opendocument.text",
     FileKind.CSV: "text/csv",
+    FileKind.TXT: "text/plain",
 }
+# Text kinds: any UTF-8 text passes as either, so the name's extension decides.
+TEXT_KINDS = (FileKind.CSV, FileKind.TXT)
+# Extensions of other types that people upload and that content sniffing would read as
+# one of ours (macro-enabled and template Office files are zip packages like DOCX and
+# XLSX; Markdown, HTML and logs are text). With the standard library's own list of
+# types (``_STANDARD_TYPES``), what counts as "the name says another type".
+_OTHER_EXTENSIONS = frozenset({
+    "md", "markdown", "rtf", "log", "tsv", "json", "xml", "html", "htm", "yaml", "yml",
+    "ini", "doc", "docm", "dotx", "dotm", "xls", "xlsm", "xlsb", "xltx", "xltm", "ppt",
+    "pptm", "potx", "potm", "ppsx", "ppsm", "ods", "odp", "ott", "odg", "pages", "numbers",
+    "key", "zip", "eml", "msg", "vcf", "ics"})
+_STANDARD_TYPES = mimetypes.MimeTypes()  # built-in table only, not the machine's files
 _OOXML_FOLDERS = {FileKind.DOCX: "word/", FileKind.XLSX: "xl/", FileKind.PPTX: "ppt/"}
 
 
@@ -124,7 +146,7 @@ def _zip_kind(data: bytes) -> FileKind | None:
     return None
 
 
-def _is_csv(data: bytes) -> bool:
+def _is_text(data: bytes) -> bool:
     if b"\x00" in data:
         return False
     try:
@@ -134,17 +156,21 @@ def _is_csv(data: bytes) -> bool:
     return True
 
 
-def detect_kind(data: bytes, allowed: Sequence[FileKind] = tuple(FileKind)) -> FileKind | None:
-    """What the bytes are, among ``allowed`` (CSV is only considered when allowed, since
-    almost any text would pass as CSV)."""
+def detect_kind(data: bytes, allowed: Sequence[FileKind] = tuple(FileKind),
+                filename: str = "") -> FileKind | None:
+    """What the bytes are, among ``allowed``. Text is only considered when a text kind
+    is allowed, since almost any text would pass; which text kind it is comes from the
+    name (``.txt`` or ``.csv``), else the first text kind allowed."""
     if data.startswith(b"%PDF-"):
         return FileKind.PDF
     if data.startswith(b"PK\x03\x04"):
         kind = _zip_kind(data)
         if kind is not None:
             return kind
-    if FileKind.CSV in allowed and _is_csv(data):
-        return FileKind.CSV
+    texts = [kind for kind in TEXT_KINDS if kind in allowed]
+    if texts and _is_text(data):
+        named_as = _kind_from_name(filename)
+        return named_as if named_as in texts else texts[0]
     return None
 
 
@@ -154,6 +180,18 @@ def _kind_from_name(filename: str) -> FileKind | None:
         return FileKind(suffix)
     except ValueError:
         return None
+
+
+def _other_extension(filename: str, kind: FileKind) -> str | None:
+    """The name's extension when it names a known type other than ``kind`` (".txt" on
+    what would be stored as CSV), else None. Unknown endings ("Plan v1.2", "Minutes.final")
+    are not extensions and are kept, with the right one added on download."""
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    if not suffix or suffix == kind.value:
+        return None
+    known = (suffix in _OTHER_EXTENSIONS or _kind_from_name(filename) is not None
+             or _STANDARD_TYPES.guess_type(f"file.{suffix}", strict=False)[0] is not None)
+    return f".{suffix}" if known else None
 
 
 def clean_filename(filename: str) -> str:
@@ -207,7 +245,7 @@ def check(
     if len(data) > limit:
         raise ValidationError(f"The selected file must be smaller than {size_text(limit)}",
                               field=field)
-    kind = detect_kind(data, allowed)
+    kind = detect_kind(data, allowed, filename)
     named_as = _kind_from_name(filename)
     if named_as is not None and named_as in allowed and kind is not named_as:
         raise ValidationError(
@@ -216,6 +254,10 @@ def check(
         )
     if kind is None or kind not in allowed:
         raise ValidationError(f"The selected file must be a {kinds_text(allowed)}", field=field)
+    other = _other_extension(filename, kind)
+    if other is not None:
+        raise ValidationError(f"The file is called {other}: the selected file must be a "
+                              f"{kinds_text(allowed)}", field=field)
     return data, kind, filename
 
 

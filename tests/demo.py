@@ -55,10 +55,17 @@ def _restore(copy: _Copy) -> None:
     # Some tables point at each other (an MoU and its current version): check foreign
     # keys at commit (SQLite), or not at all while copying rows that were valid when
     # taken (PostgreSQL; the test cluster's user may).
-    if db.engine.dialect.name == "postgresql":
+    sqlite = db.engine.dialect.name == "sqlite"
+    if not sqlite:
         db.session.execute(text("SET LOCAL session_replication_role = replica"))
     else:
-        db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
+        # Off for the copy (the pragma only takes effect outside a transaction, so on
+        # the driver's connection, committed first), checked and on again after.
+        db.session.commit()
+        raw = db.session.connection().connection.dbapi_connection
+        db.session.rollback()
+        raw.commit()
+        raw.execute("PRAGMA foreign_keys = OFF")
     for table in db.metadata.sorted_tables:
         if copy.rows[table.name]:
             db.session.execute(insert(table), copy.rows[table.name])
@@ -75,6 +82,9 @@ def _restore(copy: _Copy) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     db.session.commit()
+    if sqlite:
+        assert not raw.execute("PRAGMA foreign_key_check").fetchall()
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
 def demo_loaded() -> dict[str, int]:

@@ -41,6 +41,7 @@ from partnerships.meetings.models import (
 from partnerships.timeutil import (
     clear_working_days_between,
     format_day,
+    format_deadline,
     latest_day_for_notice,
     today_uk,
     uk_local_to_utc,
@@ -148,17 +149,17 @@ def test_organiser_builds_an_agenda_uploads_a_paper_and_publishes_it_on_time(
 
     # The draft is for the organisers: members see when it is due, not the items.
     page = _text(client.get(_url(meeting, "/")))
-    assert "Winter plan" in page and "Draft" in page and "The agenda is due by" in page
+    assert "Winter plan" in page and "Draft" in page and "Publish the agenda by" in page
     auth.login(world.member)
     page = _text(client.get(_url(meeting, "/")))
     assert "Winter plan" not in page
     due = agenda.notice_for(db.session.get(Meeting, meeting.id)).due_day
-    assert f"The agenda will be published by {format_day(due)}" in page
+    assert f"The agenda will be published by {format_deadline(due)}" in page
     assert client.get(_url(meeting, f"/papers/{paper.id}")).status_code == 404
 
     auth.login(world.convenor)
     confirm = _text(client.get(_url(meeting, "/agenda/publish")))
-    assert f"due by {format_day(due)}" in confirm and "6 items" in confirm
+    assert f"by {format_deadline(due)}" in confirm and "6 items" in confirm
     response = client.submit(_url(meeting, "/agenda/publish"))
     assert response.status_code == 303
     db.session.expire_all()
@@ -428,6 +429,40 @@ def test_other_paper_types_are_accepted_by_content(world, client, auth):
     assert db.session.scalar(select(Paper.content_type)) == "text/csv"
 
 
+def test_a_text_paper_keeps_its_name_and_type_and_other_names_are_refused(
+        world, client, auth):
+    """A .txt paper is plain text, downloaded as notes.txt (never notes.txt.csv); a name
+    saying another type is refused with the accepted types, keeping the title typed.
+    Members-only or draft rules for downloading are as for any paper (tested below)."""
+    meeting = world.meeting
+    auth.login(world.convenor)
+    _add_item(client, meeting, "Walkabout")
+    item = _items(meeting.id)[0]
+    url = _url(meeting, f"/agenda/items/{item.id}/papers/new")
+    response = client.submit(url, {"title": "Walk notes", "file": (io.BytesIO(
+        "Café stop at 11\n".encode()), "notes.txt")})
+    assert response.status_code == 303
+    paper = db.session.scalar(select(Paper))
+    assert (paper.content_type, paper.original_filename) == ("text/plain", "notes.txt")
+    assert "(TXT, " in _text(client.get(_url(meeting, "/")))
+    with client.get(_url(meeting, f"/papers/{paper.id}")) as download:
+        assert download.status_code == 200
+        assert download.headers["Content-Type"] == "text/plain; charset=utf-8"
+        disposition = download.headers["Content-Disposition"]
+        assert disposition.startswith("attachment;") and "notes.txt" in disposition
+        assert "csv" not in disposition
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    response = client.submit(url, {"title": "Route", "file": (io.BytesIO(b"# Route\n"),
+                                                             "route.md")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("The file is called .md: the selected file must be a PDF, DOCX, ODT, XLSX, "
+            "PPTX, CSV or TXT") in html
+    assert 'value="Route"' in html
+    assert db.session.scalar(select(func.count(Paper.id))) == 1
+
+
 def test_a_cancelled_meeting_refuses_agenda_changes(world, client, auth, make_meeting):
     cancelled = make_meeting(world.forum, "Cancelled", status=MeetingStatus.CANCELLED,
                              status_reason="Venue flooded")
@@ -505,7 +540,8 @@ def test_easter_2027_good_friday_and_easter_monday_do_not_count():
     assert not agenda.notice_met(date(2027, 3, 19), meeting_day, 5)
     # Neither the publication day nor the meeting day counts.
     assert clear_working_days_between(date(2027, 3, 25), date(2027, 3, 30)) == 0
-    assert agenda.notice_due_day(meeting_day, 0) == date(2027, 3, 29)
+    # With no notice, the last working day before: not Easter Monday or Good Friday.
+    assert agenda.notice_due_day(meeting_day, 0) == date(2027, 3, 25)
 
 
 def test_publication_on_christmas_examples_records_notice(world, app, make_meeting):
@@ -782,40 +818,47 @@ HIJACK = {"title": "Hijacked", "reason": "Because", "direction": "up", "notes": 
           "presenter": "Me"}
 
 
-def expected(kind: str, who: str, method: str, path: str, public: bool) -> int | None:
+def expected(kind: str, who: str, method: str, path: str, public: bool, *,
+             managers: set[str] = MANAGERS, insiders: set[str] = INSIDERS) -> int | None:
     """The status each person gets; None where the organisers' success is covered by
-    the journeys above."""
-    sees = public or who in INSIDERS
+    the journeys above. ``managers`` and ``insiders`` are the meeting host's."""
+    sees = public or who in insiders
     # Someone who may not see a members-only meeting: sign in first, or the 403 page
     # saying whose meeting it is.
     refused = 302 if who == "anonymous" else 403
     if kind == "paper":
         return 200 if sees else refused
     if kind == "draft-paper":
-        return 200 if who in MANAGERS else (404 if sees else refused)
+        return 200 if who in managers else (404 if sees else refused)
     if who == "anonymous":
         return 302
     if not sees:
         return 403
     if kind == "request":
-        if who in INSIDERS:
+        if who in insiders:
             return 200 if method == "GET" else None
         return 403
-    if who in MANAGERS:
+    if who in managers:
         # The agenda is already published, so its publish page sends them back.
         return 200 if method == "GET" and path != "/agenda/publish" else None
     return 403
 
 
-@pytest.fixture(params=[True, False], ids=["public", "members-only"])
+@pytest.fixture(params=[True, False, (True, "partnership"), (False, "partnership")],
+                ids=["public", "members-only", "partnership-public",
+                     "partnership-members-only"])
 def table(request, world, make_meeting, app):
     """A published meeting with a paper and a pending request, and a draft meeting with
-    a paper; both public or both members-only."""
-    public = request.param
-    published = make_meeting(world.forum, "Published", public=public,
+    a paper; both public or both members-only; both the forum's, or both of the
+    partnership itself (issue 15: its officer organises them, the member, an admin of a
+    member organisation, is an insider, the forum's convenor an outsider)."""
+    public, host_kind = (request.param if isinstance(request.param, tuple)
+                         else (request.param, "forum"))
+    host = world.forum if host_kind == "forum" else world.partnership
+    published = make_meeting(host, "Published", public=public,
                              agenda_status=AgendaStatus.PUBLISHED,
                              agenda_published_at=datetime.now(UTC), notice_met=True)
-    draft = make_meeting(world.forum, "Draft", public=public)
+    draft = make_meeting(host, "Draft", public=public)
     papers = {}
     for meeting in (published, draft):
         item = AgendaItem(meeting_id=meeting.id, position=1, title="Budget")
@@ -835,7 +878,11 @@ def table(request, world, make_meeting, app):
                                title="Please", reason="Because")
     db.session.add(item_request)
     db.session.commit()
-    return SimpleNamespace(public=public, meeting=published, draft=draft, ids={
+    partnership_host = host_kind == "partnership"
+    return SimpleNamespace(
+        public=public, meeting=published, draft=draft,
+        managers={"officer"} if partnership_host else MANAGERS,
+        insiders={"member", "officer"} if partnership_host else INSIDERS, ids={
         "item": papers[published.id][0], "paper": papers[published.id][1],
         "draft_paper": papers[draft.id][1], "request": item_request.id})
 
@@ -862,7 +909,8 @@ def test_every_agenda_route_answers_each_kind_of_person_as_it_should(
     before = _snapshot()
     checked = 0
     for method, template, kind in ROUTES:
-        status = expected(kind, who, method, template, table.public)
+        status = expected(kind, who, method, template, table.public,
+                          managers=table.managers, insiders=table.insiders)
         if status is None:
             continue
         meeting = table.draft if kind == "draft-paper" else table.meeting

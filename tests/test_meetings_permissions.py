@@ -3,6 +3,11 @@ forum members, people registered for the meeting who are not members, banned peo
 convenors, officers of this partnership, officers of another partnership and site
 admins, for a public and a members-only meeting. Refused requests change nothing.
 
+Each table runs for a forum's meetings and for the partnership's own meetings (issue
+15). For the latter "member" is a person of a member organisation (in no forum), the
+organisers are the officers and site admins, and the forum's convenor and the person
+barred from the forum are outsiders like any other.
+
 The agenda routes have their own table in ``test_meetings_agenda.py``; the coverage
 test here checks that the two tables together reach every ``meetings.*`` endpoint and
 method. Then: members-only meetings, their joining links, papers and draft minutes
@@ -62,6 +67,10 @@ WHO = ["anonymous", "stranger", "member", "registrant", "banned", "convenor", "o
        "other officer", "admin"]
 MANAGERS = {"convenor", "officer", "admin"}
 INSIDERS = MANAGERS | {"member"}
+# The partnership's own meetings: its officers (and site admins) organise them; the
+# people of its member organisations are their insiders.
+OFFICERS = {"officer", "admin"}
+PARTNERSHIP_INSIDERS = OFFICERS | {"member"}
 OWNER = "member"  # owns both actions
 
 ROOM = "zqsecretroom"  # in the joining link
@@ -90,6 +99,8 @@ ROUTES: list[tuple[str, str, str]] = [
     # Scheduling and changes.
     ("GET", F + "/meetings/new", "schedule"),
     ("POST", F + "/meetings/new", "schedule"),
+    ("GET", P + "/meetings/new", "schedule-partnership"),
+    ("POST", P + "/meetings/new", "schedule-partnership"),
     ("GET", "/meetings/{future}/edit", "manage"),
     ("POST", "/meetings/{future}/edit", "manage"),
     ("GET", "/meetings/{future}/cancel", "manage"),
@@ -109,6 +120,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/meetings/{past}/attendance/walk-in", "manage"),
     ("GET", "/meetings/{past}/minutes", "manage"),
     ("POST", "/meetings/{past}/minutes", "manage"),
+    ("GET", "/meetings/{past}/minutes/publish", "manage"),
     ("POST", "/meetings/{past}/minutes/publish", "manage"),
     ("GET", "/meetings/{past}/decisions/new", "manage"),
     ("POST", "/meetings/{past}/decisions/new", "manage"),
@@ -140,11 +152,14 @@ HIJACK: dict[str, Any] = {
 }
 
 
-def expected(kind: str, who: str, method: str, public: bool) -> int | None:
+def expected(kind: str, who: str, method: str, public: bool, *,
+             managers: set[str] = MANAGERS, insiders: set[str] = INSIDERS,
+             barred: bool = True) -> int | None:
     """The status each person should get; None where the request would succeed and
-    change something (the journeys in test_meetings*.py cover those)."""
+    change something (the journeys in test_meetings*.py cover those). ``managers``
+    and ``insiders`` are the meeting host's; ``barred``: "banned" is barred from it."""
     get = method == "GET"
-    sees = public or who in INSIDERS
+    sees = public or who in insiders
     anonymous = who == "anonymous"
     # What someone who may not see a members-only meeting gets: sign in first, or the
     # 403 page saying whose meeting it is (never its title or content).
@@ -158,7 +173,7 @@ def expected(kind: str, who: str, method: str, public: bool) -> int | None:
     if kind == "draft-action" and get:
         # Draft minutes: the organisers and the action's owner only, whoever else asks
         # (sign in first: it may be theirs; a meeting they can see: 404, a draft).
-        return 200 if who in MANAGERS | {OWNER} else (404 if sees and not anonymous
+        return 200 if who in managers | {OWNER} else (404 if sees and not anonymous
                                                       else refused)
     if kind == "published-action" and get:
         return 200 if sees else refused
@@ -170,25 +185,27 @@ def expected(kind: str, who: str, method: str, public: bool) -> int | None:
         return None  # their own calendar link
     if kind == "schedule":  # the forum is public: strangers know it exists
         return (200 if get else None) if who in MANAGERS else 403
+    if kind == "schedule-partnership":  # the partnership's own meetings: its officers
+        return (200 if get else None) if who in OFFICERS else 403
     if kind == "draft-action":
-        return None if who in MANAGERS | {OWNER} else (404 if sees else 403)
+        return None if who in managers | {OWNER} else (404 if sees else 403)
     if kind == "edit-draft-action":
-        if who in MANAGERS:
+        if who in managers:
             return 200 if get else None
         return 403 if who == OWNER or not sees else 404
     if not sees:
         return 403
     if kind == "published-action":
-        return None if who in MANAGERS | {OWNER} else 403
+        return None if who in managers | {OWNER} else 403
     if kind == "register":
-        if who == "banned":
+        if who == "banned" and barred:
             return 403
         return 200 if get else None
     if kind == "unregister":
         # Only the registrant has something to cancel; the others are sent back.
         return None if who == "registrant" else 303
     assert kind == "manage", kind
-    if who in MANAGERS:
+    if who in managers:
         return 200 if get else None
     return 403
 
@@ -207,14 +224,20 @@ def _paper(meeting: Meeting, title: str) -> Paper:
     return paper
 
 
-@pytest.fixture(params=[True, False], ids=["public", "members-only"])
-def world(request, app, make_user, make_partnership, make_forum,
+@pytest.fixture(params=[True, False, (True, "partnership"), (False, "partnership")],
+                ids=["public", "members-only", "partnership-public",
+                     "partnership-members-only"])
+def world(request, app, make_user, make_partnership, make_forum, make_organisation,
           make_meeting) -> SimpleNamespace:
     """A public forum of Northbridge Together with three meetings, all public or all
     members-only: ``future`` (hybrid, agenda published with a paper, a non-member
     registered, an item with draft minutes), ``past`` (held, draft minutes, an action)
-    and ``done`` (held, published minutes, an action). Everyone has a calendar link."""
-    public = request.param
+    and ``done`` (held, published minutes, an action). Everyone has a calendar link.
+    With "partnership" the three are meetings of the partnership itself (the forum is
+    still there, its convenor and barred person outsiders to them), and "member" is a
+    person of a member organisation."""
+    public, host_kind = (request.param if isinstance(request.param, tuple)
+                         else (request.param, "forum"))
     label = "Open" if public else "Zqclosed"
     users = {
         "stranger": make_user("Sam Stranger"),
@@ -226,7 +249,9 @@ def world(request, app, make_user, make_partnership, make_forum,
         "other officer": make_user("Oscar Elsewhere"),
         "admin": make_user("Ada Admin", site_admin=True),
     }
-    partnership = make_partnership(officers=[users["officer"]])
+    partnership = make_partnership(officers=[users["officer"]], members=(
+        [make_organisation("Northbridge CVS", members=[users["member"]])]
+        if host_kind == "partnership" else []))
     make_partnership("Eastshire Health", officers=[users["other officer"]])
     forum = make_forum(partnership, "VCSE Alliance", convenors=[users["convenor"]],
                        members=[users["member"]])
@@ -235,15 +260,16 @@ def world(request, app, make_user, make_partnership, make_forum,
                     status=ForumMemberStatus.REMOVED, reason="Spam"),
         ForumBan(forum_id=forum.id, user_id=users["banned"].id, reason="Spam"),
     ])
-    future = make_meeting(forum, f"{label} spring meeting", public=public,
+    host = forum if host_kind == "forum" else partnership
+    future = make_meeting(host, f"{label} spring meeting", public=public,
                           format=MeetingFormat.HYBRID,
                           joining_url=f"https://meet.example.org/{ROOM}",
                           agenda_status=AgendaStatus.PUBLISHED,
                           agenda_published_at=datetime.now(UTC), notice_met=True)
-    past = make_meeting(forum, f"{label} March meeting", public=public,
+    past = make_meeting(host, f"{label} March meeting", public=public,
                         starts_in=timedelta(days=-3), minutes_status=MinutesStatus.DRAFT,
                         minutes_summary=f"{DRAFT} we agreed things")
-    done = make_meeting(forum, f"{label} February meeting", public=public,
+    done = make_meeting(host, f"{label} February meeting", public=public,
                         starts_in=timedelta(days=-30), minutes_status=MinutesStatus.PUBLISHED,
                         minutes_summary=f"{label} published minutes",
                         minutes_published_at=datetime.now(UTC))
@@ -256,7 +282,7 @@ def world(request, app, make_user, make_partnership, make_forum,
     db.session.add_all([registration, came])
     actions = {}
     for name, meeting in (("draft_action", past), ("published_action", done)):
-        action = ActionItem(meeting_id=meeting.id, forum_id=forum.id,
+        action = ActionItem(meeting_id=meeting.id, forum_id=meeting.forum_id,
                             description=f"{label} {name.replace('_', ' ')}",
                             owner_id=users[OWNER].id)
         db.session.add(action)
@@ -267,8 +293,14 @@ def world(request, app, make_user, make_partnership, make_forum,
         for who, user in users.items():
             tokens[who] = feeds.token_of(feeds.create_token(user))
         db.session.commit()
+    partnership_host = host_kind == "partnership"
     return SimpleNamespace(
-        public=public, label=label, users=users, forum=forum, future=future, past=past,
+        public=public, label=label, users=users, forum=forum, host=host,
+        partnership_host=partnership_host,
+        managers=OFFICERS if partnership_host else MANAGERS,
+        insiders=PARTNERSHIP_INSIDERS if partnership_host else INSIDERS,
+        organiser=users["officer" if partnership_host else "convenor"],
+        future=future, past=past,
         done=done, paper=paper, tokens=tokens,
         form={**HIJACK, f"attendance-{came.id}": "present", "owner_id": str(users[OWNER].id)},
         ids={"future": future.id, "past": past.id, "done": done.id, "paper": paper.id,
@@ -319,7 +351,8 @@ def test_every_meeting_route_answers_each_kind_of_person_as_it_should(
     wrong = []
     checked = 0
     for method, template, kind in ROUTES:
-        status = expected(kind, who, method, world.public)
+        status = expected(kind, who, method, world.public, managers=world.managers,
+                          insiders=world.insiders, barred=not world.partnership_host)
         if status is None:
             continue
         url = template.format(**world.ids)
@@ -331,7 +364,7 @@ def test_every_meeting_route_answers_each_kind_of_person_as_it_should(
                 wrong.append(f"{method} {url}: redirected to {response.headers['Location']}")
             elif status == 200 and "/papers/" in url:
                 assert response.data == PDF
-            if not (world.public or who in INSIDERS) and CLOSED in response.get_data(
+            if not (world.public or who in world.insiders) and CLOSED in response.get_data(
                     as_text=True):
                 wrong.append(f"{method} {url}: shows the members-only meeting to the {who}")
         checked += 1
@@ -376,14 +409,14 @@ def test_joining_links_papers_draft_minutes_and_members_only_meetings_reach_only
     meetings, My actions, public calendar feeds) for anyone outside the forum, and the
     public feeds never carry it, whoever asks."""
     # A public meeting after them: its agenda carries the earlier meetings' open actions.
-    summer = make_meeting(world.forum, "Open summer meeting", starts_in=timedelta(days=20),
+    summer = make_meeting(world.host, "Open summer meeting", starts_in=timedelta(days=20),
                           agenda_status=AgendaStatus.PUBLISHED,
                           agenda_published_at=datetime.now(UTC))
     if who != "anonymous":
         auth.login(world.users[who])
     ids = world.ids
-    sees = world.public or who in INSIDERS
-    joining = who in INSIDERS or (world.public and who == "registrant")
+    sees = world.public or who in world.insiders
+    joining = who in world.insiders or (world.public and who == "registrant")
     refused = 302 if who == "anonymous" else 403  # sign in first, or whose meeting it is
 
     status, page = _body(client, f"/meetings/{ids['future']}/")
@@ -407,7 +440,7 @@ def test_joining_links_papers_draft_minutes_and_members_only_meetings_reach_only
         f"/meetings/{ids['past']}.ics", "/my/actions", "/my/meetings",
         f"/calendar/{world.tokens['member']}.ics",
     ) if DRAFT in _body(client, url)[1]]
-    if who in MANAGERS:
+    if who in world.managers:
         assert f"/meetings/{ids['past']}/minutes" in drafts_seen
         assert set(drafts_seen) <= {f"/meetings/{ids['past']}/",
                                     f"/meetings/{ids['past']}/minutes",
@@ -429,14 +462,17 @@ def test_joining_links_papers_draft_minutes_and_members_only_meetings_reach_only
                 leaks.append(url)
         assert leaks == [], "a members-only meeting reached someone outside the forum"
         if sees:  # the check can fail: whoever may see them does
-            assert title in _body(client, F + "/meetings/")[1]
+            assert title in _body(client, (P if world.partnership_host else F)
+                                  + "/meetings/")[1]
             assert "zqclosed february meeting" in _body(client, P + "/meetings/?show=past")[1]
             assert "zqclosed published action" in _body(client, f"/meetings/{summer.id}/")[1]
     for feed in (P + "/calendar.ics", F + "/calendar.ics"):
         status, ics = _body(client, feed)
         assert status == 200
-        assert "open summer meeting" in ics
-        assert (title in ics) is world.public, feed
+        # The partnership's feed carries its forums' meetings and its own.
+        in_feed = feed == P + "/calendar.ics" or not world.partnership_host
+        assert ("open summer meeting" in ics) is in_feed, feed
+        assert (title in ics) is (world.public and in_feed), feed
         assert CLOSED not in ics and ROOM not in ics, feed
 
 
@@ -452,9 +488,9 @@ def test_a_personal_feed_needs_its_token_and_carries_only_what_its_owner_may_see
         assert status == 200, who
         if who == "member" or (world.public and who == "registrant"):
             assert title in ics, who  # my forums, my registrations
-        if not (world.public or who in INSIDERS):
+        if not (world.public or who in world.insiders):
             assert CLOSED not in ics, f"a members-only meeting in {who}'s personal feed"
-        if who not in INSIDERS and ROOM in ics:
+        if who not in world.insiders and ROOM in ics:
             assert world.public and who == "registrant", f"the joining link in {who}'s feed"
         assert DRAFT not in ics
         wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
@@ -467,7 +503,8 @@ def test_a_personal_feed_needs_its_token_and_carries_only_what_its_owner_may_see
     assert client.get(f"/calendar/{world.tokens['member'][:-2]}.ics").status_code == 404
 
 
-@pytest.mark.parametrize("world", [False], ids=["members-only"], indirect=True)
+@pytest.mark.parametrize("world", [False, (False, "partnership")],
+                         ids=["members-only", "partnership-members-only"], indirect=True)
 def test_emails_about_a_members_only_meeting_go_to_insiders_only(
         client, auth, world, make_meeting, outbox):
     """The organisers publish an agenda, postpone and cancel members-only meetings.
@@ -475,7 +512,7 @@ def test_emails_about_a_members_only_meeting_go_to_insiders_only(
     after registering, must not be emailed its title, agenda or reason, as the
     published minutes already are not."""
     users = world.users
-    draft = make_meeting(world.forum, "Zqclosed budget meeting", public=False,
+    draft = make_meeting(world.host, "Zqclosed budget meeting", public=False,
                          starts_in=timedelta(days=30))
     db.session.add(AgendaItem(meeting_id=draft.id, position=1, title="Zqclosed budget cuts"))
     for meeting in (draft, world.future):
@@ -487,12 +524,14 @@ def test_emails_about_a_members_only_meeting_go_to_insiders_only(
                                 response=Response.IN_PERSON,
                                 status=RegistrationStatus.CONFIRMED))
     db.session.commit()
-    auth.login(users["convenor"])
+    auth.login(world.organiser)
     for url, data in ((f"/meetings/{draft.id}/agenda/publish", {}),
                       (f"/meetings/{world.future.id}/postpone", {"reason": "Zqclosed why"}),
                       (f"/meetings/{world.future.id}/cancel", {"reason": "Zqclosed why"})):
         assert client.submit(url, data).status_code == 303, url
     assert len(outbox(users["member"].email)) == 3  # the check can fail
-    for who in ("registrant", "banned"):
+    outsiders = ("registrant", "banned", "convenor") if world.partnership_host else (
+        "registrant", "banned")
+    for who in outsiders:
         assert [m.subject for m in outbox(users[who].email)] == [], (
             f"a members-only meeting emailed to the {who}, who is not a member")

@@ -747,7 +747,7 @@ def test_meeting_page_with_many_registrants_keeps_its_budget(client, auth, peopl
     with count_queries() as log:
         response = client.get(_url(meeting))
     assert response.status_code == 200
-    assert "180 in person" in response.get_data(as_text=True)
+    assert "180 registered to attend in person" in response.get_data(as_text=True)
     assert log.count <= 15, log.statements
 
 

@@ -75,3 +75,62 @@ def test_the_sort_name_migration_fills_it_for_existing_organisations(migrated_ap
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT sort_name FROM organisations")
                                       ).scalar_one() == "eastside école trust"
+
+
+def test_the_partnership_meetings_migration_gives_existing_meetings_their_partnership(
+        migrated_app):
+    """0015 adds ``partnership_id`` to meetings and series, filled from their forum, and
+    lets ``forum_id`` be empty (a meeting of the partnership itself). On SQLite the
+    tables are rebuilt with foreign keys off (migrations/env.py), so nothing cascades."""
+    from sqlalchemy import text
+
+    now = "CURRENT_TIMESTAMP"
+    app = migrated_app
+    with app.app_context():
+        upgrade(revision="0013_submitted_forms")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO partnerships (slug, name, place, description, created_at, "
+                f"updated_at) VALUES ('p', 'P', 'Place', '', {now}, {now})"))
+            partnership_id = connection.execute(text("SELECT id FROM partnerships")
+                                                ).scalar_one()
+            connection.execute(text(
+                "INSERT INTO forums (partnership_id, slug, name, purpose, theme, tags, "
+                "membership_policy, visibility, notice_days, created_at, updated_at) VALUES "
+                f"({partnership_id}, 'f', 'F', '', '', '', 'open', 'public', 5, {now}, {now})"))
+            forum_id = connection.execute(text("SELECT id FROM forums")).scalar_one()
+            connection.execute(text(
+                "INSERT INTO meeting_series (forum_id, kind, first_date, local_start, "
+                "local_end, count, created_at, updated_at) VALUES "
+                f"({forum_id}, 'every_n_weeks', '2027-01-05', '10:00:00', '11:00:00', 2, "
+                f"{now}, {now})"))
+            connection.execute(text(
+                "INSERT INTO meetings (forum_id, title, description, starts_at, ends_at, "
+                "format, venue_name, venue_address, parking, public_transport, access_notes, "
+                "joining_url, joining_details, places_taken, visibility, status, "
+                "status_reason, agenda_status, minutes_status, minutes_summary, sequence, "
+                f"changed_at, created_at, updated_at) VALUES ({forum_id}, 'M', '', "
+                "'2027-01-05 10:00:00+00:00', '2027-01-05 11:00:00+00:00', 'online', '', '', "
+                "'', '', '', 'https://x.example', '', 0, 'public', 'scheduled', '', 'draft', "
+                f"'none', '', 0, {now}, {now}, {now})"))
+            meeting_id = connection.execute(text("SELECT id FROM meetings")).scalar_one()
+            connection.execute(text(
+                "INSERT INTO agenda_items (meeting_id, position, title, presenter_name, "
+                f"notes, minutes, created_at, updated_at) VALUES ({meeting_id}, 1, 'Item', "
+                f"'', '', '', {now}, {now})"))
+        upgrade()
+        with db.engine.connect() as connection:
+            for table in ("meetings", "meeting_series"):
+                assert connection.execute(text(f"SELECT partnership_id FROM {table}")
+                                          ).scalar_one() == partnership_id
+            assert connection.execute(text("SELECT notice_days FROM partnerships")
+                                      ).scalar_one() == 5
+            # Rebuilding the tables did not cascade: the meeting keeps its agenda.
+            assert connection.execute(text("SELECT meeting_id FROM agenda_items")
+                                      ).scalar_one() == meeting_id
+        downgrade(revision="0013_submitted_forms")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT forum_id FROM meetings")
+                                      ).scalar_one() == forum_id
+            assert connection.execute(text("SELECT count(*) FROM agenda_items")
+                                      ).scalar_one() == 1

@@ -68,3 +68,54 @@ def test_the_last_two_parties_signing_at_once_bring_the_mou_into_force(file_app)
         assert len(signed.versions[0].signatures) == 2
         assert signed.versions[0].status is VersionStatus.SIGNED, f"round {round_number}"
         assert signed.status is MouStatus.ACTIVE, f"round {round_number}"
+
+
+def test_returning_to_draft_while_the_first_party_signs_never_leaves_a_signature_on_a_draft(
+    file_app,
+):
+    """Issue 15: an officer takes the version back to draft as the first party signs.
+    Exactly one wins: either the version is back in draft with no signature (the
+    signature refused), or it is still out for signature with the signature (the return
+    refused with the reason)."""
+    officer = make_user("Olu Officer", "olu@northbridge.example.org")
+    signer = make_user("Sade Signer", "sade@example.org")
+    other = make_user("Otis Other", "otis@example.org")
+    party = organisations.organisation("Party A", admin=signer)
+    second = organisations.organisation("Party B", admin=other)
+    place = partnership.partnership("Northbridge Together", officers=[officer],
+                                    members=[party, second])
+    db.session.commit()
+    officer_client = signed_in_client(file_app, officer)
+    signer_client = signed_in_client(file_app, signer)
+    officer_token, signer_token = form_token(officer_client), form_token(signer_client)
+
+    outcomes = set()
+    for round_number in range(ROUNDS):
+        mou = mous.draft(officer, place, [party, second], title=f"Round {round_number}")
+        version = mous.open_for_signature(officer, mou)
+        db.session.commit()
+        base = f"/partnerships/{place.slug}/mous/{mou.id}"
+        back, signed = all_at_once([
+            partial(officer_client.post, f"{base}/return-to-draft",
+                    data={"csrf_token": officer_token}),
+            partial(signer_client.post, f"{base}/sign/{party.id}", data={
+                "version": str(version.number), "name": signer.name, "role": "Chair",
+                "statement": statement_for(party), "csrf_token": signer_token}),
+        ])
+
+        db.session.expire_all()
+        now = db.session.get(Mou, mou.id)
+        assert now is not None
+        first = now.versions[0]
+        if first.status is VersionStatus.DRAFT:
+            assert first.signatures == [], f"round {round_number}: a signature on a draft"
+            assert now.status is MouStatus.DRAFT
+            assert back.status_code == 303 and signed.status_code == 409, round_number
+            outcomes.add("returned")
+        else:
+            assert first.status is VersionStatus.SIGNING, round_number
+            assert len(first.signatures) == 1 and now.status is MouStatus.SIGNING
+            assert signed.status_code == 303 and back.status_code == 409, round_number
+            assert "has already signed" in back.get_data(as_text=True)
+            outcomes.add("signed")
+    assert outcomes  # at least one round ran; either order is a correct outcome

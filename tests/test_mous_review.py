@@ -79,12 +79,12 @@ def test_journey_draft_comments_signed_published_amended_compared_reviewed_and_e
     client.submit(world.url(mou, "clauses"), {
         "clauses-0-text": "Share winter plans by October.",
         "clauses-0-responsible": [str(world.council.id)], "submit": "y"})
-    client.submit(world.url(mou, "send-for-comments"), page=world.url(mou))
+    client.submit(world.url(mou, "send-for-comments"))
     auth.login(world.cvs_admin)
     client.submit(world.url(mou, "comments"), {"target": "clause-1",
                                                "clause-1-body": "Add the libraries?"})
     auth.login(world.officer)
-    client.submit(world.url(mou, "open-for-signature"), page=world.url(mou))
+    client.submit(world.url(mou, "open-for-signature"))
     for org in world.parties:
         auth.login(world.admin_of(org))
         signed = client.submit(world.url(mou, f"sign/{org.id}"), {
@@ -101,7 +101,7 @@ def test_journey_draft_comments_signed_published_amended_compared_reviewed_and_e
     client.submit(world.url(mou, "clauses"), {
         "clauses-0-text": "Share winter plans with the libraries by September.",
         "clauses-0-responsible": [str(world.council.id)], "submit": "y"})
-    client.submit(world.url(mou, "open-for-signature"), page=world.url(mou))
+    client.submit(world.url(mou, "open-for-signature"))
     for org in world.parties:
         auth.login(world.admin_of(org))
         client.submit(world.url(mou, f"sign/{org.id}"), {

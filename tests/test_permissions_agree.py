@@ -32,6 +32,8 @@ from partnerships.meetings.models import (
 )
 from partnerships.modelbase import utcnow
 from partnerships.mous.models import Mou, MouParty, MouStatus, MouVersion, VersionStatus
+from partnerships.organisations.models import OrganisationMember, RequestStatus
+from partnerships.partnership.models import PartnershipMember
 
 ROLES = [
     "anonymous",
@@ -48,6 +50,8 @@ ROLES = [
     "party_admin",
     "party_member",
     "nominee",
+    "pending_partner_person",  # in an organisation whose request to join is pending
+    "former_party_member",  # left a member organisation
 ]
 
 
@@ -88,6 +92,12 @@ def world(make_user: Any, make_organisation: Any, make_partnership: Any,
     outsider_org = make_organisation("Other Organisation")
     place = make_partnership("Northbridge Together", officers=[users["officer"]],
                              members=[party, outsider_org])
+    hopeful = make_organisation("Hopeful Organisation", members=[users["pending_partner_person"]])
+    db.session.add(PartnershipMember(partnership_id=place.id, organisation_id=hopeful.id,
+                                     status=RequestStatus.PENDING))
+    db.session.add(OrganisationMember(organisation_id=party.id,
+                                      user_id=users["former_party_member"].id,
+                                      status=RequestStatus.LEFT))
     make_partnership("Southbridge Together", officers=[users["other_partnership_officer"]])
 
     forums: dict[str, Forum] = {}
@@ -113,6 +123,15 @@ def world(make_user: Any, make_organisation: Any, make_partnership: Any,
             meetings[f"{kind} meeting in {forum_name}"] = make_meeting(
                 forum, f"{kind} {forum_name}", public=public, status=status,
                 starts_in=starts_in)
+
+    # The partnership's own meetings (issue 15): for its member organisations' people.
+    for kind, public, status in (("public", True, MeetingStatus.SCHEDULED),
+                                 ("members_only", False, MeetingStatus.SCHEDULED),
+                                 ("members_only_cancelled", False, MeetingStatus.CANCELLED),
+                                 ("members_only_past", False, MeetingStatus.SCHEDULED)):
+        starts_in = timedelta(days=-30) if kind.endswith("past") else timedelta(days=14)
+        meetings[f"{kind} meeting of the partnership"] = make_meeting(
+            place, f"{kind} partnership", public=public, status=status, starts_in=starts_in)
 
     org, nominee = party.id, users["nominee"].id
     mous: dict[str, Mou] = {}
@@ -255,6 +274,13 @@ def test_the_dataset_tells_the_roles_apart(world: World) -> None:
     assert permissions.can_view_mou(world.users["nominee"], draft)
     assert permissions.can_view_mou(world.users["party_admin"], draft)
     assert not permissions.can_view_mou(world.users["party_member"], draft)
+    board = world.meetings["members_only meeting of the partnership"]
+    for role in ("party_member", "party_admin", "officer", "site_admin"):
+        assert permissions.can_view_meeting(world.users[role], board), role
+    for role in ("forum_member", "convenor", "pending_partner_person", "former_party_member",
+                 "other_partnership_officer", "stranger"):
+        assert not permissions.can_view_meeting(world.users[role], board), role
+    assert not permissions.can_view_meeting(None, board)
     members_only_mou = world.mous["members_only_in_force"]
     assert permissions.can_view_mou(world.users["party_member"], members_only_mou)
     assert not permissions.can_view_mou(None, members_only_mou)

@@ -229,7 +229,7 @@ def test_loading_twice_gives_the_same_counts_and_no_duplicate_rows(app: Flask) -
     assert first["MoU versions"] == rows_after_first["mou_versions"]
     assert first["MoU signatures"] == rows_after_first["mou_signatures"]
     assert first["meetings"] == rows_after_first["meetings"] >= 15
-    assert first["meeting series"] == rows_after_first["meeting_series"] == 1
+    assert first["meeting series"] == rows_after_first["meeting_series"] == 2
     assert first["agenda items"] == rows_after_first["agenda_items"]
     assert first["meeting papers"] == rows_after_first["meeting_papers"]
     assert first["meeting registrations"] == rows_after_first["meeting_registrations"]
@@ -1481,7 +1481,9 @@ def test_the_demo_has_a_monthly_series_at_the_same_uk_time_across_a_clock_change
     from partnerships.meetings.models import RecurrenceKind
     from partnerships.timeutil import to_uk
 
-    [series] = db.session.scalars(select(MeetingSeries))
+    # The forum's monthly series (the partnership board's is quarterly).
+    [series] = db.session.scalars(select(MeetingSeries).where(
+        MeetingSeries.kind == RecurrenceKind.MONTHLY_NTH_WEEKDAY))
     assert series.kind is RecurrenceKind.MONTHLY_NTH_WEEKDAY
     occurrences = list(db.session.scalars(select(Meeting).where(
         Meeting.series_id == series.id).order_by(Meeting.starts_at)))
@@ -1516,7 +1518,7 @@ def test_the_demo_has_an_upcoming_hybrid_meeting_whose_draft_agenda_is_due_soon(
     # The convenor sees when it is due; the staff member sees the joining link.
     convenor = _sign_in(app, "convenor@northbridge-cvs.example.org")
     page = convenor.get(f"/meetings/{nxt.id}/").get_data(as_text=True)
-    assert "The agenda is due by" in page
+    assert "Publish the agenda by" in page
     staff = _sign_in(app, "staff@northbridge-icb.example.org")
     assert nxt.joining_url in staff.get(f"/meetings/{nxt.id}/").get_data(as_text=True)
 
@@ -1594,7 +1596,7 @@ def test_every_demo_meeting_counts_its_places_and_has_settled_calendar_fields(
         # Scheduled once; a cancellation is one change calendars pick up.
         assert meeting.sequence == (0 if meeting.status_changed_at is None else 1)
         assert meeting.changed_at == (meeting.status_changed_at or meeting.created_at)
-        assert meeting.changed_at <= meeting.forum.partnership.created_at
+        assert meeting.changed_at <= meeting.partnership.created_at
         assert meeting.created_at <= meeting.changed_at
 
 
@@ -1797,3 +1799,29 @@ def test_mistakes_in_the_meetings_section_are_reported_clearly(
     change(data)
     with pytest.raises(SeedError, match=message):
         load_demo(_write(tmp_path, data))
+
+
+def test_the_demo_partnership_board_has_past_minutes_with_an_open_action_and_a_next_agenda(
+        seeded: dict[str, int]) -> None:
+    """Issue 15: a quarterly "Northbridge Together partnership board" series of the
+    partnership itself (no forum): the last meeting has published minutes and an open
+    action, the next one a published agenda."""
+    from partnerships.meetings.models import ActionStatus, AgendaStatus, MinutesStatus
+
+    partnership = _partnership("northbridge-together")
+    board = list(db.session.scalars(
+        select(Meeting).where(Meeting.partnership_id == partnership.id,
+                              Meeting.forum_id.is_(None))
+        .order_by(Meeting.starts_at)))
+    assert board and {m.title for m in board} == {"Northbridge Together partnership board"}
+    assert board[0].series is not None and board[0].series.forum_id is None
+    anchor = _anchor()
+    past = [m for m in board if m.ends_at <= anchor]
+    upcoming = [m for m in board if m.starts_at > anchor]
+    assert len(past) == 1 and upcoming
+    held = past[0]
+    assert held.minutes_status is MinutesStatus.PUBLISHED
+    assert [a.status for a in _actions(held)] == [ActionStatus.OPEN]
+    assert _actions(held)[0].forum_id is None
+    assert upcoming[0].agenda_status is AgendaStatus.PUBLISHED
+    assert all(m.agenda_status is AgendaStatus.DRAFT for m in upcoming[1:])

@@ -147,8 +147,9 @@ def test_clear_working_days_exclude_both_ends():
 def test_latest_day_to_publish_for_five_clear_working_days():
     assert latest_day_for_notice(date(2026, 12, 29), 5) == date(2026, 12, 17)
     # Meeting on Tuesday 14 April 2026, after Easter: 7, 8, 9, 10 and 13 April are the
-    # clear days, so publishing on Easter Monday (6 April) still just gives notice.
-    assert latest_day_for_notice(date(2026, 4, 14), 5) == date(2026, 4, 6)
+    # clear days. Publishing on Easter Monday (6 April) would still just give notice,
+    # but a deadline is a working day: Thursday 2 April, before Good Friday.
+    assert latest_day_for_notice(date(2026, 4, 14), 5) == date(2026, 4, 2)
 
 
 def test_slugify_makes_readable_ascii():

@@ -211,3 +211,61 @@ def test_prune_deletes_old_files_no_record_points_at(
     assert "Deleted 2 unreferenced file(s)." in result.output
     assert sorted(path.name for path in folder.iterdir()) == sorted([kept.stored_name, recent])
     assert uploads.prune() == []  # nothing more to do
+
+
+# --- A file is never renamed into another type (issue 15) ---------------------------------
+
+PAPER_LIKE = (FileKind.PDF, FileKind.DOCX, FileKind.ODT, FileKind.XLSX, FileKind.PPTX,
+              FileKind.CSV, FileKind.TXT)
+
+
+def test_plain_text_is_its_own_kind_and_keeps_its_name(folder):
+    stored = uploads.save(_file(b"Notes from the walk\n", "notes.txt"), PAPER_LIKE)
+    assert (stored.kind, stored.content_type) == (FileKind.TXT, "text/plain")
+    assert uploads.download_name(stored.original_filename, stored.content_type) == "notes.txt"
+    stored = uploads.save(_file(b"a,b\n1,2\n", "figures.csv"), PAPER_LIKE)
+    assert stored.kind is FileKind.CSV
+    assert uploads.download_name("figures.csv", stored.content_type) == "figures.csv"
+
+
+@pytest.mark.parametrize(("data", "name", "extension"), [
+    (b"Notes\n", "notes.txt", ".txt"),            # text, where only CSV is accepted
+    (b"# Notes\n", "notes.md", ".md"),
+    (b"<p>Hello</p>", "page.html", ".html"),
+    (b"a\tb\n", "table.tsv", ".tsv"),
+    (_docx(), "letter.docm", ".docm"),            # zip packages read as DOCX/XLSX
+    (_zip({"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<w/>"}), "sums.xlsm",
+     ".xlsm"),
+    (_docx(), "template.dotx", ".dotx"),
+])
+def test_every_kind_refuses_a_name_saying_another_type(folder, data, name, extension):
+    """Each accepted kind whose detection would otherwise rename the file."""
+    kinds = (FileKind.PDF, FileKind.DOCX, FileKind.XLSX, FileKind.CSV)
+    assert _refused(data, name, kinds) == (
+        f"The file is called {extension}: the selected file must be a PDF, DOCX, XLSX or CSV")
+
+
+def test_a_name_without_a_known_extension_gets_the_right_one(folder):
+    stored = uploads.save(_file(PDF, "Plan v1.2"), MOU_KINDS)
+    assert uploads.download_name(stored.original_filename, stored.content_type) == (
+        "Plan v1.2.pdf")
+    stored = uploads.save(_file(_docx(), "Minutes.final"), MOU_KINDS)
+    assert stored.kind is FileKind.DOCX
+
+
+def test_text_where_no_text_is_accepted_lists_the_accepted_types(folder):
+    assert _refused(b"Notes\n", "notes.txt") == "The selected file must be a PDF, DOCX or ODT"
+
+
+def test_plain_text_is_sent_with_its_charset_and_name(app, folder):
+    stored = uploads.save(_file("Café notes\n".encode(), "notes.txt"), PAPER_LIKE)
+    with app.test_request_context():
+        response = uploads.send(stored.stored_name, "notes.txt", stored.content_type)
+        try:
+            assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            disposition = response.headers["Content-Disposition"]
+            assert disposition.startswith("attachment;") and "notes.txt" in disposition
+            assert ".csv" not in disposition
+        finally:
+            response.close()

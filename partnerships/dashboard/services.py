@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from .. import permissions
 from ..accounts.models import User
 from ..extensions import db
 from ..forums import discussions
@@ -116,7 +117,7 @@ def waiting_for(user: User,
     waiting += _organisation_requests(organisation_links)
     waiting += _partnership_requests(user)
     waiting += _applications_to_review(user)
-    waiting += _agenda_requests(convened)
+    waiting += _agenda_requests(user, convened)
     waiting += _signatures(user)
     return waiting
 
@@ -162,14 +163,16 @@ def _applications_to_review(user: User) -> list[Waiting]:
             for item in opportunities if counts[item.id].to_review]
 
 
-def _agenda_requests(convened: list[Forum]) -> list[Waiting]:
+def _agenda_requests(user: User, convened: list[Forum]) -> list[Waiting]:
+    """Item requests waiting on meetings the person organises: of the forums they
+    convene, and the own meetings of the partnerships they are an officer of."""
     convened_ids = [forum.id for forum in convened]
-    if not convened_ids:
-        return []
+    own_meetings = and_(Meeting.forum_id.is_(None),
+                        Meeting.partnership_id.in_(permissions.partnerships_run_by(user.id)))
     rows = db.session.execute(
         select(Meeting, func.count(ItemRequest.id))
         .join(ItemRequest, ItemRequest.meeting_id == Meeting.id)
-        .where(Meeting.forum_id.in_(convened_ids),
+        .where(or_(Meeting.forum_id.in_(convened_ids), own_meetings),
                ItemRequest.status == ItemRequestStatus.PENDING,
                Meeting.ends_at > utcnow())
         .group_by(Meeting.id).order_by(Meeting.starts_at)).tuples().all()

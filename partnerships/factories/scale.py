@@ -650,7 +650,8 @@ class _Builder:
                 minutes_at = ends_at + timedelta(days=7) if minutes_published else None
                 title = f"{rng.choice(['Quarterly', 'Monthly', 'Steering', 'Open'])} meeting"
                 row = {
-                    "id": meeting_id, "forum_id": forum.id, "series_id": None,
+                    "id": meeting_id, "forum_id": forum.id,
+                    "partnership_id": forum.partnership, "series_id": None,
                     "occurrence_date": None,
                     "title": f"{title}: {rng.choice(_TOPICS)}",
                     "description": _markdown(rng, 1),

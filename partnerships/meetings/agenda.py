@@ -36,11 +36,9 @@ from .. import audit, conditional, mail, permissions, uploads
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
-from ..forums.models import ForumConvenor, ForumMember, ForumMemberStatus
 from ..mail.kinds import Kind
 from ..modelbase import utcnow
-from ..organisations.models import Organisation, RequestStatus
-from ..partnership.models import PartnershipMember
+from ..organisations.models import Organisation
 from ..timeutil import (
     clear_working_days_between,
     format_day,
@@ -48,7 +46,7 @@ from ..timeutil import (
     to_uk,
     today_uk,
 )
-from . import queries
+from . import hosts, queries
 from .models import (
     MINUTES_MAX,
     NAME_MAX,
@@ -69,7 +67,8 @@ from .models import (
 )
 
 PAPER_KINDS = (uploads.FileKind.PDF, uploads.FileKind.DOCX, uploads.FileKind.ODT,
-               uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV)
+               uploads.FileKind.XLSX, uploads.FileKind.PPTX, uploads.FileKind.CSV,
+               uploads.FileKind.TXT)
 PAPERS_PER_ITEM = 10
 ITEMS_MAX = 60
 # Standard items that open the agenda, in their usual order; AOB closes it.
@@ -87,15 +86,16 @@ def meeting_day(meeting: Meeting) -> date:
 
 @dataclass(frozen=True)
 class Notice:
-    """Where a meeting's agenda stands against the forum's notice period."""
+    """Where a meeting's agenda stands against its host's notice period."""
 
-    days: int                     # the forum's notice, in clear working days
+    days: int                     # the forum's (or partnership's) notice, clear working days
     meeting_day: date
     due_day: date                 # the last day to publish and still give that notice
     published_day: date | None    # UK day the agenda was published
     given: int | None             # clear working days given, once published
     met: bool | None              # as recorded on publication
     late: bool                    # still a draft and the due day has passed
+    host: str = "forum"           # whose notice: "forum", or "partnership" for its own
 
     @property
     def published(self) -> bool:
@@ -108,15 +108,17 @@ def notice_due_day(day: date, notice_days: int) -> date:
 
 
 def notice_met(published_on: date, day: date, notice_days: int) -> bool:
-    """Whether publishing on ``published_on`` gives the notice for a meeting on ``day``.
-    Same rule as ``notice_due_day``: publication on or before the due day."""
-    return published_on <= notice_due_day(day, notice_days)
+    """Whether publishing on ``published_on`` gives the notice for a meeting on ``day``:
+    enough clear working days between them. On a working day that is publication on or
+    before ``notice_due_day``; the weekend or bank holiday just after the due day still
+    gives the notice (the clear days counted are the same), so it is not called late."""
+    return clear_working_days_between(published_on, day) >= notice_days
 
 
 def notice_for(meeting: Meeting, today: date | None = None) -> Notice:
     today = today or today_uk()
     day = meeting_day(meeting)
-    days = meeting.forum.notice_days
+    days = meeting.notice_days
     due = notice_due_day(day, days)
     published_day = (to_uk(meeting.agenda_published_at).date()
                      if meeting.agenda_published and meeting.agenda_published_at else None)
@@ -125,7 +127,8 @@ def notice_for(meeting: Meeting, today: date | None = None) -> Notice:
         given=(clear_working_days_between(published_day, day)
                if published_day is not None else None),
         met=meeting.notice_met if meeting.agenda_published else None,
-        late=not meeting.agenda_published and today > due,
+        late=not meeting.agenda_published and not notice_met(today, day, days),
+        host="forum" if meeting.forum_id is not None else "partnership",
     )
 
 
@@ -177,25 +180,14 @@ def requests_for(meeting: Meeting, status: ItemRequestStatus | None = None) -> l
 
 
 def presenter_choices(meeting: Meeting) -> tuple[list[User], list[Organisation]]:
-    """People who can be named as presenters (the forum's active members and
-    convenors) and organisations (the partnership's members and those the forum's
-    members represent)."""
-    forum = meeting.forum
-    members = select(ForumMember.user_id).where(ForumMember.forum_id == forum.id,
-                                                ForumMember.status == ForumMemberStatus.ACTIVE)
-    convenors = select(ForumConvenor.user_id).where(ForumConvenor.forum_id == forum.id)
+    """People who can be named as presenters (the host's members and organisers:
+    ``hosts.members_and_organisers``) and organisations (the partnership's members and
+    those the forum's members represent)."""
     people = list(db.session.scalars(
-        select(User).where(or_(User.id.in_(members), User.id.in_(convenors)),
-                           User.deleted_at.is_(None)).order_by(User.name, User.id)))
-    partners = select(PartnershipMember.organisation_id).where(
-        PartnershipMember.partnership_id == forum.partnership_id,
-        PartnershipMember.status == RequestStatus.ACTIVE)
-    represented = select(ForumMember.organisation_id).where(
-        ForumMember.forum_id == forum.id, ForumMember.status == ForumMemberStatus.ACTIVE,
-        ForumMember.organisation_id.is_not(None))
+        select(User).where(hosts.members_and_organisers(meeting), User.deleted_at.is_(None))
+        .order_by(User.name, User.id)))
     organisations = list(db.session.scalars(
-        select(Organisation).where(or_(Organisation.id.in_(partners),
-                                       Organisation.id.in_(represented)))
+        select(Organisation).where(Organisation.id.in_(hosts.organisation_ids(meeting)))
         .order_by(Organisation.name, Organisation.id)))
     return people, organisations
 
@@ -239,15 +231,13 @@ def _ordered(meeting: Meeting) -> list[AgendaItem]:
 
 
 def recipients(meeting: Meeting, exclude: User | None = None) -> list[User]:
-    """The forum's active members and the people registered (not cancelled), each once;
-    for a members-only meeting, only those registrants who may still see it."""
-    members = select(ForumMember.user_id).where(
-        ForumMember.forum_id == meeting.forum_id, ForumMember.status == ForumMemberStatus.ACTIVE)
+    """The host's members (``hosts.members``) and the people registered (not
+    cancelled), each once; for a members-only meeting, only those who may still see it."""
     registered = select(Registration.user_id).where(
         Registration.meeting_id == meeting.id,
         Registration.status != RegistrationStatus.CANCELLED,
         Registration.user_id.is_not(None))
-    conditions = [or_(User.id.in_(members), User.id.in_(registered)),
+    conditions = [or_(hosts.members(meeting), User.id.in_(registered)),
                   permissions.people_who_may_see_meeting(meeting), User.deleted_at.is_(None)]
     if exclude is not None:
         conditions.append(User.id != exclude.id)
@@ -260,8 +250,8 @@ def _tell_everyone(meeting: Meeting, actor: User | None, template: str, subject:
     people = recipients(meeting, exclude=actor)
     for person in people:
         mail.queue(person.email, subject, template, kind=Kind.MEETING_AGENDA, recipient=person,
-                   scope=meeting.forum, user=person, meeting=meeting, meeting_url=url,
-                   **context)
+                   scope=meeting.forum or meeting.partnership, user=person, meeting=meeting,
+                   meeting_url=url, **context)
     return len(people)
 
 
@@ -275,7 +265,7 @@ def _revise(actor: User, meeting: Meeting, note: str) -> AgendaRevision | None:
     db.session.flush()
     audit.record(actor, "meeting.agenda_revised", "meeting", meeting.id, note=note)
     _tell_everyone(meeting, actor, "meeting_agenda_revised",
-                   f"Agenda changed in {meeting.forum.name}: {meeting.title}, "
+                   f"Agenda changed in {meeting.host_name}: {meeting.title}, "
                    f"{format_day(meeting_day(meeting))}",
                    note=note)
     return revision
@@ -534,7 +524,7 @@ def publish(actor: User, meeting: Meeting, now: datetime | None = None) -> Notic
                               field="submit")
     now = now or utcnow()
     published_on = to_uk(now).date()
-    met = notice_met(published_on, meeting_day(meeting), meeting.forum.notice_days)
+    met = notice_met(published_on, meeting_day(meeting), meeting.notice_days)
     meeting.agenda_status = AgendaStatus.PUBLISHED
     meeting.agenda_published_at = now
     meeting.notice_met = met
@@ -543,7 +533,7 @@ def publish(actor: User, meeting: Meeting, now: datetime | None = None) -> Notic
     audit.record(actor, "meeting.agenda_published", "meeting", meeting.id, notice_met=met,
                  notice_days=notice.days, clear_days_given=notice.given)
     _tell_everyone(meeting, actor, "meeting_agenda_published",
-                   f"Agenda published in {meeting.forum.name}: {meeting.title}, "
+                   f"Agenda published in {meeting.host_name}: {meeting.title}, "
                    f"{format_day(meeting_day(meeting))}",
                    items=_ordered(meeting))
     return notice
@@ -591,11 +581,10 @@ def request_item(actor: User, meeting: Meeting, details: RequestDetails) -> Item
                  request_id=request.id, title=title)
     requests_url = url_for("meetings.item_requests", meeting_id=meeting.id, _external=True)
     for convenor in db.session.scalars(
-            select(User).join(ForumConvenor, ForumConvenor.user_id == User.id)
-            .where(ForumConvenor.forum_id == meeting.forum_id, User.deleted_at.is_(None),
-                   User.id != actor.id)):
+            select(User).where(hosts.organisers(meeting), User.deleted_at.is_(None),
+                               User.id != actor.id)):
         mail.queue(convenor.email,
-                   f"Agenda item requested in {meeting.forum.name}: {meeting.title}",
+                   f"Agenda item requested in {meeting.host_name}: {meeting.title}",
                    "meeting_item_request_received", kind=Kind.REQUESTS_TO_DECIDE,
                    recipient=convenor, user=convenor, meeting=meeting,
                    request=request, requester=actor, requests_url=requests_url)
@@ -644,7 +633,7 @@ def accept_request(actor: User, request: ItemRequest) -> AgendaItem:
     audit.record(actor, "meeting.item_request_accepted", "meeting", meeting.id,
                  request_id=request.id, item_id=item.id)
     _tell_requester(request, "meeting_item_request_accepted",
-                    f"Your agenda item was accepted: {meeting.title} ({meeting.forum.name})")
+                    f"Your agenda item was accepted: {meeting.title} ({meeting.host_name})")
     return item
 
 
@@ -664,7 +653,7 @@ def decline_request(actor: User, request: ItemRequest, reason: str) -> None:
     audit.record(actor, "meeting.item_request_declined", "meeting", meeting.id,
                  request_id=request.id, reason=reason)
     _tell_requester(request, "meeting_item_request_declined",
-                    f"Your agenda item was declined: {meeting.title} ({meeting.forum.name})")
+                    f"Your agenda item was declined: {meeting.title} ({meeting.host_name})")
 
 
 # --- The meeting page -------------------------------------------------------------------

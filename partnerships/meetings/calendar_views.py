@@ -209,8 +209,8 @@ def meeting_ics(meeting_id: int) -> Response:
 
     def fingerprint() -> str:
         return hashlib.sha256(repr((
-            meeting.id, meeting.updated_at.isoformat(), meeting.forum.name,
-            meeting.forum.partnership.name, joining_link, base_url, ical.uid_host(),
+            meeting.id, meeting.updated_at.isoformat(), meeting.host_full_name, joining_link,
+            base_url, ical.uid_host(),
         )).encode()).hexdigest()
 
     day = to_uk(meeting.starts_at).date().isoformat()

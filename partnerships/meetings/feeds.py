@@ -109,8 +109,7 @@ def _public_conditions(scope: str) -> tuple[ColumnElement[bool], ...]:
     moment = Meeting.ends_at.type
     where: ColumnElement[bool]
     if scope == "partnership":
-        where = Meeting.forum_id.in_(select(Forum.id).where(
-            Forum.partnership_id == bindparam("partnership_id")))
+        where = Meeting.partnership_id == bindparam("partnership_id")
     else:
         where = Meeting.forum_id == bindparam("forum_id")
     return (Meeting.visibility == Visibility.PUBLIC, where,
@@ -160,7 +159,7 @@ def partnership_feed(partnership: PartnershipName | Partnership, now: datetime) 
     return Feed(
         key=("partnership", partnership.id),
         name=f"{partnership.name} meetings",
-        about=f"Public meetings of the forums of {partnership.name}.",
+        about=f"Public meetings of {partnership.name} and of its forums.",
         conditions=_public_conditions("partnership"),
         params={"partnership_id": partnership.id, **_window(now)},
         shape="partnership",
@@ -183,7 +182,7 @@ def personal_feed(user: User, now: datetime) -> Feed:
     return Feed(
         key=("personal", user.id),
         name=f"My meetings ({current_app.config['SERVICE_NAME']})",
-        about="Meetings of your forums and meetings you registered for.",
+        about="Meetings of your forums and partnerships, and meetings you registered for.",
         conditions=[queries.is_mine(user), permissions.meetings_visible_to(user), *in_window(now)],
         owner=user,
         extra=[bool(user.is_site_admin)],
@@ -211,12 +210,13 @@ def fingerprint(feed: Feed, base_url: str) -> str:
     row per forum, not per meeting (no ORM objects, no calendar), so a 304 costs the
     same for a feed of ten meetings or a thousand.
 
-    Per forum: its name and its partnership's; over its meetings in the feed, how many,
-    the sum of their ids and of the ids' squares (which meetings: one entering as
-    another leaves changes the sums), and the latest ``updated_at`` (every change to a
-    meeting row moves it). For a personal feed also whether the person is an insider
-    of the forum, and the sum of the ids of the meetings whose registration lets the
-    joining link in (confirmed, not apologies): what ``joining_links_for`` reads."""
+    Per host (a forum, or a partnership for its own meetings): its name and its
+    partnership's; over its meetings in the feed, how many, the sum of their ids and of
+    the ids' squares (which meetings: one entering as another leaves changes the sums),
+    and the latest ``updated_at`` (every change to a meeting row moves it). For a
+    personal feed also whether the person is an insider of the host, and the sum of
+    the ids of the meetings whose registration lets the joining link in (confirmed,
+    not apologies): what ``joining_links_for`` reads."""
     stmt = _statement(feed, "fingerprint", lambda: _fingerprint_statement(feed))
     digest = hashlib.sha256(json.dumps(
         [list(feed.key), feed.name, feed.about, base_url, ical.uid_host(), feed.extra],
@@ -229,28 +229,34 @@ def fingerprint(feed: Feed, base_url: str) -> str:
 def _fingerprint_statement(feed: Feed) -> Any:
     stamp = type_coerce(func.max(Meeting.updated_at), String)  # as stored: no datetimes
     columns: list[Any] = [
-        Forum.id, Forum.name, Partnership.name, func.count(Meeting.id),
+        Partnership.id, Forum.id, Forum.name, Partnership.name, func.count(Meeting.id),
         func.sum(Meeting.id), func.sum(cast(Meeting.id, BigInteger) * Meeting.id), stamp]
-    group: list[Any] = [Forum.id, Forum.name, Partnership.name]
+    group: list[Any] = [Partnership.id, Forum.id, Forum.name, Partnership.name]
     stmt = select(*columns)
     if feed.owner is not None:
-        insider = case((permissions.insider_of(Forum.id, feed.owner), 1), else_=0)
+        # On grouped columns only: a forum's insiders, or (no forum) the partnership's.
+        insider = case((or_(
+            and_(Forum.id.is_not(None), permissions.insider_of(Forum.id, feed.owner)),
+            and_(Forum.id.is_(None),
+                 Partnership.id.in_(permissions.partnerships_inside(feed.owner.id)))),
+            1), else_=0)
         linked = func.sum(case((and_(Registration.status == RegistrationStatus.CONFIRMED,
                                      Registration.response != Response.APOLOGIES),
                                 Meeting.id), else_=0))
         stmt = select(*columns, insider, linked).outerjoin(
             Registration, (Registration.meeting_id == Meeting.id)
             & (Registration.user_id == feed.owner.id))
-    return (stmt.select_from(Meeting).join(Forum, Forum.id == Meeting.forum_id)
-            .join(Partnership, Partnership.id == Forum.partnership_id)
-            .where(*feed.conditions).group_by(*group).order_by(Forum.id))
+    return (stmt.select_from(Meeting).outerjoin(Forum, Forum.id == Meeting.forum_id)
+            .join(Partnership, Partnership.id == Meeting.partnership_id)
+            .where(*feed.conditions).group_by(*group).order_by(Partnership.id, Forum.id))
 
 
 def entries(feed: Feed) -> list[tuple[Meeting, bool]]:
     """The feed's meetings, soonest first, each with whether its joining link goes in
     (for a personal feed, decided for all of them at once: ``joining_links_for``)."""
     stmt = _statement(feed, "entries", lambda: (
-        select(Meeting).options(joinedload(Meeting.forum).joinedload(Forum.partnership))
+        select(Meeting).options(joinedload(Meeting.forum).joinedload(Forum.partnership),
+                                joinedload(Meeting.partnership))
         .where(*feed.conditions).order_by(Meeting.starts_at, Meeting.id)))
     meetings = list(db.session.scalars(stmt, feed.params))
     if feed.owner is None:

@@ -23,6 +23,7 @@ from ..forms import (
 )
 from ..forums.models import Visibility
 from ..once import OnceField
+from ..partnership.models import Partnership
 from .models import (
     ACCESS_NOTES_MAX,
     ADDRESS_MAX,
@@ -152,6 +153,16 @@ class MeetingForm(BaseForm):
     }
     page_order = ("title", "description", "day", "start", "end", "confirm_past", "repeat",
                   "interval_weeks", "until", "count", "scope", "format")
+
+    def for_partnership(self, partnership: Partnership) -> None:
+        """Word the form for a meeting of the partnership itself, whose members-only
+        meetings are for the people of its member organisations (and its officers)."""
+        self.visibility.choices = [
+            SelectChoice(Visibility.PUBLIC.value, "Anyone (public)"),
+            SelectChoice(Visibility.MEMBERS.value,
+                         f"People of {partnership.name}'s member organisations only")]
+        self.joining_url.description = ("Shown only to the people of the partnership's "
+                                        "member organisations and people who registered.")
 
     def check(self) -> None:
         """The end after the start, and what the chosen format needs."""

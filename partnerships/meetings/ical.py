@@ -165,8 +165,7 @@ def location(meeting: Meeting) -> str:
 
 def description(meeting: Meeting, page_url: str, joining_link: bool) -> str:
     """Plain text: what, the state of things, how to join (if allowed), and the page."""
-    forum = meeting.forum
-    lines = [f"{forum.name}, {forum.partnership.name}"]
+    lines = [meeting.host_full_name]
     if meeting.status is MeetingStatus.CANCELLED:
         lines.append(f"This meeting is cancelled: {meeting.status_reason}".rstrip(": "))
     elif meeting.status is MeetingStatus.POSTPONED:
@@ -183,8 +182,8 @@ def description(meeting: Meeting, page_url: str, joining_link: bool) -> str:
             if meeting.joining_details:
                 lines.append(meeting.joining_details)
         else:
-            lines.append("Joining link: on the meeting page, for the forum's members and "
-                         "people who register.")
+            lines.append(f"Joining link: on the meeting page, for {meeting.host_members} "
+                         "and people who register.")
     lines.append(f"Meeting page: {page_url}")
     return "\n".join(lines)
 

@@ -1,6 +1,6 @@
-"""Meetings of a forum: schedule and series, agenda and papers, item requests,
-registration with a waiting list, attendance, minutes, decisions and actions, and the
-secret tokens of personal calendar feeds.
+"""Meetings of a forum or of a partnership itself: schedule and series, agenda and
+papers, item requests, registration with a waiting list, attendance, minutes,
+decisions and actions, and the secret tokens of personal calendar feeds.
 
 A recurring series is stored as its rule plus one ``Meeting`` row per occurrence.
 Each occurrence then has its own agenda, registrations and minutes, can be moved or
@@ -8,16 +8,24 @@ cancelled on its own, and appears in calendars as a VEVENT of its own with a UID
 never changes (``meeting-<id>@<host>``). Times are UTC in the database; a series
 remembers its UK wall-clock time so that a 10:00 meeting stays at 10:00 in summer and
 winter.
+
+A meeting belongs to a partnership (``partnership_id``, always set) and, if it is a
+forum's, to that forum (``forum_id``); a meeting of the partnership itself (its board,
+an annual assembly) has no forum. Code and templates ask the meeting who hosts it
+(``host_name``, ``notice_days``, ``is_partnership_meeting``) rather than branching on
+the forum.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Connection,
     Date,
     ForeignKey,
     Index,
@@ -26,6 +34,8 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,6 +44,7 @@ from ..enums import LabelledEnum
 from ..forums.models import Forum, Visibility
 from ..modelbase import Model, StoredFileMixin, TimestampMixin, UTCDateTime, str_enum, utcnow
 from ..organisations.models import Organisation
+from ..partnership.models import Partnership
 
 
 class MeetingFormat(LabelledEnum):
@@ -97,8 +108,10 @@ class MeetingSeries(TimestampMixin, Model):
     __tablename__ = "meeting_series"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"),
-                                          nullable=False)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False)
+    # None for a series of the partnership's own meetings.
+    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
     kind: Mapped[RecurrenceKind] = mapped_column(str_enum(RecurrenceKind), nullable=False)
     # Weeks between meetings for EVERY_N_WEEKS (1-12); unused otherwise.
     interval_weeks: Mapped[int | None] = mapped_column(Integer)
@@ -111,6 +124,7 @@ class MeetingSeries(TimestampMixin, Model):
 
     __table_args__ = (
         Index("ix_meeting_series_forum_id", "forum_id"),
+        Index("ix_meeting_series_partnership_id", "partnership_id"),
         CheckConstraint("until IS NOT NULL OR count IS NOT NULL", name="has_end"),
     )
 
@@ -131,13 +145,16 @@ MINUTES_TEXT_MAX = 20_000  # the minutes' summary, and each agenda item's minute
 
 
 class Meeting(TimestampMixin, Model):
-    """One meeting of a forum (possibly one occurrence of a series)."""
+    """One meeting of a forum or of a partnership itself (possibly one occurrence of a
+    series)."""
 
     __tablename__ = "meetings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"),
-                                          nullable=False)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False)
+    # None for a meeting of the partnership itself (its board, an assembly).
+    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
     series_id: Mapped[int | None] = mapped_column(
         ForeignKey("meeting_series.id", ondelete="SET NULL")
     )
@@ -174,7 +191,7 @@ class Meeting(TimestampMixin, Model):
         str_enum(AgendaStatus), nullable=False, default=AgendaStatus.DRAFT
     )
     agenda_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Whether the agenda went out with the forum's notice in clear working days.
+    # Whether the agenda went out with the host's notice in clear working days.
     notice_met: Mapped[bool | None] = mapped_column(Boolean)
     minutes_status: Mapped[MinutesStatus] = mapped_column(
         str_enum(MinutesStatus), nullable=False, default=MinutesStatus.NONE
@@ -188,7 +205,8 @@ class Meeting(TimestampMixin, Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    forum: Mapped[Forum] = relationship()
+    forum: Mapped[Forum | None] = relationship()
+    partnership: Mapped[Partnership] = relationship()
     series: Mapped[MeetingSeries | None] = relationship()
     items: Mapped[list[AgendaItem]] = relationship(
         back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position"
@@ -200,6 +218,7 @@ class Meeting(TimestampMixin, Model):
         # sums (ids, visibility, status, times), so they read no meeting rows.
         Index("ix_meetings_forum_calendar", "forum_id", "starts_at", "ends_at", "visibility",
               "status", "updated_at"),
+        Index("ix_meetings_partnership_starts", "partnership_id", "starts_at"),
         Index("ix_meetings_starts_at", "starts_at"),
         Index("ix_meetings_series_id", "series_id"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -208,6 +227,41 @@ class Meeting(TimestampMixin, Model):
         CheckConstraint("capacity IS NULL OR places_taken <= capacity",
                         name="never_overbooked"),
     )
+
+    @property
+    def is_partnership_meeting(self) -> bool:
+        """A meeting of the partnership itself, not of one of its forums."""
+        return self.forum_id is None
+
+    @property
+    def host_name(self) -> str:
+        """Whose meeting it is, as pages and emails name it: the forum, or the
+        partnership for its own meetings."""
+        return self.forum.name if self.forum is not None else self.partnership.name
+
+    @property
+    def host_full_name(self) -> str:
+        """The host with its partnership ("VCSE Alliance, Northbridge Together"), or
+        the partnership alone for its own meetings (calendars, lists across
+        partnerships)."""
+        if self.forum is not None:
+            return f"{self.forum.name}, {self.partnership.name}"
+        return self.partnership.name
+
+    @property
+    def host_members(self) -> str:
+        """Who a members-only meeting is for, in words ("members of the VCSE
+        Alliance")."""
+        if self.forum is not None:
+            return f"members of {self.forum.name}"
+        return f"people of {self.partnership.name}'s member organisations"
+
+    @property
+    def notice_days(self) -> int:
+        """Clear working days of agenda notice: the forum's, or the partnership's for
+        its own meetings."""
+        return (self.forum.notice_days if self.forum is not None
+                else self.partnership.notice_days)
 
     @property
     def is_public(self) -> bool:
@@ -245,6 +299,22 @@ class Meeting(TimestampMixin, Model):
 
     def __repr__(self) -> str:
         return f"<Meeting {self.id} {self.title!r}>"
+
+
+@event.listens_for(MeetingSeries, "before_insert")
+@event.listens_for(Meeting, "before_insert")
+def _partnership_of_forum(_mapper: Any, connection: Connection,
+                          target: Meeting | MeetingSeries) -> None:
+    """A forum's meeting (or series) belongs to the forum's partnership, always: one
+    made with only ``forum_id`` (as older code and tests make them) gets the forum's
+    ``partnership_id``, and one naming another partnership is refused."""
+    if target.forum_id is None:
+        return
+    owner = connection.scalar(select(Forum.partnership_id).where(Forum.id == target.forum_id))
+    if target.partnership_id is None:
+        target.partnership_id = owner
+    elif owner is not None and target.partnership_id != owner:
+        raise ValueError("A forum's meeting belongs to the forum's partnership")
 
 
 class StandardItem(LabelledEnum):
@@ -442,6 +512,29 @@ class Registration(TimestampMixin, Model):
         return self.user.name if self.user is not None else self.walk_in_name
 
 
+class AttendanceMark(TimestampMixin, Model):
+    """Whether someone on the attendance list who has no registration to carry it came:
+    a member of the forum who did not register (or cancelled) but was present, sent
+    apologies at the meeting or was absent. People who registered, and walk-ins, keep
+    their attendance on their ``Registration``; ``records.attendance_list`` joins both."""
+
+    __tablename__ = "meeting_attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
+                                            nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         nullable=False)
+    attendance: Mapped[Attendance] = mapped_column(str_enum(Attendance), nullable=False)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id"),
+        Index("ix_meeting_attendance_user_id", "user_id"),
+    )
+
+
 DECISION_MAX = 5_000
 
 
@@ -472,16 +565,16 @@ ACTION_MAX = 2_000  # what is to be done
 
 class ActionItem(TimestampMixin, Model):
     """Something someone agreed to do. Open actions are carried to the next meeting of
-    the same forum, under "matters arising"."""
+    the same forum (or of the partnership itself), under "matters arising"."""
 
     __tablename__ = "meeting_actions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"),
                                             nullable=False)
-    # Kept alongside the meeting so "open actions of this forum" is one indexed query.
-    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"),
-                                          nullable=False)
+    # Kept alongside the meeting so "open actions of this forum" is one indexed query;
+    # None for an action of a partnership's own meeting (found through its meeting).
+    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id",
                                                            ondelete="SET NULL"))
     description: Mapped[str] = mapped_column(Text, nullable=False)

@@ -42,7 +42,9 @@ def not_ended(moment: datetime) -> list[ColumnElement[bool]]:
 
 
 def _with_forum() -> Any:
-    return joinedload(Meeting.forum).joinedload(Forum.partnership)
+    """The meeting's host, loaded with it: its forum (if any) and its partnership."""
+    return (joinedload(Meeting.forum).joinedload(Forum.partnership),
+            joinedload(Meeting.partnership))
 
 
 @dataclass
@@ -55,20 +57,20 @@ class MeetingPage:
 def listing(user: Any, *, partnership_id: int | None = None, forum_id: int | None = None,
             past: bool = False, page: int = 1, now: datetime | None = None) -> MeetingPage:
     """Upcoming meetings (soonest first, including those in progress) or past ones
-    (latest first) of a partnership or a forum, as ``user`` may see them."""
+    (latest first) of a partnership (its own and its forums') or a forum, as ``user``
+    may see them."""
     now = now or utcnow()
     conditions = [permissions.meetings_visible_to(user)]
     if forum_id is not None:
         conditions.append(Meeting.forum_id == forum_id)
     if partnership_id is not None:
-        conditions.append(Meeting.forum_id.in_(
-            select(Forum.id).where(Forum.partnership_id == partnership_id)))
+        conditions.append(Meeting.partnership_id == partnership_id)
     conditions += [Meeting.ends_at <= now] if past else not_ended(now)
     order = (Meeting.starts_at.desc(), Meeting.id.desc()) if past else (
         Meeting.starts_at, Meeting.id)
     total = db.session.scalar(select(func.count(Meeting.id)).where(*conditions)) or 0
     meetings = list(db.session.scalars(
-        select(Meeting).options(_with_forum()).where(*conditions).order_by(*order)
+        select(Meeting).options(*_with_forum()).where(*conditions).order_by(*order)
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ))
     return MeetingPage(meetings, total, page)
@@ -82,20 +84,23 @@ def next_meetings(user: Any, *, forum_id: int | None = None,
     if forum_id is not None:
         conditions.append(Meeting.forum_id == forum_id)
     if partnership_id is not None:
-        conditions.append(Meeting.forum_id.in_(
-            select(Forum.id).where(Forum.partnership_id == partnership_id)))
+        conditions.append(Meeting.partnership_id == partnership_id)
     return list(db.session.scalars(
-        select(Meeting).options(_with_forum()).where(*conditions)
+        select(Meeting).options(*_with_forum()).where(*conditions)
         .order_by(Meeting.starts_at, Meeting.id).limit(limit)))
 
 
-def hidden_upcoming_count(user: Any, *, forum_id: int) -> int:
-    """How many meetings of the forum are coming up (not ended, not cancelled) that
-    ``user`` may not see: its members-only meetings, for someone outside it. The forum's
-    pages say how many, never which (one query)."""
+def hidden_upcoming_count(user: Any, *, forum_id: int | None = None,
+                          partnership_id: int | None = None) -> int:
+    """How many meetings of the forum (or of the partnership itself, ``forum_id``
+    None) are coming up (not ended, not cancelled) that ``user`` may not see: its
+    members-only meetings, for someone outside it. The pages say how many, never which
+    (one query)."""
+    host = (Meeting.forum_id == forum_id if forum_id is not None else
+            (Meeting.partnership_id == partnership_id) & Meeting.forum_id.is_(None))
     return db.session.scalar(
         select(func.count(Meeting.id)).where(
-            Meeting.forum_id == forum_id, ~permissions.meetings_visible_to(user),
+            host, ~permissions.meetings_visible_to(user),
             Meeting.status != MeetingStatus.CANCELLED, *not_ended(utcnow()))) or 0
 
 
@@ -108,15 +113,19 @@ def has_public_meetings(forum_id: int) -> bool:
 
 
 def is_mine(user: Any) -> ColumnElement[bool]:
-    """A meeting of a forum ``user`` belongs to or convenes, or one they registered for
-    (and did not cancel): "My meetings" and the personal calendar feed."""
+    """A meeting of a forum ``user`` belongs to or convenes, a meeting of a
+    partnership they are one of the people of (an officer, or through a member
+    organisation), or one they registered for (and did not cancel): "My meetings" and
+    the personal calendar feed."""
     member_of = select(ForumMember.forum_id).where(
         ForumMember.user_id == user.id, ForumMember.status == ForumMemberStatus.ACTIVE)
     convenes = select(ForumConvenor.forum_id).where(ForumConvenor.user_id == user.id)
     registered = select(Registration.meeting_id).where(
         Registration.user_id == user.id, Registration.status != RegistrationStatus.CANCELLED)
+    own_meeting_of = (Meeting.forum_id.is_(None)
+                      & Meeting.partnership_id.in_(permissions.partnerships_inside(user.id)))
     return or_(Meeting.forum_id.in_(member_of), Meeting.forum_id.in_(convenes),
-               Meeting.id.in_(registered))
+               own_meeting_of, Meeting.id.in_(registered))
 
 
 def my_meetings(user: Any, *, past: bool = False, now: datetime | None = None,
@@ -128,7 +137,7 @@ def my_meetings(user: Any, *, past: bool = False, now: datetime | None = None,
     when = [Meeting.ends_at <= now] if past else not_ended(now)
     order = (Meeting.starts_at.desc(),) if past else (Meeting.starts_at,)
     return list(db.session.scalars(
-        select(Meeting).options(_with_forum())
+        select(Meeting).options(*_with_forum())
         .where(mine, *when, permissions.meetings_visible_to(user))
         .order_by(*order, Meeting.id).limit(limit)
     ))
@@ -145,19 +154,26 @@ def my_registrations(user: Any, meeting_ids: list[int]) -> dict[int, Registratio
 
 def get_meeting(meeting_id: int) -> Meeting | None:
     return db.session.scalar(
-        select(Meeting).options(_with_forum()).where(Meeting.id == meeting_id))
+        select(Meeting).options(*_with_forum()).where(Meeting.id == meeting_id))
 
 
 def open_actions_before(meeting: Meeting) -> list[ActionItem]:
-    """Open actions agreed at earlier meetings of the same forum: the "matters arising"
-    of ``meeting``, carried automatically until someone marks them done or dropped."""
-    earlier = select(Meeting.id).where(Meeting.forum_id == meeting.forum_id,
-                                       Meeting.starts_at < meeting.starts_at)
+    """Open actions agreed at earlier meetings of the same forum (or of the partnership
+    itself, for its own meetings): the "matters arising" of ``meeting``, carried
+    automatically until someone marks them done or dropped."""
+    if meeting.forum_id is not None:
+        same_host = [Meeting.forum_id == meeting.forum_id]
+        action_host = [ActionItem.forum_id == meeting.forum_id]
+    else:
+        same_host = [Meeting.partnership_id == meeting.partnership_id,
+                     Meeting.forum_id.is_(None)]
+        action_host = [ActionItem.forum_id.is_(None)]
+    earlier = select(Meeting.id).where(*same_host, Meeting.starts_at < meeting.starts_at)
     return list(db.session.scalars(
         select(ActionItem)
         .options(joinedload(ActionItem.owner), joinedload(ActionItem.owner_organisation),
                  joinedload(ActionItem.meeting))
-        .where(ActionItem.forum_id == meeting.forum_id, ActionItem.status == ActionStatus.OPEN,
+        .where(*action_host, ActionItem.status == ActionStatus.OPEN,
                ActionItem.meeting_id.in_(earlier))
         .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
     ))

@@ -9,15 +9,23 @@ services hold the rules.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextArea, GovTextInput
-from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError as WTFValidationError
 
 from ..bounds import identifier
-from ..forms import BaseForm, MaxLength, Radios, UKDateField, add_field_error, submit
+from ..forms import BaseForm, Checkbox, MaxLength, Radios, UKDateField, add_field_error, submit
 from .models import (
     ACTION_MAX,
     DECISION_MAX,
@@ -28,8 +36,8 @@ from .models import (
     ActionStatus,
     AgendaItem,
     Attendance,
-    Registration,
 )
+from .records import Attendee, early_due_date_problem
 
 MARKDOWN_HINT = ("You can use Markdown: **bold**, lists with -, links like "
                  "[text](https://example.org).")
@@ -41,7 +49,7 @@ MINUTES_PREFIX = "item-"
 
 
 class AttendanceForm(BaseForm):
-    """One radio group per registrant, added by ``attendance_form``."""
+    """One radio group per person on the attendance list, added by ``attendance_form``."""
 
     submit = submit("Save attendance")
 
@@ -49,14 +57,15 @@ class AttendanceForm(BaseForm):
         return [field for name, field in self._fields.items()
                 if name.startswith(ATTENDANCE_PREFIX)]
 
-    def marks(self) -> dict[int, Attendance | None]:
-        """Registration id -> the chosen attendance (None: not marked)."""
-        return {int(field.name.removeprefix(ATTENDANCE_PREFIX)):
+    def marks(self) -> dict[str, Attendance | None]:
+        """The person's key on the list (``records.Attendee.key``) -> the chosen
+        attendance (None: not marked)."""
+        return {field.name.removeprefix(ATTENDANCE_PREFIX):
                 Attendance(field.data) if field.data else None
                 for field in self.registration_fields()}
 
 
-def attendance_form(registrations: list[Registration]) -> AttendanceForm:
+def attendance_form(attendees: list[Attendee]) -> AttendanceForm:
     """A form with a radio group per person, labelled with their name. Leaving a
     person unmarked is allowed (the attendance can be finished later)."""
     choices = [SelectChoice(mark.value, mark.label) for mark in Attendance]
@@ -64,11 +73,12 @@ def attendance_form(registrations: list[Registration]) -> AttendanceForm:
     class Form(AttendanceForm):
         pass
 
-    for registration in registrations:
-        setattr(Form, f"{ATTENDANCE_PREFIX}{registration.id}", RadioField(
-            registration.display_name, widget=Radios(), choices=choices,
-            validate_choice=False, description=_who(registration),
-            default=_suggested(registration),
+    for attendee in attendees:
+        suggested = attendee.suggested
+        setattr(Form, f"{ATTENDANCE_PREFIX}{attendee.key}", RadioField(
+            attendee.name, widget=Radios(), choices=choices,
+            validate_choice=False, description=_who(attendee),
+            default=suggested.value if suggested is not None else None,
         ))
     form = Form()
     for field in form.registration_fields():
@@ -77,22 +87,10 @@ def attendance_form(registrations: list[Registration]) -> AttendanceForm:
     return form
 
 
-def _who(registration: Registration) -> str:
-    """The hint under a person's name: organisation and what they said they would do."""
-    organisation = (registration.organisation.name if registration.organisation is not None
-                    else registration.walk_in_organisation)
-    said = "Walk-in" if registration.user_id is None else registration.response.label
-    if registration.status.value == "waiting":
-        said += " (was on the waiting list)"
-    return f"{organisation}. {said}" if organisation else said
-
-
-def _suggested(registration: Registration) -> str | None:
-    if registration.attendance is not None:
-        return registration.attendance.value
-    if registration.response.value == "apologies":
-        return Attendance.APOLOGIES.value
-    return None
+def _who(attendee: Attendee) -> str:
+    """The hint under a person's name: organisation and what they told us beforehand."""
+    return f"{attendee.organisation}. {attendee.said}" if attendee.organisation \
+        else attendee.said
 
 
 class WalkInForm(BaseForm):
@@ -187,12 +185,17 @@ class ActionForm(BaseForm):
         description="Choose a person, an organisation or both.")
     due_date = UKDateField("Due date (optional)", "the due date", required=False,
                            error_name="Due date", description="For example, 27 3 2027")
+    already_due = BooleanField("Yes, this was already due before the meeting",
+                               widget=Checkbox())
     item_id = SelectField("Agenda item (optional)", widget=GovSelect(), choices=[],
                           validate_choice=False)
     submit = submit("Add action")
 
+    meeting_day: date | None = None
+
     def setup(self, items: list[AgendaItem], people: list[tuple[int, str]],
-              organisations: list[tuple[int, str]]) -> None:
+              organisations: list[tuple[int, str]], meeting_day: date) -> None:
+        self.meeting_day = meeting_day
         self.item_id.choices = _item_choices(items)
         self.owner_id.choices = [SelectChoice("", "Nobody in particular")] + [
             SelectChoice(str(person_id), name) for person_id, name in people]
@@ -204,7 +207,15 @@ class ActionForm(BaseForm):
         self.owner_id.data = str(action.owner_id or "")
         self.owner_organisation_id.data = str(action.owner_organisation_id or "")
         self.due_date.data = action.due_date
+        self.already_due.data = bool(
+            action.due_date and self.meeting_day and action.due_date < self.meeting_day)
         self.item_id.data = str(action.item_id or "")
+
+    def asks_already_due(self) -> bool:
+        """Whether the page shows the "already due" box: once the due date was found
+        before the meeting, or when it is ticked (so it can be unticked)."""
+        return bool(self.already_due.data) or bool(
+            self.meeting_day and self.due_date.data and self.due_date.data < self.meeting_day)
 
     def check(self) -> None:
         """Choices from the lists offered, and someone (or some organisation) to do it."""
@@ -218,6 +229,11 @@ class ActionForm(BaseForm):
                 and not self.owner_id.errors and not self.owner_organisation_id.errors:
             add_field_error(self.owner_id,
                             "Choose who will do it: a person, an organisation or both")
+        if self.meeting_day is not None and not self.due_date.errors:
+            early = early_due_date_problem(self.meeting_day, self.due_date.data,
+                                           bool(self.already_due.data))
+            if early:
+                add_field_error(self.due_date, early)
 
     def owner(self) -> int | None:
         return _number(self.owner_id.data)

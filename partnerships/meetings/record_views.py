@@ -22,7 +22,7 @@ from ..formflow import Page, allowed, found, see_other
 from ..forms import ButtonForm
 from ..timeutil import today_uk
 from . import records
-from .models import ActionItem, ActionStatus, Meeting, Registration
+from .models import ActionItem, ActionStatus, Meeting
 from .record_forms import (
     ActionForm,
     ActionUpdateForm,
@@ -33,7 +33,13 @@ from .record_forms import (
     minutes_form,
 )
 from .routes import bp
-from .view_helpers import load_managed_meeting, refused, save_or_go_back, to_meeting
+from .view_helpers import (
+    load_managed_meeting,
+    meeting_audience,
+    refused,
+    save_or_go_back,
+    to_meeting,
+)
 
 MINUTES_ANCHOR = "#minutes"
 
@@ -53,16 +59,16 @@ def _recording(meeting_id: int) -> Meeting:
 # --- Attendance ------------------------------------------------------------------------------
 
 
-def _attendance_page(meeting: Meeting, registrations: list[Registration],
+def _attendance_page(meeting: Meeting, attendees: list[records.Attendee],
                      form: AttendanceForm | None = None,
                      walk_in_form: WalkInForm | None = None, status: int = 200) -> Page:
     """The attendance form and the walk-in form. Radios not in the submitted form keep
     what is saved, so a walk-in's errors do not disturb the attendance shown."""
     return render_template(
         "meetings/attendance.html", meeting=meeting,
-        form=attendance_form(registrations) if form is None else form,
+        form=attendance_form(attendees) if form is None else form,
         walk_in_form=WalkInForm(formdata=None) if walk_in_form is None else walk_in_form,
-        counts=records.count_attendance(registrations),
+        counts=records.count_attendance(attendees),
     ), status
 
 
@@ -70,14 +76,14 @@ def _attendance_page(meeting: Meeting, registrations: list[Registration],
 @login_required
 def attendance(meeting_id: int) -> Page:
     meeting = _recording(meeting_id)
-    registrations = records.attendance_list(meeting)
-    form = attendance_form(registrations)
+    attendees = records.attendance_list(meeting)
+    form = attendance_form(attendees)
     done = save_or_go_back(form, to_meeting(meeting), lambda: records.record_attendance(
         current_user, meeting, form.marks()))
     if done:
         flash("Attendance saved.", "success")
         return to_meeting(meeting, MINUTES_ANCHOR)
-    return _attendance_page(meeting, registrations, form=form,
+    return _attendance_page(meeting, attendees, form=form,
                             status=formflow.status_for(form))
 
 
@@ -118,13 +124,30 @@ def minutes(meeting_id: int) -> Page:
                            publish_form=ButtonForm())
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes/publish")
+@bp.route("/meetings/<int:meeting_id>/minutes/publish", methods=["GET", "POST"])
 @login_required
 def publish_minutes(meeting_id: int) -> Page:
+    """The meeting page's button publishes at once when the agenda was published;
+    otherwise (or when asked by GET) this page says what publishing does, and that the
+    agenda never was, and its button confirms it."""
     meeting = _recording(meeting_id)
+    if meeting.minutes_published:
+        flash("The minutes of this meeting are already published.")
+        return to_meeting(meeting, MINUTES_ANCHOR)
+    confirming = request.method == "POST" and request.form.get("agenda_confirmed") == "yes"
+    if request.method == "POST" and records.needs_agenda_confirmation(meeting) \
+            and not confirming and records.has_minutes(meeting):
+        formflow.button_pressed()
+        return see_other("meetings.publish_minutes", meeting_id=meeting.id)
+    if request.method == "GET":
+        return render_template(
+            "meetings/minutes_publish.html", meeting=meeting, forum=meeting.forum,
+            form=ButtonForm(), covered=records.covered_items(meeting),
+            agenda_unpublished=records.needs_agenda_confirmation(meeting),
+            written=records.has_minutes(meeting))
     formflow.button_pressed()
     try:
-        sent = records.publish_minutes(current_user, meeting)
+        sent = records.publish_minutes(current_user, meeting, agenda_confirmed=confirming)
     except Conflict as error:
         return refused(error, to_meeting(meeting))
     except ValidationError as error:
@@ -157,7 +180,7 @@ def new_decision(meeting_id: int) -> Page:
 def _action_form(meeting: Meeting) -> ActionForm:
     form = ActionForm()
     form.setup(list(meeting.items), records.people_choices(meeting),
-               records.organisation_choices(meeting))
+               records.organisation_choices(meeting), records.recorded_day(meeting))
     return form
 
 
@@ -165,7 +188,7 @@ def _details(form: ActionForm) -> records.ActionDetails:
     return records.ActionDetails(
         description=form.description.data or "", owner_id=form.owner(),
         owner_organisation_id=form.owner_organisation(), due_date=form.due_date.data,
-        item_id=form.item())
+        item_id=form.item(), already_due=bool(form.already_due.data))
 
 
 @bp.route("/meetings/<int:meeting_id>/actions/new", methods=["GET", "POST"])
@@ -185,11 +208,11 @@ def new_action(meeting_id: int) -> Page:
 
 
 def _action_audience(user: permissions.Viewer, action: ActionItem) -> permissions.Audience | None:
-    """Refused an action of a members-only meeting: it is for the forum's insiders. Of
+    """Refused an action of a members-only meeting: it is for its host's insiders. Of
     a meeting they can see (its minutes are a draft): no audience, so 404."""
     if permissions.can_view_meeting(user, action.meeting):
         return None
-    return permissions.forum_audience(user, action.meeting.forum, "action")
+    return meeting_audience(user, action.meeting, "action")
 
 
 def _load_action(action_id: int) -> ActionItem:

@@ -1,6 +1,7 @@
-"""The record of a meeting, once it has started: attendance (registrants and
-walk-ins), minutes per agenda item with a summary, decisions, and actions with their
-updates; and each person's own actions.
+"""The record of a meeting, once it has started: attendance (registrants, walk-ins and
+everyone else who may be on the list: ``attendance_people``), minutes per agenda item
+with a summary, decisions, and actions with their updates; and each person's own
+actions.
 
 Rules that hold here:
 - Nothing is recorded before a meeting starts, nor for a cancelled or postponed one:
@@ -24,25 +25,26 @@ from datetime import date
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import ColumnElement, case, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit, mail, permissions
+from .. import audit, conditional, mail, permissions
 from ..accounts.models import User
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
-from ..forums.models import Forum, ForumConvenor, ForumMember, ForumMemberStatus
+from ..forums.models import Forum
 from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
-from ..partnership.models import PartnershipMember
-from ..timeutil import today_uk
+from ..timeutil import format_deadline, to_uk, today_uk
+from . import hosts
 from .models import (
     ActionItem,
     ActionStatus,
     ActionUpdate,
     AgendaItem,
     Attendance,
+    AttendanceMark,
     Decision,
     Meeting,
     MinutesStatus,
@@ -94,38 +96,120 @@ class AttendanceCounts:
         return bool(self.present or self.apologies or self.absent)
 
 
-def attendance_list(meeting: Meeting) -> list[Registration]:
-    """Everyone who registered (and did not cancel) or walked in, by name (one query)."""
-    rows = db.session.scalars(
+@dataclass(frozen=True)
+class Attendee:
+    """One line of the attendance list: someone who registered (or walked in), whose
+    attendance is kept on their registration, or someone else who may be on the list
+    (``attendance_people``), whose attendance is an ``AttendanceMark`` if ticked."""
+
+    key: str                      # in the form: the registration's id, or "member-<user id>"
+    name: str
+    organisation: str
+    said: str                     # what they told us beforehand, for the hint
+    attendance: Attendance | None
+    registration: Registration | None = None
+    user_id: int | None = None
+
+    @property
+    def suggested(self) -> Attendance | None:
+        """What the form shows before anyone ticks: the mark, or apologies sent when
+        registering."""
+        if self.attendance is not None:
+            return self.attendance
+        if self.registration is not None and self.registration.response is Response.APOLOGIES:
+            return Attendance.APOLOGIES
+        return None
+
+
+MEMBER_KEY = "member-"
+
+
+def attendance_people(meeting: Meeting) -> Select[tuple[int]]:
+    """Who may be ticked on the attendance list besides the people who registered, as
+    the ids of users (a selection, so that the list stays one query): the host's
+    members and organisers (``hosts.members_and_organisers``: a forum's active members
+    and convenors; a partnership's officers and its member organisations' people).
+    This is the one place that decides it."""
+    return select(User.id).where(hosts.members_and_organisers(meeting))
+
+
+def _from_registration(registration: Registration) -> Attendee:
+    organisation = (registration.organisation.name if registration.organisation is not None
+                    else registration.walk_in_organisation)
+    said = "Walk-in" if registration.user_id is None else (
+        f"Registered: {registration.response.label.lower()}")
+    if registration.status is RegistrationStatus.WAITING:
+        said += " (was on the waiting list)"
+    return Attendee(key=str(registration.id), name=registration.display_name,
+                    organisation=organisation, said=said,
+                    attendance=registration.attendance, registration=registration,
+                    user_id=registration.user_id)
+
+
+def attendance_list(meeting: Meeting) -> list[Attendee]:
+    """Everyone on the attendance list, by name, in two queries: the people who
+    registered (and did not cancel) or walked in, then everyone else from
+    ``attendance_people`` and anyone already marked (who stays on the list even if they
+    have since left the forum, so the record does not change)."""
+    rows = list(db.session.scalars(
         select(Registration)
         .options(joinedload(Registration.user), joinedload(Registration.organisation))
-        .where(Registration.meeting_id == meeting.id,
-               Registration.status != RegistrationStatus.CANCELLED)
-        .order_by(Registration.id)
-    )
-    return sorted(rows, key=lambda row: (row.display_name.casefold(), row.id))
+        .where(Registration.meeting_id == meeting.id)
+        .order_by(Registration.id)))
+    live = [row for row in rows if row.status is not RegistrationStatus.CANCELLED]
+    registered = {row.user_id for row in live if row.user_id is not None}
+    cancelled = {row.user_id for row in rows if row.status is RegistrationStatus.CANCELLED}
+    others = db.session.execute(
+        select(User.id, User.name, AttendanceMark.attendance)
+        .outerjoin(AttendanceMark, and_(AttendanceMark.meeting_id == meeting.id,
+                                        AttendanceMark.user_id == User.id))
+        .where(or_(User.id.in_(attendance_people(meeting)), AttendanceMark.id.is_not(None)),
+               or_(User.deleted_at.is_(None), AttendanceMark.id.is_not(None)))
+        .order_by(User.id))
+    entries = [_from_registration(row) for row in live] + [
+        Attendee(key=f"{MEMBER_KEY}{row.id}", name=row.name, organisation="",
+                 said=("Cancelled their registration" if row.id in cancelled
+                       else "Did not register"),
+                 attendance=row.attendance, user_id=row.id)
+        for row in others if row.id not in registered]
+    return sorted(entries, key=lambda entry: (entry.name.casefold(), entry.key))
 
 
-def count_attendance(registrations: list[Registration]) -> AttendanceCounts:
+def count_attendance(entries: list[Attendee]) -> AttendanceCounts:
     tally: dict[str, int] = defaultdict(int)
-    for registration in registrations:
-        tally[registration.attendance.value if registration.attendance else "unmarked"] += 1
+    for entry in entries:
+        tally[entry.attendance.value if entry.attendance else "unmarked"] += 1
     return AttendanceCounts(**tally)
 
 
 def record_attendance(actor: User, meeting: Meeting,
-                      marks: dict[int, Attendance | None]) -> int:
-    """Mark each registrant present, apologies or absent (None leaves them unmarked).
-    Returns how many marks changed."""
+                      marks: dict[str, Attendance | None]) -> int:
+    """Mark each person on the list present, apologies or absent (None leaves them
+    unmarked), by their key in ``attendance_list``. Returns how many marks changed.
+    The meeting's row is locked first, so two organisers saving at once take turns
+    rather than both adding the same person's mark."""
     _check_recordable(actor, meeting)
+    conditional.lock(meeting)
+    saved = {mark.user_id: mark for mark in db.session.scalars(
+        select(AttendanceMark).where(AttendanceMark.meeting_id == meeting.id))}
     changed = 0
-    for registration in attendance_list(meeting):
-        if registration.id not in marks:
+    for entry in attendance_list(meeting):
+        if entry.key not in marks or entry.attendance is marks[entry.key]:
             continue
-        mark = marks[registration.id]
-        if registration.attendance is not mark:
-            registration.attendance = mark
-            changed += 1
+        mark = marks[entry.key]
+        changed += 1
+        if entry.registration is not None:
+            entry.registration.attendance = mark
+            continue
+        assert entry.user_id is not None  # every other entry is a person
+        row = saved.get(entry.user_id)
+        if mark is None and row is not None:
+            db.session.delete(row)
+        elif row is not None and mark is not None:
+            row.attendance = mark
+        elif mark is not None:
+            db.session.add(AttendanceMark(meeting_id=meeting.id, user_id=entry.user_id,
+                                          attendance=mark))
     db.session.flush()
     if changed:
         audit.record(actor, "meeting.attendance_recorded", "meeting", meeting.id,
@@ -182,15 +266,45 @@ def has_minutes(meeting: Meeting) -> bool:
         select(Decision.id).where(Decision.meeting_id == meeting.id).limit(1)) is not None
 
 
-def publish_minutes(actor: User, meeting: Meeting) -> int:
+AGENDA_NEVER_PUBLISHED = ("The agenda of this meeting was never published. Confirm that "
+                          "you want to publish the minutes: they make the items they cover "
+                          "readable by everyone who can see the meeting.")
+
+
+def needs_agenda_confirmation(meeting: Meeting) -> bool:
+    """Publishing the minutes of a meeting whose agenda was never published makes the
+    items they cover visible for the first time, so the organiser confirms it knowingly."""
+    return not meeting.agenda_published
+
+
+def covered_items(meeting: Meeting, decisions: list[Decision] | None = None,
+                  actions: list[ActionItem] | None = None) -> list[tuple[int, AgendaItem]]:
+    """The agenda items the minutes cover, with their numbers: those with minutes, a
+    decision or an action. Published minutes show exactly these (the rest of a draft
+    agenda stays with the organisers). Loads the item ids of decisions and actions
+    (one query) unless given."""
+    if decisions is None or actions is None:
+        ids = set(db.session.scalars(union(
+            select(Decision.item_id).where(Decision.meeting_id == meeting.id),
+            select(ActionItem.item_id).where(ActionItem.meeting_id == meeting.id))))
+    else:
+        ids = {row.item_id for row in decisions} | {row.item_id for row in actions}
+    return [(number, item) for number, item in enumerate(meeting.items, start=1)
+            if item.minutes.strip() or item.id in ids]
+
+
+def publish_minutes(actor: User, meeting: Meeting, agenda_confirmed: bool = False) -> int:
     """Publish (approve) the minutes: from now on everyone who can see the meeting can
     read them. The forum's members and the people who came are emailed. Returns the
-    number of emails queued."""
+    number of emails queued. If the agenda was never published the organiser must have
+    confirmed it (``agenda_confirmed``), having been told which items become visible."""
     _check_recordable(actor, meeting)
     if meeting.minutes_published:
         raise Conflict("The minutes of this meeting are already published.")
     if not has_minutes(meeting):
         raise ValidationError("Write the minutes before publishing them", field="summary")
+    if needs_agenda_confirmation(meeting) and not agenda_confirmed:
+        raise ValidationError(AGENDA_NEVER_PUBLISHED, field="agenda_confirmed")
     meeting.minutes_status = MinutesStatus.PUBLISHED
     meeting.minutes_published_at = utcnow()
     db.session.flush()
@@ -199,25 +313,27 @@ def publish_minutes(actor: User, meeting: Meeting) -> int:
     people = _minutes_readers(meeting)
     for person in people:
         mail.queue(person.email,
-                   f"Minutes published in {meeting.forum.name}: {meeting.title}",
+                   f"Minutes published in {meeting.host_name}: {meeting.title}",
                    "meeting_minutes_published", kind=Kind.MEETING_MINUTES, recipient=person,
-                   scope=meeting.forum, user=person, meeting=meeting,
+                   scope=meeting.forum or meeting.partnership, user=person, meeting=meeting,
                    meeting_url=url)
     return len(people)
 
 
 def _minutes_readers(meeting: Meeting) -> list[User]:
-    """The forum's active members and, for a public meeting, the people who came."""
-    members = select(ForumMember.user_id).where(
-        ForumMember.forum_id == meeting.forum_id,
-        ForumMember.status == ForumMemberStatus.ACTIVE)
-    condition: ColumnElement[bool] = User.id.in_(members)
+    """The host's members (``hosts.members``) and, for a public meeting, the people who
+    came."""
+    condition: ColumnElement[bool] = hosts.members(meeting)
     if meeting.is_public:
-        came = select(Registration.user_id).where(
-            Registration.meeting_id == meeting.id,
-            Registration.attendance == Attendance.PRESENT,
-            Registration.user_id.is_not(None))
-        condition = or_(condition, User.id.in_(came))
+        came = union(
+            select(Registration.user_id).where(
+                Registration.meeting_id == meeting.id,
+                Registration.attendance == Attendance.PRESENT,
+                Registration.user_id.is_not(None)),
+            select(AttendanceMark.user_id).where(
+                AttendanceMark.meeting_id == meeting.id,
+                AttendanceMark.attendance == Attendance.PRESENT)).subquery()
+        condition = or_(condition, User.id.in_(select(came.c[0])))
     return list(db.session.scalars(
         select(User).where(condition, User.deleted_at.is_(None)).order_by(User.id)))
 
@@ -250,14 +366,11 @@ def add_decision(actor: User, meeting: Meeting, text: str,
 
 
 def people_choices(meeting: Meeting) -> list[tuple[int, str]]:
-    """Who can own an action: the forum's active members and its convenors (one query)."""
-    members = select(ForumMember.user_id).where(
-        ForumMember.forum_id == meeting.forum_id,
-        ForumMember.status == ForumMemberStatus.ACTIVE)
-    convenors = select(ForumConvenor.user_id).where(ForumConvenor.forum_id == meeting.forum_id)
+    """Who can own an action: the host's members and organisers
+    (``hosts.members_and_organisers``), in one query."""
     rows = db.session.execute(
         select(User.id, User.name)
-        .where(or_(User.id.in_(members), User.id.in_(convenors)), User.deleted_at.is_(None))
+        .where(hosts.members_and_organisers(meeting), User.deleted_at.is_(None))
         .order_by(User.name, User.id))
     return [(row.id, row.name) for row in rows]
 
@@ -265,22 +378,15 @@ def people_choices(meeting: Meeting) -> list[tuple[int, str]]:
 def organisation_choices(meeting: Meeting) -> list[tuple[int, str]]:
     """Organisations that can own an action: those the forum's members and convenors
     represent, and the partnership's member organisations (one query)."""
-    forum = meeting.forum
-    ids = union(
-        select(ForumMember.organisation_id).where(
-            ForumMember.forum_id == forum.id, ForumMember.status == ForumMemberStatus.ACTIVE,
-            ForumMember.organisation_id.is_not(None)),
-        select(ForumConvenor.organisation_id).where(
-            ForumConvenor.forum_id == forum.id, ForumConvenor.organisation_id.is_not(None)),
-        select(PartnershipMember.organisation_id).where(
-            PartnershipMember.partnership_id == forum.partnership_id,
-            PartnershipMember.status == RequestStatus.ACTIVE),
-    ).subquery()
     rows = db.session.execute(
         select(Organisation.id, Organisation.name)
-        .where(Organisation.id.in_(select(ids.c[0])))
+        .where(Organisation.id.in_(hosts.organisation_ids(meeting)))
         .order_by(Organisation.name, Organisation.id))
     return [(row.id, row.name) for row in rows]
+
+
+def _host_word(meeting: Meeting) -> str:
+    return "forum" if meeting.forum_id is not None else "partnership"
 
 
 @dataclass
@@ -290,16 +396,42 @@ class ActionDetails:
     owner_organisation_id: int | None = None
     due_date: date | None = None
     item_id: int | None = None
+    # The organiser's explicit "yes, this was already due before the meeting".
+    already_due: bool = False
+
+
+def recorded_day(meeting: Meeting) -> date:
+    """The UK calendar day of the meeting: what dates in its record are compared with."""
+    return to_uk(meeting.starts_at).date()
+
+
+def early_due_date_problem(meeting_day: date, due: date | None, already_due: bool) -> str | None:
+    """Why a due date cannot be saved as it is, or None. An action agreed at a meeting is
+    due on or after the day of the meeting: a date before it is nearly always a typo
+    (2025 for 2026) that would show the action as "Overdue" on the next public agenda,
+    so it is refused unless the organiser confirms it really was due already. The one
+    rule for the record's dates, used by the service and, to list every error at once,
+    by the form."""
+    if due is None or due >= meeting_day or already_due:
+        return None
+    return (f"The due date must be on or after the day of the meeting "
+            f"({format_deadline(meeting_day)}). Check it, or tick the box if it really was "
+            "due before the meeting")
 
 
 def _check_action(meeting: Meeting, details: ActionDetails) -> None:
     if not details.description.strip():
         raise ValidationError("Enter what is to be done", field="description")
+    early = early_due_date_problem(recorded_day(meeting), details.due_date,
+                                   details.already_due)
+    if early:
+        raise ValidationError(early, field="due_date")
     if details.owner_id is None and details.owner_organisation_id is None:
         raise ValidationError("Choose who will do it: a person, an organisation or both",
                               field="owner_id")
     if details.owner_id is not None and details.owner_id not in dict(people_choices(meeting)):
-        raise ValidationError("Select a member of the forum from the list", field="owner_id")
+        raise ValidationError(f"Select a member of the {_host_word(meeting)} from the list",
+                              field="owner_id")
     if (details.owner_organisation_id is not None
             and details.owner_organisation_id not in dict(organisation_choices(meeting))):
         raise ValidationError("Select an organisation from the list",
@@ -368,7 +500,7 @@ def _tell_owner(action: ActionItem, meeting: Meeting) -> None:
     url = url_for("meetings.action", action_id=action.id, _external=True)
     for person in people:
         mail.queue(person.email,
-                   f"New action for you from {meeting.title} ({meeting.forum.name})",
+                   f"New action for you from {meeting.title} ({meeting.host_name})",
                    "meeting_action_assigned", kind=Kind.ACTIONS_ASSIGNED, recipient=person,
                    user=person, action=action, meeting=meeting,
                    organisation=organisation, action_url=url,
@@ -454,8 +586,9 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     """The "Minutes" section of the meeting page (keys ``record_*``).
 
     Published minutes are shown to everyone who can see the meeting; draft minutes
-    only to the organisers. At most three queries (registrations, decisions, actions)
-    plus the agenda items if no other section loaded them, whatever their number."""
+    only to the organisers. At most four queries (registrations, the rest of the
+    attendance list with its marks, decisions, actions) plus the agenda items if no
+    other section loaded them, whatever their number."""
     can_manage = permissions.can_manage_meeting(user, meeting)
     recordable = refusal(meeting) is None
     published = meeting.minutes_published
@@ -470,7 +603,7 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     }
     if not context["record_show"]:
         return context
-    registrations = attendance_list(meeting)
+    attendees = attendance_list(meeting)
     decisions = list(db.session.scalars(
         select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.id)))
     actions = list(db.session.scalars(
@@ -480,10 +613,11 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     names = can_manage or permissions.can_view_attendance_list(user, meeting)
     context.update(
         record_items=list(meeting.items),
-        record_counts=count_attendance(registrations),
-        record_present=[r for r in registrations if r.attendance is Attendance.PRESENT]
+        record_covered=covered_items(meeting, decisions, actions),
+        record_counts=count_attendance(attendees),
+        record_present=[a for a in attendees if a.attendance is Attendance.PRESENT]
         if names else None,
-        record_apologies=[r for r in registrations if r.attendance is Attendance.APOLOGIES]
+        record_apologies=[a for a in attendees if a.attendance is Attendance.APOLOGIES]
         if names else None,
         record_decisions=_by_item(decisions),
         record_actions=_by_item(actions),

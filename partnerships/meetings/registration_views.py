@@ -134,7 +134,7 @@ def registrations(meeting_id: int) -> Page:
     rows = rules.registrations_for(meeting)
     return render_template(
         "meetings/registrations.html", meeting=meeting, forum=meeting.forum,
-        partnership=meeting.forum.partnership, rows=rows,
+        partnership=meeting.partnership, rows=rows,
         positions=rules.waiting_positions(rows), counts=rules.counts_from(rows),
         closed=rules.closed_reason(meeting), button_form=ButtonForm(),
     )

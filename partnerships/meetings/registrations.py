@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import url_for
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import audit, conditional, mail, permissions
@@ -184,10 +184,12 @@ class Counts:
 
 
 def counts_from(rows: list[Registration]) -> Counts:
-    """The counts of registrations already loaded (no query)."""
+    """The counts of registrations already loaded (no query). Walk-ins, added when
+    attendance is recorded, did not register and are not counted."""
     counts = Counts()
     for row in rows:
-        _add(counts, row.status, row.response, 1)
+        if row.user_id is not None:
+            _add(counts, row.status, row.response, 1)
     return counts
 
 
@@ -201,11 +203,11 @@ def _add(counts: Counts, status: RegistrationStatus, response: Response, number:
 
 
 def counts_for(meeting: Meeting) -> Counts:
-    """One grouped query."""
+    """One grouped query; as ``counts_from``, walk-ins are not registrations."""
     counts = Counts()
     rows = db.session.execute(
         select(Registration.status, Registration.response, func.count(Registration.id))
-        .where(Registration.meeting_id == meeting.id)
+        .where(Registration.meeting_id == meeting.id, Registration.user_id.is_not(None))
         .group_by(Registration.status, Registration.response))
     for status, response, number in rows:
         _add(counts, status, response, number)
@@ -333,7 +335,7 @@ def promote_waiting(meeting: Meeting, actor: User | None = None) -> list[Registr
         audit.record(actor, "meeting.registration_promoted", "meeting", meeting.id,
                      registration_id=candidate.id, user_id=candidate.user_id)
         _email(meeting, candidate, "promoted", f"You have a place: {meeting.title} "
-               f"({meeting.forum.name}), {format_uk(meeting.starts_at)}")
+               f"({meeting.host_name}), {format_uk(meeting.starts_at)}")
     return promoted
 
 
@@ -484,12 +486,12 @@ def register(actor: User, meeting: Meeting, answer: Answer,
                 and before[1] is RegistrationStatus.WAITING):
             _email(meeting, registration, "waiting",
                    f"You are on the waiting list: {meeting.title} "
-                   f"({meeting.forum.name}), {when}")
+                   f"({meeting.host_name}), {when}")
     else:
         subject = ("Your apologies have been sent" if outcome == "apologies"
                    else "You are registered")
         _email(meeting, registration, "confirmed",
-               f"{subject}: {meeting.title} ({meeting.forum.name}), {when}")
+               f"{subject}: {meeting.title} ({meeting.host_name}), {when}")
     return registration, outcome
 
 
@@ -538,17 +540,36 @@ def forum_left(actor: User | None, user: User, forum_id: int) -> int:
     members-only meetings, so their registrations for those still to come are cancelled
     and any places they held go to the people waiting (who are emailed as usual). They
     are not emailed about each meeting: the forum's own email has told them. Someone
-    who still runs the forum (an officer) keeps theirs. Returns how many were cancelled.
+    who still runs the forum (an officer) keeps theirs. Returns how many were cancelled."""
+    return _cancel_unseeable(actor, user, Meeting.forum_id == forum_id,
+                             "no longer a member of the forum")
+
+
+def partnership_access_lost(actor: User | None, user: User) -> int:
+    """``user`` is no longer one of a partnership's people (they left or were removed
+    from a member organisation, or stopped being an officer): as ``forum_left``, for
+    the members-only meetings of partnerships themselves that they can no longer see.
+    Someone still inside through another organisation (or as an officer) keeps theirs."""
+    return _cancel_unseeable(actor, user, Meeting.forum_id.is_(None),
+                             "no longer one of the partnership's people")
+
+
+def _cancel_unseeable(actor: User | None, user: User, hosts: ColumnElement[bool],
+                      reason: str) -> int:
+    """Cancel ``user``'s live registrations for members-only meetings still to come,
+    among ``hosts``, that they may no longer see (``permissions.can_view_meeting``,
+    asked after the change), passing on any place they held.
 
     Meetings are locked one by one in order of id, as everywhere that locks several."""
     from ..forums.models import Visibility
 
+    permissions.forget_forum_access()  # membership changed within this request
     rows = list(db.session.scalars(
         select(Registration).join(Meeting, Meeting.id == Registration.meeting_id)
         .options(joinedload(Registration.meeting))
         .where(Registration.user_id == user.id,
                Registration.status != RegistrationStatus.CANCELLED,
-               Meeting.forum_id == forum_id, Meeting.visibility == Visibility.MEMBERS,
+               hosts, Meeting.visibility == Visibility.MEMBERS,
                Meeting.status != MeetingStatus.CANCELLED)
         .order_by(Meeting.id)))
     cancelled = 0
@@ -560,7 +581,7 @@ def forum_left(actor: User | None, user: User, forum_id: int) -> int:
                 or permissions.can_view_meeting(user, meeting)):
             continue
         if _mark_cancelled(actor, registration, "meeting.registration_cancelled",
-                           user_id=user.id, reason="no longer a member of the forum"):
+                           user_id=user.id, reason=reason):
             _release(meeting, actor)
         cancelled += 1
     return cancelled
@@ -579,7 +600,7 @@ def remove(actor: User, registration: Registration) -> None:
     held = _mark_cancelled(actor, registration, "meeting.registration_removed",
                            user_id=registration.user_id)
     _email(meeting, registration, "removed",
-           f"Your registration was cancelled: {meeting.title} ({meeting.forum.name}), "
+           f"Your registration was cancelled: {meeting.title} ({meeting.host_name}), "
            f"{format_uk(meeting.starts_at)}")
     if held:
         _release(meeting, actor)

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..forums.models import Forum, Visibility
 from ..mail.kinds import Kind
 from ..modelbase import utcnow
+from ..partnership.models import Partnership
 from ..timeutil import AmbiguousTimeError, NonExistentTimeError, format_uk, uk_local_to_utc
 from . import registrations
 from . import series as series_rules
@@ -175,12 +176,23 @@ def _touch_calendar(meeting: Meeting) -> None:
     meeting.changed_at = utcnow()
 
 
-def schedule(actor: User, forum: Forum, details: MeetingDetails,
+def _host_ids(host: Forum | Partnership) -> dict[str, int | None]:
+    """The ``partnership_id`` and ``forum_id`` of a meeting (or series) of ``host``: a
+    forum, or the partnership itself (no forum)."""
+    if isinstance(host, Partnership):
+        return {"partnership_id": host.id, "forum_id": None}
+    return {"partnership_id": host.partnership_id, "forum_id": host.id}
+
+
+def schedule(actor: User, host: Forum | Partnership, details: MeetingDetails,
              recurrence: Recurrence | None = None) -> list[Meeting]:
-    """Create one meeting, or every occurrence of a series, at the same UK time."""
-    if not permissions.can_schedule_meeting(actor, forum):
-        raise PermissionDenied("Only the forum's convenors and the partnership's officers "
-                               "can schedule meetings")
+    """Create one meeting, or every occurrence of a series, at the same UK time, for a
+    forum or for the partnership itself (its board, an assembly)."""
+    if not permissions.can_schedule_meeting(actor, host):
+        raise PermissionDenied(
+            "Only the partnership's officers can schedule its meetings"
+            if isinstance(host, Partnership) else
+            "Only the forum's convenors and the partnership's officers can schedule meetings")
     _check(details)
     days = [details.day]
     meeting_series = None
@@ -195,7 +207,7 @@ def schedule(actor: User, forum: Forum, details: MeetingDetails,
             raise ValidationError("A series needs at least two meetings: choose a later end "
                                   "date or more meetings", field="until")
         meeting_series = MeetingSeries(
-            forum_id=forum.id, kind=recurrence.kind, interval_weeks=recurrence.interval_weeks,
+            **_host_ids(host), kind=recurrence.kind, interval_weeks=recurrence.interval_weeks,
             first_date=details.day, local_start=details.start, local_end=details.end,
             until=recurrence.until, count=recurrence.count, created_by_id=actor.id)
         db.session.add(meeting_series)
@@ -212,7 +224,7 @@ def schedule(actor: User, forum: Forum, details: MeetingDetails,
     db.session.flush()
     meetings = []
     for day, (starts_at, ends_at) in zip(days, times, strict=True):
-        meeting = Meeting(forum_id=forum.id, created_by_id=actor.id, sequence=0,
+        meeting = Meeting(**_host_ids(host), created_by_id=actor.id, sequence=0,
                           series_id=meeting_series.id if meeting_series else None,
                           occurrence_date=day if meeting_series else None)
         _apply(meeting, details, starts_at, ends_at)
@@ -258,7 +270,7 @@ def update(actor: User, meeting: Meeting, details: MeetingDetails,
     """Change a meeting, or (``scope="following"``) this and the later occurrences of
     its series: they take the new details and UK times of day on their own dates."""
     if not permissions.can_manage_meeting(actor, meeting):
-        raise PermissionDenied("Only the forum's organisers can change this meeting")
+        raise PermissionDenied("Only the meeting's organisers can change it")
     _refuse_if_cancelled(meeting)
     _check(details)
     targets = _locked(meeting, following(meeting) if scope == "following" else [meeting])
@@ -290,7 +302,7 @@ def update(actor: User, meeting: Meeting, details: MeetingDetails,
     for target, moved in changed_meetings:
         audit.record(actor, "meeting.updated", "meeting", target.id, scope=scope)
         _tell_registrants(target, "meeting_changed",
-                          f"Meeting changed in {target.forum.name}: {target.title}, "
+                          f"Meeting changed in {target.host_name}: {target.title}, "
                           f"{format_uk(target.starts_at)}",
                           moved=moved)
     return [target for target, _moved in changed_meetings]
@@ -330,7 +342,7 @@ def _check_stop(actor: User, meeting: Meeting, reason: str, verb: str, done: str
     "cancel", "cancelled"), with this reason: an organiser, a meeting neither cancelled
     nor over, and a reason given."""
     if not permissions.can_manage_meeting(actor, meeting):
-        raise PermissionDenied(f"Only the forum's organisers can {verb} this meeting")
+        raise PermissionDenied(f"Only the meeting's organisers can {verb} it")
     _refuse_if_cancelled(meeting)
     if not reason:
         raise ValidationError(f"Enter why the meeting is {done}", field="reason")
@@ -354,7 +366,7 @@ def cancel(actor: User, meeting: Meeting, reason: str, scope: str = "this") -> l
     for target in targets:
         audit.record(actor, "meeting.cancelled", "meeting", target.id, reason=reason)
         _tell_registrants(target, "meeting_cancelled",
-                          f"Meeting cancelled in {target.forum.name}: {target.title}, "
+                          f"Meeting cancelled in {target.host_name}: {target.title}, "
                           f"{format_uk(target.starts_at)}")
     return targets
 
@@ -385,7 +397,7 @@ def postpone(actor: User, meeting: Meeting, reason: str,
     audit.record(actor, "meeting.postponed", "meeting", meeting.id, reason=reason,
                  was=was, to=format_uk(meeting.starts_at) if new_day else "")
     _tell_registrants(meeting, "meeting_postponed",
-                      f"Meeting postponed in {meeting.forum.name}: {meeting.title}, {was}",
+                      f"Meeting postponed in {meeting.host_name}: {meeting.title}, {was}",
                       was=was, new_date=new_day is not None, reason=reason)
 
 

@@ -1,5 +1,6 @@
 """The ``meetings`` section of the demo (``flask seed demo``): meetings of the demo
-forums with their agendas and papers, item requests, registrations and waiting lists,
+forums, and of a partnership itself (an entry without ``forum``: its board), with their
+agendas and papers, item requests, registrations and waiting lists,
 attendance, minutes, decisions and actions.
 
 Each step is the meetings service an organiser or member would use, run as the person
@@ -34,6 +35,7 @@ from typing import Any
 from .. import clock
 from ..factories import meetings as meeting_factory
 from ..forums.models import Forum, Visibility
+from ..partnership.models import Partnership
 from ..seed import (
     SeedContext,
     SeedError,
@@ -57,10 +59,10 @@ from .models import (
     StandardItem,
 )
 
-_REQUIRED = {"partnership", "forum", "title", "start", "end", "format", "created_by"}
+_REQUIRED = {"partnership", "title", "start", "end", "format", "created_by"}
 _RECORD = {"status", "status_reason", "status_changed_day", "agenda", "requests",
            "registrations", "walk_ins", "minutes"}
-_OPTIONAL = {"day", "agenda_due_day", "weekday", "description", "venue", "joining_url",
+_OPTIONAL = {"forum", "day", "agenda_due_day", "weekday", "description", "venue", "joining_url",
              "joining_details", "capacity", "visibility", "scheduled_day", "series",
              "occurrences"} | _RECORD
 _VENUE = {"name": "venue_name", "address": "venue_address", "step_free_access":
@@ -103,7 +105,8 @@ def _snap(day: date, weekday: int | None) -> date:
     return day
 
 
-def _first_day(entry: dict[str, Any], forum: Forum, today: date, where: str) -> date:
+def _first_day(entry: dict[str, Any], forum: Forum | Partnership, today: date,
+               where: str) -> date:
     """The meeting's UK day (the first of a series): from ``day``, or the first day
     whose agenda falls due on or after ``agenda_due_day``."""
     given = [key for key in ("day", "agenda_due_day") if entry.get(key) is not None]
@@ -146,9 +149,12 @@ def _recurrence(rule: Any, today: date, where: str) -> scheduling.Recurrence | N
 
 
 def _load_entry(entry: dict[str, Any], ctx: SeedContext) -> None:
-    where = f"meetings: {entry.get('forum', '?')} {entry.get('title', '?')!r}"
+    where = f"meetings: {entry.get('forum', entry.get('partnership'))} {entry.get('title', '?')!r}"
     check_fields(entry, _REQUIRED, _OPTIONAL, where)
-    forum = ctx.forum(entry["partnership"], entry["forum"], where)
+    # The host: a forum, or the partnership itself for its own meetings (its board).
+    forum: Forum | Partnership = (
+        ctx.forum(entry["partnership"], entry["forum"], where) if entry.get("forum")
+        else ctx.partnership(entry["partnership"], where))
     organiser = ctx.user(entry["created_by"], where)
     today = to_uk(ctx.now).date()
     first = _first_day(entry, forum, today, where)
@@ -220,7 +226,7 @@ def _load_record(meeting: Meeting, record: dict[str, Any], organiser: Any, ctx: 
             change(organiser, meeting, text(record.get("status_reason")))
 
     minutes = record.get("minutes")
-    marks = {row.id: enum(Attendance, item["attendance"], where)
+    marks = {str(row.id): enum(Attendance, item["attendance"], where)
              for row, item in registered if item.get("attendance") is not None}
     walk_ins = entries(record.get("walk_ins"), f"{where}: walk_ins")
     if minutes is None and not marks and not walk_ins:
@@ -252,7 +258,7 @@ def _load_record(meeting: Meeting, record: dict[str, Any], organiser: Any, ctx: 
         after = timedelta(days=_whole(minutes, "published_days_after", where))
         at = uk_local_to_utc(to_uk(meeting.ends_at).date() + after, time(10, 0))
         with clock.at(max(min(at, ctx.now), recorded)):
-            records.publish_minutes(organiser, meeting)
+            records.publish_minutes(organiser, meeting, agenda_confirmed=True)
     for action, updates in actions:
         for n, item in enumerate(updates, 1):
             uwhere = f"{where}: action update {n}"
@@ -281,7 +287,7 @@ def _add_item(meeting: Meeting, item: dict[str, Any], organiser: Any, ctx: SeedC
         minutes_allowed=item.get("minutes_allowed"), notes=text(item.get("notes"))),
         standard=standard)
     ctx.count("agenda items")
-    subtitle = (f"{meeting.forum.name} \u00b7 {meeting.title} \u00b7 "
+    subtitle = (f"{meeting.host_name} \u00b7 {meeting.title} \u00b7 "
                 f"{format_day(to_uk(meeting.starts_at).date())} \u00b7 item {row.position}")
     for paper in entries(item.get("papers"), f"{where}: papers"):
         check_fields(paper, {"title", "filename", "text"}, set(), f"{where}: paper")
@@ -376,7 +382,8 @@ def load_meetings(section: Any, ctx: SeedContext) -> None:
     for what in _COUNTED if found else ():
         ctx.counts.setdefault(what, 0)  # the summary lists them in this order
     for entry in found:
-        where = f"meetings: {entry.get('forum', '?')} {entry.get('title', '?')!r}"
+        where = (f"meetings: {entry.get('forum', entry.get('partnership'))} "
+                 f"{entry.get('title', '?')!r}")
         with refused_as_seed_error(where):
             _load_entry(entry, ctx)
 

@@ -22,11 +22,17 @@ from .models import Meeting
 
 T = TypeVar("T")
 
+ORGANISERS_ONLY = ("Only the meeting's organisers (the forum's convenors, or the "
+                   "partnership's officers) can do this.")
 
-def meeting_audience(user: permissions.Viewer, meeting: Meeting) -> permissions.Audience:
+
+def meeting_audience(user: permissions.Viewer, meeting: Meeting,
+                     what: str = "meeting") -> permissions.Audience:
     """A meeting hidden from someone is always a members-only one: it is for the
-    insiders of its forum."""
-    return permissions.forum_audience(user, meeting.forum, "meeting")
+    insiders of its forum, or of its partnership for the partnership's own meetings."""
+    if meeting.forum is None:
+        return permissions.partnership_audience(meeting.partnership, what)
+    return permissions.forum_audience(user, meeting.forum, what)
 
 
 def load_meeting(meeting_id: int) -> Meeting:
@@ -42,7 +48,7 @@ def load_managed_meeting(meeting_id: int) -> Meeting:
     others."""
     meeting = load_meeting(meeting_id)
     if not permissions.can_manage_meeting(current_user, meeting):
-        abort(403, "Only the forum's convenors and the partnership's officers can do this.")
+        abort(403, ORGANISERS_ONLY)
     return meeting
 
 

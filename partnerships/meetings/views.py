@@ -1,5 +1,6 @@
 """Meeting pages: lists for a partnership, a forum and "My meetings"; the meeting page;
-scheduling, changing, postponing and cancelling.
+scheduling (for a forum, or for the partnership itself), changing, postponing and
+cancelling.
 
 Thin: load -> authorise (``permissions``) -> validate -> service -> commit -> flash ->
 redirect (303). A meeting the person may not see is a 404, so a members-only meeting
@@ -19,7 +20,7 @@ from ..extensions import db
 from ..formflow import Page, found
 from ..forms import add_field_error
 from ..forums import services as forum_services
-from ..forums.models import Forum
+from ..forums.models import Forum, Visibility
 from ..modelbase import utcnow
 from ..partnership.models import Partnership
 from ..timeutil import uk_local_to_utc
@@ -32,6 +33,12 @@ from .view_helpers import load_managed_meeting, load_meeting, save_or_go_back, t
 
 def _forum(slug: str, forum_slug: str) -> Forum:
     return found(forum_services.find_forum(slug, forum_slug, convenors=False))
+
+
+def _partnership(slug: str) -> Partnership:
+    partnership: Partnership = found(db.session.scalar(
+        db.select(Partnership).where(Partnership.slug == slug)))
+    return partnership
 
 
 def _past_tab() -> bool:
@@ -48,15 +55,19 @@ def _counted(result: queries.MeetingPage) -> tuple[queries.MeetingPage, int]:
 
 @bp.get("/partnerships/<slug>/meetings/")
 def partnership_meetings(slug: str) -> Page:
-    partnership = found(db.session.scalar(db.select(Partnership).where(Partnership.slug == slug)))
+    """The partnership's own meetings and its forums' together, soonest first."""
+    partnership = _partnership(slug)
     past = _past_tab()
     result, _total, page, pages = pagination.fetch_page(
         lambda number: _counted(queries.listing(current_user, partnership_id=partnership.id,
                                                 past=past, page=number)), queries.PER_PAGE)
     return render_template(
         "meetings/index.html", partnership=partnership, forum=None, past=past, result=result,
+        hidden_meetings=(0 if past else queries.hidden_upcoming_count(
+            current_user, partnership_id=partnership.id)),
         registrations=queries.my_registrations(current_user,
                                                [m.id for m in result.meetings]),
+        can_schedule=permissions.can_schedule_meeting(current_user, partnership),
         pages=pagination.govuk_pagination(
             "meetings.partnership_meetings", page, pages, "Pages of meetings",
             slug=slug, **({"show": "past"} if past else {})),
@@ -108,7 +119,7 @@ def show(meeting_id: int) -> Page:
         context.update(section.page_context(meeting, current_user))
     return render_template(
         "meetings/show.html", meeting=meeting, forum=meeting.forum,
-        partnership=meeting.forum.partnership,
+        partnership=meeting.partnership,
         can_manage=permissions.can_manage_meeting(current_user, meeting),
         show_joining_link=permissions.can_see_joining_link(
             current_user, meeting, context.get("my_registration")),
@@ -139,10 +150,14 @@ def _ask_about_past(form: ScheduleForm | EditForm, message: str) -> bool:
     return True
 
 
-def _form_page(form: ScheduleForm | EditForm, forum: Forum, meeting: Meeting | None,
-               ask_past: bool) -> Page:
+def _form_page(form: ScheduleForm | EditForm, partnership: Partnership, forum: Forum | None,
+               meeting: Meeting | None, ask_past: bool) -> Page:
+    """The schedule or change form, for a forum's meeting or the partnership's own
+    (``forum`` None): the same form, with the host's name and members in its words."""
+    if forum is None:
+        form.for_partnership(partnership)
     return formflow.render("meetings/form.html", form, forum=forum,
-                           partnership=forum.partnership, meeting=meeting,
+                           partnership=partnership, meeting=meeting,
                            ask_past=ask_past or bool(form.confirm_past.data))
 
 
@@ -156,32 +171,62 @@ def new(slug: str, forum_slug: str) -> Page:
                 current_user, forum, "page"))
         abort(403, "Only the forum's convenors and the partnership's officers can schedule "
                    "meetings.")
+    form, ready, ask_past = _schedule_form(forum.visibility.value)
+    if ready and (saved := once.save(form, lambda: scheduling.schedule(
+            current_user, forum, form.details(), form.recurrence()), _first_meeting_url)):
+        return _scheduled(saved)
+    return _form_page(form, forum.partnership, forum, None, ask_past)
+
+
+@bp.route("/partnerships/<slug>/meetings/new", methods=["GET", "POST"])
+@login_required
+def new_partnership_meeting(slug: str) -> Page:
+    """Officers schedule a meeting of the partnership itself (its board, an annual
+    assembly, a joint commissioning meeting), one-off or a series."""
+    partnership = _partnership(slug)
+    if not permissions.can_schedule_meeting(current_user, partnership):
+        abort(403, "Only the partnership's officers can schedule its meetings.")
+    form, ready, ask_past = _schedule_form(Visibility.PUBLIC.value)
+    if ready and (saved := once.save(form, lambda: scheduling.schedule(
+            current_user, partnership, form.details(), form.recurrence()),
+            _first_meeting_url)):
+        return _scheduled(saved)
+    return _form_page(form, partnership, None, None, ask_past)
+
+
+def _schedule_form(visibility: str) -> tuple[ScheduleForm, bool, bool]:
+    """The schedule form (``visibility`` preset when first shown); whether it was sent
+    and is ready to save; and whether it asks again about a start in the past."""
     form = ScheduleForm()
     if request.method == "GET":
-        form.visibility.data = forum.visibility.value
-    ask_past = False
-    if form.validate_on_submit():
-        ask_past = _ask_about_past(form, "The date and time are in the past. Check them, or "
-                                         "tick the box to confirm you are recording a past "
-                                         "meeting")
-        if not ask_past and (saved := once.save(
-                form, lambda: scheduling.schedule(current_user, forum, form.details(),
-                                                  form.recurrence()),
-                lambda made: url_for("meetings.show", meeting_id=made[0].id))):
-            meetings = saved.value
-            if meetings is None:
-                flash(once.ALREADY_SENT, "info")
-                return redirect(saved.url, code=303)
-            if len(meetings) > 1:
-                flash(f"{len(meetings)} meetings scheduled, from "
-                      f"{meetings[0].starts_at:%-d %B %Y}.", "success")
-            elif meetings[0].has_ended():
-                flash("Past meeting recorded. Next, record attendance and write its "
-                      "minutes.", "success")
-            else:
-                flash("Meeting scheduled. Next, build its agenda.", "success")
-            return to_meeting(meetings[0])
-    return _form_page(form, forum, None, ask_past)
+        form.visibility.data = visibility
+    if not form.validate_on_submit():
+        return form, False, False
+    ask_past = _ask_about_past(form, "The date and time are in the past. Check them, or "
+                                     "tick the box to confirm you are recording a past "
+                                     "meeting")
+    return form, not ask_past, ask_past
+
+
+def _first_meeting_url(made: list[Meeting]) -> str:
+    return url_for("meetings.show", meeting_id=made[0].id)
+
+
+def _scheduled(saved: once.Saved[list[Meeting]]) -> Page:
+    """Where a schedule form goes once saved (or already sent once), and what it says."""
+    meetings = saved.value
+    if meetings is None:
+        flash(once.ALREADY_SENT, "info")
+        return redirect(saved.url, code=303)
+    if len(meetings) > 1:
+        flash(f"{len(meetings)} meetings scheduled, from "
+              f"{meetings[0].starts_at:%-d %B %Y}.", "success")
+    elif meetings[0].has_ended():
+        flash("Past meeting recorded. Next, record attendance and write its minutes.",
+              "success")
+    else:
+        flash("Meeting scheduled. Next, build its agenda.", "success")
+    return to_meeting(meetings[0])
 
 
 def _scope(form: EditForm | CancelForm) -> str:
@@ -212,7 +257,7 @@ def edit(meeting_id: int) -> Page:
             if done:
                 flash("Changes saved." if done.value else "Nothing changed.", "success")
                 return to_meeting(meeting)
-    return _form_page(form, meeting.forum, meeting, ask_past)
+    return _form_page(form, meeting.partnership, meeting.forum, meeting, ask_past)
 
 
 @bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])

@@ -31,6 +31,7 @@ from ..partnership.models import Partnership, Principle
 from ..timeutil import now_utc
 from .models import Mou, MouParty, MouPrinciple, MouStatus, MouVersion
 from .services import attach_versions, load_versions
+from .standing import Phase, Standing, standing
 
 REVIEW_WINDOW_DAYS = 60
 # Spreadsheets run a cell that starts with one of these as a formula.
@@ -38,6 +39,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class StatusFilter(LabelledEnum):
+    SIGNED = "signed", "Signed, not yet in force"
     ACTIVE = "active", "Active"
     REVIEW = "review", f"In review (due within {REVIEW_WINDOW_DAYS} days, or overdue)"
     ENDED = "ended", "Ended"
@@ -97,6 +99,8 @@ class Entry:
     version: MouVersion | None
     due_for_review: bool
     overdue: bool
+    # Where it stands on the register's day (``standing``): label, phrase, "Starts".
+    standing: Standing
 
     @property
     def title(self) -> str:
@@ -128,7 +132,9 @@ class Entry:
 
     def matches(self, filters: RegisterFilters) -> bool:
         status = filters.status
-        if status is StatusFilter.ACTIVE and self.mou.status is not MouStatus.ACTIVE:
+        if status is StatusFilter.ACTIVE and self.standing.phase is not Phase.ACTIVE:
+            return False
+        if status is StatusFilter.SIGNED and self.standing.phase is not Phase.SIGNED:
             return False
         if status is StatusFilter.REVIEW and not self.due_for_review:
             return False
@@ -169,7 +175,8 @@ def register_entries(
 ) -> list[Entry]:
     """Every entry this viewer may see, newest first (filter with ``filter_entries``)."""
     return [
-        Entry(mou, version, is_due_for_review(mou, today), is_overdue(mou, today))
+        Entry(mou, version, is_due_for_review(mou, today), is_overdue(mou, today),
+              standing(mou, today))
         for mou, version in _load(partnership, with_unfinished=access.manages)
         if access.can_view_mou(mou)
     ]
@@ -205,8 +212,14 @@ def _shown_version_id(manages: bool) -> Any:
 def _conditions(filters: RegisterFilters, shown: Any, today: date) -> list[Any]:
     """``Entry.matches`` as SQL."""
     conditions: list[Any] = []
-    if filters.status is StatusFilter.ACTIVE:
-        conditions.append(Mou.status == MouStatus.ACTIVE)
+    if filters.status in (StatusFilter.ACTIVE, StatusFilter.SIGNED):
+        # ``standing``: in force from the later of the start date and the last signature
+        # (always today or before), so only the start date tells the two apart.
+        started = select(MouVersion.id).where(MouVersion.start_date <= today)
+        conditions += [Mou.status == MouStatus.ACTIVE,
+                       Mou.current_version_id.in_(started)
+                       if filters.status is StatusFilter.ACTIVE
+                       else Mou.current_version_id.not_in(started)]
     elif filters.status is StatusFilter.REVIEW:
         conditions += [Mou.status == MouStatus.ACTIVE, Mou.review_date.is_not(None),
                        Mou.review_date <= today + timedelta(days=REVIEW_WINDOW_DAYS)]
@@ -228,7 +241,7 @@ def _entries(rows: list[tuple[Mou, int | None]], today: date) -> list[Entry]:
     by_id = {version.id: version for version in versions}
     attach_versions([mou for mou, _version_id in rows], versions)
     return [Entry(mou, by_id.get(version_id) if version_id else None,
-                  is_due_for_review(mou, today), is_overdue(mou, today))
+                  is_due_for_review(mou, today), is_overdue(mou, today), standing(mou, today))
             for mou, version_id in rows]
 
 
@@ -304,11 +317,13 @@ def export_record(entry: Entry) -> dict[str, Any]:
         "reference": mou.reference,
         "title": entry.title,
         "url": url_for("mous.show", slug=slug, mou_id=mou.id, _external=True),
-        "status": mou.status.value,
-        "status_label": mou.status.label,
+        "status": entry.standing.value,
+        "status_label": entry.standing.label,
+        "status_phrase": entry.standing.phrase,
         "version": version.number if version else None,
         "version_signed_at": (version.signed_at.isoformat()
                               if version and version.signed_at else None),
+        "in_force_from": _iso(entry.standing.in_force_from),
         "parties": [{"name": party.organisation.name, "role": party.role,
                      "url": url_for("organisations.show", key=party.organisation.slug,
                                     _external=True)}
@@ -346,7 +361,8 @@ def export_json(partnership: Partnership, entries: list[Entry]) -> dict[str, Any
 CSV_COLUMNS = [
     "reference", "title", "status", "status_label", "parties", "start_date", "review_date",
     "due_for_review", "review_overdue", "end_date", "end_kind", "ended_reason", "version",
-    "version_signed_at", "principles", "data_sharing", "url",
+    "version_signed_at", "in_force_from", "status_phrase", "principles", "data_sharing",
+    "url",
 ]
 
 

@@ -33,6 +33,8 @@ from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import MemberRole, Organisation, OrganisationMember, RequestStatus
 from ..partnership.models import Partnership, PartnershipMember, Principle
+from ..timeutil import today_uk
+from . import standing
 from .models import (
     CHANGELOG_MAX,
     CLAUSE_MAX,
@@ -402,6 +404,44 @@ def _party_admins(version: MouVersion) -> list[tuple[User, Organisation]]:
     return [(user, orgs[org_id]) for user, org_id in rows]
 
 
+def party_admins(version: MouVersion) -> dict[int, list[User]]:
+    """Each party's active admins by organisation id (one query): the people who may
+    sign for it besides its nominated signatory, and who are emailed at each step."""
+    admins: dict[int, list[User]] = {party.organisation_id: [] for party in version.parties}
+    for user, organisation in _party_admins(version):
+        admins[organisation.id].append(user)
+    return admins
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One person emailed when a version moves on, and why (for the confirmation page)."""
+
+    user: User
+    why: str  # "admin of Northbridge CVS", "nominated to sign for Northbridge CVS"
+
+
+def recipients(version: MouVersion, with_nominees: bool) -> list[Recipient]:
+    """Who ``email_parties`` will email for this version, in the same order and without
+    repeats: each party's admins, then (when ``with_nominees``) the nominated signatories
+    who are not already among them. The confirmation pages name them before the officer
+    sends anything."""
+    seen: set[int] = set()
+    found: list[Recipient] = []
+    for user, organisation in _party_admins(version):
+        if user.id not in seen:
+            seen.add(user.id)
+            found.append(Recipient(user, f"admin of {organisation.name}"))
+    if with_nominees:
+        for party in version.parties:
+            nominee = party.nominated_signatory
+            if nominee is not None and nominee.is_active and nominee.id not in seen:
+                seen.add(nominee.id)
+                found.append(Recipient(
+                    nominee, f"nominated to sign for {party.organisation.name}"))
+    return found
+
+
 def officers_or_admins(partnership: Partnership) -> list[User]:
     """The partnership's officers, or the site admins if it has none (so nothing is unseen)."""
     from ..partnership import services as partnership_services
@@ -639,14 +679,19 @@ def set_publication(actor: User, mou: Mou, publish: bool, reason: str = "") -> N
 # --- The comment round ----------------------------------------------------------------------
 
 
+def check_can_send_for_comments(version: MouVersion) -> None:
+    """Only a draft goes out for comments (the confirmation page asks this first)."""
+    if version.status is not VersionStatus.DRAFT:
+        raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
+                       "cannot be sent for comments.")
+
+
 def send_for_comments(actor: User, version: MouVersion) -> None:
     """Send a draft to the parties; their organisations' admins are emailed."""
     mou = version.mou
     require_manager(actor, mou.partnership)
     lock(mou)
-    if version.status is not VersionStatus.DRAFT:
-        raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
-                       "cannot be sent for comments.")
+    check_can_send_for_comments(version)
     if not version.clauses:
         raise ValidationError("Add at least one clause before sending the draft for comments",
                               field="clauses")
@@ -687,14 +732,19 @@ def comment(actor: User, version: MouVersion, clause: MouClause | None, body: st
 # --- Signing ---------------------------------------------------------------------------------
 
 
+def check_can_open_for_signature(version: MouVersion) -> None:
+    """A draft, or a draft out for comments, can be opened for signature."""
+    if not version.status.is_editable:
+        raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
+                       "cannot be opened for signature.")
+
+
 def open_for_signature(actor: User, version: MouVersion) -> None:
     """Freeze the version and ask each party's authorised signatories to sign."""
     mou = version.mou
     require_manager(actor, mou.partnership)
     lock(mou)
-    if not version.status.is_editable:
-        raise Conflict(f"Version {version.number} is {version.status.label.lower()}, so it "
-                       "cannot be opened for signature.")
+    check_can_open_for_signature(version)
     if len(version.parties) < 2:
         raise ValidationError("An MoU needs at least two parties", field="parties")
     if not version.clauses:
@@ -833,8 +883,11 @@ def _bring_into_force(actor: User, version: MouVersion) -> None:
     audit.record(actor, "mou.in_force", "mou", mou.id, version=version.number,
                  superseded=previous.number if previous is not None else None)
     officers = officers_or_admins(mou.partnership)
-    email_parties(version, "MoU in force", "mou_in_force", also=officers,
-                   partnership=mou.partnership)
+    from_day = standing.in_force_from(version)
+    starts_later = from_day is not None and from_day > today_uk()
+    email_parties(version, "MoU signed by all" if starts_later else "MoU in force",
+                  "mou_in_force", also=officers, partnership=mou.partnership,
+                  starts_later=starts_later, in_force_from=from_day)
 
 
 def decline(actor: User, version: MouVersion, organisation: Organisation,
@@ -864,6 +917,67 @@ def decline(actor: User, version: MouVersion, organisation: Organisation,
                    scope=mou.partnership, user=officer, organisation=organisation, mou=mou,
                    version=version, reason=reason, declined_by=actor, url=_mou_url(mou))
     return row
+
+
+def check_can_return_to_draft(version: MouVersion) -> None:
+    """Out for comments, or out for signature with nobody signed or declined yet."""
+    was = version.status
+    if was is VersionStatus.DRAFT:
+        raise Conflict(f"Version {version.number} is already a draft.")
+    if was not in (VersionStatus.COMMENTS, VersionStatus.SIGNING):
+        raise Conflict(f"Version {version.number} is {was.label.lower()}, so it cannot go "
+                       "back to draft.")
+    if version.signatures:
+        first = version.signatures[0]
+        party = version.party_for(first.organisation_id)
+        name = party.organisation.name if party is not None else "A party"
+        raise Conflict(
+            f"{name} has already {'declined' if first.declined else 'signed'} version "
+            f"{version.number}, so it can no longer go back to draft. To change it, revise "
+            "it: that withdraws this version and starts a new draft."
+        )
+
+
+def can_return_to_draft(version: MouVersion) -> bool:
+    """For the MoU page: whether to offer "Return to draft"."""
+    try:
+        check_can_return_to_draft(version)
+    except Conflict:
+        return False
+    return True
+
+
+def return_to_draft(actor: User, version: MouVersion) -> VersionStatus:
+    """Take a version out for comments or out for signature back to draft, so the
+    officers can change it again; refused once any party has signed (or declined). The
+    parties' admins and nominees are told. Returns the status it had.
+
+    A signature and this change must never both happen: the status change is a
+    conditional UPDATE on the status read *and* on the version having no signature
+    rows, after the MoU's lock that every signature takes first (so on either database a
+    signature arriving at the same moment finds the version back in draft, or this
+    finds the signature and refuses)."""
+    mou = version.mou
+    require_manager(actor, mou.partnership)
+    lock(mou)
+    was = version.status
+    check_can_return_to_draft(version)
+    unsigned = ~select(MouSignature.id).where(
+        MouSignature.version_id == version.id).exists()
+    if not conditional.change(version, MouVersion.status == was, unsigned,
+                              status=VersionStatus.DRAFT, opened_for_signature_at=None):
+        raise Conflict(f"Version {version.number} has just been signed or changed, so it "
+                       "cannot go back to draft. Check the MoU page.")
+    if not mou.has_been_in_force:
+        mou.status = MouStatus.DRAFT
+    db.session.flush()
+    audit.record(actor, "mou.returned_to_draft", "mou", mou.id, version=version.number,
+                 was=was.value)
+    nominees = [p.nominated_signatory for p in version.parties if p.nominated_signatory]
+    email_parties(version, "MoU back to draft", "mou_returned_to_draft",
+                  also=nominees if was is VersionStatus.SIGNING else (),
+                  partnership=mou.partnership, was=was.value)
+    return was
 
 
 # --- Amendments and withdrawal ------------------------------------------------------------

@@ -4,6 +4,7 @@ out of ``views`` so that no view module imports another."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NoReturn
 
 from flask import abort, current_app
@@ -14,8 +15,10 @@ from .. import permissions
 from ..formflow import found, see_other
 from ..partnership import services as partnership_services
 from ..partnership.models import Partnership
-from . import services
+from ..timeutil import today_uk
+from . import services, standing
 from .models import Mou, MouVersion
+from .routes import bp
 
 BASE = "/partnerships/<slug>/mous"
 ONE = BASE + "/<int:mou_id>"
@@ -70,3 +73,27 @@ def default_version(mou: Mou, access: permissions.MouAccess) -> MouVersion | Non
     if shown is None and access.manages:
         shown = services.latest_version(mou)
     return shown
+
+
+@bp.app_template_global("mou_standing")
+def mou_standing(mou: Mou) -> standing.Standing:
+    """Where the MoU stands today (``standing``), for the MoU pages' templates."""
+    return standing.standing(mou, today_uk())
+
+
+@bp.app_template_global("mou_version_label")
+def mou_version_label(version: MouVersion) -> str:
+    """A version's status in words today (``standing.version_label``)."""
+    return standing.version_label(version, today_uk())
+
+
+@bp.app_template_global("mou_version_phrase")
+def mou_version_phrase(version: MouVersion) -> str:
+    """When a version is or was in force, in words, today (``standing.version_phrase``)."""
+    return standing.version_phrase(version, today_uk())
+
+
+@bp.app_template_global("mou_start_word")
+def mou_start_word(start: date | None) -> str:
+    """ "Starts" or "Started", today (``standing.start_word``)."""
+    return standing.start_word(start, today_uk())

@@ -10,6 +10,8 @@ signed-in viewer who may see it but not do the action gets 403.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -22,8 +24,8 @@ from ..errors import Conflict
 from ..formflow import Page, allowed, found, see_other
 from ..forms import ReasonForm
 from ..partnership.models import Partnership
-from ..timeutil import today_uk
-from . import mou_register, reviews, services
+from ..timeutil import format_day, today_uk
+from . import mou_register, reviews, services, standing
 from .forms import (
     AmendForm,
     AttachmentForm,
@@ -70,9 +72,13 @@ def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAcce
     pending = mou.draft_version
     today = today_uk()
     current = mou.current_version
+    if pending is not None and not access.can_view_version(pending):
+        pending = None
     return render_template(
         "mous/show.html", partnership=partnership, mou=mou, version=shown, access=access,
-        pending=pending if pending is not None and access.can_view_version(pending) else None,
+        pending=pending, party_admins=_party_admins(access, pending),
+        can_return=(pending is not None and access.manages
+                    and services.can_return_to_draft(pending)),
         versions=services.visible_versions(mou, access),
         reviews=reviews.history(mou) if mou.has_been_in_force else [],
         review_notes=access.manages or (current is not None and access.is_party_admin(current)),
@@ -81,6 +87,15 @@ def _render_show(partnership: Partnership, mou: Mou, access: permissions.MouAcce
         forum_endpoint=forum_endpoint(), problem=problem, statuses=VersionStatus,
         mou_statuses=MouStatus,
     ), status
+
+
+def _party_admins(access: permissions.MouAccess,
+                  pending: MouVersion | None) -> dict[int, list[Any]]:
+    """Who may sign for each party of the version in progress besides its nominee (its
+    admins), for the officers and the parties' admins only: the page names them."""
+    if pending is None or not access.can_see_comments(pending):
+        return {}
+    return services.party_admins(pending)
 
 
 @bp.get(ONE + "/")
@@ -240,29 +255,138 @@ def publication(slug: str, mou_id: int) -> Page:
 # --- Moving the draft on -------------------------------------------------------------------
 
 
-def _step(slug: str, mou_id: int, act: Any, done: str) -> Page:
-    """Run one officer action from the MoU page (a button), then go back to it."""
-    partnership, mou, access = load_managed(slug, mou_id)
+@dataclass(frozen=True)
+class Step:
+    """One confirmation page's words (``mous/confirm_step.html``)."""
+
+    heading: str
+    next: list[str]
+    clauses: str
+    button: str
+    action: str
+    with_nominees: bool = False
+    button_classes: str = ""
+
+
+def _confirmed_step(slug: str, mou_id: int, words: Callable[[MouVersion], Step],
+                    check: Callable[[MouVersion], None], act: Callable[[MouVersion], Any],
+                    done: str) -> Page:
+    """A step that moves the version in progress on (or back): GET shows what happens
+    next and who is emailed; POST does it, then back to the MoU page. A step the version
+    is past is the service's 409 either way; a refusal the officer can fix (no clauses
+    yet) is shown on this page (422)."""
+    partnership, mou, _access = load_managed(slug, mou_id)
     draft = _pending(mou)
-    if isinstance(outcome := formflow.apply(lambda: act(draft)), formflow.Refused):
-        return _render_show(partnership, mou, access, problem=outcome.message, status=422)
-    flash(done, "success")
-    return to_mou(partnership, mou)
+    step = words(draft)
+    problem = None
+    if request.method == "POST":
+        formflow.button_pressed()
+        outcome = formflow.apply(lambda: act(draft))
+        if isinstance(outcome, formflow.Done):
+            flash(done, "success")
+            return to_mou(partnership, mou)
+        problem = outcome.message
+    else:
+        check(draft)
+    return render_template(
+        "mous/confirm_step.html", partnership=partnership, mou=mou, version=draft,
+        step=step, problem=problem,
+        recipients=services.recipients(draft, with_nominees=step.with_nominees),
+    ), 422 if problem else 200
 
 
-@bp.post(ONE + "/send-for-comments")
+def _comments_words(draft: MouVersion) -> Step:
+    mou = draft.mou
+    return Step(
+        heading=f"Send version {draft.number} to the parties for comments",
+        next=[
+            "We email the admins of each party's organisation with a link to the draft.",
+            "They can comment on each clause, and on the whole draft, until you open it "
+            "for signature.",
+            "Only the partnership's officers and the parties' admins can read the draft "
+            "and the comments.",
+            "Until anyone signs, you can take it back to draft.",
+        ],
+        clauses="You can still change the clauses and the details while it is out for "
+                "comments. They are fixed once you open it for signature.",
+        button="Send for comments",
+        action=url_for("mous.send_for_comments", slug=mou.partnership.slug, mou_id=mou.id),
+    )
+
+
+def _signing_words(draft: MouVersion) -> Step:
+    mou = draft.mou
+    in_force = mou.current_version
+    return Step(
+        heading=f"Open version {draft.number} for signature",
+        next=[
+            "We email the admins of each party's organisation and anyone nominated to sign "
+            "for it, with a link to sign.",
+            "Each party signs once, by an admin or the person it nominated.",
+            f"When every party has signed, it comes into force on its start date, "
+            f"{format_day(draft.start_date)} (or on the day the last party signs, if that "
+            "is later)"
+            + (f"; version {in_force.number} stays in force until every party has signed."
+               if in_force else "."),
+            "Until the first party signs, you can take it back to draft.",
+        ],
+        clauses="Once it is open for signature the clauses are fixed: nobody can change "
+                "the text, the clauses or the parties of this version. To change them "
+                "later, take it back to draft before anyone signs, or revise it.",
+        button="Open for signature",
+        action=url_for("mous.open_for_signature", slug=mou.partnership.slug, mou_id=mou.id),
+        with_nominees=True,
+    )
+
+
+def _return_words(draft: MouVersion) -> Step:
+    mou = draft.mou
+    signing = draft.status is VersionStatus.SIGNING
+    return Step(
+        heading=f"Return version {draft.number} to draft",
+        next=[
+            ("It is no longer open for signature: nobody can sign it until you open it "
+             "again." if signing else "The comment round closes; the comments stay."),
+            "We email the people below to say it is back in draft.",
+            "You can then change it and send it again.",
+        ],
+        clauses="Back in draft, the clauses, details and parties can be changed again.",
+        button="Return to draft",
+        action=url_for("mous.return_to_draft", slug=mou.partnership.slug, mou_id=mou.id),
+        with_nominees=signing,
+        button_classes="govuk-button--warning",
+    )
+
+
+@bp.route(ONE + "/send-for-comments", methods=["GET", "POST"])
 @login_required
 def send_for_comments(slug: str, mou_id: int) -> Page:
-    return _step(slug, mou_id, lambda draft: services.send_for_comments(current_user, draft),
-                 "The draft is out for comments. We have emailed the parties' admins.")
+    return _confirmed_step(
+        slug, mou_id, _comments_words,
+        services.check_can_send_for_comments,
+        lambda draft: services.send_for_comments(current_user, draft),
+        "The draft is out for comments. We have emailed the parties' admins.")
 
 
-@bp.post(ONE + "/open-for-signature")
+@bp.route(ONE + "/open-for-signature", methods=["GET", "POST"])
 @login_required
 def open_for_signature(slug: str, mou_id: int) -> Page:
-    return _step(slug, mou_id, lambda draft: services.open_for_signature(current_user, draft),
-                 "The MoU is open for signature and can no longer be changed. We have emailed "
-                 "the parties' admins and nominated signatories.")
+    return _confirmed_step(
+        slug, mou_id, _signing_words,
+        services.check_can_open_for_signature,
+        lambda draft: services.open_for_signature(current_user, draft),
+        "The MoU is open for signature and can no longer be changed. We have emailed "
+        "the parties' admins and nominated signatories.")
+
+
+@bp.route(ONE + "/return-to-draft", methods=["GET", "POST"])
+@login_required
+def return_to_draft(slug: str, mou_id: int) -> Page:
+    return _confirmed_step(
+        slug, mou_id, _return_words,
+        services.check_can_return_to_draft,
+        lambda draft: services.return_to_draft(current_user, draft),
+        "The MoU is back in draft. We have emailed the parties to say so.")
 
 
 @bp.route(ONE + "/amend", methods=["GET", "POST"])
@@ -386,7 +510,13 @@ def sign(slug: str, mou_id: int, organisation_id: int) -> Page:
         if formflow.save(form, lambda: services.sign(
                 current_user, version_shown, organisation, form.name.data or "",
                 form.role.data or "", form.statement.data or ""), validate=False):
-            if version_shown.status is VersionStatus.SIGNED:
+            from_day = standing.in_force_from(version_shown)
+            if version_shown.status is VersionStatus.SIGNED and from_day is not None \
+                    and from_day > today_uk():
+                flash(f"You have signed for {organisation.name}. Every party has now signed, "
+                      f"so version {version_shown.number} comes into force on its start "
+                      f"date, {format_day(from_day)}.", "success")
+            elif version_shown.status is VersionStatus.SIGNED:
                 flash(f"You have signed for {organisation.name}. Every party has now signed, "
                       f"so version {version_shown.number} is in force.", "success")
             else:

@@ -20,9 +20,9 @@ from ..modelbase import utcnow
 from ..organisations.models import Organisation
 from ..timeutil import today_uk
 from . import applications as rules
-from . import services
+from . import placements, services
 from .forms import ApplyForm, DecisionForm, ManagerForm
-from .models import Application
+from .models import Application, ReflectionRole
 from .routes import bp
 from .view_helpers import load_application, load_visible
 
@@ -134,7 +134,16 @@ def _render_application(application: Application, decision_form: DecisionForm | 
         next_reminder=rules.next_reminder_at(application) if is_applicant else None,
         manager_check=rules.manager_check_for(application, to_applicant=is_applicant),
         now=utcnow(),
+        placement_next=_placement_next(application, is_applicant),
     ), status
+
+
+def _placement_next(application: Application, is_applicant: bool) -> list[str]:
+    """What happens next on the placement, for the participant (``placements.next_steps``)."""
+    placement = application.placement
+    if placement is None or not is_applicant:
+        return []
+    return placements.next_steps(placement, ReflectionRole.PARTICIPANT, today_uk())
 
 
 @bp.get("/applications/<int:application_id>/")

@@ -329,12 +329,18 @@ class Placement(_ShowsStatus, TimestampMixin, Model):
     data_access_agreed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     supervision_agreed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who marked it started: the participant or someone at the host, on or after the
+    # agreed start date (None for placements started before this was recorded).
+    started_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The host's reason when they cancelled it ("" when the participant withdrew).
     cancelled_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     application: Mapped[Application] = relationship(back_populates="placement")
+    started_by: Mapped[User | None] = relationship()
     objectives: Mapped[list[PlacementObjective]] = relationship(
         back_populates="placement", cascade="all, delete-orphan",
         order_by="PlacementObjective.position",

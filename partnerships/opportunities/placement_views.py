@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from .. import formflow, permissions
 from ..formflow import Page, found, press, see_other
 from ..forms import ButtonForm
+from ..timeutil import today_uk
 from . import placements as rules
 from .forms import CancelPlacementForm, ChecklistForm, PlanForm, ReflectionForm
 from .models import Placement, PlacementStatus, ReflectionRole
@@ -46,6 +47,7 @@ def _render(placement: Placement, checklist: ChecklistForm | None = None,
         checklist.agreed.data = [name for name, _label, _hint in Placement.CHECKLIST
                                  if getattr(placement, name)]
     live = placement.status in (PlacementStatus.AGREED, PlacementStatus.IN_PROGRESS)
+    today = today_uk()
     return render_template(
         "opportunities/placement.html",
         placement=placement,
@@ -58,7 +60,11 @@ def _render(placement: Placement, checklist: ChecklistForm | None = None,
         can_cancel=rules.can_cancel(placement),
         form=checklist,
         button_form=ButtonForm(),
-        can_reflect=rules.can_reflect(placement),
+        can_reflect=rules.can_reflect(placement) and role is not None,
+        next_steps=rules.next_steps(placement, role, today),
+        may_start=role is not None and placement.status is PlacementStatus.AGREED,
+        start_problem=rules.start_problem(placement, today),
+        starts_on=rules.long_day(placement.starts_on) if placement.starts_on else "",
         mine=placement.reflection_by(role) if role else None,
         participant_reflection=placement.reflection_by(ReflectionRole.PARTICIPANT),
         host_reflection=placement.reflection_by(ReflectionRole.HOST),
@@ -100,9 +106,11 @@ def checklist(placement_id: int) -> Page:
 @bp.post("/placements/<int:placement_id>/start")
 @login_required
 def start(placement_id: int) -> Response:
-    placement = _hosted(placement_id)
-    return press(lambda: rules.start(current_user, placement), "The placement has started.",
-                 _to_placement(placement))
+    """Either side marks it started (``rules.start`` says from when)."""
+    placement = load_placement(placement_id)
+    return press(lambda: rules.start(current_user, placement),
+                 "The placement is marked as started. We have told the other side. You can "
+                 "now record your reflection.", _to_placement(placement))
 
 
 @bp.post("/placements/<int:placement_id>/complete")

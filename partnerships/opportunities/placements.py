@@ -27,6 +27,7 @@ from ..extensions import db
 from ..mail.kinds import Kind
 from ..modelbase import utcnow
 from ..organisations.models import Organisation, Sector
+from ..timeutil import format_day, to_uk, today_uk
 from . import applications as application_rules
 from .models import (
     CANCEL_REASON_MAX,
@@ -46,6 +47,11 @@ from .models import (
 END_BEFORE_START = "The end date must be the same as or after the start date"
 
 
+def long_day(day: date) -> str:
+    """A date as people read it on the placement pages: "Friday 27 November 2026"."""
+    return f"{day:%A} {format_day(day)}"
+
+
 def get(placement_id: int) -> Placement | None:
     """A placement with its application, people, organisations, objectives and
     reflections (three queries)."""
@@ -55,6 +61,7 @@ def get(placement_id: int) -> Placement | None:
             joinedload(Placement.application).joinedload(Application.organisation),
             joinedload(Placement.application).joinedload(Application.opportunity)
             .joinedload(Opportunity.organisation),
+            joinedload(Placement.started_by),
             selectinload(Placement.objectives),
             selectinload(Placement.reflections).joinedload(Reflection.author),
         )
@@ -96,7 +103,7 @@ def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
                      what: str) -> None:
     """One email per save to the other side: the host's contacts when the participant
     changed something, the participant when the host did. ``what`` is "plan",
-    "checklist" or "reflection"."""
+    "checklist", "reflection" or "started"."""
     application = placement.application
     opportunity = application.opportunity
     if role is ReflectionRole.PARTICIPANT:
@@ -104,7 +111,7 @@ def _tell_other_side(actor: User, placement: Placement, role: ReflectionRole,
     else:
         recipients = [(application.applicant.email, application.applicant.name)]
     subjects = {"plan": "Placement plan changed", "checklist": "Placement checklist updated",
-                "reflection": "Reflection recorded"}
+                "reflection": "Reflection recorded", "started": "Placement started"}
     mine = normalise_email(actor.email)
     for email, name in recipients:
         if normalise_email(email) == mine:
@@ -177,19 +184,101 @@ def update_checklist(actor: User, placement: Placement, agreed: set[str]) -> Non
         _tell_other_side(actor, placement, role, "checklist")
 
 
-def start(actor: User, placement: Placement) -> None:
-    """The host marks it started, once the dates and the whole checklist are agreed."""
-    _require_host(actor, placement)
+def start_problem(placement: Placement, today: date) -> str | None:
+    """Why the placement cannot be marked started on ``today``, or None if it can: it
+    is agreed, everything on the checklist is agreed, and its start date has come."""
     if placement.status is not PlacementStatus.AGREED:
-        raise Conflict("This placement has already started, or has ended.")
+        return "This placement has already started, or has ended."
     if placement.starts_on is None:
-        raise Conflict("Agree the start date first.")
+        return "Agree the start date first."
     if not placement.checklist_done:
-        raise Conflict("Agree everything on the checklist first.")
+        return "Agree everything on the checklist first."
+    if placement.starts_on > today:
+        return (f"The placement can be marked started from its agreed start date, "
+                f"{long_day(placement.starts_on)}.")
+    return None
+
+
+def start(actor: User, placement: Placement) -> None:
+    """Either side marks it started, from the agreed start date, once the whole
+    checklist is agreed; the other side is told. It does not start by itself: someone
+    who was there says it did (a placement that never happened is cancelled instead)."""
+    if not permissions.opportunities.can_mark_placement_started(actor, placement):
+        raise PermissionDenied("Only the participant and the host can mark a placement "
+                               "started.")
+    role = _require_party(actor, placement)
+    problem = start_problem(placement, today_uk())
+    if problem is not None:
+        raise Conflict(problem)
     if not conditional.change(placement, Placement.status == PlacementStatus.AGREED,
-                              status=PlacementStatus.IN_PROGRESS, started_at=utcnow()):
+                              status=PlacementStatus.IN_PROGRESS, started_at=utcnow(),
+                              started_by_id=actor.id):
         raise Conflict("This placement has already started, or has ended.")
-    audit.record(actor, "placement.started", "placement", placement.id)
+    audit.record(actor, "placement.started", "placement", placement.id, role=role.value)
+    _tell_other_side(actor, placement, role, "started")
+
+
+def _names(names: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def next_steps(placement: Placement, role: ReflectionRole | None, today: date) -> list[str]:
+    """What happens next on the placement and who does it, for the person reading
+    (``role``: the participant reads "you", the host's people read "you" for the host),
+    with named people, organisations and dates. Empty once there is nothing left to do.
+
+    The rule stated here and on the page: a placement does not start by itself. From
+    the agreed start date, either side marks it started (once the checklist is agreed);
+    one that never happened is cancelled by the host instead."""
+    application = placement.application
+    opportunity = application.opportunity
+    host = opportunity.organisation.name
+    contacts = [name for _email, name in application_rules.host_recipients(opportunity)
+                if name]
+    host_people = f"{_names(contacts)} at {host}" if contacts else host
+    participant = application.applicant.display_name
+    you_participant = role is ReflectionRole.PARTICIPANT
+    other = host_people if you_participant else participant
+    steps: list[str] = []
+    if placement.status is PlacementStatus.AGREED:
+        if placement.starts_on is None:
+            steps.append(f"You and {other} agree the start date and objectives: change "
+                         "them under Objectives below.")
+        missing = [label for name, label, _hint in Placement.CHECKLIST
+                   if not getattr(placement, name)]
+        if missing:
+            steps.append(f"You and {other} agree, before it starts: "
+                         f"{_names([m.lower() for m in missing])}. Tick each one under "
+                         "Agree before starting.")
+        if placement.starts_on is not None:
+            when = ("from today" if placement.starts_on <= today
+                    else f"from {long_day(placement.starts_on)}")
+            steps.append(f"It does not start by itself: {when}, you or {other} can mark it "
+                         "started on this page. If it does not go ahead, "
+                         + ("the host cancels it." if you_participant
+                            else "cancel it with a reason."))
+        steps.append("Once it has started, "
+                     + ("you record your reflection, and the host records theirs."
+                        if you_participant else
+                        f"{participant} records their reflection, and you record yours."))
+    elif placement.status is PlacementStatus.IN_PROGRESS:
+        started = long_day(to_uk(placement.started_at).date()) if placement.started_at else ""
+        by = placement.started_by.display_name if placement.started_by is not None else ""
+        if started:
+            steps.append(f"It started on {started}" + (f" (marked by {by})." if by else "."))
+        if placement.reflection_by(ReflectionRole.PARTICIPANT) is None:
+            steps.append("Record your reflection on this page: what you learned and what "
+                         "changes as a result." if you_participant else
+                         f"{participant} records their reflection on this page.")
+        ends = f" on or after {long_day(placement.ends_on)}" if placement.ends_on else ""
+        steps.append(f"{host_people} can mark it completed when it ends{ends}."
+                     if you_participant else f"You mark it completed when it ends{ends}.")
+    elif placement.status is PlacementStatus.COMPLETED:
+        mine = placement.reflection_by(role) if role is not None else None
+        if mine is None and role is not None:
+            steps.append("Record your reflection on this page.")
+    return steps
 
 
 def complete(actor: User, placement: Placement) -> None:

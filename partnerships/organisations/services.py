@@ -19,6 +19,7 @@ from ..bounds import identifier, is_whole_number
 from ..errors import Conflict, PermissionDenied, ValidationError
 from ..extensions import db
 from ..mail.kinds import Kind
+from ..meetings import registrations as meeting_registrations
 from ..membership import JoinRequests
 from ..modelbase import utcnow
 from ..slugs import unique_slug
@@ -385,6 +386,9 @@ def remove_member(actor: User, link: OrganisationMember) -> None:
     JOIN_REQUESTS.set_state(actor, link, RequestStatus.LEFT, role=MemberRole.MEMBER)
     audit.record(actor, "organisation.member_left" if leaving else "organisation.member_removed",
                  "organisation", org.id, user_id=link.user_id)
+    # Members-only meetings of the organisation's partnerships that they can no longer
+    # see: their places go to the people waiting.
+    meeting_registrations.partnership_access_lost(actor, link.user)
 
 
 def memberships_of(user: User) -> list[OrganisationMember]:

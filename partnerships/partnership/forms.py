@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Optional
 from wtforms.validators import ValidationError as WTFValidationError
 
-from ..forms import BaseForm, Checkboxes, MaxLength, Radios, submit
+from ..forms import BaseForm, Checkboxes, MaxLength, Radios, WholeNumberField, submit
 from ..forms import ButtonForm as ButtonForm  # admin/views.py still imports it from here
 from ..membership.forms import decline_form, optional_message
 from ..once import OnceField
@@ -30,6 +30,7 @@ from .models import (
     DESCRIPTION_MAX,
     MESSAGE_MAX,
     NAME_MAX,
+    NOTICE_DAYS_MAX,
     PLACE_MAX,
     REASON_MAX,
     Principle,
@@ -100,6 +101,17 @@ class PartnershipForm(BaseForm):
                   "forum@example.org", check_deliverability=False),
         ],
     )
+    notice_days = WholeNumberField(
+        "Agenda notice for the partnership's own meetings, in clear working days",
+        "the agenda notice", required=False, minimum=0, maximum=NOTICE_DAYS_MAX,
+        range_message=f"Agenda notice must be from 0 to {NOTICE_DAYS_MAX} clear working "
+                      "days",
+        default="5",
+        description="How many working days before a meeting of the partnership (such as "
+        "its board) its agenda should be published. Weekends, bank holidays, the day it is "
+        "published and the day of the meeting do not count. Forums set their own. From 0 "
+        f"to {NOTICE_DAYS_MAX}; usually 5.",
+    )
     once = OnceField()  # sent twice (two tabs, a second tap), it makes one
     submit = submit("Save")
 
@@ -115,6 +127,7 @@ class PartnershipForm(BaseForm):
             place=self.place.data or "",
             description=self.description.data or "",
             contact_email=self.contact_email.data or "",
+            notice_days=self.notice_days.number(),
             principles=[Principle(value) for value in self.principles.data or []],
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -38,6 +38,7 @@ class Principle(LabelledEnum):
 NAME_MAX = PLACE_MAX = 160
 DESCRIPTION_MAX = 20000
 CONTACT_EMAIL_MAX = 254
+NOTICE_DAYS_MAX = 20  # clear working days of agenda notice, from 0 (as a forum's)
 
 
 class Partnership(TimestampMixin, Model):
@@ -51,6 +52,10 @@ class Partnership(TimestampMixin, Model):
     place: Mapped[str] = mapped_column(String(PLACE_MAX), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")  # DESCRIPTION_MAX
     contact_email: Mapped[str | None] = mapped_column(String(CONTACT_EMAIL_MAX))
+    # Clear working days between publishing the agenda of one of the partnership's own
+    # meetings (not its forums') and the meeting; officers set it.
+    notice_days: Mapped[int] = mapped_column(Integer, nullable=False, default=5,
+                                             server_default="5")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     principle_rows: Mapped[list[PartnershipPrinciple]] = relationship(

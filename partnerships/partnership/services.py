@@ -23,6 +23,7 @@ from ..accounts.services import find_by_email
 from ..errors import PermissionDenied, ValidationError
 from ..extensions import db
 from ..mail.kinds import Kind
+from ..meetings import registrations as meeting_registrations
 from ..membership import JoinRequests
 from ..organisations.models import (
     SMALL_BANDS,
@@ -39,6 +40,7 @@ from .models import (
     CONTACT_EMAIL_MAX,
     MESSAGE_MAX,
     NAME_MAX,
+    NOTICE_DAYS_MAX,
     PLACE_MAX,
     REASON_MAX,
     ROLE_TITLE_MAX,
@@ -66,6 +68,9 @@ class PartnershipDetails:
     description: str = ""
     contact_email: str = ""
     principles: list[Principle] = field(default_factory=list)
+    # Clear working days of agenda notice for the partnership's own meetings; None
+    # keeps what it is (5 for a new partnership).
+    notice_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -384,13 +389,19 @@ def _clean(details: PartnershipDetails, exclude_id: int | None = None) -> dict[s
             "Enter a contact email address in the correct format, like forum@example.org",
             field="contact_email",
         )
-    return {
+    values: dict[str, object] = {
         "name": name,
         "slug": slug,
         "place": place,
         "description": details.description.strip(),
         "contact_email": contact_email or None,
     }
+    if details.notice_days is not None:
+        if not 0 <= details.notice_days <= NOTICE_DAYS_MAX:
+            raise ValidationError(f"Agenda notice must be from 0 to {NOTICE_DAYS_MAX} clear "
+                                  "working days", field="notice_days")
+        values["notice_days"] = details.notice_days
+    return values
 
 
 def _set_principles(partnership: Partnership, principles: Iterable[Principle]) -> None:
@@ -486,8 +497,12 @@ def remove_officer(actor: User, officer: PartnershipOfficer) -> None:
         raise PermissionDenied("Only a site administrator can remove partnership officers.")
     audit.record(actor, "partnership.officer_removed", "partnership", officer.partnership_id,
                  user_id=officer.user_id)
+    user = officer.user
     db.session.delete(officer)
     db.session.flush()
+    # No longer an officer: members-only meetings of the partnership they can no
+    # longer see give up their places (unless their organisation is a member).
+    meeting_registrations.partnership_access_lost(actor, user)
 
 
 # --- Membership ------------------------------------------------------------------

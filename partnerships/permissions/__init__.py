@@ -14,7 +14,9 @@ the two agree for every role and every kind of object:
 
 - ``core``: signed in, site admin, confirmed email address
 - ``organisations``: membership and admins
-- ``partnership``: partnerships and their officers
+- ``partnership``: partnerships, their officers and their people (those of member
+  organisations: ``is_partnership_insider`` / ``partnerships_inside`` /
+  ``partnership_insiders``)
 - ``forums``: reading, posting, running; members-only content
   (``can_read_forum`` / ``forums_readable_by`` / ``people_who_may_read_forum``)
 - ``meetings``: who sees a meeting and what is in it
@@ -75,6 +77,7 @@ from .members_only import (
     SignInFirst,
     forum_audience,
     mou_audience,
+    partnership_audience,
     refuse,
 )
 from .mous import (
@@ -113,12 +116,19 @@ from .organisations import (
     organisation_membership,
 )
 from .partnership import (
+    PartnershipAccess,
     can_appoint_officers,
     can_create_partnership,
     can_manage_partnership,
     can_request_partnership_membership,
     can_see_partnership_requests,
+    is_partnership_insider,
     is_partnership_officer,
+    member_organisations,
+    partnership_access,
+    partnership_insiders,
+    partnership_people,
+    partnerships_inside,
     partnerships_run_by,
 )
 
@@ -129,6 +139,7 @@ __all__ = [
     "Joining",
     "MembersOnly",
     "MouAccess",
+    "PartnershipAccess",
     "SignInFirst",
     "Viewer",
     "admin_organisations",
@@ -188,16 +199,23 @@ __all__ = [
     "is_authorised_signatory",
     "is_organisation_admin",
     "is_organisation_member",
+    "is_partnership_insider",
     "is_partnership_officer",
     "is_site_admin",
     "joining_links_for",
     "meeting_insider_of",
     "meetings_visible_to",
+    "member_organisations",
     "mou_access",
     "mou_audience",
     "mous_visible_to",
     "must_confirm_email_to_register",
     "organisation_membership",
+    "partnership_access",
+    "partnership_audience",
+    "partnership_insiders",
+    "partnership_people",
+    "partnerships_inside",
     "partnerships_run_by",
     "people_who_may_read_forum",
     "people_who_may_see_meeting",

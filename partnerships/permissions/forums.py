@@ -125,9 +125,11 @@ def forum_access(user: Viewer, forum: Forum) -> ForumAccess:
 
 
 def forget_forum_access() -> None:
-    """Drop cached answers after a service changed membership within this request."""
+    """Drop cached answers (``forum_access`` and ``partnership_access``) after a service
+    changed membership within this request."""
     if has_app_context():
         g.pop("_forum_access", None)
+        g.pop("_partnership_access", None)
 
 
 # --- Insiders and members-only content: Python and SQL side by side --------------------
@@ -137,7 +139,8 @@ def can_read_forum(user: Viewer, forum: Forum) -> bool:
     return forum_access(user, forum).can_read
 
 
-def insider_of(forum_id: SQLColumnExpression[int], user: User) -> ColumnElement[bool]:
+def insider_of(forum_id: SQLColumnExpression[int] | SQLColumnExpression[int | None],
+               user: User) -> ColumnElement[bool]:
     """SQL: ``forum_id`` is a forum ``user`` is an insider of, leaving site admins
     aside (``ForumAccess.is_insider`` minus ``is_site_admin``). Callers add site
     admins themselves; the personal calendar feed's fingerprint relies on their not

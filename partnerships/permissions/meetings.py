@@ -1,11 +1,19 @@
 """Meetings: who sees a meeting, its joining link, papers and minutes, and who runs it.
 
-A meeting belongs to a forum and takes its people from ``forum_access`` (cached per
-request). A public meeting is for everyone; a members-only meeting, its joining link,
-papers and minutes are for the forum's insiders (active members and those who run the
-forum: convenors, the partnership's officers, site admins), whatever the forum's own
-visibility. The visibility rule has three forms kept side by side here and tested to
-agree (tests/test_permissions_agree.py):
+A meeting belongs to a forum, or to a partnership itself (``forum_id`` empty: its board,
+an annual assembly), and takes its people from its host: ``forum_access`` or
+``partnership_access`` (each cached per request). A public meeting is for everyone; a
+members-only meeting, its joining link, papers and minutes are for the host's insiders:
+
+- a forum's meeting: the forum's active members and those who run the forum
+  (convenors, the partnership's officers, site admins), whatever the forum's own
+  visibility;
+- a partnership's own meeting: the people of its member organisations (an active link
+  to an organisation whose membership of the partnership is active), its officers
+  and site admins. Its organisers are the officers and site admins.
+
+The visibility rule has three forms kept side by side here and tested to agree
+(tests/test_permissions_agree.py):
 
 - ``can_view_meeting(user, meeting)``: one person, one meeting, in Python;
 - ``meetings_visible_to(user)``: SQL condition on ``Meeting``, for lists and feeds;
@@ -16,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from ..accounts.models import User
 from ..extensions import db
@@ -28,15 +36,31 @@ from ..meetings.models import (
     RegistrationStatus,
     Response,
 )
+from ..partnership.models import Partnership
 from .core import Viewer, has_confirmed_email, is_site_admin, signed_in
-from .forums import forum_access, forum_insiders, insider_of
+from .forums import ForumAccess, forum_access, forum_insiders, insider_of
 from .organisations import is_admin_of
+from .partnership import (
+    PartnershipAccess,
+    partnership_access,
+    partnership_insiders,
+    partnerships_inside,
+)
+
+
+def _host_access(user: Viewer, meeting: Meeting) -> ForumAccess | PartnershipAccess:
+    """What ``user`` is to the meeting's host: its forum, or its partnership for a
+    meeting of the partnership itself."""
+    if meeting.forum is not None:
+        return forum_access(user, meeting.forum)
+    return partnership_access(user, meeting.partnership)
+
 
 # --- Who may see the meeting: Python and SQL side by side --------------------------------
 
 
 def _meeting_insider(user: Viewer, meeting: Meeting) -> bool:
-    return forum_access(user, meeting.forum).is_insider
+    return _host_access(user, meeting).is_insider
 
 
 def can_view_meeting(user: Viewer, meeting: Meeting) -> bool:
@@ -51,14 +75,18 @@ def meetings_visible_to(user: Viewer) -> ColumnElement[bool]:
         return public
     if is_site_admin(user):
         return true()
-    return or_(public, insider_of(Meeting.forum_id, user))
+    return or_(public, meeting_insider_of(user))
 
 
 def meeting_insider_of(user: User) -> ColumnElement[bool]:
-    """SQL condition on ``Meeting``: its forum is one ``user`` is an insider of, site
-    admins aside (the personal calendar feed's fingerprint: whether joining links go
-    in; a site admin's feed keys on ``is_site_admin`` separately)."""
-    return insider_of(Meeting.forum_id, user)
+    """SQL condition on ``Meeting``: ``user`` is an insider of its host (its forum, or
+    its partnership for the partnership's own meetings), site admins aside. Each side
+    names the ``forum_id`` it is about, so the condition is never NULL (``NOT`` of it
+    is the meetings hidden from the person)."""
+    return or_(
+        and_(Meeting.forum_id.is_not(None), insider_of(Meeting.forum_id, user)),
+        and_(Meeting.forum_id.is_(None), Meeting.partnership_id.in_(partnerships_inside(user.id))),
+    )
 
 
 def people_who_may_see_meeting(meeting: Meeting) -> ColumnElement[bool]:
@@ -68,8 +96,9 @@ def people_who_may_see_meeting(meeting: Meeting) -> ColumnElement[bool]:
     ``forum_insiders`` it leaves ``User.deleted_at`` to the caller."""
     if meeting.is_public:
         return true()
-    forum: Forum = meeting.forum
-    return forum_insiders(meeting.forum_id, forum.partnership_id)
+    if meeting.forum_id is None:
+        return partnership_insiders(meeting.partnership_id)
+    return forum_insiders(meeting.forum_id, meeting.partnership_id)
 
 
 # --- Running the meeting -----------------------------------------------------------------
@@ -77,12 +106,17 @@ def people_who_may_see_meeting(meeting: Meeting) -> ColumnElement[bool]:
 
 def can_manage_meeting(user: Viewer, meeting: Meeting) -> bool:
     """Edit, cancel, build the agenda, decide item requests, see registrations and
-    access requirements, record attendance and minutes."""
-    return forum_access(user, meeting.forum).can_manage
+    access requirements, record attendance and minutes: the forum's convenors, or for
+    a partnership's own meeting its officers; and site admins."""
+    return _host_access(user, meeting).can_manage
 
 
-def can_schedule_meeting(user: Viewer, forum: Forum) -> bool:
-    return forum_access(user, forum).can_manage
+def can_schedule_meeting(user: Viewer, host: Forum | Partnership) -> bool:
+    """Schedule a meeting of a forum (its convenors, the officers, site admins) or of
+    the partnership itself (its officers and site admins)."""
+    if isinstance(host, Partnership):
+        return partnership_access(user, host).can_manage
+    return forum_access(user, host).can_manage
 
 
 def can_view_draft_agenda(user: Viewer, meeting: Meeting) -> bool:
@@ -113,21 +147,28 @@ def can_see_joining_link(user: Viewer, meeting: Meeting,
 def joining_links_for(user: Viewer, meetings: Iterable[Meeting],
                       registrations: Mapping[int, Registration]) -> dict[int, bool]:
     """``can_see_joining_link`` for many meetings at once (a personal calendar feed),
-    by meeting id: the same rule, with who is an insider of which forum asked in one
-    query (``insider_of``) rather than ``forum_access`` per forum. ``registrations``
-    are the person's own, by meeting id. Tested to agree with the one-by-one form."""
+    by meeting id: the same rule, with who is an insider of which forum (and which
+    partnership, for its own meetings) asked in one query each (``insider_of``,
+    ``partnerships_inside``) rather than per host. ``registrations`` are the person's
+    own, by meeting id. Tested to agree with the one-by-one form."""
     meetings = list(meetings)
     if not signed_in(user):
         return {meeting.id: False for meeting in meetings}
-    forum_ids = {meeting.forum_id for meeting in meetings}
+    forum_ids = {meeting.forum_id for meeting in meetings if meeting.forum_id is not None}
+    partnership_ids = {meeting.partnership_id for meeting in meetings
+                       if meeting.forum_id is None}
     if is_site_admin(user):
-        insiders = forum_ids
+        forums_inside, inside = forum_ids, partnership_ids
     else:
-        insiders = set(db.session.scalars(
-            select(Forum.id).where(Forum.id.in_(forum_ids), insider_of(Forum.id, user))))
+        forums_inside = set(db.session.scalars(
+            select(Forum.id).where(Forum.id.in_(forum_ids), insider_of(Forum.id, user)))
+        ) if forum_ids else set()
+        inside = set(db.session.scalars(partnerships_inside(user.id))) & partnership_ids \
+            if partnership_ids else set()
     answers = {}
     for meeting in meetings:
-        insider = meeting.forum_id in insiders
+        insider = (meeting.forum_id in forums_inside if meeting.forum_id is not None
+                   else meeting.partnership_id in inside)
         registration = registrations.get(meeting.id)
         answers[meeting.id] = (meeting.is_public or insider) and (insider or (
             registration is not None and registration.user_id == user.id
@@ -136,10 +177,15 @@ def joining_links_for(user: Viewer, meetings: Iterable[Meeting],
     return answers
 
 
+def _is_barred(user: Viewer, meeting: Meeting) -> bool:
+    """Barred from the meeting's forum (a partnership bars no one from its meetings)."""
+    return meeting.forum is not None and forum_access(user, meeting.forum).is_banned
+
+
 def _may_answer_meeting(user: Viewer, meeting: Meeting) -> bool:
     if not signed_in(user) or not can_view_meeting(user, meeting):
         return False
-    return not forum_access(user, meeting.forum).is_banned
+    return not _is_barred(user, meeting)
 
 
 def can_register_for_meeting(user: Viewer, meeting: Meeting) -> bool:
@@ -158,11 +204,11 @@ def must_confirm_email_to_register(user: Viewer, meeting: Meeting) -> bool:
 
 
 def can_request_agenda_item(user: Viewer, meeting: Meeting) -> bool:
-    """Members of the forum (and its organisers) with a confirmed address may ask for an
-    item: the request emails the organisers."""
-    access = forum_access(user, meeting.forum)
-    return (access.signed_in and has_confirmed_email(user) and not access.is_banned
-            and access.is_insider)
+    """The host's insiders (members of the forum and its organisers; for a partnership's
+    own meeting the people of its member organisations and its officers) with a
+    confirmed address may ask for an item: the request emails the organisers."""
+    return (signed_in(user) and has_confirmed_email(user) and not _is_barred(user, meeting)
+            and _meeting_insider(user, meeting))
 
 
 def can_ask_for_item(user: Viewer, meeting: Meeting) -> bool:
@@ -184,8 +230,9 @@ def can_download_paper(user: Viewer, meeting: Meeting) -> bool:
 
 
 def can_view_attendance_list(user: Viewer, meeting: Meeting) -> bool:
-    """Who came, by name: the forum's members and organisers. Everyone else who can see
-    the meeting sees only the counts, in the published minutes."""
+    """Who came, by name: the host's insiders (the forum's members and organisers, or
+    the partnership's people). Everyone else who can see the meeting sees only the
+    counts, in the published minutes."""
     return signed_in(user) and _meeting_insider(user, meeting)
 
 

@@ -100,6 +100,14 @@ def mou_audience(partnership: Partnership, what: str = "memorandum of understand
                     f"{partnership.name}", partnership=partnership)
 
 
+def partnership_audience(partnership: Partnership, what: str = "meeting") -> Audience:
+    """Something of the partnership itself (its own members-only meetings) that is for
+    its people: those of its member organisations, and its officers."""
+    return Audience(what,
+                    f"the people of {partnership.name}'s member organisations and its "
+                    "officers", partnership=partnership)
+
+
 def refuse(user: Viewer, audience: Audience | None = None) -> NoReturn:
     """End the request for something ``user`` may not see (see the module docstring)."""
     if not signed_in(user):

@@ -93,3 +93,9 @@ def can_view_placement(user: Viewer, placement: Placement) -> bool:
     return is_applicant(user, application) or can_manage_opportunity(
         user, application.opportunity
     )
+
+
+def can_mark_placement_started(user: Viewer, placement: Placement) -> bool:
+    """Either side (the participant or the host) marks a placement started: whoever is
+    there on the day. The services add when (from the agreed start date)."""
+    return can_view_placement(user, placement)

@@ -147,3 +147,135 @@ def test_axe_check_fails_with_rule_impact_and_selector_when_a_page_breaks_the_ru
     report = str(failure.value)
     assert "- label (critical): Form elements must have labels" in report
     assert "at #unlabelled-field:" in report
+
+
+def test_mou_confirmation_pages_and_the_signatories_list_are_accessible(
+    page: Page, data: Data
+) -> None:
+    """Issue 15: the confirmation pages (send for comments, open for signature, return
+    to draft) and the MoU page listing who signs for each party."""
+    from datetime import timedelta
+
+    from partnerships.extensions import db
+    from partnerships.factories import mous as mous_factory
+    from partnerships.organisations.models import Organisation
+    from partnerships.partnership.models import Partnership
+    from partnerships.timeutil import today_uk
+
+    officer = data.user("Olive Officer")
+    council = data.organisation("Northbridge Council", admin=data.user("Carl Council"))
+    cvs = data.organisation("Northbridge CVS", admin=data.user("Cass Cvs"))
+    partnership = data.partnership("Westbridge Together", officers=[officer],
+                                   members=[council, cvs])
+    with data.app.test_request_context(method="POST"):  # set-up writes: transactions.py
+        mou = mous_factory.draft(
+            db.session.merge(officer), db.session.get(Partnership, partnership.id),
+            [db.session.get(Organisation, council.id), db.session.get(Organisation, cvs.id)],
+            start_date=today_uk() + timedelta(days=20),
+            review_date=today_uk() + timedelta(days=380))
+        db.session.commit()
+        base = f"/partnerships/{db.session.get(Partnership, partnership.id).slug}/mous/{mou.id}"
+
+    sign_in(page, officer.email)
+    page.goto(base + "/")
+    expect(page.get_by_role("heading", name="Still to nominate who signs")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Send to the parties for comments").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Send version 1 to the parties for comments")
+    expect(page.get_by_role("main")).to_contain_text("Cass Cvs, admin of Northbridge CVS")
+    axe_check(page)
+    page.goto(base + "/open-for-signature")
+    axe_check(page)
+    page.get_by_role("button", name="Open for signature").click()
+    expect(page.get_by_role("main")).to_contain_text("can no longer be changed")
+    page.get_by_role("button", name="Return to draft").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Return version 1 to draft")
+    axe_check(page)
+    page.get_by_role("button", name="Return to draft").click()
+    expect(page.get_by_role("main")).to_contain_text("back in draft")
+    axe_check(page)
+    _no_csp_violations(page)
+
+
+def test_placement_next_steps_and_reflection_form_are_accessible(
+    page: Page, data: Data
+) -> None:
+    """Issue 15: the participant's placement page (what happens next, marking it
+    started) and the reflection form, with its errors."""
+    from partnerships.extensions import db
+    from partnerships.factories import opportunities as opportunities_factory
+    from partnerships.organisations.models import Organisation, OrgType
+    from partnerships.timeutil import today_uk
+
+    host_admin = data.user("Hana Host")
+    participant = data.user("Pat Participant")
+    host = data.organisation("Northbridge Food Bank", admin=host_admin,
+                             org_type=OrgType.CHARITY)
+    home = data.organisation("Northbridge Borough Council", admin=data.user("Cy Council"),
+                             members=[participant], org_type=OrgType.LOCAL_AUTHORITY)
+    data.partnership("Southbridge Together", members=[host, home])
+    with data.app.test_request_context(method="POST"):
+        host_user, person = db.session.merge(host_admin), db.session.merge(participant)
+        opportunity = opportunities_factory.opportunity(
+            host_user, db.session.get(Organisation, host.id))
+        placement = opportunities_factory.placement(
+            host_user, person, opportunity, db.session.get(Organisation, home.id))
+        opportunities_factory.plan(host_user, placement, today_uk())
+        opportunities_factory.tick(host_user, placement)
+        db.session.commit()
+        base = f"/placements/{placement.id}/"
+
+    sign_in(page, participant.email)
+    page.goto(base)
+    expect(page.get_by_role("heading", name="What happens next")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Mark as started").click()
+    expect(page.get_by_role("main")).to_contain_text("marked as started")
+    page.get_by_role("link", name="Record your reflection").click()
+    page.get_by_role("button", name="Save my reflection").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    axe_check(page)
+    _no_csp_violations(page)
+
+
+def test_minutes_publish_confirmation_for_an_unpublished_agenda_is_accessible_on_a_phone(
+        request: pytest.FixtureRequest) -> None:
+    """The confirmation asked before publishing the minutes of a meeting whose agenda was
+    never published (issue 15): axe-core, and it fits a phone without scrolling sideways."""
+    from partnerships.extensions import db
+    from partnerships.meetings.models import AgendaStatus, Meeting, MinutesStatus
+    from tests.browser.test_meetings_records_journey import forum_with_meetings
+
+    page: Page = request.getfixturevalue("phone_page")
+    live: Data = request.getfixturevalue("data")
+    officer = live.user("Olu Officer")
+    place = forum_with_meetings(live, officer, [live.user("Mo Member")])
+    with live.app.app_context():
+        past = db.session.get(Meeting, place.past_id)
+        assert past is not None
+        past.agenda_status, past.agenda_published_at = AgendaStatus.DRAFT, None
+        past.minutes_status = MinutesStatus.DRAFT
+        past.items[1].minutes = "Demand rose by a third."
+        db.session.commit()
+    sign_in(page, officer.email)
+    page.set_viewport_size({"width": 320, "height": 720})
+    page.goto(f"/meetings/{place.past_id}/")
+    page.get_by_role("button", name="Publish the minutes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish the minutes")
+    expect(page.get_by_role("main")).to_contain_text("was never published")
+    expect(page.get_by_role("main")).to_contain_text("2. Winter demand at the food bank")
+    axe_check(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, width
+    page.get_by_role("button", name="Publish the minutes").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Minutes published.")
+    expect(page.locator("#minutes")).to_contain_text("Published on")
+    # Signed out, the items the minutes cover stand where the agenda would.
+    page.context.clear_cookies()
+    page.goto(f"/meetings/{place.past_id}/")
+    agenda = page.locator("#agenda")
+    expect(agenda).to_contain_text("The agenda was not published before the meeting")
+    expect(agenda.get_by_role("link", name="2. Winter demand at the food bank")).to_be_visible()
+    expect(agenda).not_to_contain_text("Welcome and apologies")
+    axe_check(page)
