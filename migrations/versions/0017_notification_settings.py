@@ -1,8 +1,8 @@
 """email settings: levels per forum and partnership, a default, personal kinds switched
 off; each outbox message's kind and one-click unsubscribe link
 
-Revision ID: 0014_notification_settings
-Revises: 0013_submitted_forms
+Revision ID: 0017_notification_settings
+Revises: 0016_attendance_marks
 Create Date: 2026-12-03 10:30:00
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_notification_settings'
-down_revision = '0013_submitted_forms'
+revision = '0017_notification_settings'
+down_revision = '0016_attendance_marks'
 branch_labels = None
 depends_on = None
 
