@@ -423,11 +423,16 @@ def empty_database() -> None:
     db.session.remove()
     with db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # On the driver's connection, before SQLAlchemy begins a transaction: on a
+            # database file the app's "begin" hook issues BEGIN at once (see
+            # transactions.py), and inside it the pragma would be ignored.
+            driver = conn.connection.dbapi_connection
+            assert driver is not None
+            driver.execute("PRAGMA foreign_keys=OFF")
             for name in inspect(conn).get_table_names():
                 conn.execute(DropTable(Table(name, MetaData())))
             conn.commit()
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            driver.execute("PRAGMA foreign_keys=ON")
         else:
             tables = MetaData()
             tables.reflect(bind=conn)
