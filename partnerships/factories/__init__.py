@@ -14,8 +14,8 @@ itself, which is exactly the "second rule engine" these builders replace. What
 factory_boy would add (sequences, lazy attributes) is a counter and default arguments.
 
 Builders are set-up, not anybody's action: ``setting_up`` runs them in a request
-context and takes back the email and audit events the services wrote on the way
-(a test checks the mail its own step sends; the demo sends none). They flush and
+context, with email withheld (``mail.withheld``: a test checks the mail its own step
+sends; the demo sends none), and takes back the audit events the services wrote. They flush and
 never commit: the caller commits.
 """
 
@@ -31,10 +31,9 @@ from typing import ParamSpec, TypeVar
 from flask import current_app, has_app_context, has_request_context
 from sqlalchemy import delete, func, select
 
-from .. import permissions
+from .. import mail, permissions
 from ..audit import AuditEvent
 from ..extensions import db
-from ..mail import OutboxMessage
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -50,8 +49,8 @@ def number() -> int:
 
 @contextmanager
 def setting_up() -> Iterator[None]:
-    """Run services as set-up: in a request context (their emails build links) and
-    without keeping the emails or audit events they write. Nested uses are one."""
+    """Run services as set-up: in a request context (as a request would), queueing no
+    email and keeping no audit event. Nested uses are one."""
     if _inside.get():
         yield
         return
@@ -62,12 +61,11 @@ def setting_up() -> Iterator[None]:
                 # A POST: set-up writes, so on SQLite its transaction takes the write
                 # lock up front like any other write (see ``transactions``).
                 stack.enter_context(current_app.test_request_context(method="POST"))
+            stack.enter_context(mail.withheld())
             db.session.flush()
-            last_mail = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
             last_event = db.session.scalar(select(func.max(AuditEvent.id))) or 0
             yield
             db.session.flush()
-            db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > last_mail))
             db.session.execute(delete(AuditEvent).where(AuditEvent.id > last_event))
     finally:
         # The services' permission answers cached on the way (``g``, which a request

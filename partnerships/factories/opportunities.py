@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
+from .. import mail
 from ..accounts.models import User
 from ..extensions import db
 from ..mail import OutboxMessage
@@ -116,18 +117,23 @@ def apply(applicant: User, opportunity: Opportunity, organisation: Organisation,
     emailed a link; any warning about their address is confirmed, as an applicant may."""
     if manager_email is None:
         manager_email = "manager@" + applicant.email.rpartition("@")[2]
-    made = applications.apply(applicant, opportunity, ApplicationDetails(
-        organisation_id=organisation.id, statement=statement, availability=availability,
-        manager_name=manager_name, manager_email=manager_email,
-        manager_email_confirmed=True), today)
+    db.session.flush()
+    last_mail = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+    with mail.withheld(False):  # the link exists only in the email: read it, then drop it
+        made = applications.apply(applicant, opportunity, ApplicationDetails(
+            organisation_id=organisation.id, statement=statement, availability=availability,
+            manager_name=manager_name, manager_email=manager_email,
+            manager_email_confirmed=True), today)
+    db.session.flush()
     if made.manager_token_hash:
-        db.session.flush()
         body = db.session.scalar(
-            select(OutboxMessage.body).where(OutboxMessage.to == made.manager_email)
+            select(OutboxMessage.body).where(OutboxMessage.to == made.manager_email,
+                                             OutboxMessage.id > last_mail)
             .order_by(OutboxMessage.id.desc()).limit(1))
         match = _MANAGER_LINK.search(body or "")
         assert match, f"no link was emailed to {made.manager_email}"
         _links[made.manager_token_hash] = match.group(1)
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.id > last_mail))
     return made
 
 

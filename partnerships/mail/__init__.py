@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .failures import FAILED_LIST_MAX, failed, failed_ids, failed_messages, requeue, retry
 from .models import ERROR_MAX, SUBJECT_MAX, OutboxMessage
-from .outbox import queue
+from .outbox import queue, withheld
 from .schedule import KEEP_TRYING_FOR, MAX_ATTEMPTS, RETRY_DELAYS, next_attempt
 from .sending import SendResult, send_pending, waiting_count
 from .transport import connect_smtp
@@ -40,4 +40,5 @@ __all__ = [
     "retry",
     "send_pending",
     "waiting_count",
+    "withheld",
 ]

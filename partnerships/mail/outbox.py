@@ -11,6 +11,9 @@ link, which also goes in the ``List-Unsubscribe`` header (``transport.build``).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from flask import current_app, render_template, url_for
@@ -25,6 +28,23 @@ if TYPE_CHECKING:
     from ..accounts.models import User
     from ..forums.models import Forum
     from ..partnership.models import Partnership
+
+
+_withheld: ContextVar[bool] = ContextVar("mail_withheld", default=False)
+
+
+@contextmanager
+def withheld(withhold: bool = True) -> Iterator[None]:
+    """Queue no email meanwhile (or, with ``False``, queue again inside a withheld
+    block): for set-up (the factories and the demo seed), whose services would
+    otherwise write emails nobody is to get. Skipping them here, rather than deleting
+    them after, also saves rendering them and reading each recipient's settings: a
+    tenth of loading the demo, and of many tests' set-up."""
+    token = _withheld.set(withhold)
+    try:
+        yield
+    finally:
+        _withheld.reset(token)
 
 
 def _recipient(to: str, recipient: User | None) -> User | None:
@@ -57,6 +77,8 @@ def queue(to: str, subject: str, template: str, *, kind: Kind,
 
     if not textguard.is_single_line(to):
         raise ValidationError(textguard.single_line_message("Email address"), field="email")
+    if _withheld.get():
+        return None
     entry = REGISTRY[kind]
     unsubscribe_url: str | None = None
     footer = ""
