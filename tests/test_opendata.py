@@ -304,6 +304,18 @@ def test_a_members_only_forum_cannot_be_named_as_a_filter(client: Any, data: Ope
         {"name": "forum", "reason": "is not the id of a public forum"}]
 
 
+def test_a_public_meeting_of_a_members_only_forum_names_its_host_but_not_the_forum(
+        client: Any, data: Open, make_meeting: Any) -> None:
+    """The meeting is public (its page shows it to everyone, ``meetings_visible_to``),
+    so it is open data; the forum is not, so the meeting does not link to it."""
+    open_meeting = make_meeting(data.hidden_forum, "Open safeguarding session")
+    item = _json(client, f"/api/v1/meetings/{open_meeting.id}")
+    assert item["forum"] is None
+    assert item["host"] == {"kind": "forum", "name": "Safeguarding Leads"}
+    assert client.get(f"/meetings/{open_meeting.id}/").status_code == 200
+    assert "/api/v1/forums/" not in json.dumps(item)
+
+
 # --- Paging ---------------------------------------------------------------------------------
 
 

@@ -181,7 +181,7 @@ def test_every_response_of_a_crawl_of_the_demo_conforms(client: Any,
     conformance.check("/api/v1/forums", response)
 
 
-SCHEMATHESIS = settings(max_examples=60, deadline=None, database=None, derandomize=True,
+SCHEMATHESIS = settings(max_examples=50, deadline=None, database=None, derandomize=True,
                         print_blob=False, suppress_health_check=list(HealthCheck))
 
 

@@ -37,7 +37,6 @@ def _open_to_every_origin(response: BaseResponse) -> BaseResponse:
     """Open data is for anyone's page to fetch: no cookies are read, nothing changes."""
     if request.path.startswith(problems.API_PREFIX):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers.setdefault("X-Robots-Tag", "noindex")
     return response
 
 
