@@ -347,7 +347,7 @@ def test_pages_link_to_each_other_and_keep_the_filters(client: Any, data: Open) 
     ("page=1%00", ["page"]), ("when=past%00", ["when"]), ("partnership=%00", ["partnership"]),
     ("pa%00ge=1", ["pa ge"]), ("page=abc&when=x&per_page=0", ["page", "per_page", "when"]),
 ])
-def test_bad_parameters_are_a_400_problem_naming_each(client: Any, data: Open, query: str,
+def test_bad_parameters_are_a_400_problem_naming_each(client: Any, app: Any, query: str,
                                                       bad: list[str]) -> None:
     body = _json(client, f"/api/v1/meetings?{query}", 400)
     assert body["status"] == 400 and body["type"].startswith("https://")
@@ -359,7 +359,7 @@ def test_bad_parameters_are_a_400_problem_naming_each(client: Any, data: Open, q
                                  "/api/v1/opportunities?kind=holiday",
                                  "/api/v1/partnerships?partnership=x",
                                  "/api/v1/openapi.json?x=1", "/api/v1/partnerships/x?y=1"])
-def test_every_endpoint_refuses_parameters_it_does_not_take(client: Any, data: Open,
+def test_every_endpoint_refuses_parameters_it_does_not_take(client: Any, app: Any,
                                                             url: str) -> None:
     assert _json(client, url, 400)["status"] == 400
 
@@ -370,14 +370,14 @@ def test_every_endpoint_refuses_parameters_it_does_not_take(client: Any, data: O
     "/api/v1/forums/999999", "/api/v1/mous/999999", "/api/v1/opportunities/999999",
     "/api/v1/nothing", "/api/v1/meetings/", "/api/v2/meetings",
 ])
-def test_unknown_ids_and_addresses_are_a_404_problem(client: Any, data: Open,
+def test_unknown_ids_and_addresses_are_a_404_problem(client: Any, app: Any,
                                                      url: str) -> None:
     body = _json(client, url, 404)
     assert body == {"type": "about:blank", "title": "Not Found", "status": 404,
                     "detail": body["detail"]} and body["detail"]
 
 
-def test_the_api_is_read_only(client: Any, data: Open) -> None:
+def test_the_api_is_read_only(client: Any, app: Any) -> None:
     response = client.post("/api/v1/meetings")
     assert response.status_code == 405 and response.mimetype == PROBLEM
     assert response.get_json(force=True)["title"] == "Method Not Allowed"
