@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from .meetings.routes import bp as meetings_bp
     from .mous.routes import bp as mous_bp
     from .notifications.routes import bp as notifications_bp
+    from .opendata.routes import bp as opendata_bp
     from .opportunities.routes import bp as opportunities_bp
     from .organisations.routes import bp as organisations_bp
     from .pages.routes import bp as pages_bp
@@ -154,3 +155,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_bp)  # /meetings/..., /partnerships/<slug>/meetings/, /my/...
     app.register_blueprint(dashboard_bp)  # /my/: Your Local Partnerships
     app.register_blueprint(notifications_bp)  # /account/notifications, /unsubscribe/...
+    app.register_blueprint(opendata_bp)  # /api/v1/..., /open-data

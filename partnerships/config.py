@@ -66,6 +66,8 @@ class Config:
     CALENDAR_UID_HOST = os.environ.get("CALENDAR_UID_HOST")
     # Fetches of one personal calendar feed (Flask-Limiter syntax).
     CALENDAR_FEED_RATE_LIMIT = os.environ.get("CALENDAR_FEED_RATE_LIMIT", "60 per hour")
+    # Requests to the open data API (/api/v1/), per address, all endpoints together.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "300 per minute")
     WTF_CSRF_TIME_LIMIT = None  # tie the token to the session, not the clock
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_BYTES", str(21 * 1024 * 1024)))
     SESSION_COOKIE_HTTPONLY = True

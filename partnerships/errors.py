@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from .extensions import db, htmx
 from .htmx import hx_redirect
 from .links import is_own_address
+from .opendata.problems import API_PREFIX, http_problem
 from .redirects import safe_next_url
 
 
@@ -89,7 +90,10 @@ def _wants_json() -> bool:
 
 
 def render_error(status: int, message: str | None = None) -> tuple[Response, int] | Response:
-    """Render the error page (or a short fragment for htmx, or JSON for the API)."""
+    """Render the error page (or a short fragment for htmx, JSON for the JSON exports,
+    or RFC 9457 problem details for the open data API)."""
+    if request.path.startswith(API_PREFIX):
+        return http_problem(status, message)
     title = ERROR_TITLES.get(status, "Sorry, there is a problem")
     if _wants_json():
         return jsonify({"error": title, "message": message or ""}), status

@@ -234,9 +234,9 @@ def _conditions(filters: RegisterFilters, shown: Any, today: date) -> list[Any]:
     return conditions
 
 
-def _entries(rows: list[tuple[Mou, int | None]], today: date) -> list[Entry]:
+def entries_for(rows: list[tuple[Mou, int | None]], today: date) -> list[Entry]:
     """Entries for these MoUs, each with the id of the version it shows, their versions
-    and parties loaded (two queries)."""
+    and parties loaded (two queries): the register's page, and open data's."""
     versions = load_versions([version_id for _mou, version_id in rows], full=False)
     by_id = {version.id: version for version in versions}
     attach_versions([mou for mou, _version_id in rows], versions)
@@ -270,7 +270,7 @@ def register_page(partnership: Partnership, user: Any, access: permissions.MouAc
         due_rows = [(mou, version_id) for mou, version_id in db.session.execute(
             select(Mou, shown).where(*visible, *review)
             .order_by(Mou.review_date, Mou.number)).tuples()]
-    entries = _entries(rows + due_rows, today)
+    entries = entries_for(rows + due_rows, today)
     parties = list(db.session.execute(
         select(Organisation.id, Organisation.name).where(Organisation.id.in_(
             select(MouParty.organisation_id).where(MouParty.version_id.in_(
@@ -297,6 +297,14 @@ def due_for_review(entries: Iterable[Entry]) -> list[Entry]:
     """Active MoUs due for review within the window or overdue, soonest first."""
     due = [entry for entry in entries if entry.due_for_review]
     return sorted(due, key=lambda entry: (entry.review_date or date.max, entry.mou.number))
+
+
+def public_conditions(filters: RegisterFilters, today: date) -> list[Any]:
+    """SQL conditions on ``Mou``: on the register as an anonymous visitor sees it
+    (``permissions.mous_visible_to(None)``), in any partnership, with these filters
+    (open data's list of MoUs)."""
+    return [permissions.mous_visible_to(None),
+            *_conditions(filters, _shown_version_id(False), today)]
 
 
 # --- Exports ---------------------------------------------------------------------------

@@ -26,15 +26,28 @@ def _no_csp_violations(page: Page) -> None:
         ("/account/sign-in", 200),
         ("/account/register", 200),
         ("/accessibility", 200),
+        ("/open-data", 200),
         ("/no-such-page", 404),
     ],
-    ids=["home", "partnerships", "sign-in", "register", "accessibility-statement", "not-found"],
+    ids=["home", "partnerships", "sign-in", "register", "accessibility-statement",
+         "open-data", "not-found"],
 )
 def test_page_has_no_accessibility_violations(page: Page, path: str, status: int) -> None:
     response = page.goto(path)
     assert response is not None and response.status == status
     axe_check(page)
     _no_csp_violations(page)
+
+
+def test_open_data_page_fits_a_phone_and_is_accessible(page: Page) -> None:
+    page.set_viewport_size({"width": 320, "height": 720})
+    page.goto("/")
+    page.get_by_role("link", name="Open data").click()  # from the footer
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open data")
+    expect(page.get_by_role("link", name="Download public meetings as CSV")).to_be_visible()
+    axe_check(page)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320, width
 
 
 def test_partnership_page_with_members_and_officers_has_no_accessibility_violations(
