@@ -131,7 +131,8 @@ def test_the_parties_are_told_it_is_signed_and_when_it_comes_into_force(
         "version": "1", "name": "Cass Cvs", "role": "Chair",
         "statement": services.statement_for(world.cvs)})
     assert signed.status_code == 303
-    [message] = [m for m in outbox(world.officer.email) if m.subject.startswith("MoU signed by all in ")]
+    [message] = [m for m in outbox(world.officer.email)
+                 if m.subject.startswith("MoU signed by all in ")]
     assert f"It comes into force on {format_day(start)}, its start date" in message.body
     assert not [m for m in outbox(world.officer.email) if m.subject.startswith("MoU in force in ")]
 
