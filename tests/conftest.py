@@ -204,6 +204,64 @@ def _copy_empty_schema() -> None:
         connection.close()
 
 
+_MIGRATED: list[sqlite3.Connection] = []  # SQLite: the migrated, empty database
+_HEAD: list[str] = []  # PostgreSQL: the revision this worker's database was migrated to
+
+
+def _share_migrated_schema() -> None:
+    """Migrate once per process, not on each load of the demo.
+
+    ``flask seed demo`` (``seed.empty_database``) drops every table and runs all the
+    migrations, a second of each of the hundred tests that load a seed file (most of
+    them small files with one mistake in them). In a test's in-memory SQLite database,
+    the first call in the process runs the real thing and keeps a copy of what it
+    made; later calls copy it back (SQLite's backup: the same tables, indexes and
+    ``alembic_version``). On PostgreSQL, where the worker's database keeps its schema
+    between tests, later calls empty every table and put the revision back. A database
+    file (the ``make run`` test) always gets the real thing.
+    """
+    from partnerships import seed
+
+    real = seed.empty_database
+
+    def empty_database() -> None:
+        if db.engine.dialect.name == "sqlite":
+            if str(db.engine.url) != "sqlite://":
+                real()
+                return
+            db.session.remove()
+            connection = db.engine.raw_connection()
+            try:
+                driver = connection.driver_connection
+                assert isinstance(driver, sqlite3.Connection)
+                if _MIGRATED:
+                    _MIGRATED[0].backup(driver)
+                    return
+                real()
+                template = sqlite3.connect(":memory:", check_same_thread=False)
+                driver.backup(template)
+                _MIGRATED.append(template)
+            finally:
+                connection.close()
+            return
+        if not _HEAD:
+            real()
+            _HEAD.append(db.session.execute(
+                text("SELECT version_num FROM alembic_version")).scalar_one())
+            db.session.remove()
+            return
+        db.session.remove()
+        _empty_every_table()
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                               {"v": _HEAD[0]})
+
+    seed.empty_database = empty_database
+
+
+_share_migrated_schema()
+
+
 @pytest.fixture
 def app(tmp_path: Any, database_url: str) -> Iterator[Flask]:
     app = create_app(app_settings(SQLALCHEMY_DATABASE_URI=database_url))
