@@ -456,3 +456,48 @@ def test_the_settings_page_offers_digests_and_says_when_they_come(place, client,
         from partnerships.notifications import services
         assert services.level_for(place.follower.id, "forum", place.forum.id) is Level.WEEKLY
         assert services.default_level(place.follower.id) is Level.DAILY
+
+
+# --- Account deletion ------------------------------------------------------------------------
+
+
+def test_deleting_an_account_removes_settings_digest_records_and_optional_queued_mail(
+        place, app, client, auth, outbox):
+    from partnerships.notifications.models import (
+        DigestCursor,
+        NotificationDefault,
+        NotificationKindOff,
+        NotificationLevel,
+    )
+    from partnerships.notifications.services import switch_off
+    from tests.conftest import PASSWORD
+    person = place.follower
+    address = person.email
+    _level(person, place.forum, Level.DAILY)
+    set_level(person, "partnership", place.partnership.id, Level.WEEKLY)
+    switch_off(person, Kind.REMINDERS)
+    db.session.add(NotificationDefault(user_id=person.id, level=Level.DAILY))
+    db.session.commit()
+    reply_at(place, client, auth, uk(0, 9), "Tuesdays suit me.")
+    send_digests(app, uk(1, 7, 10))
+    with place.request():
+        from partnerships import mail
+        mail.queue(address, "Reset your password", "reset_password",
+                   kind=Kind.ACCOUNT_SECURITY, user=person, link="https://x.example/r")
+        db.session.commit()
+    assert {m.kind for m in outbox(address)} == {Kind.DIGEST.value,
+                                                  Kind.ACCOUNT_SECURITY.value}
+    assert db.session.scalar(select(DigestCursor.id).where(DigestCursor.user_id == person.id))
+    others = len(outbox()) - 2
+
+    auth.login(person)
+    response = client.submit("/account/delete", {"password": PASSWORD})
+    assert response.status_code == 303
+    db.session.expire_all()
+    for model in (NotificationLevel, NotificationDefault, NotificationKindOff, DigestCursor):
+        assert db.session.scalar(select(model).where(model.user_id == person.id)) is None, model
+    # The digest waiting to be sent goes; essential email already queued is still sent;
+    # nobody else's email is touched.
+    assert [m.kind for m in outbox(address)] == [Kind.ACCOUNT_SECURITY.value]
+    assert len(outbox()) - 1 == others
+    assert "Queued 0 digest(s)." in send_digests(app, uk(2, 7, 10))

@@ -26,6 +26,7 @@ from ..partnership.models import Partnership, PartnershipMember, PartnershipOffi
 from .models import (
     DEFAULT_LEVEL,
     DIGEST_LEVELS,
+    DigestCursor,
     Level,
     NotificationDefault,
     NotificationKindOff,
@@ -203,10 +204,20 @@ def digests_off(user: User) -> None:
         set_default(user, Level.ABOUT_ME)
 
 
-def forget(user_id: int) -> None:
-    """Account deletion: the person's settings go with their personal data."""
-    for model in (NotificationLevel, NotificationDefault, NotificationKindOff):
-        db.session.execute(delete(model).where(model.user_id == user_id))
+def forget(user: User) -> None:
+    """Account deletion (before the address is erased): the person's settings and digest
+    records go with their personal data, and so does email queued for them that could
+    have been turned off (activity, personal, digests). Essential email already queued
+    (say the notice that their account is being deleted) is still sent."""
+    from ..mail import OutboxMessage
+
+    for model in (NotificationLevel, NotificationDefault, NotificationKindOff, DigestCursor):
+        db.session.execute(delete(model).where(model.user_id == user.id)
+                           .execution_options(synchronize_session=False))
+    optional = [entry.kind.value for entry in REGISTRY.values() if not entry.essential]
+    db.session.execute(delete(OutboxMessage).where(
+        OutboxMessage.to == user.email, OutboxMessage.sent_at.is_(None),
+        OutboxMessage.kind.in_(optional)).execution_options(synchronize_session=False))
 
 
 def switch_off(user: User, kind: Kind) -> None:
