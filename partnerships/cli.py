@@ -1,5 +1,5 @@
 """Command-line tasks: ``flask seed demo`` and ``scale``, ``flask outbox send`` and
-``retry``, ``flask reminders send``, ``flask uploads prune``."""
+``retry``, ``flask reminders send``, ``flask digests send``, ``flask uploads prune``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .extensions import db
 seed_cli = AppGroup("seed", help="Load demo data.")
 outbox_cli = AppGroup("outbox", help="Send queued email; requeue email that failed.")
 reminders_cli = AppGroup("reminders", help="Send due reminders (run daily by cron).")
+digests_cli = AppGroup("digests", help="Send daily and weekly digests (run hourly by cron).")
 uploads_cli = AppGroup("uploads", help="Look after uploaded files.")
 
 
@@ -116,6 +117,18 @@ def reminders_send() -> None:
     click.echo(f"Sent {len(sent)} MoU review reminder(s) in {emails} email(s).")
 
 
+@digests_cli.command("send")
+def digests_send() -> None:
+    """Queue the daily digests (due at 7am UK time) and weekly digests (Mondays, 7am)
+    that are due, one email per person; `outbox send` delivers them. Run it hourly:
+    a run catches up on missed ones, and running it twice, or two at once, never sends
+    anything twice."""
+    from .notifications.digests import send
+
+    result = send()  # links start with BASE_URL (links.py)
+    click.echo(f"Queued {result.sent} digest(s).")
+
+
 @uploads_cli.command("prune")
 @click.option("--hours", default=24, show_default=True, type=click.IntRange(min=1),
               help="Keep unreferenced files younger than this (they may be mid-upload).")
@@ -133,6 +146,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(digests_cli)
     app.cli.add_command(uploads_cli)
     from .backup import backup_command, restore_command  # flask backup DIR, flask restore DIR
 

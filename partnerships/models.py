@@ -39,7 +39,12 @@ from .mous.models import (
     MouSignature,
     MouVersion,
 )
-from .notifications.models import NotificationDefault, NotificationKindOff, NotificationLevel
+from .notifications.models import (
+    DigestCursor,
+    NotificationDefault,
+    NotificationKindOff,
+    NotificationLevel,
+)
 from .once import SubmittedForm
 from .opportunities.models import (
     Application,
@@ -66,6 +71,7 @@ __all__ = [
     "AuditEvent",
     "CalendarToken",
     "Decision",
+    "DigestCursor",
     "Forum",
     "ForumBan",
     "ForumConvenor",

@@ -342,7 +342,7 @@ def test_the_default_is_only_for_new_memberships(place, client, auth, outbox):
 
 def test_a_bad_answer_is_refused_with_an_error_summary_and_nothing_saved(place, client, auth):
     auth.login(place.starter)
-    response = client.submit(SETTINGS, _form(place, forum="daily", default="hourly",
+    response = client.submit(SETTINGS, _form(place, forum="fortnightly", default="hourly",
                                              personal=["made_up"]))
     assert response.status_code == 422
     page = response.get_data(as_text=True)

@@ -357,6 +357,9 @@ def delete_account(actor: User, password: str) -> None:
         select(PartnershipOfficer).where(PartnershipOfficer.user_id == actor.id)
     ):
         db.session.delete(role)
+    from ..notifications.services import forget
+
+    forget(actor)  # email settings, digest records, and optional email still queued
     actor.name = FORMER_MEMBER_NAME
     actor.email = f"deleted-{actor.id}@deleted.invalid"
     actor.password_hash = None

@@ -14,6 +14,7 @@ from .. import formflow, mail, once, pagination, permissions
 from ..extensions import login_manager
 from ..formflow import Page, found, see_other
 from ..forms import ButtonForm
+from ..modelbase import utcnow
 from ..partnership import services as place_services
 from ..partnership.forms import PartnershipForm
 from ..partnership.models import Partnership
@@ -46,6 +47,9 @@ def index() -> str:
         pending=place_services.pending_counts(),
         members=place_services.member_counts(),
         failed_emails=mail.failed_messages() if counts.failed_emails else [],
+        failing_addresses=mail.failing_addresses(utcnow()),
+        repeated_failures=mail.REPEATED_FAILURES,
+        repeated_days=mail.REPEATED_WITHIN.days,
         max_attempts=mail.MAX_ATTEMPTS,
     )
 

@@ -14,7 +14,18 @@ Modules: ``models`` (the table), ``outbox`` (queueing), ``schedule`` (back-off),
 
 from __future__ import annotations
 
-from .failures import FAILED_LIST_MAX, failed, failed_ids, failed_messages, requeue, retry
+from .failures import (
+    FAILED_LIST_MAX,
+    REPEATED_FAILURES,
+    REPEATED_WITHIN,
+    FailingAddress,
+    failed,
+    failed_ids,
+    failed_messages,
+    failing_addresses,
+    requeue,
+    retry,
+)
 from .models import ERROR_MAX, SUBJECT_MAX, OutboxMessage
 from .outbox import queue, withheld
 from .schedule import KEEP_TRYING_FOR, MAX_ATTEMPTS, RETRY_DELAYS, next_attempt
@@ -26,14 +37,18 @@ __all__ = [
     "FAILED_LIST_MAX",
     "KEEP_TRYING_FOR",
     "MAX_ATTEMPTS",
+    "REPEATED_FAILURES",
+    "REPEATED_WITHIN",
     "RETRY_DELAYS",
     "SUBJECT_MAX",
+    "FailingAddress",
     "OutboxMessage",
     "SendResult",
     "connect_smtp",
     "failed",
     "failed_ids",
     "failed_messages",
+    "failing_addresses",
     "next_attempt",
     "queue",
     "requeue",

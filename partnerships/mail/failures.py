@@ -4,15 +4,21 @@ for the site administrators, and put back in the queue by them ("Try again" on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, select, update
+from sqlalchemy import ColumnElement, CursorResult, func, select, update
 
 from ..extensions import db
 from .models import OutboxMessage
 from .schedule import MAX_ATTEMPTS
 
 FAILED_LIST_MAX = 50  # the newest failed messages the site administrators see
+# An address "keeps failing" with this many messages refused in this long: a mistyped
+# or closed mailbox, which bounces (out of scope here) would otherwise hide.
+REPEATED_FAILURES = 3
+REPEATED_WITHIN = timedelta(days=30)
 
 
 def failed() -> tuple[ColumnElement[bool], ...]:
@@ -28,6 +34,38 @@ def failed_messages(limit: int = FAILED_LIST_MAX) -> list[OutboxMessage]:
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
     ))
+
+
+@dataclass(frozen=True)
+class FailingAddress:
+    """An address that keeps failing: how many of its messages, the latest error."""
+
+    to: str
+    failures: int
+    last_failed_at: datetime
+    last_error: str
+
+
+def failing_addresses(now: datetime,
+                      limit: int = FAILED_LIST_MAX) -> list[FailingAddress]:
+    """Addresses with ``REPEATED_FAILURES`` or more messages, queued in the last
+    ``REPEATED_WITHIN``, that the mail server refused and that are still not sent
+    (failed for good, or waiting to be tried again), most failures first, in one
+    query: each with its count and the error of its latest such message."""
+    refused = (OutboxMessage.sent_at.is_(None), OutboxMessage.attempts >= 1,
+               OutboxMessage.created_at >= now - REPEATED_WITHIN)
+    grouped = (select(OutboxMessage.to.label("to"),
+                      func.count(OutboxMessage.id).label("failures"),
+                      func.max(OutboxMessage.id).label("latest_id"))
+               .where(*refused).group_by(OutboxMessage.to)
+               .having(func.count(OutboxMessage.id) >= REPEATED_FAILURES).subquery())
+    rows = db.session.execute(
+        select(grouped.c.to, grouped.c.failures, OutboxMessage.created_at,
+               OutboxMessage.last_error)
+        .join(OutboxMessage, OutboxMessage.id == grouped.c.latest_id)
+        .order_by(grouped.c.failures.desc(), grouped.c.to).limit(limit))
+    return [FailingAddress(to, int(failures), created_at, error)
+            for to, failures, created_at, error in rows]
 
 
 def failed_ids() -> list[int]:

@@ -11,6 +11,8 @@ Each ``mail.queue`` call names its kind. A kind is one of three sorts:
   ``about_me`` says, for that kind, when an email counts as being about its reader.
 - *personal*: email meant for the person alone that is not about a group's activity
   (requests waiting for their decision, reminders, actions): one switch each.
+- *digest*: the daily or weekly digest (``notifications.digests``), sent to those who
+  chose a digest level for a forum or partnership; its unsubscribe link turns digests off.
 
 Several templates can share a kind: the kind is the unit a person turns on or off.
 """
@@ -27,6 +29,7 @@ class Sort(StrEnum):
     ESSENTIAL = "essential"
     ACTIVITY = "activity"
     PERSONAL = "personal"
+    DIGEST = "digest"
 
 
 class Kind(StrEnum):
@@ -49,6 +52,8 @@ class Kind(StrEnum):
     ACTIONS_ASSIGNED = "actions_assigned"
     PLACEMENT_UPDATES = "placement_updates"
     REMINDERS = "reminders"
+    # The daily or weekly digest
+    DIGEST = "digest"
 
 
 # Whether an activity email is about the person reading it: (reader, the template's
@@ -156,6 +161,9 @@ REGISTRY: dict[Kind, KindInfo] = {info.kind: info for info in (
               "Updates and reflections on placements you take part in or host."),
     _personal(Kind.REMINDERS, "Reminders",
               "Reminders that an MoU is due for review."),
+    KindInfo(Kind.DIGEST, Sort.DIGEST, "Daily and weekly digests",
+             "One email with what happened in the forums and partnerships you chose a "
+             "daily or weekly digest for."),
 )}
 
 

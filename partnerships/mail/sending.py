@@ -138,7 +138,7 @@ class _Run:
 
     def _deliver(self, message_id: int) -> None:
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-        if message is None:  # pragma: no cover - outbox rows are never deleted
+        if message is None:  # pragma: no cover - deleted with its account
             db.session.commit()
             return
         attempts = message.attempts

@@ -17,11 +17,17 @@ class Level(LabelledEnum):
     """How much of a forum's or partnership's activity a person is emailed about."""
 
     EVERY = "every", "Every message"
+    DAILY = "daily", "Daily digest", ("One email a day, at about 7am, with what happened "
+                                      "the day before. What is about you still comes at once.")
+    WEEKLY = "weekly", "Weekly digest", ("One email on Monday mornings, at about 7am, with "
+                                         "what happened the week before. What is about you "
+                                         "still comes at once.")
     ABOUT_ME = "about_me", "Only what is about me"
     NONE = "none", "No email", "Only the email that cannot be turned off."
 
 
 DEFAULT_LEVEL = Level.EVERY
+DIGEST_LEVELS = (Level.DAILY, Level.WEEKLY)
 KIND_MAX = 40
 
 
@@ -71,3 +77,30 @@ class NotificationKindOff(Model):
     kind: Mapped[str] = mapped_column(String(KIND_MAX), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                  nullable=False)
+
+
+class DigestCursor(Model):
+    """How far a person's digests of one forum or partnership have gone: everything up
+    to ``sent_until`` has been in a digest (or came before the person chose one).
+
+    Advanced only by a conditional UPDATE on the value read (or inserted once, under
+    the unique constraints) in the same transaction that queues the digest, so two
+    ``digests send`` runs at once never put the same item in two digests."""
+
+    __tablename__ = "digest_cursors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         nullable=False)
+    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"))
+    sent_until: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "forum_id", name="uq_digest_cursors_user_forum"),
+        UniqueConstraint("user_id", "partnership_id",
+                         name="uq_digest_cursors_user_partnership"),
+        CheckConstraint("(forum_id IS NULL) <> (partnership_id IS NULL)",
+                        name="one_scope"),
+    )

@@ -25,6 +25,8 @@ from ..organisations.models import OrganisationMember, RequestStatus
 from ..partnership.models import Partnership, PartnershipMember, PartnershipOfficer
 from .models import (
     DEFAULT_LEVEL,
+    DIGEST_LEVELS,
+    DigestCursor,
     Level,
     NotificationDefault,
     NotificationKindOff,
@@ -86,8 +88,8 @@ def wants(user: User, kind: Kind, scope: Forum | Partnership | None,
     personal kinds unless switched off; activity by the level for ``scope``, where
     "only what is about me" asks the kind's ``about_me`` rule."""
     entry = REGISTRY[kind]
-    if entry.sort is Sort.ESSENTIAL:
-        return True
+    if entry.sort is Sort.ESSENTIAL or entry.sort is Sort.DIGEST:
+        return True  # a digest is sent only to those whose levels asked for one
     if entry.sort is Sort.PERSONAL:
         return db.session.scalar(select(NotificationKindOff.kind).where(
             NotificationKindOff.user_id == user.id,
@@ -100,6 +102,8 @@ def wants(user: User, kind: Kind, scope: Forum | Partnership | None,
         return True
     if level is Level.NONE:
         return False
+    # "Only what is about me", and the digest levels: the rest of the forum's activity
+    # waits for the person's digest (``notifications.digests``), built from the records.
     assert entry.about_me is not None
     return entry.about_me(user, context)
 
@@ -164,8 +168,56 @@ def _upsert(model: type[Any], where: Mapping[str, Any], values: Mapping[str, Any
 
 
 def set_level(user: User, scope_type: ScopeType, scope_id: int, level: Level) -> None:
+    """Set the level, leaving a row that already has it untouched: its ``updated_at``
+    is when the level last changed, which digests read (``digests``: a scope that has
+    just moved to a digest starts its first digest then, not a day or week before)."""
+    if db.session.scalar(select(NotificationLevel.level).where(
+            NotificationLevel.user_id == user.id,
+            _scope_column(scope_type) == scope_id)) is level:
+        return
     column = "forum_id" if scope_type == "forum" else "partnership_id"
     _upsert(NotificationLevel, {"user_id": user.id, column: scope_id}, {"level": level})
+
+
+def set_default(user: User, level: Level) -> None:
+    """The level for new memberships (untouched if unchanged, as ``set_level``)."""
+    if db.session.scalar(select(NotificationDefault.level).where(
+            NotificationDefault.user_id == user.id)) is level:
+        return
+    _upsert(NotificationDefault, {"user_id": user.id}, {"level": level})
+
+
+def digests_off(user: User) -> None:
+    """A digest's unsubscribe link: every forum and partnership the person gets a
+    digest for (and a digest default) becomes "only what is about me"."""
+    db.session.execute(
+        update(NotificationLevel)
+        .where(NotificationLevel.user_id == user.id,
+               NotificationLevel.level.in_(DIGEST_LEVELS))
+        .values(level=Level.ABOUT_ME).execution_options(synchronize_session=False))
+    scopes = my_scopes(user)
+    mine = levels(user, scopes)
+    for scope in scopes:
+        if mine[scope.key] in DIGEST_LEVELS:  # from a digest default, with no row
+            set_level(user, scope.type, scope.id, Level.ABOUT_ME)
+    if default_level(user.id) in DIGEST_LEVELS:
+        set_default(user, Level.ABOUT_ME)
+
+
+def forget(user: User) -> None:
+    """Account deletion (before the address is erased): the person's settings and digest
+    records go with their personal data, and so does email queued for them that could
+    have been turned off (activity, personal, digests). Essential email already queued
+    (say the notice that their account is being deleted) is still sent."""
+    from ..mail import OutboxMessage
+
+    for model in (NotificationLevel, NotificationDefault, NotificationKindOff, DigestCursor):
+        db.session.execute(delete(model).where(model.user_id == user.id)
+                           .execution_options(synchronize_session=False))
+    optional = [entry.kind.value for entry in REGISTRY.values() if not entry.essential]
+    db.session.execute(delete(OutboxMessage).where(
+        OutboxMessage.to == user.email, OutboxMessage.sent_at.is_(None),
+        OutboxMessage.kind.in_(optional)).execution_options(synchronize_session=False))
 
 
 def switch_off(user: User, kind: Kind) -> None:
@@ -182,7 +234,7 @@ def save(user: User, chosen: Mapping[str, Level], default: Level, on: Iterable[K
     for key, level in chosen.items():
         if (scope := mine.get(key)) is not None:
             set_level(user, scope.type, scope.id, level)
-    _upsert(NotificationDefault, {"user_id": user.id}, {"level": default})
+    set_default(user, default)
     on_values = {kind.value for kind in on}
     for entry in REGISTRY.values():
         if entry.sort is not Sort.PERSONAL:

@@ -45,6 +45,8 @@ class Unsubscribe:
         """How the confirmation page names what stops."""
         if self.scope is not None:
             return f"emails about activity in {self.scope.name}"
+        if self.kind is Kind.DIGEST:
+            return "daily and weekly digest emails"
         return f"emails of this kind: {REGISTRY[self.kind].label.lower()}"
 
 
@@ -94,8 +96,12 @@ def read(token: str) -> Unsubscribe:
 
 def apply(target: Unsubscribe) -> None:
     """Turn it off: the forum's or partnership's level becomes "no email", or the
-    personal kind is switched off. Doing it twice is harmless."""
-    if target.scope is not None:
+    personal kind is switched off; a digest's link moves every forum and partnership on
+    a digest level (and a digest default) to "only what is about me", which is what
+    the person already got at once. Doing it twice is harmless."""
+    if target.kind is Kind.DIGEST:
+        services.digests_off(target.user)
+    elif target.scope is not None:
         scope_type: ScopeType = target.scope.type
         services.set_level(target.user, scope_type, target.scope.id, Level.NONE)
     else:

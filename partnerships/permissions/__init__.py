@@ -49,6 +49,7 @@ from .forums import (
     forums_readable_by,
     insider_of,
     people_who_may_read_forum,
+    person_may_read_forum,
 )
 from .meetings import (
     can_ask_for_item,
@@ -69,6 +70,7 @@ from .meetings import (
     meetings_visible_to,
     must_confirm_email_to_register,
     people_who_may_see_meeting,
+    person_may_see_meeting,
 )
 from .members_only import (
     Audience,
@@ -219,6 +221,8 @@ __all__ = [
     "partnerships_run_by",
     "people_who_may_read_forum",
     "people_who_may_see_meeting",
+    "person_may_read_forum",
+    "person_may_see_meeting",
     "refuse",
     "signed_in",
     "versions_visible_to",

@@ -24,11 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, or_, select, true
+from sqlalchemy.orm import aliased
 
 from ..accounts.models import User
 from ..extensions import db
-from ..forums.models import Forum, Visibility
+from ..forums.models import (
+    Forum,
+    ForumConvenor,
+    ForumMember,
+    ForumMemberStatus,
+    Visibility,
+)
 from ..meetings.models import (
     ActionItem,
     Meeting,
@@ -36,7 +43,8 @@ from ..meetings.models import (
     RegistrationStatus,
     Response,
 )
-from ..partnership.models import Partnership
+from ..organisations.models import OrganisationMember, RequestStatus
+from ..partnership.models import Partnership, PartnershipMember, PartnershipOfficer
 from .core import Viewer, has_confirmed_email, is_site_admin, signed_in
 from .forums import ForumAccess, forum_access, forum_insiders, insider_of
 from .organisations import is_admin_of
@@ -99,6 +107,35 @@ def people_who_may_see_meeting(meeting: Meeting) -> ColumnElement[bool]:
     if meeting.forum_id is None:
         return partnership_insiders(meeting.partnership_id)
     return forum_insiders(meeting.forum_id, meeting.partnership_id)
+
+
+def person_may_see_meeting(user_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """``can_view_meeting`` for many people and meetings at once: SQL condition on
+    ``Meeting`` for the person whose id is the column ``user_id`` of the same query
+    (digests). Site admins included. The tables inside are aliased, so the query may
+    itself join them."""
+    member, convenor, officer, person = (aliased(ForumMember), aliased(ForumConvenor),
+                                         aliased(PartnershipOfficer), aliased(User))
+    link, joined = aliased(OrganisationMember), aliased(PartnershipMember)
+    forum_member = select(member.id).where(
+        member.forum_id == Meeting.forum_id, member.user_id == user_id,
+        member.status == ForumMemberStatus.ACTIVE).exists()
+    is_convenor = select(convenor.id).where(
+        convenor.forum_id == Meeting.forum_id, convenor.user_id == user_id).exists()
+    is_officer = select(officer.id).where(
+        officer.partnership_id == Meeting.partnership_id, officer.user_id == user_id).exists()
+    in_member_organisation = select(link.id).join(
+        joined, joined.organisation_id == link.organisation_id).where(
+        link.user_id == user_id, link.status == RequestStatus.ACTIVE,
+        joined.partnership_id == Meeting.partnership_id,
+        joined.status == RequestStatus.ACTIVE).exists()
+    is_admin = select(person.id).where(person.id == user_id,
+                                       person.is_site_admin.is_(True)).exists()
+    return or_(
+        Meeting.visibility == Visibility.PUBLIC, is_admin, is_officer,
+        and_(Meeting.forum_id.is_not(None), or_(forum_member, is_convenor)),
+        and_(Meeting.forum_id.is_(None), in_member_organisation),
+    )
 
 
 # --- Running the meeting -----------------------------------------------------------------

@@ -108,3 +108,46 @@ def test_unsubscribe_link_without_signing_in(phone_page: Page, data: Data) -> No
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "This unsubscribe link does not work")
     axe_check(page)
+
+
+def test_choosing_a_weekly_digest_and_stopping_digests_on_a_phone(
+        phone_page: Page, data: Data) -> None:
+    """The digest levels on the settings page say when digests come; a digest's
+    unsubscribe link, opened with no session, turns digests off."""
+    page = phone_page
+    page.set_viewport_size({"width": 320, "height": 800})
+    person = data.user("Dev Digest")
+    partnership = data.partnership()
+    forum_id, forum_name = _forum(data, person.id, partnership.id)
+    sign_in(page, person.email)
+
+    page.goto("/account/notifications")
+    expect(page.get_by_text("one email a day, at about 7am", exact=False)).to_be_visible()
+    expect(page.get_by_text("on Monday mornings at about 7am", exact=False)).to_be_visible()
+    page.get_by_role("group", name=forum_name).get_by_label("Weekly digest").check()
+    page.get_by_role("button", name="Save your email settings").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Your email settings are saved")
+    expect(page.get_by_role("group", name=forum_name).get_by_label(
+        "Weekly digest")).to_be_checked()
+    axe_check(page)
+    _fits(page)
+    with data.app.app_context():
+        assert db.session.scalar(select(NotificationLevel.level).where(
+            NotificationLevel.user_id == person.id,
+            NotificationLevel.forum_id == forum_id)) is Level.WEEKLY
+
+    page.context.clear_cookies()
+    with data.app.test_request_context():
+        link = unsubscribe.link(person, Kind.DIGEST, None)
+    page.goto("/" + link.split("/", 3)[3])
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Stop daily and weekly digest emails?")
+    axe_check(page)
+    _fits(page)
+    page.get_by_role("button", name="Stop these emails").click()
+    expect(page.locator(".govuk-panel")).to_contain_text("Emails stopped")
+    with data.app.app_context():
+        assert db.session.scalar(select(NotificationLevel.level).where(
+            NotificationLevel.user_id == person.id,
+            NotificationLevel.forum_id == forum_id)) is Level.ABOUT_ME
