@@ -39,6 +39,16 @@ def _upload_folder() -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"])
 
 
+def take_rows() -> _Copy:
+    """Every row and uploaded file of this test's database, to copy into another."""
+    return _take_copy({})
+
+
+def restore_rows(copy: _Copy) -> None:
+    """Put ``take_rows``'s copy into this test's empty database (committed)."""
+    _restore(copy)
+
+
 def _take_copy(summary: dict[str, int]) -> _Copy:
     rows = {
         table.name: [dict(row) for row in db.session.execute(select(table)).mappings()]

@@ -55,6 +55,7 @@ from partnerships.meetings.models import (
     RegistrationStatus,
     Response,
 )
+from tests import snapshots
 from tests.test_meetings_agenda import PDF
 from tests.test_meetings_agenda import ROUTES as AGENDA_ROUTES
 
@@ -229,6 +230,15 @@ def _paper(meeting: Meeting, title: str) -> Paper:
                      "partnership-members-only"])
 def world(request, app, make_user, make_partnership, make_forum, make_organisation,
           make_meeting) -> SimpleNamespace:
+    """Built once per worker and kind, copied into each test's database
+    (tests/snapshots.py)."""
+    return snapshots.reuse((__name__, request.param), lambda: _build_world(
+        request, app, make_user, make_partnership, make_forum, make_organisation,
+        make_meeting))
+
+
+def _build_world(request, app, make_user, make_partnership, make_forum, make_organisation,
+                 make_meeting) -> SimpleNamespace:
     """A public forum of Northbridge Together with three meetings, all public or all
     members-only: ``future`` (hybrid, agenda published with a paper, a non-member
     registered, an item with draft minutes), ``past`` (held, draft minutes, an action)

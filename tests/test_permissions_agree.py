@@ -34,6 +34,7 @@ from partnerships.modelbase import utcnow
 from partnerships.mous.models import Mou, MouParty, MouStatus, MouVersion, VersionStatus
 from partnerships.organisations.models import OrganisationMember, RequestStatus
 from partnerships.partnership.models import PartnershipMember
+from tests import snapshots
 
 ROLES = [
     "anonymous",
@@ -82,6 +83,13 @@ def _version(mou: Mou, number: int, status: VersionStatus,
 @pytest.fixture
 def world(make_user: Any, make_organisation: Any, make_partnership: Any,
           make_forum: Any, make_meeting: Any) -> World:
+    """Built once per worker, copied into each test's database (tests/snapshots.py)."""
+    return snapshots.reuse(__name__, lambda: _build_world(
+        make_user, make_organisation, make_partnership, make_forum, make_meeting))
+
+
+def _build_world(make_user: Any, make_organisation: Any, make_partnership: Any,
+                 make_forum: Any, make_meeting: Any) -> World:
     users: dict[str, User | None] = {"anonymous": None}
     for role in ROLES[1:]:
         users[role] = make_user(name=role.replace("_", " ").title(),
