@@ -2,6 +2,7 @@
 
 from .accounts.models import User, UserSession
 from .audit import AuditEvent
+from .engagement.models import AccountablePerson, EngagementPlan, PlanForum
 from .forums.models import (
     Forum,
     ForumBan,
@@ -57,6 +58,7 @@ from .partnership.models import (
 )
 
 __all__ = [
+    "AccountablePerson",
     "ActionItem",
     "ActionUpdate",
     "AgendaItem",
@@ -66,6 +68,7 @@ __all__ = [
     "AuditEvent",
     "CalendarToken",
     "Decision",
+    "EngagementPlan",
     "Forum",
     "ForumBan",
     "ForumConvenor",
@@ -98,6 +101,7 @@ __all__ = [
     "PartnershipPrinciple",
     "Placement",
     "PlacementObjective",
+    "PlanForum",
     "Post",
     "Reflection",
     "Registration",

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import limiter
 from . import csvout, openapi, paging, params, problems
-from .datasets import DATASETS, Dataset
+from .datasets import DATASETS, ENDPOINTS, Dataset
 from .routes import bp
 
 CSV_BATCH = 500  # rows fetched at a time for a download: a few queries per 500 rows
@@ -114,4 +114,13 @@ def _add_dataset_routes() -> None:
                             f"{name}_detail", limited(detail), methods=["GET"])
 
 
+def _add_endpoint_routes() -> None:
+    for endpoint in ENDPOINTS.values():
+        rule = endpoint.path.replace("{", "<").replace("}", ">")
+        bp.add_url_rule(rule, endpoint.name, limited(endpoint.view), methods=["GET"])
+        bp.add_url_rule(f"{rule}/figures.csv", f"{endpoint.name}_csv",
+                        limited(endpoint.csv_view), methods=["GET"])
+
+
 _add_dataset_routes()
+_add_endpoint_routes()
