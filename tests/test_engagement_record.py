@@ -174,6 +174,7 @@ def test_the_record_page_shows_the_known_figures(client: Any, year: Year) -> Non
     text = text_of(html)
     assert "Engagement record 2025" in text
     assert "1 of 2 commitments to meet were kept" in text
+    assert "Northbridge Together Missed" in text and "VCSE Alliance Met" in text
     assert "60% 3 of 5 meetings held had their agenda published with at least 5 clear " \
            "working days' notice" in text
     assert "60% 3 of 5 meetings whose minutes were due had them published within 10 " \
@@ -203,7 +204,7 @@ def test_members_only_things_are_absent_from_the_public_record(client: Any,
     assert set(hosts) == {year.partnership.name, "VCSE Alliance"}
     assert hosts[year.partnership.name] == {
         "host": year.partnership.name, "forum_slug": None, "committed": 4, "held": 2,
-        "cancelled": 1, "to_come": 0, "met": False}
+        "cancelled": 1, "to_come": 0, "met": False, "standing": "missed"}
     assert hosts["VCSE Alliance"]["held"] == 3 and hosts["VCSE Alliance"]["met"] is True
     assert body["attendance"]["present"] == 3
 

@@ -94,10 +94,24 @@ class HostMeetings:
     held: int
     cancelled: int
     to_come: int  # scheduled later in the year
+    year_over: bool
 
     @property
     def met(self) -> bool | None:
+        """Whether enough meetings were held (None: nothing committed)."""
         return None if self.committed is None else self.held >= self.committed
+
+    @property
+    def standing(self) -> str | None:
+        """"met"; for a year not over, "on_course" (enough are scheduled) or "behind";
+        "missed" once the year is over; None when nothing was committed."""
+        if self.committed is None:
+            return None
+        if self.held >= self.committed:
+            return "met"
+        if self.year_over:
+            return "missed"
+        return "on_course" if self.held + self.to_come >= self.committed else "behind"
 
 
 @dataclass(frozen=True)
@@ -303,7 +317,7 @@ def engagement_record(partnership: Partnership, year: int,
         partnership_id=partnership.id, partnership_slug=partnership.slug,
         partnership_name=partnership.name, year=year, as_of=as_of,
         plan=_plan_summary(plan),
-        hosts=_hosts(partnership, plan, in_year, now),
+        hosts=_hosts(partnership, plan, in_year, now, end),
         **_timeliness(held, notice_days, minutes_days, today),
         attendance=_attendance(held),
         item_requests=_item_requests(in_year),
@@ -326,7 +340,8 @@ def _plan_summary(plan: EngagementPlan | None) -> PlanSummary | None:
 
 
 def _hosts(partnership: Partnership, plan: EngagementPlan | None,
-           in_year: ColumnElement[bool], now: datetime) -> tuple[HostMeetings, ...]:
+           in_year: ColumnElement[bool], now: datetime,
+           end: datetime) -> tuple[HostMeetings, ...]:
     """Held, cancelled and to come, per host: one GROUP BY."""
     is_held = and_(Meeting.status == MeetingStatus.SCHEDULED, Meeting.ends_at <= now)
     to_come = and_(Meeting.status == MeetingStatus.SCHEDULED, Meeting.ends_at > now)
@@ -338,12 +353,13 @@ def _hosts(partnership: Partnership, plan: EngagementPlan | None,
         .where(in_year).group_by(Meeting.forum_id)).tuples()
     counts = {forum_id: (int(h or 0), int(c or 0), int(t or 0)) for forum_id, h, c, t in rows}
     committed = {row.forum_id: row.meetings for row in plan.forums} if plan else {}
+    over = now >= end
     hosts = [HostMeetings(partnership.name, None, None,
                           plan.partnership_meetings if plan else None,
-                          *counts.get(None, (0, 0, 0)))]
+                          *counts.get(None, (0, 0, 0)), year_over=over)]
     for forum in services.plan_forums(partnership):
         hosts.append(HostMeetings(forum.name, forum.id, forum.slug, committed.get(forum.id),
-                                  *counts.get(forum.id, (0, 0, 0))))
+                                  *counts.get(forum.id, (0, 0, 0)), year_over=over))
     return tuple(hosts)
 
 

@@ -76,7 +76,7 @@ def serialise(record: engagement.EngagementRecord) -> Json:
                             for o, n, r in plan.accountable]},
         "meetings": [{"host": h.name, "forum_slug": h.forum_slug, "committed": h.committed,
                       "held": h.held, "cancelled": h.cancelled, "to_come": h.to_come,
-                      "met": h.met} for h in record.hosts],
+                      "met": h.met, "standing": h.standing} for h in record.hosts],
         "notice": _timeliness(record.notice),
         "minutes": _timeliness(record.minutes),
         "attendance": {"present": record.attendance.present,
@@ -185,7 +185,11 @@ SCHEMA = _object({
     "meetings": {"type": "array", "items": _object({
         "host": {"type": "string"}, "forum_slug": refs.nullable({"type": "string"}),
         "committed": refs.nullable(_COUNT), "held": _COUNT, "cancelled": _COUNT,
-        "to_come": _COUNT, "met": refs.nullable({"type": "boolean"})})},
+        "to_come": _COUNT, "met": refs.nullable({"type": "boolean"}),
+        "standing": {"enum": ["met", "on_course", "behind", "missed", None],
+                     "description": "Met; for a year not over, on course (enough "
+                                    "scheduled) or behind; missed once it is over; null "
+                                    "when nothing was committed."}})},
     "notice": _TIMELINESS,
     "minutes": _TIMELINESS,
     "attendance": _object({"present": _COUNT, "by_sector": _SHARES, "by_size": _SHARES,
