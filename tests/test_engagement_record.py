@@ -326,3 +326,25 @@ def test_a_partnership_with_5000_meetings_stays_within_budget(
 def select_ids(partnership_id: int) -> Any:
     from partnerships.meetings.models import Meeting
     return select(Meeting.id).where(Meeting.partnership_id == partnership_id)
+
+
+def test_during_the_year_a_commitment_is_on_course_or_behind(client: Any, year: Year) -> None:
+    """On 1 June 2025 the partnership has held 1 meeting and has 1 to come of the 4 it
+    committed to (behind); the Alliance has held 1 with 2 to come of 3 (on course)."""
+    from partnerships import clock
+
+    with clock.at(at(date(2025, 6, 1))):
+        body = client.get(
+            f"/api/v1/partnerships/{year.partnership.slug}/record/{YEAR}").get_json()
+        text = text_of(client.get(record_url(year)).get_data(as_text=True))
+    hosts = {row["host"]: row for row in body["meetings"]}
+    assert (hosts[year.partnership.name]["held"], hosts[year.partnership.name]["to_come"],
+            hosts[year.partnership.name]["standing"]) == (1, 1, "behind")
+    assert (hosts["VCSE Alliance"]["held"], hosts["VCSE Alliance"]["to_come"],
+            hosts["VCSE Alliance"]["standing"]) == (1, 2, "on_course")
+    assert "Northbridge Together Behind" in text and "VCSE Alliance On course" in text
+    assert body["as_of"] == "2025-06-01"
+    assert (body["notice"]["judged"], body["notice"]["on_time"]) == (2, 1)
+    # Minutes of Alliance April were due on 9 May and came on 12 May: late; Board
+    # March's came in time.
+    assert (body["minutes"]["judged"], body["minutes"]["on_time"]) == (2, 1)

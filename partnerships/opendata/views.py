@@ -86,6 +86,7 @@ def page() -> str:
     """The human page: what each dataset holds, its JSON and CSV, the API's document,
     and the licence."""
     return render_template("opendata/index.html", datasets=list(DATASETS.values()),
+                           endpoints=list(ENDPOINTS.values()),
                            ogl_name=openapi.OGL_NAME, ogl_url=openapi.OGL_URL,
                            per_page_max=params.PER_PAGE_MAX)
 
