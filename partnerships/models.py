@@ -2,6 +2,7 @@
 
 from .accounts.models import User, UserSession
 from .audit import AuditEvent
+from .engagement.models import AccountablePerson, EngagementPlan, PlanForum
 from .forums.models import (
     Forum,
     ForumBan,
@@ -62,6 +63,7 @@ from .partnership.models import (
 )
 
 __all__ = [
+    "AccountablePerson",
     "ActionItem",
     "ActionUpdate",
     "AgendaItem",
@@ -72,6 +74,7 @@ __all__ = [
     "CalendarToken",
     "Decision",
     "DigestCursor",
+    "EngagementPlan",
     "Forum",
     "ForumBan",
     "ForumConvenor",
@@ -104,6 +107,7 @@ __all__ = [
     "PartnershipPrinciple",
     "Placement",
     "PlacementObjective",
+    "PlanForum",
     "Post",
     "Reflection",
     "Registration",

@@ -396,6 +396,14 @@ def _load_meetings(section: Any, ctx: SeedContext) -> None:
     load_meetings(section, ctx)
 
 
+def _load_engagement(section: Any, ctx: SeedContext) -> None:
+    """Engagement plans: the loader lives with its domain
+    (``partnerships/engagement/seed.py``), imported when the section runs."""
+    from .engagement.seed import load_engagement
+
+    load_engagement(section, ctx)
+
+
 SeedLoader = Callable[[Any, SeedContext], None]
 
 # In load order: each section may refer to what the sections before it loaded.
@@ -407,6 +415,7 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
     ("meetings", _load_meetings),
     ("mous", _load_mous),
     ("opportunities", _load_opportunities),
+    ("engagement", _load_engagement),
 ]
 
 

@@ -7,7 +7,11 @@ list at ``/api/v1/<name>`` (paged), the same list as CSV at ``/api/v1/<name>.csv
 ``/api/v1/<name>/<key>``. Each dataset module builds its ``Dataset`` and calls
 ``register``; ``routes`` imports those modules before the blueprint is registered.
 
-The extension point for later datasets (the engagement record of issue 17, say):
+A document that is not a list (one partnership's engagement record for a year) is an
+``Endpoint``: its path with parameters, a JSON view and a CSV view, and its schema;
+``register_endpoint`` adds it, and the routes and the OpenAPI document include it.
+
+The extension point for later datasets:
 write a module with a ``Dataset`` whose ``fetch`` filters with the permissions layer's
 anonymous SQL conditions, add it to ``routes.DATASET_MODULES``, and its JSON, CSV,
 OpenAPI description, conformance tests and line on the human page all follow.
@@ -82,3 +86,32 @@ def register(dataset: Dataset) -> Dataset:
         raise ValueError(f"Dataset {dataset.name!r} is registered twice")
     DATASETS[dataset.name] = dataset
     return dataset
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A JSON document at ``path`` (an OpenAPI path template, e.g.
+    ``/api/v1/partnerships/{slug}/record/{year}``) and its figures as CSV at
+    ``path + "/figures.csv"``. The views read the path parameters as strings and check
+    them with ``path_params`` (400 problem if bad, 404 if nothing public matches)."""
+
+    name: str  # the Flask endpoint: opendata.<name>, opendata.<name>_csv
+    title: str
+    description: str
+    schema_name: str
+    schema: Json
+    path: str
+    path_params: tuple[Param, ...]
+    view: Callable[..., Any]
+    csv_view: Callable[..., Any]
+
+
+ENDPOINTS: dict[str, Endpoint] = {}
+
+
+def register_endpoint(endpoint: Endpoint) -> Endpoint:
+    """Add a document endpoint (once, by name)."""
+    if endpoint.name in ENDPOINTS and ENDPOINTS[endpoint.name] is not endpoint:
+        raise ValueError(f"Endpoint {endpoint.name!r} is registered twice")
+    ENDPOINTS[endpoint.name] = endpoint
+    return endpoint

@@ -12,7 +12,7 @@ from flask import current_app
 from ..bounds import INT_MAX
 from ..links import public_base
 from . import paging, refs
-from .datasets import DATASETS, Dataset, Json
+from .datasets import DATASETS, ENDPOINTS, Dataset, Endpoint, Json
 from .params import PAGING, Param
 from .problems import MEDIA_TYPE
 
@@ -118,6 +118,36 @@ def _paths(dataset: Dataset) -> dict[str, Json]:
     return paths
 
 
+def _endpoint_paths(endpoint: Endpoint) -> dict[str, Json]:
+    parameters = [{"name": p.name, "in": "path", "required": True,
+                   "description": p.description, "schema": p.schema()}
+                  for p in endpoint.path_params]
+    errors = {"400": _response("BadRequest"), "404": _response("NotFound"),
+              "429": _response("TooManyRequests")}
+    return {
+        endpoint.path: {"get": {
+            "operationId": f"get_{endpoint.name}",
+            "summary": endpoint.title,
+            "description": endpoint.description,
+            "tags": [endpoint.name],
+            "parameters": parameters,
+            "responses": {"200": _json(refs.ref(endpoint.schema_name), endpoint.title),
+                          **errors},
+        }},
+        f"{endpoint.path}/figures.csv": {"get": {
+            "operationId": f"download_{endpoint.name}_csv",
+            "summary": f"{endpoint.title}: the figures as CSV",
+            "description": "One row per figure (section, figure, value), UTF-8 with a "
+                           "header row.",
+            "tags": [endpoint.name],
+            "parameters": parameters,
+            "responses": {"200": {"description": "CSV with a header row.",
+                                  "content": {"text/csv": {"schema": {"type": "string"}}}},
+                          **errors},
+        }},
+    }
+
+
 def document() -> Json:
     """The whole document, with the server at ``BASE_URL``."""
     schemas: dict[str, Any] = {"Problem": PROBLEM, **refs.REF_COMPONENTS}
@@ -135,6 +165,9 @@ def document() -> Json:
         schemas[f"{dataset.schema_name}List"] = paging.schema(dataset.schema_name)
         schemas.update(dataset.components)
         paths.update(_paths(dataset))
+    for endpoint in ENDPOINTS.values():
+        schemas[endpoint.schema_name] = endpoint.schema
+        paths.update(_endpoint_paths(endpoint))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -143,15 +176,18 @@ def document() -> Json:
             "description": (
                 "Read-only open data: partnerships, their public forums, public meetings "
                 "with their agendas and papers, MoUs on the public registers and open "
-                "opportunities. Only what anyone may see on the public pages is "
-                "included. Lists are paged (``page``, ``per_page``); each list is also "
+                "opportunities, and each partnership's engagement record for a year. "
+                "Only what anyone may see on the public pages is included. Lists are "
+                "paged (``page``, ``per_page``); each list is also "
                 "a CSV download (the same path with ``.csv``). Times are ISO 8601 with "
                 "their UK offset. Errors are RFC 9457 problem details."),
             "license": {"name": OGL_NAME, "url": OGL_URL},
         },
         "servers": [{"url": public_base(current_app.config["BASE_URL"])}],
         "tags": [{"name": "about"}, *({"name": name, "description": dataset.title}
-                                      for name, dataset in DATASETS.items())],
+                                      for name, dataset in DATASETS.items()),
+                 *({"name": name, "description": endpoint.title}
+                   for name, endpoint in ENDPOINTS.items())],
         "paths": paths,
         "components": {"schemas": schemas, "responses": RESPONSES},
     }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..partnership.models import Partnership
+from ..timeutil import today_uk
 from . import refs
 from .datasets import Column, Dataset, Detail, field_column, register
 from .params import Param
@@ -64,11 +65,12 @@ def serialise(partnership: Partnership) -> dict[str, Any]:
             "meetings": refs.url("opendata.meetings_list", partnership=slug),
             "mous": refs.url("opendata.mous_list", partnership=slug),
             "opportunities": refs.url("opendata.opportunities_list", partnership=slug),
+            "record": refs.url("opendata.record", slug=slug, year=today_uk().year),
         },
     }
 
 
-LINKS = ("self", "html", "forums", "meetings", "mous", "opportunities")
+LINKS = ("self", "html", "forums", "meetings", "mous", "opportunities", "record")
 SCHEMA = {
     "type": "object",
     "required": ["id", "slug", "name", "place", "description", "principles", "notice_days",

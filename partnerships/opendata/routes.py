@@ -12,7 +12,9 @@ from flask import Blueprint
 bp = Blueprint("opendata", __name__)
 
 DATASET_MODULES = ("partnerships", "forums", "meetings", "mous", "opportunities")
-for _module in DATASET_MODULES:
+# Documents that are not lists (each registers an ``Endpoint``).
+ENDPOINT_MODULES = ("records",)
+for _module in (*DATASET_MODULES, *ENDPOINT_MODULES):
     import_module(f"{__package__}.{_module}")
 
 from . import views  # noqa: E402,F401

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..extensions import limiter
 from . import csvout, openapi, paging, params, problems
-from .datasets import DATASETS, Dataset
+from .datasets import DATASETS, ENDPOINTS, Dataset
 from .routes import bp
 
 CSV_BATCH = 500  # rows fetched at a time for a download: a few queries per 500 rows
@@ -86,6 +86,7 @@ def page() -> str:
     """The human page: what each dataset holds, its JSON and CSV, the API's document,
     and the licence."""
     return render_template("opendata/index.html", datasets=list(DATASETS.values()),
+                           endpoints=list(ENDPOINTS.values()),
                            ogl_name=openapi.OGL_NAME, ogl_url=openapi.OGL_URL,
                            per_page_max=params.PER_PAGE_MAX)
 
@@ -114,4 +115,13 @@ def _add_dataset_routes() -> None:
                             f"{name}_detail", limited(detail), methods=["GET"])
 
 
+def _add_endpoint_routes() -> None:
+    for endpoint in ENDPOINTS.values():
+        rule = endpoint.path.replace("{", "<").replace("}", ">")
+        bp.add_url_rule(rule, endpoint.name, limited(endpoint.view), methods=["GET"])
+        bp.add_url_rule(f"{rule}/figures.csv", f"{endpoint.name}_csv",
+                        limited(endpoint.csv_view), methods=["GET"])
+
+
 _add_dataset_routes()
+_add_endpoint_routes()

@@ -25,6 +25,7 @@ the two agree for every role and every kind of object:
   (``MouAccess.can_view_mou`` / ``mous_visible_to``, ``can_view_version`` /
   ``versions_visible_to``)
 - ``opportunities``: secondments, applications and placements
+- ``engagement``: who sets a partnership's engagement plan
 - ``members_only``: what someone who may not see a hidden thing is told (sign in
   first, or a 403 naming the public forum or partnership it belongs to), ``refuse``
 
@@ -33,6 +34,7 @@ public name of the modules is re-exported here.
 """
 
 from .core import Viewer, can_view_admin, has_confirmed_email, is_site_admin, signed_in
+from .engagement import can_edit_engagement_plan
 from .forums import (
     POST_EDIT_WINDOW_MINUTES,
     ForumAccess,
@@ -157,6 +159,7 @@ __all__ = [
     "can_delete_post",
     "can_download_paper",
     "can_draft_mou",
+    "can_edit_engagement_plan",
     "can_edit_organisation",
     "can_edit_post",
     "can_manage_forum",

@@ -292,3 +292,69 @@ def test_minutes_publish_confirmation_for_an_unpublished_agenda_is_accessible_on
     expect(agenda.get_by_role("link", name="2. Winter demand at the food bank")).to_be_visible()
     expect(agenda).not_to_contain_text("Welcome and apologies")
     axe_check(page)
+
+
+def test_engagement_record_and_plan_fit_a_phone_and_are_accessible(page: Page,
+                                                                   data: Data) -> None:
+    """The record of a year with meetings, a late agenda, attendance and a plan, at 320
+    CSS pixels: no axe violations, nothing wider than the screen, the charts' numbers
+    in tables; then the officer's plan form, sent with mistakes."""
+    from datetime import date, time
+
+    from partnerships.engagement import services as engagement
+    from partnerships.extensions import db
+    from partnerships.factories import meetings as meeting_factory
+    from partnerships.forums.models import Visibility
+    from partnerships.meetings.models import AgendaStatus, Attendance, Registration, Response
+    from partnerships.organisations.models import OrgType
+    from partnerships.timeutil import today_uk, uk_local_to_utc
+
+    officer = data.user("Olu Officer")
+    council = data.organisation("Northbridge Borough Council", org_type=OrgType.LOCAL_AUTHORITY)
+    cvs = data.organisation("Northbridge CVS", org_type=OrgType.CHARITY)
+    partnership = data.partnership("Northbridge Together", officers=[officer],
+                                   members=[council, cvs])
+    year = today_uk().year - 1
+    with data.app.app_context():
+        for month, agenda_day in ((3, 1), (12, 22)):
+            day = date(year, month, 30)
+            made = meeting_factory.meeting(
+                db.session.merge(partnership), f"Board {month}", day=day, start=time(10),
+                end=time(12), visibility=Visibility.PUBLIC)[0]
+            made.agenda_status = AgendaStatus.PUBLISHED
+            made.agenda_published_at = uk_local_to_utc(date(year, month, agenda_day), time(9))
+            db.session.add(Registration(meeting_id=made.id, walk_in_name="Wanda",
+                                        organisation_id=cvs.id, response=Response.IN_PERSON,
+                                        attendance=Attendance.PRESENT))
+        engagement.save_plan(db.session.merge(officer), db.session.merge(partnership), year,
+                             engagement.PlanDetails(
+                                 partnership_meetings=4, notice_days=5, minutes_days=10,
+                                 accountable={council.id: engagement.Accountable(
+                                     "Helen Okafor", "Chief executive")}))
+        db.session.commit()
+    page.set_viewport_size({"width": 320, "height": 720})
+    response = page.goto(f"/partnerships/{partnership.slug}/record/?year={year}")
+    assert response is not None and response.status == 200
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Engagement record {year}")
+    expect(page.get_by_role("img", name="Meetings planned and held")).to_be_visible()
+    expect(page.get_by_role("table", name="Meetings planned and held")).to_contain_text(
+        "Northbridge Together")
+    expect(page.get_by_role("main")).to_contain_text("Helen Okafor")
+    axe_check(page)
+    _no_csp_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+    sign_in(page, officer.email)
+    page.goto(f"/partnerships/{partnership.slug}/record/?year={year}")
+    page.get_by_role("link", name=f"Change the engagement plan for {year}").click()
+    page.get_by_label("Meetings of the partnership itself").fill("lots")
+    page.get_by_label("Name").fill("")
+    page.get_by_role("button", name="Save the plan").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("must be a whole number")
+    expect(summary).to_contain_text("Enter the name of Northbridge Borough Council")
+    expect(page.get_by_label("Meetings of the partnership itself")).to_have_value("lots")
+    axe_check(page)
+    _no_csp_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
