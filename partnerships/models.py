@@ -2,6 +2,7 @@
 
 from .accounts.models import User, UserSession
 from .audit import AuditEvent
+from .concerns.models import Concern
 from .forums.models import (
     Forum,
     ForumBan,
@@ -65,6 +66,7 @@ __all__ = [
     "AttendanceMark",
     "AuditEvent",
     "CalendarToken",
+    "Concern",
     "Decision",
     "Forum",
     "ForumBan",
