@@ -396,6 +396,14 @@ def _load_meetings(section: Any, ctx: SeedContext) -> None:
     load_meetings(section, ctx)
 
 
+def _load_concerns(section: Any, ctx: SeedContext) -> None:
+    """Concerns raised about a partnership: the loader lives with its domain
+    (``partnerships/concerns/seed.py``), imported when the section runs."""
+    from .concerns.seed import load_concerns
+
+    load_concerns(section, ctx)
+
+
 SeedLoader = Callable[[Any, SeedContext], None]
 
 # In load order: each section may refer to what the sections before it loaded.
@@ -407,6 +415,7 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
     ("meetings", _load_meetings),
     ("mous", _load_mous),
     ("opportunities", _load_opportunities),
+    ("concerns", _load_concerns),
 ]
 
 
