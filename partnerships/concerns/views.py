@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -149,7 +159,7 @@ def follow(slug: str, token: str) -> Response | str:
     """A signed-out raiser's private link to their concern; a wrong link is not found."""
     partnership = _partnership(slug)
     concern = found(services.by_token(partnership, token))
-    response = Response(_show(partnership, concern, follow=True))
+    response = make_response(_show(partnership, concern, follow=True))
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
