@@ -62,7 +62,7 @@ def _concern(partnership: Partnership, concern_id: int) -> Concern:
 
 
 def _raise_limit() -> str:
-    return str(current_app.config.get("CONCERN_RATE_LIMIT") or "10 per hour")
+    return str(current_app.config["CONCERN_RATE_LIMIT"])
 
 
 def _signed_in() -> bool:
