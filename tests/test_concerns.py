@@ -358,3 +358,29 @@ def test_figures_against_a_hand_built_fixture(app: Any, place: Any) -> None:
     empty = stats.figures(partnership.id, 2023)
     assert (empty.raised, empty.median_days_to_acknowledge) == (0, None)
     assert db.session.scalar(select(func.count(OutboxMessage.id))) > 0
+
+
+def test_a_response_decided_on_a_stale_read_is_refused(app: Any, client: Any,
+                                                       place: Any) -> None:
+    """The race the conditional UPDATE closes, made deterministic: this officer's request
+    read the concern as acknowledged; another officer's response was committed
+    meanwhile. (Over HTTP on SQLite the two requests never overlap, since each POST
+    takes the write lock first; on PostgreSQL they do: tests/test_concerns_concurrency.py.)"""
+    from sqlalchemy import update
+
+    from partnerships.errors import Conflict
+
+    _raise_signed_out(client, place)
+    with app.test_request_context():
+        concern = _concerns()[0]
+        services.acknowledge(place.officer, concern)
+        db.session.commit()
+        assert concern.status is ConcernStatus.ACKNOWLEDGED  # this request's read
+        db.session.execute(update(Concern).where(Concern.id == concern.id).values(
+            status=ConcernStatus.RESPONDED, response="The other officer's answer.",
+            responded_at=datetime.now(UTC)).execution_options(synchronize_session=False))
+        with pytest.raises(Conflict):
+            services.respond(place.other_officer, concern, "A second answer.")
+        assert concern.response == "The other officer's answer."
+        with pytest.raises(Conflict):
+            services.acknowledge(place.officer, concern)
