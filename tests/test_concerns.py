@@ -384,3 +384,29 @@ def test_a_response_decided_on_a_stale_read_is_refused(app: Any, client: Any,
         assert concern.response == "The other officer's answer."
         with pytest.raises(Conflict):
             services.acknowledge(place.officer, concern)
+
+
+def test_published_in_python_and_in_sql_agree(app: Any, client: Any, place: Any) -> None:
+    """``concern_is_published`` and ``concerns_published`` pick the same concerns, over
+    every combination of consent, response and withholding."""
+    from partnerships import permissions
+
+    with app.test_request_context():
+        for consent in (True, False):
+            for answered in (True, False):
+                for withheld in (True, False):
+                    if withheld and not consent:
+                        continue  # cannot be withheld without consent
+                    concern, _ = services.raise_concern(
+                        None, place.partnership, services.ConcernDetails(
+                            category=ConcernCategory.OTHER, details="Something.",
+                            consent_to_publish=consent, email="r@example.net"))
+                    if answered:
+                        services.respond(place.officer, concern, "Answer.")
+                    if withheld:
+                        services.withhold(place.officer, concern, "Names someone.")
+        db.session.commit()
+        python = {c.id for c in _concerns() if permissions.concern_is_published(c)}
+        sql = set(db.session.scalars(select(Concern.id).where(
+            permissions.concerns_published())))
+        assert python == sql and len(python) == 1
