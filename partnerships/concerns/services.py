@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from .. import audit, conditional, mail, permissions
 from ..accounts.models import EMAIL_MAX, NAME_MAX, User
@@ -43,6 +43,7 @@ from ..mail.kinds import Kind
 from ..meetings.models import Meeting
 from ..modelbase import utcnow
 from ..partnership.models import Partnership, PartnershipOfficer
+from ..timeutil import format_uk
 from .models import (
     DETAILS_MAX,
     REASON_MAX,
@@ -104,8 +105,6 @@ def about_choices(user: permissions.Viewer, partnership: Partnership) -> list[tu
         Meeting.starts_at >= now - MEETINGS_LOOK_BACK,
         Meeting.starts_at <= now + MEETINGS_LOOK_AHEAD)
         .order_by(Meeting.starts_at.desc(), Meeting.id).limit(MEETINGS_OFFERED))
-    from ..timeutil import format_uk
-
     return ([(f"forum-{forum.id}", f"The forum: {forum.name}") for forum in forums]
             + [(f"meeting-{meeting.id}",
                 f"The meeting: {meeting.title}, {format_uk(meeting.starts_at, 'date')}")
@@ -118,8 +117,6 @@ def about_label(viewer: permissions.Viewer, concern: Concern) -> str:
     if concern.meeting_id is not None:
         meeting = db.session.get(Meeting, concern.meeting_id)
         if meeting is not None and permissions.can_view_meeting(viewer, meeting):
-            from ..timeutil import format_uk
-
             return f"The meeting: {meeting.title}, {format_uk(meeting.starts_at, 'date')}"
     if concern.forum_id is not None:
         forum = db.session.get(Forum, concern.forum_id)
@@ -301,8 +298,6 @@ def for_officers(partnership: Partnership, status: ConcernStatus | None = None
     """Open first (then acknowledged, responded, closed), oldest first within each."""
     order = {ConcernStatus.OPEN: 0, ConcernStatus.ACKNOWLEDGED: 1,
              ConcernStatus.RESPONDED: 2, ConcernStatus.CLOSED: 3}
-    from sqlalchemy import case
-
     query = select(Concern).where(Concern.partnership_id == partnership.id)
     if status is not None:
         query = query.where(Concern.status == status)
