@@ -133,6 +133,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts_bp
     from .admin.routes import bp as admin_bp
+    from .concerns.routes import bp as concerns_bp
     from .dashboard.routes import bp as dashboard_bp
     from .engagement.routes import bp as engagement_bp
     from .forums.routes import bp as forums_bp
@@ -158,3 +159,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)  # /account/notifications, /unsubscribe/...
     app.register_blueprint(opendata_bp)  # /api/v1/..., /open-data
     app.register_blueprint(engagement_bp)  # /partnerships/<slug>/record/, .../plan/<year>/
+    app.register_blueprint(concerns_bp)  # /partnerships/<slug>/concerns/...

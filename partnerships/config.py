@@ -87,6 +87,8 @@ class Config:
     # Posts to the account forms that check the current password (details, password,
     # deletion), per signed-in account.
     PASSWORD_CHECK_RATE_LIMIT = os.environ.get("PASSWORD_CHECK_RATE_LIMIT", "10 per hour")
+    # Concerns raised while signed out, per address (anyone may raise one, unverified).
+    CONCERN_RATE_LIMIT = os.environ.get("CONCERN_RATE_LIMIT", "10 per hour")
 
     # Email
     MAIL_FROM = os.environ.get("MAIL_FROM", "Local Partnerships <no-reply@localhost>")

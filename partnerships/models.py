@@ -2,6 +2,7 @@
 
 from .accounts.models import User, UserSession
 from .audit import AuditEvent
+from .concerns.models import Concern
 from .engagement.models import AccountablePerson, EngagementPlan, PlanForum
 from .forums.models import (
     Forum,
@@ -72,6 +73,7 @@ __all__ = [
     "AttendanceMark",
     "AuditEvent",
     "CalendarToken",
+    "Concern",
     "Decision",
     "DigestCursor",
     "EngagementPlan",

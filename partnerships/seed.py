@@ -402,6 +402,12 @@ def _load_engagement(section: Any, ctx: SeedContext) -> None:
     from .engagement.seed import load_engagement
 
     load_engagement(section, ctx)
+def _load_concerns(section: Any, ctx: SeedContext) -> None:
+    """Concerns raised about a partnership: the loader lives with its domain
+    (``partnerships/concerns/seed.py``), imported when the section runs."""
+    from .concerns.seed import load_concerns
+
+    load_concerns(section, ctx)
 
 
 SeedLoader = Callable[[Any, SeedContext], None]
@@ -416,6 +422,7 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
     ("mous", _load_mous),
     ("opportunities", _load_opportunities),
     ("engagement", _load_engagement),
+    ("concerns", _load_concerns),
 ]
 
 

@@ -25,6 +25,7 @@ import pytest
 import partnerships
 from partnerships.accounts.forms import ChangePasswordForm
 from partnerships.accounts.forms import RegisterForm as AccountForm
+from partnerships.concerns.forms import ConcernForm, SignedOutConcernForm
 from partnerships.factories import mous as mou_factory
 from partnerships.factories import opportunities as opportunity_factory
 from partnerships.forms import BaseForm
@@ -196,6 +197,23 @@ CASES: dict[str, Case] = {
         ["Enter your full name", "Enter an email address in the correct format",
          "Password must be 12 characters or more"],
         kept=["not-an-email"]),
+    "raise a concern signed out": Case(
+        SignedOutConcernForm,
+        lambda p: f"/partnerships/{p.mous.partnership.slug}/concerns/new", lambda p: None,
+        lambda p: {"category": "", "details": "", "about": "", "publish": "yes",
+                   "show_name": "yes", "name": "", "email": "not-an-address",
+                   "website": ""},
+        ["Select what your concern is about", "Enter what happened",
+         "Enter your name, or choose not to show it publicly",
+         "Enter an email address in the correct format"],
+        kept=["not-an-address"]),
+    "raise a concern": Case(
+        ConcernForm,
+        lambda p: f"/partnerships/{p.mous.partnership.slug}/concerns/new", lambda p: p.convenor,
+        lambda p: {"category": "", "details": "x" * 5001, "about": "", "publish": "yes",
+                   "show_name": ""},
+        ["Select what your concern is about", "What happened must be 5000 characters",
+         "Select whether we should show your name"]),
     "change your password": Case(
         ChangePasswordForm,
         lambda p: "/account/password", lambda p: p.convenor,

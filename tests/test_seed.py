@@ -1850,3 +1850,66 @@ def test_the_demo_partnership_board_has_past_minutes_with_an_open_action_and_a_n
     assert _actions(held)[0].forum_id is None
     assert upcoming[0].agenda_status is AgendaStatus.PUBLISHED
     assert all(m.agenda_status is AgendaStatus.DRAFT for m in upcoming[1:])
+
+
+# --- Concerns --------------------------------------------------------------------------------
+
+
+def test_the_demo_has_one_concern_answered_publicly_and_one_open(
+        client: AppClient, seeded: dict[str, int]) -> None:
+    from partnerships.concerns.models import Concern, ConcernStatus
+
+    concerns = list(db.session.scalars(select(Concern).order_by(Concern.raised_at)))
+    assert [c.status for c in concerns] == [ConcernStatus.CLOSED, ConcernStatus.OPEN]
+    answered, still_open = concerns
+    assert answered.is_published and answered.anonymous and not still_open.is_published
+    page = client.get("/partnerships/northbridge-together/concerns/").get_data(as_text=True)
+    assert "at least five working days" in page
+    assert "Pat Resident" not in page and "a.resident@example.org" not in page
+    assert "no lift" not in page
+
+
+def _concern_file() -> dict[str, Any]:
+    """The smallest seed file with a concern; each mistake below changes one thing."""
+    return {
+        "accounts": [{"name": "A", "email": "a@example.org"},
+                     {"name": "S", "email": "s@example.org", "site_admin": True}],
+        "partnerships": [{"name": "P", "slug": "p", "place": "Q",
+                          "officers": [{"email": "a@example.org", "role_title": "Officer"}]}],
+        "concerns": [{"partnership": "p", "category": "other", "details": "It happened.",
+                      "email": "r@example.org", "raised_day": -5, "acknowledged_day": -4,
+                      "response": "Sorry.", "responded_day": -3, "closed_day": -2}],
+    }
+
+
+def test_the_smallest_concern_file_loads(app: Flask, tmp_path: Path) -> None:
+    assert load_demo(_write(tmp_path, _concern_file()))["concerns"] == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"partnership": "nope"}, r"concerns\[0\]: no partnership with slug 'nope'"),
+        ({"category": "rude"}, r"concerns\[0\]: category: 'rude' is not one of"),
+        ({"colour": "red"}, r"concerns\[0\]: unknown field\(s\) colour"),
+        ({"by": "a@example.org"}, "either by .* or email"),
+        ({"email": None, "by": "a@example.org", "name": "X"}, "name is only for someone"),
+        ({"publish": "yes"}, "publish should be true or false"),
+        ({"response": None}, "both response and responded_day"),
+        ({"response": None, "responded_day": None}, "closed: Only a concern that has been "
+                                                     "responded to can be closed"),
+        ({"raised_day": 3}, "raised_day is in the future"),
+        ({"details": ""}, "missing details"),
+    ],
+)
+def test_mistakes_in_the_concerns_section_are_reported_clearly(
+        app: Flask, tmp_path: Path, changes: dict[str, Any], message: str) -> None:
+    data = _concern_file()
+    entry = data["concerns"][0]
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    with pytest.raises(SeedError, match=message):
+        load_demo(_write(tmp_path, data))

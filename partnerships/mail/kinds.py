@@ -41,6 +41,7 @@ class Kind(StrEnum):
     MY_ROLE = "my_role"
     MANAGER_APPROVAL = "manager_approval"
     INVITATION = "invitation"
+    MY_CONCERN = "my_concern"
     # Activity in a forum or partnership
     FORUM_REPLY = "forum_reply"
     MEETING_AGENDA = "meeting_agenda"
@@ -54,6 +55,7 @@ class Kind(StrEnum):
     REMINDERS = "reminders"
     # The daily or weekly digest
     DIGEST = "digest"
+    CONCERNS_RAISED = "concerns_raised"
 
 
 # Whether an activity email is about the person reading it: (reader, the template's
@@ -139,6 +141,9 @@ REGISTRY: dict[Kind, KindInfo] = {info.kind: info for info in (
                "your answer."),
     _essential(Kind.INVITATION, "Invitations",
                "Sent once, when someone invites you to join a forum."),
+    _essential(Kind.MY_CONCERN, "Concerns you raised",
+               "It is the answer to a concern you raised about a partnership: that it "
+               "was received, acknowledged and responded to."),
     _activity(Kind.FORUM_REPLY, "New replies in discussions", _in_my_discussion,
               "About you: replies in discussions you started or posted in."),
     _activity(Kind.MEETING_AGENDA, "Meeting agendas published or changed", _my_registration,
@@ -164,6 +169,9 @@ REGISTRY: dict[Kind, KindInfo] = {info.kind: info for info in (
     KindInfo(Kind.DIGEST, Sort.DIGEST, "Daily and weekly digests",
              "One email with what happened in the forums and partnerships you chose a "
              "daily or weekly digest for."),
+    _personal(Kind.CONCERNS_RAISED, "Concerns raised about partnerships you run",
+              "A concern someone raised about how a partnership you are an officer of "
+              "engages."),
 )}
 
 

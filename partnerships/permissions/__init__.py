@@ -26,6 +26,7 @@ the two agree for every role and every kind of object:
   ``versions_visible_to``)
 - ``opportunities``: secondments, applications and placements
 - ``engagement``: who sets a partnership's engagement plan
+- ``concerns``: concerns raised about a partnership, who acts on them, what is public
 - ``members_only``: what someone who may not see a hidden thing is told (sign in
   first, or a 403 naming the public forum or partnership it belongs to), ``refuse``
 
@@ -33,6 +34,14 @@ Callers use ``from partnerships import permissions`` and ``permissions.<name>``;
 public name of the modules is re-exported here.
 """
 
+from .concerns import (
+    can_manage_concerns,
+    can_raise_concern,
+    can_view_concern,
+    concern_is_published,
+    concerns_published,
+    is_concern_raiser,
+)
 from .core import Viewer, can_view_admin, has_confirmed_email, is_site_admin, signed_in
 from .engagement import can_edit_engagement_plan
 from .forums import (
@@ -162,6 +171,7 @@ __all__ = [
     "can_edit_engagement_plan",
     "can_edit_organisation",
     "can_edit_post",
+    "can_manage_concerns",
     "can_manage_forum",
     "can_manage_meeting",
     "can_manage_opportunity",
@@ -170,6 +180,7 @@ __all__ = [
     "can_manage_partnership",
     "can_post_in_forum",
     "can_post_opportunity",
+    "can_raise_concern",
     "can_read_forum",
     "can_register_for_meeting",
     "can_request_agenda_item",
@@ -185,6 +196,7 @@ __all__ = [
     "can_view_admin",
     "can_view_application",
     "can_view_attendance_list",
+    "can_view_concern",
     "can_view_draft_agenda",
     "can_view_draft_minutes",
     "can_view_meeting",
@@ -192,6 +204,8 @@ __all__ = [
     "can_view_opportunity",
     "can_view_placement",
     "can_view_version",
+    "concern_is_published",
+    "concerns_published",
     "forget_forum_access",
     "forum_access",
     "forum_audience",
@@ -202,6 +216,7 @@ __all__ = [
     "is_admin_of",
     "is_applicant",
     "is_authorised_signatory",
+    "is_concern_raiser",
     "is_organisation_admin",
     "is_organisation_member",
     "is_partnership_insider",
