@@ -53,9 +53,9 @@ class Kind(StrEnum):
     ACTIONS_ASSIGNED = "actions_assigned"
     PLACEMENT_UPDATES = "placement_updates"
     REMINDERS = "reminders"
+    CONCERNS_RAISED = "concerns_raised"
     # The daily or weekly digest
     DIGEST = "digest"
-    CONCERNS_RAISED = "concerns_raised"
 
 
 # Whether an activity email is about the person reading it: (reader, the template's
