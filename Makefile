@@ -8,6 +8,9 @@ PORT ?= 5000
 # Run tests on every core (pytest-xdist); override with PYTEST_ARGS= for a serial run.
 PYTEST_ARGS ?= -n auto
 export FLASK_APP := wsgi:app
+# Keep compiled bytecode (and pytest's rewritten test modules) between the processes
+# of a run, even where the environment turns writing it off.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run test test-postgres setup assets db demo lint typecheck bench clean help
 
