@@ -151,3 +151,29 @@ def test_the_last_signatory_is_told_when_it_comes_into_force(world, client, auth
     assert (f"so version 1 comes into force on its start date, {format_day(start)}"
             in page)
     assert "is in force" not in page
+
+
+@pytest.mark.parametrize("level", ["daily", "weekly", "about_me"])
+def test_mou_news_digests_do_not_carry_comes_at_once_on_a_digest_level(
+    world, client, auth, outbox, level
+):
+    """Digests hold forum and meeting activity, not MoU steps: an officer on a digest
+    level for the partnership still hears at once (or the news would never come), while
+    "only what is about me" still leaves out what is not about them."""
+    from partnerships.notifications.models import Level
+    from partnerships.notifications.services import set_level
+
+    set_level(world.officer, "partnership", world.partnership.id, Level(level))
+    db.session.commit()
+    start = today_uk() + timedelta(days=29)
+    mou = _draft(world, start_date=start, review_date=start + timedelta(days=300))
+    version = _to_signing(world, mou)
+    for org in world.parties[:-1]:
+        _sign(world, version, org)
+    auth.login(world.cvs_admin)
+    assert client.submit(world.url(mou, f"sign/{world.cvs.id}"), {
+        "version": "1", "name": "Cass Cvs", "role": "Chair",
+        "statement": services.statement_for(world.cvs)}).status_code == 303
+    told = [m for m in outbox(world.officer.email)
+            if m.subject.startswith("MoU signed by all in ")]
+    assert len(told) == (0 if level == "about_me" else 1)

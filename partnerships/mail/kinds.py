@@ -102,6 +102,9 @@ class KindInfo:
     label: str  # on the settings page
     why: str = ""  # essential: why it cannot be turned off; others: what it covers
     about_me: AboutMe | None = None  # activity: when it is about the reader
+    # Activity: whether the daily and weekly digests carry it. What they do not (MoU
+    # steps, a few a year) still comes at once to someone on a digest level.
+    in_digest: bool = True
 
     @property
     def essential(self) -> bool:
@@ -112,8 +115,9 @@ def _essential(kind: Kind, label: str, why: str) -> KindInfo:
     return KindInfo(kind, Sort.ESSENTIAL, label, why)
 
 
-def _activity(kind: Kind, label: str, about_me: AboutMe, why: str) -> KindInfo:
-    return KindInfo(kind, Sort.ACTIVITY, label, why, about_me)
+def _activity(kind: Kind, label: str, about_me: AboutMe, why: str,
+              in_digest: bool = True) -> KindInfo:
+    return KindInfo(kind, Sort.ACTIVITY, label, why, about_me, in_digest)
 
 
 def _personal(kind: Kind, label: str, why: str) -> KindInfo:
@@ -153,7 +157,7 @@ REGISTRY: dict[Kind, KindInfo] = {info.kind: info for info in (
     _activity(Kind.MOU_PROGRESS, "Memorandums of understanding (MoUs)",
               _my_organisation_is_a_party,
               "About you: MoUs your organisation is a party to, and refusals you must "
-              "deal with as an officer."),
+              "deal with as an officer.", in_digest=False),
     _personal(Kind.REQUESTS_TO_DECIDE, "Requests waiting for your decision",
               "People asking to join a forum, organisation or partnership you look after, "
               "agenda item requests, and MoUs you are asked to sign."),

@@ -102,6 +102,8 @@ def wants(user: User, kind: Kind, scope: Forum | Partnership | None,
         return True
     if level is Level.NONE:
         return False
+    if level in DIGEST_LEVELS and not entry.in_digest:
+        return True  # digests do not carry it: it comes at once, or it would never come
     # "Only what is about me", and the digest levels: the rest of the forum's activity
     # waits for the person's digest (``notifications.digests``), built from the records.
     assert entry.about_me is not None
