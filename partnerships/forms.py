@@ -31,6 +31,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm as WTFBaseForm
 from wtforms.meta import DefaultMeta
 
@@ -134,8 +135,18 @@ def _render_key(field: Any, render_kw: SupportsItems[str, Any]) -> str:
     """Everything a filter field's HTML depends on, as one string."""
     return repr((type(field).__name__, type(field.widget).__name__, field.name, field.id,
                  str(field.label.text), str(field.description), field.data,
-                 getattr(field, "choices", None), tuple(field.errors),
+                 _choices_key(getattr(field, "choices", None)), tuple(field.errors),
                  sorted(render_kw.items()), sorted((field.render_kw or {}).items())))
+
+
+def _choices_key(choices: Any) -> Any:
+    """A field's choices as plain tuples: a dataclass's ``repr`` (WTForms'
+    ``SelectChoice``) runs Python per choice, a tuple's runs in C, and a register's
+    party filter has hundreds of choices."""
+    if not isinstance(choices, list | tuple):
+        return choices
+    return tuple((type(c).__name__, c.value, c.label, c.render_kw, c.optgroup)
+                 if isinstance(c, SelectChoice) else c for c in choices)
 
 
 class _RenderedFields:

@@ -534,7 +534,7 @@ def test_sending_apologies_takes_the_joining_link_out_of_the_personal_feed(
     assert "Alliance meeting" in unfolded(after.data) and JOIN not in unfolded(after.data)
 
 
-def test_a_304_costs_a_couple_of_queries(client: Any, world: World, hybrid: Any,
+def test_a_304_costs_a_couple_of_queries(app: Any, client: Any, world: World, hybrid: Any,
                                          count_queries: Any) -> None:
     for n in range(30):
         hybrid(world.forum, f"Meeting {n}", starts_in=timedelta(days=n + 1))
@@ -542,10 +542,36 @@ def test_a_304_costs_a_couple_of_queries(client: Any, world: World, hybrid: Any,
     with count_queries() as log:
         assert client.get(world.partnership_feed,
                           headers={"If-None-Match": etag}).status_code == 304
+    # The partnership and the fingerprint are one query (the forum feed's: two).
+    assert log.count == 1, log.statements
+    with count_queries() as log:
+        assert client.get(world.forum_feed).status_code == 200
+    etag = client.get(world.forum_feed).headers["ETag"]
+    with count_queries() as log:
+        assert client.get(world.forum_feed,
+                          headers={"If-None-Match": etag}).status_code == 304
     assert log.count <= 2, log.statements
     with count_queries() as log:
         assert client.get(world.partnership_feed).status_code == 200
-    assert log.count <= 4, log.statements  # and the meetings, and the fingerprint again
+    assert log.count <= 1, log.statements  # the body built for the same fingerprint
+    app.extensions.pop("meeting_calendar_validators")  # as a new worker would start
+    with count_queries() as log:
+        assert client.get(world.partnership_feed).status_code == 200
+    assert log.count <= 3, log.statements  # and the meetings, and the fingerprint again
+
+
+def test_a_partnership_feed_with_no_meetings_and_an_unknown_one(
+        client: Any, make_partnership: Any) -> None:
+    """The feed of a partnership with nothing in it is an empty calendar, with working
+    validators; a slug no partnership has is a 404."""
+    empty = make_partnership("Quiet Together")
+    url = f"/partnerships/{empty.slug}/calendar.ics"
+    first = client.get(url)
+    assert first.status_code == 200 and b"BEGIN:VCALENDAR" in first.data
+    assert b"BEGIN:VEVENT" not in first.data and b"Quiet Together" in first.data
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}
+                      ).status_code == 304
+    assert client.get("/partnerships/nowhere-at-all/calendar.ics").status_code == 404
 
 
 def test_the_personal_feed_builds_in_few_queries(

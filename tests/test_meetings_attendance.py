@@ -16,6 +16,7 @@ from partnerships.meetings.models import (
     Attendance,
     AttendanceMark,
     Registration,
+    RegistrationStatus,
     Response,
 )
 
@@ -164,3 +165,44 @@ def test_a_walk_in_mistake_keeps_the_members_on_the_form(client, auth, world):
     assert 'value="Tenants"' in html
     assert f'name="attendance-member-{world.colleague.id}"' in html
     assert count(AttendanceMark) == 0
+
+
+def test_counts_without_the_names_agree_with_the_list_in_one_query(
+        app, client, auth, world, count_queries):
+    """Someone who may not see who attended sees the counts alone: they come from one
+    query that reads no names, and agree with the counts of the whole list (a person
+    with a registration counts by it, a member by their mark, a cancelled registration
+    by the mark made after it, a walk-in by theirs)."""
+    first = register(world.past, world.member)
+    cancelled = register(world.past, world.colleague)
+    third = register(world.past, world.org_admin)
+    world.past.agenda_status = AgendaStatus.PUBLISHED
+    db.session.commit()
+    auth.login(world.officer)
+    base = f"/meetings/{world.past.id}"
+    client.submit(f"{base}/attendance", {f"attendance-{first.id}": "present",
+                                         f"attendance-{third.id}": "apologies",
+                                         f"attendance-member-{world.convenor.id}": "absent"})
+    client.submit(f"{base}/attendance/walk-in", {"name": "Wendy Walker"},
+                  page=f"{base}/attendance")
+    cancelled.status = RegistrationStatus.CANCELLED
+    db.session.add(AttendanceMark(meeting_id=world.past.id, user_id=world.colleague.id,
+                                  attendance=Attendance.ABSENT))
+    test_meetings_records.write_minutes(world.past, published=True)
+    db.session.commit()
+
+    meeting = fresh(type(world.past), world.past.id)
+    whole = records.count_attendance(records.attendance_list(meeting))
+    with count_queries() as log:
+        counts = records.recorded_counts(meeting)
+    assert (counts.present, counts.apologies, counts.absent) == (
+        whole.present, whole.apologies, whole.absent) == (2, 1, 2)
+    assert log.count == 1, log.statements
+
+    auth.logout()
+    with count_queries() as anonymous:
+        html = page(client, f"{base}/")
+    assert "Attendance recorded: 2 present, 1 apologies, 2 absent" in _text(html)
+    assert "Wendy Walker" not in html
+    assert not [s for s in anonymous.statements if "users.name" in s
+                and "meeting_attendance" in s], anonymous.statements

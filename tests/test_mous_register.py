@@ -225,6 +225,34 @@ def test_the_filtered_register_and_the_officers_view_keep_their_query_budget(
     assert officer.count <= 9, officer.statements
 
 
+def test_the_register_reads_parties_as_columns_and_a_party_admin_keeps_the_budget(
+    world, client, auth, count_queries
+):
+    """The register shows each party's name: for a viewer whose permissions do not
+    depend on the parties it reads them as columns, not as party and organisation
+    objects. A party's admin (who may see a draft) still gets the page in the same few
+    queries however many MoUs there are."""
+    for n in range(6):
+        _in_force(world, 200, title=f"MoU number {n}")
+    _draft(world, title="A draft")
+    db.session.expire_all()
+
+    with count_queries() as anonymous:
+        html = client.get(f"{world.base}/").get_data(as_text=True)
+    assert html.count("Northbridge Council, Northbridge ICB, Northbridge CVS") == 6
+    assert "A draft" not in html
+    assert not [s for s in anonymous.statements if "nominated_signatory_id" in s], \
+        anonymous.statements
+    assert anonymous.count <= 6, "\n\n".join(anonymous.statements)
+
+    auth.login(world.cvs_admin)
+    with count_queries() as party_admin:
+        html = client.get(f"{world.base}/").get_data(as_text=True)
+    assert html.count("Northbridge Council, Northbridge ICB, Northbridge CVS") == 7
+    assert "A draft" in html
+    assert party_admin.count <= 8, "\n\n".join(party_admin.statements)
+
+
 def test_a_long_register_is_shown_twenty_at_a_time_newest_first(
     world, client, count_queries
 ):

@@ -190,6 +190,30 @@ def test_page_with_40_members_and_3_officers_stays_within_query_budget(
         assert log.count <= 9, (user.name, log.statements)
 
 
+def test_page_loads_forum_convenors_only_for_a_signed_in_viewer(
+    client, auth, make_user, make_partnership, make_forum, count_queries
+):
+    """An anonymous viewer convenes no forum, so the page reads no convenor rows; a
+    convenor still gets "Create a forum"."""
+    partnership = make_partnership()
+    convenor = make_user("Carla Convenor")
+    for n in range(5):
+        make_forum(partnership, f"Forum {n}", convenors=[convenor])
+    db.session.expire_all()
+
+    with count_queries() as anonymous:
+        page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert "Forum 4" in page and "Create a forum" not in page
+    assert not [s for s in anonymous.statements if "forum_convenors" in s], anonymous.statements
+    assert anonymous.count <= 7, anonymous.statements
+
+    auth.login(convenor)
+    with count_queries() as signed_in:
+        page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert "Create a forum" in page
+    assert signed_in.count <= 10, signed_in.statements
+
+
 def _many_members(make_partnership, make_organisation, public: int, vcse: int):
     orgs = [make_organisation(f"Council {n:02d}", org_type=OrgType.LOCAL_AUTHORITY,
                               income_band=IncomeBand.OVER_100M) for n in range(public)]

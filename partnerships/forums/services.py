@@ -78,14 +78,16 @@ class ForumDetails:
 # --- Reading ---------------------------------------------------------------------------
 
 
-def list_forums(partnership: Partnership, convenor_names: bool = True) -> list[Forum]:
+def list_forums(partnership: Partnership, convenor_names: bool = True,
+                convenors: bool = True) -> list[Forum]:
     """The partnership's forums by name, convenors loaded (with their names and
     organisations, unless ``convenor_names`` is False: the partnership page only asks
-    whether the viewer convenes one)."""
-    convenors = selectinload(Forum.convenors)
-    options = [convenors.joinedload(ForumConvenor.user),
+    whether the viewer convenes one; and not at all if ``convenors`` is False: an
+    anonymous viewer convenes none, so the page needs no convenor rows)."""
+    loaded = selectinload(Forum.convenors)
+    options = [loaded.joinedload(ForumConvenor.user),
                selectinload(Forum.convenors).joinedload(ForumConvenor.organisation)] \
-        if convenor_names else [convenors]
+        if convenor_names else [loaded] if convenors else []
     return list(
         db.session.scalars(
             select(Forum)

@@ -30,6 +30,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
 
 from .. import audit, conditional, mail, permissions, uploads
@@ -689,6 +690,11 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     can_manage = permissions.can_manage_meeting(user, meeting)
     visible = meeting.agenda_published or permissions.can_view_draft_agenda(user, meeting)
     items = items_for_page(meeting) if visible else []
+    if visible:
+        # The same items, in the same order (ties in position by id, as the database
+        # returns them): the minutes section reads them as ``meeting.items`` without
+        # loading them again.
+        set_committed_value(meeting, "items", items)
     signed_in = bool(getattr(user, "is_authenticated", False))
     my_requests: list[ItemRequest] = []
     pending = 0

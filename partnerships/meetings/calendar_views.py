@@ -224,10 +224,17 @@ def meeting_ics(meeting_id: int) -> Response:
 
 
 def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
-                   cache_control: str) -> Response:
+                   cache_control: str, first_print: str | None = None) -> Response:
+    """The feed's calendar or a 304; ``first_print``, the fingerprint if already read
+    (with the feed itself: ``feeds.partnership_feed_by_slug``), is used once."""
     base_url = current_app.config["BASE_URL"]
+    known = [first_print] if first_print is not None else []
+
+    def fingerprint() -> str:
+        return known.pop() if known else feeds.fingerprint(feed, base_url)
+
     return calendar_response(
-        (*feed.key, base_url), started, lambda: feeds.fingerprint(feed, base_url),
+        (*feed.key, base_url), started, fingerprint,
         lambda: ical.calendar(feeds.entries(feed), name=feed.name, about=feed.about),
         filename=filename, cache_control=cache_control)
 
@@ -238,9 +245,10 @@ def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
 @limiter.exempt
 def partnership_feed(slug: str) -> Response:
     started = utcnow()
-    partnership = found(feeds.partnership_named(slug))
-    return _feed_response(feeds.partnership_feed(partnership, started), started,
-                          f"{slug}-meetings.ics", PUBLIC_FEED_CACHE)
+    feed, first_print = found(feeds.partnership_feed_by_slug(
+        slug, started, current_app.config["BASE_URL"]))
+    return _feed_response(feed, started, f"{slug}-meetings.ics", PUBLIC_FEED_CACHE,
+                          first_print)
 
 
 @bp.get("/partnerships/<slug>/forums/<forum_slug>/calendar.ics")

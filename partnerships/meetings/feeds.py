@@ -37,7 +37,7 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -144,15 +144,45 @@ class PartnershipName:
     name: str
 
 
-_PARTNERSHIP_BY_SLUG = select(Partnership.id, Partnership.name).where(
-    Partnership.slug == bindparam("slug"))
+@cache
+def _partnership_fingerprint_by_slug() -> Any:
+    """``_fingerprint_statement`` of the partnership feed, found by the partnership's
+    slug (parameter ``slug``) from the partnership's row: a row per host with meetings
+    in the feed, or one row with the partnership's id and name alone if there are none,
+    and no row for an unknown slug. So the feed finds its partnership and its
+    fingerprint in one query (a 304 runs nothing else). Built once."""
+    moment = Meeting.ends_at.type
+    stamp = type_coerce(func.max(Meeting.updated_at), String)  # as stored: no datetimes
+    public = and_(  # ``_public_conditions("partnership")``, joined on the partnership
+        Meeting.partnership_id == Partnership.id, Meeting.visibility == Visibility.PUBLIC,
+        Meeting.ends_at > bindparam("window_start", type_=moment),
+        Meeting.starts_at > bindparam("window_from", type_=moment),
+        Meeting.starts_at < bindparam("window_end", type_=moment),
+        or_(Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.ends_at > bindparam("now", type_=moment)))
+    return (select(Partnership.id, Forum.id, Forum.name, Partnership.name,
+                   func.count(Meeting.id), func.sum(Meeting.id),
+                   func.sum(cast(Meeting.id, BigInteger) * Meeting.id), stamp)
+            .select_from(Partnership).outerjoin(Meeting, public)
+            .outerjoin(Forum, Forum.id == Meeting.forum_id)
+            .where(Partnership.slug == bindparam("slug"))
+            .group_by(Partnership.id, Forum.id, Forum.name, Partnership.name)
+            .order_by(Partnership.id, Forum.id))
 
 
-def partnership_named(slug: str) -> PartnershipName | None:
-    """The id and name of the partnership at ``slug`` (all a partnership feed needs),
-    without loading the whole row."""
-    row = db.session.connection().execute(_PARTNERSHIP_BY_SLUG, {"slug": slug}).first()
-    return PartnershipName(row.id, row.name) if row is not None else None
+def partnership_feed_by_slug(slug: str, now: datetime,
+                             base_url: str) -> tuple[Feed, str] | None:
+    """The partnership feed at ``slug`` and its fingerprint, in one query; None if no
+    partnership has that slug. Its later fingerprints (``fingerprint``) are read the
+    same way."""
+    params = {"slug": slug, **_window(now)}
+    rows = list(db.session.connection().execute(_partnership_fingerprint_by_slug(), params))
+    if not rows:
+        return None
+    feed = partnership_feed(PartnershipName(rows[0][0], rows[0][3]), now)
+    feed.params["slug"] = slug
+    feed.shape = "partnership by slug"
+    return feed, _digest(feed, base_url, rows)
 
 
 def partnership_feed(partnership: PartnershipName | Partnership, now: datetime) -> Feed:
@@ -217,11 +247,16 @@ def fingerprint(feed: Feed, base_url: str) -> str:
     personal feed also whether the person is an insider of the host, and the sum of
     the ids of the meetings whose registration lets the joining link in (confirmed,
     not apologies): what ``joining_links_for`` reads."""
-    stmt = _statement(feed, "fingerprint", lambda: _fingerprint_statement(feed))
+    stmt = (_partnership_fingerprint_by_slug() if feed.shape == "partnership by slug"
+            else _statement(feed, "fingerprint", lambda: _fingerprint_statement(feed)))
+    return _digest(feed, base_url, db.session.connection().execute(stmt, feed.params))
+
+
+def _digest(feed: Feed, base_url: str, rows: Iterable[Any]) -> str:
     digest = hashlib.sha256(json.dumps(
         [list(feed.key), feed.name, feed.about, base_url, ical.uid_host(), feed.extra],
         default=str).encode())
-    for row in db.session.connection().execute(stmt, feed.params):
+    for row in rows:
         digest.update(repr(tuple(row)).encode())  # repr: unambiguous, whatever the names
     return digest.hexdigest()
 

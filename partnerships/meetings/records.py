@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import ColumnElement, Select, and_, case, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, conditional, mail, permissions
@@ -173,6 +173,27 @@ def attendance_list(meeting: Meeting) -> list[Attendee]:
                  attendance=row.attendance, user_id=row.id)
         for row in others if row.id not in registered]
     return sorted(entries, key=lambda entry: (entry.name.casefold(), entry.key))
+
+
+def recorded_counts(meeting: Meeting) -> AttendanceCounts:
+    """How many on ``attendance_list`` are marked present, apologies and absent (not
+    how many are unmarked), in one query that reads no names and no one who is not
+    marked: what the meeting page shows someone who may not see the names. Agrees with
+    ``count_attendance(attendance_list(meeting))`` on those three counts: a person
+    with a registration (not cancelled) counts by its mark, anyone else by their
+    ``AttendanceMark``."""
+    live = and_(Registration.meeting_id == meeting.id,
+                Registration.status != RegistrationStatus.CANCELLED)
+    registered = select(Registration.user_id).where(live, Registration.user_id.is_not(None))
+    marks = union_all(
+        select(Registration.attendance.label("attendance"))
+        .where(live, Registration.attendance.is_not(None)),
+        select(AttendanceMark.attendance.label("attendance"))
+        .where(AttendanceMark.meeting_id == meeting.id,
+               AttendanceMark.user_id.not_in(registered))).subquery()
+    rows = db.session.execute(
+        select(marks.c.attendance, func.count()).group_by(marks.c.attendance)).tuples()
+    return AttendanceCounts(**{Attendance(value).value: count for value, count in rows})
 
 
 def count_attendance(entries: list[Attendee]) -> AttendanceCounts:
@@ -603,18 +624,19 @@ def page_context(meeting: Meeting, user: Any) -> dict[str, Any]:
     }
     if not context["record_show"]:
         return context
-    attendees = attendance_list(meeting)
+    names = can_manage or permissions.can_view_attendance_list(user, meeting)
+    # Someone who may not see the names sees the counts alone: no list to build.
+    attendees = attendance_list(meeting) if names else []
     decisions = list(db.session.scalars(
         select(Decision).where(Decision.meeting_id == meeting.id).order_by(Decision.id)))
     actions = list(db.session.scalars(
         select(ActionItem)
         .options(joinedload(ActionItem.owner), joinedload(ActionItem.owner_organisation))
         .where(ActionItem.meeting_id == meeting.id).order_by(ActionItem.id)))
-    names = can_manage or permissions.can_view_attendance_list(user, meeting)
     context.update(
         record_items=list(meeting.items),
         record_covered=covered_items(meeting, decisions, actions),
-        record_counts=count_attendance(attendees),
+        record_counts=count_attendance(attendees) if names else recorded_counts(meeting),
         record_present=[a for a in attendees if a.attendance is Attendance.PRESENT]
         if names else None,
         record_apologies=[a for a in attendees if a.attendance is Attendance.APOLOGIES]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -91,6 +91,52 @@ def is_overdue(mou: Mou, today: date) -> bool:
             and mou.review_date < today)
 
 
+@dataclass(frozen=True)
+class PartyOrganisation:
+    """What the register and open data show of a party's organisation."""
+
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class RegisterParty:
+    """A party to the version an entry shows, as the register and open data show it:
+    read as columns (``parties_of``), not as ``MouParty`` and ``Organisation`` objects,
+    which cost most of the register's time to build and which it never changes."""
+
+    organisation_id: int
+    role: str
+    organisation: PartyOrganisation
+
+
+def parties_of(version_ids: Iterable[int | None]) -> dict[int, list[RegisterParty]]:
+    """The parties of these versions in their order (``MouVersion.parties``), by
+    version id, in one query."""
+    ids = sorted({vid for vid in version_ids if vid is not None})
+    found: dict[int, list[RegisterParty]] = {vid: [] for vid in ids}
+    if not ids:
+        return found
+    rows = db.session.execute(
+        select(MouParty.version_id, MouParty.organisation_id, MouParty.role,
+               Organisation.name, Organisation.slug)
+        .join(Organisation, Organisation.id == MouParty.organisation_id)
+        .where(MouParty.version_id.in_(ids))
+        .order_by(MouParty.version_id, MouParty.position, MouParty.id)).tuples()
+    for version_id, organisation_id, role, name, slug in rows:
+        found[version_id].append(
+            RegisterParty(organisation_id, role, PartyOrganisation(name, slug)))
+    return found
+
+
+def _parties_loaded(versions: Iterable[MouVersion]) -> dict[int, list[RegisterParty]]:
+    """``parties_of`` from versions whose parties are already loaded as objects."""
+    return {version.id: [RegisterParty(party.organisation_id, party.role,
+                                       PartyOrganisation(party.organisation.name,
+                                                         party.organisation.slug))
+                         for party in version.parties] for version in versions}
+
+
 @dataclass
 class Entry:
     """One MoU as the register shows it, with the version it describes."""
@@ -101,14 +147,12 @@ class Entry:
     overdue: bool
     # Where it stands on the register's day (``standing``): label, phrase, "Starts".
     standing: Standing
+    # The parties to ``version`` (``parties_of``).
+    parties: list[RegisterParty] = field(default_factory=list)
 
     @property
     def title(self) -> str:
         return self.version.title if self.version else self.mou.reference
-
-    @property
-    def parties(self) -> list[MouParty]:
-        return list(self.version.parties) if self.version else []
 
     @property
     def start_date(self) -> date | None:
@@ -146,10 +190,12 @@ class Entry:
         return not (filters.principle and filters.principle not in self.mou.principles)
 
 
-def _load(partnership: Partnership, with_unfinished: bool) -> list[tuple[Mou, MouVersion | None]]:
+def _load(partnership: Partnership, with_unfinished: bool,
+          party_objects: bool = True) -> list[tuple[Mou, MouVersion | None]]:
     """Every MoU of the partnership, newest first, with principles, the versions the
     register shows and their parties (four queries). ``with_unfinished`` also loads the
     last version of MoUs withdrawn before they came into force (only officers see those).
+    ``party_objects``: the versions' parties as objects too (``MouAccess.reads_parties``).
     """
     mous = list(db.session.scalars(
         select(Mou).where(Mou.partnership_id == partnership.id)
@@ -164,7 +210,7 @@ def _load(partnership: Partnership, with_unfinished: bool) -> list[tuple[Mou, Mo
         latest = (select(MouVersion.mou_id, func.max(MouVersion.id))
                   .where(MouVersion.mou_id.in_(orphans)).group_by(MouVersion.mou_id))
         last = dict(db.session.execute(latest).tuples().all())
-    versions = load_versions([*wanted, *last.values()], full=False)
+    versions = load_versions([*wanted, *last.values()], full=False, parties=party_objects)
     attach_versions(mous, versions)
     by_id = {version.id: version for version in versions}
     return [(mou, mou.shown_version or by_id.get(last.get(mou.id, 0))) for mou in mous]
@@ -174,11 +220,16 @@ def register_entries(
     partnership: Partnership, access: permissions.MouAccess, today: date
 ) -> list[Entry]:
     """Every entry this viewer may see, newest first (filter with ``filter_entries``)."""
+    shown = [(mou, version) for mou, version in _load(
+        partnership, with_unfinished=access.manages, party_objects=access.reads_parties)
+        if access.can_view_mou(mou)]
+    versions = [version for _mou, version in shown if version is not None]
+    parties = (_parties_loaded(versions) if access.reads_parties
+               else parties_of(version.id for version in versions))
     return [
         Entry(mou, version, is_due_for_review(mou, today), is_overdue(mou, today),
-              standing(mou, today))
-        for mou, version in _load(partnership, with_unfinished=access.manages)
-        if access.can_view_mou(mou)
+              standing(mou, today), parties.get(version.id, []) if version else [])
+        for mou, version in shown
     ]
 
 
@@ -234,14 +285,20 @@ def _conditions(filters: RegisterFilters, shown: Any, today: date) -> list[Any]:
     return conditions
 
 
-def entries_for(rows: list[tuple[Mou, int | None]], today: date) -> list[Entry]:
+def entries_for(rows: list[tuple[Mou, int | None]], today: date,
+                party_objects: bool = False) -> list[Entry]:
     """Entries for these MoUs, each with the id of the version it shows, their versions
-    and parties loaded (two queries): the register's page, and open data's."""
-    versions = load_versions([version_id for _mou, version_id in rows], full=False)
+    and parties loaded (two queries; with ``party_objects`` the parties are loaded as
+    objects, for ``MouAccess`` predicates that read them): the register's page, and
+    open data's."""
+    wanted = [version_id for _mou, version_id in rows]
+    versions = load_versions(wanted, full=False, parties=party_objects)
+    parties = _parties_loaded(versions) if party_objects else parties_of(wanted)
     by_id = {version.id: version for version in versions}
     attach_versions([mou for mou, _version_id in rows], versions)
     return [Entry(mou, by_id.get(version_id) if version_id else None,
-                  is_due_for_review(mou, today), is_overdue(mou, today), standing(mou, today))
+                  is_due_for_review(mou, today), is_overdue(mou, today), standing(mou, today),
+                  parties.get(version_id, []) if version_id else [])
             for mou, version_id in rows]
 
 
@@ -270,7 +327,7 @@ def register_page(partnership: Partnership, user: Any, access: permissions.MouAc
         due_rows = [(mou, version_id) for mou, version_id in db.session.execute(
             select(Mou, shown).where(*visible, *review)
             .order_by(Mou.review_date, Mou.number)).tuples()]
-    entries = entries_for(rows + due_rows, today)
+    entries = entries_for(rows + due_rows, today, party_objects=access.reads_parties)
     parties = list(db.session.execute(
         select(Organisation.id, Organisation.name).where(Organisation.id.in_(
             select(MouParty.organisation_id).where(MouParty.version_id.in_(
@@ -283,10 +340,10 @@ def filter_entries(entries: Iterable[Entry], filters: RegisterFilters) -> list[E
     return [entry for entry in entries if entry.matches(filters)]
 
 
-def party_choices(entries: Iterable[Entry]) -> list[Organisation]:
+def party_choices(entries: Iterable[Entry]) -> list[PartyOrganisation]:
     """The organisations that are parties to entries the viewer can see, by name (so the
     filter never names a party to a draft the viewer cannot see)."""
-    organisations: dict[int, Organisation] = {}
+    organisations: dict[int, PartyOrganisation] = {}
     for entry in entries:
         for party in entry.parties:
             organisations.setdefault(party.organisation_id, party.organisation)

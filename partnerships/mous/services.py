@@ -118,16 +118,19 @@ def _version_children() -> list[ExecutableOption]:
     ]
 
 
-def load_versions(version_ids: Iterable[int | None], full: bool = True) -> list[MouVersion]:
+def load_versions(version_ids: Iterable[int | None], full: bool = True,
+                  parties: bool = True) -> list[MouVersion]:
     """Load versions with their parties (and, if ``full``, clauses, signatures and
-    attachments). Once loaded, ``mou.current_version`` and ``mou.draft_version`` come
-    from the session without another query."""
+    attachments; with neither if ``parties`` is False: the register reads the parties
+    it shows as columns, ``mou_register.parties_of``). Once loaded,
+    ``mou.current_version`` and ``mou.draft_version`` come from the session without
+    another query."""
     ids = sorted({vid for vid in version_ids if vid is not None})
     if not ids:
         return []
     options = _version_children() if full else [
         selectinload(MouVersion.parties).joinedload(MouParty.organisation)
-    ]
+    ] if parties else []
     return list(db.session.scalars(
         select(MouVersion).where(MouVersion.id.in_(ids)).options(*options)
     ))

@@ -51,7 +51,9 @@ def show(slug: str) -> str:
     can_manage = permissions.can_manage_partnership(current_user, partnership)
     my_organisations = permissions.admin_organisations(current_user)
     my_links = services.memberships_in(partnership, my_organisations)
-    forums = forum_services.list_forums(partnership, convenor_names=False)
+    # Convenors only matter to a signed-in viewer ("Create a forum" for a convenor).
+    forums = forum_services.list_forums(partnership, convenor_names=False,
+                                        convenors=current_user.is_authenticated)
     return render_template(
         "partnership/show.html",
         partnership=partnership,

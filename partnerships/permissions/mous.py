@@ -44,11 +44,20 @@ class MouAccess:
         """Officers of the partnership and site admins draft and run its MoUs."""
         return self.is_site_admin or self.is_officer
 
+    @property
+    def reads_parties(self) -> bool:
+        """Whether the predicates below read a version's parties: only for a signed-in
+        person who does not manage the MoUs (anyone else is never a party's member,
+        admin or nominee), so pages may skip loading them as objects otherwise."""
+        return not self.manages and self.user_id is not None
+
     def is_party_admin(self, version: MouVersion) -> bool:
-        return any(p.organisation_id in self.admin_org_ids for p in version.parties)
+        return bool(self.admin_org_ids) and any(
+            p.organisation_id in self.admin_org_ids for p in version.parties)
 
     def is_party_member(self, version: MouVersion) -> bool:
-        return any(p.organisation_id in self.member_org_ids for p in version.parties)
+        return bool(self.member_org_ids) and any(
+            p.organisation_id in self.member_org_ids for p in version.parties)
 
     def is_nominee(self, version: MouVersion) -> bool:
         return self.user_id is not None and any(
