@@ -135,6 +135,9 @@ def _render_key(field: Any, render_kw: SupportsItems[str, Any]) -> str:
     """Everything a filter field's HTML depends on, as one string."""
     return repr((type(field).__name__, type(field.widget).__name__, field.name, field.id,
                  str(field.label.text), str(field.description), field.data,
+                 # what was sent, too: a checkbox shows it back (``small=Y`` and
+                 # ``small=y`` are both ticked, with their own value attributes)
+                 tuple(field.raw_data or ()),
                  _choices_key(getattr(field, "choices", None)), tuple(field.errors),
                  sorted(render_kw.items()), sorted((field.render_kw or {}).items())))
 

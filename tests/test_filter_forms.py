@@ -60,3 +60,15 @@ def test_the_filters_show_what_was_asked_each_time(client: AppClient, partnershi
         box = re.search(r'<input[^>]*name="q"[^>]*>', html)
         assert box is not None
         assert f'value="{query}"' in box.group(0) or (not query and "value=" not in box.group(0))
+
+
+def test_a_field_shows_back_what_was_sent_not_what_an_earlier_request_sent(
+        client: AppClient, partnership: Any) -> None:
+    """Two requests whose field has the same value but was sent differently (a checkbox
+    sent as "Y", then as "y") each get their own HTML back: the kept HTML is keyed by
+    what was sent, not only by the value it gave."""
+    RENDERED_FIELDS.clear()
+    first = client.get("/organisations/?small=Y").get_data(as_text=True)
+    assert 'name="small" type="checkbox" value="Y" checked' in first
+    second = client.get("/organisations/?small=y").get_data(as_text=True)
+    assert 'name="small" type="checkbox" value="y" checked' in second
