@@ -3,7 +3,7 @@ calendar year in UK time, by when each concern was raised), how many were raised
 acknowledged, responded to, closed and published, how many of each category, and the
 median days to acknowledge and to respond.
 
-The counts are one aggregate query (``COUNT`` over ``CASE``) and one ``GROUP BY``.
+The counts are one aggregate query (``COUNT`` over ``CASE``, grouped by category).
 Medians have no portable SQL aggregate (PostgreSQL's ``percentile_cont`` has no SQLite
 equivalent, nor has a portable difference between two timestamps), so the waits are
 read as pairs of timestamps in one query, which the ``(partnership_id, raised_at)``
@@ -37,6 +37,11 @@ class ConcernFigures:
     by_category: dict[ConcernCategory, int] = field(default_factory=dict)
     published: int = 0
 
+    @property
+    def categories(self) -> list[tuple[ConcernCategory, int]]:
+        """Every category with its count, in the categories' own order (for tables)."""
+        return [(category, self.by_category.get(category, 0)) for category in ConcernCategory]
+
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """The UK calendar year as a UTC half-open interval."""
@@ -59,18 +64,18 @@ def figures(partnership_id: int, year: int) -> ConcernFigures:
     start, end = year_bounds(year)
     in_year = (Concern.partnership_id == partnership_id, Concern.raised_at >= start,
                Concern.raised_at < end)
-    raised, acknowledged, responded, closed, published = db.session.execute(
-        select(func.count(Concern.id),
-               _count(Concern.acknowledged_at.is_not(None)),
-               _count(Concern.responded_at.is_not(None)),
-               _count(Concern.closed_at.is_not(None)),
-               _count(permissions.concerns_published()))
-        .where(*in_year)).one()
     by_category = dict.fromkeys(ConcernCategory, 0)
-    for category, count in db.session.execute(
-            select(Concern.category, func.count(Concern.id)).where(*in_year)
-            .group_by(Concern.category)):
-        by_category[ConcernCategory(category)] = count
+    totals = [0, 0, 0, 0, 0]  # raised, acknowledged, responded, closed, published
+    for category, *counts in db.session.execute(
+            select(Concern.category, func.count(Concern.id),
+                   _count(Concern.acknowledged_at.is_not(None)),
+                   _count(Concern.responded_at.is_not(None)),
+                   _count(Concern.closed_at.is_not(None)),
+                   _count(permissions.concerns_published()))
+            .where(*in_year).group_by(Concern.category)):
+        by_category[ConcernCategory(category)] = counts[0]
+        totals = [total + int(count or 0) for total, count in zip(totals, counts, strict=True)]
+    raised, acknowledged, responded, closed, published = totals
     to_acknowledge: list[timedelta] = []
     to_respond: list[timedelta] = []
     for raised_at, acknowledged_at, responded_at in db.session.execute(

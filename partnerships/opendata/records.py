@@ -60,6 +60,22 @@ def _shares(shares: tuple[engagement.Share, ...]) -> list[Json]:
     return [{"code": s.key, "label": s.label, "count": s.count} for s in shares]
 
 
+def _concerns(record: engagement.EngagementRecord) -> Json:
+    """Counts and median waits only: a concern's words are open data nowhere (the
+    public list shows those its raisers agreed to)."""
+    figures = record.concerns
+    return {
+        "raised": figures.raised, "acknowledged": figures.acknowledged,
+        "responded": figures.responded, "closed": figures.closed,
+        "shown_publicly": figures.published,
+        "median_days_to_acknowledge": figures.median_days_to_acknowledge,
+        "median_days_to_respond": figures.median_days_to_respond,
+        "by_category": [{"code": category.value, "label": category.label, "count": count}
+                        for category, count in figures.categories],
+        "public_list": refs.url("concerns.index", slug=record.partnership_slug),
+    }
+
+
 def serialise(record: engagement.EngagementRecord) -> Json:
     slug, year = record.partnership_slug, record.year
     plan = record.plan
@@ -95,6 +111,7 @@ def serialise(record: engagement.EngagementRecord) -> Json:
         "mous": {"as_of": refs.day(record.mous.as_of), "active": record.mous.active,
                  "review_due": record.mous.review_due,
                  "review_overdue": record.mous.review_overdue},
+        "concerns": _concerns(record),
         "links": {
             "self": refs.url("opendata.record", slug=slug, year=year),
             "html": refs.url("engagement.record_page", slug=slug, year=year),
@@ -137,6 +154,17 @@ def figures(record: engagement.EngagementRecord) -> list[Json]:
     add("mous", "active", record.mous.active)
     add("mous", "review due", record.mous.review_due)
     add("mous", "review overdue", record.mous.review_overdue)
+    concerns = record.concerns
+    concern_rows: tuple[tuple[str, float | None], ...] = (
+        ("raised", concerns.raised), ("acknowledged", concerns.acknowledged),
+        ("responded", concerns.responded), ("closed", concerns.closed),
+        ("shown publicly", concerns.published),
+        ("median days to acknowledge", concerns.median_days_to_acknowledge),
+        ("median days to respond", concerns.median_days_to_respond))
+    for label, number in concern_rows:
+        add("concerns", label, number)
+    for category, count in concerns.categories:
+        add("concerns by category", category.label, count)
     return rows
 
 
@@ -203,6 +231,16 @@ SCHEMA = _object({
                           "by_kind": _SHARES}),
     "mous": _object({"as_of": refs.DAY, "active": _COUNT, "review_due": _COUNT,
                      "review_overdue": _COUNT}),
+    "concerns": {**_object({
+        "raised": _COUNT, "acknowledged": _COUNT, "responded": _COUNT, "closed": _COUNT,
+        "shown_publicly": {**_COUNT, "description": "How many are on the public list "
+                                                    "(their raisers agreed)."},
+        "median_days_to_acknowledge": refs.nullable({"type": "number", "minimum": 0}),
+        "median_days_to_respond": refs.nullable({"type": "number", "minimum": 0}),
+        "by_category": _SHARES,
+        "public_list": refs.LINK}),
+        "description": "Concerns raised in the year about how the partnership engages: "
+                       "counts and median calendar days from raising, never their text."},
     "links": _object({"self": refs.LINK, "html": refs.LINK, "csv": refs.LINK}),
 })
 
@@ -228,7 +266,8 @@ ENDPOINT = register_endpoint(Endpoint(
                 "public records, meetings held against the plan, agenda notice, minutes "
                 "on time, attendance by sector and size, agenda items asked for by VCSE "
                 "members, requests to join answered, completed secondments and shadowing, "
-                "and MoU reviews. Members-only meetings and forums are not counted.",
+                "MoU reviews, and concerns raised and answered. Members-only meetings and "
+                "forums are not counted.",
     schema_name="EngagementRecord",
     schema=SCHEMA,
     path=PATH,
