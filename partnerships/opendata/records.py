@@ -13,7 +13,9 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from .. import permissions
 from ..engagement import record as engagement
+from ..engagement import reports as annual_reports
 from ..engagement.models import YEAR_MAX, YEAR_MIN
 from ..partnership.services import get_by_slug
 from . import csvout, params, problems, refs
@@ -241,12 +243,35 @@ SCHEMA = _object({
         "public_list": refs.LINK}),
         "description": "Concerns raised in the year about how the partnership engages: "
                        "counts and median calendar days from raising, never their text."},
-    "links": _object({"self": refs.LINK, "html": refs.LINK, "csv": refs.LINK}),
+    "links": {"type": "object", "required": ["self", "html", "csv"],
+              "additionalProperties": False,
+              "properties": {
+                  "self": refs.LINK, "html": refs.LINK, "csv": refs.LINK,
+                  "report": {**refs.nullable(refs.LINK),
+                             "description": "The year's published annual report, if any "
+                                            "(on the record itself, not in a report)."},
+                  "previous": {**refs.nullable(refs.LINK),
+                               "description": "The record of the year before, while the "
+                                              "partnership has records."}}},
 })
 
 
 def record_view(slug: str, year: str) -> Response:
-    return jsonify(serialise(_load(slug, year)))
+    """The record, with links to the year's published annual report and to the year
+    before (while there are records), so a client can walk back through the years."""
+    record = _load(slug, year)
+    body = serialise(record)
+    partnership = get_by_slug(record.partnership_slug)
+    assert partnership is not None
+    report = annual_reports.get(partnership, record.year)
+    body["links"]["report"] = (
+        refs.url("opendata.report", slug=record.partnership_slug, year=record.year)
+        if report is not None and permissions.can_view_annual_report(None, report) else None)
+    earlier = record.year - 1
+    body["links"]["previous"] = (
+        refs.url("opendata.record", slug=record.partnership_slug, year=earlier)
+        if earlier in engagement.record_years(partnership) else None)
+    return jsonify(body)
 
 
 def record_csv_view(slug: str, year: str) -> Response:
