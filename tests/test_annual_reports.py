@@ -272,3 +272,34 @@ def test_a_published_report_is_open_data_with_its_frozen_figures(
     assert client.get(f"/api/v1/partnerships/{place.slug}/reports/2024").status_code == 404
     assert client.get(f"/api/v1/partnerships/nowhere/reports/{YEAR}").status_code == 404
     assert "Annual reports" in _text(client.get("/open-data"))
+
+
+def test_the_sql_rule_agrees_with_the_predicate_for_every_role(
+        app: Any, client: Any, auth: Any, place: Any, make_user: Any,
+        make_partnership: Any) -> None:
+    """``annual_reports_visible_to`` (lists, open data) and ``can_view_annual_report``
+    (pages) name the same reports, for each role, over drafts and published reports of
+    two partnerships."""
+    from partnerships import permissions
+
+    other_officer = make_user("Ola Other", "ola@example.org")
+    other = make_partnership("Southside Partnership", officers=[other_officer])
+    for officer, partnership, publish in ((place.officer, place.partnership, True),
+                                          (other_officer, other, False)):
+        auth.login(officer)
+        for year in (2024, 2025):
+            client.submit(f"/partnerships/{partnership.slug}/report/{year}/edit",
+                          {"went_well": "Well.", "will_change": "Change."})
+        if publish:
+            client.submit(f"/partnerships/{partnership.slug}/report/2025/publish",
+                          page=f"/partnerships/{partnership.slug}/report/2025/edit")
+        auth.logout()
+    reports = _reports()
+    assert len(reports) == 4 and sum(r.is_published for r in reports) == 1
+    for viewer in (None, place.member, place.outsider, place.officer, other_officer,
+                   place.admin):
+        with app.test_request_context():
+            sql = set(db.session.scalars(select(AnnualReport.id).where(
+                permissions.annual_reports_visible_to(viewer))))
+            python = {r.id for r in reports if permissions.can_view_annual_report(viewer, r)}
+        assert sql == python, viewer
