@@ -260,6 +260,12 @@ def test_a_published_report_is_open_data_with_its_frozen_figures(
     assert body["year"] == YEAR and body["went_well"] == WELL
     assert body["introduction"] == "Our second year."
     assert body["record"]["year"] == YEAR and body["record"]["meetings"][0]["held"] == 1
+    # Frozen and thawed, the record is the record: the same as the live one while
+    # nothing has changed (the live one also links to this report and the year before).
+    live = client.get(f"/api/v1/partnerships/{place.slug}/record/{YEAR}").get_json()
+    assert live["links"].pop("report") == body["links"]["self"]
+    live["links"].pop("previous")
+    assert body["record"] == live
     assert body["links"]["html"].endswith(f"{place.base}/{YEAR}/")
     rows = list(csv.DictReader(io.StringIO(client.get(body["links"]["csv"]).get_data(
         as_text=True))))
