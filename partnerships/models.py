@@ -3,7 +3,7 @@
 from .accounts.models import User, UserSession
 from .audit import AuditEvent
 from .concerns.models import Concern
-from .engagement.models import AccountablePerson, EngagementPlan, PlanForum
+from .engagement.models import AccountablePerson, AnnualReport, EngagementPlan, PlanForum
 from .forums.models import (
     Forum,
     ForumBan,
@@ -69,6 +69,7 @@ __all__ = [
     "ActionUpdate",
     "AgendaItem",
     "AgendaRevision",
+    "AnnualReport",
     "Application",
     "AttendanceMark",
     "AuditEvent",

@@ -410,6 +410,14 @@ def _load_concerns(section: Any, ctx: SeedContext) -> None:
     load_concerns(section, ctx)
 
 
+def _load_annual_reports(section: Any, ctx: SeedContext) -> None:
+    """Annual reports: the loader lives with the engagement record
+    (``partnerships/engagement/seed.py``), imported when the section runs."""
+    from .engagement.seed import load_annual_reports
+
+    load_annual_reports(section, ctx)
+
+
 SeedLoader = Callable[[Any, SeedContext], None]
 
 # In load order: each section may refer to what the sections before it loaded.
@@ -423,6 +431,7 @@ SECTIONS: list[tuple[str, SeedLoader]] = [
     ("opportunities", _load_opportunities),
     ("engagement", _load_engagement),
     ("concerns", _load_concerns),
+    ("annual_reports", _load_annual_reports),
 ]
 
 

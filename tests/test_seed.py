@@ -1913,3 +1913,59 @@ def test_mistakes_in_the_concerns_section_are_reported_clearly(
             entry[key] = value
     with pytest.raises(SeedError, match=message):
         load_demo(_write(tmp_path, data))
+
+
+# --- Annual reports --------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_published_annual_report_for_last_year(
+        client: AppClient, seeded: dict[str, int]) -> None:
+    from partnerships.engagement.models import AnnualReport
+
+    assert seeded["annual reports"] == 1
+    report = db.session.scalars(select(AnnualReport)).one()
+    last_year = _anchor().year - 1
+    assert report.year == last_year and report.is_published and report.figures
+    base = "/partnerships/northbridge-together/report"
+    page = client.get(f"{base}/{last_year}/").get_data(as_text=True)
+    assert f"Annual report {last_year}" in page and "What went well" in page
+    assert "Figures as at" in page and "Community Safety Forum" in page
+    assert f"{base}/{last_year}/" in client.get(f"{base}/").get_data(as_text=True)
+    body = client.get(f"/api/v1/partnerships/northbridge-together/reports/{last_year}")
+    assert body.status_code == 200 and body.get_json()["year"] == last_year
+
+
+def _report_file() -> dict[str, Any]:
+    """The smallest seed file with an annual report; each mistake below changes one thing."""
+    return {
+        "accounts": [{"name": "A", "email": "a@example.org"},
+                     {"name": "B", "email": "b@example.org"},
+                     {"name": "S", "email": "s@example.org", "site_admin": True}],
+        "partnerships": [{"name": "P", "slug": "p", "place": "Q",
+                          "officers": [{"email": "a@example.org", "role_title": "Officer"}]}],
+        "annual_reports": [{"partnership": "p", "by": "a@example.org", "year": -1,
+                            "went_well": "Much.", "will_change": "Some.", "publish": True}],
+    }
+
+
+def test_the_smallest_annual_report_file_loads(app: Flask, tmp_path: Path) -> None:
+    assert load_demo(_write(tmp_path, _report_file()))["annual reports"] == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"partnership": "nope"}, r"annual_reports\[0\]: no partnership with slug 'nope'"),
+        ({"colour": "red"}, r"annual_reports\[0\]: unknown field\(s\) colour"),
+        ({"publish": "yes"}, "publish should be true or false"),
+        ({"went_well": ""}, "missing went_well"),
+        ({"by": "b@example.org"}, "Only the partnership's officers"),
+    ],
+)
+def test_mistakes_in_the_annual_reports_section_are_reported_clearly(
+        app: Flask, tmp_path: Path, changes: dict[str, Any], message: str) -> None:
+    data = _report_file()
+    entry = data["annual_reports"][0]
+    entry.update(changes)
+    with pytest.raises(SeedError, match=message):
+        load_demo(_write(tmp_path, data))

@@ -7,12 +7,23 @@ accountable in each public body is the point of it."""
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..forums.models import Forum
-from ..modelbase import Model, TimestampMixin
+from ..modelbase import Model, TimestampMixin, UTCDateTime
 from ..organisations.models import Organisation
+from ..partnership.models import Partnership
 
 # Bounds beside the columns they protect; forms and services read them here.
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -97,3 +108,49 @@ class AccountablePerson(Model):
         UniqueConstraint("plan_id", "organisation_id"),
         Index("ix_engagement_accountable_people_organisation_id", "organisation_id"),
     )
+
+
+# The annual report's narrative: bounded like the other long texts (Markdown).
+INTRODUCTION_MAX = 5000
+SECTION_MAX = 10000
+
+
+class AnnualReport(TimestampMixin, Model):
+    """A partnership's annual report for one calendar year: the officers' narrative
+    (an introduction, what went well, what will change) around the engagement record.
+
+    A draft (``published_at`` None) is the officers' alone. Publishing freezes the
+    record's figures as they stand (``figures``, JSON written by ``snapshot.dump``, and
+    ``figures_at``): a report is a document of record, so what it said on the day it
+    was published must not shift when a meeting is later corrected. Officers may still
+    revise the words of a published report; ``revised_at`` says when they last did."""
+
+    __tablename__ = "annual_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    introduction: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    went_well: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    will_change: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    figures: Mapped[str | None] = mapped_column(Text)  # snapshot.dump at publication
+    figures_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    partnership: Mapped[Partnership] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "year"),
+        CheckConstraint("(published_at IS NULL) = (figures IS NULL)",
+                        name="published_with_figures"),
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None

@@ -21,6 +21,8 @@ What counts (the page says so too):
   as late.
 - Minutes are on time when published on or before the plan's Nth working day after
   the meeting's day; minutes not yet published count once that day has passed.
+- Concerns count by when they were raised (``concerns.stats``): numbers and median
+  waits only, whether or not the concern itself is on the public list.
 
 Every count is an aggregate SQL query (GROUP BY), except notice and minutes: working
 days need the bank-holiday calendar, which the database does not hold, so one query
@@ -39,6 +41,8 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Integer, and_, case, exists, func, select
 
 from .. import permissions
+from ..concerns import stats as concern_stats
+from ..concerns.stats import ConcernFigures
 from ..extensions import db
 from ..forums.models import Forum, ForumMember, ForumMemberStatus, Visibility
 from ..meetings.models import (
@@ -234,6 +238,10 @@ class EngagementRecord:
     joins: tuple[JoinRequests, ...]
     exchanges: Exchanges
     mous: MouFigures
+    # Concerns raised in the year about how the partnership engages: counts and
+    # waits only (``concerns.stats``); a concern's words appear only on the public
+    # list, and only once its raiser consented and an officer responded.
+    concerns: ConcernFigures
 
     @property
     def meetings_held(self) -> int:
@@ -324,6 +332,7 @@ def engagement_record(partnership: Partnership, year: int,
         joins=_joins(partnership, start, end),
         exchanges=_exchanges(partnership, start, end),
         mous=_mous(partnership, as_of),
+        concerns=concern_stats.figures(partnership.id, year),
     )
 
 

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("engagement", __name__)
 
-from . import views  # noqa: E402,F401
+from . import report_views, views  # noqa: E402,F401

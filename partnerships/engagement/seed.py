@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..seed import SeedContext, SeedError, check_fields, entries, text
+from ..seed import SeedContext, SeedError, check_fields, entries, refused_as_seed_error, text
 from . import services
 
 
@@ -41,3 +41,29 @@ def load_engagement(section: Any, ctx: SeedContext) -> None:
                 for slug, person in people.items()})
         services.save_plan(ctx.user(entry["by"], where), partnership, year, details)
         ctx.count("engagement plans")
+
+
+def load_annual_reports(section: Any, ctx: SeedContext) -> None:
+    """The demo's annual reports (the ``annual_reports`` section), written through
+    ``reports.save`` and, with ``publish: true``, published through ``reports.publish``
+    at the load's time, so their frozen figures are the demo's own (the concerns
+    included: this section loads after them)."""
+    from . import reports
+
+    for index, entry in enumerate(entries(section, "annual_reports")):
+        where = f"annual_reports[{index}]"
+        check_fields(entry, {"partnership", "by", "year", "went_well", "will_change"},
+                     {"introduction", "publish"}, where)
+        partnership = ctx.partnership(entry["partnership"], where)
+        officer = ctx.user(entry["by"], where)
+        publish = entry.get("publish", False)
+        if not isinstance(publish, bool):
+            raise SeedError(f"{where}: publish should be true or false")
+        year = ctx.now.year + _number(entry, "year", where)
+        with refused_as_seed_error(where):
+            report = reports.save(officer, partnership, year, reports.ReportText(
+                introduction=text(entry.get("introduction")),
+                went_well=text(entry["went_well"]), will_change=text(entry["will_change"])))
+            if publish:
+                reports.publish(officer, report, now=ctx.now)
+        ctx.count("annual reports")

@@ -11,7 +11,7 @@ from ..formflow import Page, allowed, found, see_other
 from ..partnership import services as partnership_services
 from ..partnership.models import Partnership
 from ..timeutil import today_uk
-from . import charts, record, services
+from . import charts, record, reports, services
 from .forms import plan_form
 from .models import DEFAULT_MINUTES_DAYS
 from .routes import bp
@@ -43,6 +43,7 @@ def record_page(slug: str) -> str:
         "engagement/record.html", partnership=partnership, record=figures,
         years=record.record_years(partnership), charts=charts.record_charts(figures),
         late_shown=record.LATE_SHOWN,
+        report_year_published=year in reports.published_years(partnership),
         can_edit=permissions.can_edit_engagement_plan(current_user, partnership))
 
 

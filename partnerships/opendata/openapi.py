@@ -176,7 +176,8 @@ def document() -> Json:
             "description": (
                 "Read-only open data: partnerships, their public forums, public meetings "
                 "with their agendas and papers, MoUs on the public registers and open "
-                "opportunities, and each partnership's engagement record for a year. "
+                "opportunities, each partnership's engagement record for a year and its "
+                "published annual reports. "
                 "Only what anyone may see on the public pages is included. Lists are "
                 "paged (``page``, ``per_page``); each list is also "
                 "a CSV download (the same path with ``.csv``). Times are ISO 8601 with "

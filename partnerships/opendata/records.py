@@ -13,7 +13,9 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from .. import permissions
 from ..engagement import record as engagement
+from ..engagement import reports as annual_reports
 from ..engagement.models import YEAR_MAX, YEAR_MIN
 from ..partnership.services import get_by_slug
 from . import csvout, params, problems, refs
@@ -60,6 +62,22 @@ def _shares(shares: tuple[engagement.Share, ...]) -> list[Json]:
     return [{"code": s.key, "label": s.label, "count": s.count} for s in shares]
 
 
+def _concerns(record: engagement.EngagementRecord) -> Json:
+    """Counts and median waits only: a concern's words are open data nowhere (the
+    public list shows those its raisers agreed to)."""
+    figures = record.concerns
+    return {
+        "raised": figures.raised, "acknowledged": figures.acknowledged,
+        "responded": figures.responded, "closed": figures.closed,
+        "shown_publicly": figures.published,
+        "median_days_to_acknowledge": figures.median_days_to_acknowledge,
+        "median_days_to_respond": figures.median_days_to_respond,
+        "by_category": [{"code": category.value, "label": category.label, "count": count}
+                        for category, count in figures.categories],
+        "public_list": refs.url("concerns.index", slug=record.partnership_slug),
+    }
+
+
 def serialise(record: engagement.EngagementRecord) -> Json:
     slug, year = record.partnership_slug, record.year
     plan = record.plan
@@ -95,6 +113,7 @@ def serialise(record: engagement.EngagementRecord) -> Json:
         "mous": {"as_of": refs.day(record.mous.as_of), "active": record.mous.active,
                  "review_due": record.mous.review_due,
                  "review_overdue": record.mous.review_overdue},
+        "concerns": _concerns(record),
         "links": {
             "self": refs.url("opendata.record", slug=slug, year=year),
             "html": refs.url("engagement.record_page", slug=slug, year=year),
@@ -137,6 +156,17 @@ def figures(record: engagement.EngagementRecord) -> list[Json]:
     add("mous", "active", record.mous.active)
     add("mous", "review due", record.mous.review_due)
     add("mous", "review overdue", record.mous.review_overdue)
+    concerns = record.concerns
+    concern_rows: tuple[tuple[str, float | None], ...] = (
+        ("raised", concerns.raised), ("acknowledged", concerns.acknowledged),
+        ("responded", concerns.responded), ("closed", concerns.closed),
+        ("shown publicly", concerns.published),
+        ("median days to acknowledge", concerns.median_days_to_acknowledge),
+        ("median days to respond", concerns.median_days_to_respond))
+    for label, number in concern_rows:
+        add("concerns", label, number)
+    for category, count in concerns.categories:
+        add("concerns by category", category.label, count)
     return rows
 
 
@@ -203,12 +233,45 @@ SCHEMA = _object({
                           "by_kind": _SHARES}),
     "mous": _object({"as_of": refs.DAY, "active": _COUNT, "review_due": _COUNT,
                      "review_overdue": _COUNT}),
-    "links": _object({"self": refs.LINK, "html": refs.LINK, "csv": refs.LINK}),
+    "concerns": {**_object({
+        "raised": _COUNT, "acknowledged": _COUNT, "responded": _COUNT, "closed": _COUNT,
+        "shown_publicly": {**_COUNT, "description": "How many are on the public list "
+                                                    "(their raisers agreed)."},
+        "median_days_to_acknowledge": refs.nullable({"type": "number", "minimum": 0}),
+        "median_days_to_respond": refs.nullable({"type": "number", "minimum": 0}),
+        "by_category": _SHARES,
+        "public_list": refs.LINK}),
+        "description": "Concerns raised in the year about how the partnership engages: "
+                       "counts and median calendar days from raising, never their text."},
+    "links": {"type": "object", "required": ["self", "html", "csv"],
+              "additionalProperties": False,
+              "properties": {
+                  "self": refs.LINK, "html": refs.LINK, "csv": refs.LINK,
+                  "report": {**refs.nullable(refs.LINK),
+                             "description": "The year's published annual report, if any "
+                                            "(on the record itself, not in a report)."},
+                  "previous": {**refs.nullable(refs.LINK),
+                               "description": "The record of the year before, while the "
+                                              "partnership has records."}}},
 })
 
 
 def record_view(slug: str, year: str) -> Response:
-    return jsonify(serialise(_load(slug, year)))
+    """The record, with links to the year's published annual report and to the year
+    before (while there are records), so a client can walk back through the years."""
+    record = _load(slug, year)
+    body = serialise(record)
+    partnership = get_by_slug(record.partnership_slug)
+    assert partnership is not None
+    report = annual_reports.get(partnership, record.year)
+    body["links"]["report"] = (
+        refs.url("opendata.report", slug=record.partnership_slug, year=record.year)
+        if report is not None and permissions.can_view_annual_report(None, report) else None)
+    earlier = record.year - 1
+    body["links"]["previous"] = (
+        refs.url("opendata.record", slug=record.partnership_slug, year=earlier)
+        if earlier in engagement.record_years(partnership) else None)
+    return jsonify(body)
 
 
 def record_csv_view(slug: str, year: str) -> Response:
@@ -228,7 +291,8 @@ ENDPOINT = register_endpoint(Endpoint(
                 "public records, meetings held against the plan, agenda notice, minutes "
                 "on time, attendance by sector and size, agenda items asked for by VCSE "
                 "members, requests to join answered, completed secondments and shadowing, "
-                "and MoU reviews. Members-only meetings and forums are not counted.",
+                "MoU reviews, and concerns raised and answered. Members-only meetings and "
+                "forums are not counted.",
     schema_name="EngagementRecord",
     schema=SCHEMA,
     path=PATH,

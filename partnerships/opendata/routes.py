@@ -13,7 +13,7 @@ bp = Blueprint("opendata", __name__)
 
 DATASET_MODULES = ("partnerships", "forums", "meetings", "mous", "opportunities")
 # Documents that are not lists (each registers an ``Endpoint``).
-ENDPOINT_MODULES = ("records",)
+ENDPOINT_MODULES = ("records", "reports")
 for _module in (*DATASET_MODULES, *ENDPOINT_MODULES):
     import_module(f"{__package__}.{_module}")
 

@@ -25,7 +25,8 @@ the two agree for every role and every kind of object:
   (``MouAccess.can_view_mou`` / ``mous_visible_to``, ``can_view_version`` /
   ``versions_visible_to``)
 - ``opportunities``: secondments, applications and placements
-- ``engagement``: who sets a partnership's engagement plan
+- ``engagement``: who sets a partnership's engagement plan and writes its annual
+  reports, and who sees a draft report
 - ``concerns``: concerns raised about a partnership, who acts on them, what is public
 - ``members_only``: what someone who may not see a hidden thing is told (sign in
   first, or a 403 naming the public forum or partnership it belongs to), ``refuse``
@@ -43,7 +44,12 @@ from .concerns import (
     is_concern_raiser,
 )
 from .core import Viewer, can_view_admin, has_confirmed_email, is_site_admin, signed_in
-from .engagement import can_edit_engagement_plan
+from .engagement import (
+    annual_reports_visible_to,
+    can_edit_engagement_plan,
+    can_view_annual_report,
+    can_write_annual_report,
+)
 from .forums import (
     POST_EDIT_WINDOW_MINUTES,
     ForumAccess,
@@ -156,6 +162,7 @@ __all__ = [
     "SignInFirst",
     "Viewer",
     "admin_organisations",
+    "annual_reports_visible_to",
     "can_appoint_officers",
     "can_ask_for_item",
     "can_ask_to_join_organisation",
@@ -194,6 +201,7 @@ __all__ = [
     "can_update_action",
     "can_view_action",
     "can_view_admin",
+    "can_view_annual_report",
     "can_view_application",
     "can_view_attendance_list",
     "can_view_concern",
@@ -204,6 +212,7 @@ __all__ = [
     "can_view_opportunity",
     "can_view_placement",
     "can_view_version",
+    "can_write_annual_report",
     "concern_is_published",
     "concerns_published",
     "forget_forum_access",

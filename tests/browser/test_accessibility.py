@@ -358,3 +358,64 @@ def test_engagement_record_and_plan_fit_a_phone_and_are_accessible(page: Page,
     axe_check(page)
     _no_csp_violations(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_annual_report_form_confirmation_and_report_fit_a_phone_and_are_accessible(
+        page: Page, data: Data) -> None:
+    """The officer's report form sent with mistakes, then written, confirmed and
+    published, at 320 CSS pixels: no axe violations and nothing wider than the screen
+    on the form, the confirmation page, the draft and the published report; and the
+    published report printed without navigation or buttons."""
+    from datetime import date, time
+
+    from partnerships.extensions import db
+    from partnerships.factories import meetings as meeting_factory
+    from partnerships.forums.models import Visibility
+    from partnerships.timeutil import today_uk
+
+    officer = data.user("Olu Officer")
+    partnership = data.partnership("Northbridge Together", officers=[officer])
+    year = today_uk().year - 1
+    with data.app.app_context():
+        meeting_factory.meeting(db.session.merge(partnership), "Board", day=date(year, 3, 30),
+                                start=time(10), end=time(12), visibility=Visibility.PUBLIC)
+        db.session.commit()
+
+    def fits() -> None:
+        axe_check(page)
+        _no_csp_violations(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+    page.set_viewport_size({"width": 320, "height": 720})
+    sign_in(page, officer.email)
+    page.goto(f"/partnerships/{partnership.slug}/report/")
+    page.get_by_role("link", name=f"Write the annual report for {year}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Annual report for {year}")
+    page.get_by_label("Introduction (optional)").fill("Our first year.")
+    page.get_by_role("button", name="Save the report").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Enter what went well")
+    expect(summary).to_contain_text("Enter what you will change")
+    expect(page.get_by_label("Introduction (optional)")).to_have_value("Our first year.")
+    fits()
+    page.get_by_label("What went well").fill("We met as we promised.")
+    page.get_by_label("What we will change").fill("- Earlier papers")
+    page.get_by_role("button", name="Save the report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Annual report {year}")
+    expect(page.get_by_role("main")).to_contain_text("This is a draft")
+    fits()
+    page.get_by_role("link", name="Publish the report").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Publish the annual report for {year}")
+    fits()
+    page.get_by_role("button", name="Publish the report").click()
+    expect(page.get_by_role("main")).to_contain_text("Figures as at")
+    expect(page.get_by_role("table", name="Meetings planned and held")).to_contain_text("1")
+    fits()
+    page.emulate_media(media="print")
+    for hidden in (page.locator(".govuk-service-navigation"), page.locator(".app-header"),
+                   page.locator(".govuk-breadcrumbs"), page.locator(".govuk-footer"),
+                   page.get_by_role("link", name="Revise the report")):
+        expect(hidden.first).to_be_hidden()
+    expect(page.get_by_role("heading", name="What went well")).to_be_visible()
