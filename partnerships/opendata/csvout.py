@@ -11,6 +11,8 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from flask import Response
+
 from .datasets import Column, Json
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -35,3 +37,11 @@ def write(columns: Iterable[Column], items: Iterable[Json]) -> str:
     for item in items:
         writer.writerow([cell(column.read(item)) for column in columns])
     return out.getvalue()
+
+
+def download(columns: Iterable[Column], items: Iterable[Json], filename: str) -> Response:
+    """``write``'s CSV as a download named ``filename``."""
+    response = Response(write(columns, items).encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -276,12 +276,8 @@ def record_view(slug: str, year: str) -> Response:
 
 def record_csv_view(slug: str, year: str) -> Response:
     record = _load(slug, year)
-    body = csvout.write(COLUMNS, figures(record))
-    response = Response(body.encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{record.partnership_slug}-record-{record.year}.csv"')
-    return response
+    return csvout.download(COLUMNS, figures(record),
+                           f"{record.partnership_slug}-record-{record.year}.csv")
 
 
 ENDPOINT = register_endpoint(Endpoint(

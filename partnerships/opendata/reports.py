@@ -99,12 +99,9 @@ def report_view(slug: str, year: str) -> Response:
 
 def report_csv_view(slug: str, year: str) -> Response:
     report = _load(slug, year)
-    body = csvout.write(records.COLUMNS, records.figures(annual_reports.frozen_record(report)))
-    response = Response(body.encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{report.partnership.slug}-annual-report-{report.year}.csv"')
-    return response
+    return csvout.download(
+        records.COLUMNS, records.figures(annual_reports.frozen_record(report)),
+        f"{report.partnership.slug}-annual-report-{report.year}.csv")
 
 
 ENDPOINT = register_endpoint(Endpoint(

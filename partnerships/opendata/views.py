@@ -58,11 +58,7 @@ def csv_view(dataset: Dataset) -> Response:
         offset += CSV_BATCH
         if len(rows) < CSV_BATCH or offset >= total:
             break
-    body = csvout.write(dataset.columns, items)
-    response = Response(body.encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{dataset.name}.csv"'
-    return response
+    return csvout.download(dataset.columns, items, f"{dataset.name}.csv")
 
 
 def detail_view(dataset: Dataset, **key: Any) -> Response:
