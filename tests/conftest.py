@@ -286,6 +286,17 @@ def app(tmp_path: Any, database_url: str) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def file_app(tmp_path: Any) -> Iterator[Flask]:
+    """An app on a database of its own that several threads can write to at once (a
+    SQLite file, or a fresh PostgreSQL database): for the race tests. See
+    tests/concurrency.py."""
+    from tests.concurrency import file_database_app  # it imports this module
+
+    with file_database_app(tmp_path) as app:
+        yield app
+
+
+@pytest.fixture
 def client(app: Flask) -> AppClient:
     return app.test_client()  # type: ignore[return-value]
 

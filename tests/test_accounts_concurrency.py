@@ -8,11 +8,8 @@ Real concurrent requests (``tests/concurrency.py``), ``ROUNDS`` times.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -21,15 +18,9 @@ from partnerships.extensions import db
 from partnerships.factories import accounts, organisations
 from partnerships.factories.accounts import PASSWORD
 from partnerships.organisations.models import MemberRole, OrganisationMember, RequestStatus
-from tests.concurrency import ROUNDS, all_at_once, file_database_app, form_token, signed_in_client
+from tests.concurrency import ROUNDS, all_at_once, form_token, signed_in_client
 
 DELETE = "/account/delete"
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def _delete_at_once(app: Flask, people: list[User]) -> list[int]:

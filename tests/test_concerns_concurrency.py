@@ -3,11 +3,8 @@ and emailed, the other officer is told someone else got there first (409)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -19,17 +16,10 @@ from partnerships.mail import OutboxMessage
 from tests.concurrency import (
     ROUNDS,
     all_at_once,
-    file_database_app,
     form_token,
     make_user,
     signed_in_client,
 )
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def test_two_officers_responding_at_once_give_one_response(file_app: Flask) -> None:

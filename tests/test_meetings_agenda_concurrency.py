@@ -8,12 +8,9 @@ Real concurrent requests (``tests/concurrency.py``), ``ROUNDS`` times, a new mee
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import time, timedelta
 from functools import partial
-from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -24,19 +21,12 @@ from partnerships.timeutil import today_uk
 from tests.concurrency import (
     ROUNDS,
     all_at_once,
-    file_database_app,
     form_token,
     make_user,
     signed_in_client,
 )
 
 CONVENORS = 4
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def _positions(meeting_id: int) -> list[int]:

@@ -5,12 +5,8 @@ concurrent requests against a file database, repeated a few rounds."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
-import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from partnerships.extensions import db
@@ -27,17 +23,10 @@ from tests.concurrency import (
     ROUNDS,
     all_at_once,
     csrf_token,
-    file_database_app,
     make_user,
     signed_in_client,
 )
 from tests.conftest import meeting_start
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def test_two_organisers_marking_the_same_member_at_once_leave_one_mark(file_app):

@@ -10,7 +10,7 @@ to serialise would prove nothing on its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,18 +45,11 @@ from tests.concurrency import (
     ROUNDS,
     all_at_once,
     csrf_token,
-    file_database_app,
     form_token,
     make_user,
     signed_in_client,
 )
 from tests.conftest import AppClient, meeting_start
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def _forum(members: list[User]) -> Forum:

@@ -9,12 +9,7 @@ Real concurrent requests (``tests/concurrency.py``), ``ROUNDS`` times, a new MoU
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-from typing import Any
-
-import pytest
-from flask import Flask
 
 from partnerships.extensions import db
 from partnerships.factories import mous, organisations, partnership
@@ -23,17 +18,10 @@ from partnerships.mous.services import statement_for
 from tests.concurrency import (
     ROUNDS,
     all_at_once,
-    file_database_app,
     form_token,
     make_user,
     signed_in_client,
 )
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def test_the_last_two_parties_signing_at_once_bring_the_mou_into_force(file_app):

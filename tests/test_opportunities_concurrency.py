@@ -9,12 +9,8 @@ happens to serialise would prove nothing on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-from typing import Any
 
-import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from partnerships.extensions import db
@@ -37,18 +33,11 @@ from tests.concurrency import (
     ROUNDS,
     all_at_once,
     csrf_token,
-    file_database_app,
     form_token,
     make_user,
     signed_in_client,
 )
 from tests.test_opportunities import make_opportunity
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def test_two_hosts_accepting_the_last_place_at_once_make_exactly_one_placement(file_app):

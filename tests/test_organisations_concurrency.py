@@ -9,12 +9,8 @@ organisation each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import partial
-from typing import Any
 
-import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from partnerships.extensions import db
@@ -23,17 +19,10 @@ from partnerships.organisations.models import MemberRole, OrganisationMember, Re
 from tests.concurrency import (
     ROUNDS,
     all_at_once,
-    file_database_app,
     form_token,
     make_user,
     signed_in_client,
 )
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def test_two_admins_stepping_down_at_once_leave_one_admin(file_app):

@@ -8,9 +8,6 @@ PostgreSQL database), released together by a barrier, a few rounds each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -22,16 +19,10 @@ from partnerships.factories import forums, partnership
 from partnerships.forums.models import MembershipPolicy, ThreadState
 from partnerships.meetings import feeds
 from partnerships.meetings.models import CalendarToken
-from tests.concurrency import ROUNDS, all_at_once, file_database_app, make_user, signed_in_client
+from tests.concurrency import ROUNDS, all_at_once, make_user, signed_in_client
 from tests.databases import on_postgresql
 
 PEOPLE = 10
-
-
-@pytest.fixture
-def file_app(tmp_path: Any) -> Iterator[Flask]:
-    with file_database_app(tmp_path) as app:
-        yield app
 
 
 def test_people_opening_a_discussion_for_the_first_time_at_once_all_see_it(
