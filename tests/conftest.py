@@ -19,6 +19,7 @@ from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.util import LRUCache
 
 from partnerships import create_app
 from partnerships.accounts.models import User
@@ -82,60 +83,124 @@ class _SharedTemplates(BytecodeCache):
     edited template is compiled afresh."""
 
     def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
+        self.compiled: dict[str, Any] = {}
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
+        # The code object itself (immutable, so any number of apps can run it), rather
+        # than its marshalled bytes read back for each app.
+        bucket.code = self.compiled.get(bucket.key)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
+        self.compiled[bucket.key] = bucket.code
 
 
 SHARED_TEMPLATES = _SharedTemplates()
 
 
-def _share_url_builders() -> None:
-    """Build each route's URL builder once per process, not once per app.
+def _share_rule_compiling() -> None:
+    """Compile each route's rule once per process, not once per app.
 
-    Werkzeug turns every rule into two Python functions (``Rule._compile_builder``:
-    an AST walked, then ``compile()``), which was nine tenths of ``create_app`` and
-    so about half a second of every test that makes an app. The function depends
-    only on the rule's parsed parts, its defaults and the kind of its converters
-    (it reads the converters from the rule it is bound to when called), so rules
-    that are the same in every test's app share one. Production builds its app once
-    per process and never needs this.
+    Binding a rule to an app's URL map compiles it (``Rule.compile``): the rule's text
+    parsed part by part with a regular expression, then two Python functions built
+    for making its URLs (an AST walked, then ``compile()``). That was nine tenths of
+    ``create_app``, and so most of the setup of every test, which makes an app. What
+    it makes depends only on the rule's text, its defaults, where it binds (subdomain
+    or host, merged slashes) and which converter class each name means in the map;
+    the URL builders read the converters from the rule they are bound to when called.
+    So rules that are the same in every test's app share the parts, the trace and the
+    builders, and get converters of their own (they belong to their map), made with
+    the arguments the first compile gave them. A rule whose defaults or converter
+    arguments cannot be a key is compiled as Werkzeug does. Production builds its app
+    once per process and never needs this.
     """
     from werkzeug.routing.rules import Rule
 
-    compile_builder = Rule._compile_builder
-    builders: dict[Any, Any] = {}
+    compile_rule = Rule.compile
+    compiled: dict[Any, Any] = {}
 
-    def shared(self: Rule, append_unknown: bool = True) -> Any:
+    def shared(self: Rule) -> None:
+        assert self.map is not None
         try:
             key = (self.rule, self.subdomain, self.host, self.merge_slashes,
-                   tuple(self._trace), append_unknown,
-                   tuple(sorted((self.defaults or {}).items())),
-                   tuple((name, type(converter)) for name, converter
-                         in self._converters.items()))
-            hash(key)
-        except TypeError:  # a default that cannot be a key: build it as Werkzeug does
-            return compile_builder(self, append_unknown)
-        builder = builders.get(key)
-        if builder is None:
-            builder = builders[key] = compile_builder(self, append_unknown)
-        return builder
+                   self.map.host_matching, tuple(self.map.converters.items()),
+                   tuple(sorted((self.defaults or {}).items())))
+            found = compiled.get(key)
+        except TypeError:  # a default that cannot be a key
+            compile_rule(self)
+            return
+        if found is not None:
+            parts, trace, made, arguments, build, build_unknown = found
+            self._parts, self._trace = list(parts), list(trace)
+            self._converters = {variable: self.get_converter(variable, name, args, kwargs)
+                                for variable, name, args, kwargs in made}
+            self.arguments.update(arguments)
+            self._build = build.__get__(self, None)
+            self._build_unknown = build_unknown.__get__(self, None)
+            return
+        made = []
+        get_converter = self.get_converter
 
-    Rule._compile_builder = shared  # type: ignore[method-assign]
+        def recording(variable: str, name: str, args: Any, kwargs: Any) -> Any:
+            made.append((variable, name, args, kwargs))
+            return get_converter(variable, name, args, kwargs)
+
+        self.get_converter = recording  # type: ignore[method-assign]
+        try:
+            compile_rule(self)
+        finally:
+            del self.get_converter
+        try:
+            hash(tuple((v, n, a, tuple(sorted(k.items()))) for v, n, a, k in made))
+        except TypeError:  # converter arguments that cannot be a key: not shared
+            return
+        compiled[key] = (list(self._parts), list(self._trace), made,
+                         frozenset(self.arguments), self._build.__func__,  # type: ignore[attr-defined]
+                         self._build_unknown.__func__)  # type: ignore[attr-defined]
+
+    Rule.compile = shared  # type: ignore[method-assign]
 
 
-_share_url_builders()
+_share_rule_compiling()
+
+
+class _SharedStatements(LRUCache):  # type: ignore[type-arg]
+    """Compiled SQL shared by every test's engine in this process.
+
+    SQLAlchemy keeps each statement's compiled form in a cache of the engine's own,
+    and each test has a new app and so a new engine: every test compiled its forty or
+    so statements afresh, a quarter of the suite's time. The engine's cache is keyed
+    by its dialect object; here the key is the dialect's kind (its class and the
+    server's version), which is what the compiled form depends on, so engines of the
+    same kind reuse what another compiled. Production has one engine per process.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(5000)
+
+    @staticmethod
+    def _kind(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        dialect, *rest = key
+        return (type(dialect), dialect.server_version_info, *rest)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(self._kind(key), default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(self._kind(key), value)
+
+
+SHARED_STATEMENTS = _SharedStatements()
 
 
 def app_settings(**overrides: Any) -> dict[str, Any]:
-    """TestConfig as a dict, with ``overrides``: for tests that build an app of their own."""
+    """TestConfig as a dict, with ``overrides``: for tests that build an app of their own.
+    Its engine shares compiled SQL with the other tests' (``_SharedStatements``)."""
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     settings.update(overrides)
+    options = dict(settings.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options["execution_options"] = {**options.get("execution_options", {}),
+                                    "compiled_cache": SHARED_STATEMENTS}
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = options
     return settings
 
 
@@ -154,6 +219,9 @@ def database_url() -> Iterator[str]:
             connection.execute(text(EMPTY_EVERY_TABLE_FUNCTION))
         db.engine.dispose()
     yield url
+    engine = _SHARED_ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
     databases.drop_database(url)
 
 
@@ -249,6 +317,10 @@ def _share_migrated_schema() -> None:
             _HEAD.append(db.session.execute(
                 text("SELECT version_num FROM alembic_version")).scalar_one())
             db.session.remove()
+            # The tables were dropped and made again: no connection that the engine
+            # keeps (it serves every test, see _share_postgresql_engine) should hold
+            # statements prepared on the old ones.
+            db.engine.dispose()
             return
         db.session.remove()
         _empty_every_table()
@@ -262,9 +334,46 @@ def _share_migrated_schema() -> None:
 _share_migrated_schema()
 
 
+_SHARED_ENGINES: dict[str, Any] = {}
+
+
+def _share_postgresql_engine() -> None:
+    """On PostgreSQL, every test's app uses one engine per process, so its connections
+    stay open from test to test.
+
+    A new engine for each test's app meant a new server connection for each test: a
+    backend started, the dialect's first-connect queries, and the driver's and
+    server's caches filled again, about 60 ms a test. The tests' apps make no engine
+    settings of their own on PostgreSQL (the SQLite-only ones in
+    partnerships/transactions.py are why SQLite keeps an engine per test), and a test
+    leaves nothing on a connection: the pool rolls back what it returns, and the
+    session settings the app and tests make are ``SET LOCAL``. Only the apps of the
+    ``app`` fixture share (``_SHARED_ENGINE`` in their settings); apps on databases of
+    their own (races, migrations, crashes) keep theirs.
+    """
+    from flask_sqlalchemy.extension import SQLAlchemy
+
+    make_engine = SQLAlchemy._make_engine
+
+    def shared(self: SQLAlchemy, bind_key: str | None, options: dict[str, Any],
+               app: Flask) -> Any:
+        url = str(options.get("url", ""))
+        if not app.config.get("_SHARED_ENGINE") or not url.startswith("postgresql"):
+            return make_engine(self, bind_key, options, app)
+        engine = _SHARED_ENGINES.get(url)
+        if engine is None:
+            engine = _SHARED_ENGINES[url] = make_engine(self, bind_key, options, app)
+        return engine
+
+    SQLAlchemy._make_engine = shared  # type: ignore[method-assign]
+
+
+_share_postgresql_engine()
+
+
 @pytest.fixture
 def app(tmp_path: Any, database_url: str) -> Iterator[Flask]:
-    app = create_app(app_settings(SQLALCHEMY_DATABASE_URI=database_url))
+    app = create_app(app_settings(SQLALCHEMY_DATABASE_URI=database_url, _SHARED_ENGINE=True))
     app.jinja_env.bytecode_cache = SHARED_TEMPLATES
     app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")  # never the real instance/
     app.test_client_class = AppClient
@@ -282,6 +391,7 @@ def app(tmp_path: Any, database_url: str) -> Iterator[Flask]:
             db.drop_all()
         else:
             _empty_every_table()
+            return  # the engine and its connections serve the next test
         db.engine.dispose()
 
 

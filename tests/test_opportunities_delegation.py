@@ -329,10 +329,9 @@ def _email_user(email: str) -> Any:
 def test_the_demo_council_allows_its_partnership_officer_to_post(app, client, auth):
     from partnerships import permissions
     from partnerships.organisations.models import Organisation
-    from partnerships.seed import load_demo
+    from tests.demo import demo_loaded
 
-    load_demo()
-    db.session.commit()
+    demo_loaded()
     council = db.session.scalar(select(Organisation).where(
         Organisation.slug == "northbridge-borough-council"))
     officer = _email_user("officer@northbridge.example.org")
@@ -356,9 +355,9 @@ def test_a_demo_rerun_resets_allowances_given_in_a_walkthrough(app, make_user):
     """The database is emptied before the demo loads: only the file's allowance is left."""
     from partnerships.organisations.models import Organisation
     from partnerships.seed import load_demo
+    from tests.demo import demo_loaded
 
-    load_demo()
-    db.session.commit()
+    demo_loaded()
     icb = db.session.scalar(select(Organisation).where(
         Organisation.slug == "northbridge-riverside-icb"))
     staff = _email_user("staff@northbridge-icb.example.org")
