@@ -56,6 +56,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     or_,
     select,
     type_coerce,
@@ -171,7 +172,6 @@ def _partnership_fingerprint_by_slug() -> Any:
         or_(Meeting.status != MeetingStatus.CANCELLED,
             Meeting.ends_at > bindparam("now", type_=moment)))
     slug: Any = bindparam("slug")
-    none = literal(None, String)
     meetings = (
         select(literal(0, Integer).label("kind"), Partnership.id.label("host_id"),
                Partnership.name.label("host_name"), func.count(Meeting.id).label("n"),
@@ -182,8 +182,7 @@ def _partnership_fingerprint_by_slug() -> Any:
         .where(Partnership.slug == slug)
         .group_by(Partnership.id, Partnership.name))
     forums = (
-        select(literal(1, Integer), Forum.id, Forum.name, literal(None, Integer),
-               literal(None, Integer), literal(None, BigInteger), none)
+        select(literal(1, Integer), Forum.id, Forum.name, null(), null(), null(), null())
         .join(Partnership, Partnership.id == Forum.partnership_id)
         .where(Partnership.slug == slug))
     both = union_all(meetings, forums).subquery("fingerprint")
