@@ -56,6 +56,9 @@ from .opportunities.models import (
     Reflection,
 )
 from .organisations.models import Organisation, OrganisationMember
+
+# Keeps each membership's copy of its organisation's sector, size and sort name.
+from .partnership import listing as _listing  # noqa: F401
 from .partnership.models import (
     Partnership,
     PartnershipMember,

@@ -105,6 +105,7 @@ from ..organisations.models import (
     RequestStatus,
     sort_name,
 )
+from ..partnership import listing
 from ..partnership.models import (
     Partnership,
     PartnershipMember,
@@ -431,6 +432,8 @@ class _Builder:
         _insert(PartnershipPrinciple, principles)
         self.count("partnership officers", _insert(PartnershipOfficer, officers))
         self.count("partnership memberships", _insert(PartnershipMember, members))
+        # A bulk insert skips listing.py's insert hook: fill the organisations' copies.
+        listing.refresh(db.session.connection())
 
     # Forums and discussions -----------------------------------------------------------------
 
