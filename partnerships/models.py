@@ -4,6 +4,9 @@ from .accounts.models import User, UserSession
 from .audit import AuditEvent
 from .concerns.models import Concern
 from .engagement.models import AccountablePerson, AnnualReport, EngagementPlan, PlanForum
+
+# Keeps each forum's count of active members.
+from .forums import counts as _forum_counts  # noqa: F401
 from .forums.models import (
     Forum,
     ForumBan,

@@ -172,3 +172,38 @@ def test_the_member_listing_migration_fills_the_copies_for_existing_members(migr
             ("council", "public", False, "eastside council"),
             ("firm", "other", False, "eastside firm"),
             ("trust", "vcse", True, "eastside école trust")]
+
+
+def test_the_forum_member_count_migration_counts_existing_members(migrated_app):
+    """0024 gives each forum the count of its active members."""
+    from sqlalchemy import text
+
+    now = "CURRENT_TIMESTAMP"
+    app = migrated_app
+    with app.app_context():
+        upgrade(revision="0023_member_listing")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO partnerships (slug, name, place, description, created_at, "
+                f"updated_at) VALUES ('p', 'P', 'Place', '', {now}, {now})"))
+            for slug in ("busy", "quiet"):
+                connection.execute(text(
+                    "INSERT INTO forums (partnership_id, slug, name, purpose, theme, tags, "
+                    "membership_policy, visibility, notice_days, created_at, updated_at) "
+                    f"SELECT id, '{slug}', '{slug}', '', '', '', 'open', 'public', 5, {now}, "
+                    f"{now} FROM partnerships"))
+            for n, status in enumerate(("active", "active", "left", "pending")):
+                connection.execute(text(
+                    "INSERT INTO users (email, name, is_site_admin, session_token, created_at, "
+                    f"updated_at) VALUES ('u{n}@example.org', 'U{n}', FALSE, 't{n}', {now}, "
+                    f"{now})"))
+                connection.execute(text(
+                    "INSERT INTO forum_members (forum_id, user_id, status, introduction, "
+                    "reason, created_at, updated_at) SELECT forums.id, users.id, "
+                    f"'{status}', '', '', {now}, {now} FROM forums, users WHERE forums.slug "
+                    f"= 'busy' AND users.email = 'u{n}@example.org'"))
+        upgrade(revision="0024_forum_member_count")
+        with db.engine.connect() as connection:
+            assert dict(connection.execute(text(
+                "SELECT slug, member_count FROM forums")).tuples().all()) == {
+                    "busy": 2, "quiet": 0}

@@ -43,6 +43,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from ..accounts.models import User
 from ..extensions import db
+from ..forums import counts as forum_counts
 from ..forums.models import (
     Forum,
     ForumConvenor,
@@ -510,6 +511,7 @@ class _Builder:
         self.count("forums", _insert(Forum, forums))
         _insert(ForumConvenor, convenors)
         self.count("forum memberships", _insert(ForumMember, memberships))
+        forum_counts.refresh(db.session.connection())  # a bulk insert skips counts.py's hooks
 
     def _membership(self, forum_id: int, user_id: int, status: ForumMemberStatus,
                     asked: datetime, decider: int | None, org_id: int | None) -> dict[str, Any]:

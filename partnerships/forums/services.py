@@ -28,6 +28,7 @@ from ..modelbase import utcnow
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership
 from ..slugs import is_valid_slug, slugify
+from . import counts
 from .models import (
     INTRODUCTION_MAX,
     INVITATION_MESSAGE_MAX,
@@ -54,7 +55,8 @@ JOIN_REQUESTS = JoinRequests(
     already_decided="This request has already been decided or withdrawn, perhaps by another "
                     "convenor.",
     reason_required="Enter a reason for declining. The person will see it.",
-    reason_max=REASON_MAX, reason_too_long=f"Reason must be {REASON_MAX} characters or fewer")
+    reason_max=REASON_MAX, reason_too_long=f"Reason must be {REASON_MAX} characters or fewer",
+    moved=counts.moved)
 MEMBERS_PER_PAGE = 50
 INVITATION_DAYS = 14
 RESERVED_SLUGS = frozenset({"new"})
@@ -99,15 +101,13 @@ def list_forums(partnership: Partnership, convenor_names: bool = True,
 
 
 def member_counts(forum_ids: list[int]) -> dict[int, int]:
-    """Active members per forum, in one query."""
+    """Active members per forum, in one query: the stored counts (``counts.py``), read
+    afresh (a change earlier in the request is in them), by primary key."""
     if not forum_ids:
         return {}
     rows = db.session.execute(
-        select(ForumMember.forum_id, func.count(ForumMember.id))
-        .where(ForumMember.forum_id.in_(forum_ids),
-               ForumMember.status == ForumMemberStatus.ACTIVE)
-        .group_by(ForumMember.forum_id)
-    )
+        select(Forum.id, Forum.member_count).where(Forum.id.in_(forum_ids),
+                                                   Forum.member_count > 0))
     return dict(rows.tuples().all())  # not dict(rows): a Result has .keys(), so dict() misreads it
 
 
