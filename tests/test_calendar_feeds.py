@@ -352,6 +352,40 @@ def test_leaving_a_forum_takes_its_meetings_out_of_the_personal_feed(
     assert second.headers["ETag"] != first.headers["ETag"]
 
 
+def test_a_persons_feed_statements_are_built_once_and_follow_their_standing(
+        client: Any, auth: Any, world: World, make_meeting: Any, make_user: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The person's conditions are SQL on their id, so they are built once and kept;
+    becoming a site administrator is another standing, with its own."""
+    hidden = make_meeting(world.forum, "Members' meeting", public=False)
+    outsider = make_user("Otto Outsider")
+    url = personal_url(client, auth, outsider)
+    built: list[int] = []
+    is_mine = feeds.queries.is_mine
+
+    def counted(user: Any) -> Any:
+        built.append(user.id)
+        return is_mine(user)
+
+    monkeypatch.setattr(feeds.queries, "is_mine", counted)
+    first = client.get(url)
+    assert uids(first.data) == set()
+    client.get(url)
+    client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert len(built) <= 1  # none if an earlier test's person had the same id
+    outsider.is_site_admin = True
+    db.session.commit()
+    second = client.get(url)
+    assert second.status_code == 200 and uids(second.data) == set()  # not theirs
+    from partnerships.factories import forums as forum_factory
+
+    forum_factory.member(world.forum, outsider)  # asks, and a convenor approves
+    db.session.commit()
+    third = client.get(url, headers={"If-None-Match": second.headers["ETag"]})
+    assert third.status_code == 200 and uids(third.data) == {ical.meeting_uid(hidden.id)}
+    assert len(built) <= 2  # one set of conditions per standing
+
+
 def test_the_window_keeps_three_months_back_and_eighteen_ahead(
         client: Any, world: World, make_meeting: Any) -> None:
     recent = make_meeting(world.forum, "Last month", starts_in=timedelta(days=-30))
