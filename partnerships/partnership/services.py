@@ -174,17 +174,17 @@ def pending_count(partnership: Partnership) -> int:
     return JOIN_REQUESTS.waiting_counts([partnership.id]).get(partnership.id, 0)
 
 
+@cache
+def _by_slug_statement() -> Any:
+    """``get_by_slug``'s statement (parameter ``slug``), built once: building it and
+    its cache key cost about as much as running it, on most pages."""
+    return (select(Partnership).where(Partnership.slug == bindparam("slug"))
+            .options(joinedload(Partnership.principle_rows)))
+
+
 def get_by_slug(slug: str) -> Partnership | None:
     """The partnership with its principles, in one query (every page shows them)."""
-    return (
-        db.session.execute(
-            select(Partnership)
-            .where(Partnership.slug == slug)
-            .options(joinedload(Partnership.principle_rows))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    return db.session.execute(_by_slug_statement(), {"slug": slug}).unique().scalar_one_or_none()
 
 
 def active_members(partnership: Partnership) -> list[PartnershipMember]:
@@ -298,17 +298,19 @@ def members_page(partnership: Partnership, sector: str | None = None,
 
 
 def officers(partnership: Partnership) -> list[PartnershipOfficer]:
-    return list(
-        db.session.scalars(
-            select(PartnershipOfficer)
+    return list(db.session.scalars(_officers_statement(), {"partnership_id": partnership.id}))
+
+
+@cache
+def _officers_statement() -> Any:
+    """``officers``' statement (parameter ``partnership_id``), built once."""
+    return (select(PartnershipOfficer)
             .join(User, User.id == PartnershipOfficer.user_id)
-            .where(PartnershipOfficer.partnership_id == partnership.id,
+            .where(PartnershipOfficer.partnership_id == bindparam("partnership_id"),
                    User.deleted_at.is_(None))
             .order_by(func.lower(User.name))
             .options(joinedload(PartnershipOfficer.user),
-                     joinedload(PartnershipOfficer.organisation))
-        )
-    )
+                     joinedload(PartnershipOfficer.organisation)))
 
 
 def get_officer(partnership: Partnership, officer_id: int) -> PartnershipOfficer | None:
