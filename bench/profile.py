@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fraction", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--sort", default="cumulative",
+                        help="cProfile's order: cumulative (default) or tottime")
+    parser.add_argument("--lines", type=int, default=45, help="cProfile's rows shown")
     args = parser.parse_args(argv)
     database, _built = data.database(args.fraction)
     app = _app(database)
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.cprofile:
         profiler = cProfile.Profile(time.process_time)
         profiler.runcall(run)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.lines)
     else:
         from pyinstrument import Profiler
 

@@ -16,11 +16,12 @@ requests for any other host are refused with a 400 before they reach a view.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, has_request_context, request
-from flask.globals import request_ctx
+from flask.globals import _cv_request, request_ctx
 from flask.wrappers import Request
 from werkzeug.routing import MapAdapter
 
@@ -54,8 +55,25 @@ def is_own_address(url: str, app: Flask) -> bool:
                               for h in own)
 
 
+# How many built paths ``App.url_for`` keeps (a page builds a few dozen to a few
+# hundred; the whole cache is dropped when full, which costs less than an LRU's upkeep).
+BUILT_PATHS = 8192
+
+
 class App(Flask):
-    """Flask, with external URLs taken from ``BASE_URL`` rather than the request."""
+    """Flask, with external URLs taken from ``BASE_URL`` rather than the request.
+
+    It also remembers the paths it builds. Werkzeug's ``MapAdapter.build`` is a large
+    part of a page's time (a list page builds a link per row, and every page builds
+    the navigation's); a path is a pure function of the URL map (fixed once the app
+    serves requests), the script root, the endpoint, the values in their order and
+    their types, the anchor and the method. So within a request, once the app has
+    started serving, an absolute endpoint with hashable values is built once per
+    app; anything else (a relative ``.endpoint``, a list of values, a build error,
+    before the first request) goes the usual way.
+    """
+
+    _built: dict[Hashable, str] | None = None
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """Outside a request (CLI jobs), build URLs as if for a request to ``BASE_URL``,
@@ -92,11 +110,37 @@ class App(Flask):
             # error page still needs links, relative to the app as any page's are.
             request_ctx.url_adapter = self._adapter_for_base(request.script_root or "/")
         external = _external if _external is not None else not in_request
-        path = super().url_for(endpoint, _anchor=_anchor, _method=_method, _external=False,
-                               **values)
+        path = self._path_for(endpoint, _anchor, _method, values)
         if not external:
             return path
         root = request.script_root if in_request else ""
         if root and path.startswith(root):
             path = path[len(root):]
         return public_url(self, path)
+
+    def _path_for(self, endpoint: str, anchor: str | None, method: str | None,
+                  values: dict[str, Any]) -> str:
+        """``Flask.url_for``'s path (not external), remembered where that is safe."""
+        req_ctx = _cv_request.get(None)
+        if req_ctx is None or not self._got_first_request or endpoint[:1] == "." \
+                or req_ctx.url_adapter is None:
+            return super().url_for(endpoint, _anchor=anchor, _method=method,
+                                   _external=False, **values)
+        key: Hashable = (req_ctx.url_adapter.script_name, endpoint, anchor, method,
+                         *[(name, type(value), value) for name, value in values.items()])
+        built = self._built
+        if built is None:
+            built = self._built = {}
+        try:
+            return built[key]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key (a list of query values)
+            return super().url_for(endpoint, _anchor=anchor, _method=method,
+                                   _external=False, **values)
+        path = super().url_for(endpoint, _anchor=anchor, _method=method, _external=False,
+                               **values)
+        if len(built) >= BUILT_PATHS:
+            built.clear()
+        built[key] = path
+        return path

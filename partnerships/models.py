@@ -4,6 +4,9 @@ from .accounts.models import User, UserSession
 from .audit import AuditEvent
 from .concerns.models import Concern
 from .engagement.models import AccountablePerson, AnnualReport, EngagementPlan, PlanForum
+
+# Keeps each forum's count of active members.
+from .forums import counts as _forum_counts  # noqa: F401
 from .forums.models import (
     Forum,
     ForumBan,
@@ -56,6 +59,9 @@ from .opportunities.models import (
     Reflection,
 )
 from .organisations.models import Organisation, OrganisationMember
+
+# Keeps each membership's copy of its organisation's sector, size and sort name.
+from .partnership import listing as _listing  # noqa: F401
 from .partnership.models import (
     Partnership,
     PartnershipMember,

@@ -352,6 +352,40 @@ def test_leaving_a_forum_takes_its_meetings_out_of_the_personal_feed(
     assert second.headers["ETag"] != first.headers["ETag"]
 
 
+def test_a_persons_feed_statements_are_built_once_and_follow_their_standing(
+        client: Any, auth: Any, world: World, make_meeting: Any, make_user: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The person's conditions are SQL on their id, so they are built once and kept;
+    becoming a site administrator is another standing, with its own."""
+    hidden = make_meeting(world.forum, "Members' meeting", public=False)
+    outsider = make_user("Otto Outsider")
+    url = personal_url(client, auth, outsider)
+    built: list[int] = []
+    is_mine = feeds.queries.is_mine
+
+    def counted(user: Any) -> Any:
+        built.append(user.id)
+        return is_mine(user)
+
+    monkeypatch.setattr(feeds.queries, "is_mine", counted)
+    first = client.get(url)
+    assert uids(first.data) == set()
+    client.get(url)
+    client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert len(built) <= 1  # none if an earlier test's person had the same id
+    outsider.is_site_admin = True
+    db.session.commit()
+    second = client.get(url)
+    assert second.status_code == 200 and uids(second.data) == set()  # not theirs
+    from partnerships.factories import forums as forum_factory
+
+    forum_factory.member(world.forum, outsider)  # asks, and a convenor approves
+    db.session.commit()
+    third = client.get(url, headers={"If-None-Match": second.headers["ETag"]})
+    assert third.status_code == 200 and uids(third.data) == {ical.meeting_uid(hidden.id)}
+    assert len(built) <= 2  # one set of conditions per standing
+
+
 def test_the_window_keeps_three_months_back_and_eighteen_ahead(
         client: Any, world: World, make_meeting: Any) -> None:
     recent = make_meeting(world.forum, "Last month", starts_in=timedelta(days=-30))
@@ -469,6 +503,66 @@ def test_renaming_the_forum_changes_the_feed(client: Any, world: World, hybrid: 
     db.session.commit()
     second = client.get(world.forum_feed, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200 and b"VCSE Assembly" in second.data
+
+
+def test_renaming_a_forum_or_the_partnership_changes_the_partnership_feed(
+        client: Any, world: World, hybrid: Any) -> None:
+    """The partnership feed's fingerprint reads its forums' names and its own name, not
+    only its meetings: a host renamed is a feed changed."""
+    hybrid(world.forum)
+    first = client.get(world.partnership_feed)
+    world.forum.name = "VCSE Assembly"
+    db.session.commit()
+    second = client.get(world.partnership_feed,
+                        headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and b"VCSE Assembly" in second.data
+    world.partnership.name = "Northbridge Together Again"
+    db.session.commit()
+    third = client.get(world.partnership_feed,
+                       headers={"If-None-Match": second.headers["ETag"]})
+    assert third.status_code == 200 and b"Northbridge Together Again" in third.data
+    assert client.get(world.partnership_feed, headers={
+        "If-None-Match": third.headers["ETag"]}).status_code == 304
+
+
+def test_the_partnership_feed_follows_its_window_as_time_passes(
+        client: Any, world: World, make_meeting: Any, clock: Clock) -> None:
+    """A meeting beyond the window is not in the fingerprint; as time passes, one
+    leaves and another enters, and the feed changes."""
+    make_meeting(world.forum, "Soon over", starts_in=timedelta(days=-91), hours=1)
+    first = client.get(world.partnership_feed)
+    assert len(uids(first.data)) == 1
+    later = make_meeting(world.forum, "Far ahead", starts_in=timedelta(days=700))
+    db.session.commit()
+    assert client.get(world.partnership_feed, headers={
+        "If-None-Match": first.headers["ETag"]}).status_code == 304  # not yet in the window
+    clock.now += timedelta(days=400)
+    second = client.get(world.partnership_feed,
+                        headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and uids(second.data) == {f"meeting-{later.id}"
+                                                                f"@{ical.uid_host()}"}
+
+
+def test_the_partnership_feeds_fingerprint_reads_an_index_not_meeting_rows(
+        app: Any, client: Any, world: World, hybrid: Any) -> None:
+    """Its cost grows with the feed's length only as an index scan does (SQLite's plan
+    for the statement: the meetings from a covering index, no sort per meeting)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    hybrid(world.forum)
+    stmt = feeds._partnership_fingerprint_by_slug()
+    params = {"slug": world.partnership.slug, **feeds._window(utcnow())}
+    compiled = stmt.compile(db.engine)
+    sql = str(compiled)
+    values = compiled.construct_params(params)
+    ordered = [values[name] for name in compiled.positiontup]
+    plan = [row[3] for row in db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + sql, tuple(
+            value.isoformat(" ") if isinstance(value, datetime) else value
+            for value in ordered))]
+    meetings = [step for step in plan if "meetings" in step]
+    assert meetings and all("COVERING INDEX ix_meetings_partnership_calendar" in step
+                            for step in meetings), plan
 
 
 def test_a_change_while_building_is_not_remembered_as_the_old_state(app: Any) -> None:

@@ -207,3 +207,55 @@ def test_nothing_but_links_py_reads_the_request_host_to_build_links():
             if _HOST_FROM_REQUEST.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+# --- Built paths remembered (issue 13, benchmarks) ----------------------------------------------
+
+
+def test_a_path_built_twice_in_requests_is_built_once(app, client, monkeypatch):
+    """Werkzeug builds each path once per app; the second request reuses it."""
+    from werkzeug.routing import MapAdapter
+
+    client.get("/healthz")  # the app has started serving: its URL map is fixed
+    builds: list[str] = []
+    build = MapAdapter.build
+
+    def counted(self: Any, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        builds.append(endpoint)
+        return build(self, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(MapAdapter, "build", counted)
+    from flask import url_for
+
+    for _ in range(2):
+        with app.test_request_context("/x"):
+            assert url_for("partnership.show", slug="north") == "/partnerships/north/"
+            assert url_for("partnership.show", slug="north", _external=True) == \
+                app.config["BASE_URL"].rstrip("/") + "/partnerships/north/"
+    assert builds == ["partnership.show"]
+
+
+def test_remembered_paths_keep_what_makes_them_differ(app, client):
+    """Values of another type, another order, another anchor, another script root, a
+    relative endpoint and a list of values all build their own path."""
+    from flask import url_for
+
+    client.get("/healthz")
+    for _ in range(2):
+        with app.test_request_context("/x"):
+            assert url_for("partnership.members", slug="n", page=1) == \
+                "/partnerships/n/members?page=1"
+            assert url_for("partnership.members", slug="n", page=True) == \
+                "/partnerships/n/members?page=True"
+            assert url_for("partnership.members", slug="n", page=1, sector="vcse") == \
+                "/partnerships/n/members?page=1&sector=vcse"
+            assert url_for("partnership.members", slug="n", sector="vcse", page=1) == \
+                "/partnerships/n/members?sector=vcse&page=1"
+            assert url_for("partnership.show", slug="n", _anchor="forums") == \
+                "/partnerships/n/#forums"
+            assert url_for("opportunities.index", sector=["vcse", "public"]) == \
+                "/opportunities/?sector=vcse&sector=public"
+        with app.test_request_context("/partnerships/n/"):
+            assert url_for(".members", slug="n") == "/partnerships/n/members"
+        with app.test_request_context("/x", base_url="http://internal:8000/partners"):
+            assert url_for("partnership.show", slug="n") == "/partners/partnerships/n/"

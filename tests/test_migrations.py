@@ -134,3 +134,76 @@ def test_the_partnership_meetings_migration_gives_existing_meetings_their_partne
                                       ).scalar_one() == forum_id
             assert connection.execute(text("SELECT count(*) FROM agenda_items")
                                       ).scalar_one() == 1
+
+
+def test_the_member_listing_migration_fills_the_copies_for_existing_members(migrated_app):
+    """0023 gives each membership its organisation's sector group, size and sort name."""
+    from sqlalchemy import text
+
+    now = "CURRENT_TIMESTAMP"
+    app = migrated_app
+    with app.app_context():
+        upgrade(revision="0022_partnership_calendar_index")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO partnerships (slug, name, place, description, created_at, "
+                f"updated_at) VALUES ('p', 'P', 'Place', '', {now}, {now})"))
+            for slug, name, org_type, band in (
+                    ("council", "Eastside Council", "local_authority", "over_100m"),
+                    ("trust", "Eastside ÉCOLE Trust", "charity", "10k_100k"),
+                    ("firm", "Eastside Firm", "business", "not_said")):
+                connection.execute(text(
+                    "INSERT INTO organisations (slug, name, sort_name, org_type, income_band, "
+                    "description, email_domains, require_manager_email_domain, created_at, "
+                    f"updated_at) VALUES ('{slug}', '{name}', '{name.lower()}', '{org_type}', "
+                    f"'{band}', '', '', FALSE, {now}, {now})"))
+            connection.execute(text(
+                "INSERT INTO partnership_members (partnership_id, organisation_id, status, "
+                "message, decline_reason, created_at, updated_at) SELECT partnerships.id, "
+                f"organisations.id, 'active', '', '', {now}, {now} FROM partnerships, "
+                "organisations"))
+        upgrade(revision="0023_member_listing")
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT organisations.slug, sector, is_small, partnership_members.sort_name "
+                "FROM partnership_members JOIN organisations ON organisations.id = "
+                "organisation_id ORDER BY organisations.slug")).all()
+        assert [(slug, sector, bool(small), name) for slug, sector, small, name in rows] == [
+            ("council", "public", False, "eastside council"),
+            ("firm", "other", False, "eastside firm"),
+            ("trust", "vcse", True, "eastside école trust")]
+
+
+def test_the_forum_member_count_migration_counts_existing_members(migrated_app):
+    """0024 gives each forum the count of its active members."""
+    from sqlalchemy import text
+
+    now = "CURRENT_TIMESTAMP"
+    app = migrated_app
+    with app.app_context():
+        upgrade(revision="0023_member_listing")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO partnerships (slug, name, place, description, created_at, "
+                f"updated_at) VALUES ('p', 'P', 'Place', '', {now}, {now})"))
+            for slug in ("busy", "quiet"):
+                connection.execute(text(
+                    "INSERT INTO forums (partnership_id, slug, name, purpose, theme, tags, "
+                    "membership_policy, visibility, notice_days, created_at, updated_at) "
+                    f"SELECT id, '{slug}', '{slug}', '', '', '', 'open', 'public', 5, {now}, "
+                    f"{now} FROM partnerships"))
+            for n, status in enumerate(("active", "active", "left", "pending")):
+                connection.execute(text(
+                    "INSERT INTO users (email, name, is_site_admin, session_token, created_at, "
+                    f"updated_at) VALUES ('u{n}@example.org', 'U{n}', FALSE, 't{n}', {now}, "
+                    f"{now})"))
+                connection.execute(text(
+                    "INSERT INTO forum_members (forum_id, user_id, status, introduction, "
+                    "reason, created_at, updated_at) SELECT forums.id, users.id, "
+                    f"'{status}', '', '', {now}, {now} FROM forums, users WHERE forums.slug "
+                    f"= 'busy' AND users.email = 'u{n}@example.org'"))
+        upgrade(revision="0024_forum_member_count")
+        with db.engine.connect() as connection:
+            assert dict(connection.execute(text(
+                "SELECT slug, member_count FROM forums")).tuples().all()) == {
+                    "busy": 2, "quiet": 0}

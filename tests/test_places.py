@@ -9,12 +9,15 @@ from sqlalchemy import func, select
 from partnerships.audit import AuditEvent
 from partnerships.extensions import db
 from partnerships.organisations.models import (
+    SMALL_BANDS,
     IncomeBand,
     MemberRole,
+    Organisation,
     OrganisationMember,
     OrgType,
     RequestStatus,
 )
+from partnerships.partnership import services
 from partnerships.partnership.models import Partnership, PartnershipMember, Principle
 from tests.conftest import link_in
 
@@ -241,6 +244,65 @@ def test_the_page_lists_the_first_members_of_each_sector_and_counts_them_all(
     with count_queries() as log:
         client.get("/partnerships/northbridge-together/")
     assert log.count <= 8, log.statements
+
+
+def _copies_agree() -> None:
+    """Every membership's copies (partnership/listing.py) equal its organisation's."""
+    from partnerships.partnership import listing
+
+    for member, org in db.session.execute(
+            select(PartnershipMember, Organisation)
+            .join(Organisation, Organisation.id == PartnershipMember.organisation_id)):
+        db.session.refresh(member)
+        assert (member.sector, member.is_small, member.sort_name) == (
+            listing.sector_key(org.org_type), org.income_band in SMALL_BANDS,
+            org.sort_name), org.name
+
+
+def test_the_page_follows_an_organisation_changing_its_name_type_or_size(
+    client, make_user, make_partnership, make_organisation
+):
+    """Each membership keeps a copy of its organisation's sector, size and sort name
+    for the page's counts and order; every change to the organisation moves it, in the
+    same transaction, through the service or any other path."""
+    from partnerships.organisations import services as organisation_services
+    from partnerships.organisations.services import OrganisationDetails
+
+    admin = make_user("Ada Admin")
+    partnership = _many_members(make_partnership, make_organisation, public=11, vcse=3)
+    mover = make_organisation("Aardvark Trust", org_type=OrgType.CHARITY,
+                              income_band=IncomeBand.UP_TO_10K, admin=admin)
+    db.session.add(PartnershipMember(partnership_id=partnership.id, organisation_id=mover.id,
+                                     status=RequestStatus.ACTIVE))
+    db.session.commit()
+    _copies_agree()
+    page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert "Voluntary, community and social enterprise (VCSE) (4)" in page
+    assert "Aardvark Trust" in page and "Public sector (11)" in page
+    assert "Council 09" in page
+
+    organisation_services.update_organisation(admin, mover, OrganisationDetails(
+        name="Zebra Council", org_type=OrgType.LOCAL_AUTHORITY,
+        income_band=IncomeBand.UP_TO_1M))
+    db.session.commit()
+    _copies_agree()
+    page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert "Voluntary, community and social enterprise (VCSE) (3)" in page
+    assert "Public sector (12)" in page
+    assert "Zebra Council" not in page  # public now, and last of twelve by name
+    assert "Council 09" in page and "Council 10" not in page
+    overview = {group.key: group for group in services.member_overview(partnership)}
+    assert (overview["public"].total, overview["public"].small_count) == (12, 0)
+    assert (overview["vcse"].total, overview["vcse"].small_count) == (3, 3)
+
+    mover.name = "Abbey Council"  # not through the service: the copy still follows
+    mover.income_band = IncomeBand.UP_TO_10K
+    db.session.commit()
+    _copies_agree()
+    page = client.get("/partnerships/northbridge-together/").get_data(as_text=True)
+    assert "Abbey Council" in page and "Council 09" not in page
+    overview = {group.key: group for group in services.member_overview(partnership)}
+    assert (overview["public"].total, overview["public"].small_count) == (12, 1)
 
 
 def test_the_members_page_lists_every_member_a_page_at_a_time(

@@ -43,6 +43,7 @@ from sqlalchemy import func, insert, select, text, update
 
 from ..accounts.models import User
 from ..extensions import db
+from ..forums import counts as forum_counts
 from ..forums.models import (
     Forum,
     ForumConvenor,
@@ -105,6 +106,7 @@ from ..organisations.models import (
     RequestStatus,
     sort_name,
 )
+from ..partnership import listing
 from ..partnership.models import (
     Partnership,
     PartnershipMember,
@@ -431,6 +433,8 @@ class _Builder:
         _insert(PartnershipPrinciple, principles)
         self.count("partnership officers", _insert(PartnershipOfficer, officers))
         self.count("partnership memberships", _insert(PartnershipMember, members))
+        # A bulk insert skips listing.py's insert hook: fill the organisations' copies.
+        listing.refresh(db.session.connection())
 
     # Forums and discussions -----------------------------------------------------------------
 
@@ -507,6 +511,7 @@ class _Builder:
         self.count("forums", _insert(Forum, forums))
         _insert(ForumConvenor, convenors)
         self.count("forum memberships", _insert(ForumMember, memberships))
+        forum_counts.refresh(db.session.connection())  # a bulk insert skips counts.py's hooks
 
     def _membership(self, forum_id: int, user_id: int, status: ForumMemberStatus,
                     asked: datetime, decider: int | None, org_id: int | None) -> dict[str, Any]:

@@ -7,10 +7,22 @@ aggregate queries however long a thread grows.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, TypeVar
 
 from flask import url_for
-from sqlalchemy import Select, Table, and_, delete, exists, func, not_, or_, select
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
@@ -52,13 +64,22 @@ def _one_page(query: Select[tuple[T]], page: int, per_page: int) -> list[T]:
 
 def threads_page(forum: Forum, page: int = 1) -> tuple[list[Thread], int]:
     """Pinned threads first, then the most recently active; one page and the total."""
-    total = db.session.scalar(
-        select(func.count(Thread.id)).where(Thread.forum_id == forum.id)
-    ) or 0
-    return _one_page(
-        select(Thread).where(Thread.forum_id == forum.id)
-        .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
-        .options(joinedload(Thread.author)), page, THREADS_PER_PAGE), total
+    count, rows = _threads_statements()
+    params = {"forum_id": forum.id, "offset": (max(page, 1) - 1) * THREADS_PER_PAGE}
+    total = db.session.scalar(count, params) or 0
+    return list(db.session.scalars(rows, params)), total
+
+
+@cache
+def _threads_statements() -> tuple[Any, Any]:
+    """``threads_page``' count and page statements (parameters ``forum_id``,
+    ``offset``), built once."""
+    forum_id: Any = bindparam("forum_id")
+    return (select(func.count(Thread.id)).where(Thread.forum_id == forum_id),
+            select(Thread).where(Thread.forum_id == forum_id)
+            .order_by(Thread.pinned.desc(), Thread.last_post_at.desc(), Thread.id.desc())
+            .options(joinedload(Thread.author))
+            .limit(THREADS_PER_PAGE).offset(bindparam("offset")))
 
 
 def get_thread(forum: Forum, thread_id: int) -> Thread | None:

@@ -89,6 +89,10 @@ class Forum(TimestampMixin, Model):
     # Clear working days between publishing a meeting's agenda and the meeting.
     notice_days: Mapped[int] = mapped_column(Integer, nullable=False, default=5,
                                              server_default="5")
+    # How many active members: kept by ``forums/counts.py`` in the same transaction as
+    # each membership's change, so lists of forums read it rather than counting rows.
+    member_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                              server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     partnership: Mapped[Partnership] = relationship()
@@ -151,8 +155,10 @@ class ForumMember(TimestampMixin, Model):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
+    # active_history: the status a change replaces is always known (forums/counts.py).
     status: Mapped[ForumMemberStatus] = mapped_column(
-        str_enum(ForumMemberStatus), nullable=False, default=ForumMemberStatus.PENDING
+        str_enum(ForumMemberStatus), nullable=False, default=ForumMemberStatus.PENDING,
+        active_history=True,
     )
     introduction: Mapped[str] = mapped_column(Text, nullable=False, default="")  # INTRODUCTION_MAX
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

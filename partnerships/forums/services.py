@@ -11,9 +11,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, conditional, mail, permissions
@@ -28,6 +30,7 @@ from ..modelbase import utcnow
 from ..organisations.models import Organisation
 from ..partnership.models import Partnership
 from ..slugs import is_valid_slug, slugify
+from . import counts
 from .models import (
     INTRODUCTION_MAX,
     INVITATION_MESSAGE_MAX,
@@ -54,7 +57,8 @@ JOIN_REQUESTS = JoinRequests(
     already_decided="This request has already been decided or withdrawn, perhaps by another "
                     "convenor.",
     reason_required="Enter a reason for declining. The person will see it.",
-    reason_max=REASON_MAX, reason_too_long=f"Reason must be {REASON_MAX} characters or fewer")
+    reason_max=REASON_MAX, reason_too_long=f"Reason must be {REASON_MAX} characters or fewer",
+    moved=counts.moved)
 MEMBERS_PER_PAGE = 50
 INVITATION_DAYS = 14
 RESERVED_SLUGS = frozenset({"new"})
@@ -84,46 +88,55 @@ def list_forums(partnership: Partnership, convenor_names: bool = True,
     organisations, unless ``convenor_names`` is False: the partnership page only asks
     whether the viewer convenes one; and not at all if ``convenors`` is False: an
     anonymous viewer convenes none, so the page needs no convenor rows)."""
+    return list(db.session.scalars(_list_forums_statement(convenor_names, convenors),
+                                   {"partnership_id": partnership.id}))
+
+
+@cache
+def _list_forums_statement(convenor_names: bool, convenors: bool) -> Any:
+    """``list_forums``' statement (parameter ``partnership_id``), built once."""
     loaded = selectinload(Forum.convenors)
     options = [loaded.joinedload(ForumConvenor.user),
                selectinload(Forum.convenors).joinedload(ForumConvenor.organisation)] \
         if convenor_names else [loaded] if convenors else []
-    return list(
-        db.session.scalars(
-            select(Forum)
-            .where(Forum.partnership_id == partnership.id)
-            .order_by(func.lower(Forum.name))
-            .options(*options)
-        )
-    )
+    return (select(Forum).where(Forum.partnership_id == bindparam("partnership_id"))
+            .order_by(func.lower(Forum.name)).options(*options))
 
 
 def member_counts(forum_ids: list[int]) -> dict[int, int]:
-    """Active members per forum, in one query."""
+    """Active members per forum, in one query: the stored counts (``counts.py``), read
+    afresh (a change earlier in the request is in them), by primary key."""
     if not forum_ids:
         return {}
     rows = db.session.execute(
-        select(ForumMember.forum_id, func.count(ForumMember.id))
-        .where(ForumMember.forum_id.in_(forum_ids),
-               ForumMember.status == ForumMemberStatus.ACTIVE)
-        .group_by(ForumMember.forum_id)
-    )
+        select(Forum.id, Forum.member_count).where(Forum.id.in_(forum_ids),
+                                                   Forum.member_count > 0))
     return dict(rows.tuples().all())  # not dict(rows): a Result has .keys(), so dict() misreads it
+
+
+@cache
+def _find_forum_statement(convenors: bool) -> Any:
+    """``find_forum``'s statement (parameters ``partnership_slug``, ``forum_slug``),
+    built once: building it and its cache key cost more than running it, on every
+    forum, thread and meeting page."""
+    options: list[Any] = [joinedload(Forum.partnership)]
+    if convenors:
+        options += [selectinload(Forum.convenors).joinedload(ForumConvenor.user),
+                    selectinload(Forum.convenors).joinedload(ForumConvenor.organisation)]
+    return (select(Forum)
+            .join(Partnership, Partnership.id == Forum.partnership_id)
+            .where(Partnership.slug == bindparam("partnership_slug"),
+                   Forum.slug == bindparam("forum_slug"))
+            .options(*options))
 
 
 def find_forum(partnership_slug: str, forum_slug: str, convenors: bool = True) -> Forum | None:
     """A forum by its partnership's slug and its own, partnership loaded in the same query
     (so forum pages stay within their query budgets)."""
-    options = [joinedload(Forum.partnership)]
-    if convenors:
-        options += [selectinload(Forum.convenors).joinedload(ForumConvenor.user),
-                    selectinload(Forum.convenors).joinedload(ForumConvenor.organisation)]
-    return db.session.scalar(
-        select(Forum)
-        .join(Partnership, Partnership.id == Forum.partnership_id)
-        .where(Partnership.slug == partnership_slug, Forum.slug == forum_slug)
-        .options(*options)
-    )
+    forum: Forum | None = db.session.scalar(
+        _find_forum_statement(convenors),
+        {"partnership_slug": partnership_slug, "forum_slug": forum_slug})
+    return forum
 
 
 def members_page(forum: Forum, page: int = 1) -> tuple[list[ForumMember], int]:

@@ -25,10 +25,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import FileStorage
@@ -138,13 +139,19 @@ def notice_for(meeting: Meeting, today: date | None = None) -> Notice:
 
 def items_for_page(meeting: Meeting) -> list[AgendaItem]:
     """The agenda with presenters and papers, in one query however long it is."""
-    return list(db.session.scalars(
-        select(AgendaItem)
-        .options(joinedload(AgendaItem.presenter), joinedload(AgendaItem.presenter_organisation),
-                 joinedload(AgendaItem.papers))
-        .where(AgendaItem.meeting_id == meeting.id)
-        .order_by(AgendaItem.position, AgendaItem.id)
-    ).unique())
+    return list(db.session.scalars(_items_for_page_statement(),
+                                   {"meeting_id": meeting.id}).unique())
+
+
+@cache
+def _items_for_page_statement() -> Any:
+    """``items_for_page``' statement (parameter ``meeting_id``), built once."""
+    return (select(AgendaItem)
+            .options(joinedload(AgendaItem.presenter),
+                     joinedload(AgendaItem.presenter_organisation),
+                     joinedload(AgendaItem.papers))
+            .where(AgendaItem.meeting_id == bindparam("meeting_id"))
+            .order_by(AgendaItem.position, AgendaItem.id))
 
 
 def get_item(meeting: Meeting, item_id: int) -> AgendaItem | None:

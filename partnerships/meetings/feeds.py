@@ -37,6 +37,8 @@ import hmac
 import json
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,15 +50,19 @@ from flask import current_app, url_for
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     String,
     and_,
     bindparam,
     case,
     cast,
     func,
+    literal,
+    null,
     or_,
     select,
     type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.orm import joinedload
@@ -85,18 +91,22 @@ LAST_USED_RESOLUTION = timedelta(hours=1)
 # --- Which meetings ------------------------------------------------------------------
 
 
-def in_window(now: datetime) -> list[ColumnElement[bool]]:
-    """The calendar window, and cancelled meetings only until they have ended."""
-    start, end = queries.calendar_window(now)
-    return [*queries.not_ended(start), Meeting.starts_at < end,
-            or_(Meeting.status != MeetingStatus.CANCELLED, Meeting.ends_at > now)]
-
-
 def _window(now: datetime) -> dict[str, Any]:
     """The values of ``_public_conditions``' window parameters at ``now``."""
     start, end = queries.calendar_window(now)
     return {"window_start": start, "window_from": start - queries.MAX_LENGTH,
             "window_end": end, "now": now}
+
+
+@cache
+def _window_conditions() -> tuple[ColumnElement[bool], ...]:
+    """``in_window`` with its moments as parameters (``_window``), built once."""
+    moment = Meeting.ends_at.type
+    return (Meeting.ends_at > bindparam("window_start", type_=moment),
+            Meeting.starts_at > bindparam("window_from", type_=moment),  # queries.not_ended
+            Meeting.starts_at < bindparam("window_end", type_=moment),
+            or_(Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.ends_at > bindparam("now", type_=moment)))
 
 
 @cache
@@ -146,11 +156,18 @@ class PartnershipName:
 
 @cache
 def _partnership_fingerprint_by_slug() -> Any:
-    """``_fingerprint_statement`` of the partnership feed, found by the partnership's
-    slug (parameter ``slug``) from the partnership's row: a row per host with meetings
-    in the feed, or one row with the partnership's id and name alone if there are none,
-    and no row for an unknown slug. So the feed finds its partnership and its
-    fingerprint in one query (a 304 runs nothing else). Built once."""
+    """The partnership feed's fingerprint statement, found by the partnership's slug
+    (parameter ``slug``), so the feed finds its partnership and its fingerprint in one
+    query (a 304 runs nothing else); no row for an unknown slug. Built once.
+
+    First row: the partnership's id and name and, over its meetings in the feed, how
+    many, the sum of their ids and of the ids' squares (which meetings) and the latest
+    ``updated_at`` (every change to a meeting row moves it), read from the covering
+    index ``ix_meetings_partnership_calendar`` alone, with no join and one group.
+    Then a row per forum of the partnership, its id and name (what a meeting's host
+    name reads): forums are few, whatever the number of meetings. (Grouping the
+    meetings by forum instead joined and sorted every meeting in the feed, which made
+    the feed's cost grow with its length, 304s too.)"""
     moment = Meeting.ends_at.type
     stamp = type_coerce(func.max(Meeting.updated_at), String)  # as stored: no datetimes
     public = and_(  # ``_public_conditions("partnership")``, joined on the partnership
@@ -160,14 +177,22 @@ def _partnership_fingerprint_by_slug() -> Any:
         Meeting.starts_at < bindparam("window_end", type_=moment),
         or_(Meeting.status != MeetingStatus.CANCELLED,
             Meeting.ends_at > bindparam("now", type_=moment)))
-    return (select(Partnership.id, Forum.id, Forum.name, Partnership.name,
-                   func.count(Meeting.id), func.sum(Meeting.id),
-                   func.sum(cast(Meeting.id, BigInteger) * Meeting.id), stamp)
-            .select_from(Partnership).outerjoin(Meeting, public)
-            .outerjoin(Forum, Forum.id == Meeting.forum_id)
-            .where(Partnership.slug == bindparam("slug"))
-            .group_by(Partnership.id, Forum.id, Forum.name, Partnership.name)
-            .order_by(Partnership.id, Forum.id))
+    slug: Any = bindparam("slug")
+    meetings = (
+        select(literal(0, Integer).label("kind"), Partnership.id.label("host_id"),
+               Partnership.name.label("host_name"), func.count(Meeting.id).label("n"),
+               func.sum(Meeting.id).label("ids"),
+               func.sum(cast(Meeting.id, BigInteger) * Meeting.id).label("squares"),
+               stamp.label("stamp"))
+        .select_from(Partnership).outerjoin(Meeting, public)
+        .where(Partnership.slug == slug)
+        .group_by(Partnership.id, Partnership.name))
+    forums = (
+        select(literal(1, Integer), Forum.id, Forum.name, null(), null(), null(), null())
+        .join(Partnership, Partnership.id == Forum.partnership_id)
+        .where(Partnership.slug == slug))
+    both = union_all(meetings, forums).subquery("fingerprint")
+    return select(both).order_by(both.c.kind, both.c.host_id)
 
 
 def partnership_feed_by_slug(slug: str, now: datetime,
@@ -179,7 +204,7 @@ def partnership_feed_by_slug(slug: str, now: datetime,
     rows = list(db.session.connection().execute(_partnership_fingerprint_by_slug(), params))
     if not rows:
         return None
-    feed = partnership_feed(PartnershipName(rows[0][0], rows[0][3]), now)
+    feed = partnership_feed(PartnershipName(rows[0][1], rows[0][2]), now)
     feed.params["slug"] = slug
     feed.shape = "partnership by slug"
     return feed, _digest(feed, base_url, rows)
@@ -208,18 +233,49 @@ def forum_feed(forum: Forum, now: datetime) -> Feed:
 
 
 def personal_feed(user: User, now: datetime) -> Feed:
-    """Same choice of meetings as ``queries.my_meetings``, over the calendar window."""
+    """Same choice of meetings as ``queries.my_meetings``, over the calendar window.
+
+    Its conditions read the person's memberships in SQL (subqueries on their id), so
+    for the same person, with the same standing, they are the same: they are kept
+    (``_personal_conditions``) and with them the statements built from them, whose
+    building and cache key were most of a request's time in Python. The window's
+    moments are parameters, as the public feeds' are."""
+    shape = f"personal {user.id} {bool(user.is_site_admin)} {permissions.signed_in(user)}"
     return Feed(
         key=("personal", user.id),
         name=f"My meetings ({current_app.config['SERVICE_NAME']})",
         about="Meetings of your forums and partnerships, and meetings you registered for.",
-        conditions=[queries.is_mine(user), permissions.meetings_visible_to(user), *in_window(now)],
+        conditions=_personal_conditions(shape, user),
+        params=_window(now),
         owner=user,
         extra=[bool(user.is_site_admin)],
+        shape=shape,
     )
 
 
-_statements: dict[tuple[str, str], Any] = {}
+def _personal_conditions(shape: str, user: User) -> list[ColumnElement[bool]]:
+    key = ("conditions", shape)
+    found: list[ColumnElement[bool]] | None = _statements.get(key)
+    if found is None:
+        found = [queries.is_mine(user), permissions.meetings_visible_to(user),
+                 *_window_conditions()]
+        _remember(key, found)
+    return found
+
+
+# Statements (and a personal feed's conditions) by what they are for and the shape of
+# the feed: the public shapes are few, a personal one is a person's, so the least
+# recently used go first past ``STATEMENTS_KEPT``.
+STATEMENTS_KEPT = 1024
+_statements: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_statements_lock = threading.Lock()
+
+
+def _remember(key: tuple[str, str], value: Any) -> None:
+    with _statements_lock:
+        _statements[key] = value
+        while len(_statements) > STATEMENTS_KEPT:
+            _statements.popitem(last=False)
 
 
 def _statement(feed: Feed, purpose: str, build: Callable[[], Any]) -> Any:
@@ -227,9 +283,15 @@ def _statement(feed: Feed, purpose: str, build: Callable[[], Any]) -> Any:
     if feed.shape is None:
         return build()
     key = (purpose, feed.shape)
-    if key not in _statements:
-        _statements[key] = build()
-    return _statements[key]
+    found = _statements.get(key)
+    if found is None:
+        found = build()
+        _remember(key, found)
+    else:
+        with _statements_lock:
+            if key in _statements:
+                _statements.move_to_end(key)
+    return found
 
 
 # --- Fingerprint and contents ------------------------------------------------------------

@@ -218,7 +218,10 @@ class Meeting(TimestampMixin, Model):
         # sums (ids, visibility, status, times), so they read no meeting rows.
         Index("ix_meetings_forum_calendar", "forum_id", "starts_at", "ends_at", "visibility",
               "status", "updated_at"),
-        Index("ix_meetings_partnership_starts", "partnership_id", "starts_at"),
+        # The same for a partnership's meetings (its lists and its feed, whose
+        # fingerprint reads this index alone: ``feeds._partnership_fingerprint_by_slug``).
+        Index("ix_meetings_partnership_calendar", "partnership_id", "starts_at", "ends_at",
+              "visibility", "status", "updated_at", "id"),
         Index("ix_meetings_starts_at", "starts_at"),
         Index("ix_meetings_series_id", "series_id"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),

@@ -22,10 +22,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import audit, conditional, mail, permissions
@@ -182,18 +194,25 @@ def recorded_counts(meeting: Meeting) -> AttendanceCounts:
     ``count_attendance(attendance_list(meeting))`` on those three counts: a person
     with a registration (not cancelled) counts by its mark, anyone else by their
     ``AttendanceMark``."""
-    live = and_(Registration.meeting_id == meeting.id,
+    rows = db.session.execute(_recorded_counts_statement(),
+                              {"meeting_id": meeting.id}).tuples()
+    return AttendanceCounts(**{Attendance(value).value: count for value, count in rows})
+
+
+@cache
+def _recorded_counts_statement() -> Any:
+    """``recorded_counts``' statement (parameter ``meeting_id``), built once."""
+    meeting_id: Any = bindparam("meeting_id")
+    live = and_(Registration.meeting_id == meeting_id,
                 Registration.status != RegistrationStatus.CANCELLED)
     registered = select(Registration.user_id).where(live, Registration.user_id.is_not(None))
     marks = union_all(
         select(Registration.attendance.label("attendance"))
         .where(live, Registration.attendance.is_not(None)),
         select(AttendanceMark.attendance.label("attendance"))
-        .where(AttendanceMark.meeting_id == meeting.id,
+        .where(AttendanceMark.meeting_id == meeting_id,
                AttendanceMark.user_id.not_in(registered))).subquery()
-    rows = db.session.execute(
-        select(marks.c.attendance, func.count()).group_by(marks.c.attendance)).tuples()
-    return AttendanceCounts(**{Attendance(value).value: count for value, count in rows})
+    return select(marks.c.attendance, func.count()).group_by(marks.c.attendance)
 
 
 def count_attendance(entries: list[Attendee]) -> AttendanceCounts:

@@ -26,7 +26,7 @@ messages). The request lists and decline pages share ``templates/membership/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
@@ -79,6 +79,10 @@ class JoinRequests(Generic[L]):
     # Conflict when the link changed between reading it and changing it.
     changed_meanwhile: str = ("This has just changed, perhaps from another tab or by "
                               "someone else at the same moment. Check it and try again.")
+    # Called with (link, status before, status after) when a saved link's status has
+    # been changed in SQL (which runs no ORM events), in the same transaction: what
+    # keeps a stored count in step (``forums/counts.py``).
+    moved: Callable[[Any, StrEnum, StrEnum], None] | None = None
 
     @property
     def pending(self) -> StrEnum:
@@ -177,6 +181,8 @@ class JoinRequests(Generic[L]):
         )
         if getattr(changed, "rowcount", 1) != 1:
             raise Conflict(self.already_decided)
+        if self.moved is not None:
+            self.moved(link, self.pending, self.active if approve else self.declined)
         return reason
 
     def set_state(self, actor: User, link: L, status: StrEnum, **fields: Any) -> None:
@@ -194,8 +200,11 @@ class JoinRequests(Generic[L]):
                 setattr(link, name, value)
             return
         model: Any = self.model
-        if not conditional.change(link, model.status == link.status, **values):
+        was = link.status
+        if not conditional.change(link, model.status == was, **values):
             raise Conflict(self.changed_meanwhile)
+        if self.moved is not None and "status" in values:
+            self.moved(link, was, values["status"])
 
 
 # What each step of the flow is called in a history, in plain English, by the name of

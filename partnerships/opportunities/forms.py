@@ -4,6 +4,7 @@ once; the services check again (they hold the rules) and name the field that is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -317,11 +318,14 @@ class FilterForm(FilterBase):
                                 widget=Checkbox())
     submit = submit("Apply filters")
 
-    def set_partnerships(self, partnerships: list[Partnership]) -> None:
+    def set_partnerships(
+            self, partnerships: Sequence[Partnership | services.PartnershipChoice]) -> None:
         self.partnership.choices = [SelectChoice("", "Any partnership")] + [
             SelectChoice(p.slug, p.name) for p in partnerships]
 
-    def filters(self, partnerships: list[Partnership]) -> BrowseFilters:
+    def filters(
+            self, partnerships: Sequence[Partnership | services.PartnershipChoice],
+    ) -> BrowseFilters:
         """What was asked for; unknown values are ignored rather than errors."""
         def pick(enum_cls: Any, value: str | None) -> Any:
             try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
+from typing import Any
 
 from flask import url_for
 from sqlalchemy import Select, func, or_, select
@@ -136,6 +138,26 @@ def partnerships_of(organisation_ids: list[int]) -> list[Partnership]:
 
 def all_partnerships() -> list[Partnership]:
     return list(db.session.scalars(select(Partnership).order_by(Partnership.name)))
+
+
+@dataclass(frozen=True)
+class PartnershipChoice:
+    """A partnership as the filters offer it: read as three columns, not as objects."""
+
+    id: int
+    slug: str
+    name: str
+
+
+@cache
+def _partnership_choices_statement() -> Any:
+    return select(Partnership.id, Partnership.slug, Partnership.name).order_by(Partnership.name)
+
+
+def partnership_choices() -> list[PartnershipChoice]:
+    """Every partnership by name, to filter by (one query, built once)."""
+    return [PartnershipChoice(*row)
+            for row in db.session.execute(_partnership_choices_statement()).tuples()]
 
 
 def _is_partnership_member(partnership_id: int, organisation_id: int) -> bool:

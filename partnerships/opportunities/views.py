@@ -51,7 +51,7 @@ def _managed(opportunity_id: int, withdrawn: str = "") -> Opportunity:
 
 @bp.get("/opportunities/")
 def index() -> Response:
-    partnerships = services.all_partnerships()
+    partnerships = services.partnership_choices()
     form = FilterForm(formdata=request.args)
     form.set_partnerships(partnerships)
     filters = form.filters(partnerships)

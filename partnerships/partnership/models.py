@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
 from ..enums import LabelledEnum
 from ..modelbase import Model, TimestampMixin, UTCDateTime, str_enum
+from ..organisations.models import NAME_MAX as ORGANISATION_NAME_MAX
 from ..organisations.models import Organisation, RequestStatus
 
 
@@ -145,6 +146,17 @@ class PartnershipMember(TimestampMixin, Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decline_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")  # REASON_MAX
+    # Copies of the organisation's sector group (``services.SECTOR_GROUPS`` key), whether
+    # it is small and its sort name, kept by ``listing.py`` in the same transaction as
+    # any change to them, so the partnership page counts its members and lists the first
+    # of each sector from ``ix_partnership_members_listing`` alone, however many.
+    sector: Mapped[str] = mapped_column(String(10), nullable=False, default="other",
+                                        server_default="other")
+    is_small: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                           server_default=false())
+    sort_name: Mapped[str] = mapped_column(String(ORGANISATION_NAME_MAX), nullable=False,
+                                           default="",
+                                           server_default="")
 
     partnership: Mapped[Partnership] = relationship(back_populates="members")
     organisation: Mapped[Organisation] = relationship()
@@ -153,6 +165,7 @@ class PartnershipMember(TimestampMixin, Model):
 
     __table_args__ = (
         UniqueConstraint("partnership_id", "organisation_id"),
-        Index("ix_partnership_members_partnership_status", "partnership_id", "status"),
+        Index("ix_partnership_members_listing", "partnership_id", "status", "sector",
+              "sort_name", "organisation_id", "is_small"),
         Index("ix_partnership_members_organisation_id", "organisation_id"),
     )

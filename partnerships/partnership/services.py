@@ -8,13 +8,23 @@ that the organisation's admins see.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .. import audit, conditional, mail, permissions
@@ -26,7 +36,6 @@ from ..mail.kinds import Kind
 from ..meetings import registrations as meeting_registrations
 from ..membership import JoinRequests
 from ..organisations.models import (
-    SMALL_BANDS,
     IncomeBand,
     MemberRole,
     Organisation,
@@ -36,6 +45,7 @@ from ..organisations.models import (
     Sector,
 )
 from ..slugs import MAX_SLUG, is_valid_slug, unique_slug
+from . import listing
 from .models import (
     CONTACT_EMAIL_MAX,
     MESSAGE_MAX,
@@ -164,17 +174,17 @@ def pending_count(partnership: Partnership) -> int:
     return JOIN_REQUESTS.waiting_counts([partnership.id]).get(partnership.id, 0)
 
 
+@cache
+def _by_slug_statement() -> Any:
+    """``get_by_slug``'s statement (parameter ``slug``), built once: building it and
+    its cache key cost about as much as running it, on most pages."""
+    return (select(Partnership).where(Partnership.slug == bindparam("slug"))
+            .options(joinedload(Partnership.principle_rows)))
+
+
 def get_by_slug(slug: str) -> Partnership | None:
     """The partnership with its principles, in one query (every page shows them)."""
-    return (
-        db.session.execute(
-            select(Partnership)
-            .where(Partnership.slug == slug)
-            .options(joinedload(Partnership.principle_rows))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    return db.session.execute(_by_slug_statement(), {"slug": slug}).unique().scalar_one_or_none()
 
 
 def active_members(partnership: Partnership) -> list[PartnershipMember]:
@@ -205,35 +215,63 @@ SHOWN_PER_SECTOR = 10
 MEMBERS_PER_PAGE = 50
 
 
+@cache
+def _member_overview_statement(shown: int) -> Any:
+    """``member_overview``'s one query (parameter ``partnership_id``), built once: a
+    row per sector with its count and its small ones, then up to ``shown`` rows of
+    each sector's first members by name. Every part reads the index
+    ``ix_partnership_members_listing`` in its order (``listing.py``), the first of a
+    sector as its next ``shown`` entries, so the query's cost hardly grows with the
+    partnership (the counts are one index-only scan)."""
+    active = (PartnershipMember.partnership_id == bindparam("partnership_id"),
+              PartnershipMember.status == RequestStatus.ACTIVE)
+    none = literal(None, String)
+    counts = (
+        select(PartnershipMember.sector.label("sector"), func.count().label("n"),
+               func.sum(case((PartnershipMember.is_small, 1), else_=0)).label("smalls"),
+               none.label("slug"), none.label("name"), none.label("org_type"),
+               none.label("income_band"), none.label("sort_name"),
+               literal(None, Integer).label("organisation_id"))
+        .where(*active).group_by(PartnershipMember.sector))
+    parts: list[Any] = [counts]
+    for key in listing.SECTOR_KEYS:
+        first = (
+            select(PartnershipMember.sector, literal(None, Integer), literal(None, Integer),
+                   Organisation.slug, Organisation.name,
+                   # The two enums as stored (a dict lookup each below, not SQLAlchemy's
+                   # per-value check).
+                   type_coerce(Organisation.org_type, String),
+                   type_coerce(Organisation.income_band, String),
+                   PartnershipMember.sort_name, PartnershipMember.organisation_id)
+            .join(Organisation, Organisation.id == PartnershipMember.organisation_id)
+            .where(*active, PartnershipMember.sector == key)
+            .order_by(PartnershipMember.sort_name, PartnershipMember.organisation_id)
+            .limit(shown).subquery(f"first_{key}"))
+        parts.append(select(first))
+    return union_all(*parts)
+
+
 def member_overview(partnership: Partnership,
                     shown: int = SHOWN_PER_SECTOR) -> list[SectorGroup]:
     """The public page's "who takes part", in one query: per sector, how many members
-    and how many small ones, and the first ``shown`` by name. It reads five short
-    columns of each member and ranks them here: faster than ranking in SQL (SQLite's
-    window functions sort every member once per sector) and than loading them whole."""
-    # The two enums as stored (a dict lookup each, not SQLAlchemy's per-value check).
-    rows = db.session.execute(
-        select(Organisation.sort_name, Organisation.id, Organisation.slug, Organisation.name,
-               type_coerce(Organisation.org_type, String),
-               type_coerce(Organisation.income_band, String))
-        .join(PartnershipMember, PartnershipMember.organisation_id == Organisation.id)
-        .where(PartnershipMember.partnership_id == partnership.id,
-               PartnershipMember.status == RequestStatus.ACTIVE)).tuples().all()
-    types = {org_type.value: (org_type, sector_key(org_type.sector)) for org_type in OrgType}
-    small = {band.value for band in SMALL_BANDS}
+    and how many small ones, and the first ``shown`` by name (``listing.py`` keeps each
+    membership's copy of what this reads of its organisation)."""
+    rows = db.session.execute(_member_overview_statement(shown),
+                              {"partnership_id": partnership.id}).tuples().all()
+    types = {org_type.value: org_type for org_type in OrgType}
     groups = {key: SectorGroup(key, label, []) for key, label in SECTOR_GROUPS}
-    by_sector: dict[str, list[tuple[str, int, str, str, str, str]]] = {
-        key: [] for key in groups}
-    for row in rows:
-        by_sector[types[row[4]][1]].append(row)
-    for key, members in by_sector.items():
-        group = groups[key]
-        group.total = len(members)
-        group.small_count = sum(1 for row in members if row[5] in small)
-        group.members = [MemberOrganisation(slug, name, types[org_type][0],
-                                            IncomeBand(income_band))
-                         for _sort, _id, slug, name, org_type, income_band
-                         in heapq.nsmallest(shown, members)]
+    firsts: dict[str, list[tuple[str, int, MemberOrganisation]]] = {key: [] for key in groups}
+    for sector, n, smalls, slug, name, org_type, income_band, sort_name, org_id in rows:
+        if n is not None:
+            groups[sector].total = n
+            groups[sector].small_count = smalls or 0
+        else:
+            firsts[sector].append((sort_name, org_id, MemberOrganisation(
+                slug, name, types[org_type], IncomeBand(income_band))))
+    for key, group in groups.items():
+        # A UNION ALL need not keep its parts' order: put each sector's back in order.
+        group.members = [member for *_key, member in sorted(firsts[key],
+                                                            key=lambda f: (f[0], f[1]))]
     return list(groups.values())
 
 
@@ -260,17 +298,19 @@ def members_page(partnership: Partnership, sector: str | None = None,
 
 
 def officers(partnership: Partnership) -> list[PartnershipOfficer]:
-    return list(
-        db.session.scalars(
-            select(PartnershipOfficer)
+    return list(db.session.scalars(_officers_statement(), {"partnership_id": partnership.id}))
+
+
+@cache
+def _officers_statement() -> Any:
+    """``officers``' statement (parameter ``partnership_id``), built once."""
+    return (select(PartnershipOfficer)
             .join(User, User.id == PartnershipOfficer.user_id)
-            .where(PartnershipOfficer.partnership_id == partnership.id,
+            .where(PartnershipOfficer.partnership_id == bindparam("partnership_id"),
                    User.deleted_at.is_(None))
             .order_by(func.lower(User.name))
             .options(joinedload(PartnershipOfficer.user),
-                     joinedload(PartnershipOfficer.organisation))
-        )
-    )
+                     joinedload(PartnershipOfficer.organisation)))
 
 
 def get_officer(partnership: Partnership, officer_id: int) -> PartnershipOfficer | None:
