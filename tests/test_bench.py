@@ -6,10 +6,11 @@ page's status and query count) runs, with the same query count at two sizes."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bench.pages import find as find_landmarks
 from bench.pages import measure, pages
@@ -185,6 +186,25 @@ def test_the_same_fraction_builds_the_same_rows(app: Flask) -> None:
     _empty()
     _build(0.005)
     assert _names() == first
+
+
+def test_after_a_build_the_next_ids_follow_the_largest_and_the_sequences_show_as_used(
+    app: Flask, make_user: Any
+) -> None:
+    """New rows get ids after the built ones; on PostgreSQL each sequence is left as
+    used (``pg_sequences`` shows where it is), which the suite relies on to put every
+    used sequence back between tests (a sequence left "unused" at 500 made the next
+    test's ids start at 500)."""
+    _build(TINY)
+    db.session.commit()
+    top = db.session.scalar(select(func.max(User.id)))
+    assert make_user().id == top + 1
+    if db.engine.dialect.name == "postgresql":
+        unread = db.session.scalars(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' "
+            "AND last_value IS NULL AND sequencename IN ('users_id_seq', 'forum_posts_id_seq',"
+            " 'meeting_decisions_id_seq')")).all()
+        assert unread == []
 
 
 def test_the_harness_counts_the_same_queries_at_two_sizes(app: Flask) -> None:
