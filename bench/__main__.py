@@ -50,6 +50,12 @@ def _app(path: Path) -> Any:
     })
 
 
+def _page_cache_bytes() -> int:
+    from partnerships.config import Config
+
+    return int(Config.PAGE_CACHE_BYTES)
+
+
 @dataclass
 class Size:
     """One size of the data: its database, the pages at its landmarks, and results."""
@@ -172,7 +178,9 @@ def main(argv: list[str] | None = None) -> None:
         "settings": {"workers": load.WORKERS, "worker_class": "sync",
                      "connections": load.CONNECTIONS, "wrk_threads": load.THREADS,
                      "seconds": args.seconds, "rounds": args.rounds,
-                     "database": "SQLite (WAL)"},
+                     "database": "SQLite (WAL)",
+                     # PAGE_CACHE_BYTES=0 in the environment measures rendering every time.
+                     "page_cache_bytes": _page_cache_bytes()},
     }
     sizes = [prepare(f, args.rebuild, set(args.page or []) or None) for f in fractions]
     if args.seconds > 0:

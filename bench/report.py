@@ -81,6 +81,16 @@ def _mark(ok: bool | None) -> str:
     return "" if ok is None else (" ✓" if ok else " ✗")
 
 
+def _page_cache_text(size: int | None) -> str:
+    if size is None:
+        return "(Before the page cache.)"
+    if size <= 0:
+        return ("Page cache off (PAGE_CACHE_BYTES=0): every request renders its page, "
+                "as a signed-in one does.")
+    return (f"Page cache on ({size / 2**20:g} MB a worker): signed-out requests after the "
+            "first in each minute are served kept pages (pagecache.py).")
+
+
 def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> str:
     summary = results["summary"]
     sizes = results["sizes"]
@@ -97,7 +107,8 @@ def markdown(results: dict[str, Any], before: dict[str, Any] | None = None) -> s
         "page measured beside it in each round (median over rounds), and of a hello-world "
         "WSGI app served the same way; growth is time per request at full size over one "
         "tenth, within each round (median). "
-        "\"In-process ms\" is the median CPU time of a request in the Flask test client.",
+        "\"In-process ms\" is the median CPU time of a request in the Flask test client. "
+        + _page_cache_text(settings.get("page_cache_bytes")),
         "",
     ]
     for size in sizes:

@@ -48,6 +48,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     errors.register(app)
     security.register(app)
+    from . import pagecache
+
+    pagecache.register(app)  # after every other hook that decides whether a page is served
 
     from .cli import register as register_cli
 

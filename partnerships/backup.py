@@ -49,6 +49,8 @@ from sqlalchemy.engine import URL
 
 from . import clock
 from .extensions import db
+from .revision import SiteRevision
+from .revision import set_new as set_new_revision
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -547,6 +549,12 @@ def restore_backup(folder: Path, *, force: bool = False) -> RestoreResult:
     for entry in manifest["files"]:
         _copy_file(folder / entry["path"], uploads / Path(entry["path"]).name)
     _fsync_folder(uploads)
+    with engine.begin() as connection:
+        # A running site's kept pages were filed under the revision it last read: a new
+        # one, now the files are back, retires them (pagecache.py). A backup from before
+        # the revision existed has no table for it, and nothing was filed under it.
+        if inspect(connection).has_table(SiteRevision.__tablename__):
+            set_new_revision(connection)
     with engine.connect() as connection:
         checked, problems = check_files(connection, uploads)
     return RestoreResult(manifest=manifest, database=where, files=len(manifest["files"]),

@@ -90,6 +90,9 @@ class Config:
     # Concerns raised while signed out, per address (anyone may raise one, unverified).
     CONCERN_RATE_LIMIT = os.environ.get("CONCERN_RATE_LIMIT", "10 per hour")
 
+    # Pages kept per worker for visitors who are not signed in (pagecache.py); 0: none.
+    PAGE_CACHE_BYTES = int(os.environ.get("PAGE_CACHE_BYTES", str(32 * 1024 * 1024)))
+
     # Email
     MAIL_FROM = os.environ.get("MAIL_FROM", "Local Partnerships <no-reply@localhost>")
     SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")

@@ -69,6 +69,9 @@ from .partnership.models import (
     PartnershipPrinciple,
 )
 
+# The value every committed change replaces (the page cache's key).
+from .revision import SiteRevision
+
 __all__ = [
     "AccountablePerson",
     "ActionItem",
@@ -120,6 +123,7 @@ __all__ = [
     "Post",
     "Reflection",
     "Registration",
+    "SiteRevision",
     "SubmittedForm",
     "Thread",
     "ThreadState",

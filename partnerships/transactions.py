@@ -77,12 +77,18 @@ def write_after_reading(write: Callable[[], object]) -> None:
     """End the read transaction (nothing in it was changed) and run ``write`` in a
     transaction of its own, committed. ``write`` should be one conditional statement
     (UPDATE ... WHERE, or an upsert) so that two requests at once agree. ORM objects
-    loaded before are expired: render the page first."""
+    loaded before are expired: render the page first.
+
+    The note is the reader's own (how far they read, when their feed was fetched) and
+    no page served to anyone else shows it, so it leaves the site's revision alone
+    and the pages kept for visitors stay (``revision.quietly``)."""
     from .extensions import db
+    from .revision import quietly
 
     db.session.rollback()
-    write()
-    db.session.commit()
+    with quietly():
+        write()
+        db.session.commit()
 
 
 def configure_sqlite(app: Flask) -> None:

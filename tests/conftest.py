@@ -514,6 +514,14 @@ def count_queries(app: Flask) -> Callable[[], Any]:
 
 
 @pytest.fixture
+def render_every_time(app: Flask) -> None:
+    """Pages for visitors not signed in are rendered on every request: the page cache
+    (pagecache.py) keeps none. For tests that measure what rendering a page costs; the
+    site revision is still read, one query, as on any such visitor's request."""
+    app.extensions["page_cache"].max_bytes = 0
+
+
+@pytest.fixture
 def outbox(app: Flask) -> Callable[..., list[OutboxMessage]]:
     """Messages queued so far, optionally only those to one address."""
 

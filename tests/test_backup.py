@@ -31,7 +31,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from werkzeug.datastructures import FileStorage
 
-from partnerships import backup
+from partnerships import backup, revision
 from partnerships.accounts.models import User
 from partnerships.extensions import db
 from partnerships.factories import (
@@ -159,6 +159,8 @@ def test_a_backup_restores_into_a_fresh_app_with_every_file(tmp_path: Path) -> N
         replies = reply_bodies()
         assert len(files) == 5  # four papers and an MoU attachment
         kind = db.engine.dialect.name
+        backed_up_revision = revision.current()
+        assert backed_up_revision is not None
 
         result = run(live, "backup", str(tmp_path / "backups"))
         assert result.exit_code == 0, result.output
@@ -195,6 +197,8 @@ def test_a_backup_restores_into_a_fresh_app_with_every_file(tmp_path: Path) -> N
 
         assert stored_files(fresh) == files
         assert reply_bodies() == replies
+        # A new revision: pages a running site kept before the restore are not served.
+        assert revision.current() not in (None, backed_up_revision)
         # And the site serves them: the convenor downloads each paper.
         client = signed_in_client(fresh, user(site.convenor_email))
         papers = db.session.execute(select(Paper.id, Paper.stored_name)).all()

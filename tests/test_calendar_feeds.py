@@ -13,6 +13,7 @@ from typing import Any
 import icalendar
 import pytest
 
+from partnerships import pagecache
 from partnerships.accounts.models import User
 from partnerships.audit import AuditEvent
 from partnerships.extensions import db
@@ -423,6 +424,10 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(calendar_views, "utcnow", clock)
+    # The page cache's minute too (pagecache.py), or a feed kept a minute of real time
+    # ago would still be served two days "later".
+    monkeypatch.setattr(pagecache, "_minute", lambda: clock.now.replace(second=0,
+                                                                        microsecond=0))
     return clock
 
 

@@ -151,8 +151,9 @@ def test_an_app_mounted_under_a_path_keeps_it(app):
 
 def _production_app(**settings: Any) -> Any:
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    # No tables here, and the host check comes before any page: no page cache either.
     config.update({"ENV_NAME": "production", "BASE_URL": BASE, "TRUSTED_HOSTS": None,
-                   **settings})
+                   "PAGE_CACHE_BYTES": 0, **settings})
     return create_app(config)
 
 

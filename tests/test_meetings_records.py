@@ -699,7 +699,8 @@ def test_the_records_section_costs_a_few_queries_whatever_its_size(app, world,
 
 @pytest.mark.parametrize("who", ["officer", "member", "anonymous"])
 def test_meeting_page_budget_with_20_items_and_30_actions(client, auth, world,
-                                                          count_queries, who):
+                                                          count_queries, who,
+                                                          render_every_time):
     meeting = big_meeting(world, 20, 30)
     make_action(world.past, "Carried", owner=world.member)
     if who != "anonymous":

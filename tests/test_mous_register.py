@@ -213,7 +213,8 @@ def test_the_filtered_register_and_the_officers_view_keep_their_query_budget(
     with count_queries() as anonymous:
         html = client.get(url).get_data(as_text=True)
     assert html.count("MoU number") == 5
-    assert anonymous.count <= 5, "\n\n".join(anonymous.statements)
+    # and one more, the site revision (pagecache.py), for a visitor not signed in
+    assert anonymous.count <= 6, "\n\n".join(anonymous.statements)
 
     auth.login(world.officer)
     with count_queries() as officer:
@@ -243,7 +244,7 @@ def test_the_register_reads_parties_as_columns_and_a_party_admin_keeps_the_budge
     assert "A draft" not in html
     assert not [s for s in anonymous.statements if "nominated_signatory_id" in s], \
         anonymous.statements
-    assert anonymous.count <= 6, "\n\n".join(anonymous.statements)
+    assert anonymous.count <= 7, "\n\n".join(anonymous.statements)  # revision included
 
     auth.login(world.cvs_admin)
     with count_queries() as party_admin:
@@ -254,7 +255,7 @@ def test_the_register_reads_parties_as_columns_and_a_party_admin_keeps_the_budge
 
 
 def test_a_long_register_is_shown_twenty_at_a_time_newest_first(
-    world, client, count_queries
+    world, client, count_queries, render_every_time
 ):
     for n in range(22):
         _in_force(world, 300, title=f"Agreement {n:02d}")
@@ -278,7 +279,7 @@ def test_a_long_register_is_shown_twenty_at_a_time_newest_first(
     # However long the register, the page costs the same queries.
     with count_queries() as again:
         client.get(url)
-    assert again.count == first_page.count <= 5, again.statements
+    assert again.count == first_page.count <= 6, again.statements  # revision included
 
 
 # --- Exports ------------------------------------------------------------------------------

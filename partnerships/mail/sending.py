@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, CursorResult, func, or_, select, update
 
 from ..extensions import db
 from ..modelbase import utcnow
+from ..revision import quietly
 from . import schedule, transport
 from .models import CLAIM_TOKEN_LENGTH, OutboxMessage
 
@@ -211,10 +212,14 @@ def send_pending(limit: int = 200) -> SendResult:
     the back-off schedule) and the run goes on. If the server cannot be reached, the
     run stops and no message spends an attempt: they are all sent by the first run
     after it comes back.
+
+    Quiet (``revision.quietly``): the outbox is shown only to site admins, signed in,
+    so sending leaves the pages kept for visitors alone.
     """
     run = _Run()
     try:
-        run.go(limit)
+        with quietly():
+            run.go(limit)
     finally:
         run.hang_up()
     return run.result()

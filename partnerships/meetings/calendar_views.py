@@ -37,7 +37,7 @@ from flask import current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import permissions, transactions
+from .. import pagecache, permissions, transactions
 from ..extensions import db, limiter
 from ..formflow import Page, found, see_other
 from ..forums import services as forum_services
@@ -272,6 +272,7 @@ def _token_key() -> str:
 
 
 @bp.get("/calendar/<token>.ics")
+@pagecache.never  # private to its owner, and each fetch is noted
 @limiter.limit(_feed_rate_limit, key_func=_token_key)
 def personal_feed(token: str) -> Response:
     started = utcnow()

@@ -55,6 +55,7 @@ from ..meetings.models import ActionItem, ActionStatus, Meeting, MeetingStatus
 from ..modelbase import utcnow
 from ..organisations.models import OrganisationMember, RequestStatus
 from ..partnership.models import Partnership, PartnershipMember, PartnershipOfficer
+from ..revision import quietly
 from ..timeutil import format_day, format_uk, to_uk, uk_local_to_utc
 from .models import DEFAULT_LEVEL, DIGEST_LEVELS, DigestCursor, Level, NotificationDefault
 from .models import NotificationLevel as Chosen
@@ -489,7 +490,9 @@ def send(now: datetime | None = None) -> Result:
         db.session.expunge(user)  # kept as read: a commit below must not reload each one
     db.session.commit()  # end the reads: each digest is claimed and queued on its own
 
-    with transactions.writing():
+    # Quiet: cursors and queued email are on no page a visitor not signed in gets
+    # (revision.quietly), so a run leaves the kept pages alone.
+    with transactions.writing(), quietly():
         for user, parts in digests:
             items = [item for item, _section in parts]
             if not all(_claim(item) for item in items):

@@ -6,6 +6,7 @@ from flask import Response, jsonify, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import pagecache
 from ..extensions import db, limiter
 from ..partnership import services as place_services
 from .routes import bp
@@ -33,6 +34,7 @@ def cookies() -> str:
 
 
 @bp.get("/healthz")
+@pagecache.never  # it is there to ask the database, every time
 @limiter.exempt
 def healthz() -> tuple[Response, int]:
     """200 when the database answers a trivial query, 503 otherwise (for load balancers)."""
