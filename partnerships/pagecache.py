@@ -12,7 +12,7 @@ this, without ever serving a page after its data changed:
   replaces it, and every kept page goes) and the minute (what the clock decides,
   such as which meetings are upcoming, is at most a minute late).
 - Kept: a GET answered 200 for a visitor with nothing in their session but a CSRF
-  secret (no flash message, not signed in, no remember-me cookie), not an htmx
+  secret (no flash message, waiting or shown, not signed in, no remember-me cookie), not an htmx
   request, whose response sets no cookie and is not marked ``private``, ``no-cache``
   or ``no-store`` (the personal feed, a registration's confirmation), and is at most
   an eighth of the cache. Views that write on GET or that are marked :func:`never`
@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request, session
+from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.http import unquote_etag
@@ -202,8 +203,8 @@ def _keep(response: Response) -> Response:
             or response.direct_passthrough or "Set-Cookie" in response.headers
             or any(word in (response.headers.get("Cache-Control") or "").lower()
                    for word in UNCACHEABLE)
-            or not _session_is_bare()):
-        return response
+            or not _session_is_bare() or request_ctx.flashes):
+        return response  # (a message flashed and shown in this same request is in the page)
     revision_value, key, minute = kept_for
     body = response.get_data()
     nonce = str(g.get("csp_nonce") or "").encode()

@@ -283,3 +283,23 @@ def test_no_visitor_ever_sees_older_than_what_was_committed_before_they_asked(fi
     for thread in threads:
         thread.join(timeout=120)
     assert not seen_too_old
+
+
+def test_a_page_that_showed_a_one_off_message_is_not_kept(app, client, make_partnership):
+    """A view that flashes and renders in the same request leaves nothing in the
+    session, but the page it made shows the message: it is not for the next visitor."""
+    from flask import flash, render_template
+
+    calls = []
+
+    def shows_a_message() -> str:
+        if not calls:  # to the first visitor only
+            flash("Only for you.", "success")
+        calls.append(1)
+        return render_template("pages/accessibility.html")
+
+    app.add_url_rule("/test-flash", "test_flash", shows_a_message)
+    make_partnership()  # something written: a revision to keep pages under
+    assert "Only for you." in client.get("/test-flash").get_data(as_text=True)
+    assert kept(app) == 0
+    assert "Only for you." not in app.test_client().get("/test-flash").get_data(as_text=True)
