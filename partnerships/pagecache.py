@@ -6,17 +6,18 @@ page, mostly in templates. Forums, wikis and newspapers keep the page rendered f
 signed-out readers (Discourse's anonymous cache, MediaWiki's file cache); so does
 this, without ever serving a page after its data changed:
 
-- The key is what the page can depend on: the path (and the root it is served under) and query,
-  the ``Accept`` header, the cookies other than the session (the cookie banner's
-  answer), the site's revision (``revision.py``: any committed change anywhere
-  replaces it, and every kept page goes) and the minute (what the clock decides,
-  such as which meetings are upcoming, is at most a minute late).
+- The key is what the page can depend on: the path (and the root the site is served
+  under) and query, the ``Accept`` header, any cookies other than the session's, the
+  site's revision (``revision.py``: any committed change anywhere replaces it, and
+  every kept page goes) and the minute (what the clock decides, such as which
+  meetings are upcoming, is at most a minute late). Not the host: every absolute
+  link comes from ``BASE_URL`` (``links.py``).
 - Kept: a GET answered 200 for a visitor with nothing in their session but a CSRF
-  secret (no flash message, waiting or shown, not signed in, no remember-me cookie), not an htmx
-  request, whose response sets no cookie and is not marked ``private``, ``no-cache``
-  or ``no-store`` (the personal feed, a registration's confirmation), and is at most
-  an eighth of the cache. Views that write on GET or that are marked :func:`never`
-  are not looked up at all.
+  secret (no flash message waiting or shown, not signed in, no remember-me cookie),
+  not an htmx request, whose response sets no cookie and is not marked ``private``,
+  ``no-cache`` or ``no-store`` (a registration's confirmation), and is at most an
+  eighth of the cache. Views that write on GET or that are marked :func:`never` (the
+  personal feed, ``/healthz``) are not looked up at all.
 - The per-request parts of a page are not kept: the CSP nonce and the CSRF token are
   replaced with markers when the page is kept (both are random text that nothing
   else in a page contains) and with this request's own when it is served, so a kept
@@ -152,7 +153,7 @@ def _key() -> Key | None:
         return None
     cookies = "; ".join(f"{name}={value}" for name, value in sorted(request.cookies.items())
                         if name != session_cookie)
-    # Not the host or scheme: pages build absolute links from BASE_URL alone (links.py).
+    # Not the host or scheme: absolute links come from BASE_URL alone (links.py).
     return (request.script_root, request.path, request.query_string.decode("latin-1"),
             headers.get("Accept", ""), cookies)
 

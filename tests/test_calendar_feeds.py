@@ -684,13 +684,14 @@ def test_the_personal_feed_builds_in_few_queries(
     with count_queries() as log:
         response = client.get(url)
     assert response.status_code == 200 and len(uids(response.data)) == 20
-    # Token, fingerprint (twice), meetings, registrations, the forums the person is an
-    # insider of (permissions.joining_links_for, however many forums), last use.
-    assert log.count <= 7, log.statements
+    # Token, the site revision and the fingerprint, meetings, registrations, the forums
+    # the person is an insider of (permissions.joining_links_for, however many forums),
+    # the revision again (the fingerprint after building, unchanged), last use.
+    assert log.count <= 8, log.statements
     with count_queries() as log:
         assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}
                           ).status_code == 304
-    assert log.count <= 2, log.statements
+    assert log.count <= 2, log.statements  # the token and the revision: no fingerprint
 
 
 # --- The personal feed's secret -------------------------------------------------------------
@@ -840,3 +841,28 @@ def test_my_meetings_offers_to_create_the_personal_link_with_a_warning(
     page = client.get("/my/meetings").get_data(as_text=True)
     assert "Anyone who has it can see these meetings" in page
     assert "webcal://localhost/calendar/" in page and "Reset my calendar link" in page
+
+
+def test_the_fingerprint_is_worked_out_once_per_revision_and_minute(
+        client: Any, auth: Any, world: World, hybrid: Any, count_queries: Any,
+        clock: Clock) -> None:
+    """While nothing changes, in the same minute, a personal feed's fingerprint (the
+    query that groups its meetings) is not read again; any change, or the next minute,
+    and it is."""
+    hybrid(world.forum, "Steering group")
+    url = personal_url(client, auth, world.member)
+    etag = client.get(url).headers["ETag"]
+
+    def fingerprint_reads() -> int:
+        with count_queries() as log:
+            assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        return sum("GROUP BY" in statement for statement in log.statements)
+
+    assert fingerprint_reads() == 0
+    clock.now += timedelta(minutes=1)
+    assert fingerprint_reads() == 1
+    assert fingerprint_reads() == 0
+    hybrid(world.forum, "Another meeting")  # a change: the fingerprint is read, and moves
+    with count_queries() as log:
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+    assert any("GROUP BY" in statement for statement in log.statements)

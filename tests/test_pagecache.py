@@ -303,3 +303,37 @@ def test_a_page_that_showed_a_one_off_message_is_not_kept(app, client, make_part
     assert "Only for you." in client.get("/test-flash").get_data(as_text=True)
     assert kept(app) == 0
     assert "Only for you." not in app.test_client().get("/test-flash").get_data(as_text=True)
+
+
+def test_rate_limits_still_count_requests_served_from_the_cache(app, client,
+                                                               make_partnership):
+    make_partnership()
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    assert [client.get("/api/v1/partnerships").status_code for _ in range(3)] == [
+        200, 200, 429]
+    assert kept(app) == 0  # the API counts every request, so none is served kept
+
+
+# Views whose own rate limits are for POST only (``methods=["POST"]``): their GET may
+# be kept. (The account pages need a sign-in, so they are never kept anyway.)
+POST_ONLY_LIMITS = {"accounts.sign_in", "accounts.register", "accounts.reset_request",
+                    "accounts.profile", "accounts.change_password", "accounts.delete",
+                    "concerns.new"}
+
+
+def test_every_view_with_its_own_rate_limit_is_never_looked_up(app):
+    """Flask-Limiter counts a view's own limits (its decorators) as the view runs, not
+    before the request: a kept answer would be served without counting. So any view
+    with limits of its own is marked ``pagecache.never`` (or limits only its POSTs)."""
+    from flask_limiter.util import get_qualified_name
+
+    from partnerships.extensions import limiter
+
+    marked = limiter._marked_for_limiting  # the names of views with their own limits
+    unmarked = [
+        rule.endpoint for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())
+        and get_qualified_name(app.view_functions[rule.endpoint]) in marked
+        and not getattr(app.view_functions[rule.endpoint], "never_cached", False)
+        and rule.endpoint not in POST_ONLY_LIMITS]
+    assert unmarked == [], unmarked
+    assert "opendata.partnerships_list" not in POST_ONLY_LIMITS

@@ -37,7 +37,7 @@ from flask import current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .. import pagecache, permissions, transactions
+from .. import pagecache, permissions, revision, transactions
 from ..extensions import db, limiter
 from ..formflow import Page, found, see_other
 from ..forums import services as forum_services
@@ -75,6 +75,8 @@ class ValidatorCache:
     def __init__(self, size: int = VALIDATOR_CACHE_SIZE,
                  body_bytes: int = BODY_CACHE_BYTES) -> None:
         self._items: OrderedDict[tuple[object, ...], Validators] = OrderedDict()
+        self._prints: OrderedDict[tuple[object, ...], tuple[int, datetime, str]] = \
+            OrderedDict()
         self._bodies: OrderedDict[tuple[object, ...], tuple[str, bytes]] = OrderedDict()
         self._body_bytes = 0
         self._max_body_bytes = body_bytes
@@ -102,6 +104,24 @@ class ValidatorCache:
             while self._body_bytes > self._max_body_bytes:
                 _key, (_etag, dropped) = self._bodies.popitem(last=False)
                 self._body_bytes -= len(dropped)
+
+    def known_print(self, key: tuple[object, ...], revision_value: int,
+                    minute: datetime) -> str | None:
+        """The fingerprint worked out for ``key`` at this revision and minute, if any."""
+        with self._lock:
+            found = self._prints.get(key)
+            if found is None or found[:2] != (revision_value, minute):
+                return None
+            self._prints.move_to_end(key)
+            return found[2]
+
+    def put_print(self, key: tuple[object, ...], revision_value: int, minute: datetime,
+                  value: str) -> None:
+        with self._lock:
+            self._prints[key] = (revision_value, minute, value)
+            self._prints.move_to_end(key)
+            while len(self._prints) > self._size:
+                self._prints.popitem(last=False)
 
     def get(self, key: tuple[object, ...]) -> Validators | None:
         with self._lock:
@@ -223,18 +243,44 @@ def meeting_ics(meeting_id: int) -> Response:
     return response
 
 
+def _print_at_revision(key: tuple[object, ...], work_out: Callable[[], str]) -> str:
+    """A feed's fingerprint, worked out once per site revision and minute.
+
+    The fingerprint depends only on the data and the feed's window (which moves with
+    the clock), and every committed change gives the site a new revision
+    (``revision.py``): so at the same revision, in the same minute, it is the same, and
+    one small read replaces the query that groups the feed's meetings (a personal
+    feed's grows with the person's forums). The revision is read first, so the
+    fingerprint worked out after it is at least as new: never an old one filed under
+    a new revision. As the page cache, at most a minute late for the clock alone (a
+    meeting leaving the window, a cancelled one ending)."""
+    revision_value = revision.current()
+    if revision_value is None:
+        return work_out()
+    minute = utcnow().replace(second=0, microsecond=0)
+    cache = validator_cache()
+    value = cache.known_print(key, revision_value, minute)
+    if value is None:
+        value = work_out()
+        cache.put_print(key, revision_value, minute, value)
+    return value
+
+
 def _feed_response(feed: feeds.Feed, started: datetime, filename: str,
                    cache_control: str, first_print: str | None = None) -> Response:
     """The feed's calendar or a 304; ``first_print``, the fingerprint if already read
     (with the feed itself: ``feeds.partnership_feed_by_slug``), is used once."""
     base_url = current_app.config["BASE_URL"]
     known = [first_print] if first_print is not None else []
+    key = (*feed.key, base_url)
 
     def fingerprint() -> str:
-        return known.pop() if known else feeds.fingerprint(feed, base_url)
+        if known:
+            return known.pop()
+        return _print_at_revision(key, lambda: feeds.fingerprint(feed, base_url))
 
     return calendar_response(
-        (*feed.key, base_url), started, fingerprint,
+        key, started, fingerprint,
         lambda: ical.calendar(feeds.entries(feed), name=feed.name, about=feed.about),
         filename=filename, cache_control=cache_control)
 

@@ -4,11 +4,13 @@ dataset (``routes`` adds a URL rule for each)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from .. import pagecache
 from ..extensions import limiter
 from . import csvout, openapi, paging, params, problems
 from .datasets import DATASETS, ENDPOINTS, Dataset
@@ -24,7 +26,14 @@ def api_rate_limit() -> str:
 
 
 # One allowance per address across the whole API, whichever endpoints it is spent on.
-limited = limiter.shared_limit(api_rate_limit, scope="open-data-api")
+_allowance = limiter.shared_limit(api_rate_limit, scope="open-data-api")
+
+
+def limited(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The API's allowance on ``view``, and no page cache: Flask-Limiter counts a view's
+    own limits as the view runs, so an answer kept by the page cache would be served
+    without spending any."""
+    return pagecache.never(_allowance(view))
 
 
 @bp.errorhandler(problems.Problem)
