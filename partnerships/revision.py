@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, event, select, text
+from sqlalchemy import BigInteger, Integer, event, text
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from .extensions import Model, db
@@ -64,11 +64,17 @@ class SiteRevision(Model):
     value: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+_READ = f"SELECT value FROM site_revision WHERE id = {ROW_ID}"
+
+
 def current() -> int | None:
-    """The revision as this transaction sees it (None on a database never written)."""
-    return db.session.execute(
-        select(SiteRevision.value).where(SiteRevision.id == ROW_ID)
-    ).scalar_one_or_none()
+    """The revision as this transaction sees it (None on a database never written).
+
+    Read on every request of a visitor not signed in, so as plain SQL on the session's
+    connection: through the ORM, building and keying the statement cost a third of a
+    kept page's time."""
+    value = db.session.connection().exec_driver_sql(_READ).scalar()
+    return None if value is None else int(value)
 
 
 @contextmanager
