@@ -675,7 +675,7 @@ def test_a_partnership_feed_with_no_meetings_and_an_unknown_one(
 
 def test_the_personal_feed_builds_in_few_queries(
         client: Any, auth: Any, world: World, make_forum: Any, hybrid: Any,
-        count_queries: Any) -> None:
+        count_queries: Any, clock: Clock) -> None:  # clock: no new minute in the middle
     forums = [make_forum(world.partnership, f"Forum {n}", members=[world.member])
               for n in range(4)]
     for n in range(20):
