@@ -27,7 +27,9 @@ this, without ever serving a page after its data changed:
   ``If-Modified-Since`` or a ``Range`` goes to the view, which knows its own rules.
 
 Each worker keeps its own pages (``PAGE_CACHE_BYTES``, least recently used first out;
-0 turns the cache off). Rate limits still apply: Flask-Limiter checks before this.
+0 turns the cache off). Rate limits: Flask-Limiter checks the default and shared
+application limits before this, but a view's own limits only as the view runs, so a
+view limited on GET is marked :func:`never` (the open data API; a test checks them).
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ class PageCache:
     """Kept pages of one revision, least recently used first out, within ``max_bytes``.
 
     Only one revision's pages are held: on seeing another, every page goes (they can
-    never be served again). A request that read an older revision than the latest
-    seen finds nothing and keeps nothing."""
+    never be served again). A request that read a revision other than the one last
+    seen (an older one: a change committed meanwhile) keeps nothing."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes

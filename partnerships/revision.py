@@ -24,9 +24,10 @@ PostgreSQL the row's lock is held only while committing, and a transaction holdi
 never waits for another lock, so it cannot deadlock. Writers queue on it briefly
 (SQLite has one writer at a time anyway).
 
-Not counted: :func:`quietly` (a reader's own bookkeeping that no other visitor's page
-shows: how far someone has read a thread, when a personal feed was last fetched, made
-through ``transactions.write_after_reading``), and work outside sessions (migrations,
+Not counted: writes inside :func:`quietly`, which are for what no page kept for a
+visitor shows: a reader's own notes (how far someone has read a thread, when a
+personal feed was last fetched: ``transactions.write_after_reading``), and sending the
+outbox and the digests (seen only signed in); and work outside sessions (migrations,
 seeding's table drops, ``flask restore``, which sets a new value itself). A missing row
 (an empty database) reads as None, and nothing is cached until a write inserts it.
 """
