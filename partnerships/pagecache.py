@@ -106,20 +106,27 @@ class PageCache:
             self._entries.move_to_end(key)
             return entry
 
+    @staticmethod
+    def _size(key: Key, entry: Entry) -> int:
+        """Bytes an entry holds: its body and its key (a query string or cookies sent
+        to fill the cache count too)."""
+        return len(entry.body) + sum(len(part) for part in key)
+
     def put(self, revision_value: int, key: Key, entry: Entry) -> None:
-        if len(entry.body) > self.max_bytes // 8:
+        size = self._size(key, entry)
+        if size > self.max_bytes // 8:
             return
         with self._lock:
             if revision_value != self._revision:
                 return  # read before a change another request has since seen
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= self._size(key, old)
             self._entries[key] = entry
-            self._bytes += len(entry.body)
+            self._bytes += size
             while self._bytes > self.max_bytes:
-                _key, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                dropped_key, dropped = self._entries.popitem(last=False)
+                self._bytes -= self._size(dropped_key, dropped)
 
     def __len__(self) -> int:
         return len(self._entries)

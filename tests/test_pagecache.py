@@ -236,18 +236,20 @@ def entry(size: int) -> Entry:
 
 
 def test_the_cache_keeps_one_revision_within_its_bytes():
-    cache = PageCache(max_bytes=800)
+    cache = PageCache(max_bytes=880)  # an entry is its body and its key: at most 110
     minute = datetime(2027, 1, 1, tzinfo=UTC)
     assert cache.get(1, ("a",), minute) is None
     cache.put(1, ("a",), entry(100))
     cache.put(1, ("b",), entry(100))
-    cache.put(1, ("huge",), entry(101))  # over an eighth of the cache: not kept
+    cache.put(1, ("huge",), entry(110))  # over an eighth of the cache: not kept
     assert cache.get(1, ("a",), minute) is not None and cache.get(1, ("huge",), minute) is None
     for n in range(8):
         cache.put(1, (f"more{n}",), entry(100))
     assert len(cache) == 8 and cache.get(1, ("b",), minute) is None  # least recent went
     assert cache.get(2, ("a",), minute) is None and len(cache) == 0  # a new revision
     cache.put(1, ("late",), entry(10))  # rendered before the change: not kept
+    assert len(cache) == 0
+    cache.put(2, ("q" * 111,), entry(0))  # a long query string counts against the bytes
     assert len(cache) == 0
 
 
