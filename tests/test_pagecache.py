@@ -226,9 +226,22 @@ def test_a_kept_feed_answers_if_none_match_with_304(app, client, make_partnershi
     assert other.status_code == 200 and other.data == first.data
 
 
-def test_the_cache_can_be_turned_off(tmp_path, database_url):
+def test_the_cache_can_be_turned_off():
+    """PAGE_CACHE_BYTES=0: every request renders, and none reads the revision."""
+    from sqlalchemy import event
+
     app = create_app(app_settings(SQLALCHEMY_DATABASE_URI="sqlite://", PAGE_CACHE_BYTES=0))
     assert "page_cache" not in app.extensions
+    statements: list[str] = []
+    with app.app_context():
+        db.create_all()
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda _c, _cur, statement, *_: statements.append(statement))
+        client = app.test_client()
+        first, second = client.get("/accessibility"), client.get("/accessibility")
+        assert first.status_code == second.status_code == 200
+        db.engine.dispose()
+    assert not [s for s in statements if "site_revision" in s]
 
 
 def entry(size: int) -> Entry:
