@@ -110,7 +110,7 @@ def _bump(session: Session) -> None:
     session.flush()  # what is pending is written first, so the bump is the last write
     if not session.info.pop(_WROTE, False):
         return
-    session.execute(_BUMP, {"id": ROW_ID, "value": secrets.randbits(62)})
+    set_new(session)
     session.info.pop(_WROTE, None)  # the bump itself is not a change to bump for
 
 
@@ -119,8 +119,9 @@ def _forget(session: Session) -> None:
 
 
 def set_new(connection: Any) -> None:
-    """Give the revision a new value through ``connection`` (committed by the caller):
-    for changes made outside sessions, such as a restore."""
+    """Give the revision a new value through ``connection`` or a session (committed by
+    the caller): at a session's commit, and for changes made outside sessions, such as
+    a restore."""
     connection.execute(_BUMP, {"id": ROW_ID, "value": secrets.randbits(62)})
 
 
